@@ -1,0 +1,117 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// ErrNotFound is returned by a [Store] for an experiment or trial it does not hold.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned by [Store.CreateExperiment] for a name already taken.
+var ErrExists = errors.New("already exists")
+
+// Phase is an experiment's overall condition, with Katib's condition types,
+// plus Stopped for an experiment interrupted by the user.
+type Phase string
+
+// The experiment phases. Succeeded and Failed are final; a Stopped experiment
+// can be resumed.
+const (
+	Created   Phase = "Created"
+	Running   Phase = "Running"
+	Succeeded Phase = "Succeeded"
+	Failed    Phase = "Failed"
+	Stopped   Phase = "Stopped"
+)
+
+// Katib's experiment condition reasons, and tune's for an interrupted run.
+const (
+	ReasonCreated             = "ExperimentCreated"
+	ReasonRunning             = "ExperimentRunning"
+	ReasonGoalReached         = "ExperimentGoalReached"
+	ReasonMaxTrialsReached    = "ExperimentMaxTrialsReached"
+	ReasonSuggestionEnd       = "ExperimentSuggestionEndReached"
+	ReasonMaxFailedReached    = "ExperimentMaxFailedTrialsReached"
+	ReasonInterrupted         = "ExperimentInterrupted"
+	ReasonStoreError          = "ExperimentStoreError"
+	ReasonSuggestionFailed    = "ExperimentSuggestionFailed"
+	ReasonTrialExecutionError = "ExperimentTrialExecutorError"
+)
+
+// Record is an experiment as the store keeps it.
+type Record struct {
+	// Name is metadata.name, the experiment's key in the store.
+	Name string `json:"name"`
+	// Source is the experiment file exactly as submitted.
+	Source []byte `json:"source,omitempty"`
+	// SourcePath is the file's path when it was submitted, for messages.
+	SourcePath string `json:"sourcePath,omitempty"`
+	// Spec is the experiment with defaults applied.
+	Spec Experiment `json:"spec"`
+	// Status is the experiment's progress.
+	Status Status `json:"status"`
+}
+
+// Status is an experiment's progress, after Katib's ExperimentStatus.
+type Status struct {
+	Phase   Phase  `json:"phase"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Conditions lists every phase change, oldest first.
+	Conditions []Condition `json:"conditions,omitempty"`
+	// Created, Started and Completed are UTC timestamps; zero when not reached.
+	Created   time.Time `json:"created"`
+	Started   time.Time `json:"started,omitzero"`
+	Completed time.Time `json:"completed,omitzero"`
+	// CurrentOptimalTrial is the best trial so far; nil before any trial
+	// reported its objective.
+	CurrentOptimalTrial *OptimalTrial `json:"currentOptimalTrial,omitempty"`
+	// Trial counts by state.
+	Trials             int `json:"trials"`
+	TrialsPending      int `json:"trialsPending,omitempty"`
+	TrialsRunning      int `json:"trialsRunning,omitempty"`
+	TrialsSucceeded    int `json:"trialsSucceeded,omitempty"`
+	TrialsFailed       int `json:"trialsFailed,omitempty"`
+	TrialsKilled       int `json:"trialsKilled,omitempty"`
+	TrialsMetricsUnav  int `json:"trialsMetricsUnavailable,omitempty"`
+	TrialsEarlyStopped int `json:"trialsEarlyStopped,omitempty"`
+}
+
+// Condition is one entry of an experiment's condition history.
+type Condition struct {
+	Phase   Phase     `json:"phase"`
+	Reason  string    `json:"reason,omitempty"`
+	Message string    `json:"message,omitempty"`
+	Time    time.Time `json:"time"`
+}
+
+// OptimalTrial names the best trial and its values, as Katib's
+// status.currentOptimalTrial does.
+type OptimalTrial struct {
+	BestTrialName        string             `json:"bestTrialName"`
+	ParameterAssignments map[string]string  `json:"parameterAssignments"`
+	Metrics              map[string]float64 `json:"metrics"`
+}
+
+// Store persists experiments, trials and observation logs. The [Runner] is
+// its only consumer; package store provides the bbolt implementation.
+//
+// Each method is one atomic write or one consistent read.
+type Store interface {
+	// CreateExperiment stores a new experiment; ErrExists if the name is taken.
+	CreateExperiment(ctx context.Context, rec *Record) error
+	// Experiment returns the named experiment; ErrNotFound if absent.
+	Experiment(ctx context.Context, name string) (*Record, error)
+	// UpdateStatus replaces the status of the named experiment.
+	UpdateStatus(ctx context.Context, name string, st Status) error
+	// SaveTrial creates or replaces trial t of experiment exp, keyed by
+	// t.Seq, and appends logs to its observation log, in one transaction.
+	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log) error
+	// Trials returns the experiment's trials in creation order.
+	Trials(ctx context.Context, exp string) ([]trial.Trial, error)
+}

@@ -1,0 +1,114 @@
+package suggest
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ParamType is the type of a parameter, with Katib's names.
+type ParamType string
+
+// The parameter types Katib defines.
+const (
+	Double      ParamType = "double"
+	Int         ParamType = "int"
+	Discrete    ParamType = "discrete"
+	Categorical ParamType = "categorical"
+)
+
+// Distribution is the prior a parameter is sampled from, with Katib's names.
+type Distribution string
+
+// The distributions Katib defines. The zero value means Uniform.
+const (
+	Uniform    Distribution = "uniform"
+	LogUniform Distribution = "logUniform"
+	Normal     Distribution = "normal"
+	LogNormal  Distribution = "logNormal"
+)
+
+// Param is one dimension of a search space.
+//
+// For Double and Int, Min and Max are inclusive bounds and Step, when
+// positive, restricts values to Min + k·Step. For Discrete, Values holds the
+// allowed numbers as written in the experiment; for Categorical, the allowed
+// strings. Distribution applies to Double and Int.
+type Param struct {
+	Name         string
+	Type         ParamType
+	Min, Max     float64
+	Step         float64
+	Values       []string
+	Distribution Distribution
+}
+
+// Space is a search space: an ordered list of parameters with unique names.
+type Space []Param
+
+// Assignment maps each parameter name to its value, formatted as Katib
+// formats parameter assignments (decimal strings for numbers).
+type Assignment map[string]string
+
+// Key returns a canonical string for a, usable as a map key: the sorted
+// name=value pairs. Equal assignments have equal keys.
+func (a Assignment) Key() string {
+	var b strings.Builder
+	for i, name := range slices.Sorted(maps.Keys(a)) {
+		if i > 0 {
+			b.WriteByte('\x00')
+		}
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(a[name])
+	}
+	return b.String()
+}
+
+// FormatFloat formats a double value the way tune writes assignments: the
+// shortest decimal that parses back to v.
+func FormatFloat(v float64) string {
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// FormatInt formats an int value.
+func FormatInt(v int64) string {
+	return strconv.FormatInt(v, 10)
+}
+
+// Validate checks that the space is usable by a suggester: unique non-empty
+// names, Min ≤ Max, non-negative steps, non-empty lists and positive bounds
+// for log distributions.
+func (s Space) Validate() error {
+	seen := make(map[string]bool, len(s))
+	for _, p := range s {
+		if p.Name == "" {
+			return fmt.Errorf("parameter with empty name")
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("parameter %q declared twice", p.Name)
+		}
+		seen[p.Name] = true
+		switch p.Type {
+		case Double, Int:
+			if p.Min > p.Max {
+				return fmt.Errorf("parameter %q: min %v > max %v", p.Name, p.Min, p.Max)
+			}
+			if p.Step < 0 {
+				return fmt.Errorf("parameter %q: negative step %v", p.Name, p.Step)
+			}
+			if (p.Distribution == LogUniform || p.Distribution == LogNormal) && p.Min <= 0 {
+				return fmt.Errorf("parameter %q: %s needs min > 0, got %v", p.Name, p.Distribution, p.Min)
+			}
+		case Discrete, Categorical:
+			if len(p.Values) == 0 {
+				return fmt.Errorf("parameter %q: empty list", p.Name)
+			}
+		default:
+			return fmt.Errorf("parameter %q: unknown type %q", p.Name, p.Type)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package suggest
+
+import (
+	"context"
+	"errors"
+	"math"
+)
+
+// ErrExhausted is returned by a [Suggester] that has no new assignment left
+// to propose, such as a grid whose every point has been tried.
+var ErrExhausted = errors.New("suggest: search space exhausted")
+
+// Suggester proposes new parameter assignments.
+//
+// Suggest is stateless: every call receives the whole history of the
+// experiment, so an interrupted experiment resumes by reloading the history
+// and calling again. Implementations must be deterministic for a given
+// Request (Seed, Settings, History and N).
+//
+// Suggest returns at most req.N assignments. When it has fewer than req.N left
+// it returns those; when it has none it returns [ErrExhausted].
+type Suggester interface {
+	Suggest(ctx context.Context, req Request) ([]Assignment, error)
+}
+
+// Goal says whether the objective is minimised or maximised.
+type Goal int
+
+const (
+	// Minimize means lower objective values are better.
+	Minimize Goal = iota
+	// Maximize means higher objective values are better.
+	Maximize
+)
+
+// Better reports whether a is strictly better than b under g. NaN is never
+// better than anything, and anything that is not NaN is better than NaN.
+func (g Goal) Better(a, b float64) bool {
+	switch {
+	case math.IsNaN(a):
+		return false
+	case math.IsNaN(b):
+		return true
+	case g == Maximize:
+		return a > b
+	default:
+		return a < b
+	}
+}
+
+// Request is the input of [Suggester.Suggest].
+type Request struct {
+	// Space is the search space, in the order the experiment declares it.
+	Space Space
+	// Goal is the direction of the objective.
+	Goal Goal
+	// History holds every trial created so far, in creation order, including
+	// pending, running and failed ones.
+	History []Observation
+	// N is how many new assignments are wanted; N ≥ 1.
+	N int
+	// Seed seeds any randomness (Katib's random_state setting). Equal seeds and
+	// equal histories give equal suggestions.
+	Seed uint64
+	// Settings are the algorithm's settings (Katib's algorithmSettings), by
+	// name, with defaults not applied. Implementations validate them in their
+	// constructor and may ignore them here.
+	Settings map[string]string
+}
+
+// Status is the state of an observed trial as a suggester sees it.
+type Status int
+
+const (
+	// Pending means the trial has been created and has no result yet
+	// (it is waiting or running).
+	Pending Status = iota
+	// Completed means the trial finished and reported its objective.
+	Completed
+	// Failed means the trial ended without an objective value (failed,
+	// killed, early-stopped without metric, or metrics unavailable).
+	Failed
+)
+
+// Observation is one trial of the history.
+type Observation struct {
+	// Assignment is the trial's parameter assignment.
+	Assignment Assignment
+	// Status says whether Value is meaningful.
+	Status Status
+	// Value is the objective value chosen by the metric strategy; NaN unless
+	// Status is Completed.
+	Value float64
+}

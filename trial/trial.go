@@ -1,0 +1,105 @@
+package trial
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/suggest"
+)
+
+// State is a trial's status, with Katib's words.
+type State string
+
+// The trial states. Succeeded, Failed, Killed, MetricsUnavailable and
+// EarlyStopped are final.
+const (
+	Pending            State = "Pending"
+	Running            State = "Running"
+	Succeeded          State = "Succeeded"
+	Failed             State = "Failed"
+	Killed             State = "Killed"
+	MetricsUnavailable State = "MetricsUnavailable"
+	EarlyStopped       State = "EarlyStopped"
+)
+
+// Final reports whether s is a state a trial never leaves.
+func (s State) Final() bool {
+	switch s {
+	case Succeeded, Failed, Killed, MetricsUnavailable, EarlyStopped:
+		return true
+	}
+	return false
+}
+
+// Trial is the record of one trial: what was tried and how it went.
+type Trial struct {
+	// Name is unique within the experiment: "<experiment>-<seq>".
+	Name string `json:"name"`
+	// Seq numbers trials of an experiment from 1 in creation order.
+	Seq int `json:"seq"`
+	// Parameters is the assignment the trial ran with.
+	Parameters suggest.Assignment `json:"parameters"`
+	// State is the trial's status; Reason is a CamelCase word saying why
+	// (Katib's condition reasons) and Message the human explanation.
+	State   State  `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// ExitCode is the primary process's exit status, when it exited.
+	ExitCode *int `json:"exitCode,omitempty"`
+	// Metrics summarises the values reported for each metric of interest.
+	Metrics map[string]metrics.Summary `json:"metrics,omitempty"`
+	// Dir is the trial's working directory for files and logs (local
+	// executor), relative paths being relative to the store's directory.
+	Dir string `json:"dir,omitempty"`
+	// Created, Started and Finished are UTC timestamps; zero when not
+	// reached.
+	Created  time.Time `json:"created"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+}
+
+// Spec is what an [Executor] needs to run one trial.
+type Spec struct {
+	// Experiment and Name identify the trial.
+	Experiment string
+	Name       string
+	// Object is the trial's workload (the rendered trialSpec: a batch/v1 Job,
+	// an Argo Workflow, ...) after parameter substitution, as decoded JSON.
+	Object map[string]any
+	// PrimaryContainer is trialTemplate.primaryContainerName.
+	PrimaryContainer string
+	// Dir is an existing directory the trial owns for its files and logs.
+	Dir string
+	// Env holds extra environment variables for the trial (TUNE_EXPERIMENT,
+	// TUNE_TRIAL, TUNE_TRIAL_DIR, ...), as KEY=VALUE.
+	Env []string
+}
+
+// Result is how a trial's workload ended.
+type Result struct {
+	// State is Succeeded, Failed or Killed. Succeeded means the workload
+	// itself succeeded; the runner then checks its metrics.
+	State State
+	// Reason and Message explain a Failed or Killed state.
+	Reason  string
+	Message string
+	// ExitCode is the primary process's exit code when known.
+	ExitCode *int
+}
+
+// Executor runs trial workloads.
+//
+// Run starts the workload described by spec, copies the primary process's
+// standard output and standard error to stdout and stderr as they are
+// produced, and blocks until the workload ends or ctx is done. When ctx is
+// done Run stops the workload, waits for it to end and returns a Killed
+// result. The returned error is reserved for failures of the executor itself
+// (the workload could not be started, the spec is not runnable); a workload
+// that runs and fails is a Failed result with a nil error.
+//
+// Run is safe for concurrent use with distinct specs.
+type Executor interface {
+	Run(ctx context.Context, spec *Spec, stdout, stderr io.Writer) (Result, error)
+}
