@@ -103,3 +103,12 @@ type Result struct {
 type Executor interface {
 	Run(ctx context.Context, spec *Spec, stdout, stderr io.Writer) (Result, error)
 }
+
+// Checker is an optional interface of an [Executor] that can tell, before an
+// experiment starts, whether it can run a trial spec at all (the right kind
+// of workload, a runnable container). The runner calls it once with a
+// rendered sample trial so that an unrunnable experiment fails before
+// anything is written. Executors without it are assumed able to run any spec.
+type Checker interface {
+	Check(spec *Spec) error
+}

@@ -1,0 +1,654 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// EventKind says what an [Event] reports.
+type EventKind int
+
+// The events a [Runner] reports.
+const (
+	// TrialStarted: Event.Trial was created and its workload launched.
+	TrialStarted EventKind = iota
+	// TrialFinished: Event.Trial reached a final state; Event.Best is the
+	// best trial so far.
+	TrialFinished
+	// Warning: Event.Message says something the user should know that does
+	// not stop the experiment (for example a metric value that is not a
+	// number). Event.Trial names the trial concerned, if any.
+	Warning
+	// ExperimentFinished: Event.Status is the final status.
+	ExperimentFinished
+)
+
+// Event is a progress report from a [Runner]. Its pointers refer to copies
+// the receiver may keep.
+type Event struct {
+	Kind    EventKind
+	Trial   *trial.Trial
+	Best    *OptimalTrial
+	Status  *Status
+	Message string
+}
+
+// Runner drives one experiment: suggest, execute, collect, store, keeping at
+// most parallelTrialCount trials active, until Katib's completion rules end
+// it or its context is cancelled.
+//
+// The Runner is the only writer of the experiment while Run is going; all
+// store writes happen on the goroutine that called Run, trials report to it
+// over a channel. The Runner never prints: progress goes to OnEvent.
+type Runner struct {
+	// Store keeps the experiment, its trials and their observation logs.
+	Store Store
+	// Suggester proposes assignments.
+	Suggester suggest.Suggester
+	// Executor runs each trial's workload.
+	Executor trial.Executor
+	// TrialRoot is the directory under which each trial gets its own
+	// directory, TrialRoot/<experiment>/<trial>, for files and logs.
+	TrialRoot string
+	// OnEvent receives progress events on the Run goroutine; nil ignores them.
+	// It must not block for long.
+	OnEvent func(Event)
+	// FlushInterval is how often metric values reported by running trials
+	// are written to the store; zero means one second.
+	FlushInterval time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrUnsupported marks an experiment that is valid Katib but that this
+// runner or executor cannot run (for example a collector kind not yet
+// implemented). Nothing is written to the store when Run returns it.
+var ErrUnsupported = errors.New("not supported")
+
+// maxWarningsPerTrial bounds the invalid-metric warnings reported per trial.
+const maxWarningsPerTrial = 5
+
+// stderrTailLines is how many lines of a trial's stderr end up in messages.
+const stderrTailLines = 20
+
+// Run runs the experiment described by rec, which must be valid and
+// defaulted, from creation to completion. It creates the experiment in the
+// store (failing with an error wrapping ErrExists if the name is taken) and
+// returns its final status.
+//
+// When ctx is cancelled, running trials are stopped and marked Killed, and
+// the experiment is left Stopped with reason ExperimentInterrupted; Run then
+// returns that status and a nil error. A non-nil error means the runner
+// itself could not go on (store, suggester or executor failure); the
+// experiment's status in the store says so where it could be written.
+func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
+	if err := checkRunnable(&rec.Spec); err != nil {
+		return nil, err
+	}
+	st := &state{r: r, exp: &rec.Spec, name: rec.Name}
+	if err := st.init(); err != nil {
+		return nil, err
+	}
+	if err := st.checkExecutor(); err != nil {
+		return nil, err
+	}
+	now := r.now()
+	rec.Status = Status{Phase: Created, Reason: ReasonCreated, Message: "experiment created", Created: now}
+	rec.Status.Conditions = []Condition{{Phase: Created, Reason: ReasonCreated, Message: rec.Status.Message, Time: now}}
+	storeCtx := context.WithoutCancel(ctx)
+	if err := r.Store.CreateExperiment(storeCtx, rec); err != nil {
+		return nil, fmt.Errorf("create experiment %s: %w", rec.Name, err)
+	}
+	st.status = rec.Status
+	return st.loop(ctx, storeCtx)
+}
+
+// checkRunnable rejects what the local runner cannot do yet, before anything
+// is written.
+func checkRunnable(e *Experiment) error {
+	switch k := e.CollectorKind(); k {
+	case "", "StdOut":
+	default:
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut)", k, ErrUnsupported)
+	}
+	if e.Spec.EarlyStopping != nil && e.Spec.EarlyStopping.AlgorithmName != "" {
+		return fmt.Errorf("spec.earlyStopping %q: %w yet", e.Spec.EarlyStopping.AlgorithmName, ErrUnsupported)
+	}
+	if e.Spec.NasConfig != nil {
+		return fmt.Errorf("spec.nasConfig: neural architecture search is %w", ErrUnsupported)
+	}
+	if e.Spec.TrialTemplate == nil || e.Spec.TrialTemplate.TrialSpec == nil {
+		return fmt.Errorf("spec.trialTemplate.configMap: trial templates from ConfigMaps are %w locally (inline trialSpec only)", ErrUnsupported)
+	}
+	return nil
+}
+
+// state is one Run's working state, owned by the Run goroutine.
+type state struct {
+	r          *Runner
+	exp        *Experiment
+	name       string
+	status     Status
+	trials     []*trial.Trial
+	active     map[int]*activeTrial // by Seq
+	results    chan trialResult
+	space      suggest.Space
+	goal       suggest.Goal
+	strategies map[string]metrics.Strategy
+	objective  string
+	formats    []string
+	names      []string
+	seed       uint64
+	settings   map[string]string
+	exhausted  bool
+}
+
+type activeTrial struct {
+	t        *trial.Trial
+	cancel   context.CancelCauseFunc
+	recorder *metrics.Recorder
+	warnings chan string
+}
+
+type trialResult struct {
+	seq    int
+	result trial.Result
+	err    error
+}
+
+func (s *state) init() error {
+	s.space = s.exp.Space()
+	s.goal = s.exp.Goal()
+	s.strategies = s.exp.Strategies()
+	s.objective = s.exp.Spec.Objective.ObjectiveMetricName
+	s.formats = s.exp.MetricsFormats()
+	s.names = s.exp.MetricNames()
+	s.seed, _ = s.exp.Seed()
+	s.settings = s.exp.Settings()
+	s.active = make(map[int]*activeTrial)
+	s.results = make(chan trialResult)
+	if _, err := metrics.NewTextParser(s.formats, s.names); err != nil {
+		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w", err)
+	}
+	return nil
+}
+
+// checkExecutor renders a sample trial and asks the executor, when it can
+// tell, whether it could run it.
+func (s *state) checkExecutor() error {
+	checker, ok := s.r.Executor.(trial.Checker)
+	if !ok {
+		return nil
+	}
+	sample := make(suggest.Assignment, len(s.space))
+	for _, p := range s.space {
+		switch p.Type {
+		case suggest.Int:
+			sample[p.Name] = suggest.FormatInt(int64(p.Min))
+		case suggest.Double:
+			sample[p.Name] = suggest.FormatFloat(p.Min)
+		default:
+			sample[p.Name] = p.Values[0]
+		}
+	}
+	name := s.name + "-0000"
+	obj, err := s.exp.Render(name, sample)
+	if err != nil {
+		return fmt.Errorf("spec.trialTemplate: %w", err)
+	}
+	spec := &trial.Spec{Experiment: s.name, Name: name, Object: obj, PrimaryContainer: s.exp.Spec.TrialTemplate.PrimaryContainerName}
+	if err := checker.Check(spec); err != nil {
+		return fmt.Errorf("spec.trialTemplate.trialSpec: %w: %w", ErrUnsupported, err)
+	}
+	return nil
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Runner) emit(ev Event) {
+	if r.OnEvent != nil {
+		r.OnEvent(ev)
+	}
+}
+
+// loop is the scheduling loop: Katib's ReconcileTrials arithmetic plus its
+// completion rules, in order.
+func (s *state) loop(ctx, storeCtx context.Context) (*Status, error) {
+	r := s.r
+	now := r.now()
+	s.status.Started = now
+	if err := s.setPhase(storeCtx, Running, ReasonRunning, "experiment is running"); err != nil {
+		return nil, err
+	}
+	flush := r.FlushInterval
+	if flush <= 0 {
+		flush = time.Second
+	}
+	ticker := time.NewTicker(flush)
+	defer ticker.Stop()
+
+	for {
+		if ctx.Err() != nil {
+			return s.finish(storeCtx, Stopped, ReasonInterrupted, "interrupted: running trials were stopped", nil)
+		}
+		if phase, reason, msg, done := s.completion(); done {
+			return s.finish(storeCtx, phase, reason, msg, nil)
+		}
+		if err := s.launch(ctx, storeCtx); err != nil {
+			return s.finish(storeCtx, Failed, ReasonSuggestionFailed, err.Error(), err)
+		}
+		if len(s.active) == 0 {
+			// Nothing running and nothing could be launched: only an
+			// exhausted search space gets here, and completion ends it.
+			if phase, reason, msg, done := s.completion(); done {
+				return s.finish(storeCtx, phase, reason, msg, nil)
+			}
+			err := errors.New("suggester returned no trials")
+			return s.finish(storeCtx, Failed, ReasonSuggestionFailed, err.Error(), err)
+		}
+		select {
+		case <-ctx.Done():
+		case res := <-s.results:
+			if err := s.complete(storeCtx, res); err != nil {
+				return s.finish(storeCtx, Failed, ReasonStoreError, err.Error(), err)
+			}
+		case <-ticker.C:
+			if err := s.flushAll(storeCtx); err != nil {
+				return s.finish(storeCtx, Failed, ReasonStoreError, err.Error(), err)
+			}
+		}
+	}
+}
+
+// counts returns the number of trials in each group the completion rules use.
+func (s *state) counts() (finished, failed int) {
+	for _, t := range s.trials {
+		if t.State.Final() {
+			finished++
+		}
+		if t.State == trial.Failed || t.State == trial.MetricsUnavailable {
+			failed++
+		}
+	}
+	return finished, failed
+}
+
+// completion applies Katib's rules in order: goal reached, too many failures,
+// budget spent (or grid exhausted).
+func (s *state) completion() (Phase, string, string, bool) {
+	spec := s.exp.Spec
+	if best := s.best(); best != nil && spec.Objective.Goal != nil {
+		v := best.Metrics[s.objective]
+		g := *spec.Objective.Goal
+		if (s.goal == suggest.Maximize && v >= g) || (s.goal == suggest.Minimize && v <= g) {
+			return Succeeded, ReasonGoalReached, fmt.Sprintf("objective %s reached the goal %v in trial %s (%s=%v)", s.objective, g, best.BestTrialName, s.objective, v), true
+		}
+	}
+	finished, failed := s.counts()
+	if spec.MaxFailedTrialCount != nil && failed > 0 && failed >= int(*spec.MaxFailedTrialCount) {
+		return Failed, ReasonMaxFailedReached, fmt.Sprintf("%d trials failed, maxFailedTrialCount is %d", failed, *spec.MaxFailedTrialCount), true
+	}
+	if spec.MaxTrialCount != nil && finished >= int(*spec.MaxTrialCount) {
+		return Succeeded, ReasonMaxTrialsReached, fmt.Sprintf("%d trials finished, maxTrialCount is %d", finished, *spec.MaxTrialCount), true
+	}
+	if s.exhausted && len(s.active) == 0 {
+		return Succeeded, ReasonSuggestionEnd, fmt.Sprintf("search space exhausted after %d trials", len(s.trials)), true
+	}
+	return "", "", "", false
+}
+
+// launch asks for and starts as many trials as Katib's formula allows:
+// min(parallel, max − finished) − active.
+func (s *state) launch(ctx, storeCtx context.Context) error {
+	if s.exhausted {
+		return nil
+	}
+	spec := s.exp.Spec
+	want := int(*spec.ParallelTrialCount)
+	if spec.MaxTrialCount != nil {
+		finished, _ := s.counts()
+		want = min(want, int(*spec.MaxTrialCount)-finished)
+	}
+	want -= len(s.active)
+	if want <= 0 {
+		return nil
+	}
+	assignments, err := s.r.Suggester.Suggest(ctx, suggest.Request{
+		Space:    s.space,
+		Goal:     s.goal,
+		History:  s.history(),
+		N:        want,
+		Seed:     s.seed,
+		Settings: s.settings,
+	})
+	switch {
+	case errors.Is(err, suggest.ErrExhausted):
+		s.exhausted = true
+		return nil
+	case ctx.Err() != nil:
+		return nil // interrupted while suggesting; the loop stops
+	case err != nil:
+		return fmt.Errorf("suggest: %w", err)
+	}
+	if len(assignments) < want {
+		// A suggester returns fewer than asked only when it has no more.
+		s.exhausted = true
+	}
+	for _, a := range assignments {
+		if err := s.start(ctx, storeCtx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *state) history() []suggest.Observation {
+	h := make([]suggest.Observation, len(s.trials))
+	for i, t := range s.trials {
+		h[i] = suggest.Observation{Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
+		switch {
+		case t.State == trial.Succeeded:
+			v, _ := t.Metrics[s.objective].Value(s.strategies[s.objective])
+			h[i].Status, h[i].Value = suggest.Completed, v
+		case t.State.Final():
+			h[i].Status = suggest.Failed
+		}
+	}
+	return h
+}
+
+// start creates trial a in the store and launches its workload.
+func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error {
+	r := s.r
+	seq := len(s.trials) + 1
+	name := fmt.Sprintf("%s-%04d", s.name, seq)
+	dir, err := filepath.Abs(filepath.Join(r.TrialRoot, s.name, name))
+	if err != nil {
+		return fmt.Errorf("trial %s: %w", name, err)
+	}
+	t := &trial.Trial{Name: name, Seq: seq, Parameters: a, State: trial.Pending, Dir: dir, Created: r.now()}
+	s.trials = append(s.trials, t)
+	obj, err := s.exp.Render(name, a)
+	if err != nil {
+		// The experiment validated, so this is a suggester bug or an
+		// assignment missing a parameter: fail the trial, not the run.
+		return s.failEarly(storeCtx, t, "RenderError", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return s.failEarly(storeCtx, t, "TrialDirError", err)
+	}
+	parser, err := metrics.NewTextParser(s.formats, s.names)
+	if err != nil {
+		return err // checked in init
+	}
+	t.State, t.Started = trial.Running, r.now()
+	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil); err != nil {
+		return fmt.Errorf("save trial %s: %w", name, err)
+	}
+	trialCtx, cancel := context.WithCancelCause(ctx)
+	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
+	s.active[seq] = at
+	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
+	spec := &trial.Spec{
+		Experiment:       s.name,
+		Name:             name,
+		Object:           obj,
+		PrimaryContainer: s.exp.Spec.TrialTemplate.PrimaryContainerName,
+		Dir:              dir,
+		Env:              []string{"TUNE_EXPERIMENT=" + s.name, "TUNE_TRIAL=" + name, "TUNE_TRIAL_DIR=" + dir},
+	}
+	go func() {
+		res, err := runTrial(trialCtx, r.Executor, spec, parser, at, r.now)
+		s.results <- trialResult{seq: seq, result: res, err: err}
+	}()
+	return nil
+}
+
+// failEarly records a trial that could not be launched at all.
+func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason string, cause error) error {
+	t.State, t.Reason, t.Message, t.Finished = trial.Failed, reason, cause.Error(), s.r.now()
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil); err != nil {
+		return fmt.Errorf("save trial %s: %w", t.Name, err)
+	}
+	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+	return s.saveStatus(storeCtx)
+}
+
+// runTrial runs one trial's workload with its logs kept in its directory and
+// parsed for metrics as they stream. It runs on its own goroutine and
+// touches only at's recorder and warnings, which are safe for that.
+func runTrial(ctx context.Context, ex trial.Executor, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time) (trial.Result, error) {
+	stdoutFile, err := os.Create(filepath.Join(spec.Dir, "stdout.log"))
+	if err != nil {
+		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
+	}
+	defer stdoutFile.Close()
+	stderrFile, err := os.Create(filepath.Join(spec.Dir, "stderr.log"))
+	if err != nil {
+		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
+	}
+	defer stderrFile.Close()
+
+	// Katib's StdOut collector reads the container log, which holds both
+	// streams; so does tune, with one line splitter per stream.
+	parse := func(line []byte) {
+		logs, invalid := parser.ParseLine(line, now())
+		for _, l := range logs {
+			at.recorder.Add(l)
+		}
+		for _, bad := range invalid {
+			select {
+			case at.warnings <- fmt.Sprintf("trial %s: metric value %s is not a finite number; ignored", spec.Name, bad):
+			default: // bounded: further warnings for this trial are dropped
+			}
+		}
+	}
+	outLines := metrics.NewLineWriter(0, parse)
+	errLines := metrics.NewLineWriter(0, parse)
+	res, runErr := ex.Run(ctx, spec, io.MultiWriter(stdoutFile, outLines), io.MultiWriter(stderrFile, errLines))
+	outLines.Close()
+	errLines.Close()
+	if runErr != nil {
+		return res, fmt.Errorf("trial %s: %w", spec.Name, runErr)
+	}
+	return res, nil
+}
+
+// complete records a finished trial.
+func (s *state) complete(storeCtx context.Context, res trialResult) error {
+	at := s.active[res.seq]
+	delete(s.active, res.seq)
+	at.cancel(nil)
+	t := at.t
+	s.drainWarnings(at)
+	t.Finished = s.r.now()
+	t.Metrics = at.recorder.Summaries()
+	t.ExitCode = res.result.ExitCode
+	switch {
+	case res.err != nil:
+		t.State, t.Reason, t.Message = trial.Failed, "ExecutorError", res.err.Error()
+	case res.result.State == trial.Succeeded:
+		if _, ok := at.recorder.Value(s.objective); ok {
+			t.State, t.Reason, t.Message = trial.Succeeded, "TrialSucceeded", "trial succeeded"
+		} else {
+			t.State, t.Reason = trial.MetricsUnavailable, "MetricsUnavailable"
+			t.Message = fmt.Sprintf("trial exited 0 but did not report the objective metric %q", s.objective)
+		}
+	case res.result.State == trial.Killed:
+		t.State, t.Reason, t.Message = trial.Killed, res.result.Reason, res.result.Message
+	default:
+		t.State, t.Reason, t.Message = trial.Failed, res.result.Reason, res.result.Message
+		if t.Reason == "" {
+			t.Reason = "TrialFailed"
+		}
+	}
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, at.recorder.Drain()); err != nil {
+		return fmt.Errorf("save trial %s: %w", t.Name, err)
+	}
+	if err := s.saveStatus(storeCtx); err != nil {
+		return err
+	}
+	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+	return nil
+}
+
+func (s *state) drainWarnings(at *activeTrial) {
+	for {
+		select {
+		case w := <-at.warnings:
+			s.r.emit(Event{Kind: Warning, Trial: copyTrial(at.t), Message: w})
+		default:
+			return
+		}
+	}
+}
+
+// flushAll writes the metric values running trials reported since the last
+// flush, so readers see progress and a crash loses at most one interval.
+func (s *state) flushAll(storeCtx context.Context) error {
+	for _, at := range s.active {
+		s.drainWarnings(at)
+		logs := at.recorder.Drain()
+		if len(logs) == 0 {
+			continue
+		}
+		at.t.Metrics = at.recorder.Summaries()
+		if err := s.r.Store.SaveTrial(storeCtx, s.name, at.t, logs); err != nil {
+			return fmt.Errorf("save trial %s: %w", at.t.Name, err)
+		}
+	}
+	return nil
+}
+
+// finish stops whatever still runs, waits for it, records the final status
+// and reports it. cause, when non-nil, is returned as Run's error.
+func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string, cause error) (*Status, error) {
+	stopReason := fmt.Errorf("experiment %s: %s", phase, msg)
+	for _, at := range s.active {
+		at.cancel(stopReason)
+	}
+	var errs []error
+	if cause != nil {
+		errs = append(errs, cause)
+	}
+	for len(s.active) > 0 {
+		res := <-s.results
+		if res.err == nil && res.result.State == trial.Killed {
+			res.result.Message = "stopped: " + stopReason.Error()
+		}
+		if err := s.complete(storeCtx, res); err != nil && cause == nil {
+			errs = append(errs, err)
+		}
+	}
+	s.status.Completed = s.r.now()
+	if err := s.setPhase(storeCtx, phase, reason, msg); err != nil {
+		errs = append(errs, err)
+	}
+	st := s.status
+	s.r.emit(Event{Kind: ExperimentFinished, Status: &st, Best: s.best()})
+	return &st, errors.Join(errs...)
+}
+
+func (s *state) setPhase(storeCtx context.Context, phase Phase, reason, msg string) error {
+	s.status.Phase, s.status.Reason, s.status.Message = phase, reason, msg
+	s.status.Conditions = append(s.status.Conditions, Condition{Phase: phase, Reason: reason, Message: msg, Time: s.r.now()})
+	return s.saveStatus(storeCtx)
+}
+
+// saveStatus recomputes the counts and the optimal trial and stores them.
+func (s *state) saveStatus(storeCtx context.Context) error {
+	st := &s.status
+	st.Trials = len(s.trials)
+	st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed = 0, 0, 0, 0
+	st.TrialsKilled, st.TrialsMetricsUnav, st.TrialsEarlyStopped = 0, 0, 0
+	for _, t := range s.trials {
+		switch t.State {
+		case trial.Pending:
+			st.TrialsPending++
+		case trial.Running:
+			st.TrialsRunning++
+		case trial.Succeeded:
+			st.TrialsSucceeded++
+		case trial.Failed:
+			st.TrialsFailed++
+		case trial.Killed:
+			st.TrialsKilled++
+		case trial.MetricsUnavailable:
+			st.TrialsMetricsUnav++
+		case trial.EarlyStopped:
+			st.TrialsEarlyStopped++
+		}
+	}
+	st.CurrentOptimalTrial = s.best()
+	if err := s.r.Store.UpdateStatus(storeCtx, s.name, *st); err != nil {
+		return fmt.Errorf("save status of %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// best returns the succeeded trial with the best objective value, the
+// earliest on ties, or nil.
+func (s *state) best() *OptimalTrial {
+	return BestTrial(s.trials, s.objective, s.goal, s.strategies)
+}
+
+// BestTrial returns the Succeeded trial of trials with the best value of
+// objective under goal (the earliest on ties) as Katib's currentOptimalTrial,
+// with every metric's value chosen by strategies; nil when no trial
+// succeeded.
+func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strategies map[string]metrics.Strategy) *OptimalTrial {
+	var best *trial.Trial
+	bestValue := math.NaN()
+	for _, t := range trials {
+		if t.State != trial.Succeeded {
+			continue
+		}
+		v, ok := t.Metrics[objective].Value(strategyFor(strategies, objective))
+		if ok && goal.Better(v, bestValue) {
+			best, bestValue = t, v
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &OptimalTrial{BestTrialName: best.Name, ParameterAssignments: best.Parameters, Metrics: TrialMetrics(best, strategies)}
+}
+
+// TrialMetrics returns each metric's value of t chosen by its strategy
+// (latest when none is configured).
+func TrialMetrics(t *trial.Trial, strategies map[string]metrics.Strategy) map[string]float64 {
+	out := make(map[string]float64, len(t.Metrics))
+	for name, sum := range t.Metrics {
+		if v, ok := sum.Value(strategyFor(strategies, name)); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func strategyFor(strategies map[string]metrics.Strategy, name string) metrics.Strategy {
+	if st, ok := strategies[name]; ok {
+		return st
+	}
+	return metrics.Latest
+}
+
+func copyTrial(t *trial.Trial) *trial.Trial {
+	c := *t
+	return &c
+}

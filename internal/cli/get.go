@@ -1,0 +1,350 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/internal/output"
+	"github.com/tune-hpo/tune/store"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// getOptions are the inputs of tune get and tune best.
+type getOptions struct {
+	f      *factory
+	format string
+	name   string
+}
+
+func addOutputFlag(cmd *cobra.Command, o *getOptions) {
+	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+output.Formats)
+}
+
+func newGetCommand(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "List experiments or the trials of one",
+		Args:  exactArgs(0, "a subcommand (experiments or trials)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErrorf("%s: missing subcommand: experiments or trials", cmd.CommandPath())
+		},
+	}
+	exps := &getOptions{f: f}
+	expCmd := &cobra.Command{
+		Use:     "experiments",
+		Aliases: []string{"experiment", "exp"},
+		Short:   "List the experiments in the store",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runGetExperiments(cmd.Context(), exps)
+		},
+	}
+	addOutputFlag(expCmd, exps)
+	trials := &getOptions{f: f}
+	trialCmd := &cobra.Command{
+		Use:     "trials EXPERIMENT",
+		Aliases: []string{"trial"},
+		Short:   "List an experiment's trials, best first",
+		Args:    exactArgs(1, "EXPERIMENT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			trials.name = args[0]
+			return runGetTrials(cmd.Context(), trials)
+		},
+	}
+	addOutputFlag(trialCmd, trials)
+	cmd.AddCommand(expCmd, trialCmd)
+	return cmd
+}
+
+func newBestCommand(f *factory, runF func(context.Context, *getOptions) error) *cobra.Command {
+	o := &getOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "best EXPERIMENT",
+		Short: "Show an experiment's best trial",
+		Args:  exactArgs(1, "EXPERIMENT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runBest(cmd.Context(), o)
+		},
+	}
+	addOutputFlag(cmd, o)
+	return cmd
+}
+
+func newDeleteCommand(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete things from the store",
+		Args:  exactArgs(0, "a subcommand (experiment)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErrorf("%s: missing subcommand: experiment", cmd.CommandPath())
+		},
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:     "experiment EXPERIMENT",
+		Aliases: []string{"experiments", "exp"},
+		Short:   "Delete an experiment, its trials and their metrics from the store",
+		Args:    exactArgs(1, "EXPERIMENT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := f.openStore(false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.DeleteExperiment(cmd.Context(), args[0]); err != nil {
+				return notFoundHint(err, args[0])
+			}
+			fmt.Fprintf(f.io.ErrOut, "experiment %s deleted\n", args[0])
+			return nil
+		},
+	})
+	return cmd
+}
+
+// trialView is a trial as read commands print it.
+type trialView struct {
+	Name       string             `json:"name"`
+	Status     trial.State        `json:"status"`
+	Reason     string             `json:"reason,omitempty"`
+	Message    string             `json:"message,omitempty"`
+	Parameters map[string]string  `json:"parameters"`
+	Metrics    map[string]float64 `json:"metrics"`
+	ExitCode   *int               `json:"exitCode,omitempty"`
+	Created    time.Time          `json:"created"`
+	Started    time.Time          `json:"started,omitzero"`
+	Finished   time.Time          `json:"finished,omitzero"`
+	Dir        string             `json:"dir,omitempty"`
+}
+
+// experimentView is an experiment as read commands print it.
+type experimentView struct {
+	Name                string                   `json:"name"`
+	Status              experiment.Phase         `json:"status"`
+	Reason              string                   `json:"reason,omitempty"`
+	Message             string                   `json:"message,omitempty"`
+	Algorithm           string                   `json:"algorithm"`
+	ObjectiveType       string                   `json:"objectiveType"`
+	ObjectiveMetric     string                   `json:"objectiveMetricName"`
+	Goal                *float64                 `json:"goal,omitempty"`
+	Trials              int                      `json:"trials"`
+	TrialsSucceeded     int                      `json:"trialsSucceeded"`
+	TrialsFailed        int                      `json:"trialsFailed"`
+	TrialsRunning       int                      `json:"trialsRunning"`
+	TrialsKilled        int                      `json:"trialsKilled"`
+	CurrentOptimalTrial *experiment.OptimalTrial `json:"currentOptimalTrial,omitempty"`
+	Created             time.Time                `json:"created"`
+	Completed           time.Time                `json:"completed,omitzero"`
+}
+
+func newTrialView(t *trial.Trial, rec *experiment.Record) trialView {
+	params := t.Parameters
+	if params == nil {
+		params = map[string]string{}
+	}
+	return trialView{
+		Name: t.Name, Status: t.State, Reason: t.Reason, Message: t.Message,
+		Parameters: params, Metrics: experiment.TrialMetrics(t, rec.Spec.Strategies()),
+		ExitCode: t.ExitCode, Created: t.Created, Started: t.Started, Finished: t.Finished, Dir: t.Dir,
+	}
+}
+
+func newExperimentView(rec *experiment.Record) experimentView {
+	st := rec.Status
+	obj := rec.Spec.Spec.Objective
+	return experimentView{
+		Name: rec.Name, Status: st.Phase, Reason: st.Reason, Message: st.Message,
+		Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName, ObjectiveType: obj.Type, ObjectiveMetric: obj.ObjectiveMetricName, Goal: obj.Goal,
+		Trials: st.Trials, TrialsSucceeded: st.TrialsSucceeded, TrialsFailed: st.TrialsFailed + st.TrialsMetricsUnav,
+		TrialsRunning: st.TrialsRunning, TrialsKilled: st.TrialsKilled,
+		CurrentOptimalTrial: st.CurrentOptimalTrial, Created: st.Created, Completed: st.Completed,
+	}
+}
+
+// readStore opens the store for reading, with a hint when there is none.
+func (f *factory) readStore() (*store.Store, error) {
+	st, err := f.openStore(true)
+	if errors.Is(err, store.ErrNoStore) {
+		return nil, fmt.Errorf("%w; run an experiment first or point --store (or TUNE_STORE) at one", err)
+	}
+	return st, err
+}
+
+func notFoundHint(err error, name string) error {
+	if errors.Is(err, experiment.ErrNotFound) {
+		return fmt.Errorf("experiment %q not found in the store (tune get experiments lists them): %w", name, err)
+	}
+	return err
+}
+
+func runGetExperiments(ctx context.Context, o *getOptions) error {
+	format, err := output.ParseFormat(o.format)
+	if err != nil {
+		return usageErrorf("-o: %v", err)
+	}
+	st, err := o.f.readStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	recs, err := st.Experiments(ctx)
+	if err != nil {
+		return err
+	}
+	views := make([]experimentView, len(recs))
+	for i := range recs {
+		views[i] = newExperimentView(&recs[i])
+	}
+	if format != output.Table {
+		return output.Data(o.f.io.Out, format, views)
+	}
+	rows := make([][]string, len(views))
+	for i, v := range views {
+		best := "-"
+		if b := v.CurrentOptimalTrial; b != nil {
+			best = fmt.Sprintf("%s (%s=%s)", b.BestTrialName, v.ObjectiveMetric, formatValue(b.Metrics[v.ObjectiveMetric]))
+		}
+		rows[i] = []string{v.Name, string(v.Status), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
+	}
+	return output.WriteTable(o.f.io.Out, []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}, rows)
+}
+
+// loadTrials reads an experiment and its trials sorted best first:
+// succeeded trials by objective, then the others in creation order.
+func loadTrials(ctx context.Context, o *getOptions) (*experiment.Record, []trialView, error) {
+	st, err := o.f.readStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	rec, err := st.Experiment(ctx, o.name)
+	if err != nil {
+		return nil, nil, notFoundHint(err, o.name)
+	}
+	trials, err := st.Trials(ctx, o.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := make([]trialView, len(trials))
+	for i := range trials {
+		views[i] = newTrialView(&trials[i], rec)
+	}
+	objective := rec.Spec.Spec.Objective.ObjectiveMetricName
+	goal := rec.Spec.Goal()
+	value := func(v trialView) float64 {
+		if x, ok := v.Metrics[objective]; ok && v.Status == trial.Succeeded {
+			return x
+		}
+		return math.NaN()
+	}
+	sort.SliceStable(views, func(i, j int) bool {
+		return goal.Better(value(views[i]), value(views[j]))
+	})
+	return rec, views, nil
+}
+
+func runGetTrials(ctx context.Context, o *getOptions) error {
+	format, err := output.ParseFormat(o.format)
+	if err != nil {
+		return usageErrorf("-o: %v", err)
+	}
+	rec, views, err := loadTrials(ctx, o)
+	if err != nil {
+		return err
+	}
+	if format != output.Table {
+		return output.Data(o.f.io.Out, format, views)
+	}
+	return writeTrialTable(o, rec, views)
+}
+
+func writeTrialTable(o *getOptions, rec *experiment.Record, views []trialView) error {
+	metricNames := rec.Spec.MetricNames()
+	var paramNames []string
+	for _, p := range rec.Spec.Spec.Parameters {
+		paramNames = append(paramNames, p.Name)
+	}
+	header := []string{"TRIAL", "STATUS"}
+	header = append(header, metricNames...)
+	header = append(header, paramNames...)
+	header = append(header, "DURATION", "REASON")
+	rows := make([][]string, len(views))
+	for i, v := range views {
+		row := []string{v.Name, string(v.Status)}
+		for _, m := range metricNames {
+			cell := "-"
+			if x, ok := v.Metrics[m]; ok {
+				cell = formatValue(x)
+			}
+			row = append(row, cell)
+		}
+		for _, p := range paramNames {
+			row = append(row, v.Parameters[p])
+		}
+		dur := "-"
+		if !v.Started.IsZero() && !v.Finished.IsZero() {
+			dur = v.Finished.Sub(v.Started).Round(100 * time.Millisecond).String()
+		}
+		reason := ""
+		if v.Status != trial.Succeeded {
+			reason = v.Reason
+		}
+		rows[i] = append(row, dur, reason)
+	}
+	return output.WriteTable(o.f.io.Out, header, rows)
+}
+
+func runBest(ctx context.Context, o *getOptions) error {
+	format, err := output.ParseFormat(o.format)
+	if err != nil {
+		return usageErrorf("-o: %v", err)
+	}
+	rec, views, err := loadTrials(ctx, o)
+	if err != nil {
+		return err
+	}
+	objective := rec.Spec.Spec.Objective.ObjectiveMetricName
+	if len(views) == 0 || views[0].Status != trial.Succeeded {
+		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, objective)
+	}
+	best := views[0]
+	if format != output.Table {
+		return output.Data(o.f.io.Out, format, best)
+	}
+	rows := [][]string{{"trial", best.Name}, {"status", string(best.Status)}}
+	for _, m := range slices.Sorted(maps.Keys(best.Metrics)) {
+		rows = append(rows, []string{"metrics." + m, formatValue(best.Metrics[m])})
+	}
+	for _, p := range slices.Sorted(maps.Keys(best.Parameters)) {
+		rows = append(rows, []string{"params." + p, best.Parameters[p]})
+	}
+	return output.WriteTable(o.f.io.Out, []string{"FIELD", "VALUE"}, rows)
+}
+
+// age formats how long ago t was, like kubectl's AGE column.
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tune-hpo/tune/experiment"
+)
+
+// validateOptions are the inputs of tune validate.
+type validateOptions struct {
+	f    *factory
+	file string
+}
+
+func newValidateCommand(f *factory, runF func(context.Context, *validateOptions) error) *cobra.Command {
+	o := &validateOptions{f: f}
+	return &cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check an experiment file and print it with Katib's defaults applied",
+		Long: `Check a Katib v1beta1 Experiment file without running it. Every problem is
+reported with its field path and line; the exit status is 2 when the file is
+invalid. A valid file is printed back as YAML with the defaults applied.`,
+		Args: exactArgs(1, "FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.file = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runValidate(o)
+		},
+	}
+}
+
+func runValidate(o *validateOptions) error {
+	exp, _, err := experiment.Load(o.file)
+	if err != nil {
+		return err
+	}
+	b, err := yaml.Marshal(exp)
+	if err != nil {
+		return fmt.Errorf("print %s: %w", o.file, err)
+	}
+	_, err = o.f.io.Out.Write(b)
+	return err
+}
