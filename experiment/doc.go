@@ -1,0 +1,105 @@
+// Package experiment reads, defaults, validates and renders Katib
+// kubeflow.org/v1beta1 Experiment files, and runs experiments with a
+// [Runner] over a [Store].
+//
+// # Format
+//
+// An experiment file is one YAML (or JSON) document holding a Katib
+// Experiment, field for field as in Katib's API ([Experiment] and the types
+// it contains). A leading "---" is fine; a second document is an error.
+// Decoding is strict, as kubectl's is: an unknown field, a value of the
+// wrong type or a repeated key is an error. As with sigs.k8s.io/yaml, bare
+// numbers and booleans are accepted where Katib expects strings, so
+//
+//	feasibleSpace: {min: 0.01, max: 0.1}
+//
+// reads min as "0.01"; numbers keep the spelling written. A status section,
+// as saved by kubectl get -o yaml, is accepted and ignored. The trialSpec is
+// kept as a Kubernetes unstructured object (map[string]any, with int64
+// integers and float64 other numbers).
+//
+// [Parse] decodes from memory and [Load] from a file; both then apply
+// [Experiment.Default] and [Experiment.Validate].
+//
+// # Defaults
+//
+// [Experiment.Default] sets what Katib's admission webhook sets:
+// parallelTrialCount 3; resumePolicy Never; a metric strategy (min when
+// minimising, max when maximising) for the objective metric and every
+// additional metric without one; the collector kind StdOut; the default
+// source of the File (/var/log/katib/metrics.log, kind File, format TEXT),
+// TensorFlowEvent (/var/log/katib/tfevent/, kind Directory) and
+// PrometheusMetric (/metrics on port 8080) collectors; the success and
+// failure conditions of batch/v1 Job and Kubeflow training-job trials (and
+// the latter's primary pod labels); and the distribution "uniform" for every
+// parameter. maxTrialCount and maxFailedTrialCount stay nil, meaning no
+// limit.
+//
+// # Validation
+//
+// [Experiment.Validate] applies Katib's webhook rules, its suggestion
+// services' setting checks and a few of tune's own:
+//
+//   - apiVersion kubeflow.org/v1beta1, kind Experiment, and a metadata.name
+//     of at most 40 lowercase letters, digits and '-' starting with a letter,
+//     so that trial names fit Kubernetes' 63 characters;
+//   - an objective of type minimize or maximize with an objectiveMetricName;
+//     additional metric names distinct from it and from each other;
+//     metricStrategies naming those metrics, with min, max or latest;
+//   - an algorithm Katib knows (random, grid, bayesianoptimization, tpe,
+//     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt) with only
+//     the settings its Katib service accepts, each value checked (random
+//     takes only random_state, a non-negative integer); earlyStopping, if
+//     present, is medianstop with min_trials_required and start_step;
+//   - parallelTrialCount ≥ 1, maxTrialCount ≥ 1, 0 ≤ maxFailedTrialCount ≤
+//     maxTrialCount; resumePolicy Never, LongRunning or FromVolume;
+//   - at least one parameter (or a nasConfig, not both), with unique names
+//     and types double, int, discrete or categorical. double and int need
+//     numeric min ≤ max (integers for int) and no list; a step, when given,
+//     must be positive and at most max − min (an integer for int); the grid
+//     algorithm needs a step for double parameters. discrete needs a
+//     non-empty list of numbers, categorical a non-empty list, both without
+//     repeats and without min, max or step. A distribution is uniform,
+//     logUniform, normal or logNormal, the log ones needing min > 0;
+//   - a trialTemplate with exactly one of trialSpec and configMap, a
+//     primaryContainerName (for a batch/v1 Job, one of its containers), and
+//     success and failure conditions (defaulted for Jobs). trialParameters
+//     have unique names and unique references, each a parameter name or a
+//     metadata reference: ${trialSpec.Name}, ${trialSpec.Namespace},
+//     ${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[KEY]}
+//     or ${trialSpec.Annotations[KEY]}, KEY being present in the trialSpec's
+//     metadata. Every parameter must be referenced by a trial parameter,
+//     every trial parameter used as ${trialParameters.NAME} in some string
+//     of the trialSpec, and every such placeholder declared. The trialSpec
+//     needs apiVersion and kind and must not set metadata.name or
+//     metadata.namespace; a batch/v1 Job must decode strictly into a Job;
+//   - a metrics collector of kind StdOut, File, TensorFlowEvent,
+//     PrometheusMetric, Custom or Push, with Katib's source rules for each
+//     (File: an absolute file path and format TEXT or JSON; TensorFlowEvent:
+//     an absolute directory; Custom: a customCollector container), and
+//     metricsFormat regular expressions that compile and have at least two
+//     capture groups: the metric name and its value.
+//
+// Validate reports every problem at once, as an [*InvalidError] of
+// [*FieldError]s naming each field by its path, such as
+// spec.parameters[1].feasibleSpace.min. Errors from [Parse] and [Load] also
+// carry the file's line and column:
+//
+//	exp.yaml:23:9: spec.parameters[1].feasibleSpace.min: "abc" is not a number
+//
+// Every such error matches [ErrInvalid] with [errors.Is].
+//
+// # Rendering trials
+//
+// [Experiment.Render] builds one trial's workload from the trialSpec,
+// setting its name and namespace and substituting ${trialParameters.NAME}
+// placeholders in string values. Substitution works on decoded values, never
+// on serialized text, so no parameter value can alter the object's structure.
+//
+// # Accessors
+//
+// [Experiment.Space], [Experiment.Goal], [Experiment.MetricNames],
+// [Experiment.Strategies], [Experiment.Seed], [Experiment.Settings],
+// [Experiment.MetricsFormats] and [Experiment.CollectorKind] give the
+// runner and the CLI the parsed values of a validated experiment.
+package experiment

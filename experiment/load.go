@@ -1,0 +1,170 @@
+package experiment
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	batchv1 "k8s.io/api/batch/v1"
+)
+
+// Load reads the experiment file at path and parses it with [Parse]. It also
+// returns the file's bytes, so that callers can store the source as written.
+// Problems with the content match [ErrInvalid]; a file that cannot be read
+// returns the underlying I/O error.
+func Load(path string) (*Experiment, []byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load experiment: %w", err)
+	}
+	e, err := Parse(data, path)
+	if err != nil {
+		return nil, data, err
+	}
+	return e, data, nil
+}
+
+// Parse decodes one Katib Experiment from YAML (or JSON), applies
+// [Experiment.Default] and checks it with [Experiment.Validate]. filename is
+// used only in messages and may be empty.
+//
+// Decoding is strict: unknown fields, wrong types and duplicate keys are
+// errors. Bare YAML numbers and booleans are accepted in string fields, so
+// min: 0.01 reads as "0.01". The data must hold a single YAML document; a
+// leading "---" is fine.
+//
+// Every problem found is returned at once as an [*InvalidError] whose
+// [FieldError]s carry line and column numbers; the error matches
+// [ErrInvalid].
+func Parse(data []byte, filename string) (*Experiment, error) {
+	invalid := func(errs ...*FieldError) error {
+		sortErrs(errs)
+		return &InvalidError{File: filename, Errs: errs}
+	}
+	root, ferr := parseDocument(data, filename)
+	if ferr != nil {
+		return nil, invalid(ferr)
+	}
+
+	d := &decoder{file: filename}
+	tree, ok := d.build(root, reflect.TypeFor[Experiment](), "", true)
+	e := &Experiment{}
+	if ok {
+		raw, err := json.Marshal(tree)
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(e)
+		}
+		if err != nil {
+			d.fail(nil, "", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		keepGeneric(e, tree)
+	}
+	if e.Spec.TrialTemplate != nil && isJob(e.Spec.TrialTemplate.TrialSpec) {
+		// Check the Job as Kubernetes will, with positions.
+		const p = "spec.trialTemplate.trialSpec"
+		if n := lookup(root, p); n != nil {
+			d.build(n, reflect.TypeFor[batchv1.Job](), p, false)
+		}
+	}
+	decodeErrs := d.errs
+
+	e.Default()
+	errs := decodeErrs
+	if verr := e.Validate(); verr != nil {
+		var ie *InvalidError
+		if !errors.As(verr, &ie) {
+			return nil, fmt.Errorf("validate: %w", verr)
+		}
+	next:
+		for _, fe := range ie.Errs {
+			for _, de := range decodeErrs {
+				if related(de.Path, fe.Path) {
+					continue next
+				}
+			}
+			fe.File = filename
+			fe.Line, fe.Column = locate(root, fe.Path)
+			errs = append(errs, fe)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs...)
+	}
+	return e, nil
+}
+
+// isJob reports whether a trial spec is a batch/v1 Job.
+func isJob(spec map[string]any) bool {
+	return spec != nil && spec["apiVersion"] == "batch/v1" && spec["kind"] == "Job"
+}
+
+// keepGeneric replaces the free-form parts of e decoded through JSON (where
+// every number became a float64) with the decoder's values, which keep
+// integers as int64 like Kubernetes unstructured objects.
+func keepGeneric(e *Experiment, tree any) {
+	top, _ := tree.(map[string]any)
+	if st, ok := top["status"].(map[string]any); ok {
+		e.Status = st
+	}
+	spec, _ := top["spec"].(map[string]any)
+	tt, _ := spec["trialTemplate"].(map[string]any)
+	if ts, ok := tt["trialSpec"].(map[string]any); ok && e.Spec.TrialTemplate != nil {
+		e.Spec.TrialTemplate.TrialSpec = ts
+	}
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseDocument returns the root node of the single YAML document in data.
+func parseDocument(data []byte, filename string) (*yaml.Node, *FieldError) {
+	syntax := func(err error) *FieldError {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		fe := &FieldError{File: filename, Msg: "invalid YAML: " + msg}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			fe.Line, _ = strconv.Atoi(m[1])
+			fe.Msg = "invalid YAML: " + m[2]
+		}
+		return fe
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &FieldError{File: filename, Msg: "empty document"}
+		}
+		return nil, syntax(err)
+	}
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, syntax(err)
+		}
+		if len(extra.Content) > 0 && !isNull(extra.Content[0]) {
+			return nil, &FieldError{File: filename, Line: extra.Content[0].Line,
+				Msg: "a second YAML document is not allowed: a file holds one experiment"}
+		}
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, &FieldError{File: filename, Msg: "empty document"}
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		return nil, &FieldError{File: filename, Line: root.Line, Column: root.Column,
+			Msg: "expected a mapping (an Experiment object), got " + describe(root)}
+	}
+	return root, nil
+}

@@ -1,0 +1,142 @@
+package experiment
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tune-hpo/tune/suggest"
+)
+
+// DefaultNamespace is the namespace of an experiment whose metadata.namespace
+// is empty.
+const DefaultNamespace = "default"
+
+// Namespace returns metadata.namespace, or [DefaultNamespace] when empty.
+func (e *Experiment) Namespace() string {
+	if e.Metadata.Namespace != "" {
+		return e.Metadata.Namespace
+	}
+	return DefaultNamespace
+}
+
+// Render returns the trial workload for one trial: a deep copy of
+// spec.trialTemplate.trialSpec with metadata.name set to trialName,
+// metadata.namespace set to [Experiment.Namespace], and every
+// ${trialParameters.NAME} inside a string value replaced by that trial
+// parameter's value. A trial parameter referring to a parameter takes a's
+// value for it; a metadata reference takes the trial's name, its namespace,
+// the trial spec's kind or apiVersion, or one of its labels or annotations.
+//
+// Substitution works on the decoded values, in one pass per string, and
+// never on map keys: a substituted value cannot change the object's
+// structure or be substituted again, whatever characters it holds.
+//
+// Render fails when the template is a ConfigMap, when a referenced parameter
+// has no value in a, or when a placeholder names an undeclared trial
+// parameter. The result is the caller's.
+func (e *Experiment) Render(trialName string, a suggest.Assignment) (map[string]any, error) {
+	t := e.Spec.TrialTemplate
+	if t == nil || t.TrialSpec == nil {
+		return nil, errors.New("render trial: no inline trialSpec in spec.trialTemplate")
+	}
+	values := make(map[string]string, len(t.TrialParameters))
+	for _, tp := range t.TrialParameters {
+		m, isMeta, ok := parseMetaRef(tp.Reference)
+		switch {
+		case isMeta && !ok:
+			return nil, fmt.Errorf("render trial %s: trial parameter %s: unknown metadata reference %q", trialName, tp.Name, tp.Reference)
+		case isMeta:
+			val, err := e.metaValue(trialName, m)
+			if err != nil {
+				return nil, fmt.Errorf("render trial %s: trial parameter %s: %w", trialName, tp.Name, err)
+			}
+			values[tp.Name] = val
+		default:
+			val, ok := a[tp.Reference]
+			if !ok {
+				return nil, fmt.Errorf("render trial %s: trial parameter %s: no value for parameter %q", trialName, tp.Name, tp.Reference)
+			}
+			values[tp.Name] = val
+		}
+	}
+	var missing []string
+	out, _ := substitute(t.TrialSpec, func(s string) string {
+		return placeholderRE.ReplaceAllStringFunc(s, func(ph string) string {
+			name := placeholderRE.FindStringSubmatch(ph)[1]
+			val, ok := values[name]
+			if !ok {
+				missing = append(missing, ph)
+				return ph
+			}
+			return val
+		})
+	}).(map[string]any)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("render trial %s: %s not declared in spec.trialTemplate.trialParameters", trialName, strings.Join(missing, ", "))
+	}
+	md, ok := out["metadata"].(map[string]any)
+	if !ok {
+		md = map[string]any{}
+		out["metadata"] = md
+	}
+	md["name"] = trialName
+	md["namespace"] = e.Namespace()
+	return out, nil
+}
+
+// metaValue returns the value of a trial metadata reference.
+func (e *Experiment) metaValue(trialName string, m metaRef) (string, error) {
+	spec := e.Spec.TrialTemplate.TrialSpec
+	switch m.key {
+	case "Name":
+		return trialName, nil
+	case "Namespace":
+		return e.Namespace(), nil
+	case "Kind", "APIVersion":
+		key := "kind"
+		if m.key == "APIVersion" {
+			key = "apiVersion"
+		}
+		s, _ := spec[key].(string)
+		return s, nil
+	}
+	val, ok := metaMap(spec, m.key)[m.index]
+	if !ok {
+		return "", fmt.Errorf("trialSpec.metadata.%s has no key %q", strings.ToLower(m.key), m.index)
+	}
+	return fmt.Sprint(val), nil
+}
+
+// substitute deep-copies v, passing every string value through fn.
+func substitute(v any, fn func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return fn(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = substitute(item, fn)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = substitute(item, fn)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = fn(item)
+		}
+		return out
+	case []string:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = fn(item)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,197 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// algorithms lists the algorithm names Katib accepts in
+// spec.algorithm.algorithmName.
+var algorithms = []string{
+	"random", "grid", "bayesianoptimization", "tpe", "multivariate-tpe",
+	"cmaes", "sobol", "hyperband", "enas", "darts", "pbt",
+}
+
+// earlyStoppingAlgorithms lists the names Katib accepts in
+// spec.earlyStopping.algorithmName.
+var earlyStoppingAlgorithms = []string{"medianstop"}
+
+// collectorKinds lists the metrics collector kinds Katib accepts in
+// spec.metricsCollectorSpec.collector.kind.
+var collectorKinds = []string{"StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push"}
+
+// checkFunc checks one setting value, returning a lowercase reason.
+type checkFunc func(v string) error
+
+// intAtLeast accepts integers ≥ lo.
+func intAtLeast(lo int64) checkFunc {
+	return func(v string) error {
+		i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		if i < lo {
+			return fmt.Errorf("must be at least %d, got %d", lo, i)
+		}
+		return nil
+	}
+}
+
+// floatIn accepts finite numbers in the interval from lo to hi; open says
+// which ends are excluded. Infinite bounds mean unbounded.
+func floatIn(lo, hi float64, openLo, openHi bool) checkFunc {
+	return func(v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		if f < lo || f > hi || (openLo && f == lo) || (openHi && f == hi) {
+			l, h := "[", "]"
+			if openLo {
+				l = "("
+			}
+			if openHi {
+				h = ")"
+			}
+			return fmt.Errorf("must be in %s%v, %v%s, got %v", l, lo, hi, h, f)
+		}
+		return nil
+	}
+}
+
+// oneOf accepts the listed words.
+func oneOf(words ...string) checkFunc {
+	return func(v string) error {
+		if !slices.Contains(words, v) {
+			return fmt.Errorf("%q is not one of %s", v, strings.Join(words, ", "))
+		}
+		return nil
+	}
+}
+
+// orNone also accepts the word None, as Katib's ENAS service does.
+func orNone(c checkFunc) checkFunc {
+	return func(v string) error {
+		if v == "None" {
+			return nil
+		}
+		return c(v)
+	}
+}
+
+// anyValue accepts everything.
+func anyValue(string) error { return nil }
+
+var (
+	inf         = math.Inf(1)
+	randomState = intAtLeast(0)
+)
+
+// algorithmSettings holds, for each algorithm, the settings Katib's
+// suggestion service for it accepts and how each value is checked. Settings
+// not listed are errors.
+var algorithmSettings = map[string]map[string]checkFunc{
+	// suggestion-hyperopt (random) and suggestion-optuna (grid).
+	"random": {"random_state": randomState},
+	"grid":   {"random_state": randomState},
+	// suggestion-skopt.
+	"bayesianoptimization": {
+		"base_estimator":   oneOf("GP", "RF", "ET", "GBRT"),
+		"n_initial_points": intAtLeast(0),
+		"acq_func":         oneOf("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"),
+		"acq_optimizer":    oneOf("auto", "sampling", "lbfgs"),
+		"random_state":     randomState,
+	},
+	// suggestion-hyperopt by default; the optuna and goptuna services
+	// accept n_startup_trials and n_ei_candidates instead.
+	"tpe": {
+		"gamma":            floatIn(0, 1, true, true),
+		"prior_weight":     floatIn(0, inf, true, false),
+		"n_EI_candidates":  intAtLeast(1),
+		"n_startup_trials": intAtLeast(0),
+		"n_ei_candidates":  intAtLeast(0),
+		"random_state":     randomState,
+	},
+	// suggestion-optuna.
+	"multivariate-tpe": {
+		"n_startup_trials": intAtLeast(0),
+		"n_ei_candidates":  intAtLeast(0),
+		"random_state":     randomState,
+	},
+	// suggestion-goptuna (and suggestion-optuna).
+	"cmaes": {
+		"restart_strategy": oneOf("ipop", "None", "none"),
+		"sigma":            floatIn(0, inf, false, false),
+		"random_state":     randomState,
+	},
+	// suggestion-goptuna: Sobol sequences take no settings.
+	"sobol": {},
+	// suggestion-hyperband. Besides eta, r_l and resource_name, Katib writes
+	// its progress back into the settings, so those names are accepted too.
+	"hyperband": {
+		"eta":               floatIn(0, inf, true, false),
+		"r_l":               floatIn(0, inf, true, false),
+		"resource_name":     anyValue,
+		"s_max":             anyValue,
+		"b_l":               anyValue,
+		"r":                 anyValue,
+		"n":                 anyValue,
+		"current_s":         anyValue,
+		"current_i":         anyValue,
+		"evaluating_trials": anyValue,
+	},
+	// suggestion-enas.
+	"enas": {
+		"controller_hidden_size":     intAtLeast(1),
+		"controller_temperature":     orNone(floatIn(0, inf, true, false)),
+		"controller_tanh_const":      orNone(floatIn(0, inf, true, false)),
+		"controller_entropy_weight":  orNone(floatIn(0, inf, true, false)),
+		"controller_baseline_decay":  floatIn(0, 1, true, false),
+		"controller_learning_rate":   floatIn(0, 1, true, false),
+		"controller_skip_target":     floatIn(0, 1, true, false),
+		"controller_skip_weight":     orNone(floatIn(0, inf, true, false)),
+		"controller_train_steps":     intAtLeast(1),
+		"controller_log_every_steps": intAtLeast(1),
+	},
+	// suggestion-darts.
+	"darts": {
+		"num_epochs":         intAtLeast(1),
+		"w_lr":               floatIn(0, inf, false, false),
+		"w_lr_min":           floatIn(0, inf, false, false),
+		"w_momentum":         floatIn(0, inf, false, false),
+		"w_weight_decay":     floatIn(0, inf, false, false),
+		"w_grad_clip":        floatIn(0, inf, false, false),
+		"alpha_lr":           floatIn(0, inf, false, false),
+		"alpha_weight_decay": floatIn(0, inf, false, false),
+		"batch_size":         orNone(intAtLeast(1)),
+		"num_workers":        intAtLeast(0),
+		"init_channels":      intAtLeast(1),
+		"print_step":         intAtLeast(1),
+		"num_nodes":          intAtLeast(1),
+		"stem_multiplier":    intAtLeast(1),
+	},
+	// suggestion-pbt.
+	"pbt": {
+		"suggestion_trial_dir": anyValue,
+		"n_population":         intAtLeast(5),
+		"truncation_threshold": floatIn(0, 1, false, false),
+		"resample_probability": floatIn(0, 1, false, false),
+	},
+}
+
+// requiredSettings are the settings an algorithm cannot do without.
+var requiredSettings = map[string][]string{
+	"hyperband": {"r_l", "resource_name"},
+	"pbt":       {"suggestion_trial_dir", "n_population", "truncation_threshold"},
+}
+
+// earlyStoppingSettings are medianstop's settings.
+var earlyStoppingSettings = map[string]map[string]checkFunc{
+	"medianstop": {
+		"min_trials_required": intAtLeast(1),
+		"start_step":          intAtLeast(1),
+	},
+}

@@ -1,0 +1,706 @@
+package experiment
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// APIVersion and Kind are the only apiVersion and kind an experiment file
+// may declare.
+const (
+	APIVersion = "kubeflow.org/v1beta1"
+	Kind       = "Experiment"
+)
+
+// MaxNameLength is the longest metadata.name Katib accepts, so that trial
+// names (the name plus a suffix) fit Kubernetes' 63-character limit.
+const MaxNameLength = 40
+
+var (
+	nameRE        = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+	placeholderRE = regexp.MustCompile(`\$\{trialParameters\.([^}]+)\}`)
+	metaRefRE     = regexp.MustCompile(`^\$\{trialSpec\.(.+)\}$`)
+	metaIndexRE   = regexp.MustCompile(`^(Labels|Annotations)\[(.+)\]$`)
+)
+
+// metaRef is a parsed trial metadata reference such as
+// ${trialSpec.Labels[key]}.
+type metaRef struct {
+	key   string // Name, Namespace, Kind, APIVersion, Labels or Annotations
+	index string // the label or annotation key
+}
+
+// parseMetaRef parses a trialParameters reference. isMeta reports whether
+// ref has the ${trialSpec.…} form; ok whether it is one Katib knows.
+func parseMetaRef(ref string) (m metaRef, isMeta, ok bool) {
+	sub := metaRefRE.FindStringSubmatch(ref)
+	if sub == nil {
+		return metaRef{}, strings.HasPrefix(ref, "${trialSpec."), false
+	}
+	switch sub[1] {
+	case "Name", "Namespace", "Kind", "APIVersion":
+		return metaRef{key: sub[1]}, true, true
+	}
+	if ix := metaIndexRE.FindStringSubmatch(sub[1]); ix != nil {
+		return metaRef{key: ix[1], index: ix[2]}, true, true
+	}
+	return metaRef{}, true, false
+}
+
+// validator collects problems.
+type validator struct {
+	errs []*FieldError
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks e against Katib's rules and tune's, after [Experiment.Default]
+// (call Default first: Validate does not apply defaults, and rejects, for
+// example, a missing collector kind). It returns nil or an [*InvalidError]
+// listing every problem, with paths and without positions ([Parse] adds
+// them).
+//
+// See the package documentation for the rules.
+func (e *Experiment) Validate() error {
+	v := &validator{}
+	v.meta(e)
+	s := &e.Spec
+	v.counts(s)
+	v.objective(s.Objective)
+	v.algorithm(s)
+	v.earlyStopping(s.EarlyStopping)
+	switch s.ResumePolicy {
+	case "", "Never", "LongRunning", "FromVolume":
+	default:
+		v.add("spec.resumePolicy", "%q is not one of Never, LongRunning, FromVolume", s.ResumePolicy)
+	}
+	switch {
+	case len(s.Parameters) == 0 && s.NasConfig == nil:
+		v.add("spec.parameters", "at least one parameter is required (or spec.nasConfig)")
+	case len(s.Parameters) > 0 && s.NasConfig != nil:
+		v.add("spec.nasConfig", "only one of spec.parameters and spec.nasConfig may be given")
+	}
+	grid := s.Algorithm != nil && s.Algorithm.AlgorithmName == "grid"
+	v.parameters("spec.parameters", s.Parameters, grid)
+	v.nas(s.NasConfig)
+	v.trialTemplate(e)
+	v.collector(s.MetricsCollectorSpec)
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return &InvalidError{Errs: v.errs}
+}
+
+func (v *validator) meta(e *Experiment) {
+	if e.APIVersion != APIVersion {
+		v.add("apiVersion", "must be %s, got %q", APIVersion, e.APIVersion)
+	}
+	if e.Kind != Kind {
+		v.add("kind", "must be %s, got %q", Kind, e.Kind)
+	}
+	switch name := e.Metadata.Name; {
+	case name == "":
+		v.add("metadata.name", "is required")
+	case len(name) > MaxNameLength || !nameRE.MatchString(name):
+		v.add("metadata.name", "%q must be at most %d lowercase letters, digits and '-', start with a letter and end with a letter or digit", name, MaxNameLength)
+	}
+	if ns := e.Metadata.Namespace; ns != "" {
+		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+			v.add("metadata.namespace", "%q is not a valid namespace: %s", ns, strings.Join(msgs, "; "))
+		}
+	}
+}
+
+func (v *validator) counts(s *Spec) {
+	if p := s.ParallelTrialCount; p != nil && *p < 1 {
+		v.add("spec.parallelTrialCount", "must be at least 1, got %d", *p)
+	}
+	if m := s.MaxTrialCount; m != nil && *m < 1 {
+		v.add("spec.maxTrialCount", "must be at least 1, got %d", *m)
+	}
+	if f := s.MaxFailedTrialCount; f != nil {
+		if *f < 0 {
+			v.add("spec.maxFailedTrialCount", "must not be negative, got %d", *f)
+		} else if m := s.MaxTrialCount; m != nil && *m >= 1 && *f > *m {
+			v.add("spec.maxFailedTrialCount", "%d must not exceed spec.maxTrialCount (%d)", *f, *m)
+		}
+	}
+}
+
+func (v *validator) objective(o *ObjectiveSpec) {
+	const p = "spec.objective"
+	if o == nil {
+		v.add(p, "is required")
+		return
+	}
+	switch o.Type {
+	case "minimize", "maximize":
+	case "":
+		v.add(p+".type", "is required: minimize or maximize")
+	default:
+		v.add(p+".type", "%q is not one of minimize, maximize", o.Type)
+	}
+	if o.Goal != nil && (math.IsNaN(*o.Goal) || math.IsInf(*o.Goal, 0)) {
+		v.add(p+".goal", "must be a finite number")
+	}
+	if o.ObjectiveMetricName == "" {
+		v.add(p+".objectiveMetricName", "is required")
+	}
+	known := map[string]bool{o.ObjectiveMetricName: true}
+	for i, name := range o.AdditionalMetricNames {
+		ip := index(p+".additionalMetricNames", i)
+		switch {
+		case name == "":
+			v.add(ip, "must not be empty")
+		case name == o.ObjectiveMetricName:
+			v.add(ip, "%q is the objective metric; do not repeat it", name)
+		case known[name]:
+			v.add(ip, "duplicate metric %q", name)
+		}
+		known[name] = true
+	}
+	seen := map[string]bool{}
+	for i, ms := range o.MetricStrategies {
+		ip := index(p+".metricStrategies", i)
+		switch {
+		case ms.Name == "":
+			v.add(ip+".name", "is required")
+		case !known[ms.Name]:
+			v.add(ip+".name", "%q is neither the objective metric nor an additional metric", ms.Name)
+		case seen[ms.Name]:
+			v.add(ip+".name", "duplicate strategy for metric %q", ms.Name)
+		}
+		seen[ms.Name] = true
+		switch ms.Value {
+		case "min", "max", "latest":
+		default:
+			v.add(ip+".value", "%q is not one of min, max, latest", ms.Value)
+		}
+	}
+}
+
+// settings checks a list of name/value settings against rules.
+func (v *validator) settings(p, algorithm string, names, values []string, rules map[string]checkFunc) {
+	seen := map[string]bool{}
+	for i, name := range names {
+		ip := index(p, i)
+		switch {
+		case name == "":
+			v.add(ip+".name", "is required")
+			continue
+		case seen[name]:
+			v.add(ip+".name", "duplicate setting %q", name)
+			continue
+		}
+		seen[name] = true
+		check, ok := rules[name]
+		if !ok {
+			allowed := "none"
+			if len(rules) > 0 {
+				allowed = strings.Join(slices.Sorted(maps.Keys(rules)), ", ")
+			}
+			v.add(ip+".name", "unknown setting %q for algorithm %s (allowed: %s)", name, algorithm, allowed)
+			continue
+		}
+		if err := check(values[i]); err != nil {
+			v.add(ip+".value", "%s: %v", name, err)
+		}
+	}
+}
+
+func (v *validator) algorithm(s *Spec) {
+	const p = "spec.algorithm"
+	a := s.Algorithm
+	if a == nil {
+		v.add(p, "is required")
+		return
+	}
+	if a.AlgorithmName == "" {
+		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(algorithms, ", "))
+		return
+	}
+	rules, ok := algorithmSettings[a.AlgorithmName]
+	if !ok {
+		v.add(p+".algorithmName", "unknown algorithm %q (allowed: %s)", a.AlgorithmName, strings.Join(algorithms, ", "))
+		return
+	}
+	names := make([]string, len(a.AlgorithmSettings))
+	values := make([]string, len(a.AlgorithmSettings))
+	set := map[string]string{}
+	for i, st := range a.AlgorithmSettings {
+		names[i], values[i] = st.Name, st.Value
+		set[st.Name] = st.Value
+	}
+	v.settings(p+".algorithmSettings", a.AlgorithmName, names, values, rules)
+	for _, req := range requiredSettings[a.AlgorithmName] {
+		if _, ok := set[req]; !ok {
+			v.add(p+".algorithmSettings", "setting %q is required for algorithm %s", req, a.AlgorithmName)
+		}
+	}
+	switch a.AlgorithmName {
+	case "cmaes":
+		n := 0
+		for _, prm := range s.Parameters {
+			if prm.ParameterType == "double" || prm.ParameterType == "int" {
+				n++
+			}
+		}
+		if n < 2 {
+			v.add("spec.parameters", "cmaes needs at least two double or int parameters, got %d", n)
+		}
+	case "hyperband":
+		v.hyperband(s, set)
+	case "enas", "darts":
+		if s.NasConfig == nil {
+			v.add("spec.nasConfig", "is required for algorithm %s", a.AlgorithmName)
+		}
+	}
+}
+
+// hyperband checks the cross-field rules of Katib's hyperband service.
+func (v *validator) hyperband(s *Spec, set map[string]string) {
+	if rn, ok := set["resource_name"]; ok && !slices.ContainsFunc(s.Parameters, func(p ParameterSpec) bool { return p.Name == rn }) {
+		v.add("spec.algorithm.algorithmSettings", "resource_name %q is not a parameter in spec.parameters", rn)
+	}
+	rl, err := strconv.ParseFloat(set["r_l"], 64)
+	if err != nil || rl <= 0 {
+		return
+	}
+	eta := 3.0
+	if e, err := strconv.ParseFloat(set["eta"], 64); err == nil && math.Trunc(e) > 0 {
+		eta = math.Trunc(e)
+	}
+	if eta <= 1 {
+		return
+	}
+	smax := math.Trunc(math.Log(rl) / math.Log(eta))
+	need := int32(math.Ceil(math.Pow(eta, smax)))
+	if p := s.ParallelTrialCount; p != nil && *p < need {
+		v.add("spec.parallelTrialCount", "hyperband with r_l=%v and eta=%v needs at least %d, got %d", rl, eta, need, *p)
+	}
+}
+
+func (v *validator) earlyStopping(es *EarlyStoppingSpec) {
+	const p = "spec.earlyStopping"
+	if es == nil {
+		return
+	}
+	if es.AlgorithmName == "" {
+		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(earlyStoppingAlgorithms, ", "))
+		return
+	}
+	rules, ok := earlyStoppingSettings[es.AlgorithmName]
+	if !ok {
+		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)", es.AlgorithmName, strings.Join(earlyStoppingAlgorithms, ", "))
+		return
+	}
+	names := make([]string, len(es.AlgorithmSettings))
+	values := make([]string, len(es.AlgorithmSettings))
+	for i, st := range es.AlgorithmSettings {
+		names[i], values[i] = st.Name, st.Value
+	}
+	v.settings(p+".algorithmSettings", es.AlgorithmName, names, values, rules)
+}
+
+// number parses a feasibleSpace bound; integer requires an integer.
+func number(s string, integer bool) (float64, error) {
+	s = strings.TrimSpace(s)
+	if integer {
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an integer", s)
+		}
+		return float64(i), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	return f, nil
+}
+
+func (v *validator) parameters(p string, params []ParameterSpec, grid bool) {
+	seen := map[string]bool{}
+	for i, prm := range params {
+		ip := index(p, i)
+		switch {
+		case prm.Name == "":
+			v.add(ip+".name", "is required")
+		case seen[prm.Name]:
+			v.add(ip+".name", "duplicate parameter name %q", prm.Name)
+		}
+		seen[prm.Name] = true
+		fp := ip + ".feasibleSpace"
+		fs := prm.FeasibleSpace
+		switch fs.Distribution {
+		case "", "uniform", "logUniform", "normal", "logNormal":
+		default:
+			v.add(fp+".distribution", "%q is not one of uniform, logUniform, normal, logNormal", fs.Distribution)
+		}
+		switch prm.ParameterType {
+		case "double", "int":
+			v.numeric(fp, prm, grid)
+		case "discrete", "categorical":
+			if fs.Min != "" || fs.Max != "" || fs.Step != "" {
+				v.add(fp, "min, max and step are not allowed for a %s parameter; use list", prm.ParameterType)
+			}
+			if fs.Distribution != "" && fs.Distribution != "uniform" {
+				v.add(fp+".distribution", "%q applies only to double and int parameters", fs.Distribution)
+			}
+			if len(fs.List) == 0 {
+				v.add(fp+".list", "must list at least one value")
+			}
+			values := map[string]bool{}
+			for j, item := range fs.List {
+				jp := index(fp+".list", j)
+				if prm.ParameterType == "discrete" {
+					if _, err := number(item, false); err != nil {
+						v.add(jp, "%v", err)
+						continue
+					}
+				}
+				if values[item] {
+					v.add(jp, "duplicate value %q", item)
+				}
+				values[item] = true
+			}
+		case "":
+			v.add(ip+".parameterType", "is required: double, int, discrete or categorical")
+		default:
+			v.add(ip+".parameterType", "%q is not one of double, int, discrete, categorical", prm.ParameterType)
+		}
+	}
+}
+
+// numeric checks a double or int parameter's feasible space.
+func (v *validator) numeric(fp string, prm ParameterSpec, grid bool) {
+	fs := prm.FeasibleSpace
+	integer := prm.ParameterType == "int"
+	if len(fs.List) > 0 {
+		v.add(fp+".list", "is not allowed for a %s parameter; use min and max", prm.ParameterType)
+	}
+	bound := func(name, s string) (float64, bool) {
+		if s == "" {
+			v.add(fp+"."+name, "is required for a %s parameter", prm.ParameterType)
+			return 0, false
+		}
+		f, err := number(s, integer)
+		if err != nil {
+			v.add(fp+"."+name, "%v", err)
+			return 0, false
+		}
+		return f, true
+	}
+	lo, okLo := bound("min", fs.Min)
+	hi, okHi := bound("max", fs.Max)
+	if okLo && okHi && lo > hi {
+		v.add(fp+".min", "min %s is greater than max %s", fs.Min, fs.Max)
+		okLo = false
+	}
+	if okLo && (fs.Distribution == "logUniform" || fs.Distribution == "logNormal") && lo <= 0 {
+		v.add(fp+".min", "%s needs min > 0, got %s", fs.Distribution, fs.Min)
+	}
+	if fs.Step == "" {
+		if grid && !integer {
+			v.add(fp+".step", "is required for a double parameter with the grid algorithm")
+		}
+		return
+	}
+	step, err := number(fs.Step, integer)
+	switch {
+	case err != nil:
+		v.add(fp+".step", "%v", err)
+	case step <= 0:
+		v.add(fp+".step", "must be positive, got %s", fs.Step)
+	case okLo && okHi && hi > lo && step > hi-lo:
+		v.add(fp+".step", "%s does not fit: it is larger than max - min (%s)", fs.Step, strconv.FormatFloat(hi-lo, 'g', 12, 64))
+	}
+}
+
+func (v *validator) nas(n *NasConfig) {
+	const p = "spec.nasConfig"
+	if n == nil {
+		return
+	}
+	if g := n.GraphConfig.NumLayers; g == nil || *g < 1 {
+		v.add(p+".graphConfig.numLayers", "must be at least 1")
+	}
+	if len(n.Operations) == 0 {
+		v.add(p+".operations", "must list at least one operation")
+	}
+	for i, op := range n.Operations {
+		ip := index(p+".operations", i)
+		if op.OperationType == "" {
+			v.add(ip+".operationType", "is required")
+		}
+		v.parameters(ip+".parameters", op.Parameters, false)
+	}
+}
+
+func (v *validator) trialTemplate(e *Experiment) {
+	const p = "spec.trialTemplate"
+	t := e.Spec.TrialTemplate
+	if t == nil {
+		v.add(p, "is required")
+		return
+	}
+	switch {
+	case t.TrialSpec == nil && t.ConfigMap == nil:
+		v.add(p, "one of trialSpec and configMap is required")
+	case t.TrialSpec != nil && t.ConfigMap != nil:
+		v.add(p, "only one of trialSpec and configMap may be given")
+	}
+	if cm := t.ConfigMap; cm != nil {
+		for name, val := range map[string]string{"configMapName": cm.ConfigMapName, "configMapNamespace": cm.ConfigMapNamespace, "templatePath": cm.TemplatePath} {
+			if val == "" {
+				v.add(p+".configMap."+name, "is required")
+			}
+		}
+	}
+	if t.PrimaryContainerName == "" {
+		v.add(p+".primaryContainerName", "is required")
+	}
+	if t.SuccessCondition == "" || t.FailureCondition == "" {
+		kind, _ := t.TrialSpec["kind"].(string)
+		v.add(p, "successCondition and failureCondition are required for trial kind %q (Katib sets them only for Job and Kubeflow training jobs)", kind)
+	}
+
+	params := map[string]bool{}
+	for _, prm := range e.Spec.Parameters {
+		params[prm.Name] = true
+	}
+	declared := map[string]bool{}
+	refs := map[string]bool{}
+	referenced := map[string]bool{}
+	for i, tp := range t.TrialParameters {
+		ip := index(p+".trialParameters", i)
+		switch {
+		case tp.Name == "":
+			v.add(ip+".name", "is required")
+		case strings.ContainsAny(tp.Name, "{}"):
+			v.add(ip+".name", "%q must not contain '{' or '}'", tp.Name)
+		case declared[tp.Name]:
+			v.add(ip+".name", "duplicate trial parameter %q", tp.Name)
+		}
+		declared[tp.Name] = true
+		if tp.Reference == "" {
+			v.add(ip+".reference", "is required: a parameter name or a trial metadata reference such as ${trialSpec.Name}")
+			continue
+		}
+		if refs[tp.Reference] {
+			v.add(ip+".reference", "duplicate reference %q", tp.Reference)
+		}
+		refs[tp.Reference] = true
+		m, isMeta, ok := parseMetaRef(tp.Reference)
+		switch {
+		case isMeta && !ok:
+			v.add(ip+".reference", "%q is not a trial metadata reference; allowed: ${trialSpec.Name}, ${trialSpec.Namespace}, ${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[KEY]}, ${trialSpec.Annotations[KEY]}", tp.Reference)
+		case isMeta && m.index != "" && t.TrialSpec != nil:
+			if _, ok := metaMap(t.TrialSpec, m.key)[m.index]; !ok {
+				v.add(ip+".reference", "%s: trialSpec.metadata.%s has no key %q", tp.Reference, strings.ToLower(m.key), m.index)
+			}
+		case !isMeta && len(params) > 0 && !params[tp.Reference]:
+			v.add(ip+".reference", "%q is not a parameter in spec.parameters", tp.Reference)
+		case !isMeta:
+			referenced[tp.Reference] = true
+		}
+	}
+	if t.TrialSpec == nil {
+		return
+	}
+	for i, prm := range e.Spec.Parameters {
+		if prm.Name != "" && !referenced[prm.Name] {
+			v.add(index("spec.parameters", i)+".name", "parameter %q is not referenced by any spec.trialTemplate.trialParameters; Katib requires every parameter to be passed to the trial", prm.Name)
+		}
+	}
+	v.trialSpec(p+".trialSpec", t, declared)
+}
+
+// metaMap returns the trial spec's metadata.labels or metadata.annotations.
+func metaMap(spec map[string]any, key string) map[string]any {
+	md, _ := spec["metadata"].(map[string]any)
+	m, _ := md[strings.ToLower(key)].(map[string]any)
+	return m
+}
+
+func (v *validator) trialSpec(p string, t *TrialTemplate, declared map[string]bool) {
+	spec := t.TrialSpec
+	for _, f := range []string{"apiVersion", "kind"} {
+		if s, ok := spec[f].(string); !ok || s == "" {
+			v.add(p+"."+f, "is required")
+		}
+	}
+	if md, ok := spec["metadata"].(map[string]any); ok {
+		for _, f := range []string{"name", "namespace"} {
+			if _, ok := md[f]; ok {
+				v.add(p+".metadata."+f, "must be omitted: tune sets it for each trial")
+			}
+		}
+	}
+	used := map[string]bool{}
+	walkStrings(spec, p, func(path, s string) {
+		for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+			used[m[1]] = true
+			if !declared[m[1]] {
+				v.add(path, "%s is not declared in spec.trialTemplate.trialParameters", m[0])
+			}
+		}
+	})
+	for i, tp := range t.TrialParameters {
+		if tp.Name != "" && !used[tp.Name] {
+			v.add(index("spec.trialTemplate.trialParameters", i)+".name", "trial parameter %q is not used: ${trialParameters.%s} appears nowhere in trialSpec", tp.Name, tp.Name)
+		}
+	}
+	if !isJob(spec) {
+		return
+	}
+	raw, err := json.Marshal(spec)
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var job batchv1.Job
+		if err = dec.Decode(&job); err == nil {
+			v.primaryContainer(p, t.PrimaryContainerName, &job)
+			return
+		}
+	}
+	v.add(p, "not a valid batch/v1 Job: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func (v *validator) primaryContainer(p, name string, job *batchv1.Job) {
+	if name == "" {
+		return
+	}
+	var names []string
+	for _, c := range job.Spec.Template.Spec.Containers {
+		if c.Name == name {
+			return
+		}
+		names = append(names, strconv.Quote(c.Name))
+	}
+	if len(names) == 0 {
+		v.add(p+".spec.template.spec.containers", "a Job needs at least one container")
+		return
+	}
+	v.add("spec.trialTemplate.primaryContainerName", "%q is not a container of the Job (containers: %s)", name, strings.Join(names, ", "))
+}
+
+// walkStrings calls fn for every string value in v, in key order.
+func walkStrings(v any, path string, fn func(path, s string)) {
+	switch x := v.(type) {
+	case string:
+		fn(path, x)
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			walkStrings(x[k], child(path, k), fn)
+		}
+	case []any:
+		for i, item := range x {
+			walkStrings(item, index(path, i), fn)
+		}
+	}
+}
+
+func (v *validator) collector(mc *MetricsCollectorSpec) {
+	const p = "spec.metricsCollectorSpec"
+	const sp = p + ".source"
+	if mc == nil || mc.Collector == nil {
+		v.add(p+".collector.kind", "is required (one of %s)", strings.Join(collectorKinds, ", "))
+		return
+	}
+	kind := mc.Collector.Kind
+	var fs *FileSystemPath
+	if mc.Source != nil {
+		fs = mc.Source.FileSystemPath
+	}
+	if fs != nil {
+		switch fs.Kind {
+		case "", "File", "Directory":
+		default:
+			v.add(sp+".fileSystemPath.kind", "%q is not one of File, Directory", fs.Kind)
+		}
+		switch fs.Format {
+		case "", "TEXT", "JSON":
+		default:
+			v.add(sp+".fileSystemPath.format", "%q is not one of TEXT, JSON", fs.Format)
+		}
+	}
+	switch kind {
+	case "StdOut", "Push":
+	case "File":
+		switch {
+		case fs == nil || fs.Path == "":
+			v.add(sp+".fileSystemPath.path", "is required for the File collector")
+		case fs.Kind != "File":
+			v.add(sp+".fileSystemPath.kind", "must be File for the File collector, got %q", fs.Kind)
+		case !filepath.IsAbs(fs.Path):
+			v.add(sp+".fileSystemPath.path", "%q must be an absolute path", fs.Path)
+		}
+		if fs != nil && fs.Format == "JSON" && mc.Source.Filter != nil {
+			v.add(sp+".filter", "must be omitted when the metrics file format is JSON")
+		}
+		if fs != nil && fs.Format == "" {
+			v.add(sp+".fileSystemPath.format", "is required for the File collector: TEXT or JSON")
+		}
+	case "TensorFlowEvent":
+		switch {
+		case fs == nil || fs.Path == "":
+			v.add(sp+".fileSystemPath.path", "is required for the TensorFlowEvent collector")
+		case fs.Kind != "Directory":
+			v.add(sp+".fileSystemPath.kind", "must be Directory for the TensorFlowEvent collector, got %q", fs.Kind)
+		case !filepath.IsAbs(fs.Path):
+			v.add(sp+".fileSystemPath.path", "%q must be an absolute path", fs.Path)
+		}
+		if fs != nil && fs.Format != "" {
+			v.add(sp+".fileSystemPath.format", "must be omitted for the TensorFlowEvent collector")
+		}
+	case "PrometheusMetric":
+		if mc.Source == nil || mc.Source.HTTPGet == nil {
+			v.add(sp+".httpGet", "is required for the PrometheusMetric collector")
+			break
+		}
+		hg := mc.Source.HTTPGet
+		if port, err := strconv.Atoi(hg.Port.String()); err != nil || port <= 0 || port > 65535 {
+			v.add(sp+".httpGet.port", "%q must be a port number", hg.Port.String())
+		}
+		if !strings.HasPrefix(hg.Path, "/") {
+			v.add(sp+".httpGet.path", "%q must start with /", hg.Path)
+		}
+	case "Custom":
+		if mc.Collector.CustomCollector == nil {
+			v.add(p+".collector.customCollector", "is required for the Custom collector")
+		}
+		if fs != nil && (!filepath.IsAbs(fs.Path) || (fs.Kind != "File" && fs.Kind != "Directory")) {
+			v.add(sp+".fileSystemPath", "needs an absolute path and kind File or Directory")
+		}
+	case "":
+		v.add(p+".collector.kind", "is required (one of %s)", strings.Join(collectorKinds, ", "))
+	default:
+		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)", kind, strings.Join(collectorKinds, ", "))
+	}
+	if mc.Source != nil && mc.Source.Filter != nil {
+		for i, f := range mc.Source.Filter.MetricsFormat {
+			ip := index(sp+".filter.metricsFormat", i)
+			re, err := regexp.Compile(f)
+			switch {
+			case err != nil:
+				v.add(ip, "invalid regular expression: %v", err)
+			case re.NumSubexp() < 2:
+				v.add(ip, "%q needs two capture groups, the metric name and its value", f)
+			}
+		}
+	}
+}

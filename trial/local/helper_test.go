@@ -1,0 +1,222 @@
+//go:build unix
+
+package local
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// helperEnv marks a run of the test binary as a trial child process.
+const helperEnv = "TUNE_LOCAL_TEST_HELPER"
+
+// TestHelperProcess is not a test: it is the program the tests run as a
+// trial, re-executing the test binary with -test.run=^TestHelperProcess$ -- MODE ARGS.
+func TestHelperProcess(t *testing.T) {
+	if os.Getenv(helperEnv) != "1" {
+		return
+	}
+	args := os.Args
+	for len(args) > 0 && args[0] != "--" {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "helper: no mode")
+		os.Exit(2)
+	}
+	os.Exit(helper(args[1], args[2:]))
+}
+
+// helperReport is what the env mode writes.
+type helperReport struct {
+	Args []string
+	Env  []string
+	Dir  string
+}
+
+func helper(mode string, args []string) int {
+	switch mode {
+	case "argv": // FILE ARGS...: record ARGS
+		return writeJSON(args[0], args[1:])
+	case "env": // FILE ARGS...: record ARGS, environment and directory
+		dir, _ := os.Getwd()
+		return writeJSON(args[0], helperReport{Args: args[1:], Env: os.Environ(), Dir: dir})
+	case "exit": // CODE LINES: LINES lines on stderr, then exit with CODE
+		code, _ := strconv.Atoi(args[0])
+		n, _ := strconv.Atoi(args[1])
+		fmt.Println("out")
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(os.Stderr, "line %d\n", i)
+		}
+		return code
+	case "signal": // die of SIGKILL
+		fmt.Fprintln(os.Stderr, "about to die")
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute)
+		return 1
+	case "stream": // FILE: say ready, then wait for FILE to exist
+		fmt.Println("ready")
+		for range 1000 {
+			if _, err := os.Stat(args[0]); err == nil {
+				fmt.Println("done")
+				return 0
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return 1
+	case "sleep": // READYFILE [ignore-term]: sleep for 1000 s
+		if len(args) > 1 && args[1] == "ignore-term" {
+			signal.Ignore(syscall.SIGTERM)
+		}
+		if args[0] != "-" {
+			os.WriteFile(args[0], nil, 0o644)
+		}
+		time.Sleep(1000 * time.Second)
+		return 0
+	case "spawn": // PIDFILE [exit]: start a grandchild sleeping 1000 s that ignores SIGTERM
+		signal.Ignore(syscall.SIGTERM)
+		exe, _ := os.Executable()
+		cmd := exec.Command(exe, "-test.run=^TestHelperProcess$", "--", "sleep", "-", "ignore-term")
+		cmd.Env = os.Environ()
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		tmp := args[0] + ".tmp"
+		os.WriteFile(tmp, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+		os.Rename(tmp, args[0])
+		if len(args) > 1 && args[1] == "exit" {
+			return 0
+		}
+		time.Sleep(1000 * time.Second)
+		return 0
+	case "gpu": // DIR: hold the GPU in CUDA_VISIBLE_DEVICES for a while
+		dir := args[0]
+		gpu := os.Getenv("CUDA_VISIBLE_DEVICES")
+		pid := strconv.Itoa(os.Getpid())
+		os.WriteFile(filepath.Join(dir, "seen-"+pid), []byte(gpu), 0o644)
+		lock := filepath.Join(dir, "gpu-"+gpu)
+		f, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "GPU %q already in use\n", gpu)
+			return 3
+		}
+		f.Close()
+		run := filepath.Join(dir, "run-"+pid)
+		os.WriteFile(run, nil, 0o644)
+		matches, _ := filepath.Glob(filepath.Join(dir, "run-*"))
+		if len(matches) > 2 {
+			fmt.Fprintf(os.Stderr, "%d trials at once\n", len(matches))
+			return 4
+		}
+		time.Sleep(300 * time.Millisecond)
+		os.Remove(run)
+		os.Remove(lock)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "helper: unknown mode %q\n", mode)
+	return 2
+}
+
+func writeJSON(file string, v any) int {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return 1
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// helperCommand is the command of a container that runs the helper in mode.
+func helperCommand(t *testing.T, mode string) []any {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []any{exe, "-test.run=^TestHelperProcess$", "--", mode}
+}
+
+// container returns a container object.
+func container(name string, command []any, args ...string) map[string]any {
+	c := map[string]any{"name": name, "image": "python:3.12", "command": command}
+	if len(args) > 0 {
+		a := make([]any, len(args))
+		for i, s := range args {
+			a[i] = s
+		}
+		c["args"] = a
+	}
+	return c
+}
+
+// jobObject returns a batch/v1 Job trial spec with the given containers.
+func jobObject(containers ...map[string]any) map[string]any {
+	cs := make([]any, len(containers))
+	for i, c := range containers {
+		cs[i] = c
+	}
+	return map[string]any{
+		"apiVersion": "batch/v1",
+		"kind":       "Job",
+		"metadata":   map[string]any{"name": "exp-0001", "namespace": "ns"},
+		"spec": map[string]any{
+			"template": map[string]any{
+				"spec": map[string]any{"containers": cs, "restartPolicy": "Never"},
+			},
+		},
+	}
+}
+
+// helperSpec returns a spec running the helper as container "training".
+func helperSpec(t *testing.T, c map[string]any) *trial.Spec {
+	return &trial.Spec{
+		Experiment:       "exp",
+		Name:             "exp-0001",
+		Object:           jobObject(c),
+		PrimaryContainer: "training",
+		Dir:              t.TempDir(),
+		Env:              []string{helperEnv + "=1", "TUNE_TRIAL=exp-0001"},
+	}
+}
+
+// processGone reports whether pid no longer runs (a zombie waiting for
+// init to reap it counts as gone).
+func processGone(pid int) bool {
+	if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+		return true
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+// waitFor polls cond for up to d.
+func waitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cond()
+}

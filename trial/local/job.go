@@ -1,0 +1,390 @@
+package local
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// gpuResource is the extended resource that asks for NVIDIA GPUs.
+const gpuResource corev1.ResourceName = "nvidia.com/gpu"
+
+// plan is a trial spec turned into a process to start.
+type plan struct {
+	argv []string // command + args, expanded
+	dir  string   // working directory; "" = the current directory
+	env  []string // KEY=VALUE, one per key, CUDA_VISIBLE_DEVICES not yet set
+	gpus int      // how many GPUs the primary container asks for
+}
+
+// plan decodes spec and works out the process that runs it.
+func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
+	if spec == nil {
+		return nil, errors.New("no trial spec")
+	}
+	job, err := decodeJob(spec.Object)
+	if err != nil {
+		return nil, err
+	}
+	c, err := primaryContainer(job, spec.PrimaryContainer)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Command) == 0 {
+		return nil, fmt.Errorf("container %q has no command: the local executor cannot run an image's entrypoint, so set command (and args) in the trial template", c.Name)
+	}
+	if len(c.EnvFrom) > 0 {
+		return nil, fmt.Errorf("container %q: envFrom is not supported by the local executor", c.Name)
+	}
+	gpus, err := gpuCount(c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case gpus > 0 && len(e.gpuIDs) == 0:
+		return nil, fmt.Errorf("container %q requests %d %s but the local executor has no GPUs configured", c.Name, gpus, gpuResource)
+	case gpus > len(e.gpuIDs):
+		return nil, fmt.Errorf("container %q requests %d %s but the local executor has only %d", c.Name, gpus, gpuResource, len(e.gpuIDs))
+	}
+	env, vars, err := e.environ(job, c, spec)
+	if err != nil {
+		return nil, err
+	}
+	lookup := lookupIn(vars)
+	argv := make([]string, 0, len(c.Command)+len(c.Args))
+	for _, a := range slices.Concat(c.Command, c.Args) {
+		argv = append(argv, expand(a, lookup))
+	}
+	dir := e.dir
+	if c.WorkingDir != "" {
+		dir = c.WorkingDir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(e.dir, dir)
+		}
+	}
+	return &plan{argv: argv, dir: dir, env: env, gpus: gpus}, nil
+}
+
+// decodeJob checks that obj is a batch/v1 Job and decodes it strictly: every
+// field must be one the Job type has, spelt with the same case.
+func decodeJob(obj map[string]any) (*batchv1.Job, error) {
+	if obj == nil {
+		return nil, errors.New("trial spec has no workload object")
+	}
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	if apiVersion != "batch/v1" || kind != "Job" {
+		return nil, fmt.Errorf("the local executor runs batch/v1 Job trial templates only: kind %q (apiVersion %q) needs --executor kubernetes (planned)", kind, apiVersion)
+	}
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encode trial spec: %w", err)
+	}
+	var generic any
+	if err := json.Unmarshal(data, &generic); err != nil {
+		return nil, fmt.Errorf("decode trial spec: %w", err)
+	}
+	var unknown []string
+	unknownFields("", generic, reflect.TypeFor[batchv1.Job](), &unknown)
+	if len(unknown) > 0 {
+		errs := make([]error, len(unknown))
+		for i, path := range unknown {
+			errs[i] = fmt.Errorf("unknown field %q", path)
+		}
+		return nil, fmt.Errorf("decode batch/v1 Job: %w", errors.Join(errs...))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var job batchv1.Job
+	if err := dec.Decode(&job); err != nil {
+		return nil, fmt.Errorf("decode batch/v1 Job: %w", err)
+	}
+	return &job, nil
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// unknownFields appends to out the paths of the fields of v, a decoded JSON
+// value, that type t has no field for. Unlike encoding/json, which matches
+// field names without regard to case and names no path, it matches them
+// exactly, as the Kubernetes API server does. Values of the wrong JSON type
+// are left for the decoder to report.
+func unknownFields(path string, v any, t reflect.Type, out *[]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		fields := jsonFields(t)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				*out = append(*out, p)
+				continue
+			}
+			unknownFields(p, m[k], ft, out)
+		}
+	case reflect.Slice, reflect.Array:
+		s, ok := v.([]any)
+		if !ok {
+			return
+		}
+		for i, e := range s {
+			unknownFields(fmt.Sprintf("%s[%d]", path, i), e, t.Elem(), out)
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			unknownFields(fmt.Sprintf("%s[%q]", path, k), m[k], t.Elem(), out)
+		}
+	}
+}
+
+// jsonFields maps the JSON names of t's fields to their types, flattening
+// embedded structs without a name (Kubernetes' ",inline" TypeMeta) as
+// encoding/json does.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := make(map[string]reflect.Type)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					if _, ok := fields[k]; !ok {
+						fields[k] = v
+					}
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	return fields
+}
+
+// primaryContainer picks the container named name from the Job's pod
+// template, or its only container when name is empty.
+func primaryContainer(job *batchv1.Job, name string) (*corev1.Container, error) {
+	cs := job.Spec.Template.Spec.Containers
+	if name == "" {
+		if len(cs) == 1 {
+			return &cs[0], nil
+		}
+		return nil, fmt.Errorf("job has %d containers and no primaryContainerName says which one to run", len(cs))
+	}
+	names := make([]string, len(cs))
+	for i := range cs {
+		if cs[i].Name == name {
+			return &cs[i], nil
+		}
+		names[i] = cs[i].Name
+	}
+	return nil, fmt.Errorf("primary container %q not found in job (containers: %s)", name, strings.Join(quoteAll(names), ", "))
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// gpuCount returns how many nvidia.com/gpu the container asks for in its
+// limits, or else its requests.
+func gpuCount(c *corev1.Container) (int, error) {
+	q, ok := c.Resources.Limits[gpuResource]
+	if !ok {
+		q, ok = c.Resources.Requests[gpuResource]
+	}
+	if !ok {
+		return 0, nil
+	}
+	if q.Sign() < 0 || q.MilliValue()%1000 != 0 {
+		return 0, fmt.Errorf("container %q: %s must be a whole, non-negative number, not %s", c.Name, gpuResource, q.String())
+	}
+	return int(q.Value()), nil
+}
+
+// environ builds the trial's environment: the base environment, then the
+// container's env in order, then spec.Env. It also returns the variables
+// that $(VAR) references in the command and args can name: the container's
+// env and spec.Env, but not the base environment, which a container in
+// Kubernetes would not see either.
+func (e *Executor) environ(job *batchv1.Job, c *corev1.Container, spec *trial.Spec) ([]string, map[string]string, error) {
+	var env envList
+	base := e.env
+	if base == nil {
+		base = os.Environ()
+	}
+	for _, kv := range base {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue // like exec, ignore malformed entries of the base environment
+		}
+		env.set(k, v)
+	}
+
+	runner := make(map[string]string, len(spec.Env))
+	for _, kv := range spec.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, nil, fmt.Errorf("trial environment entry %q is not KEY=VALUE", kv)
+		}
+		runner[k] = v
+	}
+
+	// As the kubelet does: each value may reference the variables defined
+	// before it, and then the variables the platform injects (here the
+	// runner's, as the kubelet's service variables).
+	declared := make(map[string]string, len(c.Env))
+	lookup := lookupIn(declared, runner)
+	for _, ev := range c.Env {
+		var v string
+		switch {
+		case ev.Value != "":
+			v = expand(ev.Value, lookup)
+		case ev.ValueFrom != nil:
+			var err error
+			if v, err = valueFrom(job, spec, c, ev); err != nil {
+				return nil, nil, err
+			}
+		}
+		declared[ev.Name] = v
+		env.set(ev.Name, v)
+	}
+
+	vars := make(map[string]string, len(declared)+len(spec.Env))
+	for k, v := range declared {
+		vars[k] = v
+	}
+	for _, kv := range spec.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env.set(k, v)
+		vars[k] = v
+	}
+	return env.list(), vars, nil
+}
+
+// valueFrom resolves an env var's valueFrom, of which only the Job's own
+// name and namespace make sense on this machine.
+func valueFrom(job *batchv1.Job, spec *trial.Spec, c *corev1.Container, ev corev1.EnvVar) (string, error) {
+	vf := ev.ValueFrom
+	if vf.FieldRef != nil {
+		switch vf.FieldRef.FieldPath {
+		case "metadata.name":
+			if job.Name != "" {
+				return job.Name, nil
+			}
+			return spec.Name, nil
+		case "metadata.namespace":
+			if job.Namespace != "" {
+				return job.Namespace, nil
+			}
+			return "default", nil
+		}
+		return "", fmt.Errorf("container %q: env %s: valueFrom.fieldRef %q is not supported by the local executor (only metadata.name and metadata.namespace are)", c.Name, ev.Name, vf.FieldRef.FieldPath)
+	}
+	kind := "valueFrom"
+	switch {
+	case vf.SecretKeyRef != nil:
+		kind = "valueFrom.secretKeyRef"
+	case vf.ConfigMapKeyRef != nil:
+		kind = "valueFrom.configMapKeyRef"
+	case vf.ResourceFieldRef != nil:
+		kind = "valueFrom.resourceFieldRef"
+	case vf.FileKeyRef != nil:
+		kind = "valueFrom.fileKeyRef"
+	}
+	return "", fmt.Errorf("container %q: env %s: %s is not supported by the local executor", c.Name, ev.Name, kind)
+}
+
+// envList is an environment with one entry per key, in first-set order.
+type envList struct {
+	keys  []string
+	index map[string]int
+	vals  []string
+}
+
+func (l *envList) set(k, v string) {
+	if l.index == nil {
+		l.index = make(map[string]int)
+	}
+	if i, ok := l.index[k]; ok {
+		l.vals[i] = v
+		return
+	}
+	l.index[k] = len(l.keys)
+	l.keys = append(l.keys, k)
+	l.vals = append(l.vals, v)
+}
+
+func (l *envList) list() []string {
+	out := make([]string, len(l.keys))
+	for i, k := range l.keys {
+		out[i] = k + "=" + l.vals[i]
+	}
+	return out
+}
+
+// setEnv returns env with key set to value, replacing an existing entry.
+func setEnv(env []string, key, value string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != key {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+value)
+}
+
+// getEnv returns the value of key in env.
+func getEnv(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
