@@ -49,6 +49,7 @@ type config struct {
 	seed        uint64
 	data        string
 	reportEvery int
+	patience    int
 }
 
 // usageError is an error in the command line; run exits with status 2.
@@ -109,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.weightDecay, "weight-decay", 0, "L2 weight decay, >= 0")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed for weight initialisation and batch order")
 	fs.IntVar(&cfg.reportEvery, "report-every", 1, "print metrics every N epochs (and always after the last), >= 1")
+	fs.IntVar(&cfg.patience, "patience", 0, "stop when validation accuracy has not improved for N epochs (checked when metrics are reported); 0 = never")
 	fs.StringVar(&cfg.data, "data", "", "CSV (or .csv.gz) of numeric features and an integer class label last; default: the embedded digits data set")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	check(cfg.epochs >= 1, "--epochs must be >= 1, got %d", cfg.epochs)
 	check(cfg.batchSize >= 1, "--batch-size must be >= 1, got %d", cfg.batchSize)
 	check(cfg.reportEvery >= 1, "--report-every must be >= 1, got %d", cfg.reportEvery)
+	check(cfg.patience >= 0, "--patience must be >= 0, got %d", cfg.patience)
 	check(cfg.weightDecay >= 0, "--weight-decay must be >= 0, got %v", cfg.weightDecay)
 	if err := errors.Join(problems...); err != nil {
 		return cfg, &usageError{err: err}
@@ -168,6 +171,7 @@ func train(cfg config, stdout, stderr io.Writer) error {
 	for i := range order {
 		order[i] = i
 	}
+	bestAcc, bestEpoch := -1.0, 0
 	for epoch := 1; epoch <= cfg.epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		var trainLoss float64
@@ -191,6 +195,12 @@ func train(cfg config, stdout, stderr io.Writer) error {
 		}
 		if diverged {
 			fmt.Fprintf(stderr, "mlp: training diverged at epoch %d (weights overflowed); try a smaller --lr\n", epoch)
+			return nil
+		}
+		if acc > bestAcc {
+			bestAcc, bestEpoch = acc, epoch
+		} else if cfg.patience > 0 && epoch-bestEpoch >= cfg.patience {
+			fmt.Fprintf(stderr, "mlp: stopping early at epoch %d: validation accuracy has not improved since epoch %d\n", epoch, bestEpoch)
 			return nil
 		}
 	}

@@ -118,6 +118,24 @@ func TestReportEvery(t *testing.T) {
 	}
 }
 
+func TestPatienceStopsAStalledRun(t *testing.T) {
+	// A learning rate this large leaves the network at chance level without
+	// overflowing: accuracy never improves on its first report.
+	code, stdout, stderr := trainRun(t, "--lr=0.36", "--momentum=0.88", "--hidden=8", "--epochs=400", "--report-every=10", "--patience=30")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	lines := parseMetrics(t, stdout)
+	if len(lines) == 0 || len(lines) >= 40 || !strings.Contains(stderr, "stopping early") {
+		t.Fatalf("%d reports and stderr %q: want an early stop", len(lines), stderr)
+	}
+	// Without patience the same run goes to the last epoch.
+	_, full, _ := trainRun(t, "--lr=0.36", "--momentum=0.88", "--hidden=8", "--epochs=400", "--report-every=10")
+	if n := len(parseMetrics(t, full)); n != 40 {
+		t.Errorf("without --patience: %d reports, want 40", n)
+	}
+}
+
 func TestDivergenceIsReportedNotFailed(t *testing.T) {
 	code, stdout, stderr := trainRun(t, "--lr=1e6", "--epochs=50", "--hidden=8")
 	if code != 0 {
@@ -153,6 +171,7 @@ func TestBadFlags(t *testing.T) {
 		"batch size":       {[]string{"--batch-size=0"}, "--batch-size must be >= 1"},
 		"weight decay":     {[]string{"--weight-decay=-1"}, "--weight-decay must be >= 0"},
 		"report every":     {[]string{"--report-every=0"}, "--report-every must be >= 1"},
+		"patience":         {[]string{"--patience=-1"}, "--patience must be >= 0"},
 		"unknown flag":     {[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		"not a number":     {[]string{"--lr=fast"}, `invalid value "fast" for flag -lr`},
 		"stray argument":   {[]string{"extra"}, `unexpected arguments: ["extra"]`},

@@ -380,10 +380,10 @@ func TestRunFailurePath(t *testing.T) {
 
 func TestRunMetricsUnavailable(t *testing.T) {
 	dir := t.TempDir()
-	file := writeExperiment(t, dir, expParams{Name: "silent", Parallel: 2, Max: 2, MaxFailed: 5, Extra: `, "--no-metrics"`})
+	file := writeExperiment(t, dir, expParams{Name: "silent", Parallel: 2, Max: 2, MaxFailed: 2, Extra: `, "--no-metrics"`})
 	r := tune(t, dir, "run", file)
-	if r.code != 0 {
-		t.Fatalf("exit %d, want 0 (max trials reached)\n%s", r.code, r.stderr)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (two metrics-unavailable trials reach maxFailedTrialCount)\n%s", r.code, r.stderr)
 	}
 	for _, tr := range getTrials(t, dir, "silent") {
 		if tr.Status != "MetricsUnavailable" || !strings.Contains(tr.Message, `"loss"`) {
@@ -490,7 +490,7 @@ func TestInvalidExperimentWritesNothing(t *testing.T) {
 	}{
 		"broken yaml": {
 			yaml: "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata:\n  name: x\n spec: [\n",
-			want: []string{"bad.yaml", "line"},
+			want: []string{"bad.yaml:4:", "invalid YAML"},
 		},
 		"unknown algorithm": {
 			yaml: "algorithm: bogus",

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/random"
@@ -84,7 +85,7 @@ func runRun(ctx context.Context, o *runOptions) error {
 	}
 	abs, _ := filepath.Abs(o.file)
 	rec := &experiment.Record{Name: name, Source: src, SourcePath: abs, Spec: *exp}
-	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames()}
+	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames(), strategies: exp.Strategies()}
 	runner := &experiment.Runner{
 		Store:     st,
 		Suggester: suggester,
@@ -153,10 +154,11 @@ func parseGPUs(ctx context.Context, flag string) ([]string, error) {
 
 // progress prints one line per trial event, in the manner of Optuna's log.
 type progress struct {
-	w         io.Writer
-	quiet     bool
-	objective string
-	names     []string
+	w          io.Writer
+	quiet      bool
+	objective  string
+	names      []string
+	strategies map[string]metrics.Strategy
 }
 
 func (p *progress) event(ev experiment.Event) {
@@ -169,7 +171,7 @@ func (p *progress) event(ev experiment.Event) {
 	case experiment.TrialFinished:
 		t := ev.Trial
 		line := fmt.Sprintf("trial %s %s", t.Name, t.State)
-		if vals := formatMetrics(experiment.TrialMetrics(t, nil), p.names); vals != "" && t.State == trial.Succeeded {
+		if vals := formatMetrics(experiment.TrialMetrics(t, p.strategies), p.names); vals != "" && t.State == trial.Succeeded {
 			line += ": " + vals
 		} else if t.Message != "" {
 			line += ": " + firstLine(t.Message)

@@ -1,0 +1,59 @@
+// Package store keeps experiments, trials and observation logs in a single
+// bbolt file. [Store] implements [experiment.Store] for the runner and adds
+// the read methods the CLI and the dashboard need ([Store.Experiments],
+// [Store.Trial], [Store.Logs]) and [Store.DeleteExperiment].
+//
+// # Process model
+//
+// bbolt lets one process open a file for writing, and the writer's exclusive
+// flock also blocks other processes' read-only opens for as long as the
+// database stays open. A `tune run` writes for hours while `tune get`,
+// `tune best` or the dashboard read from other processes, so a [Store] never
+// keeps the database open: every method opens the file (read-write for
+// writes, read-only with a shared lock for reads), runs exactly one
+// transaction and closes it. Each call is a short critical section and other
+// processes get their turn between calls.
+//
+// The price is an open, an mmap and a close per call, on top of bbolt's own
+// cost: every committed write transaction is fsynced (data pages, then the
+// meta page), so a write costs a few milliseconds on a disk, a read of a
+// small store tens of microseconds (see the benchmarks). That suits the
+// runner, which writes when a trial changes state or flushes its metric
+// logs, not per reported value.
+//
+// A lock that is held is retried with a short backoff (a millisecond,
+// doubling up to 20ms; bbolt's own retry is 50ms) until [Options.Timeout]
+// passes or the context is done. Then the call fails with an error wrapping
+// [ErrLocked] that names the file and, on Linux, the ids of the processes
+// holding the lock. Goroutines of one process queue on a mutex of their
+// [Store] instead of polling. Readers share the lock, so a writer waits until
+// every reader in flight is done.
+//
+// Contexts are checked before each call and while waiting for the lock; a
+// transaction in progress is not interrupted.
+//
+// # Bucket layout
+//
+//	meta                                   root bucket
+//	  schema = "1"                         layout version; a newer one is refused
+//	experiments                            root bucket
+//	  <experiment name>                    one bucket per experiment
+//	    record = JSON experiment.Record    the submitted spec, without status
+//	    status = JSON experiment.Status    rewritten by UpdateStatus
+//	    trials                             bucket
+//	      <seq: 8-byte big-endian> = JSON trial.Trial
+//	    logs                               bucket
+//	      <trial seq: 8-byte big-endian>   one bucket per trial with logs
+//	        <n: 8-byte big-endian> = JSON metrics.Log   n from NextSequence
+//
+// The status is kept apart from the record so that frequent status updates
+// do not rewrite the spec and submitted source. Big-endian keys make cursor
+// order creation order. Values are JSON so that `bbolt get` can show them.
+//
+// # Caveats
+//
+// Every value a method returns is a decoded copy owned by the caller. Close
+// releases nothing, since nothing is held between calls; it only makes later
+// calls fail. Deleting an experiment frees its pages for reuse; the file
+// never shrinks.
+package store

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// SaveTrial creates or replaces trial t of experiment exp, keyed by t.Seq
+// (which must be at least 1), and appends logs to the trial's observation
+// log, in one transaction. It returns an error wrapping
+// [experiment.ErrNotFound] when there is no such experiment.
+func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log) error {
+	if t == nil {
+		return fmt.Errorf("experiment %q: save trial: nil trial", exp)
+	}
+	if t.Seq < 1 {
+		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
+	}
+	tJSON, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("trial %q: encode: %w", t.Name, err)
+	}
+	logJSON := make([][]byte, len(logs))
+	for i := range logs {
+		if logJSON[i], err = json.Marshal(&logs[i]); err != nil {
+			return fmt.Errorf("trial %q: encode log: %w", t.Name, err)
+		}
+	}
+	key := seqKey(uint64(t.Seq))
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		eb, err := experimentBucket(tx, exp)
+		if err != nil {
+			return err
+		}
+		tb, lb, err := trialBuckets(exp, eb)
+		if err != nil {
+			return err
+		}
+		if err := tb.Put(key, tJSON); err != nil {
+			return fmt.Errorf("trial %q: write: %w", t.Name, err)
+		}
+		if len(logJSON) == 0 {
+			return nil
+		}
+		b, err := lb.CreateBucketIfNotExists(key)
+		if err != nil {
+			return fmt.Errorf("trial %q: create logs: %w", t.Name, err)
+		}
+		for _, v := range logJSON {
+			n, err := b.NextSequence()
+			if err != nil {
+				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
+			}
+			if err := b.Put(seqKey(n), v); err != nil {
+				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Trials returns the trials of experiment exp in creation (Seq) order; an
+// empty slice when it has none. It returns an error wrapping
+// [experiment.ErrNotFound] when there is no such experiment.
+func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
+	trials := []trial.Trial{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		eb, err := experimentBucket(tx, exp)
+		if err != nil {
+			return err
+		}
+		tb, _, err := trialBuckets(exp, eb)
+		if err != nil {
+			return err
+		}
+		return tb.ForEach(func(k, v []byte) error {
+			trials = append(trials, trial.Trial{})
+			if err := json.Unmarshal(v, &trials[len(trials)-1]); err != nil {
+				return fmt.Errorf("experiment %q: trial %x: decode: %w", exp, k, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return trials, nil
+}
+
+// Trial returns the trial of experiment exp with the given name. It returns
+// an error wrapping [experiment.ErrNotFound] when there is no such
+// experiment or trial.
+func (s *Store) Trial(ctx context.Context, exp, name string) (*trial.Trial, error) {
+	var t trial.Trial
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		eb, err := experimentBucket(tx, exp)
+		if err != nil {
+			return err
+		}
+		tb, _, err := trialBuckets(exp, eb)
+		if err != nil {
+			return err
+		}
+		_, v, err := findTrial(tb, exp, name)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("trial %q: decode: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Logs returns the observation log of the named trial of experiment exp in
+// the order the entries were saved; an empty slice when there are none. It
+// returns an error wrapping [experiment.ErrNotFound] when there is no such
+// experiment or trial.
+func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log, error) {
+	logs := []metrics.Log{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		eb, err := experimentBucket(tx, exp)
+		if err != nil {
+			return err
+		}
+		tb, lb, err := trialBuckets(exp, eb)
+		if err != nil {
+			return err
+		}
+		key, _, err := findTrial(tb, exp, trialName)
+		if err != nil {
+			return err
+		}
+		b := lb.Bucket(key)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			logs = append(logs, metrics.Log{})
+			if err := json.Unmarshal(v, &logs[len(logs)-1]); err != nil {
+				return fmt.Errorf("trial %q: log %x: decode: %w", trialName, k, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return logs, nil
+}
+
+// trialBuckets returns the trials and logs buckets of experiment bucket eb.
+func trialBuckets(exp string, eb *bolt.Bucket) (trials, logs *bolt.Bucket, err error) {
+	trials, logs = eb.Bucket([]byte(bucketTrials)), eb.Bucket([]byte(bucketLogs))
+	if trials == nil || logs == nil {
+		return nil, nil, fmt.Errorf("experiment %q: corrupt: missing trials or logs bucket", exp)
+	}
+	return trials, logs, nil
+}
+
+// findTrial returns the key and value of the named trial in trials bucket tb.
+// Names are "<experiment>-<seq>", so the key the name's suffix gives is tried
+// first; the bucket is scanned when that misses. The slices are valid for the
+// life of the transaction.
+func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
+	if i := strings.LastIndexByte(name, '-'); i >= 0 {
+		if seq, err := strconv.ParseUint(name[i+1:], 10, 64); err == nil && seq > 0 {
+			k := seqKey(seq)
+			if v := tb.Get(k); v != nil && trialName(v) == name {
+				return k, v, nil
+			}
+		}
+	}
+	c := tb.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v != nil && trialName(v) == name {
+			return k, v, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("experiment %q: trial %q: %w", exp, name, experiment.ErrNotFound)
+}
+
+// trialName returns the name in a trial's JSON, or "" when it has none.
+func trialName(v []byte) string {
+	var t struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(v, &t) != nil {
+		return ""
+	}
+	return t.Name
+}
+
+// seqKey returns n as an 8-byte big-endian key, so that cursor order is
+// numeric order.
+func seqKey(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
