@@ -92,14 +92,8 @@ const stderrTailLines = 20
 // itself could not go on (store, suggester or executor failure); the
 // experiment's status in the store says so where it could be written.
 func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
-	if err := checkRunnable(&rec.Spec); err != nil {
-		return nil, err
-	}
-	st := &state{r: r, exp: &rec.Spec, name: rec.Name}
-	if err := st.init(); err != nil {
-		return nil, err
-	}
-	if err := st.checkExecutor(); err != nil {
+	st, err := r.prepare(&rec.Spec, rec.Name)
+	if err != nil {
 		return nil, err
 	}
 	now := r.now()
@@ -111,6 +105,30 @@ func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
 	}
 	st.status = rec.Status
 	return st.loop(ctx, storeCtx)
+}
+
+// Check reports whether the runner can run e (valid and defaulted) at all:
+// its collector, early-stopping and template are supported, and the Executor
+// accepts a rendered sample trial. It writes nothing; Run performs the same
+// check before creating the experiment. Errors wrap ErrUnsupported or
+// ErrInvalid.
+func (r *Runner) Check(e *Experiment) error {
+	_, err := r.prepare(e, e.Metadata.Name)
+	return err
+}
+
+func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
+	if err := checkRunnable(e); err != nil {
+		return nil, err
+	}
+	st := &state{r: r, exp: e, name: name}
+	if err := st.init(); err != nil {
+		return nil, err
+	}
+	if err := st.checkExecutor(); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // checkRunnable rejects what the local runner cannot do yet, before anything
@@ -178,7 +196,7 @@ func (s *state) init() error {
 	s.active = make(map[int]*activeTrial)
 	s.results = make(chan trialResult)
 	if _, err := metrics.NewTextParser(s.formats, s.names); err != nil {
-		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w", err)
+		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w: %w", ErrInvalid, err)
 	}
 	return nil
 }

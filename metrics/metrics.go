@@ -45,8 +45,12 @@ type Summary struct {
 	Count int `json:"count"`
 }
 
-// Add records v as the latest value.
+// Add records v as the latest value. NaN and ±Inf are ignored: they are not
+// values a strategy can choose (the parsers never produce them).
 func (s *Summary) Add(v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
 	if s.Count == 0 || v < s.Min {
 		s.Min = v
 	}

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // ParamType is the type of a parameter, with Katib's names.
@@ -52,19 +51,29 @@ type Space []Param
 // formats parameter assignments (decimal strings for numbers).
 type Assignment map[string]string
 
-// Key returns a canonical string for a, usable as a map key: the sorted
-// name=value pairs. Equal assignments have equal keys.
+// Key returns a canonical string for a, usable as a map key: the
+// name/value pairs sorted by name, each written by [AppendKeyPair]. Equal
+// assignments have equal keys and different ones different keys, whatever
+// bytes the names and values hold.
 func (a Assignment) Key() string {
-	var b strings.Builder
-	for i, name := range slices.Sorted(maps.Keys(a)) {
-		if i > 0 {
-			b.WriteByte('\x00')
-		}
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(a[name])
+	var b []byte
+	for _, name := range slices.Sorted(maps.Keys(a)) {
+		b = AppendKeyPair(b, name, a[name])
 	}
-	return b.String()
+	return string(b)
+}
+
+// AppendKeyPair appends one name/value pair of an [Assignment.Key] to b:
+// both length-prefixed, so no choice of bytes can make two different
+// assignments collide. Callers building keys without an Assignment (the
+// grid does, for speed) append the pairs in name order.
+func AppendKeyPair(b []byte, name, value string) []byte {
+	b = strconv.AppendInt(b, int64(len(name)), 10)
+	b = append(b, ':')
+	b = append(b, name...)
+	b = strconv.AppendInt(b, int64(len(value)), 10)
+	b = append(b, ':')
+	return append(b, value...)
 }
 
 // FormatFloat formats a double value the way tune writes assignments: the

@@ -95,9 +95,12 @@ type Result struct {
 // standard output and standard error to stdout and stderr as they are
 // produced, and blocks until the workload ends or ctx is done. When ctx is
 // done Run stops the workload, waits for it to end and returns a Killed
-// result. The returned error is reserved for failures of the executor itself
-// (the workload could not be started, the spec is not runnable); a workload
-// that runs and fails is a Failed result with a nil error.
+// result. The returned error is reserved for specs the executor cannot run
+// at all (wrong kind, no command, malformed fields), which [Checker] can
+// detect in advance. A workload that fails, including one whose program
+// cannot be started, is a Failed result with a nil error: like a container
+// that cannot start on Kubernetes, it is the trial's failure and counts
+// towards maxFailedTrialCount.
 //
 // Run is safe for concurrent use with distinct specs.
 type Executor interface {

@@ -59,9 +59,15 @@ type result struct {
 // tune runs the binary in dir with a clean TUNE_* environment.
 func tune(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return tuneEnv(t, dir, cleanEnv(), args...)
+}
+
+// tuneEnv runs the binary in dir with env, and XDG_CONFIG_HOME set to dir/xdg.
+func tuneEnv(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(tuneBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
+	cmd.Env = append(env, "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -607,5 +613,28 @@ func TestInterruptKillsTrialsAndKeepsStore(t *testing.T) {
 		if bytes.Contains(b, []byte(trialBin)) {
 			t.Errorf("a trial process survived: %s", bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
 		}
+	}
+}
+
+// Valid Katib files that need what the local runner does not have yet are
+// refused before anything is written, with the field that needs it.
+func TestRunRefusesUnsupportedBeforeWriting(t *testing.T) {
+	for file, want := range map[string]string{
+		"argo-workflow.yaml":          `kind "Workflow"`,
+		"bayesian-optimization.yaml":  "spec.algorithm.algorithmName",
+		"file-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.kind",
+		"median-stop.yaml":            "spec.earlyStopping",
+	} {
+		t.Run(file, func(t *testing.T) {
+			dir := t.TempDir()
+			abs, _ := filepath.Abs(filepath.Join("../../experiment/testdata/katib", file))
+			r := tune(t, dir, "run", abs)
+			if r.code != 2 || !strings.Contains(r.stderr, want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".tune")); !os.IsNotExist(err) {
+				t.Errorf("a refused experiment created .tune: %v", err)
+			}
+		})
 	}
 }

@@ -56,6 +56,10 @@ Exit status: 0 when the experiment Succeeded, 1 when it Failed or on error,
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
+	gpus, err := parseGPUs(ctx, o.gpus)
+	if err != nil {
+		return err
+	}
 	exp, src, err := experiment.Load(o.file)
 	if err != nil {
 		return err
@@ -64,12 +68,13 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	gpus, err := parseGPUs(ctx, o.gpus)
+	executor, err := local.New(local.Options{GPUs: gpus})
 	if err != nil {
 		return err
 	}
-	executor, err := local.New(local.Options{GPUs: gpus})
-	if err != nil {
+	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames(), strategies: exp.Strategies()}
+	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event}
+	if err := runner.Check(exp); err != nil {
 		return err
 	}
 	st, err := o.f.openStore(false)
@@ -77,6 +82,8 @@ func runRun(ctx context.Context, o *runOptions) error {
 		return err
 	}
 	defer st.Close()
+	runner.Store = st
+	runner.TrialRoot = filepath.Join(filepath.Dir(st.Path()), "trials")
 	name := exp.Metadata.Name
 	if old, err := st.Experiment(ctx, name); err == nil {
 		return fmt.Errorf("experiment %q already exists in %s (status %s); change metadata.name or remove it with: tune delete experiment %s", name, st.Path(), old.Status.Phase, name)
@@ -85,14 +92,6 @@ func runRun(ctx context.Context, o *runOptions) error {
 	}
 	abs, _ := filepath.Abs(o.file)
 	rec := &experiment.Record{Name: name, Source: src, SourcePath: abs, Spec: *exp}
-	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames(), strategies: exp.Strategies()}
-	runner := &experiment.Runner{
-		Store:     st,
-		Suggester: suggester,
-		Executor:  executor,
-		TrialRoot: filepath.Join(filepath.Dir(st.Path()), "trials"),
-		OnEvent:   p.event,
-	}
 	status, runErr := runner.Run(ctx, rec)
 	if status == nil {
 		return runErr

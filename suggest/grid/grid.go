@@ -135,13 +135,8 @@ func (g *grid) point(i int, values []string) {
 // appendKey appends to key what [suggest.Assignment.Key] returns for the
 // point whose values are values, without building the Assignment.
 func (g *grid) appendKey(key []byte, values []string) []byte {
-	for rank, j := range g.byName {
-		if rank > 0 {
-			key = append(key, 0)
-		}
-		key = append(key, g.axes[j].name...)
-		key = append(key, '=')
-		key = append(key, values[j]...)
+	for _, j := range g.byName {
+		key = suggest.AppendKeyPair(key, g.axes[j].name, values[j])
 	}
 	return key
 }
