@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,12 +63,16 @@ func tune(t *testing.T, dir string, args ...string) result {
 	return tuneEnv(t, dir, cleanEnv(), args...)
 }
 
-// tuneEnv runs the binary in dir with env, and XDG_CONFIG_HOME set to dir/xdg.
+// tuneEnv runs the binary in dir with env, and XDG_CONFIG_HOME set to
+// dir/xdg unless env sets it.
 func tuneEnv(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(tuneBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(env, "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
+	cmd.Env = env
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "XDG_CONFIG_HOME=") }) {
+		cmd.Env = append(env, "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -108,9 +113,9 @@ type jsonExperiment struct {
 	Reason string `json:"reason"`
 }
 
-func getTrials(t *testing.T, dir, name string) []jsonTrial {
+func getTrials(t *testing.T, dir, name string, flags ...string) []jsonTrial {
 	t.Helper()
-	r := tune(t, dir, "get", "trials", name, "-o", "json")
+	r := tune(t, dir, append([]string{"get", "trials", name, "-o", "json"}, flags...)...)
 	if r.code != 0 {
 		t.Fatalf("tune get trials: exit %d: %s", r.code, r.stderr)
 	}
@@ -636,5 +641,40 @@ func TestRunRefusesUnsupportedBeforeWriting(t *testing.T) {
 				t.Errorf("a refused experiment created .tune: %v", err)
 			}
 		})
+	}
+}
+
+// The grid quickstart, run as a newcomer would from the repository root
+// (its trials run `go run ./examples/mlp`), with the store in a temp dir.
+func TestQuickstartGridExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 12 small networks")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storePath := filepath.Join(t.TempDir(), "tune.db")
+	// XDG_CONFIG_HOME out of the repository: the trials' go command writes
+	// its telemetry there.
+	r := tuneEnv(t, root, append(cleanEnv(), "XDG_CONFIG_HOME="+t.TempDir()), "run", "--store", storePath, "examples/quickstart/grid.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "experiment quickstart-grid Succeeded (ExperimentSuggestionEndReached): 12 trials, 12 succeeded") {
+		t.Errorf("summary = %q", r.stdout)
+	}
+	trials := getTrials(t, root, "quickstart-grid", "--store", storePath)
+	if len(trials) != 12 {
+		t.Fatalf("%d trials, want the 12 grid points", len(trials))
+	}
+	for _, tr := range trials {
+		acc, ok := tr.Metrics["accuracy"]
+		if tr.Status != "Succeeded" || !ok || acc <= 0 || acc > 1 {
+			t.Errorf("%s: %s accuracy=%v", tr.Name, tr.Status, acc)
+		}
+	}
+	if best := trials[0].Metrics["accuracy"]; best < 0.9 {
+		t.Errorf("best accuracy %v: the network did not learn", best)
 	}
 }
