@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tune-hpo/tune/internal/jsonfields"
 )
 
 // decoder turns a YAML node tree into JSON-compatible values shaped for a Go
@@ -124,48 +126,6 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 	return out
 }
 
-// fieldInfo is a struct field reachable by a JSON name.
-type fieldInfo struct {
-	name string
-	typ  reflect.Type
-}
-
-// jsonFields returns t's fields by JSON name, flattening embedded structs
-// as encoding/json does.
-func jsonFields(t reflect.Type) map[string]fieldInfo {
-	out := map[string]fieldInfo{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range jsonFields(ft) {
-					if _, ok := out[k]; !ok {
-						out[k] = v
-					}
-				}
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = fieldInfo{name: name, typ: f.Type}
-	}
-	return out
-}
-
 // build converts n into a JSON-compatible value for a Go value of type t.
 // When coerce is set, numbers and booleans are accepted as strings, as
 // sigs.k8s.io/yaml does. The second result is false when the value is
@@ -200,7 +160,7 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 			d.fail(n, path, "expected a mapping, got %s", describe(n))
 			return nil, false
 		}
-		fields := jsonFields(t)
+		fields := jsonfields.Of(t)
 		out := map[string]any{}
 		for _, p := range d.pairs(n, path) {
 			f, ok := fields[p.key.Value]
@@ -208,8 +168,8 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 				d.fail(p.key, child(path, p.key.Value), "unknown field %q", p.key.Value)
 				continue
 			}
-			if v, ok := d.build(p.value, f.typ, child(path, f.name), coerce); ok {
-				out[f.name] = v
+			if v, ok := d.build(p.value, f, child(path, p.key.Value), coerce); ok {
+				out[p.key.Value] = v
 			}
 		}
 		return out, true

@@ -15,6 +15,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/tune-hpo/tune/internal/jsonfields"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -134,7 +135,7 @@ func unknownFields(path string, v any, t reflect.Type, out *[]string) {
 		if !ok {
 			return
 		}
-		fields := jsonFields(t)
+		fields := jsonfields.Of(t)
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			p := k
 			if path != "" {
@@ -164,43 +165,6 @@ func unknownFields(path string, v any, t reflect.Type, out *[]string) {
 			unknownFields(fmt.Sprintf("%s[%q]", path, k), m[k], t.Elem(), out)
 		}
 	}
-}
-
-// jsonFields maps the JSON names of t's fields to their types, flattening
-// embedded structs without a name (Kubernetes' ",inline" TypeMeta) as
-// encoding/json does.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	fields := make(map[string]reflect.Type)
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range jsonFields(ft) {
-					if _, ok := fields[k]; !ok {
-						fields[k] = v
-					}
-				}
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		fields[name] = f.Type
-	}
-	return fields
 }
 
 // primaryContainer picks the container named name from the Job's pod
