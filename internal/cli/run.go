@@ -92,6 +92,15 @@ func runRun(ctx context.Context, o *runOptions) error {
 	}
 	abs, _ := filepath.Abs(o.file)
 	rec := &experiment.Record{Name: name, Source: src, SourcePath: abs, Spec: *exp}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(o.f.io.ErrOut, "interrupted: stopping running trials (interrupt again to quit at once)")
+		case <-done:
+		}
+	}()
 	status, runErr := runner.Run(ctx, rec)
 	if status == nil {
 		return runErr
