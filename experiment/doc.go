@@ -102,4 +102,30 @@
 // [Experiment.Strategies], [Experiment.Seed], [Experiment.Settings],
 // [Experiment.MetricsFormats] and [Experiment.CollectorKind] give the
 // runner and the CLI the parsed values of a validated experiment.
+//
+// # Running
+//
+// A [Runner] drives one experiment, after Katib's experiment controller:
+//
+//   - It keeps min(parallelTrialCount, maxTrialCount − finished) trials
+//     active, asking its [suggest.Suggester] for the difference with the whole
+//     history (Katib's ReconcileTrials arithmetic; the suggester is stateless).
+//   - Each trial gets a directory TrialRoot/<experiment>/<trial> holding
+//     stdout.log and stderr.log; both streams are parsed line by line as they
+//     arrive with the experiment's metrics formats, only for the objective
+//     and additional metrics, into an observation log that is written to the
+//     [Store] every FlushInterval and when the trial ends.
+//   - A workload that succeeds without reporting the objective is
+//     MetricsUnavailable, as in Katib.
+//   - Completion is checked in Katib's order: goal reached (Succeeded,
+//     ExperimentGoalReached); failed + metrics-unavailable trials ≥
+//     maxFailedTrialCount (Failed); finished trials ≥ maxTrialCount
+//     (Succeeded); the suggester exhausted, as a finished grid is, with no
+//     trial running (Succeeded, ExperimentSuggestionEndReached). Trials still
+//     running when the experiment ends are stopped and recorded as Killed.
+//   - Cancelling Run's context stops running trials, records them as Killed
+//     and leaves the experiment Stopped (ExperimentInterrupted).
+//
+// All store writes happen on the goroutine that called Run; trials report to
+// it over a channel. The Runner never prints: it reports through OnEvent.
 package experiment
