@@ -164,8 +164,7 @@ type state struct {
 	goal       suggest.Goal
 	strategies map[string]metrics.Strategy
 	objective  string
-	formats    []string
-	names      []string
+	parser     *metrics.TextParser // safe for concurrent use by trials
 	seed       uint64
 	settings   map[string]string
 	exhausted  bool
@@ -189,15 +188,15 @@ func (s *state) init() error {
 	s.goal = s.exp.Goal()
 	s.strategies = s.exp.Strategies()
 	s.objective = s.exp.Spec.Objective.ObjectiveMetricName
-	s.formats = s.exp.MetricsFormats()
-	s.names = s.exp.MetricNames()
 	s.seed, _ = s.exp.Seed()
 	s.settings = s.exp.Settings()
 	s.active = make(map[int]*activeTrial)
 	s.results = make(chan trialResult)
-	if _, err := metrics.NewTextParser(s.formats, s.names); err != nil {
+	parser, err := metrics.NewTextParser(s.exp.MetricsFormats(), s.exp.MetricNames())
+	if err != nil {
 		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w: %w", ErrInvalid, err)
 	}
+	s.parser = parser
 	return nil
 }
 
@@ -410,10 +409,6 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return s.failEarly(storeCtx, t, "TrialDirError", err)
 	}
-	parser, err := metrics.NewTextParser(s.formats, s.names)
-	if err != nil {
-		return err // checked in init
-	}
 	t.State, t.Started = trial.Running, r.now()
 	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil); err != nil {
 		return fmt.Errorf("save trial %s: %w", name, err)
@@ -431,7 +426,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		Env:              []string{"TUNE_EXPERIMENT=" + s.name, "TUNE_TRIAL=" + name, "TUNE_TRIAL_DIR=" + dir},
 	}
 	go func() {
-		res, err := runTrial(trialCtx, r.Executor, spec, parser, at, r.now)
+		res, err := runTrial(trialCtx, r.Executor, spec, s.parser, at, r.now)
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 	return nil
