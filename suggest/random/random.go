@@ -66,7 +66,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	if req.N < 1 {
 		return nil, fmt.Errorf("random: n is %d, want at least 1", req.N)
 	}
-	samplers, err := compile(req.Space)
+	prior, err := NewPrior(req.Space)
 	if err != nil {
 		return nil, err
 	}
@@ -77,14 +77,43 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	out := make([]suggest.Assignment, req.N)
 	first := uint64(len(req.History))
 	for i := range out {
-		r := rand.New(rand.NewPCG(seed, first+uint64(i)))
-		a := make(suggest.Assignment, len(samplers))
-		for _, smp := range samplers {
-			a[smp.name] = smp.sample(r)
-		}
-		out[i] = a
+		out[i] = prior.Sample(rand.New(rand.NewPCG(seed, first+uint64(i))))
 	}
 	return out, nil
+}
+
+// Prior draws from a search space's declared distributions: each
+// parameter's distribution (uniform, logUniform, normal, logNormal),
+// bounds, step and list, exactly as random search does. Model-based
+// algorithms use it for their initial points and for parameters their model
+// does not cover, so every algorithm honours the declared distributions the
+// same way. A Prior is immutable and safe for concurrent use.
+type Prior struct {
+	samplers []sampler
+}
+
+// NewPrior validates space and returns its Prior.
+func NewPrior(space suggest.Space) (*Prior, error) {
+	samplers, err := compile(space)
+	if err != nil {
+		return nil, err
+	}
+	return &Prior{samplers: samplers}, nil
+}
+
+// Sample draws one assignment of every parameter, consuming r's randomness
+// in the order of the space.
+func (p *Prior) Sample(r *rand.Rand) suggest.Assignment {
+	a := make(suggest.Assignment, len(p.samplers))
+	for _, smp := range p.samplers {
+		a[smp.name] = smp.sample(r)
+	}
+	return a
+}
+
+// SampleParam draws a value of the i-th parameter of the space.
+func (p *Prior) SampleParam(i int, r *rand.Rand) string {
+	return p.samplers[i].sample(r)
 }
 
 // sampler draws one parameter's value.
