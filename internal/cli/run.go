@@ -15,8 +15,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/suggest"
-	"github.com/tune-hpo/tune/suggest/grid"
-	"github.com/tune-hpo/tune/suggest/random"
+	"github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/local"
 )
@@ -119,23 +118,13 @@ func runRun(ctx context.Context, o *runOptions) error {
 	}
 }
 
-// newSuggester is the registry of search algorithms: an explicit switch.
+// newSuggester builds the experiment's search algorithm.
 func newSuggester(exp *experiment.Experiment) (suggest.Suggester, error) {
-	name := exp.Spec.Algorithm.AlgorithmName
-	settings := exp.Settings()
-	var (
-		s   suggest.Suggester
-		err error
-	)
-	switch name {
-	case "random":
-		s, err = random.New(settings)
-	case "grid":
-		s, err = grid.New(settings)
-	default:
-		return nil, fmt.Errorf("spec.algorithm.algorithmName %q: %w yet (implemented: grid, random)", name, experiment.ErrUnsupported)
-	}
-	if err != nil {
+	s, err := algorithms.New(exp.Spec.Algorithm.AlgorithmName, exp.Settings())
+	switch {
+	case errors.Is(err, algorithms.ErrNotImplemented):
+		return nil, fmt.Errorf("spec.algorithm.algorithmName: %w: %w", experiment.ErrUnsupported, err)
+	case err != nil:
 		return nil, fmt.Errorf("spec.algorithm.algorithmSettings: %w: %w", experiment.ErrInvalid, err)
 	}
 	return s, nil

@@ -1,0 +1,36 @@
+// Package algorithms maps Katib's algorithm names to tune's search
+// algorithms. It is the one registry of them: an explicit switch, used by the
+// command line and by the benchmark program.
+package algorithms
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/grid"
+	"github.com/tune-hpo/tune/suggest/random"
+)
+
+// ErrNotImplemented is returned by [New] for a Katib algorithm name that tune
+// knows but does not implement yet.
+var ErrNotImplemented = errors.New("not implemented yet")
+
+// Implemented lists the algorithm names [New] accepts.
+func Implemented() []string {
+	return []string{"grid", "random"}
+}
+
+// New returns the algorithm named name (Katib's algorithmName) configured
+// by settings (Katib's algorithmSettings). Invalid settings are an error
+// from the algorithm; an unknown or unimplemented name wraps
+// [ErrNotImplemented].
+func New(name string, settings map[string]string) (suggest.Suggester, error) {
+	switch name {
+	case "random":
+		return random.New(settings)
+	case "grid":
+		return grid.New(settings)
+	}
+	return nil, fmt.Errorf("algorithm %q: %w (implemented: %v)", name, ErrNotImplemented, Implemented())
+}
