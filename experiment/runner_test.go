@@ -154,12 +154,12 @@ func argX(spec *trial.Spec) (float64, error) {
 	return 0, errors.New("no --x argument")
 }
 
-func testExperiment(t *testing.T, extra string) *experiment.Experiment {
+func testExperiment(t testing.TB, extra string) *experiment.Experiment {
 	t.Helper()
 	return testExperimentGoal(t, "", extra)
 }
 
-func testExperimentGoal(t *testing.T, goal, extra string) *experiment.Experiment {
+func testExperimentGoal(t testing.TB, goal, extra string) *experiment.Experiment {
 	t.Helper()
 	if goal != "" {
 		goal = "\n    goal: " + goal
