@@ -10,6 +10,7 @@ import (
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/random"
+	"github.com/tune-hpo/tune/suggest/tpe"
 )
 
 // ErrNotImplemented is returned by [New] for a Katib algorithm name that tune
@@ -18,7 +19,7 @@ var ErrNotImplemented = errors.New("not implemented yet")
 
 // Implemented lists the algorithm names [New] accepts.
 func Implemented() []string {
-	return []string{"grid", "random"}
+	return []string{"grid", "multivariate-tpe", "random", "tpe"}
 }
 
 // New returns the algorithm named name (Katib's algorithmName) configured
@@ -31,6 +32,10 @@ func New(name string, settings map[string]string) (suggest.Suggester, error) {
 		return random.New(settings)
 	case "grid":
 		return grid.New(settings)
+	case "tpe":
+		return tpe.New(settings, false)
+	case "multivariate-tpe":
+		return tpe.New(settings, true)
 	}
 	return nil, fmt.Errorf("algorithm %q: %w (implemented: %v)", name, ErrNotImplemented, Implemented())
 }
