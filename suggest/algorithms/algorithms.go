@@ -10,6 +10,7 @@ import (
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/random"
+	"github.com/tune-hpo/tune/suggest/sobol"
 	"github.com/tune-hpo/tune/suggest/tpe"
 )
 
@@ -19,7 +20,7 @@ var ErrNotImplemented = errors.New("not implemented yet")
 
 // Implemented lists the algorithm names [New] accepts.
 func Implemented() []string {
-	return []string{"grid", "multivariate-tpe", "random", "tpe"}
+	return []string{"grid", "multivariate-tpe", "random", "sobol", "tpe"}
 }
 
 // New returns the algorithm named name (Katib's algorithmName) configured
@@ -32,6 +33,8 @@ func New(name string, settings map[string]string) (suggest.Suggester, error) {
 		return random.New(settings)
 	case "grid":
 		return grid.New(settings)
+	case "sobol":
+		return sobol.New(settings)
 	case "tpe":
 		return tpe.New(settings, false)
 	case "multivariate-tpe":

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"math"
+	"strconv"
+)
+
+// ackley returns the d-dimensional Ackley function on [−32.768, 32.768]^d:
+// f(x) = −20·exp(−0.2·√(Σxᵢ²/d)) − exp(Σcos(2πxᵢ)/d) + 20 + e, with
+// minimum 0 at the origin.
+func ackley(d int) testFunction {
+	return vectorFunction("ackley"+strconv.Itoa(d), boxSpace(d, -32.768, 32.768), 0, ackleyValue)
+}
+
+// ackleyValue evaluates Ackley at x.
+func ackleyValue(x []float64) float64 {
+	var sq, cs float64
+	for _, v := range x {
+		sq += v * v
+		cs += math.Cos(2 * math.Pi * v)
+	}
+	n := float64(len(x))
+	return -20*math.Exp(-0.2*math.Sqrt(sq/n)) - math.Exp(cs/n) + 20 + math.E
+}

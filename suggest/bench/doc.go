@@ -1,0 +1,65 @@
+// Command bench compares tune's search algorithms on standard test functions
+// with known minima, in process, and prints the results as markdown:
+//
+//	go run ./suggest/bench [flags]
+//
+// # Method
+//
+// For each parallelism, test function, algorithm and seed, bench runs one
+// simulated experiment of the largest budget. The algorithm comes from
+// [github.com/tune-hpo/tune/suggest/algorithms.New] with default settings,
+// so a newly registered algorithm is benchmarked as soon as -algorithms
+// names it; names the registry does not implement are skipped with a note
+// on standard error (sobol, until it is registered, is taken from its
+// package directly). The seed is the run's index, passed as
+// [github.com/tune-hpo/tune/suggest.Request.Seed].
+//
+// The simulated driver behaves like an experiment with parallelTrialCount p
+// whose trials all take equally long: it asks for p trials, then, each time
+// the oldest pending trial completes, for as many as there are free slots
+// (Katib's requiredActive − active), until the budget is created. Every
+// Suggest call receives the whole history, the pending trials included with
+// status Pending and the completed ones with their values; the objective is
+// minimised. Parallelism 1 is sequential optimisation.
+//
+// The simple regret at budget b is the best value among the first b trials
+// created minus the function's minimum; each cell of the report is its
+// median [first quartile, third quartile] over the seeds, and the best
+// median of each row is in bold. A second table gives the mean and 95th
+// percentile of the wall time of a Suggest call per algorithm. Runs execute
+// concurrently on -workers goroutines (GOMAXPROCS by default), so times are
+// measured on a loaded machine and are comparable only within one report.
+//
+// # Test functions
+//
+// All are minimised; the regret is meaningful because each file's test
+// checks the value at the known minimisers and that no random point falls
+// below the minimum.
+//
+//	branin           2D  x1 ∈ [−5, 10], x2 ∈ [0, 15]   f* = 10/(8π) ≈ 0.397887
+//	hartmann6        6D  [0, 1]^6                       f* ≈ −3.32237
+//	rosenbrock4      4D  [−5, 10]^4                     f* = 0 at (1, …, 1)
+//	ackley5          5D  [−32.768, 32.768]^5            f* = 0 at the origin
+//	levy4            4D  [−10, 10]^4                    f* = 0 at (1, …, 1)
+//	styblinskitang8  8D  [−5, 5]^8                      f* = 8 · −39.1661657
+//	mixed            4D  double, int, logUniform double, categorical; f* = 0
+//
+// The mixed function, of this benchmark's design, is
+// (x − shift(kind))² + ¼(n − 7)² + (log₁₀ lr + 2)² + offset(kind) over
+// x ∈ [−5, 5] (double), n ∈ [0, 10] (int), lr ∈ [1e-4, 1] (logUniform) and
+// kind ∈ {a, b, c, d} (categorical), with shift = {a: −2, b: 1.5, c: 3,
+// d: 0} and offset = {a: ½, b: 0, c: 1, d: ¼}: its minimum 0 is at x = 1.5,
+// n = 7, lr = 0.01, kind = b, and the best x depends on the kind.
+//
+// # Flags
+//
+//	-budgets 50,100   budgets at which the regret is reported
+//	-seeds 10         runs per cell
+//	-parallel 1,4     parallelisms, one report section each
+//	-functions LIST   test functions (default all)
+//	-algorithms LIST  default random,sobol,tpe,multivariate-tpe,cmaes,bayesianoptimization
+//	-o FILE           also write the markdown to FILE
+//	-workers N        concurrent runs (default GOMAXPROCS)
+//	-quick            smoke run: budgets 10,20, 2 seeds, parallelism 1,2,
+//	                  unless those flags are given
+package main

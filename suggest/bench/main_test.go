@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tune-hpo/tune/suggest"
+)
+
+func TestRunQuick(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.md")
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-quick", "-algorithms", "random,sobol", "-o", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	report := stdout.String()
+	for _, want := range []string{
+		"Budgets 10,20, 2 seeds, parallelism 1,2",
+		"## Parallelism 1", "## Parallelism 2",
+		"| function | budget | random | sobol |",
+		"| algorithm | calls | mean | p95 |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	for _, name := range functionNames() {
+		for _, budget := range []string{"10", "20"} {
+			row := "| " + name + " ("
+			if !strings.Contains(report, row) || !strings.Contains(report, ") | "+budget+" | ") {
+				t.Errorf("report lacks the %s row at budget %s", name, budget)
+			}
+		}
+	}
+	if strings.Contains(report, "NaN") {
+		t.Errorf("report has NaN:\n%s", report)
+	}
+	file, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(report, string(file)); diff != "" {
+		t.Errorf("-o file differs from stdout:\n%s", diff)
+	}
+	if strings.Contains(stderr.String(), "skipping") {
+		t.Errorf("random or sobol skipped:\n%s", stderr.String())
+	}
+}
+
+func TestRunSkipsUnimplemented(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"-quick", "-seeds", "1", "-parallel", "1", "-functions", "branin", "-algorithms", "random,no-such-algorithm"}
+	if err := run(t.Context(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "skipping no-such-algorithm") {
+		t.Errorf("stderr %q does not note the skipped algorithm", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "| function | budget | random |\n") {
+		t.Errorf("report has other columns than random:\n%s", stdout.String())
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"bad budget":         {args: []string{"-budgets", "10,x"}, want: `-budgets: "x" is not a positive integer`},
+		"zero budget":        {args: []string{"-budgets", "0"}, want: `-budgets: "0"`},
+		"empty parallel":     {args: []string{"-parallel", ","}, want: "-parallel: empty list"},
+		"zero seeds":         {args: []string{"-seeds", "0"}, want: "-seeds 0"},
+		"unknown function":   {args: []string{"-functions", "branin,sphere"}, want: `unknown function "sphere"`},
+		"nothing to run":     {args: []string{"-algorithms", "tpe-not-here"}, want: "no implemented algorithm"},
+		"invalid flag":       {args: []string{"-nope"}, want: "flag provided but not defined"},
+		"trailing arguments": {args: []string{"extra"}, want: "unexpected arguments"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), tc.args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%q) error %v; want one containing %q", tc.args, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"-quick", "-algorithms", "random"}, &stdout, &stderr); err == nil {
+		t.Error("a cancelled run succeeded")
+	}
+}
+
+// recorder is a Suggester that records its requests and proposes x = the
+// trial number.
+type recorder struct {
+	reqs []suggest.Request
+}
+
+func (r *recorder) Suggest(_ context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	r.reqs = append(r.reqs, req)
+	out := make([]suggest.Assignment, req.N)
+	for i := range out {
+		out[i] = suggest.Assignment{"x": strconv.Itoa(len(req.History) + i)}
+	}
+	return out, nil
+}
+
+// TestSimulateParallel checks the simulated driver: it keeps par trials
+// pending, asks for the free slots and completes trials in order.
+func TestSimulateParallel(t *testing.T) {
+	fn := testFunction{
+		name:  "identity",
+		space: suggest.Space{{Name: "x", Type: suggest.Int, Min: 0, Max: 100}},
+		eval: func(a suggest.Assignment) (float64, error) {
+			return strconv.ParseFloat(a["x"], 64)
+		},
+	}
+	type call struct{ History, Pending, N int }
+	tests := map[string]struct {
+		par, budget int
+		want        []call
+	}{
+		"sequential":   {par: 1, budget: 3, want: []call{{0, 0, 1}, {1, 0, 1}, {2, 0, 1}}},
+		"parallel 3":   {par: 3, budget: 7, want: []call{{0, 0, 3}, {3, 2, 1}, {4, 2, 1}, {5, 2, 1}, {6, 2, 1}}},
+		"par > budget": {par: 5, budget: 2, want: []call{{0, 0, 2}}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			rec := &recorder{}
+			r, err := simulate(t.Context(), rec, fn, 9, tc.budget, tc.par)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []call
+			for _, req := range rec.reqs {
+				c := call{History: len(req.History), N: req.N}
+				for i, o := range req.History {
+					switch o.Status {
+					case suggest.Pending:
+						c.Pending++
+						if !math.IsNaN(o.Value) {
+							t.Errorf("pending trial %d has value %v", i, o.Value)
+						}
+					case suggest.Completed:
+						if o.Value != float64(i) {
+							t.Errorf("completed trial %d has value %v", i, o.Value)
+						}
+					}
+				}
+				if req.Seed != 9 || req.Goal != suggest.Minimize {
+					t.Errorf("request seed %d goal %v; want 9, Minimize", req.Seed, req.Goal)
+				}
+				got = append(got, c)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			wantValues := make([]float64, tc.budget)
+			for i := range wantValues {
+				wantValues[i] = float64(i)
+			}
+			if diff := cmp.Diff(wantValues, r.values); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
+			}
+			if len(r.calls) != len(tc.want) {
+				t.Errorf("%d call times; want %d", len(r.calls), len(tc.want))
+			}
+		})
+	}
+}
+
+// exhausting is a Suggester with only two assignments.
+type exhausting struct{}
+
+func (exhausting) Suggest(_ context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	if len(req.History) >= 2 {
+		return nil, suggest.ErrExhausted
+	}
+	return []suggest.Assignment{{"x": "1"}, {"x": "2"}}[len(req.History):min(2, len(req.History)+req.N)], nil
+}
+
+func TestSimulateExhausted(t *testing.T) {
+	fn := testFunction{
+		name:  "identity",
+		space: suggest.Space{{Name: "x", Type: suggest.Int, Min: 0, Max: 100}},
+		eval: func(a suggest.Assignment) (float64, error) {
+			return strconv.ParseFloat(a["x"], 64)
+		},
+	}
+	r, err := simulate(t.Context(), exhausting{}, fn, 0, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]float64{1, 2}, r.values); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+}
+
+func TestQuartiles(t *testing.T) {
+	tests := map[string]struct {
+		xs          []float64
+		q1, med, q3 float64
+	}{
+		"one":             {xs: []float64{4}, q1: 4, med: 4, q3: 4},
+		"five":            {xs: []float64{5, 1, 4, 2, 3}, q1: 2, med: 3, q3: 4},
+		"four":            {xs: []float64{1, 2, 3, 4}, q1: 1.75, med: 2.5, q3: 3.25},
+		"NaN sorted last": {xs: []float64{math.NaN(), 1, 2, 3, 4}, q1: 2, med: 3, q3: math.NaN()},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			q1, med, q3 := quartiles(tc.xs)
+			got := []float64{q1, med, q3}
+			want := []float64{tc.q1, tc.med, tc.q3}
+			if diff := cmp.Diff(want, got, cmpNaN()); diff != "" {
+				t.Errorf("quartiles (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// cmpNaN makes cmp treat NaN as equal to NaN.
+func cmpNaN() cmp.Option {
+	return cmp.Comparer(func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) })
+}
+
+func TestBestOf(t *testing.T) {
+	values := []float64{5, math.NaN(), 3, 4, 1}
+	for n, want := range map[int]float64{1: 5, 2: 5, 3: 3, 5: 1, 10: 1} {
+		if got := bestOf(values, n); got != want {
+			t.Errorf("bestOf(%v, %d) = %v; want %v", values, n, got, want)
+		}
+	}
+	if got := bestOf([]float64{math.NaN()}, 1); !math.IsNaN(got) {
+		t.Errorf("bestOf(NaN) = %v; want NaN", got)
+	}
+}
+
+func TestTimeStats(t *testing.T) {
+	var ds []time.Duration
+	for i := 1; i <= 100; i++ {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	mean, p95 := timeStats(ds)
+	if mean != 50500*time.Microsecond || p95 != 95*time.Millisecond {
+		t.Errorf("timeStats = %v, %v; want 50.5ms, 95ms", mean, p95)
+	}
+}
