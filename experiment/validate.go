@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -14,6 +15,8 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 )
 
 // APIVersion and Kind are the only apiVersion and kind an experiment file
@@ -192,7 +195,8 @@ func (v *validator) objective(o *ObjectiveSpec) {
 	}
 }
 
-// settings checks a list of name/value settings against rules.
+// settings checks a list of name/value settings against rules; nil rules
+// check only that names are present and unique.
 func (v *validator) settings(p, algorithm string, names, values []string, rules map[string]checkFunc) {
 	seen := map[string]bool{}
 	for i, name := range names {
@@ -206,6 +210,9 @@ func (v *validator) settings(p, algorithm string, names, values []string, rules 
 			continue
 		}
 		seen[name] = true
+		if rules == nil {
+			continue // checked by the algorithm itself
+		}
 		check, ok := rules[name]
 		if !ok {
 			allowed := "none"
@@ -244,6 +251,13 @@ func (v *validator) algorithm(s *Spec) {
 		names[i], values[i] = st.Name, st.Value
 		set[st.Name] = st.Value
 	}
+	// An algorithm tune implements checks its own settings, which include
+	// tune's additions to Katib's; the others are checked against the
+	// settings Katib's suggestion services accept.
+	if _, err := suggestalgorithms.New(a.AlgorithmName, set); !errors.Is(err, suggestalgorithms.ErrNotImplemented) {
+		rules = nil
+		v.algorithmErrors(p+".algorithmSettings", names, err)
+	}
 	v.settings(p+".algorithmSettings", a.AlgorithmName, names, values, rules)
 	for _, req := range requiredSettings[a.AlgorithmName] {
 		if _, ok := set[req]; !ok {
@@ -267,6 +281,28 @@ func (v *validator) algorithm(s *Spec) {
 		if s.NasConfig == nil {
 			v.add("spec.nasConfig", "is required for algorithm %s", a.AlgorithmName)
 		}
+	}
+}
+
+// algorithmErrors reports the errors of an algorithm's constructor, one per
+// problem, each at the setting it names when it names one.
+func (v *validator) algorithmErrors(p string, names []string, err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		path := p
+		for i, name := range names {
+			if name != "" && (strings.Contains(e.Error(), strconv.Quote(name)) || strings.Contains(e.Error(), " "+name+"=")) {
+				path = index(p, i)
+				break
+			}
+		}
+		v.add(path, "%v", e)
 	}
 }
 

@@ -626,7 +626,7 @@ func TestInterruptKillsTrialsAndKeepsStore(t *testing.T) {
 func TestRunRefusesUnsupportedBeforeWriting(t *testing.T) {
 	for file, want := range map[string]string{
 		"argo-workflow.yaml":          `kind "Workflow"`,
-		"bayesian-optimization.yaml":  "spec.algorithm.algorithmName",
+		"hyperband.yaml":              "spec.algorithm.algorithmName",
 		"file-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.kind",
 		"median-stop.yaml":            "spec.earlyStopping",
 	} {

@@ -1,0 +1,602 @@
+package bayes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/random"
+)
+
+// The names of the settings New accepts; see the package documentation.
+const (
+	// SettingNInitialPoints is the number of trials of the initial design.
+	SettingNInitialPoints = "n_initial_points"
+	// SettingAcqFunc is the acquisition function, an [AcqFunc] or one of
+	// Katib's (scikit-optimize's) names for it.
+	SettingAcqFunc = "acq_func"
+	// SettingRandomState is the seed, replacing [suggest.Request.Seed].
+	SettingRandomState = "random_state"
+	// SettingBaseEstimator is the surrogate model; only "GP" is accepted.
+	SettingBaseEstimator = "base_estimator"
+	// SettingAcqOptimizer is accepted for Katib compatibility ("auto",
+	// "lbfgs", "sampling") and has no effect.
+	SettingAcqOptimizer = "acq_optimizer"
+	// SettingKappa is κ of the [UCB] acquisition function.
+	SettingKappa = "kappa"
+	// SettingXi is the improvement margin ξ of [LogEI] and [LogPI].
+	SettingXi = "xi"
+	// SettingBatchStrategy is the [BatchStrategy].
+	SettingBatchStrategy = "batch_strategy"
+	// SettingMaxObservations is the number of completed trials beyond which
+	// the model is fitted on a subset.
+	SettingMaxObservations = "max_observations"
+)
+
+// Defaults of the settings.
+const (
+	// DefaultNInitialPoints is the default of n_initial_points, as in Katib.
+	DefaultNInitialPoints = 10
+	// DefaultKappa is the default κ of [UCB].
+	DefaultKappa = 1.96
+	// DefaultXi is the default margin ξ of [LogEI] and [LogPI].
+	DefaultXi = 0.0
+	// DefaultMaxObservations is the default of max_observations.
+	DefaultMaxObservations = 250
+	// DefaultBatchStrategy is the default [BatchStrategy], the best one in
+	// our measurements (see the package documentation).
+	DefaultBatchStrategy = ConstantLiarMin
+)
+
+// minMaxObservations is the smallest accepted max_observations.
+const minMaxObservations = 20
+
+// AcqFunc is an acquisition function.
+type AcqFunc string
+
+// The acquisition functions.
+const (
+	// LogEI is the logarithm of expected improvement, computed without
+	// underflow (Katib's and skopt's "EI", and "gp_hedge").
+	LogEI AcqFunc = "logei"
+	// UCB is the confidence bound mean − kappa·sd, minimised (skopt's "LCB").
+	UCB AcqFunc = "ucb"
+	// LogPI is the logarithm of the probability of improvement (skopt's "PI").
+	LogPI AcqFunc = "pi"
+)
+
+// BatchStrategy says what value a pending trial is given while the next
+// point of a batch is chosen.
+type BatchStrategy string
+
+// The batch strategies.
+const (
+	// KrigingBeliever uses the model's posterior mean at the pending point.
+	KrigingBeliever BatchStrategy = "kriging_believer"
+	// ConstantLiarMin uses the best value observed so far.
+	ConstantLiarMin BatchStrategy = "constant_liar_min"
+	// ConstantLiarMax uses the worst value observed so far.
+	ConstantLiarMax BatchStrategy = "constant_liar_max"
+	// ConstantLiarMean uses the mean of the observed values.
+	ConstantLiarMean BatchStrategy = "constant_liar_mean"
+)
+
+// allowedSettings lists the setting names, for error messages.
+func allowedSettings() string {
+	return strings.Join([]string{
+		SettingAcqFunc, SettingAcqOptimizer, SettingBaseEstimator, SettingBatchStrategy,
+		SettingKappa, SettingMaxObservations, SettingNInitialPoints, SettingRandomState, SettingXi,
+	}, ", ")
+}
+
+// Suggester is the Gaussian-process Bayesian-optimisation
+// [suggest.Suggester]. It holds only its settings, is immutable and is safe
+// for concurrent use.
+type Suggester struct {
+	nInitial int
+	acq      AcqFunc
+	kappa    float64
+	xi       float64
+	batch    BatchStrategy
+	maxObs   int
+	seed     uint64
+	hasSeed  bool
+}
+
+var _ suggest.Suggester = (*Suggester)(nil)
+
+// New returns a Suggester configured by Katib's algorithmSettings; see the
+// package documentation for the settings and their defaults. Every invalid
+// or unknown setting is reported, joined in one error. A nil map means the
+// defaults.
+func New(settings map[string]string) (*Suggester, error) {
+	s := &Suggester{
+		nInitial: DefaultNInitialPoints,
+		acq:      LogEI,
+		kappa:    DefaultKappa,
+		xi:       DefaultXi,
+		batch:    DefaultBatchStrategy,
+		maxObs:   DefaultMaxObservations,
+	}
+	var errs []error
+	bad := func(name, v, want string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("bayes: setting %s=%q: want %s: %w", name, v, want, err))
+			return
+		}
+		errs = append(errs, fmt.Errorf("bayes: setting %s=%q: want %s", name, v, want))
+	}
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
+		v := settings[name]
+		switch name {
+		case SettingNInitialPoints:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				bad(name, v, "a non-negative integer", err)
+				continue
+			}
+			s.nInitial = n
+		case SettingAcqFunc:
+			switch strings.ToLower(v) {
+			case "logei", "ei", "gp_hedge":
+				s.acq = LogEI
+			case "ucb", "lcb":
+				s.acq = UCB
+			case "pi", "logpi":
+				s.acq = LogPI
+			default:
+				bad(name, v, "one of logei, ei, gp_hedge, ucb, lcb, pi", nil)
+			}
+		case SettingRandomState:
+			seed, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				bad(name, v, "a non-negative integer", err)
+				continue
+			}
+			s.seed, s.hasSeed = seed, true
+		case SettingBaseEstimator:
+			if !strings.EqualFold(v, "GP") {
+				bad(name, v, "GP (the only estimator implemented)", nil)
+			}
+		case SettingAcqOptimizer:
+			switch strings.ToLower(v) {
+			case "auto", "lbfgs", "sampling":
+			default:
+				bad(name, v, "one of auto, lbfgs, sampling", nil)
+			}
+		case SettingKappa:
+			k, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(k >= 0) || math.IsInf(k, 0) {
+				bad(name, v, "a non-negative number", err)
+				continue
+			}
+			s.kappa = k
+		case SettingXi:
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(x >= 0) || math.IsInf(x, 0) {
+				bad(name, v, "a non-negative number", err)
+				continue
+			}
+			s.xi = x
+		case SettingBatchStrategy:
+			switch b := BatchStrategy(v); b {
+			case KrigingBeliever, ConstantLiarMin, ConstantLiarMax, ConstantLiarMean:
+				s.batch = b
+			default:
+				bad(name, v, "one of kriging_believer, constant_liar_min, constant_liar_max, constant_liar_mean", nil)
+			}
+		case SettingMaxObservations:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < minMaxObservations {
+				bad(name, v, fmt.Sprintf("an integer ≥ %d", minMaxObservations), err)
+				continue
+			}
+			s.maxObs = n
+		default:
+			errs = append(errs, fmt.Errorf("bayes: unknown setting %q (allowed: %s)", name, allowedSettings()))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Suggest returns req.N distinct assignments: points of the initial design
+// while fewer than n_initial_points trials exist, then the maximisers of
+// the acquisition function of a Gaussian process fitted to the completed
+// trials, with pending trials and earlier points of the batch fantasised by
+// the batch strategy. It is a pure function of the seed, req.History and
+// req.N. req.Settings is ignored: settings are read by [New].
+func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if req.N < 1 {
+		return nil, fmt.Errorf("bayes: n is %d, want at least 1", req.N)
+	}
+	prior, err := random.NewPrior(req.Space)
+	if err != nil {
+		return nil, fmt.Errorf("bayes: %w", err)
+	}
+	seed := req.Seed
+	if s.hasSeed {
+		seed = s.seed
+	}
+	r := rand.New(rand.NewPCG(seed, uint64(len(req.History))))
+	enc := newEncoder(req.Space)
+	seen := make(map[string]bool, len(req.History)+req.N)
+	var xs [][]float64 // completed points
+	var ys []float64   // their values, to be minimised
+	var pending [][]float64
+	for i, o := range req.History {
+		seen[o.Assignment.Key()] = true
+		if o.Status == suggest.Failed {
+			continue
+		}
+		x, err := enc.encode(o.Assignment)
+		if err != nil {
+			return nil, fmt.Errorf("bayes: trial %d: %w", i, err)
+		}
+		if o.Status == suggest.Completed && !math.IsNaN(o.Value) && !math.IsInf(o.Value, 0) {
+			y := o.Value
+			if req.Goal == suggest.Maximize {
+				y = -y
+			}
+			xs, ys = append(xs, x), append(ys, y)
+		} else if o.Status == suggest.Pending {
+			pending = append(pending, x)
+		}
+	}
+	out := make([]suggest.Assignment, 0, req.N)
+	var m *model
+	for i := range req.N {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var a suggest.Assignment
+		switch k := len(req.History) + i; {
+		case k < s.nInitial:
+			a = design(req.Space, seed, s.nInitial, k)
+		case len(xs) < 2:
+			a = s.fromPrior(prior, r, seen)
+		default:
+			if m == nil {
+				m, err = s.newModel(enc, r, xs, ys, pending)
+				if err != nil {
+					return nil, err
+				}
+			}
+			a = m.next(r, prior, seen)
+		}
+		seen[a.Key()] = true
+		out = append(out, a)
+		x, err := enc.encode(a)
+		if err != nil {
+			return nil, fmt.Errorf("bayes: %w", err)
+		}
+		if m != nil {
+			if err := m.fantasize(x); err != nil {
+				return nil, err
+			}
+		} else {
+			pending = append(pending, x)
+		}
+	}
+	return out, nil
+}
+
+// priorTries is how many prior draws are made to find an assignment not
+// proposed before.
+const priorTries = 64
+
+// fromPrior draws an assignment from the declared distributions, avoiding
+// ones already proposed when it can.
+func (s *Suggester) fromPrior(prior *random.Prior, r *rand.Rand, seen map[string]bool) suggest.Assignment {
+	var a suggest.Assignment
+	for range priorTries {
+		a = prior.Sample(r)
+		if !seen[a.Key()] {
+			break
+		}
+	}
+	return a
+}
+
+// model is the fitted GP plus the state of the acquisition in one call.
+type model struct {
+	s    *Suggester
+	enc  *encoder
+	gp   *gp
+	best float64     // incumbent, standardised
+	liar float64     // constant-liar value, standardised
+	top  [][]float64 // best training points, seeds of perturbed candidates
+	buf  []float64   // prediction scratch
+}
+
+// fitBudget returns how many L-BFGS starts and iterations fit the
+// hyperparameters of a model of n points: more where fitting is cheap and
+// the data few, fewer where each evaluation costs O(n³).
+func fitBudget(n int) (starts, iters int) {
+	switch {
+	case n <= 40:
+		return 3, 40
+	case n <= 80:
+		return 2, 30
+	default:
+		return 1, 30
+	}
+}
+
+// newModel fits the GP on the completed points (or, beyond max_observations,
+// on the best half of the budget plus the most recent) and fantasises the
+// pending ones.
+func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []float64, pending [][]float64) (*model, error) {
+	if len(xs) > s.maxObs {
+		idx := make([]int, len(xs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(ys[a], ys[b]) })
+		keep := make([]bool, len(xs))
+		for _, i := range idx[:s.maxObs/2] {
+			keep[i] = true
+		}
+		for i, left := len(xs)-1, s.maxObs-s.maxObs/2; i >= 0 && left > 0; i-- {
+			if !keep[i] {
+				keep[i] = true
+				left--
+			}
+		}
+		var sx [][]float64
+		var sy []float64
+		for i := range xs {
+			if keep[i] {
+				sx, sy = append(sx, xs[i]), append(sy, ys[i])
+			}
+		}
+		xs, ys = sx, sy
+	}
+	mean, sd := meanStd(ys)
+	z := make([]float64, len(ys))
+	for i, y := range ys {
+		z[i] = (y - mean) / sd
+	}
+	g := &gp{dim: enc.dim, x: slices.Clone(xs), y: z}
+	starts, iters := fitBudget(len(xs))
+	if err := g.fit(r, starts, iters); err != nil {
+		return nil, fmt.Errorf("bayes: fit: %w", err)
+	}
+	m := &model{s: s, enc: enc, gp: g, best: slices.Min(z)}
+	switch s.batch {
+	case ConstantLiarMin:
+		m.liar = slices.Min(z)
+	case ConstantLiarMax:
+		m.liar = slices.Max(z)
+	default:
+		m.liar = 0 // the standardised mean
+	}
+	// The best training points seed local perturbations.
+	idx := make([]int, len(z))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(z[a], z[b]) })
+	for _, i := range idx[:min(topPoints, len(idx))] {
+		m.top = append(m.top, xs[i])
+	}
+	for _, x := range pending {
+		if err := m.fantasize(x); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// cmpFloat orders floats ascending.
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// meanStd returns the mean and the standard deviation of v, with a
+// deviation of 1 when v is constant.
+func meanStd(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(v)))
+	if !(sd > 1e-12) {
+		sd = 1
+	}
+	return mean, sd
+}
+
+// fantasize adds x to the model with the batch strategy's value.
+func (m *model) fantasize(x []float64) error {
+	y := m.liar
+	if m.s.batch == KrigingBeliever {
+		mu, sd := []float64{0}, []float64{0}
+		m.buf = m.gp.predict([][]float64{x}, mu, sd, m.buf)
+		y = mu[0]
+	}
+	if err := m.gp.addPoint(x, y); err != nil {
+		return fmt.Errorf("bayes: fantasy: %w", err)
+	}
+	return nil
+}
+
+// Sizes of the acquisition search.
+const (
+	uniformCandidates = 1000 // uniform random points of the cube
+	priorCandidates   = 300  // draws from the declared distributions
+	topPoints         = 5    // best training points to perturb
+	perturbations     = 40   // perturbed copies of each
+	perturbScale      = 0.05 // standard deviation of a perturbation
+	polishStarts      = 3    // best candidates polished by L-BFGS
+	polishIters       = 15   // L-BFGS iterations per polish
+	fdStep            = 1e-5 // finite-difference step of the polish gradient
+)
+
+// scored is a candidate point and its acquisition value.
+type scored struct {
+	x     []float64
+	value float64
+}
+
+// score returns the acquisition values of xs (higher is better).
+func (m *model) score(xs [][]float64) []float64 {
+	mu, sd := make([]float64, len(xs)), make([]float64, len(xs))
+	m.buf = m.gp.predict(xs, mu, sd, m.buf)
+	for i := range xs {
+		switch m.s.acq {
+		case UCB:
+			mu[i] = ucb(mu[i], sd[i], m.s.kappa)
+		case LogPI:
+			mu[i] = logPI(mu[i], sd[i], m.best, m.s.xi)
+		default:
+			mu[i] = logEI(mu[i], sd[i], m.best, m.s.xi)
+		}
+	}
+	return mu
+}
+
+// next returns the maximiser of the acquisition function among assignments
+// not proposed before: random, prior and perturbed candidates, snapped to
+// valid assignments and scored, the best polished by L-BFGS on the
+// continuous relaxation and snapped again.
+func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool) suggest.Assignment {
+	d := m.enc.dim
+	cands := make([][]float64, 0, uniformCandidates+priorCandidates+topPoints*perturbations)
+	for range uniformCandidates {
+		x := make([]float64, d)
+		for j := range x {
+			x[j] = r.Float64()
+		}
+		cands = append(cands, x)
+	}
+	for range priorCandidates {
+		if x, err := m.enc.encode(prior.Sample(r)); err == nil {
+			cands = append(cands, x)
+		}
+	}
+	for _, t := range m.top {
+		for range perturbations {
+			x := slices.Clone(t)
+			for j := range x {
+				x[j] += perturbScale * r.NormFloat64()
+			}
+			cands = append(cands, x)
+		}
+	}
+	for _, x := range cands {
+		m.enc.snapInPlace(x)
+	}
+	values := m.score(cands)
+	pool := make([]scored, len(cands))
+	for i, x := range cands {
+		pool[i] = scored{x, values[i]}
+	}
+	sortScored(pool)
+	for _, c := range pool[:min(polishStarts, len(pool))] {
+		x := m.polish(c.x)
+		m.enc.snapInPlace(x)
+		pool = append(pool, scored{x, m.score([][]float64{x})[0]})
+	}
+	sortScored(pool)
+	for _, c := range pool {
+		if math.IsNaN(c.value) {
+			continue
+		}
+		if a := m.enc.decode(c.x); !seen[a.Key()] {
+			return a
+		}
+	}
+	return m.s.fromPrior(prior, r, seen)
+}
+
+// sortScored sorts candidates by decreasing value, NaN last, stably.
+func sortScored(p []scored) {
+	slices.SortStableFunc(p, func(a, b scored) int {
+		switch {
+		case math.IsNaN(a.value):
+			if math.IsNaN(b.value) {
+				return 0
+			}
+			return 1
+		case math.IsNaN(b.value):
+			return -1
+		}
+		return cmpFloat(b.value, a.value)
+	})
+}
+
+// polish maximises the acquisition function from x0 over [0,1]^d with
+// L-BFGS, clamping to the cube and using forward-difference gradients.
+func (m *model) polish(x0 []float64) []float64 {
+	d := len(x0)
+	pts := make([][]float64, d+1)
+	for i := range pts {
+		pts[i] = make([]float64, d)
+	}
+	clamped := func(dst, x []float64) float64 {
+		var pen float64
+		for j, v := range x {
+			dst[j] = min(max(v, 0), 1)
+			pen += (v - dst[j]) * (v - dst[j])
+		}
+		return pen
+	}
+	f := func(x []float64) float64 {
+		pen := clamped(pts[0], x)
+		return -m.score(pts[:1])[0] + 100*pen
+	}
+	grad := func(g, x []float64) {
+		clamped(pts[0], x)
+		for j := range d {
+			copy(pts[j+1], pts[0])
+			h := fdStep
+			if pts[0][j]+h > 1 {
+				h = -h
+			}
+			pts[j+1][j] += h
+			g[j] = h // remember the step
+		}
+		v := m.score(pts)
+		for j := range d {
+			g[j] = -(v[j+1] - v[0]) / g[j]
+			g[j] += 200 * (x[j] - pts[0][j])
+		}
+	}
+	settings := &optimize.Settings{
+		MajorIterations:   polishIters,
+		FuncEvaluations:   3 * polishIters,
+		GradientThreshold: 1e-6,
+		Converger:         &optimize.FunctionConverge{Relative: 1e-8, Iterations: 3},
+	}
+	res, err := optimize.Minimize(optimize.Problem{Func: f, Grad: grad}, slices.Clone(x0), settings, &optimize.LBFGS{})
+	if res == nil || (err != nil && math.IsNaN(res.F)) {
+		return slices.Clone(x0)
+	}
+	out := make([]float64, d)
+	clamped(out, res.X)
+	return out
+}

@@ -1,0 +1,140 @@
+package bayes
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// testGP returns a GP on n random points of the d-cube with values of a
+// smooth function, standardised.
+func testGP(n, d int) *gp {
+	r := rand.New(rand.NewPCG(1, 2))
+	g := &gp{dim: d}
+	for range n {
+		x := make([]float64, d)
+		var y float64
+		for j := range x {
+			x[j] = r.Float64()
+			y += math.Sin(3*x[j]) * float64(j+1)
+		}
+		g.x, g.y = append(g.x, x), append(g.y, y)
+	}
+	mean, sd := meanStd(g.y)
+	for i := range g.y {
+		g.y[i] = (g.y[i] - mean) / sd
+	}
+	return g
+}
+
+func TestGPInterpolates(t *testing.T) {
+	g := testGP(20, 3)
+	g.setHyper([]float64{math.Log(0.4), math.Log(0.5), math.Log(0.6), 0, math.Log(1e-6)})
+	if err := g.factorize(); err != nil {
+		t.Fatal(err)
+	}
+	mu, sd := make([]float64, len(g.x)), make([]float64, len(g.x))
+	g.predict(g.x, mu, sd, nil)
+	if diff := cmp.Diff(g.y, mu, cmpopts.EquateApprox(0, 1e-3)); diff != "" {
+		t.Errorf("posterior mean at the training points (-want +got):\n%s", diff)
+	}
+	for i, s := range sd {
+		if s > 1e-2 {
+			t.Errorf("posterior sd at training point %d is %v, want ≈ 0", i, s)
+		}
+	}
+}
+
+func TestGPFitInterpolates(t *testing.T) {
+	g := testGP(30, 2)
+	if err := g.fit(rand.New(rand.NewPCG(3, 4)), 3, 40); err != nil {
+		t.Fatal(err)
+	}
+	mu, sd := make([]float64, len(g.x)), make([]float64, len(g.x))
+	g.predict(g.x, mu, sd, nil)
+	if diff := cmp.Diff(g.y, mu, cmpopts.EquateApprox(0, 0.05)); diff != "" {
+		t.Errorf("fitted posterior mean at the training points (-want +got):\n%s", diff)
+	}
+	if g.noise > 1e-2 {
+		t.Errorf("fitted noise variance %v on noise-free data, want small", g.noise)
+	}
+}
+
+func TestLMLGradient(t *testing.T) {
+	tests := map[string][]float64{
+		"default": {math.Log(0.5), math.Log(0.5), math.Log(0.5), 0, math.Log(1e-3)},
+		"short":   {math.Log(0.1), math.Log(0.3), math.Log(2), math.Log(2), math.Log(1e-2)},
+		"noisy":   {math.Log(1), math.Log(0.2), math.Log(0.7), math.Log(0.5), math.Log(0.3)},
+	}
+	for name, h := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := testGP(25, 3)
+			grad := make([]float64, len(h))
+			if _, err := g.lml(h, grad); err != nil {
+				t.Fatal(err)
+			}
+			fd := make([]float64, len(h))
+			scratch := make([]float64, len(h))
+			const eps = 1e-6
+			for i := range h {
+				hp, hm := append([]float64(nil), h...), append([]float64(nil), h...)
+				hp[i] += eps
+				hm[i] -= eps
+				lp, err1 := g.lml(hp, scratch)
+				lm, err2 := g.lml(hm, scratch)
+				if err1 != nil || err2 != nil {
+					t.Fatal(err1, err2)
+				}
+				fd[i] = (lp - lm) / (2 * eps)
+			}
+			if diff := cmp.Diff(fd, grad, cmpopts.EquateApprox(1e-4, 1e-5)); diff != "" {
+				t.Errorf("analytic gradient differs from finite differences (-fd +analytic):\n%s", diff)
+			}
+			// The full objective's gradient (prior and penalty included).
+			og := make([]float64, len(h))
+			g.objective(h, og)
+			for i := range h {
+				hp, hm := append([]float64(nil), h...), append([]float64(nil), h...)
+				hp[i] += eps
+				hm[i] -= eps
+				fd[i] = (g.objective(hp, scratch) - g.objective(hm, scratch)) / (2 * eps)
+			}
+			if diff := cmp.Diff(fd, og, cmpopts.EquateApprox(1e-4, 1e-5)); diff != "" {
+				t.Errorf("objective gradient differs from finite differences (-fd +analytic):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAddPointMatchesRefit(t *testing.T) {
+	g := testGP(15, 2)
+	h := []float64{math.Log(0.3), math.Log(0.4), 0, math.Log(1e-4)}
+	g.setHyper(h)
+	if err := g.factorize(); err != nil {
+		t.Fatal(err)
+	}
+	x, y := []float64{0.25, 0.75}, 0.3
+	if err := g.addPoint(x, y); err != nil {
+		t.Fatal(err)
+	}
+	ref := &gp{dim: 2, x: g.x, y: g.y}
+	ref.setHyper(h)
+	if err := ref.factorize(); err != nil {
+		t.Fatal(err)
+	}
+	probe := [][]float64{{0.1, 0.1}, {0.5, 0.5}, {0.26, 0.74}}
+	mu1, sd1 := make([]float64, 3), make([]float64, 3)
+	mu2, sd2 := make([]float64, 3), make([]float64, 3)
+	g.predict(probe, mu1, sd1, nil)
+	ref.predict(probe, mu2, sd2, nil)
+	opt := cmpopts.EquateApprox(0, 1e-8)
+	if diff := cmp.Diff(mu2, mu1, opt); diff != "" {
+		t.Errorf("mean after addPoint differs from a refit (-refit +added):\n%s", diff)
+	}
+	if diff := cmp.Diff(sd2, sd1, opt); diff != "" {
+		t.Errorf("sd after addPoint differs from a refit (-refit +added):\n%s", diff)
+	}
+}
