@@ -46,7 +46,7 @@ const (
 	// DefaultSigma is the initial σ: a sixth of each parameter's range, as
 	// Optuna uses, and the deviation tune's normal priors have.
 	DefaultSigma = 1.0 / 6
-	// DefaultIncPopsize is the default IPOP growth factor.
+	// DefaultIncPopsize is the default growth factor of IPOP and BIPOP.
 	DefaultIncPopsize = 2.0
 )
 

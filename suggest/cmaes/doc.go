@@ -119,7 +119,6 @@
 // When σ shrinks below the width of an int's or a discrete parameter's
 // cell, every member snaps to the same value and the search can propose
 // the same assignment repeatedly; a restart strategy ends such a run once
-// its values stop changing (tolFun). The eigendecomposition is a cyclic
-// Jacobi iteration written here, since the module does not depend on
-// gonum.
+// its values stop changing (tolFun). The eigendecomposition of C is
+// gonum's mat.EigenSym.
 package cmaes
