@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/bayes"
 	"github.com/tune-hpo/tune/suggest/cmaes"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/random"
@@ -21,7 +22,7 @@ var ErrNotImplemented = errors.New("not implemented yet")
 
 // Implemented lists the algorithm names [New] accepts.
 func Implemented() []string {
-	return []string{"cmaes", "grid", "multivariate-tpe", "random", "sobol", "tpe"}
+	return []string{"bayesianoptimization", "cmaes", "grid", "multivariate-tpe", "random", "sobol", "tpe"}
 }
 
 // New returns the algorithm named name (Katib's algorithmName) configured
@@ -34,6 +35,8 @@ func New(name string, settings map[string]string) (suggest.Suggester, error) {
 		return random.New(settings)
 	case "grid":
 		return grid.New(settings)
+	case "bayesianoptimization":
+		return bayes.New(settings)
 	case "cmaes":
 		return cmaes.New(settings)
 	case "sobol":

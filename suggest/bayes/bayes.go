@@ -215,7 +215,10 @@ func New(settings map[string]string) (*Suggester, error) {
 // while fewer than n_initial_points trials exist, then the maximisers of
 // the acquisition function of a Gaussian process fitted to the completed
 // trials, with pending trials and earlier points of the batch fantasised by
-// the batch strategy. It is a pure function of the seed, req.History and
+// the batch strategy. Model-based points are never in the history nor
+// earlier in the batch unless the space has no other assignment left to
+// find (then a prior draw, possibly a repeat, is returned; design points
+// are not checked). It is a pure function of the seed, req.History and
 // req.N. req.Settings is ignored: settings are read by [New].
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
 	if err := ctx.Err(); err != nil {

@@ -1,6 +1,8 @@
 package bayes
 
 import (
+	"context"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -21,6 +23,8 @@ func mixedSpace() suggest.Space {
 		{Name: "layers", Type: suggest.Int, Min: 1, Max: 8},
 		{Name: "batch", Type: suggest.Discrete, Values: []string{"16", "32", "64"}},
 		{Name: "optimizer", Type: suggest.Categorical, Values: []string{"sgd", "adam", "ftrl"}},
+		{Name: "units", Type: suggest.Int, Min: 16, Max: 1024, Distribution: suggest.LogUniform},
+		{Name: "decay", Type: suggest.Double, Min: 1e-6, Max: 1e-2, Distribution: suggest.LogNormal},
 	}
 }
 
@@ -363,5 +367,17 @@ func TestBranin(t *testing.T) {
 				t.Errorf("best %v is more than %v above the optimum %v", best, tc.tol, optimum)
 			}
 		})
+	}
+}
+
+func TestSuggestCancelled(t *testing.T) {
+	s, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.Suggest(ctx, suggest.Request{Space: mixedSpace(), N: 1}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Suggest with a cancelled context: %v, want context.Canceled", err)
 	}
 }
