@@ -3,7 +3,6 @@ package experiment
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -62,16 +61,6 @@ func floatIn(lo, hi float64, openLo, openHi bool) checkFunc {
 	}
 }
 
-// oneOf accepts the listed words.
-func oneOf(words ...string) checkFunc {
-	return func(v string) error {
-		if !slices.Contains(words, v) {
-			return fmt.Errorf("%q is not one of %s", v, strings.Join(words, ", "))
-		}
-		return nil
-	}
-}
-
 // orNone also accepts the word None, as Katib's ENAS service does.
 func orNone(c checkFunc) checkFunc {
 	return func(v string) error {
@@ -85,50 +74,22 @@ func orNone(c checkFunc) checkFunc {
 // anyValue accepts everything.
 func anyValue(string) error { return nil }
 
-var (
-	inf         = math.Inf(1)
-	randomState = intAtLeast(0)
-)
+var inf = math.Inf(1)
 
-// algorithmSettings holds, for each algorithm, the settings Katib's
-// suggestion service for it accepts and how each value is checked. Settings
-// not listed are errors.
+// algorithmSettings holds, for each algorithm tune does not implement yet,
+// the settings Katib's suggestion service for it accepts and how each value
+// is checked; settings not listed are errors. Its keys are the algorithm
+// names Katib knows.
 var algorithmSettings = map[string]map[string]checkFunc{
-	// suggestion-hyperopt (random) and suggestion-optuna (grid).
-	"random": {"random_state": randomState},
-	"grid":   {"random_state": randomState},
-	// suggestion-skopt.
-	"bayesianoptimization": {
-		"base_estimator":   oneOf("GP", "RF", "ET", "GBRT"),
-		"n_initial_points": intAtLeast(0),
-		"acq_func":         oneOf("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"),
-		"acq_optimizer":    oneOf("auto", "sampling", "lbfgs"),
-		"random_state":     randomState,
-	},
-	// suggestion-hyperopt by default; the optuna and goptuna services
-	// accept n_startup_trials and n_ei_candidates instead.
-	"tpe": {
-		"gamma":            floatIn(0, 1, true, true),
-		"prior_weight":     floatIn(0, inf, true, false),
-		"n_EI_candidates":  intAtLeast(1),
-		"n_startup_trials": intAtLeast(0),
-		"n_ei_candidates":  intAtLeast(0),
-		"random_state":     randomState,
-	},
-	// suggestion-optuna.
-	"multivariate-tpe": {
-		"n_startup_trials": intAtLeast(0),
-		"n_ei_candidates":  intAtLeast(0),
-		"random_state":     randomState,
-	},
-	// suggestion-goptuna (and suggestion-optuna).
-	"cmaes": {
-		"restart_strategy": oneOf("ipop", "None", "none"),
-		"sigma":            floatIn(0, inf, false, false),
-		"random_state":     randomState,
-	},
-	// suggestion-goptuna: Sobol sequences take no settings.
-	"sobol": {},
+	// The algorithms tune implements check their own settings (Katib's,
+	// plus tune's own): see suggest/algorithms and each algorithm's package.
+	"random":               nil,
+	"grid":                 nil,
+	"bayesianoptimization": nil,
+	"tpe":                  nil,
+	"multivariate-tpe":     nil,
+	"cmaes":                nil,
+	"sobol":                nil,
 	// suggestion-hyperband. Besides eta, r_l and resource_name, Katib writes
 	// its progress back into the settings, so those names are accepted too.
 	"hyperband": {
