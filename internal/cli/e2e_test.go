@@ -678,3 +678,39 @@ func TestQuickstartGridExample(t *testing.T) {
 		t.Errorf("best accuracy %v: the network did not learn", best)
 	}
 }
+
+// Every model-based algorithm runs an experiment end to end through the
+// binary, with parallel trials, and ends near the quadratic's minimum.
+func TestRunEveryAlgorithm(t *testing.T) {
+	for _, alg := range []string{"bayesianoptimization", "tpe", "multivariate-tpe", "cmaes", "sobol"} {
+		t.Run(alg, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			file := writeExperiment(t, dir, expParams{Name: "alg", Algorithm: alg, Parallel: 2, Max: 24, MaxFailed: 3,
+				Settings: "      - {name: random_state, value: \"3\"}"})
+			if r := tune(t, dir, "run", "-q", file); r.code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			trials := getTrials(t, dir, "alg")
+			seen := map[string]bool{}
+			for _, tr := range trials {
+				key := tr.Parameters["x"] + "," + tr.Parameters["y"]
+				if seen[key] {
+					t.Errorf("%s repeats %s", tr.Name, key)
+				}
+				seen[key] = true
+				if math.Abs(tr.Metrics["loss"]-quadratic(t, tr.Parameters)) > 1e-9 {
+					t.Errorf("%s: loss %v for %v", tr.Name, tr.Metrics["loss"], tr.Parameters)
+				}
+			}
+			if len(trials) != 24 {
+				t.Errorf("%d trials, want 24", len(trials))
+			}
+			// The quadratic's minimum is 0; random search over this box
+			// has a median best of about 0.3 after 24 trials.
+			if best := trials[0].Metrics["loss"]; alg == "bayesianoptimization" && best > 0.05 {
+				t.Errorf("best loss %v after 24 trials", best)
+			}
+		})
+	}
+}
