@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/random"
@@ -104,9 +105,10 @@ func New(settings map[string]string) (*Suggester, error) {
 			}
 			s.sigma = f
 		case SettingRestartStrategy:
-			switch v {
+			// Case-insensitive: Katib's own examples write "None" and "ipop".
+			switch lv := strings.ToLower(v); lv {
 			case RestartNone, RestartIPOP, RestartBIPOP:
-				s.restart = v
+				s.restart = lv
 			default:
 				bad(name, v, "none, ipop or bipop", nil)
 			}

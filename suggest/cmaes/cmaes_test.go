@@ -106,6 +106,10 @@ func TestNew(t *testing.T) {
 			settings: map[string]string{"sigma": "0.3", "restart_strategy": "bipop", "random_state": "7", "popsize": "12", "inc_popsize": "1.5"},
 			want:     &Suggester{sigma: 0.3, restart: RestartBIPOP, seed: 7, hasSeed: true, popsize: 12, incPopsize: 1.5},
 		},
+		"katib None": {
+			settings: map[string]string{"restart_strategy": "None"},
+			want:     &Suggester{sigma: DefaultSigma, restart: RestartNone, incPopsize: DefaultIncPopsize},
+		},
 		"ipop": {
 			settings: map[string]string{"restart_strategy": "ipop"},
 			want:     &Suggester{sigma: DefaultSigma, restart: RestartIPOP, incPopsize: DefaultIncPopsize},
