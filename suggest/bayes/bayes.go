@@ -54,7 +54,7 @@ const (
 	DefaultMaxObservations = 250
 	// DefaultBatchStrategy is the default [BatchStrategy], the best one in
 	// our measurements (see the package documentation).
-	DefaultBatchStrategy = ConstantLiarMin
+	DefaultBatchStrategy = KrigingBeliever
 )
 
 // minMaxObservations is the smallest accepted max_observations.
