@@ -147,14 +147,14 @@ func New(settings map[string]string) (*Suggester, error) {
 			s.nInitial = n
 		case SettingAcqFunc:
 			switch strings.ToLower(v) {
-			case "logei", "ei", "gp_hedge":
+			case "logei", "ei", "eips", "gp_hedge":
 				s.acq = LogEI
 			case "ucb", "lcb":
 				s.acq = UCB
-			case "pi", "logpi":
+			case "pi", "logpi", "pips":
 				s.acq = LogPI
 			default:
-				bad(name, v, "one of logei, ei, gp_hedge, ucb, lcb, pi", nil)
+				bad(name, v, "one of logei, ei, eips, gp_hedge, ucb, lcb, pi, pips", nil)
 			}
 		case SettingRandomState:
 			seed, err := strconv.ParseUint(v, 10, 64)

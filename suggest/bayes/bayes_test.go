@@ -55,6 +55,8 @@ func TestNew(t *testing.T) {
 		"EI":               {settings: map[string]string{"acq_func": "EI"}},
 		"LCB":              {settings: map[string]string{"acq_func": "LCB", "kappa": "3"}},
 		"PI":               {settings: map[string]string{"acq_func": "PI", "xi": "0.01"}},
+		"EIps":             {settings: map[string]string{"acq_func": "EIps"}},
+		"PIps":             {settings: map[string]string{"acq_func": "PIps"}},
 		"liar":             {settings: map[string]string{"batch_strategy": "constant_liar_mean"}},
 		"max_observations": {settings: map[string]string{"max_observations": "100"}},
 		"zero initial":     {settings: map[string]string{"n_initial_points": "0"}},

@@ -117,7 +117,9 @@
 //     before that are drawn from the prior).
 //   - acq_func: logei (default); ei, EI and gp_hedge also mean logei (tune
 //     does not hedge between functions: log-EI is the best single choice);
-//     ucb and LCB mean ucb; pi and PI mean pi. Case does not matter.
+//     ucb and LCB mean ucb; pi and PI mean pi. skopt's per-second variants
+//     EIps and PIps, which Katib accepts, mean logei and pi: tune does not
+//     model trial durations. Case does not matter.
 //   - random_state: a non-negative integer that replaces
 //     [suggest.Request.Seed].
 //   - base_estimator: GP, the only estimator implemented.
