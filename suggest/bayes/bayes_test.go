@@ -62,7 +62,7 @@ func TestNew(t *testing.T) {
 		"zero initial":     {settings: map[string]string{"n_initial_points": "0"}},
 		"unknown":          {settings: map[string]string{"foo": "1"}, wantErr: []string{`"foo"`, "allowed:", "n_initial_points"}},
 		"bad estimator":    {settings: map[string]string{"base_estimator": "RF"}, wantErr: []string{"base_estimator", `"RF"`}},
-		"bad acq_func":     {settings: map[string]string{"acq_func": "EIps"}, wantErr: []string{"acq_func"}},
+		"bad acq_func":     {settings: map[string]string{"acq_func": "EIx"}, wantErr: []string{"acq_func"}},
 		"bad optimizer":    {settings: map[string]string{"acq_optimizer": "grid"}, wantErr: []string{"acq_optimizer"}},
 		"negative initial": {settings: map[string]string{"n_initial_points": "-1"}, wantErr: []string{"n_initial_points"}},
 		"bad kappa":        {settings: map[string]string{"kappa": "-1"}, wantErr: []string{"kappa"}},
