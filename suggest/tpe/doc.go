@@ -20,21 +20,25 @@
 // logNormal, with int, stepped and discrete values owning equal cells.
 // An estimator is a mixture of one Gaussian kernel per observation,
 // truncated to [0, 1], plus a prior component weighted by prior_weight
-// against 1 per observation. The prior component is the declared
-// distribution in unit coordinates: uniform on [0, 1] for uniform and
-// logUniform, and for normal and logNormal the Gaussian whose mean is the
-// middle of the bounds and whose deviation is a sixth of their span, the
-// distribution random search samples. For stepped and discrete parameters
+// against 1 per observation. For normal and logNormal parameters the
+// prior component is the declared distribution in unit coordinates, the
+// one random search samples: the Gaussian whose mean is the middle of the
+// bounds and whose deviation is a sixth of their span. For all other
+// numeric parameters it is, as in Optuna, the Gaussian centred on [0, 1]
+// with deviation 1, truncated to it. For stepped and discrete parameters
 // the density of a value is the mixture's mass on its cell, and drawn
 // points are snapped to a value before they are scored.
 //
 // Bandwidths follow Optuna. The univariate estimator gives each kernel the
 // larger distance to its neighbours among the sorted centres (the prior's
 // included) and the ends of [0, 1]; the multivariate one gives every
-// kernel 0.2·n^(−1/(d+4)) for n observations in d dimensions. Both clip
-// bandwidths to [1/min(100, kernels+1), 1] (Optuna's magic clip). When a
-// group has more than 25 observations, the 25 most recent get weight 1 and
-// older ones weights rising linearly from 1/n.
+// kernel 0.2·n^(−1/(d+4)) for n observations in d dimensions. Bandwidths
+// are clipped to [1/min(100, m), 1] (Optuna's magic clip), where m is the
+// number of kernels plus 3 for the univariate estimator (Optuna's count of
+// the sorted centres and the interval's two ends, plus 1) and plus 1 for
+// the multivariate one. When a group has more than 25 observations, the
+// 25 most recent get weight 1 and older ones weights rising linearly from
+// 1/n.
 //
 // Categorical parameters are modelled by weighted counts: an observation's
 // kernel puts weight 1 + prior_weight/k on its category and prior_weight/k

@@ -28,8 +28,9 @@ type dim struct {
 	// treat as indices into param.Values.
 	categorical bool
 	// priorMu and priorSigma describe the prior component in unit
-	// coordinates: the declared normal or logNormal distribution, or, when
-	// priorSigma is +Inf, the uniform distribution on [0, 1].
+	// coordinates: the declared normal or logNormal distribution, or
+	// otherwise N(0.5, 1) truncated to [0, 1], as in Optuna; priorSigma is
+	// +Inf (unused) for categorical parameters.
 	priorMu, priorSigma float64
 	// cells holds, for stepped numeric parameters with at most maxCells
 	// values, the unit coordinates of the cell boundaries: value j owns
@@ -44,6 +45,9 @@ func newDim(p suggest.Param) dim {
 		d.categorical = true
 		return d
 	}
+	// Optuna's prior for a uniform parameter: the Gaussian centred on the
+	// interval whose deviation is its width, truncated to it.
+	d.priorSigma = 1
 	if p.Type != suggest.Discrete && (p.Distribution == suggest.Normal || p.Distribution == suggest.LogNormal) && p.Min < p.Max {
 		// ToUnit is linear in the value (or in its log for logNormal), so the
 		// declared distribution's mean and deviation, (Min+Max)/2 and
@@ -237,7 +241,8 @@ func minSigma(m int) float64 {
 // (the prior's centre last): each kernel's bandwidth is the larger distance
 // to its neighbours among the sorted centres and the interval's ends, the
 // outermost kernels using their only neighbour, clipped to
-// [minSigma, 1].
+// [1/min(100, m+3), 1] for m centres: Optuna's magic clip, which counts
+// the interval's two ends as well as the centres.
 func univariateSigmas(mus []float64) []float64 {
 	m := len(mus)
 	order := make([]int, m)
@@ -254,7 +259,7 @@ func univariateSigmas(mus []float64) []float64 {
 		return 0
 	})
 	sigma := make([]float64, m)
-	lo := minSigma(m)
+	lo := 1 / float64(min(100, m+3))
 	for r, i := range order {
 		left, right := 0.0, 1.0
 		if r > 0 {

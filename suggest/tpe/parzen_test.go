@@ -18,13 +18,13 @@ func TestNewDimPrior(t *testing.T) {
 		p    suggest.Param
 		want prior
 	}{
-		"uniform":      {p: suggest.Param{Name: "x", Type: suggest.Double, Min: -5, Max: 10}, want: prior{0.5, inf}},
-		"log uniform":  {p: suggest.Param{Name: "x", Type: suggest.Double, Min: 1e-4, Max: 1, Distribution: suggest.LogUniform}, want: prior{0.5, inf}},
+		"uniform":      {p: suggest.Param{Name: "x", Type: suggest.Double, Min: -5, Max: 10}, want: prior{0.5, 1}},
+		"log uniform":  {p: suggest.Param{Name: "x", Type: suggest.Double, Min: 1e-4, Max: 1, Distribution: suggest.LogUniform}, want: prior{0.5, 1}},
 		"normal":       {p: suggest.Param{Name: "x", Type: suggest.Double, Min: 0, Max: 10, Distribution: suggest.Normal}, want: prior{0.5, 1.0 / 6}},
 		"log normal":   {p: suggest.Param{Name: "x", Type: suggest.Double, Min: 1, Max: 100, Distribution: suggest.LogNormal}, want: prior{0.5, 1.0 / 6}},
 		"normal int":   {p: suggest.Param{Name: "x", Type: suggest.Int, Min: 1, Max: 8, Distribution: suggest.Normal}, want: prior{0.5, 7.0 / 8 / 6}},
-		"single value": {p: suggest.Param{Name: "x", Type: suggest.Double, Min: 3, Max: 3, Distribution: suggest.Normal}, want: prior{0.5, inf}},
-		"discrete":     {p: suggest.Param{Name: "x", Type: suggest.Discrete, Values: []string{"1", "2"}}, want: prior{0.5, inf}},
+		"single value": {p: suggest.Param{Name: "x", Type: suggest.Double, Min: 3, Max: 3, Distribution: suggest.Normal}, want: prior{0.5, 1}},
+		"discrete":     {p: suggest.Param{Name: "x", Type: suggest.Discrete, Values: []string{"1", "2"}}, want: prior{0.5, 1}},
 		"categorical":  {p: suggest.Param{Name: "x", Type: suggest.Categorical, Values: []string{"a"}}, want: prior{0.5, inf}},
 	}
 	for name, tc := range tests {
@@ -123,7 +123,7 @@ func TestUnivariateSigmas(t *testing.T) {
 			mus:  []float64{0.9, 0.1, 0.3, 0.5},
 			want: []float64{0.4, 0.2, 0.2, 0.4},
 		},
-		"clipped": {mus: []float64{0.5, 0.5, 0.5}, want: []float64{0.25, 0.25, 0.25}},
+		"clipped": {mus: []float64{0.5, 0.5, 0.5}, want: []float64{1.0 / 6, 1.0 / 6, 1.0 / 6}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
