@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tune-hpo/tune/internal/cli"
 )
 
 // The end-to-end tests build the real tune binary and a trial program once,
@@ -26,6 +28,11 @@ var (
 	tuneBin  string
 	trialBin string
 )
+
+// The binary under test is built by TestMain with go build, which the test
+// cache cannot see; linking the command tree into the test binary makes any
+// change to it invalidate cached results.
+var _ = cli.Main
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "tune-e2e-")
