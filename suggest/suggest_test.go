@@ -89,3 +89,19 @@ func TestStepHelpers(t *testing.T) {
 		t.Error("IntRange with a fractional step succeeded")
 	}
 }
+
+func TestSeedOnly(t *testing.T) {
+	seed, ok, err := suggest.SeedOnly("alg", map[string]string{"random_state": "42"})
+	if err != nil || !ok || seed != 42 {
+		t.Errorf("SeedOnly(random_state=42) = %d, %v, %v", seed, ok, err)
+	}
+	if _, ok, err := suggest.SeedOnly("alg", nil); err != nil || ok {
+		t.Errorf("SeedOnly(nil) = %v, %v; want no seed and no error", ok, err)
+	}
+	_, _, err = suggest.SeedOnly("alg", map[string]string{"random_state": "-1", "n": "3"})
+	for _, want := range []string{"alg: unknown setting \"n\"", "random_state=\"-1\"", "non-negative integer"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("SeedOnly error %v lacks %q", err, want)
+		}
+	}
+}

@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"strconv"
 
 	"github.com/tune-hpo/tune/suggest"
 )
 
 // SettingRandomState is the name of the setting that fixes the seed.
-const SettingRandomState = "random_state"
+const SettingRandomState = suggest.SettingRandomState
 
 // normalTries is how many draws a truncated normal makes before it clamps.
 const normalTries = 100
@@ -33,26 +30,11 @@ var _ suggest.Suggester = (*Suggester)(nil)
 // non-negative integer that, when present, replaces [suggest.Request.Seed].
 // Unknown settings are an error. A nil map means no settings.
 func New(settings map[string]string) (*Suggester, error) {
-	s := &Suggester{}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		switch name {
-		case SettingRandomState:
-			seed, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("random: setting %s=%q: want a non-negative integer: %w", name, v, err))
-				continue
-			}
-			s.seed, s.hasSeed = seed, true
-		default:
-			errs = append(errs, fmt.Errorf("random: unknown setting %q (allowed: %s)", name, SettingRandomState))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	seed, ok, err := suggest.SeedOnly("random", settings)
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &Suggester{seed: seed, hasSeed: ok}, nil
 }
 
 // Suggest returns exactly req.N assignments drawn at random from req.Space.

@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/tune-hpo/tune/suggest"
 )
 
 // SettingRandomState is the name of the setting that fixes the seed.
-const SettingRandomState = "random_state"
+const SettingRandomState = suggest.SettingRandomState
 
 // Suggester is the Sobol quasi-random [suggest.Suggester]. It holds no
 // mutable state and is safe for concurrent use.
@@ -29,26 +27,11 @@ var _ suggest.Suggester = (*Suggester)(nil)
 // when present, replaces [suggest.Request.Seed] as the scrambling seed.
 // Unknown settings are an error. A nil map means no settings.
 func New(settings map[string]string) (*Suggester, error) {
-	s := &Suggester{}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		switch name {
-		case SettingRandomState:
-			seed, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("sobol: setting %s=%q: want a non-negative integer: %w", name, v, err))
-				continue
-			}
-			s.seed, s.hasSeed = seed, true
-		default:
-			errs = append(errs, fmt.Errorf("sobol: unknown setting %q (allowed: %s)", name, SettingRandomState))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	seed, ok, err := suggest.SeedOnly("sobol", settings)
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &Suggester{seed: seed, hasSeed: ok}, nil
 }
 
 // Suggest returns req.N assignments: trial k of the experiment (k =
