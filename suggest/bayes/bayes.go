@@ -57,6 +57,12 @@ const (
 	DefaultBatchStrategy = KrigingBeliever
 )
 
+// warpScale multiplies the median spread in [warp].
+const warpScale = 5.0
+
+// warpSkew is the skewness above which the values are warped.
+const warpSkew = 2.0
+
 // minMaxObservations is the smallest accepted max_observations.
 const minMaxObservations = 20
 
@@ -369,9 +375,10 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 		}
 		xs, ys = sx, sy
 	}
-	mean, sd := meanStd(ys)
-	z := make([]float64, len(ys))
-	for i, y := range ys {
+	w := warp(ys)
+	mean, sd := meanStd(w)
+	z := make([]float64, len(w))
+	for i, y := range w {
 		z[i] = (y - mean) / sd
 	}
 	g := &gp{dim: enc.dim, x: slices.Clone(xs), y: z}
@@ -414,6 +421,42 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// warp returns log(1 + (y − min)/s) of the values, s being warpScale times
+// the median of y − min, when their skewness is at least warpSkew, and a
+// copy of them otherwise: an increasing transform that compresses the heavy upper tail of
+// objectives such as Rosenbrock's, so that a few huge values do not
+// dominate the standardisation, and magnifies differences near the best.
+func warp(ys []float64) []float64 {
+	if skewness(ys) < warpSkew {
+		return slices.Clone(ys)
+	}
+	lo := slices.Min(ys)
+	d := make([]float64, len(ys))
+	for i, y := range ys {
+		d[i] = y - lo
+	}
+	srt := slices.Sorted(slices.Values(d))
+	s := srt[len(srt)/2] * warpScale
+	if !(s > 0) || math.IsInf(s, 0) {
+		return slices.Clone(ys)
+	}
+	for i := range d {
+		d[i] = math.Log1p(d[i] / s)
+	}
+	return d
+}
+
+// skewness returns the sample skewness of v, 0 when v is constant.
+func skewness(v []float64) float64 {
+	mean, sd := meanStd(v)
+	var m3 float64
+	for _, x := range v {
+		t := (x - mean) / sd
+		m3 += t * t * t
+	}
+	return m3 / float64(len(v))
 }
 
 // meanStd returns the mean and the standard deviation of v, with a

@@ -24,7 +24,7 @@ const (
 	maxLengthScale = 20
 	minSignalVar   = 0.01
 	maxSignalVar   = 100
-	minNoiseVar    = 1e-6
+	minNoiseVar    = 1e-8
 	maxNoiseVar    = 1
 	boundPenalty   = 100
 )
