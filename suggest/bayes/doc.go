@@ -110,8 +110,10 @@
 // branin 8.0e-4 / 3.9e-5, hartmann6 0.159 / 0.0049, rosenbrock4 871 / 94,
 // levy4 1.91 / 0.80 and mixed 0.93 / 0.021; kriging_believer scored
 // 4.1e-5 / 1.0e-5, 0.181 / 0.0010, 413 / 27, 0.85 / 0.22 and 0.27 /
-// 3.5e-5; constant_liar_max was worse than both. Sequential runs have no
-// fantasies and do not depend on the strategy.
+// 3.5e-5; constant_liar_max was worse than both. (Those figures predate the
+// output warp and the lower noise floor; docs/suggest-bench.md has the
+// current ones for the default.) Sequential runs have no fantasies and do
+// not depend on the strategy.
 //
 // # Settings
 //
