@@ -124,3 +124,24 @@ func SeedOnly(algorithm string, settings map[string]string) (seed uint64, ok boo
 	}
 	return seed, ok, nil
 }
+
+// CheckRequest returns ctx's error, or an error naming algorithm when req
+// asks for fewer than one assignment: the checks every Suggest starts with.
+func CheckRequest(ctx context.Context, algorithm string, req Request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if req.N < 1 {
+		return fmt.Errorf("%s: n is %d, want at least 1", algorithm, req.N)
+	}
+	return nil
+}
+
+// PickSeed returns the seed an algorithm uses: its own random_state setting
+// when it has one (ok), otherwise req.Seed.
+func (req Request) PickSeed(setting uint64, ok bool) uint64 {
+	if ok {
+		return setting
+	}
+	return req.Seed
+}

@@ -1,6 +1,8 @@
 package suggest_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -103,5 +105,23 @@ func TestSeedOnly(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("SeedOnly error %v lacks %q", err, want)
 		}
+	}
+}
+
+func TestCheckRequestAndPickSeed(t *testing.T) {
+	if err := suggest.CheckRequest(t.Context(), "alg", suggest.Request{N: 0}); err == nil || !strings.Contains(err.Error(), "alg: n is 0") {
+		t.Errorf("N=0: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := suggest.CheckRequest(ctx, "alg", suggest.Request{N: 1}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if err := suggest.CheckRequest(t.Context(), "alg", suggest.Request{N: 1}); err != nil {
+		t.Errorf("valid request: %v", err)
+	}
+	req := suggest.Request{Seed: 5}
+	if req.PickSeed(9, true) != 9 || req.PickSeed(9, false) != 5 {
+		t.Error("PickSeed does not prefer the setting over the request seed")
 	}
 }

@@ -227,20 +227,14 @@ func New(settings map[string]string) (*Suggester, error) {
 // are not checked). It is a pure function of the seed, req.History and
 // req.N. req.Settings is ignored: settings are read by [New].
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
-	if err := ctx.Err(); err != nil {
+	if err := suggest.CheckRequest(ctx, "bayes", req); err != nil {
 		return nil, err
-	}
-	if req.N < 1 {
-		return nil, fmt.Errorf("bayes: n is %d, want at least 1", req.N)
 	}
 	prior, err := random.NewPrior(req.Space)
 	if err != nil {
 		return nil, fmt.Errorf("bayes: %w", err)
 	}
-	seed := req.Seed
-	if s.hasSeed {
-		seed = s.seed
-	}
+	seed := req.PickSeed(s.seed, s.hasSeed)
 	r := rand.New(rand.NewPCG(seed, uint64(len(req.History))))
 	enc := newEncoder(req.Space)
 	seen := make(map[string]bool, len(req.History)+req.N)

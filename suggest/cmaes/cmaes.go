@@ -150,20 +150,14 @@ func New(settings map[string]string) (*Suggester, error) {
 // value that cannot be read. req.Settings is ignored: settings are read by
 // [New].
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
-	if err := ctx.Err(); err != nil {
+	if err := suggest.CheckRequest(ctx, "cmaes", req); err != nil {
 		return nil, err
-	}
-	if req.N < 1 {
-		return nil, fmt.Errorf("cmaes: n is %d, want at least 1", req.N)
 	}
 	prior, err := random.NewPrior(req.Space)
 	if err != nil {
 		return nil, fmt.Errorf("cmaes: %w", err)
 	}
-	seed := req.Seed
-	if s.hasSeed {
-		seed = s.seed
-	}
+	seed := req.PickSeed(s.seed, s.hasSeed)
 	rp, err := s.replay(ctx, req, seed)
 	if err != nil {
 		return nil, err

@@ -45,11 +45,8 @@ func New(settings map[string]string) (*Suggester, error) {
 // [suggest.ErrExhausted] when none are. req.Seed and req.Settings are
 // ignored.
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
-	if err := ctx.Err(); err != nil {
+	if err := suggest.CheckRequest(ctx, "grid", req); err != nil {
 		return nil, err
-	}
-	if req.N < 1 {
-		return nil, fmt.Errorf("grid: n is %d, want at least 1", req.N)
 	}
 	g, err := compile(req.Space)
 	if err != nil {

@@ -42,20 +42,14 @@ func New(settings map[string]string) (*Suggester, error) {
 // experiment and depends only on the seed and that number; see the package
 // documentation. req.Settings is ignored: settings are read by [New].
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
-	if err := ctx.Err(); err != nil {
+	if err := suggest.CheckRequest(ctx, "random", req); err != nil {
 		return nil, err
-	}
-	if req.N < 1 {
-		return nil, fmt.Errorf("random: n is %d, want at least 1", req.N)
 	}
 	prior, err := NewPrior(req.Space)
 	if err != nil {
 		return nil, err
 	}
-	seed := req.Seed
-	if s.hasSeed {
-		seed = s.seed
-	}
+	seed := req.PickSeed(s.seed, s.hasSeed)
 	out := make([]suggest.Assignment, req.N)
 	first := uint64(len(req.History))
 	for i := range out {

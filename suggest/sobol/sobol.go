@@ -42,20 +42,14 @@ func New(settings map[string]string) (*Suggester, error) {
 // returns [suggest.ErrExhausted] after 2^32−1 trials, when the sequence
 // would repeat.
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
-	if err := ctx.Err(); err != nil {
+	if err := suggest.CheckRequest(ctx, "sobol", req); err != nil {
 		return nil, err
-	}
-	if req.N < 1 {
-		return nil, fmt.Errorf("sobol: n is %d, want at least 1", req.N)
 	}
 	mappers, err := compile(req.Space)
 	if err != nil {
 		return nil, err
 	}
-	seed := req.Seed
-	if s.hasSeed {
-		seed = s.seed
-	}
+	seed := req.PickSeed(s.seed, s.hasSeed)
 	seq, err := NewSequence(len(req.Space), seed)
 	if err != nil {
 		return nil, err

@@ -190,20 +190,14 @@ func settingError(name, value, want string, err error) error {
 // of single suggestions whose results are appended to the history as
 // pending. req.Settings is ignored: settings are read by [New].
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
-	if err := ctx.Err(); err != nil {
+	if err := suggest.CheckRequest(ctx, "tpe", req); err != nil {
 		return nil, err
-	}
-	if req.N < 1 {
-		return nil, fmt.Errorf("tpe: n is %d, want at least 1", req.N)
 	}
 	prior, err := random.NewPrior(req.Space)
 	if err != nil {
 		return nil, fmt.Errorf("tpe: %w", err)
 	}
-	seed := req.Seed
-	if s.hasSeed {
-		seed = s.seed
-	}
+	seed := req.PickSeed(s.seed, s.hasSeed)
 	dims := make([]dim, len(req.Space))
 	for j, p := range req.Space {
 		dims[j] = newDim(p)
