@@ -84,6 +84,14 @@ const (
 	// Failed means the trial ended without an objective value (failed,
 	// killed, early-stopped without metric, or metrics unavailable).
 	Failed
+	// Abandoned means the trial was stopped before it finished for a reason
+	// that says nothing about its assignment: the runner was interrupted or
+	// died while it ran. It carries no information about the objective and
+	// does not count as tried: an algorithm that enumerates a finite space
+	// suggests its assignment again, model-based ones leave it out of the
+	// model. It still occupies its position in the history, so sequence
+	// algorithms (random, sobol) move on rather than repeat a point.
+	Abandoned
 )
 
 // Observation is one trial of the history.

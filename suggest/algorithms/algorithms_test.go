@@ -140,6 +140,25 @@ func TestContract(t *testing.T) {
 			if len(keys) != 8 {
 				t.Errorf("batch of 8 has %d distinct points", len(keys))
 			}
+			// Abandoned trials (the runner died while they ran) keep their
+			// place in the history: the next suggestions are new points,
+			// not a replay of the abandoned ones.
+			withAbandoned := slices.Clone(hist)
+			for _, a := range batch[:4] {
+				withAbandoned = append(withAbandoned, suggest.Observation{Assignment: a, Status: suggest.Abandoned, Value: math.NaN()})
+			}
+			next, err := s.Suggest(context.Background(), suggest.Request{Space: space, History: withAbandoned, N: 4, Seed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range next {
+				if why := inSpace(a); why != "" {
+					t.Errorf("after abandoned trials: %v: %s", a, why)
+				}
+				if keys[a.Key()] && slices.ContainsFunc(batch[:4], func(b suggest.Assignment) bool { return b.Key() == a.Key() }) {
+					t.Errorf("after abandoned trials: %v repeats an abandoned assignment", a)
+				}
+			}
 		})
 	}
 }

@@ -243,7 +243,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	var pending [][]float64
 	for i, o := range req.History {
 		seen[o.Assignment.Key()] = true
-		if o.Status == suggest.Failed {
+		if o.Status == suggest.Failed || o.Status == suggest.Abandoned {
 			continue
 		}
 		x, err := enc.encode(o.Assignment)

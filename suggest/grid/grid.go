@@ -54,7 +54,9 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	}
 	seen := make(map[string]bool, len(req.History)+req.N)
 	for _, o := range req.History {
-		seen[o.Assignment.Key()] = true
+		if o.Status != suggest.Abandoned {
+			seen[o.Assignment.Key()] = true
+		}
 	}
 	var (
 		out    []suggest.Assignment

@@ -123,6 +123,14 @@ func TestSuggestHistory(t *testing.T) {
 			n:    3,
 			want: []suggest.Assignment{a("0.01", "0.7"), a("0.01", "0.9"), a("0.015", "0.5")},
 		},
+		"suggests abandoned points again": {
+			history: []suggest.Observation{
+				{Assignment: a("0.01", "0.5"), Status: suggest.Completed, Value: 1},
+				{Assignment: a("0.01", "0.6"), Status: suggest.Abandoned, Value: math.NaN()},
+			},
+			n:    2,
+			want: []suggest.Assignment{a("0.01", "0.6"), a("0.01", "0.7")},
+		},
 		"ignores points outside the grid": {
 			history: []suggest.Observation{
 				{Assignment: a("0.0123", "0.5")},

@@ -42,6 +42,9 @@ func newHistory(dims []dim, obs []suggest.Observation) *history {
 	h := &history{dims: dims, seen: make(map[string]bool, len(obs)), next: len(obs)}
 	for i, o := range obs {
 		h.seen[o.Assignment.Key()] = true
+		if o.Status == suggest.Abandoned {
+			continue // no information; the position still counts
+		}
 		x, ok := h.coordinates(o.Assignment)
 		if !ok {
 			continue
