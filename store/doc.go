@@ -32,6 +32,18 @@
 // Contexts are checked before each call and while waiting for the lock; a
 // transaction in progress is not interrupted.
 //
+// # Experiment locks
+//
+// The data file is never held between calls, so something else must stop
+// two processes from running the same experiment at once. Whoever writes an
+// experiment for longer than one call (tune run, tune resume, tune delete)
+// first takes [Store.LockExperiment]: an exclusive flock(2) on
+// <store path>.locks/<experiment>.lock, which records the holder's pid,
+// command line and start time for the error the next process gets. The
+// kernel drops the lock when its process ends, even by kill -9, so a crash
+// leaves no stale lock to clean up. Runs of different experiments, and all
+// readers, are not affected by it.
+//
 // # Bucket layout
 //
 //	meta                                   root bucket

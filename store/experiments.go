@@ -113,6 +113,37 @@ func (s *Store) UpdateStatus(ctx context.Context, name string, st experiment.Sta
 	})
 }
 
+// UpdateExperiment replaces the record (spec, submitted source) and the
+// status of an existing experiment in one transaction, leaving its trials
+// alone; resuming with a raised budget uses it. It returns an error wrapping
+// [experiment.ErrNotFound] when there is no such experiment.
+func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) error {
+	if rec == nil {
+		return errors.New("update experiment: nil record")
+	}
+	recJSON, err := encodeRecord(rec)
+	if err != nil {
+		return fmt.Errorf("experiment %q: encode record: %w", rec.Name, err)
+	}
+	stJSON, err := json.Marshal(rec.Status)
+	if err != nil {
+		return fmt.Errorf("experiment %q: encode status: %w", rec.Name, err)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := experimentBucket(tx, rec.Name)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(keyRecord), recJSON); err != nil {
+			return fmt.Errorf("experiment %q: write record: %w", rec.Name, err)
+		}
+		if err := b.Put([]byte(keyStatus), stJSON); err != nil {
+			return fmt.Errorf("experiment %q: write status: %w", rec.Name, err)
+		}
+		return nil
+	})
+}
+
 // DeleteExperiment removes the named experiment with its trials and
 // observation logs. It returns an error wrapping [experiment.ErrNotFound]
 // when there is no such experiment. The space is reused by later writes;
