@@ -38,10 +38,31 @@ const (
 	ReasonSuggestionEnd       = "ExperimentSuggestionEndReached"
 	ReasonMaxFailedReached    = "ExperimentMaxFailedTrialsReached"
 	ReasonInterrupted         = "ExperimentInterrupted"
+	ReasonResumed             = "ExperimentResumed"
 	ReasonStoreError          = "ExperimentStoreError"
 	ReasonSuggestionFailed    = "ExperimentSuggestionFailed"
 	ReasonTrialExecutionError = "ExperimentTrialExecutorError"
 )
+
+// Reasons the runner gives trials it stops.
+const (
+	// TrialReasonInterrupted: the trial was stopped because the experiment
+	// stopped before the trial finished (interrupted, goal reached, a store
+	// failure).
+	TrialReasonInterrupted = "TrialInterrupted"
+	// TrialReasonLost: the runner died while the trial ran; the trial was
+	// found unfinished when the experiment was resumed.
+	TrialReasonLost = "TrialLost"
+)
+
+// Abandoned reports whether t was stopped by the runner rather than by its
+// own outcome: Killed with reason TrialReasonInterrupted or TrialReasonLost.
+// An abandoned trial does not count towards maxTrialCount and tells the
+// search algorithm nothing ([suggest.Abandoned]); a resumed experiment
+// runs another trial in its place.
+func Abandoned(t *trial.Trial) bool {
+	return t.State == trial.Killed && (t.Reason == TrialReasonInterrupted || t.Reason == TrialReasonLost)
+}
 
 // Record is an experiment as the store keeps it.
 type Record struct {
@@ -109,6 +130,9 @@ type Store interface {
 	Experiment(ctx context.Context, name string) (*Record, error)
 	// UpdateStatus replaces the status of the named experiment.
 	UpdateStatus(ctx context.Context, name string, st Status) error
+	// UpdateExperiment replaces the record (spec, source) and status of an
+	// existing experiment, leaving its trials; ErrNotFound if absent.
+	UpdateExperiment(ctx context.Context, rec *Record) error
 	// SaveTrial creates or replaces trial t of experiment exp, keyed by
 	// t.Seq, and appends logs to its observation log, in one transaction.
 	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log) error

@@ -104,7 +104,7 @@ func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
 		return nil, fmt.Errorf("create experiment %s: %w", rec.Name, err)
 	}
 	st.status = rec.Status
-	return st.loop(ctx, storeCtx)
+	return st.loop(ctx, storeCtx, ReasonRunning, "experiment is running")
 }
 
 // Check reports whether the runner can run e (valid and defaulted) at all:
@@ -245,11 +245,13 @@ func (r *Runner) emit(ev Event) {
 
 // loop is the scheduling loop: Katib's ReconcileTrials arithmetic plus its
 // completion rules, in order.
-func (s *state) loop(ctx, storeCtx context.Context) (*Status, error) {
+func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status, error) {
 	r := s.r
-	now := r.now()
-	s.status.Started = now
-	if err := s.setPhase(storeCtx, Running, ReasonRunning, "experiment is running"); err != nil {
+	if s.status.Started.IsZero() {
+		s.status.Started = r.now()
+	}
+	s.status.Completed = time.Time{}
+	if err := s.setPhase(storeCtx, Running, reason, msg); err != nil {
 		return nil, err
 	}
 	flush := r.FlushInterval
@@ -295,7 +297,7 @@ func (s *state) loop(ctx, storeCtx context.Context) (*Status, error) {
 // counts returns the number of trials in each group the completion rules use.
 func (s *state) counts() (finished, failed int) {
 	for _, t := range s.trials {
-		if t.State.Final() {
+		if t.State.Final() && !Abandoned(t) {
 			finished++
 		}
 		if t.State == trial.Failed || t.State == trial.MetricsUnavailable {
@@ -382,6 +384,8 @@ func (s *state) history() []suggest.Observation {
 		case t.State == trial.Succeeded:
 			v, _ := t.Metrics[s.objective].Value(s.strategies[s.objective])
 			h[i].Status, h[i].Value = suggest.Completed, v
+		case Abandoned(t):
+			h[i].Status = suggest.Abandoned
 		case t.State.Final():
 			h[i].Status = suggest.Failed
 		}
@@ -400,7 +404,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	}
 	t := &trial.Trial{Name: name, Seq: seq, Parameters: a, State: trial.Pending, Dir: dir, Created: r.now()}
 	s.trials = append(s.trials, t)
-	obj, err := s.exp.Render(name, a)
+	spec, err := s.trialSpec(t)
 	if err != nil {
 		// The experiment validated, so this is a suggester bug or an
 		// assignment missing a parameter: fail the trial, not the run.
@@ -417,19 +421,34 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
 	s.active[seq] = at
 	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
-	spec := &trial.Spec{
-		Experiment:       s.name,
-		Name:             name,
-		Object:           obj,
-		PrimaryContainer: s.exp.Spec.TrialTemplate.PrimaryContainerName,
-		Dir:              dir,
-		Env:              []string{"TUNE_EXPERIMENT=" + s.name, "TUNE_TRIAL=" + name, "TUNE_TRIAL_DIR=" + dir},
+	spec.OnRetry = func(attempt int) {
+		at.recorder.Reset()
+		select {
+		case at.warnings <- fmt.Sprintf("trial %s failed; retrying (attempt %d), its metrics so far discarded", name, attempt):
+		default:
+		}
 	}
 	go func() {
 		res, err := runTrial(trialCtx, r.Executor, spec, s.parser, at, r.now)
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 	return nil
+}
+
+// trialSpec renders the executor's spec of trial t from its assignment.
+func (s *state) trialSpec(t *trial.Trial) (*trial.Spec, error) {
+	obj, err := s.exp.Render(t.Name, t.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	return &trial.Spec{
+		Experiment:       s.name,
+		Name:             t.Name,
+		Object:           obj,
+		PrimaryContainer: s.exp.Spec.TrialTemplate.PrimaryContainerName,
+		Dir:              t.Dir,
+		Env:              []string{"TUNE_EXPERIMENT=" + s.name, "TUNE_TRIAL=" + t.Name, "TUNE_TRIAL_DIR=" + t.Dir},
+	}, nil
 }
 
 // failEarly records a trial that could not be launched at all.
@@ -562,6 +581,7 @@ func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string
 	for len(s.active) > 0 {
 		res := <-s.results
 		if res.err == nil && res.result.State == trial.Killed {
+			res.result.Reason = TrialReasonInterrupted
 			res.result.Message = "stopped: " + stopReason.Error()
 		}
 		if err := s.complete(storeCtx, res); err != nil && cause == nil {

@@ -64,6 +64,17 @@ func (m *memStore) UpdateStatus(_ context.Context, name string, st experiment.St
 	return nil
 }
 
+func (m *memStore) UpdateExperiment(_ context.Context, rec *experiment.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.recs[rec.Name]; !ok {
+		return experiment.ErrNotFound
+	}
+	c := *rec
+	m.recs[rec.Name] = &c
+	return nil
+}
+
 func (m *memStore) SaveTrial(_ context.Context, exp string, t *trial.Trial, logs []metrics.Log) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -108,12 +119,14 @@ type scriptExecutor struct {
 	mu        sync.Mutex
 	active    int
 	maxActive int
+	ran       []string // trial names, in start order
 }
 
 func (e *scriptExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
 	e.mu.Lock()
 	e.active++
 	e.maxActive = max(e.maxActive, e.active)
+	e.ran = append(e.ran, spec.Name)
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
@@ -340,6 +353,11 @@ func TestRunnerInterrupt(t *testing.T) {
 	}
 	if got, want := states(st), []trial.State{trial.Killed, trial.Killed}; !slices.Equal(got, want) {
 		t.Errorf("trial states = %v, want %v", got, want)
+	}
+	for _, tr := range st.trials["unit"] {
+		if tr.Reason != experiment.TrialReasonInterrupted || !experiment.Abandoned(&tr) {
+			t.Errorf("trial %s stopped by the interrupt has reason %q, want %s (abandoned)", tr.Name, tr.Reason, experiment.TrialReasonInterrupted)
+		}
 	}
 	// The metric reported before the kill was flushed with the trial.
 	if got := st.trials["unit"][0].Metrics["loss"]; got.Count != 1 || got.Latest != 101 {

@@ -77,3 +77,13 @@ func (r *Recorder) Value(name string) (float64, bool) {
 	defer r.mu.Unlock()
 	return r.summaries[name].Value(st)
 }
+
+// Reset forgets every summary, as when a trial's workload is started again
+// after a failed attempt: the values the failed attempt reported no longer
+// count towards the trial's result. Logs not yet drained are kept, since
+// the observation log records everything that was reported.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.summaries)
+}

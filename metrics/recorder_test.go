@@ -140,3 +140,19 @@ func TestRecorderConcurrent(t *testing.T) {
 		t.Errorf("summary = %+v, want count %d, min 0, max %d", s, writers*each, writers*each-1)
 	}
 }
+
+func TestRecorderReset(t *testing.T) {
+	r := metrics.NewRecorder(map[string]metrics.Strategy{"loss": metrics.Min})
+	r.Add(metrics.Log{Metric: "loss", Value: 0.1})
+	r.Reset()
+	if v, ok := r.Value("loss"); ok {
+		t.Errorf("after Reset: loss = %v, want unreported", v)
+	}
+	r.Add(metrics.Log{Metric: "loss", Value: 0.5})
+	if v, _ := r.Value("loss"); v != 0.5 {
+		t.Errorf("after Reset and Add(0.5): min loss = %v, want 0.5 (the failed attempt's 0.1 must not count)", v)
+	}
+	if logs := r.Drain(); len(logs) != 2 {
+		t.Errorf("Drain after Reset returned %d logs, want both (the log keeps everything)", len(logs))
+	}
+}

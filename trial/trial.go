@@ -75,6 +75,11 @@ type Spec struct {
 	// Env holds extra environment variables for the trial (TUNE_EXPERIMENT,
 	// TUNE_TRIAL, TUNE_TRIAL_DIR, ...), as KEY=VALUE.
 	Env []string
+	// OnRetry, when not nil, is called by an executor that retries a failed
+	// workload (a Job's backoffLimit) just before attempt number attempt
+	// (2, 3, ...) starts, so that the caller can discard what the failed
+	// attempt reported. It is called on the goroutine running Run.
+	OnRetry func(attempt int)
 }
 
 // Result is how a trial's workload ended.
@@ -114,4 +119,18 @@ type Executor interface {
 // anything is written. Executors without it are assumed able to run any spec.
 type Checker interface {
 	Check(spec *Spec) error
+}
+
+// Recoverer is an optional interface of an [Executor] that can deal with
+// what is left of a trial's workload after the runner that started it died
+// (a crash, a kill -9, a reboot). When an experiment is resumed, the runner
+// calls Recover for every trial the store still shows as running, with the
+// spec the trial was started with. Recover stops whatever of the workload
+// is still alive, or re-attaches to it where the executor can, and returns
+// a sentence for the trial's message saying what it found and what it did
+// ("process group 4242 was still running and was stopped", "the process
+// had already exited"). An error means the leftovers could not be dealt
+// with; the runner reports it and does not start the trial again.
+type Recoverer interface {
+	Recover(ctx context.Context, spec *Spec) (string, error)
 }

@@ -1,0 +1,135 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// ErrFinished is returned by [Runner.Resume] for an experiment that has
+// already ended and whose budget, as given, leaves nothing more to do.
+var ErrFinished = errors.New("experiment already finished")
+
+// ErrSpecChanged is returned by [CheckResume] when a file differs from the
+// stored experiment in more than its budget.
+var ErrSpecChanged = errors.New("spec differs from the stored experiment")
+
+// CheckResume reports whether e, a valid and defaulted experiment, may
+// resume the stored experiment old: the specs may differ only in the budget
+// fields Katib lets a running experiment change (maxTrialCount,
+// parallelTrialCount, maxFailedTrialCount). Otherwise the error wraps
+// ErrSpecChanged and shows the difference (- stored, + file).
+func CheckResume(old *Record, e *Experiment) error {
+	a, err := comparable(&old.Spec.Spec)
+	if err != nil {
+		return err
+	}
+	b, err := comparable(&e.Spec)
+	if err != nil {
+		return err
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		return fmt.Errorf("experiment %q: %w in more than maxTrialCount, parallelTrialCount and maxFailedTrialCount; "+
+			"change metadata.name to start a new experiment (- stored, + file):\n%s", old.Name, ErrSpecChanged, strings.TrimRight(diff, "\n"))
+	}
+	return nil
+}
+
+// comparable returns spec without its budget fields as generic JSON values,
+// whose differences cmp prints by field path.
+func comparable(spec *Spec) (map[string]any, error) {
+	c := *spec
+	c.MaxTrialCount, c.ParallelTrialCount, c.MaxFailedTrialCount = nil, nil, nil
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("compare specs: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("compare specs: %w", err)
+	}
+	return out, nil
+}
+
+// Resume continues the stored experiment rec (its spec possibly with a new
+// budget, its status as stored) whose trials so far are trials, in creation
+// order. Trials the store still shows as pending or running were left
+// behind by a runner that died: each is handed to the Executor's
+// [trial.Recoverer], when it has one, to stop what is left of it, then
+// marked Killed with reason TrialReasonLost, and another trial is run in
+// its place. Finished trials are never run again, and no more than
+// maxTrialCount trials finish in all.
+//
+// A finished experiment (Succeeded or Failed) resumes when its budget now
+// allows more trials, as Katib's LongRunning experiments do; otherwise
+// Resume returns an error wrapping ErrFinished and writes nothing. The
+// caller checks the new spec against the stored one with [CheckResume]
+// and holds the experiment's lock. Results are as for [Runner.Run].
+func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) (*Status, error) {
+	st, err := r.prepare(&rec.Spec, rec.Name)
+	if err != nil {
+		return nil, err
+	}
+	st.status = rec.Status
+	st.trials = make([]*trial.Trial, len(trials))
+	var lost []*trial.Trial
+	for i := range trials {
+		t := trials[i]
+		st.trials[i] = &t
+		if !t.State.Final() {
+			lost = append(lost, &t)
+		}
+	}
+	if len(lost) == 0 && (rec.Status.Phase == Succeeded || rec.Status.Phase == Failed) {
+		if _, reason, msg, done := st.completion(); done {
+			return nil, fmt.Errorf("experiment %q: %w (%s: %s); raise spec.maxTrialCount (or maxFailedTrialCount) to run more trials", rec.Name, ErrFinished, reason, msg)
+		}
+	}
+	storeCtx := context.WithoutCancel(ctx)
+	for _, t := range lost {
+		if err := st.recoverTrial(ctx, storeCtx, t); err != nil {
+			return nil, err
+		}
+	}
+	// The record is rewritten for the new budget; the status keeps its
+	// history and gets a condition saying the experiment resumed.
+	saved := *rec
+	if err := r.Store.UpdateExperiment(storeCtx, &saved); err != nil {
+		return nil, fmt.Errorf("resume experiment %s: %w", rec.Name, err)
+	}
+	finished, _ := st.counts()
+	msg := fmt.Sprintf("experiment resumed with %d trials finished", finished)
+	if len(lost) > 0 {
+		msg += fmt.Sprintf("; %d trials left running by the previous runner were stopped and will be replaced", len(lost))
+	}
+	return st.loop(ctx, storeCtx, ReasonResumed, msg)
+}
+
+// recoverTrial deals with trial t, left unfinished by a runner that died,
+// and records it as lost.
+func (s *state) recoverTrial(ctx, storeCtx context.Context, t *trial.Trial) error {
+	found := "the executor cannot look for what is left of it"
+	if rec, ok := s.r.Executor.(trial.Recoverer); ok {
+		spec, err := s.trialSpec(t)
+		if err != nil {
+			return fmt.Errorf("recover trial %s: %w", t.Name, err)
+		}
+		found, err = rec.Recover(ctx, spec)
+		if err != nil {
+			return fmt.Errorf("recover trial %s: %w", t.Name, err)
+		}
+	}
+	t.State, t.Reason, t.Finished = trial.Killed, TrialReasonLost, s.r.now()
+	t.Message = "the runner stopped before the trial finished (" + found + "); another trial runs in its place"
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil); err != nil {
+		return fmt.Errorf("save trial %s: %w", t.Name, err)
+	}
+	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t)})
+	return nil
+}

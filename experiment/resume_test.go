@@ -1,0 +1,185 @@
+package experiment_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// recoveringExecutor is a scriptExecutor that also implements
+// trial.Recoverer, recording the specs it was asked to recover.
+type recoveringExecutor struct {
+	scriptExecutor
+	rmu       sync.Mutex
+	recovered []*trial.Spec
+	err       error
+}
+
+func (e *recoveringExecutor) Recover(_ context.Context, spec *trial.Spec) (string, error) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	e.recovered = append(e.recovered, spec)
+	return "process group 4242 was still running and was stopped", e.err
+}
+
+// crashedStore returns a store holding experiment "unit" as a runner that
+// died would leave it: phase Running, trial 1 succeeded (x=5), trial 2
+// still Running (x=4).
+func crashedStore(t *testing.T, exp *experiment.Experiment) *memStore {
+	t.Helper()
+	st := newMemStore()
+	loss := func(v float64) map[string]metrics.Summary {
+		return map[string]metrics.Summary{"loss": {Count: 1, Min: v, Max: v, Latest: v}}
+	}
+	st.recs["unit"] = &experiment.Record{Name: "unit", Spec: *exp, Status: experiment.Status{Phase: experiment.Running, Reason: experiment.ReasonRunning, Created: time.Unix(1, 0).UTC(), Started: time.Unix(2, 0).UTC()}}
+	st.trials["unit"] = []trial.Trial{
+		{Name: "unit-0001", Seq: 1, Parameters: map[string]string{"x": "5"}, State: trial.Succeeded, Reason: "TrialSucceeded", Metrics: loss(5), Dir: t.TempDir()},
+		{Name: "unit-0002", Seq: 2, Parameters: map[string]string{"x": "4"}, State: trial.Running, Dir: t.TempDir()},
+	}
+	return st
+}
+
+func TestResumeReplacesLostTrials(t *testing.T) {
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 3\n")
+	st := crashedStore(t, exp)
+	ex := &recoveringExecutor{}
+	var events []experiment.Event
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"5", "4", "3", "2", "1"}}, Executor: ex, TrialRoot: t.TempDir(),
+		OnEvent: func(ev experiment.Event) { events = append(events, ev) }}
+	rec, _ := st.Experiment(t.Context(), "unit")
+	trials, _ := st.Trials(t.Context(), "unit")
+	status, err := r.Resume(t.Context(), rec, trials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Phase != experiment.Succeeded || status.Reason != experiment.ReasonMaxTrialsReached {
+		t.Errorf("status = %s/%s (%s), want Succeeded/%s", status.Phase, status.Reason, status.Message, experiment.ReasonMaxTrialsReached)
+	}
+	// The lost trial was recovered through the executor with the spec it
+	// was started with, and marked Killed/TrialLost.
+	if len(ex.recovered) != 1 || ex.recovered[0].Name != "unit-0002" || ex.recovered[0].Dir != trials[1].Dir {
+		t.Fatalf("recovered %+v, want unit-0002 in its own directory", ex.recovered)
+	}
+	lost := st.trials["unit"][1]
+	if lost.State != trial.Killed || lost.Reason != experiment.TrialReasonLost || !strings.Contains(lost.Message, "4242 was still running and was stopped") {
+		t.Errorf("lost trial = %s/%s %q", lost.State, lost.Reason, lost.Message)
+	}
+	// The finished trial was not run again; two new trials ran (x=3, x=2:
+	// the lost trial keeps its place in the suggester's history).
+	if want := []string{"unit-0003", "unit-0004"}; !slices.Equal(ex.ran, want) {
+		t.Errorf("trials run on resume = %v, want %v", ex.ran, want)
+	}
+	var finished int
+	for _, tr := range st.trials["unit"] {
+		if tr.State.Final() && !experiment.Abandoned(&tr) {
+			finished++
+		}
+	}
+	if finished != 3 || status.Trials != 4 || status.TrialsKilled != 1 || status.TrialsSucceeded != 3 {
+		t.Errorf("%d counted trials, status counts %+v; want 3 finished of 4, 1 killed", finished, status)
+	}
+	stored := st.recs["unit"].Status
+	if !stored.Started.Equal(time.Unix(2, 0)) || slices.IndexFunc(stored.Conditions, func(c experiment.Condition) bool { return c.Reason == experiment.ReasonResumed }) < 0 {
+		t.Errorf("stored status lost its start time or has no %s condition: %+v", experiment.ReasonResumed, stored)
+	}
+}
+
+func TestResumeRecoverErrorStartsNothing(t *testing.T) {
+	exp := testExperiment(t, "  maxTrialCount: 3\n")
+	st := crashedStore(t, exp)
+	ex := &recoveringExecutor{err: errors.New("permission denied")}
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"5", "4", "3"}}, Executor: ex, TrialRoot: t.TempDir()}
+	rec, _ := st.Experiment(t.Context(), "unit")
+	trials, _ := st.Trials(t.Context(), "unit")
+	if _, err := r.Resume(t.Context(), rec, trials); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("err = %v, want the recover error", err)
+	}
+	if len(ex.ran) != 0 || st.trials["unit"][1].State != trial.Running {
+		t.Errorf("after a failed recover: ran %v, trial 2 %s; want nothing run and nothing changed", ex.ran, st.trials["unit"][1].State)
+	}
+}
+
+func TestResumeFinishedNeedsMoreBudget(t *testing.T) {
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 2\n")
+	st, _, status, _, err := run(t, exp, []string{"5", "4", "3"}, t.Context())
+	if err != nil || status.Phase != experiment.Succeeded {
+		t.Fatalf("first run: %v, %+v", err, status)
+	}
+	ex := &scriptExecutor{}
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"5", "4", "3"}}, Executor: ex, TrialRoot: t.TempDir()}
+	rec, _ := st.Experiment(t.Context(), "unit")
+	trials, _ := st.Trials(t.Context(), "unit")
+	before := st.recs["unit"].Status
+	if _, err := r.Resume(t.Context(), rec, trials); !errors.Is(err, experiment.ErrFinished) || !strings.Contains(err.Error(), "maxTrialCount") {
+		t.Fatalf("resume at the same budget: err = %v, want ErrFinished naming maxTrialCount", err)
+	}
+	if got := st.recs["unit"].Status; len(got.Conditions) != len(before.Conditions) || len(ex.ran) != 0 {
+		t.Errorf("a refused resume wrote the status or ran trials")
+	}
+	// Raising the budget continues the experiment (Katib's LongRunning).
+	three := int32(3)
+	rec.Spec.Spec.MaxTrialCount = &three
+	status, err = r.Resume(t.Context(), rec, trials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Phase != experiment.Succeeded || status.Trials != 3 || !slices.Equal(ex.ran, []string{"unit-0003"}) {
+		t.Errorf("after raising maxTrialCount to 3: %s with %d trials, ran %v", status.Phase, status.Trials, ex.ran)
+	}
+	if got := *st.recs["unit"].Spec.Spec.MaxTrialCount; got != 3 {
+		t.Errorf("stored maxTrialCount = %d, want the new budget 3", got)
+	}
+}
+
+func TestResumeAfterInterrupt(t *testing.T) {
+	exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 3\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	xs := []string{"1", "100", "200", "3", "2"}
+	st, _, status, _, err := run(t, exp, xs, ctx)
+	if err != nil || status.Phase != experiment.Stopped {
+		t.Fatalf("interrupted run: %v, %+v", err, status)
+	}
+	ex := &scriptExecutor{}
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{xs}, Executor: ex, TrialRoot: t.TempDir()}
+	rec, _ := st.Experiment(t.Context(), "unit")
+	trials, _ := st.Trials(t.Context(), "unit")
+	status, err = r.Resume(t.Context(), rec, trials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Trial 1 finished before the interrupt; the two killed by it do not
+	// count, so two more run to reach maxTrialCount=3.
+	if status.Phase != experiment.Succeeded || status.TrialsSucceeded != 3 || status.TrialsKilled != 2 || len(ex.ran) != 2 {
+		t.Errorf("after resume: %s, %d succeeded, %d killed, ran %v", status.Phase, status.TrialsSucceeded, status.TrialsKilled, ex.ran)
+	}
+}
+
+func TestCheckResume(t *testing.T) {
+	old := &experiment.Record{Name: "unit", Spec: *testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 3\n")}
+	if err := experiment.CheckResume(old, testExperiment(t, "  parallelTrialCount: 4\n  maxTrialCount: 30\n  maxFailedTrialCount: 9\n")); err != nil {
+		t.Errorf("budget-only change refused: %v", err)
+	}
+	changed := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 3\n")
+	changed.Spec.Parameters[0].FeasibleSpace.Max = "2000"
+	err := experiment.CheckResume(old, changed)
+	if !errors.Is(err, experiment.ErrSpecChanged) {
+		t.Fatalf("changed search space: err = %v, want ErrSpecChanged", err)
+	}
+	for _, want := range []string{"parameters", `"1000"`, `"2000"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("diff does not show %s:\n%v", want, err)
+		}
+	}
+}
