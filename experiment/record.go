@@ -134,8 +134,9 @@ type Store interface {
 	// existing experiment, leaving its trials; ErrNotFound if absent.
 	UpdateExperiment(ctx context.Context, rec *Record) error
 	// SaveTrial creates or replaces trial t of experiment exp, keyed by
-	// t.Seq, and appends logs to its observation log, in one transaction.
-	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log) error
+	// t.Seq, appends logs to its observation log and, when st is not nil,
+	// replaces the experiment's status, in one transaction.
+	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *Status) error
 	// Trials returns the experiment's trials in creation order.
 	Trials(ctx context.Context, exp string) ([]trial.Trial, error)
 }

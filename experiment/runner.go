@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
@@ -414,7 +415,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		return s.failEarly(storeCtx, t, "TrialDirError", err)
 	}
 	t.State, t.Started = trial.Running, r.now()
-	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil); err != nil {
+	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", name, err)
 	}
 	trialCtx, cancel := context.WithCancelCause(ctx)
@@ -454,11 +455,11 @@ func (s *state) trialSpec(t *trial.Trial) (*trial.Spec, error) {
 // failEarly records a trial that could not be launched at all.
 func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason string, cause error) error {
 	t.State, t.Reason, t.Message, t.Finished = trial.Failed, reason, cause.Error(), s.r.now()
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil); err != nil {
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", t.Name, err)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
-	return s.saveStatus(storeCtx)
+	return nil
 }
 
 // runTrial runs one trial's workload with its logs kept in its directory and
@@ -529,11 +530,8 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 			t.Reason = "TrialFailed"
 		}
 	}
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, at.recorder.Drain()); err != nil {
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, at.recorder.Drain(), s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", t.Name, err)
-	}
-	if err := s.saveStatus(storeCtx); err != nil {
-		return err
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 	return nil
@@ -560,7 +558,7 @@ func (s *state) flushAll(storeCtx context.Context) error {
 			continue
 		}
 		at.t.Metrics = at.recorder.Summaries()
-		if err := s.r.Store.SaveTrial(storeCtx, s.name, at.t, logs); err != nil {
+		if err := s.r.Store.SaveTrial(storeCtx, s.name, at.t, logs, nil); err != nil {
 			return fmt.Errorf("save trial %s: %w", at.t.Name, err)
 		}
 	}
@@ -605,6 +603,15 @@ func (s *state) setPhase(storeCtx context.Context, phase Phase, reason, msg stri
 
 // saveStatus recomputes the counts and the optimal trial and stores them.
 func (s *state) saveStatus(storeCtx context.Context) error {
+	if err := s.r.Store.UpdateStatus(storeCtx, s.name, *s.refreshStatus()); err != nil {
+		return fmt.Errorf("save status of %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// refreshStatus recomputes the counts and the optimal trial from the trials
+// and returns a copy of the status, to be stored with a trial's change.
+func (s *state) refreshStatus() *Status {
 	st := &s.status
 	st.Trials = len(s.trials)
 	st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed = 0, 0, 0, 0
@@ -628,10 +635,9 @@ func (s *state) saveStatus(storeCtx context.Context) error {
 		}
 	}
 	st.CurrentOptimalTrial = s.best()
-	if err := s.r.Store.UpdateStatus(storeCtx, s.name, *st); err != nil {
-		return fmt.Errorf("save status of %s: %w", s.name, err)
-	}
-	return nil
+	c := *st
+	c.Conditions = slices.Clone(st.Conditions)
+	return &c
 }
 
 // best returns the succeeded trial with the best objective value, the

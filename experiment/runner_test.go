@@ -75,11 +75,14 @@ func (m *memStore) UpdateExperiment(_ context.Context, rec *experiment.Record) e
 	return nil
 }
 
-func (m *memStore) SaveTrial(_ context.Context, exp string, t *trial.Trial, logs []metrics.Log) error {
+func (m *memStore) SaveTrial(_ context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if t.Name == m.failOn && t.State.Final() {
 		return errors.New("disk full")
+	}
+	if st != nil {
+		m.recs[exp].Status = *st
 	}
 	ts := m.trials[exp]
 	if i := slices.IndexFunc(ts, func(x trial.Trial) bool { return x.Seq == t.Seq }); i >= 0 {

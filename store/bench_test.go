@@ -15,7 +15,7 @@ func benchStore(b *testing.B, n int) *Store {
 		b.Fatal(err)
 	}
 	for seq := 1; seq <= n; seq++ {
-		if err := s.SaveTrial(b.Context(), "e", benchTrial(seq), nil); err != nil {
+		if err := s.SaveTrial(b.Context(), "e", benchTrial(seq), nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func BenchmarkSaveTrial(b *testing.B) {
 	t := benchTrial(101)
 	logs := []metrics.Log{{Metric: "loss", Value: 0.5, Step: 1, Time: t0}}
 	for b.Loop() {
-		if err := s.SaveTrial(b.Context(), "e", t, logs); err != nil {
+		if err := s.SaveTrial(b.Context(), "e", t, logs, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -77,7 +77,7 @@ func BenchmarkLogs10000(b *testing.B) {
 		logs[i] = metrics.Log{Metric: "loss", Value: float64(i), Step: int64(i), Time: t0}
 	}
 	for range 10 {
-		if err := s.SaveTrial(b.Context(), "e", benchTrial(1), logs); err != nil {
+		if err := s.SaveTrial(b.Context(), "e", benchTrial(1), logs, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

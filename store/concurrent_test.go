@@ -49,7 +49,7 @@ func writeProgress(ctx context.Context, s *Store, exp string) error {
 	for seq := 1; seq <= concTrials; seq++ {
 		for u := 1; u <= concUpdates; u++ {
 			log := []metrics.Log{{Metric: "loss", Value: float64(u), Step: int64(u), Time: t0}}
-			if err := s.SaveTrial(ctx, exp, progressTrial(exp, seq, u), log); err != nil {
+			if err := s.SaveTrial(ctx, exp, progressTrial(exp, seq, u), log, nil); err != nil {
 				return fmt.Errorf("save %d/%d: %w", seq, u, err)
 			}
 			st := experiment.Status{Phase: experiment.Running, Created: t0, Trials: seq, TrialsRunning: 1}

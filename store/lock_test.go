@@ -5,6 +5,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"github.com/tune-hpo/tune/experiment"
 	"os"
 	"strings"
 	"testing"
@@ -75,5 +76,31 @@ func TestUpdateExperiment(t *testing.T) {
 	rec.Name = "absent"
 	if err := s.UpdateExperiment(t.Context(), rec); err == nil {
 		t.Error("UpdateExperiment of an absent experiment succeeded")
+	}
+}
+
+func TestSaveTrialWithStatus(t *testing.T) {
+	s := openTest(t, nil)
+	if err := s.CreateExperiment(t.Context(), sampleRecord("e")); err != nil {
+		t.Fatal(err)
+	}
+	tr := sampleTrial("e", 1)
+	st := experiment.Status{Phase: experiment.Running, Trials: 1, TrialsRunning: 1}
+	if err := s.SaveTrial(t.Context(), "e", tr, nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Experiment(t.Context(), "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.Trials != 1 || got.Status.TrialsRunning != 1 {
+		t.Errorf("status after SaveTrial with status = %+v, want the counts written with the trial", got.Status)
+	}
+	// nil leaves the status alone.
+	if err := s.SaveTrial(t.Context(), "e", tr, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Experiment(t.Context(), "e"); got.Status.Trials != 1 {
+		t.Errorf("SaveTrial with a nil status changed the status: %+v", got.Status)
 	}
 }

@@ -184,7 +184,7 @@ func TestNotFoundAndExists(t *testing.T) {
 	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil); err != nil {
+	if err := s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	tests := map[string]struct {
@@ -209,7 +209,7 @@ func TestNotFoundAndExists(t *testing.T) {
 			want: experiment.ErrNotFound, text: `"nope"`,
 		},
 		"save trial": {
-			call: func() error { return s.SaveTrial(ctx, "nope", sampleTrial("nope", 1), nil) },
+			call: func() error { return s.SaveTrial(ctx, "nope", sampleTrial("nope", 1), nil, nil) },
 			want: experiment.ErrNotFound, text: `"nope"`,
 		},
 		"trials": {
@@ -259,9 +259,9 @@ func TestInvalidInput(t *testing.T) {
 	tests := map[string]func() error{
 		"nil record":   func() error { return s.CreateExperiment(ctx, nil) },
 		"empty name":   func() error { return s.CreateExperiment(ctx, &experiment.Record{}) },
-		"nil trial":    func() error { return s.SaveTrial(ctx, "e", nil, nil) },
-		"seq zero":     func() error { return s.SaveTrial(ctx, "e", sampleTrial("e", 0), nil) },
-		"seq negative": func() error { return s.SaveTrial(ctx, "e", sampleTrial("e", -1), nil) },
+		"nil trial":    func() error { return s.SaveTrial(ctx, "e", nil, nil, nil) },
+		"seq zero":     func() error { return s.SaveTrial(ctx, "e", sampleTrial("e", 0), nil, nil) },
+		"seq negative": func() error { return s.SaveTrial(ctx, "e", sampleTrial("e", -1), nil, nil) },
 	}
 	for name, call := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -286,12 +286,12 @@ func TestTrialsAndLogs(t *testing.T) {
 
 	// Saved out of order: Trials returns Seq order.
 	for _, seq := range []int{3, 1, 2} {
-		if err := s.SaveTrial(ctx, "e", sampleTrial("e", seq), nil); err != nil {
-			t.Fatalf("SaveTrial(%d): %v", seq, err)
+		if err := s.SaveTrial(ctx, "e", sampleTrial("e", seq), nil, nil); err != nil {
+			t.Fatalf("SaveTrial(%d, nil): %v", seq, err)
 		}
 	}
 	// A trial of another experiment with the same Seq stays apart.
-	if err := s.SaveTrial(ctx, "other", sampleTrial("other", 1), []metrics.Log{log("loss", 9, 0)}); err != nil {
+	if err := s.SaveTrial(ctx, "other", sampleTrial("other", 1), []metrics.Log{log("loss", 9, 0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -303,7 +303,7 @@ func TestTrialsAndLogs(t *testing.T) {
 		{log("loss", 0.2, 3), log("accuracy", 0.9, 3), log("loss", 0.25, 4)},
 	}
 	for _, batch := range batches {
-		if err := s.SaveTrial(ctx, "e", sampleTrial("e", 2), batch); err != nil {
+		if err := s.SaveTrial(ctx, "e", sampleTrial("e", 2), batch, nil); err != nil {
 			t.Fatal(err)
 		}
 		logs2 = append(logs2, batch...)
@@ -316,12 +316,12 @@ func TestTrialsAndLogs(t *testing.T) {
 		"loss":     {Min: 0.2, Max: 0.5, Latest: 0.25, Count: 4},
 		"accuracy": {Min: 0.7, Max: 0.9, Latest: 0.9, Count: 2},
 	}
-	if err := s.SaveTrial(ctx, "e", done, nil); err != nil {
+	if err := s.SaveTrial(ctx, "e", done, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	failed := sampleTrial("e", 3)
 	failed.State, failed.Reason, failed.ExitCode = trial.Failed, "TrialFailed", ptr(137)
-	if err := s.SaveTrial(ctx, "e", failed, nil); err != nil {
+	if err := s.SaveTrial(ctx, "e", failed, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -389,7 +389,7 @@ func TestTrialByUnusualName(t *testing.T) {
 	for i, name := range names {
 		tr := sampleTrial("e", i+1)
 		tr.Name = name
-		if err := s.SaveTrial(ctx, "e", tr, []metrics.Log{{Metric: "m", Value: float64(i), Time: t0}}); err != nil {
+		if err := s.SaveTrial(ctx, "e", tr, []metrics.Log{{Metric: "m", Value: float64(i), Time: t0}}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -418,7 +418,7 @@ func TestDeleteExperiment(t *testing.T) {
 		if err := s.CreateExperiment(ctx, sampleRecord(name)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveTrial(ctx, name, sampleTrial(name, 1), []metrics.Log{{Metric: "loss", Value: 1, Time: t0}}); err != nil {
+		if err := s.SaveTrial(ctx, name, sampleTrial(name, 1), []metrics.Log{{Metric: "loss", Value: 1, Time: t0}}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -445,7 +445,7 @@ func TestDeleteExperiment(t *testing.T) {
 	if trials, err := s.Trials(ctx, "gone"); err != nil || len(trials) != 0 {
 		t.Errorf("Trials after re-create = %v, %v; want none", trials, err)
 	}
-	if err := s.SaveTrial(ctx, "gone", sampleTrial("gone", 1), nil); err != nil {
+	if err := s.SaveTrial(ctx, "gone", sampleTrial("gone", 1), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if logs, err := s.Logs(ctx, "gone", "gone-0001"); err != nil || len(logs) != 0 {
@@ -513,7 +513,7 @@ func TestReadOnly(t *testing.T) {
 		if err := ro.UpdateStatus(ctx, "e", experiment.Status{}); err == nil || !strings.Contains(err.Error(), "read-only") {
 			t.Errorf("UpdateStatus on a read-only store: error = %v, want a read-only error", err)
 		}
-		if err := ro.SaveTrial(ctx, "e", sampleTrial("e", 1), nil); err == nil {
+		if err := ro.SaveTrial(ctx, "e", sampleTrial("e", 1), nil, nil); err == nil {
 			t.Error("SaveTrial on a read-only store: got nil error")
 		}
 	})
@@ -621,7 +621,7 @@ func TestLocked(t *testing.T) {
 	calls := map[string]func(context.Context) error{
 		"read": func(ctx context.Context) error { _, err := s.Trials(ctx, "e"); return err },
 		"write": func(ctx context.Context) error {
-			return s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil)
+			return s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil, nil)
 		},
 		"open": func(context.Context) error {
 			_, err := Open(s.Path(), &Options{Timeout: 100 * time.Millisecond, ReadOnly: true})
@@ -687,7 +687,7 @@ func TestContextAndClose(t *testing.T) {
 	if _, err := s.Experiment(ctx, "e"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Experiment with a canceled context: error = %v, want Canceled", err)
 	}
-	if err := s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil); !errors.Is(err, context.Canceled) {
+	if err := s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("SaveTrial with a canceled context: error = %v, want Canceled", err)
 	}
 	if err := s.Close(); err != nil {

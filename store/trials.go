@@ -16,10 +16,12 @@ import (
 )
 
 // SaveTrial creates or replaces trial t of experiment exp, keyed by t.Seq
-// (which must be at least 1), and appends logs to the trial's observation
-// log, in one transaction. It returns an error wrapping
+// (which must be at least 1), appends logs to the trial's observation log
+// and, when st is not nil, replaces the experiment's status, all in one
+// transaction: a reader or a crash never sees a trial's new state without
+// the status counts that include it. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.
-func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log) error {
+func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
 	if t == nil {
 		return fmt.Errorf("experiment %q: save trial: nil trial", exp)
 	}
@@ -36,11 +38,22 @@ func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 			return fmt.Errorf("trial %q: encode log: %w", t.Name, err)
 		}
 	}
+	var stJSON []byte
+	if st != nil {
+		if stJSON, err = json.Marshal(st); err != nil {
+			return fmt.Errorf("experiment %q: encode status: %w", exp, err)
+		}
+	}
 	key := seqKey(uint64(t.Seq))
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
+		}
+		if stJSON != nil {
+			if err := eb.Put([]byte(keyStatus), stJSON); err != nil {
+				return fmt.Errorf("experiment %q: write status: %w", exp, err)
+			}
 		}
 		tb, lb, err := trialBuckets(exp, eb)
 		if err != nil {

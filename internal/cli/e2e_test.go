@@ -310,9 +310,13 @@ func TestRunRandomEndToEnd(t *testing.T) {
 		t.Errorf("same random_state gave different trials:\n got %v\nwant %v", got, want)
 	}
 
-	// The name is taken now: running the file again is refused and changes nothing.
-	if r := tune(t, dir, "run", file); r.code != 1 || !strings.Contains(r.stderr, "already exists") {
-		t.Errorf("re-run: exit %d, stderr %q; want 1 and 'already exists'", r.code, r.stderr)
+	// The experiment is finished: running the file again does nothing,
+	// says why, and changes nothing.
+	if r := tune(t, dir, "run", file); r.code != 0 || !strings.Contains(r.stderr, "nothing to do") || !strings.Contains(r.stderr, "maxTrialCount") {
+		t.Errorf("re-run: exit %d, stderr %q; want 0 and 'nothing to do' naming maxTrialCount", r.code, r.stderr)
+	}
+	if got := paramsByName(getTrials(t, dir, "quad"), "quad"); !equalStrings(got, paramsByName(trials, "quad")) {
+		t.Errorf("re-run of a finished experiment changed its trials")
 	}
 }
 

@@ -103,6 +103,12 @@ func newDeleteCommand(f *factory) *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			// A running experiment is not deleted under its runner's feet.
+			lock, err := st.LockExperiment(args[0])
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			if err := st.DeleteExperiment(cmd.Context(), args[0]); err != nil {
 				return notFoundHint(err, args[0])
 			}

@@ -97,6 +97,7 @@ everything in one bbolt file and reports the best trial.`,
 
 	root.AddCommand(
 		newRunCommand(f, nil),
+		newResumeCommand(f),
 		newValidateCommand(f, nil),
 		newGetCommand(f),
 		newBestCommand(f, nil),

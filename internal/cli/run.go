@@ -63,6 +63,16 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	abs, _ := filepath.Abs(o.file)
+	return o.execute(ctx, &experiment.Record{Name: exp.Metadata.Name, Source: src, SourcePath: abs, Spec: *exp}, true, gpus)
+}
+
+// execute runs rec's experiment to completion: it creates it, or resumes the
+// stored experiment of that name. fromFile says rec comes from a file that
+// must then match the stored spec but for the budget; otherwise rec is the
+// stored record itself (tune resume).
+func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFile bool, gpus []string) error {
+	exp := &rec.Spec
 	suggester, err := newSuggester(exp)
 	if err != nil {
 		return err
@@ -83,14 +93,41 @@ func runRun(ctx context.Context, o *runOptions) error {
 	defer st.Close()
 	runner.Store = st
 	runner.TrialRoot = filepath.Join(filepath.Dir(st.Path()), "trials")
-	name := exp.Metadata.Name
-	if old, err := st.Experiment(ctx, name); err == nil {
-		return fmt.Errorf("experiment %q already exists in %s (status %s); change metadata.name or remove it with: tune delete experiment %s", name, st.Path(), old.Status.Phase, name)
-	} else if !errors.Is(err, experiment.ErrNotFound) {
+	name := rec.Name
+	lock, err := st.LockExperiment(name)
+	if err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(o.file)
-	rec := &experiment.Record{Name: name, Source: src, SourcePath: abs, Spec: *exp}
+	defer lock.Release()
+
+	old, err := st.Experiment(ctx, name)
+	switch {
+	case errors.Is(err, experiment.ErrNotFound) && fromFile:
+		old = nil
+	case err != nil:
+		return notFoundHint(err, name)
+	}
+	var trials []trial.Trial
+	if old != nil {
+		if fromFile {
+			if err := experiment.CheckResume(old, exp); err != nil {
+				return err
+			}
+		}
+		resumed := *old
+		resumed.Spec = *exp
+		if fromFile {
+			resumed.Source, resumed.SourcePath = rec.Source, rec.SourcePath
+		}
+		rec = &resumed
+		if trials, err = st.Trials(ctx, name); err != nil {
+			return err
+		}
+		if !o.quiet {
+			fmt.Fprintf(o.f.io.ErrOut, "resuming experiment %s (%s, %d trials so far) from %s\n", name, old.Status.Phase, len(trials), st.Path())
+		}
+	}
+
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -100,7 +137,19 @@ func runRun(ctx context.Context, o *runOptions) error {
 		case <-done:
 		}
 	}()
-	status, runErr := runner.Run(ctx, rec)
+	var status *experiment.Status
+	var runErr error
+	if old == nil {
+		status, runErr = runner.Run(ctx, rec)
+	} else {
+		status, runErr = runner.Resume(ctx, rec, trials)
+		if errors.Is(runErr, experiment.ErrFinished) {
+			// Nothing left to do: tune run is idempotent for a finished
+			// experiment, and says why it did nothing.
+			fmt.Fprintln(o.f.io.ErrOut, "nothing to do: "+runErr.Error())
+			status, runErr = &old.Status, nil
+		}
+	}
 	if status == nil {
 		return runErr
 	}
@@ -116,6 +165,77 @@ func runRun(ctx context.Context, o *runOptions) error {
 	default:
 		return &codeError{code: exitError}
 	}
+}
+
+// resumeOptions are the inputs of tune resume.
+type resumeOptions struct {
+	runOptions
+	name                                         string
+	maxTrialCount, parallelCount, maxFailedCount int32
+}
+
+func newResumeCommand(f *factory) *cobra.Command {
+	o := &resumeOptions{runOptions: runOptions{f: f}}
+	cmd := &cobra.Command{
+		Use:   "resume EXPERIMENT",
+		Short: "Resume a stopped, crashed or finished experiment from the store",
+		Long: `Resume an experiment from the spec kept in the store, without its file:
+trials the previous run left running are stopped and replaced, finished
+trials are kept, and the experiment goes on until its completion rules end it.
+A finished experiment resumes when its budget is raised (--max-trial-count,
+--max-failed-trial-count), as Katib's LongRunning experiments do.
+
+tune run FILE does the same when FILE names an experiment already in the
+store and differs from it only in maxTrialCount, parallelTrialCount and
+maxFailedTrialCount.`,
+		Args: exactArgs(1, "EXPERIMENT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			return runResume(cmd.Context(), cmd, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.gpus, "gpus", "auto", `GPU ids to hand out to trials through CUDA_VISIBLE_DEVICES: "auto" (ask nvidia-smi), "none", or a list like "0,1"`)
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the final summary")
+	cmd.Flags().Int32Var(&o.maxTrialCount, "max-trial-count", 0, "new spec.maxTrialCount")
+	cmd.Flags().Int32Var(&o.parallelCount, "parallel-trial-count", 0, "new spec.parallelTrialCount")
+	cmd.Flags().Int32Var(&o.maxFailedCount, "max-failed-trial-count", 0, "new spec.maxFailedTrialCount")
+	return cmd
+}
+
+func runResume(ctx context.Context, cmd *cobra.Command, o *resumeOptions) error {
+	gpus, err := parseGPUs(ctx, o.gpus)
+	if err != nil {
+		return err
+	}
+	st, err := o.f.openStore(true)
+	if err != nil {
+		return err
+	}
+	rec, err := st.Experiment(ctx, o.name)
+	st.Close()
+	if err != nil {
+		return notFoundHint(err, o.name)
+	}
+	budget := []struct {
+		flag  string
+		value int32
+		field **int32
+	}{
+		{"max-trial-count", o.maxTrialCount, &rec.Spec.Spec.MaxTrialCount},
+		{"parallel-trial-count", o.parallelCount, &rec.Spec.Spec.ParallelTrialCount},
+		{"max-failed-trial-count", o.maxFailedCount, &rec.Spec.Spec.MaxFailedTrialCount},
+	}
+	for _, b := range budget {
+		if !cmd.Flags().Changed(b.flag) {
+			continue
+		}
+		if b.value < 1 {
+			return usageErrorf("--%s %d: must be at least 1", b.flag, b.value)
+		}
+		v := b.value
+		*b.field = &v
+	}
+	return o.execute(ctx, rec, false, gpus)
 }
 
 // newSuggester builds the experiment's search algorithm.
