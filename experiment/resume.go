@@ -100,6 +100,7 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 	// The record is rewritten for the new budget; the status keeps its
 	// history and gets a condition saying the experiment resumed.
 	saved := *rec
+	saved.Status = *st.refreshStatus()
 	if err := r.Store.UpdateExperiment(storeCtx, &saved); err != nil {
 		return nil, fmt.Errorf("resume experiment %s: %w", rec.Name, err)
 	}
