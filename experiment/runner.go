@@ -270,7 +270,11 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 			return s.finish(storeCtx, phase, reason, msg, nil)
 		}
 		if err := s.launch(ctx, storeCtx); err != nil {
-			return s.finish(storeCtx, Failed, ReasonSuggestionFailed, err.Error(), err)
+			reason := ReasonSuggestionFailed
+			if errors.As(err, new(*storeError)) {
+				reason = ReasonStoreError
+			}
+			return s.finish(storeCtx, Failed, reason, err.Error(), err)
 		}
 		if len(s.active) == 0 {
 			// Nothing running and nothing could be launched: only an
@@ -416,7 +420,10 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	}
 	t.State, t.Started = trial.Running, r.now()
 	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
-		return fmt.Errorf("save trial %s: %w", name, err)
+		// Not stored, not started: forget it so the final status counts
+		// only the trials the store holds.
+		s.trials = s.trials[:len(s.trials)-1]
+		return fmt.Errorf("save trial %s: %w", name, &storeError{err})
 	}
 	trialCtx, cancel := context.WithCancelCause(ctx)
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
@@ -452,11 +459,19 @@ func (s *state) trialSpec(t *trial.Trial) (*trial.Spec, error) {
 	}, nil
 }
 
+// storeError marks an error of a store write, so that the experiment ends
+// with ReasonStoreError whichever step made the write.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
 // failEarly records a trial that could not be launched at all.
 func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason string, cause error) error {
 	t.State, t.Reason, t.Message, t.Finished = trial.Failed, reason, cause.Error(), s.r.now()
 	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
-		return fmt.Errorf("save trial %s: %w", t.Name, err)
+		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
+		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 	return nil
