@@ -137,4 +137,3 @@ func waitForTrials(t *testing.T, dir, exp string, n int, state string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
