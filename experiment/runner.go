@@ -69,7 +69,18 @@ type Runner struct {
 	FlushInterval time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// MaxLogBytes caps each of a trial's stdout.log and stderr.log; output
+	// beyond it is still parsed for metrics but not written, and the file
+	// ends with a line saying so. Zero means DefaultMaxLogBytes; negative
+	// means no cap.
+	MaxLogBytes int64
 }
+
+// DefaultMaxLogBytes is the default cap of each trial log file: far more
+// than a training script prints, small enough that a runaway trial (a
+// progress bar without newlines, a debug dump) cannot fill the disk that
+// also holds the store.
+const DefaultMaxLogBytes = 256 << 20
 
 // ErrUnsupported marks an experiment that is valid Katib but that this
 // runner or executor cannot run (for example a collector kind not yet
@@ -229,6 +240,48 @@ func (s *state) checkExecutor() error {
 		return fmt.Errorf("spec.trialTemplate.trialSpec: %w: %w", ErrUnsupported, err)
 	}
 	return nil
+}
+
+func (r *Runner) maxLogBytes() int64 {
+	if r.MaxLogBytes == 0 {
+		return DefaultMaxLogBytes
+	}
+	return r.MaxLogBytes
+}
+
+// cappedWriter writes to w until max bytes have been written, then notes
+// the truncation once and discards the rest, always reporting success so
+// that the other writers of a MultiWriter keep receiving the output.
+type cappedWriter struct {
+	w         io.Writer
+	left, max int64
+	noted     bool
+}
+
+// capWriter returns w capped at max bytes; max < 0 returns w itself.
+func capWriter(w io.Writer, max int64) io.Writer {
+	if max < 0 {
+		return w
+	}
+	return &cappedWriter{w: w, left: max, max: max}
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	if len(p) > 0 {
+		if _, err := c.w.Write(p); err != nil {
+			return 0, err
+		}
+		c.left -= int64(len(p))
+	}
+	if c.left == 0 && n > len(p) && !c.noted {
+		c.noted = true
+		fmt.Fprintf(c.w, "\n[tune: log truncated at %d bytes; the rest was parsed for metrics but not kept]\n", c.max)
+	}
+	return n, nil
 }
 
 func (r *Runner) now() time.Time {
@@ -437,7 +490,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		}
 	}
 	go func() {
-		res, err := runTrial(trialCtx, r.Executor, spec, s.parser, at, r.now)
+		res, err := runTrial(trialCtx, r.Executor, spec, s.parser, at, r.now, r.maxLogBytes())
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 	return nil
@@ -480,7 +533,7 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 // runTrial runs one trial's workload with its logs kept in its directory and
 // parsed for metrics as they stream. It runs on its own goroutine and
 // touches only at's recorder and warnings, which are safe for that.
-func runTrial(ctx context.Context, ex trial.Executor, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time) (trial.Result, error) {
+func runTrial(ctx context.Context, ex trial.Executor, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
 	stdoutFile, err := os.Create(filepath.Join(spec.Dir, "stdout.log"))
 	if err != nil {
 		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
@@ -508,7 +561,7 @@ func runTrial(ctx context.Context, ex trial.Executor, spec *trial.Spec, parser *
 	}
 	outLines := metrics.NewLineWriter(0, parse)
 	errLines := metrics.NewLineWriter(0, parse)
-	res, runErr := ex.Run(ctx, spec, io.MultiWriter(stdoutFile, outLines), io.MultiWriter(stderrFile, errLines))
+	res, runErr := ex.Run(ctx, spec, io.MultiWriter(capWriter(stdoutFile, maxLog), outLines), io.MultiWriter(capWriter(stderrFile, maxLog), errLines))
 	outLines.Close()
 	errLines.Close()
 	if runErr != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -403,5 +405,39 @@ func TestRunnerNameTaken(t *testing.T) {
 	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: &scriptExecutor{}, TrialRoot: t.TempDir()}
 	if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); !errors.Is(err, experiment.ErrExists) {
 		t.Fatalf("err = %v, want ErrExists", err)
+	}
+}
+
+// floodExecutor writes n bytes without a newline to stdout, then a metric.
+type floodExecutor struct{ n int }
+
+func (e floodExecutor) Run(_ context.Context, _ *trial.Spec, stdout, _ io.Writer) (trial.Result, error) {
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	for left := e.n; left > 0; left -= len(chunk) {
+		stdout.Write(chunk[:min(left, len(chunk))])
+	}
+	fmt.Fprint(stdout, "\nloss=0.25\n")
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+func TestRunnerCapsTrialLogs(t *testing.T) {
+	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	st := newMemStore()
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: floodExecutor{n: 5 << 20}, TrialRoot: t.TempDir(), MaxLogBytes: 1 << 20}
+	status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The metric after the flood still counts.
+	if status.TrialsSucceeded != 1 || status.CurrentOptimalTrial == nil || status.CurrentOptimalTrial.Metrics["loss"] != 0.25 {
+		t.Fatalf("status = %+v, want the trial's loss=0.25 after the flood", status)
+	}
+	data, err := os.ReadFile(filepath.Join(st.trials["unit"][0].Dir, "stdout.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 1<<20+200 || !strings.Contains(string(data), "log truncated at 1048576 bytes") {
+		t.Errorf("stdout.log is %d bytes (cap 1 MiB), truncation noted: %v", len(data), strings.Contains(string(data), "truncated"))
 	}
 }
