@@ -38,6 +38,7 @@ type options struct {
 	functions  []testFunction // in table order
 	algorithms []string       // as listed, before skipping
 	output     string         // -o file, "" for none
+	raw        string         // -raw file, "" for none
 	workers    int            // concurrent runs
 	args       []string       // the command line, for the report
 }
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		funcs      = fs.String("functions", "", "comma-separated test `functions` (default all: "+strings.Join(functionNames(), ",")+")")
 		algorithms = fs.String("algorithms", defaultAlgorithms, "comma-separated Katib algorithm `names`; unimplemented ones are skipped")
 		output     = fs.String("o", "", "also write the markdown report to `file`")
+		raw        = fs.String("raw", "", "also write every run's regret at each budget to `file`, one JSON object per line, for comparisons with other tools")
 		workers    = fs.Int("workers", runtime.GOMAXPROCS(0), "runs executed concurrently")
 		quick      = fs.Bool("quick", false, "smoke run: budgets 10,20, 2 seeds, parallelism 1,2 unless set explicitly")
 	)
@@ -82,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			*parallel = "1,2"
 		}
 	}
-	o := &options{seeds: *seeds, output: *output, workers: *workers, args: args}
+	o := &options{seeds: *seeds, output: *output, raw: *raw, workers: *workers, args: args}
 	var err error
 	if o.budgets, err = parseInts("budgets", *budgets); err != nil {
 		return nil, err
@@ -188,6 +190,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.output != "" {
 		if err := os.WriteFile(o.output, []byte(report), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	if o.raw != "" {
+		if err := os.WriteFile(o.raw, rawRegrets(o, algs, res), 0o644); err != nil {
+			return fmt.Errorf("write raw regrets: %w", err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -257,5 +258,36 @@ func TestTimeStats(t *testing.T) {
 	mean, p95 := timeStats(ds)
 	if mean != 50500*time.Microsecond || p95 != 95*time.Millisecond {
 		t.Errorf("timeStats = %v, %v; want 50.5ms, 95ms", mean, p95)
+	}
+}
+
+func TestRunRaw(t *testing.T) {
+	raw := filepath.Join(t.TempDir(), "raw.jsonl")
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-quick", "-algorithms", "random", "-functions", "branin", "-parallel", "1", "-raw", raw}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	data, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 4 { // 2 seeds × budgets 10, 20
+		t.Fatalf("raw file has %d lines, want 4:\n%s", len(lines), data)
+	}
+	var prev rawRecord
+	for i, l := range lines {
+		var r rawRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if r.Function != "branin" || r.Algorithm != "random" || r.Parallelism != 1 || r.Regret < 0 {
+			t.Errorf("line %d = %+v", i, r)
+		}
+		// A larger budget never has a larger regret for the same run.
+		if i%2 == 1 && (r.Seed != prev.Seed || r.Budget != 20 || r.Regret > prev.Regret) {
+			t.Errorf("line %d = %+v after %+v", i, r, prev)
+		}
+		prev = r
 	}
 }

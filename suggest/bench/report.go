@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -14,6 +16,34 @@ import (
 // renderReport formats the results as markdown: per parallelism, a regret
 // table (rows function × budget, columns algorithm) and a table of Suggest
 // call times.
+// rawRecord is one line of the -raw file: one run's regret at one budget.
+type rawRecord struct {
+	Function    string  `json:"function"`
+	Algorithm   string  `json:"algorithm"`
+	Parallelism int     `json:"parallelism"`
+	Seed        int     `json:"seed"`
+	Budget      int     `json:"budget"`
+	Regret      float64 `json:"regret"`
+}
+
+// rawRegrets returns every run's regret at every budget as JSON lines.
+func rawRegrets(o *options, algs []algorithm, res results) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for p, par := range o.parallel {
+		for f, fn := range o.functions {
+			for a, alg := range algs {
+				for s, r := range res[p][f][a] {
+					for _, budget := range o.budgets {
+						_ = enc.Encode(rawRecord{Function: fn.name, Algorithm: alg.name, Parallelism: par, Seed: s, Budget: budget, Regret: bestOf(r.values, budget) - fn.optimum})
+					}
+				}
+			}
+		}
+	}
+	return b.Bytes()
+}
+
 func renderReport(o *options, algs []algorithm, res results) string {
 	var b strings.Builder
 	names := make([]string, len(algs))
