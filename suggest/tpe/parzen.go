@@ -241,11 +241,8 @@ func minSigma(m int) float64 {
 // (the prior's centre last): each kernel's bandwidth is the larger distance
 // to its neighbours among the sorted centres and the interval's ends, the
 // outermost kernels using their only neighbour (Optuna's
-// consider_endpoints=False), clipped to [1/min(100, m+3), 1] for m centres,
-// prior included. Optuna 3.1's magic clip floor is 1/min(100, m+1)
-// (parzen_estimator.py, _calculate_numerical_params); the lower floor
-// kept here benchmarked better (branin, hartmann6, levy4, rosenbrock4,
-// ackley5 with 100 to 150 seeds), so it is a deliberate departure.
+// consider_endpoints=False), clipped to [minSigma(m), 1] for m centres,
+// prior included, as in Optuna 3.1's _calculate_numerical_params.
 func univariateSigmas(mus []float64) []float64 {
 	m := len(mus)
 	order := make([]int, m)
@@ -262,7 +259,7 @@ func univariateSigmas(mus []float64) []float64 {
 		return 0
 	})
 	sigma := make([]float64, m)
-	lo := 1 / float64(min(100, m+3))
+	lo := minSigma(m)
 	for r, i := range order {
 		left, right := 0.0, 1.0
 		if r > 0 {
@@ -324,8 +321,12 @@ func logMass(mu, sigma, a, b float64) float64 {
 }
 
 // logKernel returns the log density (continuous) or log probability
-// (stepped, categorical) of kernel i of dimension j at coordinate x.
-func (e *estimator) logKernel(j, i int, x float64) float64 {
+// (stepped, categorical) of kernel i of dimension j at coordinate x. With
+// height true, a continuous kernel's density is multiplied by its
+// bandwidth: the log of its height-normalised value exp(−z²/2)/(√(2π)·Z),
+// used to score candidates (see "Scoring candidates" in the package
+// documentation).
+func (e *estimator) logKernel(j, i int, x float64, height bool) float64 {
 	d := &e.dims[j]
 	k := &e.kernels[j]
 	if d.categorical {
@@ -349,6 +350,9 @@ func (e *estimator) logKernel(j, i int, x float64) float64 {
 		return 0
 	}
 	z := (x - mu) / sigma
+	if height {
+		return -0.5*z*z - logSqrt2Pi - k.logZ[i]
+	}
 	return -0.5*z*z - logSqrt2Pi - math.Log(sigma) - k.logZ[i]
 }
 
@@ -400,20 +404,22 @@ func (e *estimator) pick(r *rand.Rand) int {
 	return len(e.w) - 1
 }
 
-// logDim returns the log of the mixture density of dimension j at x.
-func (e *estimator) logDim(j int, x float64, buf []float64) float64 {
+// logDim returns the log of the mixture density of dimension j at x, or
+// with height true its candidate score (see [estimator.logKernel]).
+func (e *estimator) logDim(j int, x float64, buf []float64, height bool) float64 {
 	for i := range e.logW {
-		buf[i] = e.logW[i] + e.logKernel(j, i, x)
+		buf[i] = e.logW[i] + e.logKernel(j, i, x, height)
 	}
 	return logSumExp(buf)
 }
 
-// logJoint returns the log of the joint mixture density at point x.
-func (e *estimator) logJoint(x []float64, buf []float64) float64 {
+// logJoint returns the log of the joint mixture density at point x, or
+// with height true its candidate score (see [estimator.logKernel]).
+func (e *estimator) logJoint(x []float64, buf []float64, height bool) float64 {
 	for i := range e.logW {
 		s := e.logW[i]
 		for j := range e.dims {
-			s += e.logKernel(j, i, x[j])
+			s += e.logKernel(j, i, x[j], height)
 		}
 		buf[i] = s
 	}

@@ -74,16 +74,16 @@ func TestEstimatorNormalised(t *testing.T) {
 			switch {
 			case d.categorical:
 				for c := range d.size() {
-					total += math.Exp(e.logDim(j, float64(c), buf))
+					total += math.Exp(e.logDim(j, float64(c), buf, false))
 				}
 			case d.cells != nil:
 				for _, u := range d.centres {
-					total += math.Exp(e.logDim(j, u, buf))
+					total += math.Exp(e.logDim(j, u, buf, false))
 				}
 			default:
 				const steps = 20000
 				for k := range steps {
-					total += math.Exp(e.logDim(j, (float64(k)+0.5)/steps, buf)) / steps
+					total += math.Exp(e.logDim(j, (float64(k)+0.5)/steps, buf, false)) / steps
 				}
 			}
 			if math.Abs(total-1) > 1e-3 {
@@ -123,7 +123,7 @@ func TestUnivariateSigmas(t *testing.T) {
 			mus:  []float64{0.9, 0.1, 0.3, 0.5},
 			want: []float64{0.4, 0.2, 0.2, 0.4},
 		},
-		"clipped": {mus: []float64{0.5, 0.5, 0.5}, want: []float64{1.0 / 6, 1.0 / 6, 1.0 / 6}},
+		"clipped": {mus: []float64{0.5, 0.5, 0.5}, want: []float64{0.25, 0.25, 0.25}}, // 1/min(100, 3+1)
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -147,5 +147,26 @@ func TestWeights(t *testing.T) {
 	}
 	if diff := cmp.Diff([]float64{1, 1, 1}, weights(3)); diff != "" {
 		t.Errorf("weights(3) (-want +got):\n%s", diff)
+	}
+}
+
+func TestKernelScoreIsHeightNormalised(t *testing.T) {
+	// Two observations at the same place with different bandwidths: their
+	// densities at the centre differ by the ratio of bandwidths, their
+	// scores only by the truncation masses, so a narrow kernel does not
+	// tower over a wide one.
+	dims := []dim{newDim(suggest.Param{Name: "u", Type: suggest.Double, Min: 0, Max: 1})}
+	e := newEstimator(dims, [][]float64{{0.5}, {0.5}}, []float64{1, 1}, 1, false)
+	e.kernels[0].sigma = []float64{0.01, 0.1, 1}
+	for i, s := range e.kernels[0].sigma {
+		e.kernels[0].logZ[i] = logMass(0.5, s, 0, 1)
+	}
+	narrow, wide := e.logKernel(0, 0, 0.5, false), e.logKernel(0, 1, 0.5, false)
+	if got := narrow - wide; math.Abs(got-math.Log(10)) > 1e-5 {
+		t.Errorf("log density ratio narrow/wide at the centre = %v, want log 10", got)
+	}
+	narrow, wide = e.logKernel(0, 0, 0.5, true), e.logKernel(0, 1, 0.5, true)
+	if got := narrow - wide; math.Abs(got) > 1e-5 {
+		t.Errorf("log score ratio narrow/wide at the centre = %v, want 0", got)
 	}
 }

@@ -259,7 +259,7 @@ func (s *Suggester) nGood(n int) int {
 // univariateCandidates draws nCandidates values of every dimension from
 // l's mixture for that dimension and returns candidate points ordered from
 // best to worst: the first takes, in every dimension, the value maximising
-// l(x)/g(x) there; the others are the drawn points in decreasing order of
+// the score ratio l̃(x)/g̃(x) there; the others are the drawn points in decreasing order of
 // their summed log ratios, as fallbacks should the first repeat a trial.
 func (s *Suggester) univariateCandidates(r *rand.Rand, l, g *estimator) [][]float64 {
 	nd := len(l.dims)
@@ -276,7 +276,7 @@ func (s *Suggester) univariateCandidates(r *rand.Rand, l, g *estimator) [][]floa
 		for c := range pts {
 			x := l.sampleKernel(r, j, l.pick(r))
 			pts[c][j] = x
-			sc := l.logDim(j, x, bufL) - g.logDim(j, x, bufG)
+			sc := l.logDim(j, x, bufL, true) - g.logDim(j, x, bufG, true)
 			if math.IsNaN(sc) {
 				sc = math.Inf(-1)
 			}
@@ -291,7 +291,7 @@ func (s *Suggester) univariateCandidates(r *rand.Rand, l, g *estimator) [][]floa
 
 // multivariateCandidates draws nCandidates points from l's joint mixture
 // (one kernel for all dimensions) and returns them ordered by decreasing
-// joint log ratio log l(x) − log g(x).
+// joint score log l̃(x) − log g̃(x).
 func (s *Suggester) multivariateCandidates(r *rand.Rand, l, g *estimator) [][]float64 {
 	nd := len(l.dims)
 	pts := make([][]float64, s.nCandidates)
@@ -305,7 +305,7 @@ func (s *Suggester) multivariateCandidates(r *rand.Rand, l, g *estimator) [][]fl
 			x[j] = l.sampleKernel(r, j, k)
 		}
 		pts[c] = x
-		scores[c] = l.logJoint(x, bufL) - g.logJoint(x, bufG)
+		scores[c] = l.logJoint(x, bufL, true) - g.logJoint(x, bufG, true)
 		if math.IsNaN(scores[c]) {
 			scores[c] = math.Inf(-1)
 		}
