@@ -18,7 +18,75 @@ import (
 type decoder struct {
 	file string
 	errs []*FieldError
+
+	// budget is how many more values the decoder may visit. Aliases make
+	// a small document stand for an exponentially large tree (the "billion
+	// laughs" attack); yaml.v3 guards against that only when it decodes
+	// into Go values, not into the [yaml.Node] tree this decoder walks.
+	budget int
+	limit  int  // the initial budget
+	depth  int  // nesting of the value being built
+	capped bool // the budget or depth limit was hit and reported
 }
+
+// maxDepth is the deepest nesting of mappings and lists that the decoder
+// follows. yaml.v3 refuses more than 10,000 nested block or flow levels in
+// the text, but aliases can nest one deep structure inside another. A real
+// experiment nests about 15 levels.
+const maxDepth = 1000
+
+// Visit budget: a document may expand, through aliases and merge keys, to
+// at most aliasFactor times its own number of nodes plus aliasSlack values.
+const (
+	aliasFactor = 10
+	aliasSlack  = 100_000
+)
+
+// newDecoder returns a decoder for the document whose root is root, with a
+// visit budget set from its size.
+func newDecoder(file string, root *yaml.Node) *decoder {
+	limit := aliasFactor*countNodes(root) + aliasSlack
+	return &decoder{file: file, budget: limit, limit: limit}
+}
+
+// countNodes returns the number of nodes in the tree under n, counting each
+// alias once, without following it.
+func countNodes(n *yaml.Node) int {
+	count := 0
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		count++
+		stack = append(stack, n.Content...)
+	}
+	return count
+}
+
+// enter accounts for visiting n one level deeper and reports whether the
+// decoder may go on; when it may not, it reports the problem once. Each
+// successful enter must be paired with a call to leave.
+func (d *decoder) enter(n *yaml.Node) bool {
+	if d.capped {
+		return false
+	}
+	d.budget--
+	switch {
+	case d.budget < 0:
+		d.capped = true
+		d.fail(n, "", "document contains excessive aliasing: it expands to more than %d values", d.limit)
+		return false
+	case d.depth >= maxDepth:
+		d.capped = true
+		d.fail(n, "", "document nests more than %d levels deep", maxDepth)
+		return false
+	}
+	d.depth++
+	return true
+}
+
+// leave ends a visit begun by enter.
+func (d *decoder) leave() { d.depth-- }
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	fe := &FieldError{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
@@ -92,8 +160,16 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 	seen := map[string]bool{}
 	var add func(m *yaml.Node, merged bool)
 	add = func(m *yaml.Node, merged bool) {
+		if !d.enter(m) {
+			return
+		}
+		defer d.leave()
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k, v := resolve(m.Content[i]), m.Content[i+1]
+			if !d.enter(k) {
+				return
+			}
+			d.leave()
 			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
 				src := resolve(v)
 				switch src.Kind {
@@ -135,6 +211,10 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 	if n == nil || isNull(n) {
 		return nil, true
 	}
+	if !d.enter(n) {
+		return nil, false
+	}
+	defer d.leave()
 	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 		v, ok := d.generic(n, path)
 		if !ok {
@@ -260,6 +340,10 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 // int64, float64, bool and nil, as Kubernetes unstructured objects hold them.
 func (d *decoder) generic(n *yaml.Node, path string) (any, bool) {
 	n = resolve(n)
+	if !d.enter(n) {
+		return nil, false
+	}
+	defer d.leave()
 	switch n.Kind {
 	case yaml.MappingNode:
 		out := map[string]any{}

@@ -16,20 +16,52 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 )
 
+// MaxFileSize is the largest experiment file [Load] accepts: 4 MiB. A real
+// Katib experiment is a few kilobytes, and Kubernetes itself stores no object
+// larger than about 1.5 MiB in etcd; the limit keeps a mistaken or hostile
+// path (a log, a disk image, /dev/zero) from being read into memory whole.
+const MaxFileSize = 4 << 20
+
 // Load reads the experiment file at path and parses it with [Parse]. It also
 // returns the file's bytes, so that callers can store the source as written.
-// Problems with the content match [ErrInvalid]; a file that cannot be read
-// returns the underlying I/O error.
+// Problems with the content match [ErrInvalid], and so does a file larger
+// than [MaxFileSize], which is refused before it is read (a file that grows
+// or whose size is unknown is read no further than the limit). A file that
+// cannot be read returns the underlying I/O error.
 func Load(path string) (*Experiment, []byte, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load experiment: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load experiment: %w", err)
+	}
+	if fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, nil, tooLarge(path, fmt.Sprintf("%d bytes", fi.Size()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("load experiment: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, tooLarge(path, fmt.Sprintf("more than %d bytes", MaxFileSize))
 	}
 	e, err := Parse(data, path)
 	if err != nil {
 		return nil, data, err
 	}
 	return e, data, nil
+}
+
+// tooLarge returns the error for an experiment file of the given size
+// above [MaxFileSize].
+func tooLarge(path, size string) error {
+	return &InvalidError{File: path, Errs: []*FieldError{{
+		File: path,
+		Msg:  fmt.Sprintf("file is too large: %s, the limit is %d bytes (4 MiB)", size, MaxFileSize),
+	}}}
 }
 
 // Parse decodes one Katib Experiment from YAML (or JSON), applies
@@ -54,8 +86,13 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 		return nil, invalid(ferr)
 	}
 
-	d := &decoder{file: filename}
+	d := newDecoder(filename, root)
 	tree, ok := d.build(root, reflect.TypeFor[Experiment](), "", true)
+	if d.capped {
+		// An alias bomb or runaway nesting: the other problems are
+		// beside the point, and the partial tree may be large.
+		return nil, invalid(d.errs...)
+	}
 	e := &Experiment{}
 	if ok {
 		raw, err := json.Marshal(tree)

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -29,6 +31,11 @@ const (
 // MaxNameLength is the longest metadata.name Katib accepts, so that trial
 // names (the name plus a suffix) fit Kubernetes' 63-character limit.
 const MaxNameLength = 40
+
+// MaxParameterNameLength is the longest parameter name accepted, in bytes:
+// the longest Kubernetes object name. Parameter names appear in trial
+// specs, command lines, tables and logs.
+const MaxParameterNameLength = 253
 
 var (
 	nameRE        = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
@@ -375,6 +382,10 @@ func (v *validator) parameters(p string, params []ParameterSpec, grid bool) {
 		switch {
 		case prm.Name == "":
 			v.add(ip+".name", "is required")
+		case len(prm.Name) > MaxParameterNameLength:
+			v.add(ip+".name", "is %d bytes long, the limit is %d", len(prm.Name), MaxParameterNameLength)
+		case !utf8.ValidString(prm.Name) || strings.ContainsFunc(prm.Name, unicode.IsControl):
+			v.add(ip+".name", "%q must be printable UTF-8 text, without control characters", prm.Name)
 		case seen[prm.Name]:
 			v.add(ip+".name", "duplicate parameter name %q", prm.Name)
 		}

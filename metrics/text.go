@@ -77,8 +77,9 @@ func NewTextParser(formats []string, metricNames []string) (*TextParser, error) 
 // If the line's first whitespace-separated field is an RFC 3339 timestamp,
 // it is every log's Time (in UTC); otherwise now, in UTC, is. Step is -1.
 //
-// A value that does not parse as a finite number (an empty match, "nan",
-// "inf", a number out of range) yields no log; it is listed in invalid as
+// A value that does not parse as a finite decimal number (an empty match,
+// "nan", "inf", a number out of range, a hex float such as "0x1p-2", digits
+// with underscores) yields no log; it is listed in invalid as
 // "name=raw", with the raw text from the start of the value up to the next
 // whitespace (so "loss=nan" is reported as such, though the default format
 // matches an empty value there), so that the caller can warn about it.
@@ -93,13 +94,18 @@ func (p *TextParser) ParseLine(line []byte, now time.Time) (logs []Log, invalid 
 		ts    time.Time
 		hasTS bool
 	)
-	add := func(nameB []byte, valueStart, valueEnd int) {
+	add := func(nameB []byte, valueStart, valueEnd int, isDefault bool) {
 		name, ok := p.interest(bytes.TrimSpace(nameB))
 		if !ok {
 			return
 		}
 		raw := bytes.TrimSpace(line[valueStart:valueEnd])
 		v, ok := parseFinite(raw)
+		if ok && isDefault && valueEnd < len(line) && continuesNumber(line[valueEnd]) {
+			// The default format stops at the "x" of "0x1p-2" or the
+			// "_" of "1_000": the number written is not the one matched.
+			ok = false
+		}
 		if !ok {
 			// Show the text the user wrote, not just what the format
 			// matched: Katib's default format matches "" in "loss=nan".
@@ -118,7 +124,7 @@ func (p *TextParser) ParseLine(line []byte, now time.Time) (logs []Log, invalid 
 	for _, re := range p.formats {
 		if re == nil {
 			for m, rest := nextDefault(line, 0); m[0] >= 0; m, rest = nextDefault(line, rest) {
-				add(line[m[0]:m[1]], m[2], m[3])
+				add(line[m[0]:m[1]], m[2], m[3], true)
 			}
 			continue
 		}
@@ -126,7 +132,7 @@ func (p *TextParser) ParseLine(line []byte, now time.Time) (logs []Log, invalid 
 			if m[2] < 0 || m[4] < 0 {
 				continue // optional groups that did not take part
 			}
-			add(line[m[2]:m[3]], m[4], m[5])
+			add(line[m[2]:m[3]], m[4], m[5], false)
 		}
 	}
 	return logs, invalid
@@ -230,11 +236,24 @@ func (p *TextParser) interest(b []byte) (string, bool) {
 	return "", false
 }
 
-// parseFinite parses b as a float64 and reports whether it is a finite
-// number.
+// continuesNumber reports whether c, right after a number, shows that the
+// number was written in a form the default format does not match: a hex
+// float (0x1p-2) or digits with underscores (1_000).
+func continuesNumber(c byte) bool {
+	return c == 'x' || c == 'X' || c == '_'
+}
+
+// parseFinite parses b as a decimal float64 and reports whether it is a
+// finite number. Only decimal notation counts: strconv.ParseFloat would also
+// take "0x1p-2", "1_000" (with a base prefix), "Inf" and "NaN".
 func parseFinite(b []byte) (float64, bool) {
 	if len(b) == 0 {
 		return 0, false
+	}
+	for _, c := range b {
+		if !isDigit(c) && c != '.' && c != '+' && c != '-' && c != 'e' && c != 'E' {
+			return 0, false
+		}
 	}
 	v, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {

@@ -252,6 +252,9 @@ func FuzzParseLine(f *testing.F) {
 		"val-loss = +.5E+2 a|b=3",
 		"loss=nan loss=1e999 loss=",
 		"loss=0x1p-2 accuracy=1_000",
+		"loss=NaN loss=+Inf loss=-Inf loss=1e999 loss=garbage",
+		"loss=1.5.3 accuracy=.5e loss=0.25s accuracy=91%",
+		"loss=\x00 accuracy=\xff\xfe loss=½",
 		"2024-05-01T12:00:00.123456789+14:00\tloss==1",
 		"",
 	} {
@@ -266,8 +269,25 @@ func FuzzParseLine(f *testing.F) {
 		}
 		parsers = append(parsers, p)
 	}
+	// The same format through package regexp: it must find what the
+	// hand-written matcher for DefaultFilter finds, except where that
+	// matcher refuses a number glued to "x" or "_" (0x1p-2, 1_000).
+	viaRegexp, err := metrics.NewTextParser([]string{"(?:" + metrics.DefaultFilter + ")"}, names)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		orig := bytes.Clone(line)
+		if !bytes.ContainsAny(line, "xX_") {
+			fastLogs, fastInvalid := parsers[0].ParseLine(line, now)
+			reLogs, reInvalid := viaRegexp.ParseLine(line, now)
+			if diff := cmp.Diff(reLogs, fastLogs, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%q: logs (-regexp +default):\n%s", line, diff)
+			}
+			if diff := cmp.Diff(reInvalid, fastInvalid, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%q: invalid (-regexp +default):\n%s", line, diff)
+			}
+		}
 		for _, p := range parsers {
 			logs, invalid := p.ParseLine(line, now)
 			for _, l := range logs {

@@ -57,9 +57,37 @@ func (p Param) ToUnit(value string) (float64, error) {
 		if v <= 0 {
 			return 0, fmt.Errorf("parameter %q: value %v is not positive on a log scale", p.Name, v)
 		}
-		return (math.Log(v) - math.Log(a)) / (math.Log(b) - math.Log(a)), nil
+		if la, lb, ok := logRange(a, b); ok {
+			return (math.Log(v) - la) / (lb - la), nil
+		}
 	}
-	return (v - a) / (b - a), nil
+	return unitOf(v, a, b), nil
+}
+
+// unitOf returns (v − a) / (b − a) for a < b, also when b − a exceeds the
+// float64 range (a parameter from -1e308 to 1e308).
+func unitOf(v, a, b float64) float64 {
+	if d := b - a; !math.IsInf(d, 0) {
+		return (v - a) / d
+	}
+	return (v/2 - a/2) / (b/2 - a/2)
+}
+
+// logRange returns the logarithms of a and b, and false when they do not
+// make a usable range: math.Log does not tell subnormals apart, so bounds
+// near 5e-324 fall back to the linear map.
+func logRange(a, b float64) (la, lb float64, ok bool) {
+	la, lb = math.Log(a), math.Log(b)
+	return la, lb, lb > la && !math.IsInf(la, 0) && !math.IsInf(lb, 0)
+}
+
+// atUnit returns a + u·(b − a) for u ∈ [0, 1], also when b − a exceeds the
+// float64 range.
+func atUnit(u, a, b float64) float64 {
+	if d := b - a; !math.IsInf(d, 0) {
+		return a + u*d
+	}
+	return a*(1-u) + b*u
 }
 
 // FromUnit maps u ∈ [0, 1] (clamped) to the value of numeric parameter p
@@ -91,9 +119,9 @@ func (p Param) FromUnit(u float64) string {
 		return FormatFloat(target)
 	}
 	a, b, stepped, n := p.unitRange()
-	x := a + u*(b-a)
-	if p.logScale() {
-		x = math.Exp(math.Log(a) + u*(math.Log(b)-math.Log(a)))
+	x := atUnit(u, a, b)
+	if la, lb, ok := logRange(a, b); ok && p.logScale() {
+		x = math.Exp(la + u*(lb-la))
 	}
 	if !stepped {
 		// Twelve significant digits: a tuning coordinate needs no more, and
@@ -142,10 +170,20 @@ func (p Param) unitRange() (a, b float64, stepped bool, n int64) {
 		a = p.Min / 2
 	}
 	if a == b {
-		// A single value: give the map a non-empty range around it.
-		a, b = a-0.5, b+0.5
+		// A single value: give the map a non-empty range around it, wide
+		// enough to survive rounding at any magnitude and clamped to
+		// finite numbers.
+		d := max(0.5, math.Abs(a)/(1<<20))
+		a, b = max(a-d, -math.MaxFloat64), min(b+d, math.MaxFloat64)
 		if p.logScale() {
-			a, b = p.Min/2, p.Min*2
+			a, b = p.Min/2, min(p.Min*2, math.MaxFloat64)
+		}
+	}
+	if p.logScale() && a <= 0 {
+		// Min/2 underflowed: Min is one of the smallest subnormals.
+		a = math.SmallestNonzeroFloat64
+		if a == b {
+			b = 4 * a
 		}
 	}
 	return a, b, stepped, n

@@ -74,7 +74,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 		if seen[string(key)] {
 			continue
 		}
-		seen[string(key)] = true // a list with repeated values must not repeat a point
+		seen[string(key)] = true // suggest each point once
 		a := make(suggest.Assignment, len(g.axes))
 		for j, ax := range g.axes {
 			a[ax.name] = values[j]
@@ -90,8 +90,8 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 // Size returns the number of points of the grid over space: the product of
 // the number of values of each parameter. It is an error when the space is
 // invalid or empty, when a double parameter has no step, or when the product
-// overflows an int. Repeated values in a discrete or categorical list are
-// counted as often as they appear.
+// overflows an int. A value repeated in a discrete or categorical list is
+// counted once.
 func Size(space suggest.Space) (int, error) {
 	g, err := compile(space)
 	if err != nil {
@@ -201,7 +201,17 @@ func compileParam(p suggest.Param) (axis, error) {
 			return suggest.FormatInt(lo + int64(k)*step)
 		}}, nil
 	default: // Discrete and Categorical; Validate rejected other types.
-		values := p.Values
+		// Repeated values would make points that Suggest has to skip:
+		// six lists of one value written 1,000 times would be 10^18
+		// points to walk past once the only real one is taken.
+		values := make([]string, 0, len(p.Values))
+		seen := make(map[string]bool, len(p.Values))
+		for _, v := range p.Values {
+			if !seen[v] {
+				seen[v] = true
+				values = append(values, v)
+			}
+		}
 		return axis{name: p.Name, n: len(values), value: func(k int) string { return values[k] }}, nil
 	}
 }
