@@ -127,7 +127,7 @@ func (s *state) recoverTrial(ctx, storeCtx context.Context, t *trial.Trial) erro
 		}
 	}
 	t.State, t.Reason, t.Finished = trial.Killed, TrialReasonLost, s.r.now()
-	t.Message = "the runner stopped before the trial finished (" + found + "); another trial runs in its place"
+	t.Message = "the runner stopped before the trial finished; " + found + "; another trial runs in its place"
 	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", t.Name, err)
 	}

@@ -160,6 +160,9 @@ type expParams struct {
 	// TrialParams names extra parameters declared as trial parameters of
 	// the same name (for use in Extra).
 	TrialParams string
+	// JobSpec holds extra fields of the Job's spec, e.g. "backoffLimit: 2",
+	// one per line.
+	JobSpec string
 }
 
 const quadraticParams = `
@@ -190,6 +193,12 @@ func writeExperiment(t *testing.T, dir string, p expParams) string {
 	if p.TrialParams != "" {
 		trialParams = fmt.Sprintf("\n      - name: %s\n        reference: %s", p.TrialParams, p.TrialParams)
 	}
+	jobSpec := ""
+	for _, l := range strings.Split(strings.TrimSpace(p.JobSpec), "\n") {
+		if l != "" {
+			jobSpec += "\n        " + l
+		}
+	}
 	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
 kind: Experiment
 metadata:
@@ -215,7 +224,7 @@ spec:
     trialSpec:
       apiVersion: batch/v1
       kind: Job
-      spec:
+      spec:%s
         template:
           spec:
             restartPolicy: Never
@@ -224,7 +233,7 @@ spec:
                 image: ignored-locally
                 command: [%q]
                 args: ["--x=${trialParameters.x}", "--y", "${trialParameters.y}"%s]
-`, p.Name, goal, p.Algorithm, settings, p.Parallel, p.Max, p.MaxFailed, p.Parameters, trialParams, trialBin, p.Extra)
+`, p.Name, goal, p.Algorithm, settings, p.Parallel, p.Max, p.MaxFailed, p.Parameters, trialParams, jobSpec, trialBin, p.Extra)
 	path := filepath.Join(dir, p.Name+".yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 		t.Fatal(err)

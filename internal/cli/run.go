@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,10 +23,11 @@ import (
 
 // runOptions are the inputs of tune run.
 type runOptions struct {
-	f     *factory
-	file  string
-	gpus  string
-	quiet bool
+	f          *factory
+	file       string
+	gpus       string
+	quiet      bool
+	retryDelay time.Duration
 }
 
 func newRunCommand(f *factory, runF func(context.Context, *runOptions) error) *cobra.Command {
@@ -49,9 +51,15 @@ Exit status: 0 when the experiment Succeeded, 1 when it Failed or on error,
 			return runRun(cmd.Context(), o)
 		},
 	}
+	addExecutorFlags(cmd, o)
+	return cmd
+}
+
+// addExecutorFlags adds the flags tune run and tune resume share.
+func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.gpus, "gpus", "auto", `GPU ids to hand out to trials through CUDA_VISIBLE_DEVICES: "auto" (ask nvidia-smi), "none", or a list like "0,1"`)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the final summary")
-	return cmd
+	cmd.Flags().DurationVar(&o.retryDelay, "retry-delay", 10*time.Second, "delay before the first retry of a failed trial whose Job sets backoffLimit; doubles for each later retry, up to 6 minutes (Kubernetes' backoff)")
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
@@ -77,7 +85,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if err != nil {
 		return err
 	}
-	executor, err := local.New(local.Options{GPUs: gpus})
+	executor, err := local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay})
 	if err != nil {
 		return err
 	}
@@ -194,8 +202,7 @@ maxFailedTrialCount.`,
 			return runResume(cmd.Context(), cmd, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.gpus, "gpus", "auto", `GPU ids to hand out to trials through CUDA_VISIBLE_DEVICES: "auto" (ask nvidia-smi), "none", or a list like "0,1"`)
-	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the final summary")
+	addExecutorFlags(cmd, &o.runOptions)
 	cmd.Flags().Int32Var(&o.maxTrialCount, "max-trial-count", 0, "new spec.maxTrialCount")
 	cmd.Flags().Int32Var(&o.parallelCount, "parallel-trial-count", 0, "new spec.parallelTrialCount")
 	cmd.Flags().Int32Var(&o.maxFailedCount, "max-failed-trial-count", 0, "new spec.maxFailedTrialCount")

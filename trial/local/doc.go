@@ -10,8 +10,8 @@
 // a value of the wrong type. Any other kind of workload is an error that
 // points to the Kubernetes executor.
 //
-// Of the Job, only the primary container of the pod template counts: the
-// one named by [trial.Spec.PrimaryContainer] (Katib's
+// Of the Job's containers, only the primary container of the pod template
+// counts: the one named by [trial.Spec.PrimaryContainer] (Katib's
 // primaryContainerName), or the only container when that is empty. The
 // process it describes is started directly, never through a shell, with
 // argv = command + args, after Kubernetes' $(VAR) expansion (see below).
@@ -32,12 +32,17 @@
 //   - workingDir, a relative one being relative to [Options.Dir];
 //   - resources.limits (or else requests) of nvidia.com/gpu (see GPUs).
 //
+// From the Job spec it honours activeDeadlineSeconds and backoffLimit
+// (see Deadline and retries), and from the pod template's spec
+// activeDeadlineSeconds.
+//
 // It ignores: image and imagePullPolicy (the program is run from this
 // machine), the other containers and the init containers, volumes and
 // volume mounts, the other resources (cpu, memory: nothing is limited),
-// ports, probes, security contexts, restartPolicy, and everything in the
-// Job spec itself (backoffLimit, activeDeadlineSeconds, parallelism,
-// completions): a trial runs once, until it ends or its context is done.
+// ports, probes, security contexts, restartPolicy (a retry is always a new
+// process, as with Never), and the rest of the Job spec (parallelism,
+// completions, podFailurePolicy, ...): a trial is one process at a time.
+//
 // It rejects, as an error, what cannot be done on this machine without
 // changing the trial's meaning: envFrom, and valueFrom other than the two
 // field references above (secrets, config maps, resource fields, files,
@@ -71,21 +76,101 @@
 // When no GPUs are configured CUDA_VISIBLE_DEVICES is left alone, and a
 // trial asking for a GPU is an error.
 //
+// # Deadline and retries
+//
+// The Job's spec.activeDeadlineSeconds, and its pod template's
+// spec.template.spec.activeDeadlineSeconds, limit how long the trial runs;
+// when both are set the smaller wins. The limit counts from the start of
+// the first attempt and covers every attempt and the delays between them,
+// as a Job's deadline does. When it passes, the running process group is
+// stopped as on cancellation (SIGTERM, then SIGKILL after
+// [Options.KillGrace]) and the trial is Failed with reason
+// DeadlineExceeded and a message naming the limit, "trial exceeded
+// activeDeadlineSeconds=N (FIELD) and was stopped", followed by the last
+// lines of standard error. This differs from Kubernetes in one respect: a
+// pod's own activeDeadlineSeconds applies to each pod there, and a pod
+// that exceeds it is retried; here either limit ends the trial. Both must
+// be positive ([Executor.Check] says so otherwise).
+//
+// The Job's spec.backoffLimit is how many times a failed attempt is
+// retried: backoffLimit N allows N+1 attempts, as a Job with restartPolicy
+// Never does. Only failures are retried (an exit status other than 0, a
+// signal tune did not send, a program that cannot start); a trial that is
+// cancelled (Killed) or exceeds its deadline is not. Each retry starts
+// after a delay that doubles from [Options.RetryDelay] (10 s by default)
+// up to 6 minutes, as Kubernetes' Job controller waits 10 s, 20 s, 40 s,
+// ..., and [trial.Spec.OnRetry] is called just before it starts. The
+// standard output and error of every attempt go to the same writers,
+// with nothing added between them. When the last attempt fails its
+// message starts "failed after N attempts: " if there were several.
+// Cancellation during a delay stops the trial at once (Killed).
+//
+// Unlike Kubernetes, which defaults an unset backoffLimit to 6, the local
+// executor does not retry a trial whose Job sets no backoffLimit: a local
+// program that fails usually fails the same way every time, and six
+// retries with growing delays would spend more than ten minutes proving
+// it. Set backoffLimit to retry flaky trials.
+//
+// GPUs are held from the first attempt to the end of the last, delays
+// included.
+//
 // # Processes
 //
-// Each trial runs in a process group of its own. When the trial's context
-// is done, the group gets SIGTERM, and SIGKILL [Options.KillGrace] later if
-// the main process is still there; the result is then Killed. As when a
-// container's main process ends, whatever is left of the group when the
-// main process exits (background helpers, grandchildren) is killed with
-// SIGKILL. On Linux the main process also gets SIGKILL if tune dies
-// (PR_SET_PDEATHSIG); processes it started are not covered by that, and a
-// process that leaves the group (setsid) is not covered by either.
+// Each attempt runs in a process group of its own whose id is the main
+// process's pid. When the trial's context is done, the group gets SIGTERM,
+// and SIGKILL [Options.KillGrace] later if the main process is still
+// there; the result is then Killed. As when a container's main process
+// ends, whatever is left of the group when the main process exits
+// (background helpers, grandchildren) is killed with SIGKILL. So when tune
+// is stopped by Ctrl-C, which cancels the trials' contexts, every member
+// of every trial's process group is stopped before tune exits.
+//
+// When tune itself is killed (kill -9, a crash, the OOM killer), nothing of
+// tune runs to stop the group. On Linux the trial's main process is
+// killed by the kernel (PR_SET_PDEATHSIG, SIGKILL) as soon as tune dies;
+// the processes it started are not covered by that, since the parent-death
+// signal is not inherited. A grandchild that does not end when its parent
+// does (a data loader, a server) lives on until `tune resume` or `tune run`
+// resumes the experiment and recovers the trial (see Recovery). A process
+// that leaves the group (setsid, setpgid) is covered by none of this.
 //
 // The trial's standard output and standard error are copied to the writers
 // given to [Executor.Run] as they are produced; the last lines of standard
 // error also go into the message of a Failed result. Standard input is
 // empty.
+//
+// # Recovery
+//
+// While an attempt's process runs, the trial's directory
+// ([trial.Spec.Dir]) holds a small JSON file, [ProcessRecordName]
+// (".tune-process"), written atomically (a temporary file renamed into
+// place) once the process has started and removed once it has been reaped
+// and the rest of its group killed. It records the process group id and,
+// on Linux, the main process's start time (field 22 of /proc/PID/stat, in
+// clock ticks after boot), its session and the boot id. A trial with no
+// directory gets no record. An attempt whose record cannot be written is
+// stopped at once and fails with reason StartError.
+//
+// [Executor.Recover], called when an experiment is resumed for each trial
+// the store still shows as running, reads that record. With no record,
+// nothing of the trial runs. Otherwise it looks in /proc for live members
+// of the group: a group id is not reused while any member of the group
+// lives, so members found are the trial's, unless the group's leader pid
+// is now held by a process with another start time, in which case the
+// trial's group is gone and a new process merely reuses the number
+// (members must also share the recorded session, and after a reboot,
+// detected by the boot id, nothing is the trial's). Live members are
+// stopped, SIGTERM and then SIGKILL after [Options.KillGrace], and the
+// record is removed. Recover's sentence for the trial's message says
+// which case it found: "no process record; ...", "process group N had
+// already exited", or "process group N (k processes) was still running
+// and was stopped: ...".
+//
+// Local trials are stopped, never re-attached: their standard output and
+// error were pipes to the runner that died, so whatever they print now is
+// lost, and metrics collected from standard output could not be trusted
+// to be complete. The runner runs another trial in the place of each one
+// recovered.
 //
 // # Caveats
 //
@@ -95,7 +180,9 @@
 // reaped: a running trial holds one thread.
 //
 // The package is fully supported on Linux. On other Unix systems there is no
-// parent-death signal, and leftover processes are killed only once the
-// main process's output is closed or KillGrace has passed. On other systems
-// Run returns an error.
+// parent-death signal, leftover processes are killed only once the main
+// process's output is closed or KillGrace has passed, and the process
+// record holds only the group id: Recover stops any group with that id,
+// which after a pid has been reused may not be the trial's. On other
+// systems Run returns an error.
 package local

@@ -3,6 +3,7 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -101,6 +102,29 @@ func helper(mode string, args []string) int {
 		}
 		time.Sleep(1000 * time.Second)
 		return 0
+	case "flaky": // COUNTFILE FAILS: count this attempt; fail (exit 1) for the first FAILS attempts
+		data, _ := os.ReadFile(args[0])
+		n, _ := strconv.Atoi(string(data))
+		n++
+		os.WriteFile(args[0], []byte(strconv.Itoa(n)), 0o644)
+		fails, _ := strconv.Atoi(args[1])
+		fmt.Printf("out %d\n", n)
+		fmt.Fprintf(os.Stderr, "attempt %d\n", n)
+		if n <= fails {
+			return 1
+		}
+		return 0
+	case "pid": // FILE [ignore-term]: write the pid to FILE, then sleep for 1000 s
+		if len(args) > 1 && args[1] == "ignore-term" {
+			signal.Ignore(syscall.SIGTERM)
+		}
+		tmp := args[0] + ".tmp"
+		os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())), 0o644)
+		os.Rename(tmp, args[0])
+		time.Sleep(1000 * time.Second)
+		return 0
+	case "runner": // DIR PIDFILE: run a "spawn PIDFILE" trial in DIR with the executor, as tune would
+		return runner(args[0], args[1])
 	case "gpu": // DIR: hold the GPU in CUDA_VISIBLE_DEVICES for a while
 		dir := args[0]
 		gpu := os.Getenv("CUDA_VISIBLE_DEVICES")
@@ -127,6 +151,32 @@ func helper(mode string, args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "helper: unknown mode %q\n", mode)
 	return 2
+}
+
+// runner runs, with an Executor, a trial whose process starts a grandchild
+// (its pid written to pidFile) and sleeps: the role of a tune runner that
+// the tests kill.
+func runner(dir, pidFile string) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	e, err := New(Options{KillGrace: 200 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	spec := &trial.Spec{
+		Name:             "exp-0001",
+		Object:           jobObject(container("training", []any{exe, "-test.run=^TestHelperProcess$", "--", "spawn"}, pidFile)),
+		PrimaryContainer: "training",
+		Dir:              dir,
+		Env:              []string{helperEnv + "=1"},
+	}
+	res, err := e.Run(context.Background(), spec, os.Stdout, os.Stderr)
+	fmt.Fprintln(os.Stderr, res, err)
+	return 1
 }
 
 func writeJSON(file string, v any) int {

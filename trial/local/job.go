@@ -28,6 +28,21 @@ type plan struct {
 	dir  string   // working directory; "" = the current directory
 	env  []string // KEY=VALUE, one per key, CUDA_VISIBLE_DEVICES not yet set
 	gpus int      // how many GPUs the primary container asks for
+
+	deadline  *deadline // the trial's wall-clock limit; nil = none
+	retries   int       // how many times a failed attempt is retried
+	recordDir string    // where the process record goes; "" = nowhere
+}
+
+// deadline is a trial's wall-clock limit, from activeDeadlineSeconds. It is
+// also the cause of the context that enforces it.
+type deadline struct {
+	seconds int64
+	field   string // the Job field it comes from
+}
+
+func (d *deadline) Error() string {
+	return fmt.Sprintf("trial exceeded activeDeadlineSeconds=%d (%s)", d.seconds, d.field)
 }
 
 // plan decodes spec and works out the process that runs it.
@@ -75,7 +90,51 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 			dir = filepath.Join(e.dir, dir)
 		}
 	}
-	return &plan{argv: argv, dir: dir, env: env, gpus: gpus}, nil
+	dl, err := jobDeadline(job)
+	if err != nil {
+		return nil, err
+	}
+	retries, err := jobRetries(job)
+	if err != nil {
+		return nil, err
+	}
+	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir}, nil
+}
+
+// jobDeadline returns the smaller of the Job's and its pod template's
+// activeDeadlineSeconds, or nil when neither is set.
+func jobDeadline(job *batchv1.Job) (*deadline, error) {
+	var dl *deadline
+	for _, f := range []struct {
+		field string
+		value *int64
+	}{
+		{"spec.activeDeadlineSeconds", job.Spec.ActiveDeadlineSeconds},
+		{"spec.template.spec.activeDeadlineSeconds", job.Spec.Template.Spec.ActiveDeadlineSeconds},
+	} {
+		if f.value == nil {
+			continue
+		}
+		if *f.value <= 0 {
+			return nil, fmt.Errorf("%s must be a positive number of seconds, not %d", f.field, *f.value)
+		}
+		if dl == nil || *f.value < dl.seconds {
+			dl = &deadline{seconds: *f.value, field: f.field}
+		}
+	}
+	return dl, nil
+}
+
+// jobRetries returns the Job's backoffLimit, with 0 (no retries) when it
+// is unset rather than Kubernetes' 6.
+func jobRetries(job *batchv1.Job) (int, error) {
+	if job.Spec.BackoffLimit == nil {
+		return 0, nil
+	}
+	if n := *job.Spec.BackoffLimit; n < 0 {
+		return 0, fmt.Errorf("spec.backoffLimit must not be negative, not %d", n)
+	}
+	return int(*job.Spec.BackoffLimit), nil
 }
 
 // decodeJob checks that obj is a batch/v1 Job and decodes it strictly: every

@@ -3,6 +3,7 @@ package local
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -127,6 +128,18 @@ func TestSpecErrors(t *testing.T) {
 			}),
 			wantErr: `container "training": nvidia.com/gpu must be a whole, non-negative number, not 500m`,
 		},
+		"zero activeDeadlineSeconds": {
+			spec:    specJob(func(job, _ map[string]any) { job["spec"].(map[string]any)["activeDeadlineSeconds"] = 0 }),
+			wantErr: "spec.activeDeadlineSeconds must be a positive number of seconds, not 0",
+		},
+		"negative pod activeDeadlineSeconds": {
+			spec:    specJob(func(job, _ map[string]any) { podSpec(job)["activeDeadlineSeconds"] = -5 }),
+			wantErr: "spec.template.spec.activeDeadlineSeconds must be a positive number of seconds, not -5",
+		},
+		"negative backoffLimit": {
+			spec:    specJob(func(job, _ map[string]any) { job["spec"].(map[string]any)["backoffLimit"] = -1 }),
+			wantErr: "spec.backoffLimit must not be negative, not -1",
+		},
 		"bad runner env": {
 			spec:    func() *trial.Spec { s := specJob(nil); s.Env = []string{"NOEQUALS"}; return s }(),
 			wantErr: `trial environment entry "NOEQUALS" is not KEY=VALUE`,
@@ -240,6 +253,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		"negative grace": {opts: Options{KillGrace: -1}, wantErr: "local executor: negative kill grace -1ns"},
 		"negative tail":  {opts: Options{StderrTail: -1}, wantErr: "local executor: negative stderr tail -1"},
+		"negative delay": {opts: Options{RetryDelay: -time.Second}, wantErr: "local executor: negative retry delay -1s"},
 		"empty gpu":      {opts: Options{GPUs: []string{""}}, wantErr: `local executor: invalid GPU id ""`},
 		"comma gpu":      {opts: Options{GPUs: []string{"0,1"}}, wantErr: `local executor: invalid GPU id "0,1"`},
 		"repeated gpu":   {opts: Options{GPUs: []string{"0", "0"}}, wantErr: `local executor: GPU id "0" listed twice`},

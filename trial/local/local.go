@@ -2,8 +2,10 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +34,11 @@ type Options struct {
 	// KillGrace is how long a trial's process group has between SIGTERM and
 	// SIGKILL when its context is done. Zero means 10 seconds.
 	KillGrace time.Duration
+	// RetryDelay is how long a trial waits before its first retry when its
+	// Job's backoffLimit allows retries; each later retry waits twice as
+	// long as the one before, up to 6 minutes (or RetryDelay when it is
+	// longer), as Kubernetes' Job controller does. Zero means 10 seconds.
+	RetryDelay time.Duration
 	// StderrTail is how many of the last lines of a trial's standard error
 	// go into the message of a Failed result (at most 8 KiB of them). Zero
 	// means 20.
@@ -47,20 +54,28 @@ type Executor struct {
 	gpuIDs     []string
 	gpus       *gpuPool // nil when no GPUs are configured
 	killGrace  time.Duration
+	retryDelay time.Duration
 	stderrTail int
+	// second is how long one second of activeDeadlineSeconds lasts: a
+	// second, except in tests.
+	second time.Duration
 }
 
 var (
-	_ trial.Executor = (*Executor)(nil)
-	_ trial.Checker  = (*Executor)(nil)
+	_ trial.Executor  = (*Executor)(nil)
+	_ trial.Checker   = (*Executor)(nil)
+	_ trial.Recoverer = (*Executor)(nil)
 )
 
 // New returns an Executor configured by opts, or an error when opts is
-// invalid: a negative KillGrace or StderrTail, or an empty or repeated GPU
-// id.
+// invalid: a negative KillGrace, RetryDelay or StderrTail, or an empty or
+// repeated GPU id.
 func New(opts Options) (*Executor, error) {
 	if opts.KillGrace < 0 {
 		return nil, fmt.Errorf("local executor: negative kill grace %s", opts.KillGrace)
+	}
+	if opts.RetryDelay < 0 {
+		return nil, fmt.Errorf("local executor: negative retry delay %s", opts.RetryDelay)
 	}
 	if opts.StderrTail < 0 {
 		return nil, fmt.Errorf("local executor: negative stderr tail %d", opts.StderrTail)
@@ -80,13 +95,18 @@ func New(opts Options) (*Executor, error) {
 		env:        slices.Clone(opts.Env),
 		gpuIDs:     slices.Clone(opts.GPUs),
 		killGrace:  opts.KillGrace,
+		retryDelay: opts.RetryDelay,
 		stderrTail: opts.StderrTail,
+		second:     time.Second,
 	}
 	if opts.Env != nil && e.env == nil {
 		e.env = []string{}
 	}
 	if e.killGrace == 0 {
 		e.killGrace = 10 * time.Second
+	}
+	if e.retryDelay == 0 {
+		e.retryDelay = 10 * time.Second
 	}
 	if e.stderrTail == 0 {
 		e.stderrTail = 20
@@ -99,9 +119,11 @@ func New(opts Options) (*Executor, error) {
 
 // Check reports whether spec is runnable by e, without running anything: a
 // batch/v1 Job that decodes strictly, with a primary container that has a
-// command, env that can be resolved on this machine, and no more GPUs than
-// e has. It does not look for the program: a missing program is the
-// trial's failure, not the experiment's (see [Executor.Run]).
+// command, env that can be resolved on this machine, no more GPUs than e
+// has, a positive activeDeadlineSeconds (of the Job and of its pod
+// template) when set and a backoffLimit that is not negative. It does not
+// look for the program: a missing program is the trial's failure, not the
+// experiment's (see [Executor.Run]).
 func (e *Executor) Check(spec *trial.Spec) error {
 	_, err := e.plan(spec)
 	return err
@@ -110,7 +132,8 @@ func (e *Executor) Check(spec *trial.Spec) error {
 // Run runs the trial described by spec and waits for it to end, copying the
 // process's standard output and standard error to stdout and stderr (nil
 // means discard) as they are produced; the two are never written
-// concurrently.
+// concurrently. While a process runs, its process group is recorded in
+// spec.Dir for [Executor.Recover].
 //
 // The error is non-nil only when spec cannot be run by this executor (see
 // [Executor.Check]). Everything that happens to the trial itself is a
@@ -121,8 +144,10 @@ func (e *Executor) Check(spec *trial.Spec) error {
 //     message "exit code N: " followed by the last lines of standard error;
 //   - killed by a signal tune did not send: Failed, reason "Signal", with
 //     ExitCode 128+signal as Kubernetes reports it;
-//   - ctx done (before, while waiting for a GPU or while running): Killed,
-//     reason "Killed";
+//   - ctx done (before, while waiting for a GPU, while running or between
+//     attempts): Killed, reason "Killed";
+//   - the Job's activeDeadlineSeconds passed: Failed, reason
+//     "DeadlineExceeded", with a message naming the limit;
 //   - the program could not be started (not found, not executable, a
 //     missing working directory): Failed, reason "StartError". This is
 //     deliberately a result rather than an error, though [trial.Executor]
@@ -131,6 +156,12 @@ func (e *Executor) Check(spec *trial.Spec) error {
 //     (StartError/ContainerCannotRun) it is this trial that failed, not the
 //     executor; the runner then counts it against maxFailedTrialCount
 //     instead of aborting the experiment.
+//
+// A Failed attempt other than DeadlineExceeded is retried as long as the
+// Job's backoffLimit allows, after a delay (see [Options.RetryDelay]), and
+// spec.OnRetry is called before each retry. The result is the last
+// attempt's, its message starting "failed after N attempts: " when there
+// were several.
 func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
 	p, err := e.plan(spec)
 	if err != nil {
@@ -141,6 +172,8 @@ func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.
 	}
 	env := p.env
 	if e.gpus != nil {
+		// The GPUs are held from the first attempt to the end of the last,
+		// delays between attempts included.
 		ids, err := e.gpus.acquire(ctx, p.gpus)
 		if err != nil {
 			return killed("stopped while waiting for a GPU", err, nil), nil
@@ -148,6 +181,99 @@ func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.
 		defer e.gpus.release(ids)
 		// A trial asking for no GPU gets none, rather than all of them.
 		env = setEnv(env, "CUDA_VISIBLE_DEVICES", strings.Join(ids, ","))
+	}
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	var mu sync.Mutex
+	out := &lockedWriter{mu: &mu, w: stdout}
+	errOut := &lockedWriter{mu: &mu, w: stderr}
+
+	// The deadline counts from the first attempt, across retries, as a
+	// Job's does.
+	runCtx := ctx
+	if p.deadline != nil {
+		if d, ok := e.deadlineDuration(p.deadline); ok {
+			var cancel context.CancelFunc
+			runCtx, cancel = context.WithTimeoutCause(ctx, d, p.deadline)
+			defer cancel()
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			if res, ok := e.retryWait(runCtx, attempt); !ok {
+				return res, nil
+			}
+			if spec.OnRetry != nil {
+				spec.OnRetry(attempt)
+			}
+		}
+		tail := newTailBuffer(e.stderrTail, tailMaxBytes)
+		res, err := e.attempt(runCtx, attempt, p, env, out, io.MultiWriter(errOut, tail), tail)
+		if err != nil {
+			return res, err
+		}
+		if res.State != trial.Failed || res.Reason == reasonDeadline || attempt > p.retries {
+			if attempt > 1 && res.State == trial.Failed && res.Reason != reasonDeadline {
+				res.Message = fmt.Sprintf("failed after %d attempts: %s", attempt, res.Message)
+			}
+			return res, nil
+		}
+	}
+}
+
+// reasonDeadline is the reason of a trial stopped by its deadline, the one
+// Kubernetes gives a Job that exceeds activeDeadlineSeconds.
+const reasonDeadline = "DeadlineExceeded"
+
+// maxRetryDelay caps the delay between attempts, as Kubernetes' Job
+// controller caps its pod-failure backoff at 360 s.
+const maxRetryDelay = 6 * time.Minute
+
+// retryDelay is the delay before attempt (2, 3, ...): base, then doubling,
+// capped at maxRetryDelay or base when base is longer.
+func retryDelay(base time.Duration, attempt int) time.Duration {
+	limit := max(maxRetryDelay, base)
+	d := base
+	for range attempt - 2 {
+		if d >= limit/2 {
+			return limit
+		}
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// retryWait waits before attempt. It returns false, with the trial's
+// result, when ctx is done first.
+func (e *Executor) retryWait(ctx context.Context, attempt int) (trial.Result, bool) {
+	t := time.NewTimer(retryDelay(e.retryDelay, attempt))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return trial.Result{}, true
+	case <-ctx.Done():
+		what := fmt.Sprintf("stopped before attempt %d", attempt)
+		return stopped(ctx, what, fmt.Sprintf("before attempt %d", attempt), nil, nil), false
+	}
+}
+
+// deadlineDuration converts dl to a duration; false means it is too long to
+// ever pass.
+func (e *Executor) deadlineDuration(dl *deadline) (time.Duration, bool) {
+	if dl.seconds > int64(math.MaxInt64/e.second) {
+		return 0, false
+	}
+	return time.Duration(dl.seconds) * e.second, true
+}
+
+// attempt makes attempt number n at running the planned process.
+func (e *Executor) attempt(ctx context.Context, n int, p *plan, env []string, stdout, stderr io.Writer, tail *tailBuffer) (trial.Result, error) {
+	if ctx.Err() != nil {
+		return stopped(ctx, "stopped before start", during(n), nil, nil), nil
 	}
 	if p.dir != "" {
 		// exec would report a missing directory as a missing program.
@@ -162,17 +288,35 @@ func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.
 	if err != nil {
 		return startError(err), nil
 	}
-	if stdout == nil {
-		stdout = io.Discard
+	return e.start(ctx, n, path, p, env, stdout, stderr, tail)
+}
+
+// stopped is the result of a trial whose context is done: DeadlineExceeded
+// when its deadline passed, Killed otherwise. when says at which point of a
+// trial with several attempts ("during attempt 2"); tail, when not nil,
+// ends the message of a DeadlineExceeded result.
+func stopped(ctx context.Context, what, when string, code *int, tail *tailBuffer) trial.Result {
+	cause := context.Cause(ctx)
+	var dl *deadline
+	if !errors.As(cause, &dl) {
+		return killed(what, cause, code)
 	}
-	if stderr == nil {
-		stderr = io.Discard
+	msg := dl.Error() + " and was stopped"
+	if when != "" {
+		msg += " " + when
 	}
-	var mu sync.Mutex
-	out := &lockedWriter{mu: &mu, w: stdout}
-	tail := newTailBuffer(e.stderrTail, tailMaxBytes)
-	errw := io.MultiWriter(&lockedWriter{mu: &mu, w: stderr}, tail)
-	return e.start(ctx, path, p, env, out, errw, tail)
+	if tail != nil {
+		msg = withTail(msg, tail)
+	}
+	return trial.Result{State: trial.Failed, Reason: reasonDeadline, Message: msg, ExitCode: code}
+}
+
+// during says when attempt n was stopped, for a message of [stopped].
+func during(n int) string {
+	if n > 1 {
+		return fmt.Sprintf("during attempt %d", n)
+	}
+	return ""
 }
 
 func killed(what string, cause error, code *int) trial.Result {

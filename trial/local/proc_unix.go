@@ -18,8 +18,9 @@ import (
 	"github.com/tune-hpo/tune/trial"
 )
 
-// start runs the planned process to its end and reports how it ended.
-func (e *Executor) start(ctx context.Context, path string, p *plan, env []string, stdout, stderr io.Writer, tail *tailBuffer) (trial.Result, error) {
+// start runs the planned process as attempt n to its end and reports how it
+// ended.
+func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env []string, stdout, stderr io.Writer, tail *tailBuffer) (trial.Result, error) {
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Args = p.argv
 	cmd.Dir = p.dir
@@ -44,9 +45,25 @@ func (e *Executor) start(ctx context.Context, path string, p *plan, env []string
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return stopped(ctx, "stopped before start", during(n), nil, nil), nil
+		}
 		return startError(err), nil
 	}
 	pid := cmd.Process.Pid
+	if p.recordDir != "" {
+		if err := recordProcess(p.recordDir, pid); err != nil {
+			// Without the record a runner that dies could leave the
+			// group behind unnoticed: give up on this attempt.
+			_ = signalGroup(pid, syscall.SIGKILL)
+			_ = waitAndKillGroup(cmd)
+			return startError(err), nil
+		}
+		// The group is gone by the time this runs. A record left behind
+		// when removal fails is harmless: Recover finds no live process
+		// that matches it.
+		defer removeRecord(p.recordDir)
+	}
 	// As when a container's main process ends, whatever it left behind in
 	// its process group goes with it.
 	err := waitAndKillGroup(cmd)
@@ -66,7 +83,7 @@ func (e *Executor) start(ctx context.Context, path string, p *plan, env []string
 	}
 	switch {
 	case cancelled.Load():
-		return killed("stopped", context.Cause(ctx), &code), nil
+		return stopped(ctx, "stopped", during(n), &code, tail), nil
 	case ws.Signaled():
 		sig := ws.Signal()
 		msg := fmt.Sprintf("killed by signal %s (%s)", unix.SignalName(sig), sig)
@@ -80,6 +97,12 @@ func (e *Executor) start(ctx context.Context, path string, p *plan, env []string
 		return trial.Result{State: trial.Failed, Reason: "Error", Message: withTail(msg, tail), ExitCode: &code}, nil
 	}
 }
+
+// termGroup sends SIGTERM to process group pgid.
+func termGroup(pgid int) error { return signalGroup(pgid, syscall.SIGTERM) }
+
+// killGroup sends SIGKILL to process group pgid.
+func killGroup(pgid int) error { return signalGroup(pgid, syscall.SIGKILL) }
 
 // signalGroup sends sig to the process group led by pid.
 func signalGroup(pid int, sig syscall.Signal) error {

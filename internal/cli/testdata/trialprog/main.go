@@ -22,6 +22,7 @@ func main() {
 	noMetrics := flag.Bool("no-metrics", false, "print nothing parseable")
 	argvFile := flag.String("argv-file", "", "write os.Args as JSON to this file under $TUNE_TRIAL_DIR")
 	label := flag.String("label", "", "an arbitrary string, echoed in argv")
+	failTimes := flag.Int("fail-times", 0, "exit 4 on the first N attempts of this trial (counted in $TUNE_TRIAL_DIR/attempts), printing a metric first")
 	flag.Parse()
 	_ = label
 	if *argvFile != "" {
@@ -29,6 +30,21 @@ func main() {
 		if err := os.WriteFile(filepath.Join(os.Getenv("TUNE_TRIAL_DIR"), *argvFile), b, 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
+		}
+	}
+	if *failTimes > 0 {
+		counter := filepath.Join(os.Getenv("TUNE_TRIAL_DIR"), "attempts")
+		b, _ := os.ReadFile(counter)
+		n := len(b) + 1
+		if err := os.WriteFile(counter, append(b, '.'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if n <= *failTimes {
+			// A value the retry must not keep: better than any real loss.
+			fmt.Println("loss=-1000")
+			fmt.Fprintf(os.Stderr, "attempt %d failing on purpose\n", n)
+			os.Exit(4)
 		}
 	}
 	time.Sleep(*sleep)

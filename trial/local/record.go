@@ -1,0 +1,223 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// ProcessRecordName is the name of the file, in a trial's directory
+// ([trial.Spec.Dir]), that records the process group of the trial's
+// running process for [Executor.Recover]. It exists only while a process
+// of the trial runs.
+const ProcessRecordName = ".tune-process"
+
+// processRecord is the content of the process record: enough to find the
+// trial's process group again and never to mistake another one for it.
+type processRecord struct {
+	// PGID is the process group id, which is also the pid of the trial's
+	// main process (its leader).
+	PGID int `json:"pgid"`
+	// StartTime is when the leader started, in clock ticks after boot
+	// (field 22 of /proc/PID/stat); 0 where unknown.
+	StartTime uint64 `json:"startTime,omitempty"`
+	// Session is the leader's session id, which every member of its group
+	// shares; 0 where unknown.
+	Session int `json:"session,omitempty"`
+	// BootID identifies the boot the process ran in
+	// (/proc/sys/kernel/random/boot_id); "" where unknown.
+	BootID string `json:"bootID,omitempty"`
+}
+
+// recordProcess writes the process record of the group led by pid into dir.
+func recordProcess(dir string, pid int) error {
+	rec, err := newRecord(pid)
+	if err != nil {
+		return fmt.Errorf("record trial process %d: %w", pid, err)
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("record trial process %d: %w", pid, err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, ProcessRecordName), data); err != nil {
+		return fmt.Errorf("record trial process %d: %w", pid, err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces name with data, so that a reader sees either
+// the old content or all of the new.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// readRecord reads the process record in dir; nil when there is none.
+func readRecord(dir string) (*processRecord, error) {
+	name := filepath.Join(dir, ProcessRecordName)
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read process record: %w", err)
+	}
+	var rec processRecord
+	if err := json.Unmarshal(data, &rec); err != nil || rec.PGID <= 1 {
+		if err == nil {
+			err = fmt.Errorf("invalid process group id %d", rec.PGID)
+		}
+		return nil, fmt.Errorf("process record %s is unreadable (%w): check that no process of the trial is left, then remove it", name, err)
+	}
+	return &rec, nil
+}
+
+// removeRecord removes the process record in dir, if any.
+func removeRecord(dir string) error {
+	err := os.Remove(filepath.Join(dir, ProcessRecordName))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove process record: %w", err)
+	}
+	return nil
+}
+
+// recoverSettle bounds how long Recover waits for a process group to
+// vanish after SIGKILL.
+const recoverSettle = 5 * time.Second
+
+// recoverPoll is how often Recover looks at a process group it stops.
+const recoverPoll = 20 * time.Millisecond
+
+// Recover deals with what is left of the trial spec after the runner that
+// ran it died, as [trial.Recoverer] asks. It reads the process record that
+// [Executor.Run] keeps in spec.Dir while a process of the trial runs (see
+// [ProcessRecordName]):
+//
+//   - no record: nothing of the trial runs, and Recover says so;
+//   - a record whose process group has no live member left: Recover says
+//     the group had already exited;
+//   - live members: Recover stops the group as a cancelled trial is
+//     stopped (SIGTERM, then SIGKILL after [Options.KillGrace], or at once
+//     when ctx is done) and says so. A local trial is never re-attached:
+//     its output went to pipes of the runner that died.
+//
+// It then removes the record. On Linux the members are found in /proc, and
+// a group is recognised as the trial's by its leader's start time, its
+// session and the boot it ran in, so that a reused process id is never
+// mistaken for the trial's. Elsewhere on Unix only the group id is checked.
+// The error is non-nil when spec is nil, the record cannot be read, or the
+// group cannot be stopped.
+func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error) {
+	if spec == nil {
+		return "", errors.New("recover trial: no trial spec")
+	}
+	if spec.Dir == "" {
+		return "no process record, the trial having no directory; nothing of it was looked for", nil
+	}
+	rec, err := readRecord(spec.Dir)
+	if err != nil {
+		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+	}
+	if rec == nil {
+		return "no process record; the trial's process had not started or had already exited", nil
+	}
+	n, err := liveMembers(rec)
+	if err != nil {
+		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+	}
+	found := fmt.Sprintf("process group %d had already exited", rec.PGID)
+	if n != 0 {
+		if err := e.stopGroup(ctx, rec); err != nil {
+			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+		}
+		count := ""
+		switch {
+		case n == 1:
+			count = " (1 process)"
+		case n > 1:
+			count = fmt.Sprintf(" (%d processes)", n)
+		}
+		found = fmt.Sprintf("process group %d%s was still running and was stopped: its output went to the runner that died, so it cannot be re-attached", rec.PGID, count)
+	}
+	if err := removeRecord(spec.Dir); err != nil {
+		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+	}
+	return found, nil
+}
+
+// stopGroup stops the process group of rec: SIGTERM, then SIGKILL once the
+// kill grace has passed or ctx is done, and waits for it to vanish.
+func (e *Executor) stopGroup(ctx context.Context, rec *processRecord) error {
+	gone := func() (bool, error) {
+		n, err := liveMembers(rec)
+		return n == 0, err
+	}
+	if err := termGroup(rec.PGID); errors.Is(err, os.ErrProcessDone) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	ok, err := pollUntil(ctx, e.killGrace, gone)
+	if ok || err != nil {
+		return err
+	}
+	if err := killGroup(rec.PGID); errors.Is(err, os.ErrProcessDone) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	ok, err = pollUntil(context.WithoutCancel(ctx), recoverSettle, gone)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("process group %d still has live processes %s after SIGKILL", rec.PGID, recoverSettle)
+	}
+	return nil
+}
+
+// pollUntil calls cond every recoverPoll until it returns true, d has
+// passed or ctx is done.
+func pollUntil(ctx context.Context, d time.Duration, cond func() (bool, error)) (bool, error) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	tick := time.NewTicker(recoverPoll)
+	defer tick.Stop()
+	for {
+		if ok, err := cond(); ok || err != nil {
+			return ok, err
+		}
+		select {
+		case <-tick.C:
+		case <-timeout.C:
+			return cond()
+		case <-ctx.Done():
+			return cond()
+		}
+	}
+}

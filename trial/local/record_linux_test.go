@@ -1,0 +1,341 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+func TestParseProcStat(t *testing.T) {
+	t.Parallel()
+	// A command name with spaces and parentheses, as a process may choose.
+	data := "4242 (a) b (c) S 1 4240 4100 34816 4242 4194560 97 0 0 0 1 0 0 0 20 0 1 0 123456 2555904 200 18446744073709551615\n"
+	got, err := parseProcStat([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := procStat{state: 'S', pgrp: 4240, session: 4100, startTime: 123456}
+	if got != want {
+		t.Errorf("parseProcStat = %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"", "1 (x", "1 (x) S 1 2", "1 (x) S 1 x 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20"} {
+		if _, err := parseProcStat([]byte(bad)); err == nil {
+			t.Errorf("parseProcStat(%q) succeeded", bad)
+		}
+	}
+}
+
+// readPID waits for file to hold a pid and returns it.
+func readPID(t *testing.T, file string) int {
+	t.Helper()
+	var pid int
+	if !waitFor(10*time.Second, func() bool {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(string(data))
+		return err == nil
+	}) {
+		t.Fatalf("no pid in %s", file)
+	}
+	return pid
+}
+
+func readRecordFile(t *testing.T, dir string) processRecord {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, ProcessRecordName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec processRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// dirNames lists the names in dir.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestRunProcessRecord(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	spec := helperSpec(t, container("training", helperCommand(t, "pid"), pidFile))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan trial.Result, 1)
+	go func() {
+		res, err := newExecutor(t, Options{}).Run(ctx, spec, nil, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	pid := readPID(t, pidFile)
+	rec := readRecordFile(t, spec.Dir)
+	st, err := readProcStat(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := processRecord{PGID: pid, StartTime: st.startTime, Session: st.session, BootID: bootID()}
+	if diff := cmp.Diff(want, rec); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
+	}
+	if st.pgrp != pid {
+		t.Errorf("trial process %d is in process group %d, not its own", pid, st.pgrp)
+	}
+	if want.BootID == "" || want.StartTime == 0 {
+		t.Errorf("record %+v lacks the boot id or start time", want)
+	}
+	cancel()
+	if res := <-done; res.State != trial.Killed {
+		t.Errorf("result = %+v, want Killed", res)
+	}
+	// Only the record was written, and it is gone, temporary file and all.
+	if names := dirNames(t, spec.Dir); len(names) != 0 {
+		t.Errorf("trial directory holds %v after the trial", names)
+	}
+}
+
+// startGroup starts the helper in mode with args as the leader of a new
+// process group, which is killed when the test ends.
+func startGroup(t *testing.T, mode string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, append([]string{"-test.run=^TestHelperProcess$", "--", mode}, args...)...)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+func writeRecord(t *testing.T, dir string, rec processRecord) {
+	t.Helper()
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ProcessRecordName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRecover(t *testing.T) {
+	t.Parallel()
+	exited := func(t *testing.T) processRecord {
+		cmd := exec.Command("true")
+		if err := cmd.Run(); err != nil {
+			t.Skip("no true program:", err)
+		}
+		return processRecord{PGID: cmd.Process.Pid, StartTime: 1, BootID: bootID()}
+	}
+	tests := map[string]struct {
+		// setup returns the record to write (PGID 0: none) and the pids
+		// that must be running afterwards or gone.
+		setup       func(t *testing.T) (rec processRecord, alive, gone []int)
+		want        string // the sentence, with N for the group id
+		wantRecord  bool   // whether the record is still there
+		wantErrText string
+	}{
+		"no record": {
+			setup: func(*testing.T) (processRecord, []int, []int) { return processRecord{}, nil, nil },
+			want:  "no process record; the trial's process had not started or had already exited",
+		},
+		"group exited": {
+			setup: func(t *testing.T) (processRecord, []int, []int) { return exited(t), nil, nil },
+			want:  "process group N had already exited",
+		},
+		"pid reused by another process": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				pidFile := filepath.Join(t.TempDir(), "pid")
+				startGroup(t, "pid", pidFile)
+				pid := readPID(t, pidFile)
+				st, err := readProcStat(pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The recorded process started before the one now holding its pid.
+				rec := processRecord{PGID: pid, StartTime: st.startTime - 1, Session: st.session, BootID: bootID()}
+				return rec, []int{pid}, nil
+			},
+			want: "process group N had already exited",
+		},
+		"record from another boot": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				pidFile := filepath.Join(t.TempDir(), "pid")
+				startGroup(t, "pid", pidFile)
+				pid := readPID(t, pidFile)
+				st, err := readProcStat(pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := processRecord{PGID: pid, StartTime: st.startTime, Session: st.session, BootID: "another-boot"}
+				return rec, []int{pid}, nil
+			},
+			want: "process group N had already exited",
+		},
+		"live group is stopped": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				// The leader and its grandchild both ignore SIGTERM.
+				pidFile := filepath.Join(t.TempDir(), "pid")
+				cmd := startGroup(t, "spawn", pidFile)
+				grandchild := readPID(t, pidFile)
+				rec, err := newRecord(cmd.Process.Pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return *rec, nil, []int{cmd.Process.Pid, grandchild}
+			},
+			want: "process group N (2 processes) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
+		},
+		"unreadable record": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				return processRecord{PGID: 1}, nil, nil
+			},
+			wantRecord:  true,
+			wantErrText: "recover trial exp-0001: process record ",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			rec, alive, gone := tc.setup(t)
+			if rec.PGID != 0 {
+				writeRecord(t, dir, rec)
+			}
+			e := newExecutor(t, Options{KillGrace: 100 * time.Millisecond})
+			got, err := e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+			if tc.wantErrText != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErrText) {
+					t.Errorf("Recover = %q, %v, want error %q...", got, err, tc.wantErrText)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("Recover: %v", err)
+				}
+				want := strings.ReplaceAll(tc.want, "N", strconv.Itoa(rec.PGID))
+				if got != want {
+					t.Errorf("Recover = %q, want %q", got, want)
+				}
+			}
+			_, statErr := os.Stat(filepath.Join(dir, ProcessRecordName))
+			if has := statErr == nil; has != tc.wantRecord {
+				t.Errorf("record present afterwards: %v, want %v", has, tc.wantRecord)
+			}
+			for _, pid := range gone {
+				if !waitFor(5*time.Second, func() bool { return processGone(pid) }) {
+					t.Errorf("process %d still running after Recover", pid)
+				}
+			}
+			for _, pid := range alive {
+				if processGone(pid) {
+					t.Errorf("Recover stopped process %d, which was not the trial's", pid)
+				}
+			}
+		})
+	}
+}
+
+// TestRunnerKilled kills the runner with SIGKILL while a trial runs whose
+// process has started a grandchild that ignores SIGTERM and its parent's
+// death: the trial's process dies with the runner (PR_SET_PDEATHSIG), the
+// grandchild lives on, and Recover stops it.
+func TestRunnerKilled(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pidFile := filepath.Join(t.TempDir(), "grandchild")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runnerCmd := exec.Command(exe, "-test.run=^TestHelperProcess$", "--", "runner", dir, pidFile)
+	runnerCmd.Env = append(os.Environ(), helperEnv+"=1")
+	if err := runnerCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runnerDone := make(chan struct{})
+	go func() {
+		_ = runnerCmd.Wait()
+		close(runnerDone)
+	}()
+	t.Cleanup(func() {
+		_ = runnerCmd.Process.Kill()
+		<-runnerDone
+	})
+	grandchild := readPID(t, pidFile)
+	t.Cleanup(func() { _ = syscall.Kill(grandchild, syscall.SIGKILL) })
+	rec := readRecordFile(t, dir)
+	child := rec.PGID
+	t.Cleanup(func() { _ = syscall.Kill(-child, syscall.SIGKILL) })
+	if processGone(child) || processGone(grandchild) {
+		t.Fatal("trial processes not running before the runner is killed")
+	}
+	if st, err := readProcStat(grandchild); err != nil || st.pgrp != child {
+		t.Fatalf("grandchild's process group: %+v, %v; want %d", st, err, child)
+	}
+
+	if err := runnerCmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-runnerDone
+	if !waitFor(10*time.Second, func() bool { return processGone(child) }) {
+		t.Fatalf("trial process %d still running after its runner was killed", child)
+	}
+	if processGone(grandchild) {
+		t.Fatalf("grandchild %d gone before Recover: the test no longer shows what Recover is for", grandchild)
+	}
+
+	e := newExecutor(t, Options{KillGrace: 100 * time.Millisecond})
+	got, err := e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+	if err != nil {
+		t.Fatalf("Recover: %v", err)
+	}
+	want := "process group " + strconv.Itoa(child) + " (1 process) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached"
+	if got != want {
+		t.Errorf("Recover = %q, want %q", got, want)
+	}
+	if !waitFor(5*time.Second, func() bool { return processGone(grandchild) }) {
+		t.Errorf("grandchild %d still running after Recover", grandchild)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("trial directory holds %v after Recover", names)
+	}
+	// A second Recover finds nothing.
+	got, err = e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+	if err != nil || !strings.HasPrefix(got, "no process record") {
+		t.Errorf("second Recover = %q, %v", got, err)
+	}
+}
