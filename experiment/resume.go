@@ -60,10 +60,12 @@ func comparable(spec *Spec) (map[string]any, error) {
 // Resume continues the stored experiment rec (its spec possibly with a new
 // budget, its status as stored) whose trials so far are trials, in creation
 // order. Trials the store still shows as pending or running were left
-// behind by a runner that died: each is handed to the Executor's
-// [trial.Recoverer], when it has one, to stop what is left of it, then
-// marked Killed with reason TrialReasonLost, and another trial is run in
-// its place. Finished trials are never run again, and no more than
+// behind by a runner that died. When the Executor is a [trial.Attacher]
+// (its workloads outlive the runner), each is followed again through
+// Attach, and becomes lost only if its workload no longer exists.
+// Otherwise each is handed to the Executor's [trial.Recoverer], when it has
+// one, to stop what is left of it. A lost trial is marked Killed with
+// reason TrialReasonLost, and another trial is run in its place. Finished trials are never run again, and no more than
 // maxTrialCount trials finish in all.
 //
 // A finished experiment (Succeeded or Failed) resumes when its budget now
@@ -92,7 +94,15 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 		}
 	}
 	storeCtx := context.WithoutCancel(ctx)
+	attacher, canAttach := r.Executor.(trial.Attacher)
+	var attach []*trial.Trial
 	for _, t := range lost {
+		if canAttach {
+			// The workload may have outlived the runner (a Kubernetes
+			// object): follow it rather than start another.
+			attach = append(attach, t)
+			continue
+		}
 		if err := st.recoverTrial(ctx, storeCtx, t); err != nil {
 			return nil, err
 		}
@@ -106,8 +116,18 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 	}
 	finished, _ := st.counts()
 	msg := fmt.Sprintf("experiment resumed with %d trials finished", finished)
-	if len(lost) > 0 {
+	switch {
+	case len(attach) > 0:
+		msg += fmt.Sprintf("; following the %d trials the previous runner left running", len(attach))
+	case len(lost) > 0:
 		msg += fmt.Sprintf("; %d trials left running by the previous runner were stopped and will be replaced", len(lost))
+	}
+	for _, t := range attach {
+		spec, err := st.trialSpec(t)
+		if err != nil {
+			return nil, fmt.Errorf("resume trial %s: %w", t.Name, err)
+		}
+		st.follow(ctx, t, spec, attacher.Attach, true)
 	}
 	return st.loop(ctx, storeCtx, ReasonResumed, msg)
 }

@@ -3,6 +3,8 @@ package experiment_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -181,5 +183,56 @@ func TestCheckResume(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("diff does not show %s:\n%v", want, err)
 		}
+	}
+}
+
+// attachingExecutor is a scriptExecutor whose workloads outlive the runner:
+// Attach follows those named in alive and reports the others gone.
+type attachingExecutor struct {
+	recoveringExecutor
+	alive    map[string]bool
+	attached []string
+}
+
+func (e *attachingExecutor) Attach(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
+	e.rmu.Lock()
+	e.attached = append(e.attached, spec.Name)
+	e.rmu.Unlock()
+	if !e.alive[spec.Name] {
+		return trial.Result{}, trial.ErrNotFound
+	}
+	fmt.Fprintln(stdout, "loss=0.5")
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+func TestResumeAttachesToSurvivingWorkloads(t *testing.T) {
+	exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 4\n")
+	st := crashedStore(t, exp)
+	st.trials["unit"] = append(st.trials["unit"], trial.Trial{Name: "unit-0003", Seq: 3, Parameters: map[string]string{"x": "3"}, State: trial.Running, Dir: t.TempDir()})
+	ex := &attachingExecutor{alive: map[string]bool{"unit-0002": true}}
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"5", "4", "3", "2", "1", "0"}}, Executor: ex, TrialRoot: t.TempDir()}
+	rec, _ := st.Experiment(t.Context(), "unit")
+	trials, _ := st.Trials(t.Context(), "unit")
+	status, err := r.Resume(t.Context(), rec, trials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ex.attached, []string{"unit-0002", "unit-0003"}) && !slices.Equal(ex.attached, []string{"unit-0003", "unit-0002"}) {
+		t.Errorf("attached %v, want both running trials", ex.attached)
+	}
+	if len(ex.recovered) != 0 {
+		t.Errorf("Recover called for %d trials of an attaching executor", len(ex.recovered))
+	}
+	got := st.trials["unit"]
+	if got[1].State != trial.Succeeded || got[1].Metrics["loss"].Latest != 0.5 {
+		t.Errorf("attached trial: %s with %+v, want Succeeded with the loss its workload reported", got[1].State, got[1].Metrics)
+	}
+	if got[2].State != trial.Killed || got[2].Reason != experiment.TrialReasonLost {
+		t.Errorf("trial whose workload is gone: %s/%s, want Killed/%s", got[2].State, got[2].Reason, experiment.TrialReasonLost)
+	}
+	// Trial 2 was followed, not run again; one trial replaces trial 3.
+	if slices.Contains(ex.ran, "unit-0002") || status.Phase != experiment.Succeeded || status.TrialsSucceeded != 4 {
+		t.Errorf("ran %v, status %s with %d succeeded; want unit-0002 not rerun and 4 succeeded", ex.ran, status.Phase, status.TrialsSucceeded)
 	}
 }

@@ -189,6 +189,9 @@ type activeTrial struct {
 	warnings chan string
 }
 
+// runFunc is the signature of [trial.Executor.Run] and [trial.Attacher.Attach].
+type runFunc func(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error)
+
 type trialResult struct {
 	seq    int
 	result trial.Result
@@ -478,22 +481,31 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		s.trials = s.trials[:len(s.trials)-1]
 		return fmt.Errorf("save trial %s: %w", name, &storeError{err})
 	}
+	s.follow(ctx, t, spec, r.Executor.Run, false)
+	return nil
+}
+
+// follow makes t active and runs its workload with run (the executor's Run,
+// or its Attach for a trial picked up on resume) on a goroutine of its own,
+// which reports the outcome on s.results.
+func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, run runFunc, attach bool) {
+	r := s.r
 	trialCtx, cancel := context.WithCancelCause(ctx)
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
-	s.active[seq] = at
+	s.active[t.Seq] = at
 	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
 	spec.OnRetry = func(attempt int) {
 		at.recorder.Reset()
 		select {
-		case at.warnings <- fmt.Sprintf("trial %s failed; retrying (attempt %d), its metrics so far discarded", name, attempt):
+		case at.warnings <- fmt.Sprintf("trial %s failed; retrying (attempt %d), its metrics so far discarded", t.Name, attempt):
 		default:
 		}
 	}
+	seq := t.Seq
 	go func() {
-		res, err := runTrial(trialCtx, r.Executor, spec, s.parser, at, r.now, r.maxLogBytes())
+		res, err := runTrial(trialCtx, run, attach, spec, s.parser, at, r.now, r.maxLogBytes())
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
-	return nil
 }
 
 // trialSpec renders the executor's spec of trial t from its assignment.
@@ -533,13 +545,20 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 // runTrial runs one trial's workload with its logs kept in its directory and
 // parsed for metrics as they stream. It runs on its own goroutine and
 // touches only at's recorder and warnings, which are safe for that.
-func runTrial(ctx context.Context, ex trial.Executor, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
-	stdoutFile, err := os.Create(filepath.Join(spec.Dir, "stdout.log"))
+//
+// run is the executor's Run, or its Attach for a trial picked up on resume;
+// then the log files are appended to rather than replaced.
+func runTrial(ctx context.Context, run runFunc, attach bool, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if attach {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	stdoutFile, err := os.OpenFile(filepath.Join(spec.Dir, "stdout.log"), flags, 0o644)
 	if err != nil {
 		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
 	}
 	defer stdoutFile.Close()
-	stderrFile, err := os.Create(filepath.Join(spec.Dir, "stderr.log"))
+	stderrFile, err := os.OpenFile(filepath.Join(spec.Dir, "stderr.log"), flags, 0o644)
 	if err != nil {
 		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
 	}
@@ -561,7 +580,7 @@ func runTrial(ctx context.Context, ex trial.Executor, spec *trial.Spec, parser *
 	}
 	outLines := metrics.NewLineWriter(0, parse)
 	errLines := metrics.NewLineWriter(0, parse)
-	res, runErr := ex.Run(ctx, spec, io.MultiWriter(capWriter(stdoutFile, maxLog), outLines), io.MultiWriter(capWriter(stderrFile, maxLog), errLines))
+	res, runErr := run(ctx, spec, io.MultiWriter(capWriter(stdoutFile, maxLog), outLines), io.MultiWriter(capWriter(stderrFile, maxLog), errLines))
 	outLines.Close()
 	errLines.Close()
 	if runErr != nil {
@@ -581,6 +600,10 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	t.Metrics = at.recorder.Summaries()
 	t.ExitCode = res.result.ExitCode
 	switch {
+	case errors.Is(res.err, trial.ErrNotFound):
+		// A trial the previous runner left, whose workload is gone.
+		t.State, t.Reason = trial.Killed, TrialReasonLost
+		t.Message = "the runner stopped before the trial finished and its workload no longer exists; another trial runs in its place"
 	case res.err != nil:
 		t.State, t.Reason, t.Message = trial.Failed, "ExecutorError", res.err.Error()
 	case res.result.State == trial.Succeeded:

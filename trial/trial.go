@@ -2,6 +2,7 @@ package trial
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -134,3 +135,21 @@ type Checker interface {
 type Recoverer interface {
 	Recover(ctx context.Context, spec *Spec) (string, error)
 }
+
+// Attacher is an optional interface of an [Executor] whose workloads outlive
+// the runner (Kubernetes objects), so that a resumed experiment can pick up
+// a trial that is still running instead of starting it again. When an
+// experiment is resumed, the runner calls Attach for every trial the store
+// still shows as running, before it would call [Recoverer.Recover]. Attach
+// behaves as [Executor.Run] for the workload that spec's trial already
+// has: it streams what the workload prints from now on (or from its start,
+// when the executor can replay it) and blocks until it ends or ctx is done.
+// It returns ErrNotFound, without blocking, when the workload no longer
+// exists; the runner then treats the trial as lost.
+type Attacher interface {
+	Attach(ctx context.Context, spec *Spec, stdout, stderr io.Writer) (Result, error)
+}
+
+// ErrNotFound is returned by [Attacher.Attach] when a trial's workload no
+// longer exists.
+var ErrNotFound = errors.New("trial workload not found")
