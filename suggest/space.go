@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 )
@@ -117,6 +118,37 @@ func (s Space) Validate() error {
 			}
 		default:
 			return fmt.Errorf("parameter %q: unknown type %q", p.Name, p.Type)
+		}
+	}
+	return nil
+}
+
+// Check reports whether value is a value of p: one of Values for Discrete
+// and Categorical parameters (as written there), otherwise a decimal number
+// within [Min, Max], whole for Int, and on the grid Min + k·Step when Step
+// is set. The error says what is allowed.
+func (p Param) Check(value string) error {
+	switch p.Type {
+	case Discrete, Categorical:
+		if slices.Contains(p.Values, value) {
+			return nil
+		}
+		return fmt.Errorf("parameter %s: %q is not one of %q", p.Name, value, p.Values)
+	}
+	v, err := strconv.ParseFloat(value, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("parameter %s: %q is not a number", p.Name, value)
+	}
+	if v < p.Min || v > p.Max {
+		return fmt.Errorf("parameter %s: %s is outside [%s, %s]", p.Name, value, FormatFloat(p.Min), FormatFloat(p.Max))
+	}
+	if p.Type == Int && v != math.Trunc(v) {
+		return fmt.Errorf("parameter %s: %s is not a whole number", p.Name, value)
+	}
+	if p.Step > 0 {
+		k := (v - p.Min) / p.Step
+		if math.Abs(k-math.Round(k)) > 1e-9*max(1, math.Abs(k)) {
+			return fmt.Errorf("parameter %s: %s is not %s plus a multiple of the step %s", p.Name, value, FormatFloat(p.Min), FormatFloat(p.Step))
 		}
 	}
 	return nil

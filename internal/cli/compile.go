@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/internal/output"
+	"github.com/tune-hpo/tune/suggest"
+)
+
+// maxCompileTrial bounds --trial for trials computed rather than read from
+// the store, since the suggester is asked for all of them at once.
+const maxCompileTrial = 10000
+
+// compileOptions are the inputs of tune compile.
+type compileOptions struct {
+	f      *factory
+	file   string
+	trial  int
+	sets   []string
+	format string
+}
+
+func newCompileCommand(f *factory) *cobra.Command {
+	o := &compileOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "compile FILE",
+		Short: "Print the workload a trial would run, without running it",
+		Long: `Print exactly the object a trial of the experiment would run (its trial
+template with the parameters substituted, named as the trial would be), the
+way kubectl --dry-run=client or kfp compile do, to inspect it or apply it
+yourself.
+
+The parameters are the algorithm's suggestion for the trial: with --trial N,
+trial N of the experiment as stored, when it has run, and otherwise the N-th
+suggestion with the earlier ones pending (exactly what a run does for random,
+sobol and grid; for adaptive algorithms past their initial design, trials
+depend on results and this is only a preview). --set name=value fixes a
+parameter, checked against its feasible space.`,
+		Args: exactArgs(1, "FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.file = args[0]
+			return runCompile(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().IntVar(&o.trial, "trial", 1, "trial number (from 1)")
+	cmd.Flags().StringArrayVar(&o.sets, "set", nil, "parameter value as name=value; repeat for several")
+	cmd.Flags().StringVarP(&o.format, "output", "o", "yaml", "output format: yaml|json")
+	return cmd
+}
+
+func runCompile(ctx context.Context, o *compileOptions) error {
+	format, err := output.ParseFormat(o.format)
+	if err != nil || format == output.Table {
+		return usageErrorf("-o %q: want yaml or json", o.format)
+	}
+	if o.trial < 1 {
+		return usageErrorf("--trial %d: trials are numbered from 1", o.trial)
+	}
+	exp, _, err := experiment.Load(o.file)
+	if err != nil {
+		return err
+	}
+	space := exp.Space()
+	fixed, err := parseSets(o.sets, space)
+	if err != nil {
+		return err
+	}
+	a, err := compileAssignment(ctx, o, exp)
+	if err != nil {
+		return err
+	}
+	for name, v := range fixed {
+		a[name] = v
+	}
+	name := fmt.Sprintf("%s-%04d", exp.Metadata.Name, o.trial)
+	obj, err := exp.Render(name, a)
+	if err != nil {
+		return fmt.Errorf("render trial %s: %w", name, err)
+	}
+	return output.Data(o.f.io.Out, format, obj)
+}
+
+// parseSets parses --set name=value flags against space.
+func parseSets(sets []string, space suggest.Space) (suggest.Assignment, error) {
+	out := suggest.Assignment{}
+	for _, s := range sets {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, usageErrorf("--set %q: want name=value", s)
+		}
+		i := slices.IndexFunc(space, func(p suggest.Param) bool { return p.Name == name })
+		if i < 0 {
+			names := make([]string, len(space))
+			for j, p := range space {
+				names[j] = p.Name
+			}
+			return nil, usageErrorf("--set %q: no parameter %q (parameters: %s)", s, name, strings.Join(names, ", "))
+		}
+		if err := space[i].Check(value); err != nil {
+			return nil, usageErrorf("--set %q: %v", s, err)
+		}
+		out[name] = value
+	}
+	return out, nil
+}
+
+// compileAssignment returns trial o.trial's assignment: the stored trial's
+// when the experiment has run it, else the algorithm's suggestion.
+func compileAssignment(ctx context.Context, o *compileOptions, exp *experiment.Experiment) (suggest.Assignment, error) {
+	if st, err := o.f.openStore(true); err == nil {
+		trials, err := st.Trials(ctx, exp.Metadata.Name)
+		st.Close()
+		if err == nil && o.trial <= len(trials) {
+			return trials[o.trial-1].Parameters, nil
+		}
+	}
+	if o.trial > maxCompileTrial {
+		return nil, usageErrorf("--trial %d: at most %d for a trial that has not run", o.trial, maxCompileTrial)
+	}
+	s, err := newSuggester(exp)
+	if err != nil {
+		return nil, err
+	}
+	seed, _ := exp.Seed()
+	as, err := s.Suggest(ctx, suggest.Request{Space: exp.Space(), Goal: exp.Goal(), N: o.trial, Seed: seed, Settings: exp.Settings()})
+	switch {
+	case errors.Is(err, suggest.ErrExhausted) || (err == nil && len(as) < o.trial):
+		return nil, fmt.Errorf("--trial %d: the search space has only %d points", o.trial, len(as))
+	case err != nil:
+		return nil, fmt.Errorf("suggest: %w", err)
+	}
+	return as[o.trial-1], nil
+}

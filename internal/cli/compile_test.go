@@ -1,0 +1,80 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestCompile prints trial 3 of a seeded random search before it runs and
+// checks that the run's trial 3 gets exactly those arguments; --set fixes a
+// parameter and is checked against the space.
+func TestCompile(t *testing.T) {
+	dir := t.TempDir()
+	file := writeExperiment(t, dir, expParams{Name: "comp", Parallel: 1, Max: 3, MaxFailed: 1,
+		Settings: "      - {name: random_state, value: \"5\"}"})
+	r := tune(t, dir, "compile", file, "--trial", "3", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("tune compile: exit %d: %s", r.code, r.stderr)
+	}
+	args := containerArgs(t, r.stdout)
+	if name := jobName(t, r.stdout); name != "comp-0003" {
+		t.Errorf("compiled object name %q, want comp-0003", name)
+	}
+	if r := tune(t, dir, "run", "-q", file); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	third := getTrials(t, dir, "comp")
+	var params map[string]string
+	for _, tr := range third {
+		if tr.Name == "comp-0003" {
+			params = tr.Parameters
+		}
+	}
+	want := []string{"--x=" + params["x"], "--y", params["y"]}
+	if strings.Join(args, " ") != strings.Join(want, " ") {
+		t.Errorf("compiled args %q, the run's trial 3 ran with %q", args, want)
+	}
+
+	r = tune(t, dir, "compile", file, "--set", "x=0.5", "--set", "y=-1")
+	if r.code != 0 || !strings.Contains(r.stdout, "--x=0.5") || !strings.Contains(r.stdout, "- \"-1\"") {
+		t.Errorf("compile --set: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, bad := range []string{"x=9", "z=1", "x"} {
+		if r := tune(t, dir, "compile", file, "--set", bad); r.code != 2 {
+			t.Errorf("compile --set %s: exit %d, want 2: %s", bad, r.code, r.stderr)
+		}
+	}
+}
+
+func containerArgs(t *testing.T, js string) []string {
+	t.Helper()
+	var job struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Args []string `json:"args"`
+					} `json:"containers"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(js), &job); err != nil || len(job.Spec.Template.Spec.Containers) == 0 {
+		t.Fatalf("compiled output is not a Job: %v\n%s", err, js)
+	}
+	return job.Spec.Template.Spec.Containers[0].Args
+}
+
+func jobName(t *testing.T, js string) string {
+	t.Helper()
+	var obj struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(js), &obj); err != nil {
+		t.Fatal(err)
+	}
+	return obj.Metadata.Name
+}
