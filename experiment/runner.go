@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
@@ -187,6 +188,32 @@ type activeTrial struct {
 	cancel   context.CancelCauseFunc
 	recorder *metrics.Recorder
 	warnings chan string
+
+	// condition is the latest reason and message the executor reported
+	// through Spec.OnStatus, written by the trial's goroutine and stored
+	// by the next flush.
+	mu        sync.Mutex
+	condition [2]string
+	changed   bool
+}
+
+// setCondition records the executor's report of a running trial's
+// condition.
+func (at *activeTrial) setCondition(reason, message string) {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if at.condition != [2]string{reason, message} {
+		at.condition, at.changed = [2]string{reason, message}, true
+	}
+}
+
+// takeCondition returns the condition reported since the last call, and
+// whether there was one.
+func (at *activeTrial) takeCondition() (reason, message string, changed bool) {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	changed, at.changed = at.changed, false
+	return at.condition[0], at.condition[1], changed
 }
 
 // runFunc is the signature of [trial.Executor.Run] and [trial.Attacher.Attach].
@@ -494,6 +521,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
 	s.active[t.Seq] = at
 	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
+	spec.OnStatus = at.setCondition
 	spec.OnRetry = func(attempt int) {
 		at.recorder.Reset()
 		select {
@@ -645,7 +673,11 @@ func (s *state) flushAll(storeCtx context.Context) error {
 	for _, at := range s.active {
 		s.drainWarnings(at)
 		logs := at.recorder.Drain()
-		if len(logs) == 0 {
+		reason, message, changed := at.takeCondition()
+		if changed {
+			at.t.Reason, at.t.Message = reason, message
+		}
+		if len(logs) == 0 && !changed {
 			continue
 		}
 		at.t.Metrics = at.recorder.Summaries()

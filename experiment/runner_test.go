@@ -441,3 +441,47 @@ func TestRunnerCapsTrialLogs(t *testing.T) {
 		t.Errorf("stdout.log is %d bytes (cap 1 MiB), truncation noted: %v", len(data), strings.Contains(string(data), "truncated"))
 	}
 }
+
+// pendingExecutor reports that its trial cannot be scheduled, waits until
+// the test has seen that in the store, then succeeds.
+type pendingExecutor struct{ seen chan struct{} }
+
+func (e pendingExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, _ io.Writer) (trial.Result, error) {
+	spec.OnStatus("Unschedulable", "0/4 nodes are available: 4 Insufficient nvidia.com/gpu")
+	select {
+	case <-e.seen:
+	case <-ctx.Done():
+		return trial.Result{State: trial.Killed}, nil
+	}
+	fmt.Fprintln(stdout, "loss=1")
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+func TestRunnerStoresExecutorConditions(t *testing.T) {
+	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	st := newMemStore()
+	seen := make(chan struct{})
+	go func() {
+		defer close(seen)
+		for range 500 {
+			time.Sleep(10 * time.Millisecond)
+			st.mu.Lock()
+			ts := st.trials["unit"]
+			found := len(ts) == 1 && ts[0].State == trial.Running && ts[0].Reason == "Unschedulable" && strings.Contains(ts[0].Message, "Insufficient nvidia.com/gpu")
+			st.mu.Unlock()
+			if found {
+				return
+			}
+		}
+		t.Error("the running trial's Unschedulable condition never reached the store")
+	}()
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: pendingExecutor{seen}, TrialRoot: t.TempDir(), FlushInterval: 5 * time.Millisecond}
+	status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+	if err != nil || status.TrialsSucceeded != 1 {
+		t.Fatalf("Run: %v, %+v", err, status)
+	}
+	if tr := st.trials["unit"][0]; tr.Reason != "TrialSucceeded" {
+		t.Errorf("finished trial keeps reason %q, want TrialSucceeded", tr.Reason)
+	}
+}

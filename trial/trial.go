@@ -81,6 +81,14 @@ type Spec struct {
 	// (2, 3, ...) starts, so that the caller can discard what the failed
 	// attempt reported. It is called on the goroutine running Run.
 	OnRetry func(attempt int)
+	// OnStatus, when not nil, is called by an executor when a running
+	// trial's condition changes in a way the user should see before it
+	// ends, with a CamelCase reason and a message: the scheduler cannot
+	// place its pod ("Unschedulable", "0/4 nodes are available: 4
+	// Insufficient nvidia.com/gpu"), its image is being pulled, it was
+	// placed. An empty reason clears the condition. It may be called from
+	// any goroutine and must not block.
+	OnStatus func(reason, message string)
 }
 
 // Result is how a trial's workload ended.
