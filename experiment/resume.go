@@ -14,7 +14,7 @@ import (
 
 // ErrFinished is returned by [Runner.Resume] for an experiment that has
 // already ended and whose budget, as given, leaves nothing more to do.
-var ErrFinished = errors.New("experiment already finished")
+var ErrFinished = errors.New("already finished")
 
 // ErrSpecChanged is returned by [CheckResume] when a file differs from the
 // stored experiment in more than its budget.
