@@ -260,12 +260,10 @@ func (s *state) checkExecutor() error {
 			sample[p.Name] = p.Values[0]
 		}
 	}
-	name := s.name + "-0000"
-	obj, err := s.exp.Render(name, sample)
+	spec, err := s.trialSpec(&trial.Trial{Name: s.name + "-0000", Parameters: sample})
 	if err != nil {
 		return fmt.Errorf("spec.trialTemplate: %w", err)
 	}
-	spec := &trial.Spec{Experiment: s.name, Name: name, Object: obj, PrimaryContainer: s.exp.Spec.TrialTemplate.PrimaryContainerName}
 	if err := checker.Check(spec); err != nil {
 		return fmt.Errorf("spec.trialTemplate.trialSpec: %w: %w", ErrUnsupported, err)
 	}
@@ -542,11 +540,17 @@ func (s *state) trialSpec(t *trial.Trial) (*trial.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	tt := s.exp.Spec.TrialTemplate
 	return &trial.Spec{
 		Experiment:       s.name,
 		Name:             t.Name,
 		Object:           obj,
-		PrimaryContainer: s.exp.Spec.TrialTemplate.PrimaryContainerName,
+		PrimaryContainer: tt.PrimaryContainerName,
+		PrimaryPodLabels: tt.PrimaryPodLabels,
+		SuccessCondition: tt.SuccessCondition,
+		FailureCondition: tt.FailureCondition,
+		Retain:           tt.Retain,
+		Namespace:        s.exp.Metadata.Namespace,
 		Dir:              t.Dir,
 		Env:              []string{"TUNE_EXPERIMENT=" + s.name, "TUNE_TRIAL=" + t.Name, "TUNE_TRIAL_DIR=" + t.Dir},
 	}, nil

@@ -71,6 +71,20 @@ type Spec struct {
 	Object map[string]any
 	// PrimaryContainer is trialTemplate.primaryContainerName.
 	PrimaryContainer string
+	// PrimaryPodLabels is trialTemplate.primaryPodLabels: the labels of the
+	// pod whose primary container reports the metrics, for workloads with
+	// several pods (executors that run pods).
+	PrimaryPodLabels map[string]string
+	// SuccessCondition and FailureCondition are trialTemplate's gjson
+	// conditions on the workload object, with Katib's defaults for the
+	// kind applied (executors that run Kubernetes objects).
+	SuccessCondition, FailureCondition string
+	// Retain is trialTemplate.retain: keep the workload object after the
+	// trial ends (executors that run Kubernetes objects).
+	Retain bool
+	// Namespace is the experiment's metadata.namespace, where Kubernetes
+	// executors create the workload unless told otherwise.
+	Namespace string
 	// Dir is an existing directory the trial owns for its files and logs.
 	Dir string
 	// Env holds extra environment variables for the trial (TUNE_EXPERIMENT,
