@@ -18,6 +18,7 @@ import (
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/kube"
 	"github.com/tune-hpo/tune/trial/local"
 )
 
@@ -28,7 +29,19 @@ type runOptions struct {
 	gpus       string
 	quiet      bool
 	retryDelay time.Duration
+
+	executor             string // local | kubernetes
+	kubeconfig           string
+	kubeContext          string
+	namespace            string
+	unschedulableTimeout time.Duration
 }
+
+// The executors tune run can use.
+const (
+	executorLocal      = "local"
+	executorKubernetes = "kubernetes"
+)
 
 func newRunCommand(f *factory, runF func(context.Context, *runOptions) error) *cobra.Command {
 	o := &runOptions{f: f}
@@ -60,6 +73,35 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.gpus, "gpus", "auto", `GPU ids to hand out to trials through CUDA_VISIBLE_DEVICES: "auto" (ask nvidia-smi), "none", or a list like "0,1"`)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the final summary")
 	cmd.Flags().DurationVar(&o.retryDelay, "retry-delay", 10*time.Second, "delay before the first retry of a failed trial whose Job sets backoffLimit; doubles for each later retry, up to 6 minutes (Kubernetes' backoff)")
+	cmd.Flags().StringVar(&o.executor, "executor", executorLocal, "where trials run: local (processes on this machine) or kubernetes (Jobs and Argo Workflows in a cluster)")
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file for --executor kubernetes (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)")
+	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context for --executor kubernetes (default: the current context)")
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace of the trials when the experiment's metadata.namespace is empty (default: the context's namespace)")
+	cmd.Flags().DurationVar(&o.unschedulableTimeout, "unschedulable-timeout", 5*time.Minute, "how long a Kubernetes trial whose pod cannot be scheduled waits before it fails (0: forever)")
+}
+
+// newExecutor builds the executor chosen by --executor. For Kubernetes, an
+// experiment without metadata.namespace gets the namespace the trials will
+// run in, so that it is stored with the experiment.
+func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (trial.Executor, error) {
+	switch o.executor {
+	case executorLocal:
+		return local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay})
+	case executorKubernetes:
+		timeout := o.unschedulableTimeout
+		if timeout == 0 {
+			timeout = -1 // the flag's 0 means no limit; the option's means the default
+		}
+		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{Namespace: o.namespace, UnschedulableTimeout: timeout})
+		if err != nil {
+			return nil, err
+		}
+		if exp.Metadata.Namespace == "" {
+			exp.Metadata.Namespace = ex.Namespace()
+		}
+		return ex, nil
+	}
+	return nil, usageErrorf("--executor %q: want local or kubernetes", o.executor)
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
@@ -85,7 +127,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if err != nil {
 		return err
 	}
-	executor, err := local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay})
+	executor, err := o.newExecutor(exp, gpus)
 	if err != nil {
 		return err
 	}

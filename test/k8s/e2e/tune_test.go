@@ -1,0 +1,364 @@
+//go:build k8se2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// tuneBin is the tune binary under test, built by TestMain.
+var tuneBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tune-k8s-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tuneBin = filepath.Join(dir, "tune")
+	if out, err := exec.Command("go", "build", "-o", tuneBin, "github.com/tune-hpo/tune/cmd/tune").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build tune: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cluster holds the clients of the stack e2e.sh started.
+type cluster struct {
+	kube    kubernetes.Interface
+	dyn     dynamic.Interface
+	logsDir string
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	kc := os.Getenv("KUBECONFIG")
+	run := os.Getenv("TUNE_K8S_RUNDIR")
+	if kc == "" || run == "" {
+		t.Fatal("KUBECONFIG and TUNE_K8S_RUNDIR are not set; run the suite with test/k8s/e2e.sh")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{logsDir: filepath.Join(run, "pod-logs")}
+	if c.kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if c.dyn, err = dynamic.NewForConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// namespace creates a fresh namespace for one test and deletes it after.
+func (c *cluster) namespace(t *testing.T) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
+	ns, err := c.kube.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.kube.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+	})
+	return ns.Name
+}
+
+var logsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "logs"}
+
+// fakeKubelet plays the training program of every trial pod in ns: for a
+// pod held with the tune.test/hold annotation it writes the log the
+// program would print, derived from the pod's --x and --y arguments
+// (loss = (x−1)² + (y+2)², as the local tests' trial program), serves it
+// through a kwok Logs object, waits until the apiserver returns it, and
+// releases the pod, which kwok then completes. It runs until ctx is done.
+func (c *cluster) fakeKubelet(ctx context.Context, t *testing.T, ns string) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	done := map[string]bool{}
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=tune"})
+			if err != nil {
+				time.Sleep(200 * time.Millisecond)
+				continue
+			}
+			for ev := range w.ResultChan() {
+				pod, ok := ev.Object.(*corev1.Pod)
+				if !ok || ev.Type == watch.Deleted || done[pod.Name] || pod.Annotations["tune.test/hold"] == "" {
+					continue
+				}
+				done[pod.Name] = true
+				wg.Go(func() {
+					if err := c.serveTrialLog(ctx, pod); err != nil && ctx.Err() == nil {
+						t.Errorf("fake kubelet, pod %s: %v", pod.Name, err)
+					}
+				})
+			}
+			w.Stop()
+		}
+	})
+	return &wg
+}
+
+func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
+	var x, y float64
+	for _, a := range pod.Spec.Containers[0].Args {
+		if v, ok := strings.CutPrefix(a, "--x="); ok {
+			x, _ = strconv.ParseFloat(v, 64)
+		}
+		if v, ok := strings.CutPrefix(a, "--y="); ok {
+			y, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	loss := (x-1)*(x-1) + (y+2)*(y+2)
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
+	var b bytes.Buffer
+	for e := 1; e <= 3; e++ {
+		fmt.Fprintf(&b, "%s stdout F epoch %d: loss=%g\n", now, e, loss+float64(3-e))
+	}
+	file := filepath.Join(c.logsDir, pod.Namespace+"_"+pod.Name+".log")
+	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	logs := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
+		"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace},
+		"spec":     map[string]any{"logs": []any{map[string]any{"logsFile": file}}},
+	}}
+	if _, err := c.dyn.Resource(logsGVR).Namespace(pod.Namespace).Create(ctx, logs, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Logs: %w", err)
+	}
+	// Wait until kwok serves the file, then release the pod.
+	want := fmt.Sprintf("loss=%g", loss)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		p, err := c.kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		if err == nil && p.Status.Phase == corev1.PodRunning {
+			out, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+			if err == nil && bytes.Contains(out, []byte(want)) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return errors.New("kwok never served the pod's log")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	patch := []byte(`[{"op":"remove","path":"/metadata/annotations/tune.test~1hold"}]`)
+	_, err := c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// jobExperiment is a Katib Job experiment over x and y whose trials ask for
+// gpus GPUs on the GPU nodes, held for the fake kubelet; extra is appended
+// to the pod template's annotations.
+func jobExperiment(name, ns string, parallel, max, maxFailed int, gpus int, annotations string) string {
+	return fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  objective:
+    type: minimize
+    objectiveMetricName: loss
+  algorithm:
+    algorithmName: random
+    algorithmSettings:
+      - {name: random_state, value: "3"}
+  parallelTrialCount: %d
+  maxTrialCount: %d
+  maxFailedTrialCount: %d
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
+    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: "y", reference: "y"}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        backoffLimit: 0
+        template:
+          metadata:
+            annotations: {tune.test/hold: "true"%s}
+          spec:
+            restartPolicy: Never
+            nodeSelector: {tune.test/gpu: "true"}
+            containers:
+              - name: main
+                image: example.invalid/train:1
+                command: [train]
+                args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]
+                resources:
+                  limits: {nvidia.com/gpu: "%d"}
+`, name, ns, parallel, max, maxFailed, annotations, gpus)
+}
+
+// runTune runs the tune binary with a store in dir and returns its exit
+// code and output.
+func runTune(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(tuneBin, append([]string{"--store", filepath.Join(dir, "tune.db")}, args...)...)
+	cmd.Dir = dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("tune %v: %v", args, err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+type jsonTrial struct {
+	Name       string             `json:"name"`
+	Status     string             `json:"status"`
+	Reason     string             `json:"reason"`
+	Message    string             `json:"message"`
+	Parameters map[string]string  `json:"parameters"`
+	Metrics    map[string]float64 `json:"metrics"`
+}
+
+func trials(t *testing.T, dir, exp string) []jsonTrial {
+	t.Helper()
+	code, out, errOut := runTune(t, dir, "get", "trials", exp, "-o", "json")
+	if code != 0 {
+		t.Fatalf("tune get trials: exit %d: %s", code, errOut)
+	}
+	var ts []jsonTrial
+	if err := json.Unmarshal([]byte(out), &ts); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// TestJobExperimentOnGPUNodes runs a Katib Job experiment, three trials at a
+// time, on the fake GPU nodes: every trial's pod is placed on a GPU node, its
+// metrics arrive from the pod's log through pods/log, and the Jobs are
+// deleted when their trials end.
+func TestJobExperimentOnGPUNodes(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	kubelet := c.fakeKubelet(ctx, t, ns)
+	defer kubelet.Wait()
+	defer cancel()
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(jobExperiment("gpu-jobs", ns, 3, 6, 1, 1, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
+	if code != 0 {
+		t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("6 trials in %s: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
+	ts := trials(t, dir, "gpu-jobs")
+	if len(ts) != 6 {
+		t.Fatalf("%d trials, want 6", len(ts))
+	}
+	for _, tr := range ts {
+		x, _ := strconv.ParseFloat(tr.Parameters["x"], 64)
+		y, _ := strconv.ParseFloat(tr.Parameters["y"], 64)
+		want := (x-1)*(x-1) + (y+2)*(y+2)
+		if tr.Status != "Succeeded" || tr.Metrics["loss"] != want {
+			t.Errorf("%s: %s, loss %v; want Succeeded with loss %v from its pod's log", tr.Name, tr.Status, tr.Metrics["loss"], want)
+		}
+	}
+	jobs, err := c.kube.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "katib.kubeflow.org/experiment=gpu-jobs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs.Items {
+		if j.DeletionTimestamp == nil {
+			t.Errorf("job %s was not deleted after its trial ended", j.Name)
+		}
+	}
+}
+
+// TestUnschedulableTrialFails asks for more GPUs than any node has: the
+// trial is reported Unschedulable with the scheduler's message and fails,
+// and maxFailedTrialCount ends the experiment.
+func TestUnschedulableTrialFails(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(jobExperiment("too-big", ns, 1, 3, 1, 99, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", "--unschedulable-timeout", "3s", file)
+	if code != 1 {
+		t.Fatalf("tune run: exit %d, want 1 (experiment Failed)\n%s%s", code, out, errOut)
+	}
+	ts := trials(t, dir, "too-big")
+	if len(ts) != 1 || ts[0].Status != "Failed" || ts[0].Reason != "Unschedulable" || !strings.Contains(ts[0].Message, "Insufficient nvidia.com/gpu") {
+		t.Errorf("trials %+v; want one Failed/Unschedulable naming Insufficient nvidia.com/gpu", ts)
+	}
+}
+
+// TestFailingPodFailsTrial makes every pod fail (exit code 1): the trials
+// are Failed and the experiment fails on maxFailedTrialCount.
+func TestFailingPodFailsTrial(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	// Without the hold the fake kubelet leaves these pods alone, and the
+	// fail annotation makes kwok fail them.
+	y := strings.Replace(jobExperiment("failing", ns, 2, 4, 2, 1, ""), `{tune.test/hold: "true"}`, `{tune.test/fail: "true"}`, 1)
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
+	if code != 1 || !strings.Contains(out, "Failed (ExperimentMaxFailedTrialsReached)") {
+		t.Fatalf("tune run: exit %d, want 1 with the experiment Failed\n%s%s", code, out, errOut)
+	}
+	failed := 0
+	for _, tr := range trials(t, dir, "failing") {
+		switch {
+		case tr.Status == "Failed":
+			failed++
+		case tr.Status == "Killed" && tr.Reason == "TrialInterrupted":
+			// Started before the second failure ended the experiment.
+		default:
+			t.Errorf("%s: %s/%s (%s), want Failed, or Killed when the experiment ended", tr.Name, tr.Status, tr.Reason, tr.Message)
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d trials Failed, want 2 (maxFailedTrialCount)", failed)
+	}
+}

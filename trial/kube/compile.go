@@ -1,0 +1,194 @@
+package kube
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	sigsjson "sigs.k8s.io/json"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// The labels put on every object and pod of a trial.
+const (
+	// LabelExperiment holds the experiment's name (Katib's label).
+	LabelExperiment = "katib.kubeflow.org/experiment"
+	// LabelTrial holds the trial's name (Katib's label); Run, Attach and
+	// the pod watch find a trial's object and pods by it.
+	LabelTrial = "katib.kubeflow.org/trial"
+	// LabelManagedBy is app.kubernetes.io/managed-by, set to [ManagedBy].
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedBy is the value of [LabelManagedBy].
+	ManagedBy = "tune"
+)
+
+// The kinds of workload the executor runs.
+var (
+	jobGVK      = batchv1.SchemeGroupVersion.WithKind("Job")
+	workflowGVK = wfv1.SchemeGroupVersion.WithKind("Workflow")
+)
+
+// DefaultNamespace is the namespace used when neither the spec nor the
+// [Options] name one.
+const DefaultNamespace = "default"
+
+// Compile returns the objects Run would submit for spec, exactly: the
+// trial's batch/v1 Job or argoproj.io/v1alpha1 Workflow, decoded strictly
+// from spec.Object, named spec.Name, in its namespace and with the trial's
+// labels (see the package documentation). The namespace is
+// spec.Namespace, else namespace, else [DefaultNamespace]. The returned
+// slice holds one *batchv1.Job or *wfv1.Workflow, with its TypeMeta set.
+//
+// Compile submits nothing; it is what [Executor.Check] runs.
+func Compile(spec *trial.Spec, namespace string) ([]runtime.Object, error) {
+	obj, err := compile(spec, namespace)
+	if err != nil {
+		return nil, err
+	}
+	return []runtime.Object{obj}, nil
+}
+
+// compile builds the one object of spec; see [Compile].
+func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
+	if spec == nil {
+		return nil, errors.New("kube: nil trial spec")
+	}
+	if errs := validation.IsDNS1123Subdomain(spec.Name); len(errs) > 0 {
+		return nil, fmt.Errorf("kube: trial name %q is not a valid object name: %s", spec.Name, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsValidLabelValue(spec.Experiment); len(errs) > 0 {
+		return nil, fmt.Errorf("kube: experiment name %q is not a valid label value: %s", spec.Experiment, strings.Join(errs, "; "))
+	}
+	if len(spec.Object) == 0 {
+		return nil, fmt.Errorf("kube: trial %s: empty trialSpec", spec.Name)
+	}
+	ns := resolveNamespace(spec, namespace)
+	apiVersion, _ := spec.Object["apiVersion"].(string)
+	kind, _ := spec.Object["kind"].(string)
+	data, err := json.Marshal(spec.Object)
+	if err != nil {
+		return nil, fmt.Errorf("kube: trial %s: encoding trialSpec: %w", spec.Name, err)
+	}
+	labels := trialLabels(spec)
+	switch {
+	case apiVersion == jobGVK.GroupVersion().String() && kind == jobGVK.Kind:
+		job := new(batchv1.Job)
+		if err := decodeStrict(data, job); err != nil {
+			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, apiVersion, kind, err)
+		}
+		if err := setMeta(&job.ObjectMeta, spec, ns, labels); err != nil {
+			return nil, err
+		}
+		if err := checkPrimary(spec, job.Spec.Template.Spec.Containers); err != nil {
+			return nil, err
+		}
+		job.Spec.Template.Labels = mergeLabels(job.Spec.Template.Labels, labels)
+		job.SetGroupVersionKind(jobGVK)
+		return job, nil
+	case apiVersion == workflowGVK.GroupVersion().String() && kind == workflowGVK.Kind:
+		wf := new(wfv1.Workflow)
+		if err := decodeStrict(data, wf); err != nil {
+			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, apiVersion, kind, err)
+		}
+		if err := setMeta(&wf.ObjectMeta, spec, ns, labels); err != nil {
+			return nil, err
+		}
+		if wf.Spec.PodMetadata == nil {
+			wf.Spec.PodMetadata = new(wfv1.Metadata)
+		}
+		wf.Spec.PodMetadata.Labels = mergeLabels(wf.Spec.PodMetadata.Labels, labels)
+		wf.SetGroupVersionKind(workflowGVK)
+		return wf, nil
+	}
+	return nil, fmt.Errorf("kube: trial %s: trialSpec kind %q (apiVersion %q) is not supported yet: the Kubernetes executor runs %s %s and %s %s",
+		spec.Name, kind, apiVersion, jobGVK.GroupVersion(), jobGVK.Kind, workflowGVK.GroupVersion(), workflowGVK.Kind)
+}
+
+// decodeStrict decodes data into v as the API server would, and fails on
+// unknown or duplicate fields (naming their paths) as well as on
+// case-mismatched field names.
+func decodeStrict(data []byte, v any) error {
+	strictErrs, err := sigsjson.UnmarshalStrict(data, v)
+	if err != nil {
+		return err
+	}
+	if len(strictErrs) > 0 {
+		return errors.Join(strictErrs...)
+	}
+	return nil
+}
+
+// resolveNamespace returns spec's namespace, else def, else DefaultNamespace.
+func resolveNamespace(spec *trial.Spec, def string) string {
+	switch {
+	case spec.Namespace != "":
+		return spec.Namespace
+	case def != "":
+		return def
+	}
+	return DefaultNamespace
+}
+
+// setMeta names m after the trial, puts it in ns and adds labels. A
+// metadata.namespace in the template other than ns is an error.
+func setMeta(m *metav1.ObjectMeta, spec *trial.Spec, ns string, labels map[string]string) error {
+	if m.Namespace != "" && m.Namespace != ns {
+		return fmt.Errorf("kube: trial %s: trialSpec metadata.namespace %q differs from the experiment's namespace %q: remove it from the template",
+			spec.Name, m.Namespace, ns)
+	}
+	m.Name = spec.Name
+	m.GenerateName = ""
+	m.Namespace = ns
+	m.Labels = mergeLabels(m.Labels, labels)
+	return nil
+}
+
+// trialLabels returns the labels identifying spec's trial.
+func trialLabels(spec *trial.Spec) map[string]string {
+	return map[string]string{
+		LabelExperiment: spec.Experiment,
+		LabelTrial:      spec.Name,
+		LabelManagedBy:  ManagedBy,
+	}
+}
+
+// mergeLabels returns a copy of base with add set over it.
+func mergeLabels(base, add map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(add))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range add {
+		out[k] = v
+	}
+	return out
+}
+
+// checkPrimary checks that the Job's pod has the primary container whose
+// log carries the metrics.
+func checkPrimary(spec *trial.Spec, containers []corev1.Container) error {
+	names := make([]string, len(containers))
+	for i, c := range containers {
+		if c.Name == spec.PrimaryContainer {
+			return nil
+		}
+		names[i] = c.Name
+	}
+	switch {
+	case spec.PrimaryContainer == "" && len(containers) == 1:
+		return nil
+	case spec.PrimaryContainer == "":
+		return fmt.Errorf("kube: trial %s: the Job's pod has containers %s: primaryContainerName must name the one reporting metrics",
+			spec.Name, strings.Join(names, ", "))
+	}
+	return fmt.Errorf("kube: trial %s: primaryContainerName %q is not a container of the Job's pod (it has %s)",
+		spec.Name, spec.PrimaryContainer, strings.Join(names, ", "))
+}

@@ -1,0 +1,205 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	argo "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// Defaults of [Options].
+const (
+	// DefaultUnschedulableTimeout is how long a trial whose pod cannot be
+	// scheduled waits before it fails, when Options.UnschedulableTimeout
+	// is zero.
+	DefaultUnschedulableTimeout = 5 * time.Minute
+	// DefaultDeleteTimeout is how long a stopped trial waits for its object
+	// to be gone, when Options.DeleteTimeout is zero.
+	DefaultDeleteTimeout = 30 * time.Second
+	// DefaultAPIRetryTimeout is how long failing Kubernetes API calls are
+	// retried, when Options.APIRetryTimeout is zero.
+	DefaultAPIRetryTimeout = 2 * time.Minute
+	// logDrainTimeout bounds the wait for log streams after a trial ends.
+	logDrainTimeout = 10 * time.Second
+)
+
+// Options configure an [Executor]. The zero value of each field but the
+// clients has a documented default.
+type Options struct {
+	// Kubernetes is the core client: Jobs, pods, pod logs. Required.
+	Kubernetes kubernetes.Interface
+	// Argo is the Argo Workflows client, needed only for trials that are
+	// Workflows; without it such trials fail Check.
+	Argo argo.Interface
+	// Namespace is where trials are created when their spec has no
+	// Namespace (the experiment's); empty means [DefaultNamespace].
+	Namespace string
+	// Retain keeps every trial's object after the trial ends, as
+	// trialTemplate.retain does; a spec's own Retain keeps it too. A
+	// stopped (Killed) trial's object is deleted regardless.
+	Retain bool
+	// UnschedulableTimeout is how long a trial may wait while the scheduler
+	// reports its pod Unschedulable before it is Failed with reason
+	// Unschedulable and the scheduler's message. Zero means
+	// [DefaultUnschedulableTimeout]; a negative value waits forever (the
+	// condition is still reported through [trial.Spec.OnStatus]).
+	UnschedulableTimeout time.Duration
+	// DeleteTimeout is how long a stopped trial waits for its object to
+	// be gone. Zero means [DefaultDeleteTimeout].
+	DeleteTimeout time.Duration
+	// APIRetryTimeout is how long a Kubernetes API call that fails in a
+	// way that may pass (timeouts, throttling, server errors, a lost
+	// connection) is retried with exponential backoff before the trial is
+	// Failed with reason KubernetesAPIError. Zero means
+	// [DefaultAPIRetryTimeout].
+	APIRetryTimeout time.Duration
+}
+
+// Executor runs trials as Kubernetes Jobs or Argo Workflows. It implements
+// [trial.Executor], [trial.Checker] and [trial.Attacher], and is safe for
+// concurrent use with distinct specs.
+type Executor struct {
+	opts Options
+	// logs opens a following stream of a container's log; tests replace it.
+	logs func(ctx context.Context, namespace, pod, container string) (io.ReadCloser, error)
+}
+
+// Interface checks.
+var (
+	_ trial.Executor = (*Executor)(nil)
+	_ trial.Checker  = (*Executor)(nil)
+	_ trial.Attacher = (*Executor)(nil)
+)
+
+// New returns an Executor using the clients of opts.
+func New(opts Options) (*Executor, error) {
+	if opts.Kubernetes == nil {
+		return nil, errors.New("kube: Options.Kubernetes is nil")
+	}
+	if opts.UnschedulableTimeout == 0 {
+		opts.UnschedulableTimeout = DefaultUnschedulableTimeout
+	}
+	if opts.DeleteTimeout <= 0 {
+		opts.DeleteTimeout = DefaultDeleteTimeout
+	}
+	if opts.APIRetryTimeout <= 0 {
+		opts.APIRetryTimeout = DefaultAPIRetryTimeout
+	}
+	e := &Executor{opts: opts}
+	e.logs = func(ctx context.Context, namespace, pod, container string) (io.ReadCloser, error) {
+		return opts.Kubernetes.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
+			Container: container,
+			Follow:    true,
+		}).Stream(ctx)
+	}
+	return e, nil
+}
+
+// NewFromKubeconfig returns an Executor for the cluster of a kubeconfig,
+// found as kubectl finds it with client-go's clientcmd loading rules: path
+// when not empty, else the files listed in $KUBECONFIG, else
+// ~/.kube/config, else the in-cluster service account. kubeContext, when
+// not empty, overrides the current context. The namespace is
+// opts.Namespace when not empty, else the context's namespace, else
+// "default" (in a pod, the service account's namespace). Both Kubernetes
+// and Argo clients are made and replace those of opts, whose other fields
+// are used as given.
+func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error) {
+	namespace := opts.Namespace
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	if namespace != "" {
+		overrides.Context.Namespace = namespace
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kube: loading kubeconfig: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("kube: resolving namespace: %w", err)
+	}
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kube: making Kubernetes client: %w", err)
+	}
+	ac, err := argo.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kube: making Argo client: %w", err)
+	}
+	opts.Kubernetes, opts.Argo, opts.Namespace = kc, ac, ns
+	return New(opts)
+}
+
+// Namespace returns the namespace trials without one of their own are
+// created in.
+func (e *Executor) Namespace() string {
+	if e.opts.Namespace == "" {
+		return DefaultNamespace
+	}
+	return e.opts.Namespace
+}
+
+// Check implements [trial.Checker]: it compiles spec as Run would (strict
+// decoding, supported kind, names and labels) and checks that the client
+// the kind needs is there. Nothing is submitted.
+func (e *Executor) Check(spec *trial.Spec) error {
+	_, err := e.workload(spec)
+	return err
+}
+
+// Run implements [trial.Executor]: it creates the trial's object (adopting
+// one that already exists with the trial's label), follows it until it
+// ends, streams or collects its metrics to stdout, and deletes it unless
+// it is retained. See the package documentation.
+func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
+	w, err := e.workload(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	f := e.newFollower(w, spec, stdout, stderr)
+	if res, done := f.create(ctx); done {
+		return res, nil
+	}
+	return f.follow(ctx), nil
+}
+
+// Attach implements [trial.Attacher]: when the trial's object exists (its
+// name and trial label match), it follows it as Run does, without creating
+// anything; otherwise it returns [trial.ErrNotFound] at once. Pod logs are
+// streamed from the start of the pods still present.
+func (e *Executor) Attach(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
+	w, err := e.workload(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	f := e.newFollower(w, spec, stdout, stderr)
+	var labels map[string]string
+	err = f.retry(ctx, func(ctx context.Context) error {
+		m, err := w.get(ctx)
+		if err == nil {
+			labels = m.GetLabels()
+		}
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return trial.Result{}, fmt.Errorf("kube: %s %s/%s: %w", w.kind(), w.namespace(), spec.Name, trial.ErrNotFound)
+	case err != nil:
+		return trial.Result{}, fmt.Errorf("kube: getting %s %s/%s: %w", w.kind(), w.namespace(), spec.Name, err)
+	case labels[LabelTrial] != spec.Name:
+		return trial.Result{}, fmt.Errorf("kube: %s %s/%s is not labelled %s=%s: %w", w.kind(), w.namespace(), spec.Name, LabelTrial, spec.Name, trial.ErrNotFound)
+	}
+	return f.follow(ctx), nil
+}

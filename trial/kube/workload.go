@@ -1,0 +1,196 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// workload is the kind-specific part of following a trial's object.
+type workload interface {
+	kind() string
+	namespace() string
+	create(ctx context.Context) (metav1.Object, error)
+	get(ctx context.Context) (metav1.Object, error)
+	watch(ctx context.Context, resourceVersion string) (watch.Interface, error)
+	delete(ctx context.Context) error
+	// ended reports whether obj (of the workload's type) is finished, and
+	// how.
+	ended(obj runtime.Object) (bool, trial.Result)
+	// podSelector selects the workload's pods.
+	podSelector() string
+	// streamLogs reports whether the primary pod's log carries the metrics.
+	streamLogs() bool
+	// collect writes the metrics a finished obj holds to w.
+	collect(obj runtime.Object, w io.Writer) error
+}
+
+// workload compiles spec and returns its workload.
+func (e *Executor) workload(spec *trial.Spec) (workload, error) {
+	obj, err := compile(spec, e.opts.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	switch o := obj.(type) {
+	case *batchv1.Job:
+		return &jobWorkload{e: e, obj: o}, nil
+	case *wfv1.Workflow:
+		if e.opts.Argo == nil {
+			return nil, fmt.Errorf("kube: trial %s is an Argo Workflow but the executor has no Argo client", spec.Name)
+		}
+		return &workflowWorkload{e: e, obj: o}, nil
+	}
+	return nil, fmt.Errorf("kube: trial %s: unexpected compiled object %T", spec.Name, obj)
+}
+
+var foreground = metav1.DeletePropagationForeground
+
+// deleteOptions delete an object with its pods before it.
+var deleteOptions = metav1.DeleteOptions{PropagationPolicy: &foreground}
+
+// nameSelector is the watch option selecting one object.
+func nameOptions(name, rv string) metav1.ListOptions {
+	return metav1.ListOptions{
+		FieldSelector:       fields.OneTermEqualSelector("metadata.name", name).String(),
+		ResourceVersion:     rv,
+		AllowWatchBookmarks: true,
+	}
+}
+
+// jobWorkload is a batch/v1 Job.
+type jobWorkload struct {
+	e   *Executor
+	obj *batchv1.Job
+}
+
+func (w *jobWorkload) kind() string      { return "Job" }
+func (w *jobWorkload) namespace() string { return w.obj.Namespace }
+
+func (w *jobWorkload) client() interface {
+	Create(context.Context, *batchv1.Job, metav1.CreateOptions) (*batchv1.Job, error)
+	Get(context.Context, string, metav1.GetOptions) (*batchv1.Job, error)
+	Watch(context.Context, metav1.ListOptions) (watch.Interface, error)
+	Delete(context.Context, string, metav1.DeleteOptions) error
+} {
+	return w.e.opts.Kubernetes.BatchV1().Jobs(w.obj.Namespace)
+}
+
+func (w *jobWorkload) create(ctx context.Context) (metav1.Object, error) {
+	return w.client().Create(ctx, w.obj.DeepCopy(), metav1.CreateOptions{})
+}
+
+func (w *jobWorkload) get(ctx context.Context) (metav1.Object, error) {
+	return w.client().Get(ctx, w.obj.Name, metav1.GetOptions{})
+}
+
+func (w *jobWorkload) watch(ctx context.Context, rv string) (watch.Interface, error) {
+	return w.client().Watch(ctx, nameOptions(w.obj.Name, rv))
+}
+
+func (w *jobWorkload) delete(ctx context.Context) error {
+	return w.client().Delete(ctx, w.obj.Name, deleteOptions)
+}
+
+func (w *jobWorkload) ended(obj runtime.Object) (bool, trial.Result) {
+	job, ok := obj.(*batchv1.Job)
+	if !ok {
+		return false, trial.Result{}
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return true, trial.Result{State: trial.Succeeded, Reason: "JobSucceeded", Message: c.Message}
+		case batchv1.JobFailed:
+			reason := c.Reason
+			if reason == "" {
+				reason = "JobFailed"
+			}
+			return true, trial.Result{State: trial.Failed, Reason: reason, Message: c.Message}
+		}
+	}
+	return false, trial.Result{}
+}
+
+func (w *jobWorkload) podSelector() string {
+	return labels.SelectorFromSet(labels.Set{batchv1.JobNameLabel: w.obj.Name}).String()
+}
+
+func (w *jobWorkload) streamLogs() bool { return true }
+
+func (w *jobWorkload) collect(runtime.Object, io.Writer) error { return nil }
+
+// workflowWorkload is an argoproj.io/v1alpha1 Workflow.
+type workflowWorkload struct {
+	e   *Executor
+	obj *wfv1.Workflow
+}
+
+func (w *workflowWorkload) kind() string      { return "Workflow" }
+func (w *workflowWorkload) namespace() string { return w.obj.Namespace }
+
+func (w *workflowWorkload) client() interface {
+	Create(context.Context, *wfv1.Workflow, metav1.CreateOptions) (*wfv1.Workflow, error)
+	Get(context.Context, string, metav1.GetOptions) (*wfv1.Workflow, error)
+	Watch(context.Context, metav1.ListOptions) (watch.Interface, error)
+	Delete(context.Context, string, metav1.DeleteOptions) error
+} {
+	return w.e.opts.Argo.ArgoprojV1alpha1().Workflows(w.obj.Namespace)
+}
+
+func (w *workflowWorkload) create(ctx context.Context) (metav1.Object, error) {
+	return w.client().Create(ctx, w.obj.DeepCopy(), metav1.CreateOptions{})
+}
+
+func (w *workflowWorkload) get(ctx context.Context) (metav1.Object, error) {
+	return w.client().Get(ctx, w.obj.Name, metav1.GetOptions{})
+}
+
+func (w *workflowWorkload) watch(ctx context.Context, rv string) (watch.Interface, error) {
+	return w.client().Watch(ctx, nameOptions(w.obj.Name, rv))
+}
+
+func (w *workflowWorkload) delete(ctx context.Context) error {
+	return w.client().Delete(ctx, w.obj.Name, deleteOptions)
+}
+
+func (w *workflowWorkload) ended(obj runtime.Object) (bool, trial.Result) {
+	wf, ok := obj.(*wfv1.Workflow)
+	if !ok {
+		return false, trial.Result{}
+	}
+	switch wf.Status.Phase {
+	case wfv1.WorkflowSucceeded:
+		return true, trial.Result{State: trial.Succeeded, Reason: "WorkflowSucceeded", Message: wf.Status.Message}
+	case wfv1.WorkflowFailed, wfv1.WorkflowError:
+		return true, trial.Result{State: trial.Failed, Reason: "Workflow" + string(wf.Status.Phase), Message: wf.Status.Message}
+	}
+	return false, trial.Result{}
+}
+
+func (w *workflowWorkload) podSelector() string {
+	return labels.SelectorFromSet(labels.Set{LabelTrial: w.obj.Name}).String()
+}
+
+func (w *workflowWorkload) streamLogs() bool { return false }
+
+func (w *workflowWorkload) collect(obj runtime.Object, out io.Writer) error {
+	wf, ok := obj.(*wfv1.Workflow)
+	if !ok {
+		return nil
+	}
+	return writeOutputs(wf, out)
+}
