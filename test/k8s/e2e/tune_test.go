@@ -362,3 +362,125 @@ func TestFailingPodFailsTrial(t *testing.T) {
 		t.Errorf("%d trials Failed, want 2 (maxFailedTrialCount)", failed)
 	}
 }
+
+// startTune starts tune run in the background and returns the command.
+func startTune(t *testing.T, dir string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(tuneBin, append([]string{"--store", filepath.Join(dir, "tune.db")}, args...)...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, &out
+}
+
+// waitRunningPods waits until n trial pods of ns are Running.
+func (c *cluster) waitRunningPods(t *testing.T, ns string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		pods, err := c.kube.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=tune"})
+		running := 0
+		if err == nil {
+			for _, p := range pods.Items {
+				if p.Status.Phase == corev1.PodRunning {
+					running++
+				}
+			}
+		}
+		if running >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d trial pods Running in %s, want %d", running, ns, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// liveJobs returns the names of the trial Jobs of ns not being deleted.
+func (c *cluster) liveJobs(t *testing.T, ns string) []string {
+	t.Helper()
+	jobs, err := c.kube.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=tune"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, j := range jobs.Items {
+		if j.DeletionTimestamp == nil {
+			names = append(names, j.Name)
+		}
+	}
+	return names
+}
+
+// TestInterruptDeletesRunningTrials presses Ctrl-C while two trials run:
+// their Jobs are deleted and the experiment is Stopped.
+func TestInterruptDeletesRunningTrials(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	// Held pods and no fake kubelet: the trials run until stopped.
+	if err := os.WriteFile(file, []byte(jobExperiment("stopme", ns, 2, 4, 1, 1, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", file)
+	c.waitRunningPods(t, ns, 2)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("tune run after Ctrl-C: %v, want exit 130\n%s", err, out)
+	}
+	if live := c.liveJobs(t, ns); len(live) != 0 {
+		t.Errorf("Jobs left after Ctrl-C: %v", live)
+	}
+	for _, tr := range trials(t, dir, "stopme") {
+		if tr.Status != "Killed" {
+			t.Errorf("%s: %s, want Killed", tr.Name, tr.Status)
+		}
+	}
+}
+
+// TestResumeReattaches kills tune run with SIGKILL while two trials run,
+// then resumes: the running trials' Jobs are followed again, not created
+// anew, and their metrics arrive.
+func TestResumeReattaches(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(jobExperiment("reattach", ns, 2, 2, 1, 1, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := startTune(t, dir, "run", "--executor", "kubernetes", file)
+	c.waitRunningPods(t, ns, 2)
+	before := c.liveJobs(t, ns)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if len(before) != 2 {
+		t.Fatalf("Jobs before the kill: %v, want 2", before)
+	}
+	// The Jobs outlive the runner; now let their pods finish.
+	ctx, cancel := context.WithCancel(t.Context())
+	kubelet := c.fakeKubelet(ctx, t, ns)
+	defer kubelet.Wait()
+	defer cancel()
+	code, out, errOut := runTune(t, dir, "resume", "--executor", "kubernetes", "reattach")
+	if code != 0 {
+		t.Fatalf("tune resume: exit %d\n%s%s", code, out, errOut)
+	}
+	ts := trials(t, dir, "reattach")
+	if len(ts) != 2 {
+		t.Fatalf("%d trials after resume, want the same 2 (re-attached, not replaced): %+v", len(ts), ts)
+	}
+	for _, tr := range ts {
+		if tr.Status != "Succeeded" || tr.Metrics["loss"] == 0 {
+			t.Errorf("%s: %s with %v, want Succeeded with its loss", tr.Name, tr.Status, tr.Metrics)
+		}
+	}
+}
