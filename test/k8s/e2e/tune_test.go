@@ -484,3 +484,152 @@ func TestResumeReattaches(t *testing.T) {
 		}
 	}
 }
+
+var taskResultGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflowtaskresults"}
+
+// fakeArgoExecutor plays Argo's executor for the held Workflow pods of ns:
+// it reports each step's output parameter loss, computed from the step's
+// --x and --y arguments, as the WorkflowTaskResult the executor would
+// write, then releases the pod.
+func (c *cluster) fakeArgoExecutor(ctx context.Context, t *testing.T, ns string) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	done := map[string]bool{}
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "workflows.argoproj.io/workflow"})
+			if err != nil {
+				time.Sleep(200 * time.Millisecond)
+				continue
+			}
+			for ev := range w.ResultChan() {
+				pod, ok := ev.Object.(*corev1.Pod)
+				if !ok || ev.Type == watch.Deleted || done[pod.Name] || pod.Annotations["tune.test/hold"] == "" || pod.Status.Phase != corev1.PodRunning {
+					continue
+				}
+				done[pod.Name] = true
+				if err := c.reportTaskResult(ctx, pod); err != nil && ctx.Err() == nil {
+					t.Errorf("fake Argo executor, pod %s: %v", pod.Name, err)
+				}
+			}
+			w.Stop()
+		}
+	})
+	return &wg
+}
+
+func (c *cluster) reportTaskResult(ctx context.Context, pod *corev1.Pod) error {
+	var x, y float64
+	for _, ct := range pod.Spec.Containers {
+		if ct.Name != "main" {
+			continue
+		}
+		for _, a := range ct.Args {
+			if v, ok := strings.CutPrefix(a, "--x="); ok {
+				x, _ = strconv.ParseFloat(v, 64)
+			}
+			if v, ok := strings.CutPrefix(a, "--y="); ok {
+				y, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+	}
+	loss := (x-1)*(x-1) + (y+2)*(y+2)
+	wfName := pod.Labels["workflows.argoproj.io/workflow"]
+	wf, err := c.dyn.Resource(schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}).Namespace(pod.Namespace).Get(ctx, wfName, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get workflow %s: %w", wfName, err)
+	}
+	result := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTaskResult",
+		"metadata": map[string]any{
+			"name":      pod.Annotations["workflows.argoproj.io/node-id"],
+			"namespace": pod.Namespace,
+			"labels": map[string]any{
+				"workflows.argoproj.io/workflow":                 wfName,
+				"workflows.argoproj.io/report-outputs-completed": "true",
+			},
+			"ownerReferences": []any{map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": wfName, "uid": string(wf.GetUID())}},
+		},
+		"outputs": map[string]any{"parameters": []any{map[string]any{"name": "loss", "value": strconv.FormatFloat(loss, 'g', -1, 64)}}},
+	}}
+	if _, err := c.dyn.Resource(taskResultGVR).Namespace(pod.Namespace).Create(ctx, result, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create WorkflowTaskResult: %w", err)
+	}
+	patch := []byte(`[{"op":"remove","path":"/metadata/annotations/tune.test~1hold"}]`)
+	_, err = c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// TestWorkflowTrialOutputs runs trials that are 2-step Argo DAG Workflows
+// (the shape of a compiled pipeline), each step reporting an output
+// parameter loss: the trials succeed with the loss read from the
+// Workflow's status.
+func TestWorkflowTrialOutputs(t *testing.T) {
+	c := newCluster(t)
+	const ns = "argo" // the namespace the workflow-controller watches
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	argoExec := c.fakeArgoExecutor(ctx, t, ns)
+	defer argoExec.Wait()
+	defer cancel()
+	name := fmt.Sprintf("wf-%d", time.Now().Unix()%100000)
+	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: %s, namespace: %s}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm:
+    algorithmName: random
+    algorithmSettings: [{name: random_state, value: "9"}]
+  parallelTrialCount: 2
+  maxTrialCount: 2
+  maxFailedTrialCount: 1
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
+    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
+  trialTemplate:
+    primaryContainerName: main
+    successCondition: status.[@this].#(phase=="Succeeded")#
+    failureCondition: status.[@this].#(phase=="Failed")#
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: "y", reference: "y"}
+    trialSpec:
+      apiVersion: argoproj.io/v1alpha1
+      kind: Workflow
+      spec:
+        entrypoint: main
+        templates:
+          - name: main
+            dag:
+              tasks:
+                - {name: prepare, template: step}
+                - {name: train, template: step, dependencies: [prepare]}
+          - name: step
+            metadata:
+              annotations: {tune.test/hold: "true"}
+            container:
+              image: example.invalid/train:1
+              command: [train]
+              args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]
+            outputs:
+              parameters:
+                - {name: loss, valueFrom: {path: /tmp/loss}}
+`, name, ns)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
+	if code != 0 {
+		t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, tr := range trials(t, dir, name) {
+		x, _ := strconv.ParseFloat(tr.Parameters["x"], 64)
+		yv, _ := strconv.ParseFloat(tr.Parameters["y"], 64)
+		want := (x-1)*(x-1) + (yv+2)*(yv+2)
+		if tr.Status != "Succeeded" || tr.Metrics["loss"] != want {
+			t.Errorf("%s: %s (%s), loss %v; want Succeeded with loss %v from the Workflow's outputs", tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], want)
+		}
+	}
+}
