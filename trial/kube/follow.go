@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,11 @@ type follower struct {
 	streamCtx   context.Context
 	stopStreams context.CancelFunc
 	exitCode    *int
+	// ending is closed when the trial's object has ended, so that streams
+	// cut short make their final read instead of waiting for the pod's
+	// status to say its container ended.
+	ending     chan struct{}
+	endingOnce sync.Once
 
 	// Scheduling.
 	unsched      map[types.UID]string // pods reported Unschedulable: message
@@ -55,6 +61,7 @@ func (e *Executor) newFollower(w workload, spec *trial.Spec, stdout, stderr io.W
 		stderr:   stderr,
 		streamed: map[types.UID]bool{},
 		unsched:  map[types.UID]string{},
+		ending:   make(chan struct{}),
 	}
 }
 
@@ -358,19 +365,34 @@ func started(pod *corev1.Pod, container string) bool {
 	return pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
-// stream copies a container's log to stdout until it ends.
+// stream copies a container's log to stdout until the container has ended
+// and its log has been read to the end. A stream that ends while the
+// container still runs (the apiserver restarted, a proxy dropped the
+// connection) is opened again from the last line's timestamp, and the
+// lines already copied are skipped, so each line reaches stdout once.
 func (f *follower) stream(pod, container string) {
 	defer f.streams.Done()
 	ctx := f.streamCtx
-	b := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 6}
+	var pos logPosition
+	b := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 8, Cap: 5 * time.Second}
+	final := false
 	for {
-		rc, err := f.e.logs(ctx, f.w.namespace(), pod, container)
+		rc, err := f.e.logs(ctx, f.w.namespace(), pod, container, pos.since())
 		if err == nil {
-			f.stdout.copyLines(rc)
+			f.stdout.copyNewLines(rc, &pos, final)
 			rc.Close()
-			return
-		}
-		if ctx.Err() != nil || b.Steps <= 1 || apierrors.IsNotFound(err) {
+			if final || ctx.Err() != nil {
+				return
+			}
+			// The stream ended: read once more if the container has ended
+			// (lines may have come after a dropped connection), otherwise
+			// reconnect.
+			final = f.isEnding() || f.containerEnded(ctx, pod, container)
+			b = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 8, Cap: 5 * time.Second}
+			if final {
+				continue
+			}
+		} else if ctx.Err() != nil || apierrors.IsNotFound(err) || b.Steps <= 1 {
 			return
 		}
 		t := time.NewTimer(b.Step())
@@ -378,9 +400,110 @@ func (f *follower) stream(pod, container string) {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-f.ending:
+			t.Stop()
 		case <-t.C:
 		}
 	}
+}
+
+// isEnding reports whether the trial's object has ended.
+func (f *follower) isEnding() bool {
+	select {
+	case <-f.ending:
+		return true
+	default:
+		return false
+	}
+}
+
+// containerEnded reports whether container of pod has terminated, or the
+// pod is gone or finished, so that its log will not grow.
+func (f *follower) containerEnded(ctx context.Context, pod, container string) bool {
+	p, err := f.e.opts.Kubernetes.CoreV1().Pods(f.w.namespace()).Get(ctx, pod, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return true
+	case err != nil:
+		return false
+	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		return true
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == container && cs.State.Terminated != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// logPosition is how far a container's log has been copied: the
+// timestamp of the last line and how many lines carried it, or, for a
+// log without timestamps, how many lines in all.
+type logPosition struct {
+	last   time.Time
+	atLast int
+	lines  int
+	// For the stream being read: lines stamped last still to skip, and
+	// the index of the next line without a timestamp.
+	skip, index int
+}
+
+// since returns where to ask the log to start again: the second of the
+// last timestamp (the API's precision), or nil for the start.
+func (p *logPosition) since() *metav1.Time {
+	if p.last.IsZero() {
+		return nil
+	}
+	return &metav1.Time{Time: p.last.Truncate(time.Second)}
+}
+
+// begin prepares p for a new stream opened at p.since().
+func (p *logPosition) begin() {
+	p.skip, p.index = p.atLast, 0
+}
+
+// admit reports whether line is new, records it, and returns it without
+// its timestamp. Lines of one instant come in order, so those already
+// copied are the first atLast of the new stream.
+func (p *logPosition) admit(line []byte) ([]byte, bool) {
+	ts, rest, ok := splitTimestamp(line)
+	if !ok {
+		// No timestamp: a stream that restarts from the beginning.
+		p.index++
+		if p.index <= p.lines {
+			return nil, false
+		}
+		p.lines++
+		return line, true
+	}
+	switch {
+	case ts.Before(p.last):
+		return nil, false
+	case ts.Equal(p.last):
+		if p.skip > 0 {
+			p.skip--
+			return nil, false
+		}
+		p.atLast++
+	default:
+		p.last, p.atLast, p.skip = ts, 1, 0
+	}
+	p.lines++
+	return rest, true
+}
+
+// splitTimestamp splits a "TIMESTAMP rest" log line.
+func splitTimestamp(line []byte) (time.Time, []byte, bool) {
+	i := bytes.IndexByte(line, ' ')
+	if i <= 0 {
+		return time.Time{}, line, false
+	}
+	ts, err := time.Parse(time.RFC3339Nano, string(line[:i]))
+	if err != nil {
+		return time.Time{}, line, false
+	}
+	return ts, line[i+1:], true
 }
 
 // updateUnschedulable reports a change in the trial's scheduling problem.
@@ -474,6 +597,7 @@ func (f *follower) end(ctx context.Context, obj runtime.Object, res trial.Result
 
 // drain waits a while for the log streams to end, then stops them.
 func (f *follower) drain() {
+	f.endingOnce.Do(func() { close(f.ending) })
 	done := make(chan struct{})
 	go func() { f.streams.Wait(); close(done) }()
 	t := time.NewTimer(logDrainTimeout)
@@ -539,14 +663,20 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// copyLines copies r to l line by line until r ends or fails.
-func (l *lineWriter) copyLines(r io.Reader) {
+// copyNewLines copies the lines of r that pos has not seen to l, without
+// their timestamps, until r ends or fails. A last line without a newline
+// is copied only when final: otherwise the stream may have been cut in
+// the middle of it, and the next stream brings it whole.
+func (l *lineWriter) copyNewLines(r io.Reader, pos *logPosition, final bool) {
+	pos.begin()
 	br := bufio.NewReader(r)
 	for {
 		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			if _, werr := l.Write(line); werr != nil {
-				return
+		if len(line) > 0 && (err == nil || err == io.EOF && final) {
+			if rest, ok := pos.admit(line); ok {
+				if _, werr := l.Write(rest); werr != nil {
+					return
+				}
 			}
 		}
 		if err != nil {

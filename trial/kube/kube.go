@@ -10,6 +10,7 @@ import (
 	argo "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -69,8 +70,10 @@ type Options struct {
 // concurrent use with distinct specs.
 type Executor struct {
 	opts Options
-	// logs opens a following stream of a container's log; tests replace it.
-	logs func(ctx context.Context, namespace, pod, container string) (io.ReadCloser, error)
+	// logs opens a following stream of a container's log, each line
+	// prefixed with its RFC 3339 timestamp, from since (nil: the start);
+	// tests replace it.
+	logs func(ctx context.Context, namespace, pod, container string, since *metav1.Time) (io.ReadCloser, error)
 }
 
 // Interface checks.
@@ -95,10 +98,12 @@ func New(opts Options) (*Executor, error) {
 		opts.APIRetryTimeout = DefaultAPIRetryTimeout
 	}
 	e := &Executor{opts: opts}
-	e.logs = func(ctx context.Context, namespace, pod, container string) (io.ReadCloser, error) {
+	e.logs = func(ctx context.Context, namespace, pod, container string, since *metav1.Time) (io.ReadCloser, error) {
 		return opts.Kubernetes.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
-			Container: container,
-			Follow:    true,
+			Container:  container,
+			Follow:     true,
+			Timestamps: true,
+			SinceTime:  since,
 		}).Stream(ctx)
 	}
 	return e, nil

@@ -150,12 +150,15 @@ func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
 		"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace},
 		"spec":     map[string]any{"logs": []any{map[string]any{"logsFile": file}}},
 	}}
-	if _, err := c.dyn.Resource(logsGVR).Namespace(pod.Namespace).Create(ctx, logs, metav1.CreateOptions{}); err != nil {
+	if err := retry(ctx, func() error {
+		_, err := c.dyn.Resource(logsGVR).Namespace(pod.Namespace).Create(ctx, logs, metav1.CreateOptions{})
+		return err
+	}); err != nil {
 		return fmt.Errorf("create Logs: %w", err)
 	}
 	// Wait until kwok serves the file, then release the pod.
 	want := fmt.Sprintf("loss=%g", loss)
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(90 * time.Second); ; {
 		p, err := c.kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
 		if err == nil && p.Status.Phase == corev1.PodRunning {
 			out, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
@@ -169,8 +172,23 @@ func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	patch := []byte(`[{"op":"remove","path":"/metadata/annotations/tune.test~1hold"}]`)
-	_, err := c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
-	return err
+	return retry(ctx, func() error {
+		_, err := c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
+		return err
+	})
+}
+
+// retry calls fn until it succeeds, for up to a minute: the fake kubelet
+// must ride out an apiserver restart as a real one does.
+func retry(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := fn()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // jobExperiment is a Katib Job experiment over x and y whose trials ask for
@@ -631,5 +649,110 @@ spec:
 		if tr.Status != "Succeeded" || tr.Metrics["loss"] != want {
 			t.Errorf("%s: %s (%s), loss %v; want Succeeded with loss %v from the Workflow's outputs", tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], want)
 		}
+	}
+}
+
+// restartAPIServer stops the stack's kube-apiserver and starts it again
+// with the same command line, as a control-plane upgrade or crash would,
+// and waits until it serves again.
+func (c *cluster) restartAPIServer(t *testing.T) {
+	t.Helper()
+	run := os.Getenv("TUNE_K8S_RUNDIR")
+	pidFile := filepath.Join(run, "pids", "kube-apiserver.pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SIGKILL: a crash. (A graceful stop waits for every open watch and log
+	// stream to drain, which takes a minute.)
+	_ = proc.Kill()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		// Gone, or a zombie its parent (the namespace's shell) has not
+		// reaped yet.
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if fields := strings.Fields(string(stat)); err != nil || len(fields) > 2 && fields[2] == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("kube-apiserver did not stop")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	logf, err := os.OpenFile(filepath.Join(run, "logs", "kube-apiserver.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if _, err := c.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(t.Context()); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("kube-apiserver did not come back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestAPIServerRestart restarts the apiserver in the middle of an
+// experiment: tune's watches and log streams recover and the experiment
+// completes with every trial's metrics.
+func TestAPIServerRestart(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	kubelet := c.fakeKubelet(ctx, t, ns)
+	defer kubelet.Wait()
+	defer cancel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(jobExperiment("restart", ns, 2, 6, 1, 1, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", file)
+	// Restart once the first trials have run.
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "Succeeded"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no trial finished before the restart:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.restartAPIServer(t)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("tune run after the apiserver restart: %v\n%s", err, out)
+		}
+	case <-time.After(4 * time.Minute):
+		t.Fatalf("tune run did not finish after the apiserver restart:\n%s", out)
+	}
+	ts := trials(t, dir, "restart")
+	for _, tr := range ts {
+		if tr.Status != "Succeeded" || tr.Metrics["loss"] == 0 {
+			t.Errorf("%s: %s (%s) with %v, want Succeeded with its loss", tr.Name, tr.Status, tr.Message, tr.Metrics)
+		}
+	}
+	if len(ts) != 6 {
+		t.Errorf("%d trials, want 6", len(ts))
 	}
 }
