@@ -135,6 +135,11 @@ func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error
 	if err != nil {
 		return nil, fmt.Errorf("kube: resolving namespace: %w", err)
 	}
+	// client-go's default of 5 requests a second (burst 10) throttles a
+	// runner following tens of trials; kubectl uses 50 (burst 300).
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	kc, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kube: making Kubernetes client: %w", err)

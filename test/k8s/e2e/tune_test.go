@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,7 @@ func newCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.QPS, cfg.Burst = 200, 400 // the fake kubelet serves up to 20 pods at once
 	c := &cluster{logsDir: filepath.Join(run, "pod-logs")}
 	if c.kube, err = kubernetes.NewForConfig(cfg); err != nil {
 		t.Fatal(err)
@@ -755,4 +757,100 @@ func TestAPIServerRestart(t *testing.T) {
 	if len(ts) != 6 {
 		t.Errorf("%d trials, want 6", len(ts))
 	}
+}
+
+// TestScale100Trials runs 100 trials, 20 at a time, across the four nodes
+// and reports (t.Log, not asserted) how long a trial's Job takes from its
+// creation to its pod running, and tune's own CPU time per trial.
+func TestScale100Trials(t *testing.T) {
+	c := newCluster(t)
+	ns := c.namespace(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	// Creation and running times as this test sees them.
+	var mu sync.Mutex
+	created := map[string]time.Time{}
+	running := map[string]time.Time{}
+	var watchers sync.WaitGroup
+	watchers.Go(func() {
+		w, err := c.kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			return
+		}
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			if j, ok := ev.Object.(interface{ GetName() string }); ok && ev.Type == watch.Added {
+				mu.Lock()
+				created[j.GetName()] = time.Now()
+				mu.Unlock()
+			}
+		}
+	})
+	watchers.Go(func() {
+		w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			return
+		}
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok || p.Status.Phase != corev1.PodRunning {
+				continue
+			}
+			job := p.Labels["batch.kubernetes.io/job-name"]
+			mu.Lock()
+			if _, seen := running[job]; !seen {
+				running[job] = time.Now()
+			}
+			mu.Unlock()
+		}
+	})
+	defer watchers.Wait()
+	kubelet := c.fakeKubelet(ctx, t, ns)
+	defer kubelet.Wait()
+	defer cancel()
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exp.yaml")
+	// No nodeSelector and no GPU: the scheduler spreads the pods over all
+	// four nodes.
+	y := jobExperiment("scale", ns, 20, 100, 1, 0, "")
+	y = strings.Replace(y, `            nodeSelector: {tune.test/gpu: "true"}`+"\n", "", 1)
+	y = strings.Replace(y, "                resources:\n                  limits: {nvidia.com/gpu: \"0\"}\n", "", 1)
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	cmd, out := startTune(t, dir, "run", "-q", "--executor", "kubernetes", file)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("tune run: %v\n%s", err, out)
+	}
+	wall := time.Since(start)
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	ts := trials(t, dir, "scale")
+	succeeded := 0
+	for _, tr := range ts {
+		if tr.Status == "Succeeded" {
+			succeeded++
+		}
+	}
+	if succeeded != 100 {
+		t.Errorf("%d of %d trials succeeded, want 100", succeeded, len(ts))
+	}
+	mu.Lock()
+	var lat []time.Duration
+	for job, c := range created {
+		if r, ok := running[job]; ok {
+			lat = append(lat, r.Sub(c))
+		}
+	}
+	mu.Unlock()
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		t.Fatal("no submit-to-running latency measured")
+	}
+	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(time.Millisecond) }
+	t.Logf("100 trials, 20 at a time: %s wall; submit-to-running latency over %d trials: median %s, p95 %s, max %s; tune's CPU time %s in all, %s per trial",
+		wall.Round(time.Millisecond), len(lat), q(0.5), q(0.95), q(1), cpu.Round(time.Millisecond), (cpu / 100).Round(time.Microsecond))
 }
