@@ -377,10 +377,31 @@ func (f *follower) stream(pod, container string) {
 	b := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 8, Cap: 5 * time.Second}
 	final := false
 	for {
-		rc, err := f.e.logs(ctx, f.w.namespace(), pod, container, pos.since())
+		// Once the trial's object has ended, a stream still open gets
+		// endGrace to end by itself (the container's log ends when the
+		// container does), then is cut and read a last time: some log
+		// servers keep following a log whose container has ended.
+		attemptCtx, cancelAttempt := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-f.ending:
+				t := time.NewTimer(endGrace)
+				defer t.Stop()
+				select {
+				case <-t.C:
+					cancelAttempt()
+				case <-attemptCtx.Done():
+				}
+			case <-attemptCtx.Done():
+			}
+		}()
+		rc, err := f.e.logs(attemptCtx, f.w.namespace(), pod, container, pos.since())
 		if err == nil {
 			f.stdout.copyNewLines(rc, &pos, final)
 			rc.Close()
+		}
+		cancelAttempt()
+		if err == nil {
 			if final || ctx.Err() != nil {
 				return
 			}
@@ -392,7 +413,10 @@ func (f *follower) stream(pod, container string) {
 			if final {
 				continue
 			}
-		} else if ctx.Err() != nil || apierrors.IsNotFound(err) || b.Steps <= 1 {
+		} else if ctx.Err() != nil || apierrors.IsNotFound(err) {
+			// Stopped, or the pod is gone. Any other error (the apiserver
+			// restarting, a dropped connection) is retried until the trial
+			// ends and drain stops the stream.
 			return
 		}
 		t := time.NewTimer(b.Step())
@@ -406,6 +430,10 @@ func (f *follower) stream(pod, container string) {
 		}
 	}
 }
+
+// endGrace is how long a log stream may stay open after the trial's object
+// has ended before it is cut and read a last time.
+const endGrace = 2 * time.Second
 
 // isEnding reports whether the trial's object has ended.
 func (f *follower) isEnding() bool {
