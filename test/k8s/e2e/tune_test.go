@@ -100,24 +100,32 @@ var logsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1al
 // through a kwok Logs object, waits until the apiserver returns it, and
 // releases the pod, which kwok then completes. It runs until ctx is done.
 func (c *cluster) fakeKubelet(ctx context.Context, t *testing.T, ns string) *sync.WaitGroup {
+	return c.onHeldPods(ctx, t, ns, "app.kubernetes.io/managed-by=tune", false, "fake kubelet", c.serveTrialLog)
+}
+
+// onHeldPods calls handle, on a goroutine of its own, once for each pod of
+// ns matching selector that carries the tune.test/hold annotation (and,
+// with running, is Running), re-establishing its watch as needed, until ctx
+// is done. Errors fail the test under the name who.
+func (c *cluster) onHeldPods(ctx context.Context, t *testing.T, ns, selector string, running bool, who string, handle func(context.Context, *corev1.Pod) error) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	done := map[string]bool{}
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=tune"})
+			w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: selector})
 			if err != nil {
 				time.Sleep(200 * time.Millisecond)
 				continue
 			}
 			for ev := range w.ResultChan() {
 				pod, ok := ev.Object.(*corev1.Pod)
-				if !ok || ev.Type == watch.Deleted || done[pod.Name] || pod.Annotations["tune.test/hold"] == "" {
+				if !ok || ev.Type == watch.Deleted || done[pod.Name] || pod.Annotations["tune.test/hold"] == "" || running && pod.Status.Phase != corev1.PodRunning {
 					continue
 				}
 				done[pod.Name] = true
 				wg.Go(func() {
-					if err := c.serveTrialLog(ctx, pod); err != nil && ctx.Err() == nil {
-						t.Errorf("fake kubelet, pod %s: %v", pod.Name, err)
+					if err := handle(ctx, pod); err != nil && ctx.Err() == nil {
+						t.Errorf("%s, pod %s: %v", who, pod.Name, err)
 					}
 				})
 			}
@@ -127,9 +135,11 @@ func (c *cluster) fakeKubelet(ctx context.Context, t *testing.T, ns string) *syn
 	return &wg
 }
 
-func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
+// trialLoss is the loss the trial program reports for a container's
+// --x and --y arguments: (x−1)² + (y+2)².
+func trialLoss(args []string) float64 {
 	var x, y float64
-	for _, a := range pod.Spec.Containers[0].Args {
+	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, "--x="); ok {
 			x, _ = strconv.ParseFloat(v, 64)
 		}
@@ -137,7 +147,11 @@ func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
 			y, _ = strconv.ParseFloat(v, 64)
 		}
 	}
-	loss := (x-1)*(x-1) + (y+2)*(y+2)
+	return (x-1)*(x-1) + (y+2)*(y+2)
+}
+
+func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
+	loss := trialLoss(pod.Spec.Containers[0].Args)
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 	var b bytes.Buffer
 	for e := 1; e <= 3; e++ {
@@ -512,47 +526,16 @@ var taskResultGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "
 // --x and --y arguments, as the WorkflowTaskResult the executor would
 // write, then releases the pod.
 func (c *cluster) fakeArgoExecutor(ctx context.Context, t *testing.T, ns string) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	done := map[string]bool{}
-	wg.Go(func() {
-		for ctx.Err() == nil {
-			w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "workflows.argoproj.io/workflow"})
-			if err != nil {
-				time.Sleep(200 * time.Millisecond)
-				continue
-			}
-			for ev := range w.ResultChan() {
-				pod, ok := ev.Object.(*corev1.Pod)
-				if !ok || ev.Type == watch.Deleted || done[pod.Name] || pod.Annotations["tune.test/hold"] == "" || pod.Status.Phase != corev1.PodRunning {
-					continue
-				}
-				done[pod.Name] = true
-				if err := c.reportTaskResult(ctx, pod); err != nil && ctx.Err() == nil {
-					t.Errorf("fake Argo executor, pod %s: %v", pod.Name, err)
-				}
-			}
-			w.Stop()
-		}
-	})
-	return &wg
+	return c.onHeldPods(ctx, t, ns, "workflows.argoproj.io/workflow", true, "fake Argo executor", c.reportTaskResult)
 }
 
 func (c *cluster) reportTaskResult(ctx context.Context, pod *corev1.Pod) error {
-	var x, y float64
+	var loss float64
 	for _, ct := range pod.Spec.Containers {
-		if ct.Name != "main" {
-			continue
-		}
-		for _, a := range ct.Args {
-			if v, ok := strings.CutPrefix(a, "--x="); ok {
-				x, _ = strconv.ParseFloat(v, 64)
-			}
-			if v, ok := strings.CutPrefix(a, "--y="); ok {
-				y, _ = strconv.ParseFloat(v, 64)
-			}
+		if ct.Name == "main" {
+			loss = trialLoss(ct.Args)
 		}
 	}
-	loss := (x-1)*(x-1) + (y+2)*(y+2)
 	wfName := pod.Labels["workflows.argoproj.io/workflow"]
 	wf, err := c.dyn.Resource(schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}).Namespace(pod.Namespace).Get(ctx, wfName, metav1.GetOptions{})
 	if err != nil {
