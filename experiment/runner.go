@@ -536,23 +536,31 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 
 // trialSpec renders the executor's spec of trial t from its assignment.
 func (s *state) trialSpec(t *trial.Trial) (*trial.Spec, error) {
-	obj, err := s.exp.Render(t.Name, t.Parameters)
+	return s.exp.TrialSpec(t.Name, t.Parameters, t.Dir)
+}
+
+// TrialSpec returns what an executor is given to run the trial named name
+// with assignment a: the rendered trial template and the template's
+// settings. dir is the trial's directory for local executors ("" when
+// there is none).
+func (e *Experiment) TrialSpec(name string, a suggest.Assignment, dir string) (*trial.Spec, error) {
+	obj, err := e.Render(name, a)
 	if err != nil {
 		return nil, err
 	}
-	tt := s.exp.Spec.TrialTemplate
+	tt := e.Spec.TrialTemplate
 	return &trial.Spec{
-		Experiment:       s.name,
-		Name:             t.Name,
+		Experiment:       e.Metadata.Name,
+		Name:             name,
 		Object:           obj,
 		PrimaryContainer: tt.PrimaryContainerName,
 		PrimaryPodLabels: tt.PrimaryPodLabels,
 		SuccessCondition: tt.SuccessCondition,
 		FailureCondition: tt.FailureCondition,
 		Retain:           tt.Retain,
-		Namespace:        s.exp.Metadata.Namespace,
-		Dir:              t.Dir,
-		Env:              []string{"TUNE_EXPERIMENT=" + s.name, "TUNE_TRIAL=" + t.Name, "TUNE_TRIAL_DIR=" + t.Dir},
+		Namespace:        e.Metadata.Namespace,
+		Dir:              dir,
+		Env:              []string{"TUNE_EXPERIMENT=" + e.Metadata.Name, "TUNE_TRIAL=" + name, "TUNE_TRIAL_DIR=" + dir},
 	}, nil
 }
 

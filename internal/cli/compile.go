@@ -12,6 +12,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/internal/output"
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial/kube"
 )
 
 // maxCompileTrial bounds --trial for trials computed rather than read from
@@ -25,6 +26,8 @@ type compileOptions struct {
 	trial  int
 	sets   []string
 	format string
+
+	executor, kubeconfig, kubeContext, namespace string
 }
 
 func newCompileCommand(f *factory) *cobra.Command {
@@ -42,7 +45,12 @@ trial N of the experiment as stored, when it has run, and otherwise the N-th
 suggestion with the earlier ones pending (exactly what a run does for random,
 sobol and grid; for adaptive algorithms past their initial design, trials
 depend on results and this is only a preview). --set name=value fixes a
-parameter, checked against its feasible space.`,
+parameter, checked against its feasible space.
+
+With --executor kubernetes it prints the object exactly as tune would
+submit it: named after the trial, in its namespace (the experiment's, else
+-n, else the kubeconfig context's), with the trial's labels. Nothing is
+sent to the cluster.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
@@ -52,6 +60,10 @@ parameter, checked against its feasible space.`,
 	cmd.Flags().IntVar(&o.trial, "trial", 1, "trial number (from 1)")
 	cmd.Flags().StringArrayVar(&o.sets, "set", nil, "parameter value as name=value; repeat for several")
 	cmd.Flags().StringVarP(&o.format, "output", "o", "yaml", "output format: yaml|json")
+	cmd.Flags().StringVar(&o.executor, "executor", executorLocal, "print the workload as this executor runs it: local or kubernetes")
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file, for the namespace of --executor kubernetes")
+	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context, for the namespace of --executor kubernetes")
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace when the experiment's metadata.namespace is empty")
 	return cmd
 }
 
@@ -79,12 +91,45 @@ func runCompile(ctx context.Context, o *compileOptions) error {
 	for name, v := range fixed {
 		a[name] = v
 	}
+	if o.executor == executorKubernetes && exp.Metadata.Namespace == "" {
+		// As tune run does: the experiment runs in the namespace resolved
+		// for it, which the rendered template then names.
+		exp.Metadata.Namespace = o.kubeNamespace()
+	}
 	name := fmt.Sprintf("%s-%04d", exp.Metadata.Name, o.trial)
-	obj, err := exp.Render(name, a)
+	spec, err := exp.TrialSpec(name, a, "")
 	if err != nil {
 		return fmt.Errorf("render trial %s: %w", name, err)
 	}
-	return output.Data(o.f.io.Out, format, obj)
+	switch o.executor {
+	case executorLocal:
+		return output.Data(o.f.io.Out, format, spec.Object)
+	case executorKubernetes:
+		objs, err := kube.Compile(spec, exp.Metadata.Namespace)
+		if err != nil {
+			return fmt.Errorf("trial %s: %w", name, err)
+		}
+		for _, obj := range objs {
+			if err := output.Data(o.f.io.Out, format, obj); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return usageErrorf("--executor %q: want local or kubernetes", o.executor)
+}
+
+// kubeNamespace returns the namespace for trials of an experiment without
+// one: -n, else the kubeconfig context's when a kubeconfig can be read,
+// else Kubernetes' default. Reading the kubeconfig contacts no cluster.
+func (o *compileOptions) kubeNamespace() string {
+	if o.namespace != "" {
+		return o.namespace
+	}
+	if ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{}); err == nil {
+		return ex.Namespace()
+	}
+	return kube.DefaultNamespace
 }
 
 // parseSets parses --set name=value flags against space.

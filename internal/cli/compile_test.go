@@ -78,3 +78,30 @@ func jobName(t *testing.T, js string) string {
 	}
 	return obj.Metadata.Name
 }
+
+// TestCompileKubernetes prints the Job as the Kubernetes executor would
+// submit it: in the namespace given, with the trial's labels, without a
+// cluster.
+func TestCompileKubernetes(t *testing.T) {
+	dir := t.TempDir()
+	file := writeExperiment(t, dir, expParams{Name: "kcomp", Parallel: 1, Max: 3, MaxFailed: 1})
+	r := tuneEnv(t, dir, append(cleanEnv(), "KUBECONFIG="+dir+"/absent"), "compile", file, "--executor", "kubernetes", "-n", "team-a", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("tune compile --executor kubernetes: exit %d: %s", r.code, r.stderr)
+	}
+	var job struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name      string            `json:"name"`
+			Namespace string            `json:"namespace"`
+			Labels    map[string]string `json:"labels"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &job); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if job.Kind != "Job" || job.Metadata.Name != "kcomp-0001" || job.Metadata.Namespace != "team-a" ||
+		job.Metadata.Labels["katib.kubeflow.org/trial"] != "kcomp-0001" || job.Metadata.Labels["katib.kubeflow.org/experiment"] != "kcomp" {
+		t.Errorf("compiled object %+v; want Job kcomp-0001 in team-a with the trial's labels", job)
+	}
+}
