@@ -98,17 +98,22 @@ var logsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1al
 // program would print, derived from the pod's --x and --y arguments
 // (loss = (x−1)² + (y+2)², as the local tests' trial program), serves it
 // through a kwok Logs object, waits until the apiserver returns it, and
-// releases the pod, which kwok then completes. It runs until ctx is done.
-func (c *cluster) fakeKubelet(ctx context.Context, t *testing.T, ns string) *sync.WaitGroup {
-	return c.onHeldPods(ctx, t, ns, "app.kubernetes.io/managed-by=tune", false, "fake kubelet", c.serveTrialLog)
+// releases the pod, which kwok then completes. It runs until the test ends.
+func (c *cluster) fakeKubelet(t *testing.T, ns string) {
+	c.onHeldPods(t, ns, "app.kubernetes.io/managed-by=tune", false, "fake kubelet", c.serveTrialLog)
 }
 
 // onHeldPods calls handle, on a goroutine of its own, once for each pod of
 // ns matching selector that carries the tune.test/hold annotation (and,
-// with running, is Running), re-establishing its watch as needed, until ctx
-// is done. Errors fail the test under the name who.
-func (c *cluster) onHeldPods(ctx context.Context, t *testing.T, ns, selector string, running bool, who string, handle func(context.Context, *corev1.Pod) error) *sync.WaitGroup {
+// with running, is Running), re-establishing its watch as needed, until the
+// test ends. Errors fail the test under the name who.
+func (c *cluster) onHeldPods(t *testing.T, ns, selector string, running bool, who string, handle func(context.Context, *corev1.Pod) error) {
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
 	done := map[string]bool{}
 	wg.Go(func() {
 		for ctx.Err() == nil {
@@ -132,7 +137,6 @@ func (c *cluster) onHeldPods(ctx context.Context, t *testing.T, ns, selector str
 			w.Stop()
 		}
 	})
-	return &wg
 }
 
 // trialLoss is the loss the trial program reports for a container's
@@ -256,6 +260,16 @@ spec:
 `, name, ns, parallel, max, maxFailed, annotations, gpus)
 }
 
+// writeExperiment writes experiment YAML y into dir and returns its path.
+func writeExperiment(t *testing.T, dir, y string) string {
+	t.Helper()
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // runTune runs the tune binary with a store in dir and returns its exit
 // code and output.
 func runTune(t *testing.T, dir string, args ...string) (int, string, string) {
@@ -303,17 +317,10 @@ func trials(t *testing.T, dir, exp string) []jsonTrial {
 func TestJobExperimentOnGPUNodes(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	kubelet := c.fakeKubelet(ctx, t, ns)
-	defer kubelet.Wait()
-	defer cancel()
+	c.fakeKubelet(t, ns)
 
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
-	if err := os.WriteFile(file, []byte(jobExperiment("gpu-jobs", ns, 3, 6, 1, 1, "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, jobExperiment("gpu-jobs", ns, 3, 6, 1, 1, ""))
 	start := time.Now()
 	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
 	if code != 0 {
@@ -350,10 +357,7 @@ func TestUnschedulableTrialFails(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
-	if err := os.WriteFile(file, []byte(jobExperiment("too-big", ns, 1, 3, 1, 99, "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, jobExperiment("too-big", ns, 1, 3, 1, 99, ""))
 	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", "--unschedulable-timeout", "3s", file)
 	if code != 1 {
 		t.Fatalf("tune run: exit %d, want 1 (experiment Failed)\n%s%s", code, out, errOut)
@@ -370,13 +374,9 @@ func TestFailingPodFailsTrial(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
 	// Without the hold the fake kubelet leaves these pods alone, and the
 	// fail annotation makes kwok fail them.
-	y := strings.Replace(jobExperiment("failing", ns, 2, 4, 2, 1, ""), `{tune.test/hold: "true"}`, `{tune.test/fail: "true"}`, 1)
-	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, strings.Replace(jobExperiment("failing", ns, 2, 4, 2, 1, ""), `{tune.test/hold: "true"}`, `{tune.test/fail: "true"}`, 1))
 	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
 	if code != 1 || !strings.Contains(out, "Failed (ExperimentMaxFailedTrialsReached)") {
 		t.Fatalf("tune run: exit %d, want 1 with the experiment Failed\n%s%s", code, out, errOut)
@@ -456,11 +456,8 @@ func TestInterruptDeletesRunningTrials(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
 	// Held pods and no fake kubelet: the trials run until stopped.
-	if err := os.WriteFile(file, []byte(jobExperiment("stopme", ns, 2, 4, 1, 1, "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, jobExperiment("stopme", ns, 2, 4, 1, 1, ""))
 	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", file)
 	c.waitRunningPods(t, ns, 2)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -487,10 +484,7 @@ func TestResumeReattaches(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
-	if err := os.WriteFile(file, []byte(jobExperiment("reattach", ns, 2, 2, 1, 1, "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, jobExperiment("reattach", ns, 2, 2, 1, 1, ""))
 	cmd, _ := startTune(t, dir, "run", "--executor", "kubernetes", file)
 	c.waitRunningPods(t, ns, 2)
 	before := c.liveJobs(t, ns)
@@ -500,10 +494,7 @@ func TestResumeReattaches(t *testing.T) {
 		t.Fatalf("Jobs before the kill: %v, want 2", before)
 	}
 	// The Jobs outlive the runner; now let their pods finish.
-	ctx, cancel := context.WithCancel(t.Context())
-	kubelet := c.fakeKubelet(ctx, t, ns)
-	defer kubelet.Wait()
-	defer cancel()
+	c.fakeKubelet(t, ns)
 	code, out, errOut := runTune(t, dir, "resume", "--executor", "kubernetes", "reattach")
 	if code != 0 {
 		t.Fatalf("tune resume: exit %d\n%s%s", code, out, errOut)
@@ -525,8 +516,8 @@ var taskResultGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "
 // it reports each step's output parameter loss, computed from the step's
 // --x and --y arguments, as the WorkflowTaskResult the executor would
 // write, then releases the pod.
-func (c *cluster) fakeArgoExecutor(ctx context.Context, t *testing.T, ns string) *sync.WaitGroup {
-	return c.onHeldPods(ctx, t, ns, "workflows.argoproj.io/workflow", true, "fake Argo executor", c.reportTaskResult)
+func (c *cluster) fakeArgoExecutor(t *testing.T, ns string) {
+	c.onHeldPods(t, ns, "workflows.argoproj.io/workflow", true, "fake Argo executor", c.reportTaskResult)
 }
 
 func (c *cluster) reportTaskResult(ctx context.Context, pod *corev1.Pod) error {
@@ -569,11 +560,7 @@ func (c *cluster) reportTaskResult(ctx context.Context, pod *corev1.Pod) error {
 func TestWorkflowTrialOutputs(t *testing.T) {
 	c := newCluster(t)
 	const ns = "argo" // the namespace the workflow-controller watches
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	argoExec := c.fakeArgoExecutor(ctx, t, ns)
-	defer argoExec.Wait()
-	defer cancel()
+	c.fakeArgoExecutor(t, ns)
 	name := fmt.Sprintf("wf-%d", time.Now().Unix()%100000)
 	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
 kind: Experiment
@@ -619,10 +606,7 @@ spec:
                 - {name: loss, valueFrom: {path: /tmp/loss}}
 `, name, ns)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
-	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, y)
 	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
 	if code != 0 {
 		t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
@@ -702,16 +686,9 @@ func (c *cluster) restartAPIServer(t *testing.T) {
 func TestAPIServerRestart(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	kubelet := c.fakeKubelet(ctx, t, ns)
-	defer kubelet.Wait()
-	defer cancel()
+	c.fakeKubelet(t, ns)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
-	if err := os.WriteFile(file, []byte(jobExperiment("restart", ns, 2, 6, 1, 1, "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, jobExperiment("restart", ns, 2, 6, 1, 1, ""))
 	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", file)
 	// Restart once the first trials have run.
 	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "Succeeded"); {
@@ -749,7 +726,6 @@ func TestScale100Trials(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 
 	// Creation and running times as this test sees them.
 	var mu sync.Mutex
@@ -789,21 +765,19 @@ func TestScale100Trials(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	defer watchers.Wait()
-	kubelet := c.fakeKubelet(ctx, t, ns)
-	defer kubelet.Wait()
-	defer cancel()
+	defer func() {
+		cancel()
+		watchers.Wait()
+	}()
+	c.fakeKubelet(t, ns)
 
 	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
 	// No nodeSelector and no GPU: the scheduler spreads the pods over all
 	// four nodes.
 	y := jobExperiment("scale", ns, 20, 100, 1, 0, "")
 	y = strings.Replace(y, `            nodeSelector: {tune.test/gpu: "true"}`+"\n", "", 1)
 	y = strings.Replace(y, "                resources:\n                  limits: {nvidia.com/gpu: \"0\"}\n", "", 1)
-	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeExperiment(t, dir, y)
 	start := time.Now()
 	cmd, out := startTune(t, dir, "run", "-q", "--executor", "kubernetes", file)
 	if err := cmd.Wait(); err != nil {
