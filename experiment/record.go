@@ -137,6 +137,9 @@ type Store interface {
 	// t.Seq, appends logs to its observation log and, when st is not nil,
 	// replaces the experiment's status, in one transaction.
 	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *Status) error
+	// ClearTrialLogs empties the observation log of trial seq of
+	// experiment exp.
+	ClearTrialLogs(ctx context.Context, exp string, seq int) error
 	// Trials returns the experiment's trials in creation order.
 	Trials(ctx context.Context, exp string) ([]trial.Trial, error)
 }

@@ -127,7 +127,12 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 		if err != nil {
 			return nil, fmt.Errorf("resume trial %s: %w", t.Name, err)
 		}
-		st.follow(ctx, t, spec, attacher.Attach, true)
+		// Attach reads the workload's output again from its start: what
+		// the previous runner recorded of it would be recorded twice.
+		if err := r.Store.ClearTrialLogs(storeCtx, rec.Name, t.Seq); err != nil {
+			return nil, fmt.Errorf("resume trial %s: %w", t.Name, &storeError{err})
+		}
+		st.follow(ctx, t, spec, attacher.Attach)
 	}
 	return st.loop(ctx, storeCtx, ReasonResumed, msg)
 }

@@ -210,6 +210,9 @@ func TestResumeAttachesToSurvivingWorkloads(t *testing.T) {
 	exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 4\n")
 	st := crashedStore(t, exp)
 	st.trials["unit"] = append(st.trials["unit"], trial.Trial{Name: "unit-0003", Seq: 3, Parameters: map[string]string{"x": "3"}, State: trial.Running, Dir: t.TempDir()})
+	// The previous runner had recorded what trial 2 printed so far; Attach
+	// prints it again.
+	st.logs["unit-0002"] = []metrics.Log{{Metric: "loss", Value: 0.5}}
 	ex := &attachingExecutor{alive: map[string]bool{"unit-0002": true}}
 	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"5", "4", "3", "2", "1", "0"}}, Executor: ex, TrialRoot: t.TempDir()}
 	rec, _ := st.Experiment(t.Context(), "unit")
@@ -227,6 +230,9 @@ func TestResumeAttachesToSurvivingWorkloads(t *testing.T) {
 	got := st.trials["unit"]
 	if got[1].State != trial.Succeeded || got[1].Metrics["loss"].Latest != 0.5 {
 		t.Errorf("attached trial: %s with %+v, want Succeeded with the loss its workload reported", got[1].State, got[1].Metrics)
+	}
+	if logs := st.logs["unit-0002"]; len(logs) != 1 {
+		t.Errorf("attached trial's observation log: %v, want the one value it printed, recorded once", logs)
 	}
 	if got[2].State != trial.Killed || got[2].Reason != experiment.TrialReasonLost {
 		t.Errorf("trial whose workload is gone: %s/%s, want Killed/%s", got[2].State, got[2].Reason, experiment.TrialReasonLost)

@@ -506,14 +506,14 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		s.trials = s.trials[:len(s.trials)-1]
 		return fmt.Errorf("save trial %s: %w", name, &storeError{err})
 	}
-	s.follow(ctx, t, spec, r.Executor.Run, false)
+	s.follow(ctx, t, spec, r.Executor.Run)
 	return nil
 }
 
 // follow makes t active and runs its workload with run (the executor's Run,
 // or its Attach for a trial picked up on resume) on a goroutine of its own,
 // which reports the outcome on s.results.
-func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, run runFunc, attach bool) {
+func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, run runFunc) {
 	r := s.r
 	trialCtx, cancel := context.WithCancelCause(ctx)
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
@@ -529,7 +529,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	}
 	seq := t.Seq
 	go func() {
-		res, err := runTrial(trialCtx, run, attach, spec, s.parser, at, r.now, r.maxLogBytes())
+		res, err := runTrial(trialCtx, run, spec, s.parser, at, r.now, r.maxLogBytes())
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 }
@@ -586,13 +586,11 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 // parsed for metrics as they stream. It runs on its own goroutine and
 // touches only at's recorder and warnings, which are safe for that.
 //
-// run is the executor's Run, or its Attach for a trial picked up on resume;
-// then the log files are appended to rather than replaced.
-func runTrial(ctx context.Context, run runFunc, attach bool, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
+// run is the executor's Run, or its Attach for a trial picked up on resume.
+func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
+	// An attached workload's output is read again from its start, so the
+	// log files are rewritten in both cases.
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if attach {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	}
 	stdoutFile, err := os.OpenFile(filepath.Join(spec.Dir, "stdout.log"), flags, 0o644)
 	if err != nil {
 		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)

@@ -96,6 +96,17 @@ func (m *memStore) SaveTrial(_ context.Context, exp string, t *trial.Trial, logs
 	return nil
 }
 
+func (m *memStore) ClearTrialLogs(_ context.Context, exp string, seq int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.trials[exp] {
+		if t.Seq == seq {
+			delete(m.logs, t.Name)
+		}
+	}
+	return nil
+}
+
 func (m *memStore) Trials(_ context.Context, exp string) ([]trial.Trial, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -411,6 +411,50 @@ func TestTrialByUnusualName(t *testing.T) {
 	}
 }
 
+// TestClearTrialLogs empties one trial's observation log and leaves the
+// others' and the trial itself; later logs append to the emptied one.
+func TestClearTrialLogs(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, nil)
+	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
+		t.Fatal(err)
+	}
+	for seq := 1; seq <= 2; seq++ {
+		logs := []metrics.Log{{Metric: "m", Value: 1, Time: t0}, {Metric: "m", Value: 2, Time: t0}}
+		if err := s.SaveTrial(ctx, "e", sampleTrial("e", seq), logs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ClearTrialLogs(ctx, "e", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearTrialLogs(ctx, "e", 1); err != nil {
+		t.Errorf("clearing an empty log: %v", err)
+	}
+	first, second := sampleTrial("e", 1).Name, sampleTrial("e", 2).Name
+	if logs, err := s.Logs(ctx, "e", first); err != nil || len(logs) != 0 {
+		t.Errorf("cleared trial's logs = %v, %v; want none", logs, err)
+	}
+	if logs, err := s.Logs(ctx, "e", second); err != nil || len(logs) != 2 {
+		t.Errorf("other trial's logs = %v, %v; want its 2 entries", logs, err)
+	}
+	if _, err := s.Trial(ctx, "e", first); err != nil {
+		t.Errorf("the trial itself: %v", err)
+	}
+	if err := s.SaveTrial(ctx, "e", sampleTrial("e", 1), []metrics.Log{{Metric: "m", Value: 3, Time: t0}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if logs, err := s.Logs(ctx, "e", first); err != nil || len(logs) != 1 || logs[0].Value != 3 {
+		t.Errorf("after a new save: %v, %v; want the one new entry", logs, err)
+	}
+	if err := s.ClearTrialLogs(ctx, "nope", 1); !errors.Is(err, experiment.ErrNotFound) {
+		t.Errorf("unknown experiment: %v, want ErrNotFound", err)
+	}
+	if err := s.ClearTrialLogs(ctx, "e", 0); err == nil {
+		t.Error("seq 0 accepted")
+	}
+}
+
 func TestDeleteExperiment(t *testing.T) {
 	ctx := t.Context()
 	s := openTest(t, nil)

@@ -82,6 +82,36 @@ func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 	})
 }
 
+// ClearTrialLogs empties the observation log of the trial numbered seq of
+// experiment exp, as a runner that re-reads a trial's whole output (on
+// resume, following a workload that outlived the previous runner) does
+// before recording it again. A trial without logs is not an error; it
+// returns an error wrapping [experiment.ErrNotFound] when there is no such
+// experiment.
+func (s *Store) ClearTrialLogs(ctx context.Context, exp string, seq int) error {
+	if seq < 1 {
+		return fmt.Errorf("experiment %q: clear logs: seq %d out of range (trials are numbered from 1)", exp, seq)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		eb, err := experimentBucket(tx, exp)
+		if err != nil {
+			return err
+		}
+		_, lb, err := trialBuckets(exp, eb)
+		if err != nil {
+			return err
+		}
+		key := seqKey(uint64(seq))
+		if lb.Bucket(key) == nil {
+			return nil
+		}
+		if err := lb.DeleteBucket(key); err != nil {
+			return fmt.Errorf("experiment %q: trial %d: clear logs: %w", exp, seq, err)
+		}
+		return nil
+	})
+}
+
 // Trials returns the trials of experiment exp in creation (Seq) order; an
 // empty slice when it has none. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.

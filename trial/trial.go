@@ -164,8 +164,10 @@ type Recoverer interface {
 // experiment is resumed, the runner calls Attach for every trial the store
 // still shows as running, before it would call [Recoverer.Recover]. Attach
 // behaves as [Executor.Run] for the workload that spec's trial already
-// has: it streams what the workload prints from now on (or from its start,
-// when the executor can replay it) and blocks until it ends or ctx is done.
+// has: it streams what the workload has printed from its start (as much of
+// it as is still kept), then what it prints next, and blocks until it ends
+// or ctx is done. The runner discards the output and metrics it recorded
+// of the trial before, so nothing is counted twice.
 // It returns ErrNotFound, without blocking, when the workload no longer
 // exists; the runner then treats the trial as lost.
 type Attacher interface {

@@ -87,7 +87,9 @@
 //
 // A container restarted in place (restartPolicy OnFailure) is not
 // streamed again; only new pods are. Attach streams the logs of the pods
-// still present from their start, so metrics reported before the runner
-// died are reported again. The Unschedulable clock starts when the
+// still present from their start; the runner drops what it had recorded of
+// the trial, so each value is recorded once. A pod already deleted (a
+// Job's earlier attempt removed by hand) is not read again. The
+// Unschedulable clock starts when the
 // executor first sees the condition, so it restarts on Attach.
 package kube
