@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -103,5 +105,19 @@ func TestCompileKubernetes(t *testing.T) {
 	if job.Kind != "Job" || job.Metadata.Name != "kcomp-0001" || job.Metadata.Namespace != "team-a" ||
 		job.Metadata.Labels["katib.kubeflow.org/trial"] != "kcomp-0001" || job.Metadata.Labels["katib.kubeflow.org/experiment"] != "kcomp" {
 		t.Errorf("compiled object %+v; want Job kcomp-0001 in team-a with the trial's labels", job)
+	}
+}
+
+// TestBadLogLevel: an unknown --log-level is a usage error naming the
+// allowed levels, before any cluster is contacted or anything is stored.
+func TestBadLogLevel(t *testing.T) {
+	dir := t.TempDir()
+	file := writeExperiment(t, dir, expParams{Name: "loglevel", Parallel: 1, Max: 1, MaxFailed: 1})
+	r := tuneEnv(t, dir, append(cleanEnv(), "KUBECONFIG="+dir+"/absent"), "run", file, "--executor", "kubernetes", "--log-level", "loud", "--store", filepath.Join(dir, "tune.db"))
+	if r.code != 2 || !strings.Contains(r.stderr, `--log-level "loud"`) || !strings.Contains(r.stderr, "debug, info, warn or error") {
+		t.Errorf("exit %d, stderr %q; want a usage error naming the levels", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tune.db")); !os.IsNotExist(err) {
+		t.Errorf("store written by a run refused for its flags: %v", err)
 	}
 }

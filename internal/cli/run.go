@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -35,6 +36,7 @@ type runOptions struct {
 	kubeContext          string
 	namespace            string
 	unschedulableTimeout time.Duration
+	logLevel             string // of the executor's log: debug | info | warn | error
 }
 
 // The executors tune run can use.
@@ -78,6 +80,7 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context for --executor kubernetes (default: the current context)")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace of the trials when the experiment's metadata.namespace is empty (default: the context's namespace)")
 	cmd.Flags().DurationVar(&o.unschedulableTimeout, "unschedulable-timeout", 5*time.Minute, "how long a Kubernetes trial whose pod cannot be scheduled waits before it fails (0: forever)")
+	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
 // newExecutor builds the executor chosen by --executor. For Kubernetes, an
@@ -92,7 +95,12 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		if timeout == 0 {
 			timeout = -1 // the flag's 0 means no limit; the option's means the default
 		}
-		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{Namespace: o.namespace, UnschedulableTimeout: timeout})
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+			return nil, usageErrorf("--log-level %q: want debug, info, warn or error", o.logLevel)
+		}
+		logger := slog.New(slog.NewTextHandler(o.f.io.ErrOut, &slog.HandlerOptions{Level: level}))
+		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{Namespace: o.namespace, UnschedulableTimeout: timeout, Logger: logger})
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -30,6 +31,7 @@ type follower struct {
 	e      *Executor
 	w      workload
 	spec   *trial.Spec
+	log    *slog.Logger
 	stdout *lineWriter
 	stderr io.Writer
 
@@ -57,6 +59,7 @@ func (e *Executor) newFollower(w workload, spec *trial.Spec, stdout, stderr io.W
 		e:        e,
 		w:        w,
 		spec:     spec,
+		log:      e.opts.Logger.With("trial", spec.Name, "kind", w.kind(), "namespace", w.namespace()),
 		stdout:   &lineWriter{w: stdout},
 		stderr:   stderr,
 		streamed: map[types.UID]bool{},
@@ -94,7 +97,9 @@ func (f *follower) retry(ctx context.Context, fn func(ctx context.Context) error
 		if err == nil || !retriable(err) || time.Now().After(deadline) {
 			return err
 		}
-		t := time.NewTimer(b.Step())
+		delay := b.Step()
+		f.log.Debug("Kubernetes API call failed; retrying", "err", err, "delay", delay)
+		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -212,6 +217,7 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			return f.kill(ctx)
 		case ev, ok := <-objW.ResultChan():
 			if !ok || ev.Type == watch.Error {
+				f.watchEnded("object", ev)
 				objW.Stop()
 				objW = nil
 				if time.Since(objSince) > longWatch {
@@ -232,6 +238,7 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			}
 		case ev, ok := <-podW.ResultChan():
 			if !ok || ev.Type == watch.Error {
+				f.watchEnded("pods", ev)
 				podW.Stop()
 				podW = nil
 				if time.Since(podSince) > longWatch {
@@ -251,6 +258,16 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			return f.end(ctx, nil, res)
 		}
 	}
+}
+
+// watchEnded logs the end of the watch of what (the object, or its pods),
+// which follow then lists and watches again.
+func (f *follower) watchEnded(what string, ev watch.Event) {
+	if ev.Type == watch.Error {
+		f.log.Debug("watch failed; listing and watching again", "watch", what, "err", apierrors.FromObject(ev.Object))
+		return
+	}
+	f.log.Debug("watch closed; listing and watching again", "watch", what)
 }
 
 // longWatch is how long a watch must have lasted for its end not to count
@@ -376,6 +393,7 @@ func (f *follower) stream(pod, container string) {
 	var pos logPosition
 	b := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 8, Cap: 5 * time.Second}
 	final := false
+	failures := 0 // in a row
 	for {
 		// Once the trial's object has ended, a stream still open gets
 		// endGrace to end by itself (the container's log ends when the
@@ -401,6 +419,7 @@ func (f *follower) stream(pod, container string) {
 			rc.Close()
 		}
 		cancelAttempt()
+		f.logStreamError(pod, container, err, &failures)
 		if err == nil {
 			if final || ctx.Err() != nil {
 				return
@@ -429,6 +448,32 @@ func (f *follower) stream(pod, container string) {
 		case <-t.C:
 		}
 	}
+}
+
+// logStreamError logs a failure to open container's log of pod: the first
+// of a row at Warn (metrics may be missing if it does not pass), the next
+// ones at Debug. A pod that is gone or a stream that was stopped is no
+// failure; success ends the row.
+func (f *follower) logStreamError(pod, container string, err error, failures *int) {
+	switch {
+	case err == nil:
+		if *failures > 0 {
+			f.log.Info("log stream open again", "pod", pod, "container", container, "failures", *failures)
+		}
+		*failures = 0
+		return
+	case f.streamCtx.Err() != nil:
+		return
+	case apierrors.IsNotFound(err):
+		f.log.Debug("pod gone; its log is no longer read", "pod", pod, "container", container)
+		return
+	}
+	*failures++
+	level := slog.LevelDebug
+	if *failures == 1 {
+		level = slog.LevelWarn
+	}
+	f.log.Log(f.streamCtx, level, "reading the log failed; retrying until the trial ends (metrics printed meanwhile are read when it opens again)", "pod", pod, "container", container, "err", err)
 }
 
 // endGrace is how long a log stream may stay open after the trial's object

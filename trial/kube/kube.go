@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	argo "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
@@ -63,6 +64,11 @@ type Options struct {
 	// Failed with reason KubernetesAPIError. Zero means
 	// [DefaultAPIRetryTimeout].
 	APIRetryTimeout time.Duration
+	// Logger receives what the executor gets over by itself and the user
+	// may want to know: API calls retried, watches re-listed, log streams
+	// reopened or lost (Warn for a log stream that could not be read,
+	// since its metrics may be missing; Debug for the rest). Nil discards.
+	Logger *slog.Logger
 }
 
 // Executor runs trials as Kubernetes Jobs or Argo Workflows. It implements
@@ -96,6 +102,9 @@ func New(opts Options) (*Executor, error) {
 	}
 	if opts.APIRetryTimeout <= 0 {
 		opts.APIRetryTimeout = DefaultAPIRetryTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Executor{opts: opts}
 	e.logs = func(ctx context.Context, namespace, pod, container string, since *metav1.Time) (io.ReadCloser, error) {

@@ -2,8 +2,10 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -696,5 +698,57 @@ func TestRunKilledWhileUnschedulable(t *testing.T) {
 	res, err := r.wait(t)
 	if err != nil || res.State != trial.Killed || !strings.Contains(res.Message, "unschedulable: no gpu") {
 		t.Fatalf("Run() = %+v, %v; want Killed with the scheduling reason", res, err)
+	}
+}
+
+// TestLogStreamFailureLogged: a log that cannot be opened is retried, and
+// the first failure reaches the Logger at Warn, naming the trial and pod;
+// the metrics still arrive once the stream opens.
+func TestLogStreamFailureLogged(t *testing.T) {
+	f := newFakes()
+	var logged syncBuffer
+	e := f.executor(t, Options{Logger: slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	var mu sync.Mutex
+	opens := 0
+	e.logs = func(context.Context, string, string, string, *metav1.Time) (io.ReadCloser, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if opens++; opens <= 2 {
+			return nil, apierrors.NewServiceUnavailable("kubelet restarting")
+		}
+		return readCloser("loss=0.5\n"), nil
+	}
+	r := start(t.Context(), newSpec(t, jobYAML), e.Run)
+	f.waitWatch(t, "pods")
+	if _, err := f.kube.CoreV1().Pods(testNS).Create(t.Context(), pod("pod-1", corev1.PodRunning), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(r.stdout.String(), "loss=0.5") })
+	setJobCondition(t, f, batchv1.JobComplete, "", "")
+	if res, err := r.wait(t); err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run() = %+v, %v", res, err)
+	}
+	type record struct {
+		Level, Msg, Trial, Pod, Err string
+		Failures                    int
+	}
+	var warns, infos []record
+	for line := range strings.Lines(logged.String()) {
+		var rec record
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log record %q: %v", line, err)
+		}
+		switch rec.Level {
+		case "WARN":
+			warns = append(warns, rec)
+		case "INFO":
+			infos = append(infos, rec)
+		}
+	}
+	if len(warns) != 1 || warns[0].Trial != "mnist-0001" || warns[0].Pod != "pod-1" || !strings.Contains(warns[0].Err, "kubelet restarting") {
+		t.Errorf("warnings = %+v, want one for pod-1 of trial mnist-0001 with the error", warns)
+	}
+	if len(infos) != 1 || infos[0].Failures != 2 {
+		t.Errorf("infos = %+v, want one saying the stream opened after 2 failures", infos)
 	}
 }
