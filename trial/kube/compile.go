@@ -105,6 +105,7 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 			wf.Spec.PodMetadata = new(wfv1.Metadata)
 		}
 		wf.Spec.PodMetadata.Labels = mergeLabels(wf.Spec.PodMetadata.Labels, labels)
+		pipelineMetricsParameters(wf)
 		wf.SetGroupVersionKind(workflowGVK)
 		return wf, nil
 	}

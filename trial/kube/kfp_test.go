@@ -1,0 +1,96 @@
+package kube
+
+import (
+	"path/filepath"
+	"testing"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// TestKubeflowPipelineTrial runs the example whose trial is a Kubeflow
+// Pipelines v1 compiled pipeline: it compiles to the Workflow with the
+// trial's values as pipeline arguments and the metrics artifact also
+// declared as an output parameter, and the train step's metrics file,
+// recorded by Argo in the node's outputs, becomes the trial's metrics.
+func TestKubeflowPipelineTrial(t *testing.T) {
+	exp, _, err := experiment.Load(filepath.Join("..", "..", "examples", "kfp-pipeline", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.Metadata.Namespace = testNS // as tune run does from -n
+	spec, err := exp.TrialSpec("kfp-train-0001", suggest.Assignment{"lr": "0.02", "epochs": "3"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Compile(spec, testNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := objs[0].(*wfv1.Workflow)
+	if wf.Name != "kfp-train-0001" || wf.GenerateName != "" {
+		t.Errorf("name %q, generateName %q; want the trial's name only", wf.Name, wf.GenerateName)
+	}
+	args := map[string]string{}
+	for _, p := range wf.Spec.Arguments.Parameters {
+		args[p.Name] = p.Value.String()
+	}
+	if args["lr"] != "0.02" || args["epochs"] != "3" {
+		t.Errorf("pipeline arguments %v, want the trial's lr and epochs", args)
+	}
+	for _, tmpl := range wf.Spec.Templates {
+		var metricsParams []wfv1.Parameter
+		for _, p := range tmpl.Outputs.Parameters {
+			if p.Name == PipelineMetricsParameter {
+				metricsParams = append(metricsParams, p)
+			}
+		}
+		switch tmpl.Name {
+		case "train":
+			if len(metricsParams) != 1 || metricsParams[0].ValueFrom == nil || metricsParams[0].ValueFrom.Path != "/mlpipeline-metrics.json" ||
+				metricsParams[0].ValueFrom.Default == nil || metricsParams[0].ValueFrom.Default.String() != "" {
+				t.Errorf("train outputs %+v; want an mlpipeline-metrics parameter read from /mlpipeline-metrics.json, default empty", tmpl.Outputs.Parameters)
+			}
+			if len(tmpl.Outputs.Artifacts) != 1 {
+				t.Errorf("train artifacts %+v; want the metrics artifact kept", tmpl.Outputs.Artifacts)
+			}
+		default:
+			if len(metricsParams) != 0 {
+				t.Errorf("template %s without the metrics artifact got parameter %+v", tmpl.Name, metricsParams)
+			}
+		}
+	}
+
+	f := newFakes()
+	e := f.executor(t, Options{Namespace: testNS})
+	r := start(t.Context(), spec, e.Run)
+	f.waitWatch(t, "pods")
+	wfs := f.argo.ArgoprojV1alpha1().Workflows(testNS)
+	got, err := wfs.Get(t.Context(), "kfp-train-0001", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What Argo records once both steps ran: prepare-data's own output,
+	// and train's metrics file as the declared parameter.
+	val := func(s string) *wfv1.AnyString { a := wfv1.AnyString(s); return &a }
+	got.Status.Phase = wfv1.WorkflowSucceeded
+	got.Status.Nodes = wfv1.Nodes{
+		"kfp-train-0001-1": {Name: "kfp-train-0001.prepare-data", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "prepare-data-batches", Value: val("120")}}}},
+		"kfp-train-0001-2": {Name: "kfp-train-0001.train", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: PipelineMetricsParameter,
+			Value: val(`{"metrics": [{"name": "accuracy", "numberValue": 0.931, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": 0.21, "format": "RAW"}]}`)}}}},
+	}
+	if _, err := wfs.Update(t.Context(), got, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.wait(t)
+	if err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run() = %+v, %v", res, err)
+	}
+	if out, want := r.stdout.String(), "prepare-data-batches=120\naccuracy=0.931\nloss=0.21\n"; out != want {
+		t.Errorf("metrics written %q, want %q", out, want)
+	}
+}
