@@ -90,6 +90,12 @@ type Spec struct {
 	// Env holds extra environment variables for the trial (TUNE_EXPERIMENT,
 	// TUNE_TRIAL, TUNE_TRIAL_DIR, ...), as KEY=VALUE.
 	Env []string
+	// Mounts ask a local executor to make directories of this machine
+	// appear at other paths inside the trial (a File collector's
+	// /var/log/katib re-rooted under Dir appearing at /var/log/katib),
+	// where the platform lets an unprivileged process do so. Executors that
+	// cannot ignore them: the trial gets the re-rooted paths in Env too.
+	Mounts []Mount
 	// OnRetry, when not nil, is called by an executor that retries a failed
 	// workload (a Job's backoffLimit) just before attempt number attempt
 	// (2, 3, ...) starts, so that the caller can discard what the failed
@@ -177,3 +183,9 @@ type Attacher interface {
 // ErrNotFound is returned by [Attacher.Attach] when a trial's workload no
 // longer exists.
 var ErrNotFound = errors.New("trial workload not found")
+
+// Mount makes the directory Source appear at the absolute path Target
+// inside a trial; see [Spec.Mounts].
+type Mount struct {
+	Source, Target string
+}
