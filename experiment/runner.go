@@ -147,11 +147,6 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 // checkRunnable rejects what the local runner cannot do yet, before anything
 // is written.
 func checkRunnable(e *Experiment) error {
-	switch k := e.CollectorKind(); k {
-	case "", "StdOut":
-	default:
-		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut)", k, ErrUnsupported)
-	}
 	if e.Spec.EarlyStopping != nil && e.Spec.EarlyStopping.AlgorithmName != "" {
 		return fmt.Errorf("spec.earlyStopping %q: %w yet", e.Spec.EarlyStopping.AlgorithmName, ErrUnsupported)
 	}
@@ -245,6 +240,9 @@ func (s *state) init() error {
 // checkExecutor renders a sample trial and asks the executor, when it can
 // tell, whether it could run it.
 func (s *state) checkExecutor() error {
+	if err := checkCollector(s.exp, s.r.Executor); err != nil {
+		return err
+	}
 	checker, ok := s.r.Executor.(trial.Checker)
 	if !ok {
 		return nil
@@ -527,9 +525,17 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 		default:
 		}
 	}
+	col, err := s.newCollector(spec)
+	if err != nil {
+		at.warn(fmt.Sprintf("trial %s: its metrics cannot be collected: %v", t.Name, err))
+	}
+	var parser *metrics.TextParser
+	if s.parsesOutput() {
+		parser = s.parser
+	}
 	seq := t.Seq
 	go func() {
-		res, err := runTrial(trialCtx, run, spec, s.parser, at, r.now, r.maxLogBytes())
+		res, err := runTrial(trialCtx, run, spec, parser, col, at, r.now, r.maxLogBytes())
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 }
@@ -587,7 +593,10 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 // touches only at's recorder and warnings, which are safe for that.
 //
 // run is the executor's Run, or its Attach for a trial picked up on resume.
-func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
+//
+// parser, when not nil, reads the metrics in the trial's output; col, when
+// not nil, collects them from elsewhere while the workload runs.
+func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
 	// An attached workload's output is read again from its start, so the
 	// log files are rewritten in both cases.
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -605,26 +614,47 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 	// Katib's StdOut collector reads the container log, which holds both
 	// streams; so does tune, with one line splitter per stream.
 	parse := func(line []byte) {
+		if parser == nil {
+			return
+		}
 		logs, invalid := parser.ParseLine(line, now())
 		for _, l := range logs {
 			at.recorder.Add(l)
 		}
 		for _, bad := range invalid {
-			select {
-			case at.warnings <- fmt.Sprintf("trial %s: metric value %s is not a finite number; ignored", spec.Name, bad):
-			default: // bounded: further warnings for this trial are dropped
-			}
+			at.warn(fmt.Sprintf("trial %s: metric value %s is not a finite number; ignored", spec.Name, bad))
 		}
+	}
+	collected := make(chan struct{})
+	colCtx, stopCollector := context.WithCancel(context.WithoutCancel(ctx))
+	if col != nil {
+		go func() {
+			defer close(collected)
+			col.collect(colCtx, at.recorder.Add, func(w string) { at.warn("trial " + spec.Name + ": " + w) })
+		}()
+	} else {
+		close(collected)
 	}
 	outLines := metrics.NewLineWriter(0, parse)
 	errLines := metrics.NewLineWriter(0, parse)
 	res, runErr := run(ctx, spec, io.MultiWriter(capWriter(stdoutFile, maxLog), outLines), io.MultiWriter(capWriter(stderrFile, maxLog), errLines))
 	outLines.Close()
 	errLines.Close()
+	stopCollector() // a last read, then the collector returns
+	<-collected
 	if runErr != nil {
 		return res, fmt.Errorf("trial %s: %w", spec.Name, runErr)
 	}
 	return res, nil
+}
+
+// warn queues a warning about the trial for the runner to report; when
+// the queue is full, further warnings are dropped.
+func (at *activeTrial) warn(msg string) {
+	select {
+	case at.warnings <- msg:
+	default:
+	}
 }
 
 // complete records a finished trial.

@@ -399,7 +399,7 @@ func TestRunnerStoreFailureStopsTrials(t *testing.T) {
 }
 
 func TestRunnerRefusesUnsupportedBeforeWriting(t *testing.T) {
-	exp := testExperiment(t, "  metricsCollectorSpec:\n    collector:\n      kind: PrometheusMetric\n")
+	exp := testExperiment(t, "  metricsCollectorSpec:\n    collector:\n      kind: Custom\n      customCollector: {name: c, image: c}\n")
 	st, _, _, _, err := run(t, exp, []string{"1"}, t.Context())
 	if !errors.Is(err, experiment.ErrUnsupported) {
 		t.Fatalf("err = %v, want ErrUnsupported", err)

@@ -189,3 +189,12 @@ var ErrNotFound = errors.New("trial workload not found")
 type Mount struct {
 	Source, Target string
 }
+
+// OnHost is an optional interface of an [Executor] whose trials run as
+// processes on the machine running tune, so that what a trial writes to
+// files, serves on a loopback address or sends to one reaches the runner.
+// The collectors other than StdOut need it.
+type OnHost interface {
+	// OnHost is a marker; it does nothing.
+	OnHost()
+}

@@ -1,0 +1,163 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// A collector reads one trial's metrics from where the experiment's
+// metricsCollectorSpec says, other than the trial's output (the StdOut
+// collector, which runTrial parses as it streams).
+type collector interface {
+	// collect passes each value it reads to emit and each problem (an
+	// unreadable file, a value that is not a number) to warn, until ctx is
+	// done; then it reads once more, so that what the trial wrote just
+	// before it ended counts, and returns. It is called once, on a
+	// goroutine of its own, while the trial's workload runs.
+	collect(ctx context.Context, emit func(metrics.Log), warn func(string))
+}
+
+// The environment variables a trial gets from its collector.
+const (
+	// EnvMetricsPath is the file or directory a File or TensorFlowEvent
+	// collector reads: the trial's re-rooted copy of
+	// source.fileSystemPath.path.
+	EnvMetricsPath = "TUNE_METRICS_PATH"
+)
+
+// collectPollInterval is how often file collectors look for new output.
+const collectPollInterval = 500 * time.Millisecond
+
+// hostCollectors are the collector kinds that read what a trial leaves on
+// this machine (files, loopback endpoints), so they need an executor whose
+// trials run here.
+var hostCollectors = map[string]bool{"File": true}
+
+// checkCollector refuses a collector kind the runner cannot serve with
+// executor ex, before anything is written.
+func checkCollector(e *Experiment, ex trial.Executor) error {
+	kind := e.CollectorKind()
+	switch kind {
+	case "", "StdOut", "File":
+	case "Custom":
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind Custom: a custom collector is a sidecar container that Katib injects into the trial's pod; tune has no sidecars, so it cannot run one: %w (use StdOut, File, TensorFlowEvent, PrometheusMetric or Push)", ErrUnsupported)
+	default:
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File)", kind, ErrUnsupported)
+	}
+	if _, onHost := ex.(trial.OnHost); hostCollectors[kind] && !onHost {
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
+	}
+	return nil
+}
+
+// parsesOutput reports whether the trial's output carries its metrics.
+func (s *state) parsesOutput() bool {
+	k := s.exp.CollectorKind()
+	return k == "" || k == "StdOut"
+}
+
+// newCollector prepares spec for the experiment's collector (directories,
+// environment, mounts) and returns the collector, or nil when the trial's
+// output is all there is to read.
+func (s *state) newCollector(spec *trial.Spec) (collector, error) {
+	mc := s.exp.Spec.MetricsCollectorSpec
+	switch s.exp.CollectorKind() {
+	case "File":
+		fs := mc.Source.FileSystemPath
+		p, err := reroot(spec, fs.Path)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, fmt.Errorf("metrics file of trial %s: %w", spec.Name, err)
+		}
+		spec.Env = append(spec.Env, EnvMetricsPath+"="+p)
+		if path.IsAbs(fs.Path) {
+			spec.Mounts = append(spec.Mounts, trial.Mount{Source: filepath.Dir(p), Target: path.Dir(fs.Path)})
+		}
+		parse := s.parser.ParseLine
+		return &fileCollector{path: p, shown: fs.Path, parse: parse}, nil
+	}
+	return nil, nil
+}
+
+// reroot returns where trial spec's copy of the collector path p lives:
+// under the trial's directory, so that parallel trials do not share one
+// file (/var/log/katib/metrics.log becomes
+// $TUNE_TRIAL_DIR/var/log/katib/metrics.log; a relative path is relative
+// to the trial's directory).
+func reroot(spec *trial.Spec, p string) (string, error) {
+	if spec.Dir == "" {
+		return "", fmt.Errorf("trial %s has no directory to hold its metrics file %s", spec.Name, p)
+	}
+	clean := path.Clean("/" + p) // no ".." can climb out of the trial's directory
+	return filepath.Join(spec.Dir, filepath.FromSlash(clean)), nil
+}
+
+// fileCollector follows a metrics file the trial writes, as Katib's File
+// collector does, parsing each complete line.
+type fileCollector struct {
+	path  string // on this machine
+	shown string // as the experiment names it
+	parse func(line []byte, now time.Time) ([]metrics.Log, []string)
+}
+
+func (c *fileCollector) collect(ctx context.Context, emit func(metrics.Log), warn func(string)) {
+	var offset int64
+	seen := false
+	lines := metrics.NewLineWriter(0, func(line []byte) {
+		logs, invalid := c.parse(line, time.Now())
+		for _, l := range logs {
+			emit(l)
+		}
+		for _, bad := range invalid {
+			warn(fmt.Sprintf("metrics file %s: metric value %s is not a finite number; ignored", c.shown, bad))
+		}
+	})
+	read := func() {
+		f, err := os.Open(c.path)
+		if errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		if err != nil {
+			warn(fmt.Sprintf("metrics file %s: %v", c.shown, err))
+			return
+		}
+		defer f.Close()
+		seen = true
+		if fi, err := f.Stat(); err == nil && fi.Size() < offset {
+			warn(fmt.Sprintf("metrics file %s was truncated; reading it again from the start", c.shown))
+			offset = 0
+		}
+		n, err := io.Copy(lines, io.NewSectionReader(f, offset, 1<<62))
+		offset += n
+		if err != nil {
+			warn(fmt.Sprintf("metrics file %s: %v", c.shown, err))
+		}
+	}
+	t := time.NewTicker(collectPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			read()
+			lines.Close()
+			if !seen {
+				warn(fmt.Sprintf("the trial never wrote its metrics file %s (%s=%s)", c.shown, EnvMetricsPath, c.path))
+			}
+			return
+		case <-t.C:
+			read()
+		}
+	}
+}
+

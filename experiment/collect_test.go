@@ -1,0 +1,137 @@
+package experiment_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// fileExecutor runs trials "on this machine" that write their metrics to
+// $TUNE_METRICS_PATH in pieces (a line split across two writes) and print
+// a decoy to stdout, which a File collector must not read. x = -2 writes
+// no file.
+type fileExecutor struct {
+	mu     sync.Mutex
+	mounts map[string][]trial.Mount
+	paths  map[string]string
+}
+
+func (e *fileExecutor) OnHost() {}
+
+func (e *fileExecutor) Run(_ context.Context, spec *trial.Spec, stdout, _ io.Writer) (trial.Result, error) {
+	var p string
+	for _, kv := range spec.Env {
+		if v, ok := strings.CutPrefix(kv, experiment.EnvMetricsPath+"="); ok {
+			p = v
+		}
+	}
+	e.mu.Lock()
+	e.mounts[spec.Name], e.paths[spec.Name] = spec.Mounts, p
+	e.mu.Unlock()
+	x, err := argX(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	fmt.Fprintln(stdout, "loss=-999")
+	if x != -2 {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return trial.Result{}, err
+		}
+		fmt.Fprintf(f, "epoch 1: loss=%g\nepoch 2: lo", x+1)
+		f.Sync()
+		fmt.Fprintf(f, "ss=%g accuracy=0.5\nloss=nan\n", x)
+		f.Close()
+	}
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+const fileCollectorSpec = `  parallelTrialCount: 2
+  maxTrialCount: 3
+  metricsCollectorSpec:
+    source:
+      fileSystemPath:
+        path: /var/log/katib/metrics.log
+        kind: File
+        format: TEXT
+    collector:
+      kind: File
+`
+
+// TestFileCollector: each trial's metrics file is re-rooted under its
+// directory, named by TUNE_METRICS_PATH, asked to appear at the original
+// path, and read, lines split across writes included; the trial's output
+// is not read; a trial that writes no file is MetricsUnavailable with a
+// warning saying so.
+func TestFileCollector(t *testing.T) {
+	exp := testExperiment(t, fileCollectorSpec)
+	st := newMemStore()
+	ex := &fileExecutor{mounts: map[string][]trial.Mount{}, paths: map[string]string{}}
+	var warnings []string
+	r := &experiment.Runner{
+		Store: st, Suggester: listSuggester{[]string{"3", "5", "-2"}}, Executor: ex, TrialRoot: t.TempDir(),
+		OnEvent: func(ev experiment.Event) {
+			if ev.Kind == experiment.Warning {
+				warnings = append(warnings, ev.Message)
+			}
+		},
+	}
+	if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+		t.Fatal(err)
+	}
+	trials := st.trials["unit"]
+	if len(trials) != 3 {
+		t.Fatalf("%d trials, want 3", len(trials))
+	}
+	for i, want := range []float64{3, 5} {
+		tr := trials[i]
+		if tr.State != trial.Succeeded || tr.Metrics["loss"].Latest != want || tr.Metrics["loss"].Min != want {
+			t.Errorf("trial %s: %s with %+v; want Succeeded with loss %g from its file (not the -999 it printed)", tr.Name, tr.State, tr.Metrics["loss"], want)
+		}
+		wantPath := filepath.Join(tr.Dir, "var", "log", "katib", "metrics.log")
+		if got := ex.paths[tr.Name]; got != wantPath {
+			t.Errorf("trial %s: %s=%q, want %q", tr.Name, experiment.EnvMetricsPath, got, wantPath)
+		}
+		m := ex.mounts[tr.Name]
+		if len(m) != 1 || m[0].Target != "/var/log/katib" || m[0].Source != filepath.Dir(wantPath) {
+			t.Errorf("trial %s: mounts %+v, want its directory at /var/log/katib", tr.Name, m)
+		}
+		if logs := st.logs[tr.Name]; len(logs) != 3 {
+			t.Errorf("trial %s: observation log %v, want loss, loss, accuracy", tr.Name, logs)
+		}
+	}
+	if trials[2].State != trial.MetricsUnavailable {
+		t.Errorf("trial without a file: %s, want MetricsUnavailable", trials[2].State)
+	}
+	joined := strings.Join(warnings, "\n")
+	for _, want := range []string{"never wrote its metrics file /var/log/katib/metrics.log", "metric value loss=nan is not a finite number"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q do not say %q", joined, want)
+		}
+	}
+}
+
+// TestFileCollectorNeedsHostExecutor: an executor whose trials run
+// elsewhere cannot serve the File collector; the experiment is refused
+// before anything is written.
+func TestFileCollectorNeedsHostExecutor(t *testing.T) {
+	exp := testExperiment(t, fileCollectorSpec)
+	st, _, _, _, err := run(t, exp, []string{"1"}, t.Context())
+	if !errors.Is(err, experiment.ErrUnsupported) || !strings.Contains(err.Error(), "use StdOut") {
+		t.Fatalf("err = %v, want ErrUnsupported suggesting StdOut", err)
+	}
+	if len(st.recs) != 0 {
+		t.Errorf("store holds %d experiments, want none", len(st.recs))
+	}
+}
+
