@@ -81,7 +81,14 @@
 //     whose value is a number are written to stdout as name=value lines; a
 //     parameter named mlpipeline-metrics holding Kubeflow Pipelines' JSON
 //     ({"metrics": [{"name": "accuracy", "numberValue": 0.9}]}) gives one
-//     line per metric. Pod logs are not streamed.
+//     line per metric. A template declaring Kubeflow Pipelines' output
+//     artifact mlpipeline-metrics (a KFP v1 compiled pipeline) also gets an
+//     output parameter of that name read from the same file, so no artifact
+//     store is needed. When [trial.Spec.PrimaryPodLabels] is set, the
+//     primary container's log of every step pod carrying those labels is
+//     streamed as well, as for Jobs (Katib's Argo example labels its
+//     training step katib.kubeflow.org/model-training: "true"); without
+//     it, no pod log is read.
 //
 // # Caveats
 //

@@ -344,7 +344,7 @@ func (f *follower) pod(pod *corev1.Pod, deleted bool) {
 	}
 	f.streamed[pod.UID] = true
 	f.attempts++
-	if f.attempts > 1 && f.spec.OnRetry != nil {
+	if f.attempts > 1 && f.spec.OnRetry != nil && f.w.podsAreAttempts() {
 		f.spec.OnRetry(f.attempts)
 	}
 	f.streams.Add(1)

@@ -1,11 +1,16 @@
 package kube
 
 import (
+	"context"
+	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/suggest"
@@ -92,5 +97,65 @@ func TestKubeflowPipelineTrial(t *testing.T) {
 	}
 	if out, want := r.stdout.String(), "prepare-data-batches=120\naccuracy=0.931\nloss=0.21\n"; out != want {
 		t.Errorf("metrics written %q, want %q", out, want)
+	}
+}
+
+// TestWorkflowPrimaryPodLogs: with primaryPodLabels, as Katib's Argo
+// example sets them, the log of every step pod carrying them is streamed
+// (each a step, not a retry), and other steps' logs are not.
+func TestWorkflowPrimaryPodLogs(t *testing.T) {
+	f := newFakes()
+	e := f.executor(t, Options{})
+	logs := map[string]string{"train-a": "loss=0.5\n", "train-b": "loss=0.25\n", "prep": "loss=99\n"}
+	e.logs = func(_ context.Context, _, pod, container string, _ *metav1.Time) (io.ReadCloser, error) {
+		if container != "main" {
+			t.Errorf("log of container %s of %s, want main", container, pod)
+		}
+		return readCloser(logs[pod]), nil
+	}
+	spec := newSpec(t, workflowYAML)
+	spec.PrimaryContainer = "main"
+	spec.PrimaryPodLabels = map[string]string{"katib.kubeflow.org/model-training": "true"}
+	retries := 0
+	spec.OnRetry = func(int) { retries++ }
+	r := start(t.Context(), spec, e.Run)
+	f.waitWatch(t, "pods")
+	step := func(name string, primary bool) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: testNS, UID: types.UID(name), Labels: map[string]string{LabelTrial: "mnist-0001"}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "wait"}, {Name: "main"}}},
+			Status: corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{{
+				Name: "main", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{}},
+			}}},
+		}
+		if primary {
+			p.Labels["katib.kubeflow.org/model-training"] = "true"
+		}
+		return p
+	}
+	for _, p := range []*corev1.Pod{step("prep", false), step("train-a", true), step("train-b", true)} {
+		if _, err := f.kube.CoreV1().Pods(testNS).Create(t.Context(), p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return strings.Count(r.stdout.String(), "loss=") == 2 })
+	wfs := f.argo.ArgoprojV1alpha1().Workflows(testNS)
+	wf, err := wfs.Get(t.Context(), "mnist-0001", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.Status.Phase = wfv1.WorkflowSucceeded
+	if _, err := wfs.Update(t.Context(), wf, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.wait(t); err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run() = %+v, %v", res, err)
+	}
+	out := r.stdout.String()
+	if !strings.Contains(out, "loss=0.5\n") || !strings.Contains(out, "loss=0.25\n") || strings.Contains(out, "loss=99") {
+		t.Errorf("stdout = %q, want both training steps' logs and not the other step's", out)
+	}
+	if retries != 0 {
+		t.Errorf("OnRetry called %d times for a Workflow's steps, want 0", retries)
 	}
 }

@@ -32,6 +32,10 @@ type workload interface {
 	podSelector() string
 	// streamLogs reports whether the primary pod's log carries the metrics.
 	streamLogs() bool
+	// podsAreAttempts reports whether a second primary pod is a retry of
+	// the first (a Job's), whose metrics replace the first's, rather than
+	// another step of the workload (a Workflow's).
+	podsAreAttempts() bool
 	// collect writes the metrics a finished obj holds to w.
 	collect(obj runtime.Object, w io.Writer) error
 }
@@ -49,7 +53,7 @@ func (e *Executor) workload(spec *trial.Spec) (workload, error) {
 		if e.opts.Argo == nil {
 			return nil, fmt.Errorf("kube: trial %s is an Argo Workflow but the executor has no Argo client", spec.Name)
 		}
-		return &workflowWorkload{e: e, obj: o}, nil
+		return &workflowWorkload{e: e, obj: o, spec: spec}, nil
 	}
 	return nil, fmt.Errorf("kube: trial %s: unexpected compiled object %T", spec.Name, obj)
 }
@@ -129,14 +133,16 @@ func (w *jobWorkload) podSelector() string {
 	return labels.SelectorFromSet(labels.Set{batchv1.JobNameLabel: w.obj.Name}).String()
 }
 
-func (w *jobWorkload) streamLogs() bool { return true }
+func (w *jobWorkload) streamLogs() bool      { return true }
+func (w *jobWorkload) podsAreAttempts() bool { return true }
 
 func (w *jobWorkload) collect(runtime.Object, io.Writer) error { return nil }
 
 // workflowWorkload is an argoproj.io/v1alpha1 Workflow.
 type workflowWorkload struct {
-	e   *Executor
-	obj *wfv1.Workflow
+	e    *Executor
+	obj  *wfv1.Workflow
+	spec *trial.Spec
 }
 
 func (w *workflowWorkload) kind() string      { return "Workflow" }
@@ -185,7 +191,11 @@ func (w *workflowWorkload) podSelector() string {
 	return labels.SelectorFromSet(labels.Set{LabelTrial: w.obj.Name}).String()
 }
 
-func (w *workflowWorkload) streamLogs() bool { return false }
+// streamLogs: a Workflow's steps are pods; the log read is that of the
+// steps whose pods carry primaryPodLabels (Katib's Argo example labels its
+// training step so), and none without them.
+func (w *workflowWorkload) streamLogs() bool      { return len(w.spec.PrimaryPodLabels) > 0 }
+func (w *workflowWorkload) podsAreAttempts() bool { return false }
 
 func (w *workflowWorkload) collect(obj runtime.Object, out io.Writer) error {
 	wf, ok := obj.(*wfv1.Workflow)
