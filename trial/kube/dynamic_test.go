@@ -366,7 +366,9 @@ func tfjobGVR() schema.GroupVersionResource {
 }
 
 func TestRunCustomKind(t *testing.T) {
-	f := newFakes()
+	// A pod its operator labelled with the trial label: watched, but its
+	// log is not the trial's output (the kind has no pod template).
+	f := newFakes(pod("mnist-0001-widget", corev1.PodRunning))
 	e := f.executor(t, Options{})
 	spec := newSpec(t, widgetYAML)
 	spec.SuccessCondition = `status.[@this].#(state=="Done")#`
@@ -383,10 +385,11 @@ func TestRunCustomKind(t *testing.T) {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
 	// No pod template: pods are watched by the trial label, no log is read.
-	for _, a := range f.kube.Actions() {
-		if a.GetSubresource() == "log" {
-			t.Errorf("log requested: %v", a)
-		}
+	if got := r.stdout.String(); got != "" {
+		t.Errorf("stdout = %q, want nothing", got)
+	}
+	if len(actions(f.kube, "list", "pods")) == 0 {
+		t.Error("the trial's pods were not listed")
 	}
 	if n := len(actions(f.dyn, "delete", "widgets")); n != 1 {
 		t.Errorf("%d deletes, want 1", n)
