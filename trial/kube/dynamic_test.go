@@ -189,9 +189,6 @@ func TestCompileTFJob(t *testing.T) {
 		}
 	}
 	// The rest is kept, and the spec's own object is not changed.
-	if img, _, _ := unstructured.NestedString(u.Object, "spec", "tfReplicaSpecs", "Worker", "replicas"); img != "" {
-		t.Errorf("replicas became a string")
-	}
 	if n, _, _ := unstructured.NestedInt64(u.Object, "spec", "tfReplicaSpecs", "Worker", "replicas"); n != 2 {
 		t.Errorf("Worker replicas = %d, want 2", n)
 	}
