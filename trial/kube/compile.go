@@ -42,12 +42,15 @@ const DefaultNamespace = "default"
 
 // Compile returns the objects Run would submit for spec, exactly: the
 // trial's batch/v1 Job or argoproj.io/v1alpha1 Workflow, decoded strictly
-// from spec.Object, named spec.Name, in its namespace and with the trial's
-// labels (see the package documentation). The namespace is
+// from spec.Object, or its object of any other kind as given, named
+// spec.Name, in its namespace and with the trial's labels on it and on its
+// pod templates (see the package documentation). The namespace is
 // spec.Namespace, else namespace, else [DefaultNamespace]. The returned
-// slice holds one *batchv1.Job or *wfv1.Workflow, with its TypeMeta set.
+// slice holds one *batchv1.Job or *wfv1.Workflow with its TypeMeta set, or
+// one *unstructured.Unstructured.
 //
-// Compile submits nothing; it is what [Executor.Check] runs.
+// Compile submits nothing and contacts no cluster; [Executor.Check] runs
+// it, then checks that the cluster serves the kind.
 func Compile(spec *trial.Spec, namespace string) ([]runtime.Object, error) {
 	obj, err := compile(spec, namespace)
 	if err != nil {
@@ -109,8 +112,7 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 		wf.SetGroupVersionKind(workflowGVK)
 		return wf, nil
 	}
-	return nil, fmt.Errorf("kube: trial %s: trialSpec kind %q (apiVersion %q) is not supported yet: the Kubernetes executor runs %s %s and %s %s",
-		spec.Name, kind, apiVersion, jobGVK.GroupVersion(), jobGVK.Kind, workflowGVK.GroupVersion(), workflowGVK.Kind)
+	return compileDynamic(spec, data, ns)
 }
 
 // decodeStrict decodes data into v as the API server would, and fails on

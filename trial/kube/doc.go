@@ -1,19 +1,25 @@
 // Package kube implements [trial.Executor] by running each trial as a
-// Kubernetes object: a batch/v1 Job or an Argo Workflow
-// (argoproj.io/v1alpha1). It also implements [trial.Checker] and
+// Kubernetes object: a batch/v1 Job, an Argo Workflow
+// (argoproj.io/v1alpha1) or an object of any other kind the cluster serves
+// (TFJob, PyTorchJob, XGBoostJob and MPIJob of kubeflow.org/v1, TrainJob of
+// trainer.kubeflow.org/v1alpha1, Tekton's PipelineRun, a custom resource).
+// It also implements [trial.Checker] and
 // [trial.Attacher], so that a resumed experiment picks up the trials whose
 // objects are still running.
 //
 // # What is submitted
 //
-// The trial's [trial.Spec.Object] (Katib's trialTemplate.trialSpec after
-// parameter substitution) must be a batch/v1 Job or an argoproj.io/v1alpha1
-// Workflow. It is decoded strictly into client-go's or Argo's typed struct:
-// a field the type does not have, a duplicate field or a value of the wrong
+// The trial's [trial.Spec.Object] is Katib's trialTemplate.trialSpec after
+// parameter substitution. A batch/v1 Job or an argoproj.io/v1alpha1
+// Workflow is decoded strictly into client-go's or Argo's typed struct: a
+// field the type does not have, a duplicate field or a value of the wrong
 // type is an error naming its path, reported by [Executor.Check] before
-// anything is submitted. Other kinds are not supported yet (a later change
-// adds them through the dynamic client with Katib's success and failure
-// conditions); Check says so.
+// anything is submitted. Any other kind is submitted as given, through
+// [Options.Dynamic], as the resource [Options.RESTMapper] maps it to
+// (discovery, cached for the executor's life); Check fails, before any
+// trial starts, when the cluster does not serve the kind (its CRD or
+// operator is not installed), when it is cluster-scoped, and when the spec
+// lacks success or failure conditions.
 //
 // The object is changed in these ways only, and [Compile] returns it as Run
 // would submit it:
@@ -25,8 +31,12 @@
 //     in the template that differs from it is an error;
 //   - it, and its pods, get the labels katib.kubeflow.org/experiment=<experiment>,
 //     katib.kubeflow.org/trial=<trial> and app.kubernetes.io/managed-by=tune
-//     (a Job's pod template labels; a Workflow's spec.podMetadata.labels),
-//     on top of the labels the template has.
+//     (a Job's pod template labels; a Workflow's spec.podMetadata.labels;
+//     for other kinds, the labels of every pod template found anywhere in
+//     the object: a map under a "template" key whose "spec" has a
+//     "containers" list, such as a training job's replica specs), on top of
+//     the labels the template has. When pod templates are found, one of
+//     them must have the primary container.
 //
 // Everything else, placement included (resources and limits such as
 // nvidia.com/gpu, nodeSelector, tolerations, affinity), is kept exactly.
@@ -37,14 +47,29 @@
 // and carries its trial label, Run adopts it (this is how Attach works
 // too), and when it lacks the label the trial fails with reason
 // AlreadyExists and the object is left alone. The object and the trial's
-// pods (a Job's by batch.kubernetes.io/job-name, a Workflow's by the trial
-// label) are then followed with watches, not polling: a watch that fails
+// pods are then followed with watches, not polling: a watch that fails
 // or closes is re-established after a fresh get or list, and failing API
 // calls are retried with exponential backoff for [Options.APIRetryTimeout]
 // before the trial fails with reason KubernetesAPIError.
 //
+// The trial's pods are found by batch.kubernetes.io/job-name for a Job; by
+// the trial label for a Workflow and for other kinds with a pod template;
+// by jobset.sigs.k8s.io/jobset-name=<trial> for a TrainJob and
+// tekton.dev/pipelineRun=<trial> for a PipelineRun without one. Pods of
+// another kind without a pod template are looked for by the trial label
+// (some operators copy it from the object), for scheduling problems only.
+//
 // The trial ends when:
 //
+//   - the failure condition ([trial.Spec.FailureCondition]), then the
+//     success condition, a gjson path over the object's JSON, holds as in
+//     Katib's trial controller: its result is an object or a non-empty
+//     array. The result's (or first element's) reason and message fields
+//     become the result's, the reason defaulting to <Kind>Failed or
+//     <Kind>Succeeded. This judges every kind other than Job and Workflow,
+//     and Jobs and Workflows whose conditions are not Katib's defaults (for
+//     Workflows, those of Katib's Argo example), so that an experiment's own
+//     conditions are honoured; otherwise:
 //   - a Job has the condition Complete (Succeeded) or Failed (Failed, with
 //     the condition's reason and message, e.g. BackoffLimitExceeded or
 //     DeadlineExceeded);
@@ -68,9 +93,11 @@
 //
 // No sidecar is injected. What the runner parses for metrics comes from:
 //
-//   - Jobs: the log of the primary container ([trial.Spec.PrimaryContainer],
-//     or the only container) of the primary pod (the one with the trial
-//     label and [trial.Spec.PrimaryPodLabels]), streamed with pods/log
+//   - Jobs and other kinds whose pods are found (above): the log of the
+//     primary container ([trial.Spec.PrimaryContainer], or the only
+//     container) of the primary pod (a trial pod with
+//     [trial.Spec.PrimaryPodLabels], e.g. a training job's
+//     training.kubeflow.org/job-role=master), streamed with pods/log
 //     follow=true to stdout once the container runs or has terminated. Each
 //     new pod (a retry after a failure, within the Job's backoffLimit)
 //     starts a new stream, and [trial.Spec.OnRetry] is called before it. The
@@ -91,6 +118,12 @@
 //     it, no pod log is read.
 //
 // # Caveats
+//
+// A custom kind's pods are found only through a pod template in the object
+// (or the trial label copied by its operator): a kind that makes its pods
+// from something else has no log streamed, so its metrics must come another
+// way. A malformed gjson condition is not detected by Check (gjson has no
+// way to validate a path); it simply never holds.
 //
 // A container restarted in place (restartPolicy OnFailure) is not
 // streamed again; only new pods are. Attach streams the logs of the pods

@@ -333,6 +333,9 @@ func (f *follower) pod(pod *corev1.Pod, deleted bool) {
 		return
 	}
 	container := f.container(pod)
+	if !slices.ContainsFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == container }) {
+		return // a pod of the trial without the primary container
+	}
 	for _, cs := range pod.Status.ContainerStatuses {
 		if cs.Name == container && cs.State.Terminated != nil {
 			code := int(cs.State.Terminated.ExitCode)
@@ -353,7 +356,7 @@ func (f *follower) pod(pod *corev1.Pod, deleted bool) {
 
 // primary reports whether pod is the trial's primary pod.
 func (f *follower) primary(pod *corev1.Pod) bool {
-	if pod.Labels[LabelTrial] != f.spec.Name {
+	if f.w.podsLabelled() && pod.Labels[LabelTrial] != f.spec.Name || !f.selects(pod) {
 		return false
 	}
 	for k, v := range f.spec.PrimaryPodLabels {

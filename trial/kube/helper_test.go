@@ -11,8 +11,12 @@ import (
 	"time"
 
 	argofake "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned/fake"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
@@ -70,6 +74,28 @@ spec:
       command: [python, train.py]
 `
 
+// The kinds the fake cluster serves through the dynamic client.
+var (
+	tfjobGVK    = schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "TFJob"}
+	widgetGVK   = schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}
+	trainjobGVK = schema.GroupVersionKind{Group: "trainer.kubeflow.org", Version: "v1alpha1", Kind: "TrainJob"}
+
+	dynamicListKinds = map[schema.GroupVersionResource]string{
+		{Group: "kubeflow.org", Version: "v1", Resource: "tfjobs"}:                  "TFJobList",
+		{Group: "example.com", Version: "v1", Resource: "widgets"}:                  "WidgetList",
+		{Group: "trainer.kubeflow.org", Version: "v1alpha1", Resource: "trainjobs"}: "TrainJobList",
+	}
+)
+
+// testMapper maps the kinds of dynamicListKinds, all namespaced.
+func testMapper() meta.RESTMapper {
+	m := meta.NewDefaultRESTMapper(nil)
+	for _, gvk := range []schema.GroupVersionKind{tfjobGVK, widgetGVK, trainjobGVK} {
+		m.Add(gvk, meta.RESTScopeNamespace)
+	}
+	return m
+}
+
 // object decodes a YAML manifest as the runner passes it.
 func object(t *testing.T, manifest string) map[string]any {
 	t.Helper()
@@ -95,6 +121,7 @@ func newSpec(t *testing.T, manifest string) *trial.Spec {
 type fakes struct {
 	kube *fake.Clientset
 	argo *argofake.Clientset
+	dyn  *dynamicfake.FakeDynamicClient
 	mu   sync.Mutex
 	// watches counts the watches opened per resource; watched is signalled
 	// after each.
@@ -103,9 +130,11 @@ type fakes struct {
 }
 
 func newFakes(objs ...runtime.Object) *fakes {
-	var kobjs, aobjs []runtime.Object
+	var kobjs, aobjs, dobjs []runtime.Object
 	for _, o := range objs {
-		if o.GetObjectKind().GroupVersionKind().Group == "argoproj.io" {
+		if _, ok := o.(*unstructured.Unstructured); ok {
+			dobjs = append(dobjs, o)
+		} else if o.GetObjectKind().GroupVersionKind().Group == "argoproj.io" {
 			aobjs = append(aobjs, o)
 		} else {
 			kobjs = append(kobjs, o)
@@ -114,10 +143,11 @@ func newFakes(objs ...runtime.Object) *fakes {
 	f := &fakes{
 		kube:    fake.NewClientset(kobjs...),
 		argo:    argofake.NewSimpleClientset(aobjs...),
+		dyn:     dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), dynamicListKinds, dobjs...),
 		watches: map[string]int{},
 		watched: map[string]chan struct{}{},
 	}
-	for _, r := range []string{"jobs", "pods", "workflows"} {
+	for _, r := range []string{"jobs", "pods", "workflows", "tfjobs", "widgets", "trainjobs"} {
 		f.watched[r] = make(chan struct{}, 100)
 	}
 	record := func(a k8stesting.Action) (bool, watch.Interface, error) {
@@ -131,6 +161,7 @@ func newFakes(objs ...runtime.Object) *fakes {
 	}
 	f.kube.PrependWatchReactor("*", record)
 	f.argo.PrependWatchReactor("*", record)
+	f.dyn.PrependWatchReactor("*", record)
 	return f
 }
 
@@ -139,6 +170,10 @@ func (f *fakes) executor(t *testing.T, opts Options) *Executor {
 	t.Helper()
 	opts.Kubernetes = f.kube
 	opts.Argo = f.argo
+	opts.Dynamic = f.dyn
+	if opts.RESTMapper == nil {
+		opts.RESTMapper = testMapper()
+	}
 	if opts.Namespace == "" {
 		opts.Namespace = "elsewhere"
 	}

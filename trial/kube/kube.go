@@ -11,8 +11,12 @@ import (
 	argo "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tune-hpo/tune/trial"
@@ -42,6 +46,16 @@ type Options struct {
 	// Argo is the Argo Workflows client, needed only for trials that are
 	// Workflows; without it such trials fail Check.
 	Argo argo.Interface
+	// Dynamic is the dynamic client, needed only for trials of other
+	// kinds (TFJob, PyTorchJob, TrainJob, PipelineRun, any custom
+	// resource); without it such trials fail Check.
+	Dynamic dynamic.Interface
+	// RESTMapper maps the kinds of those trials to their resources. Nil
+	// means one over the discovery client of Kubernetes, whose answers
+	// are cached for the executor's life (a kind it does not know makes
+	// it ask the cluster again, so that a CRD installed meanwhile is
+	// found).
+	RESTMapper meta.RESTMapper
 	// Namespace is where trials are created when their spec has no
 	// Namespace (the experiment's); empty means [DefaultNamespace].
 	Namespace string
@@ -71,11 +85,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Executor runs trials as Kubernetes Jobs or Argo Workflows. It implements
+// Executor runs trials as Kubernetes Jobs, Argo Workflows or objects of
+// any other kind. It implements
 // [trial.Executor], [trial.Checker] and [trial.Attacher], and is safe for
 // concurrent use with distinct specs.
 type Executor struct {
 	opts Options
+	// mapper is opts.RESTMapper or the one made over discovery.
+	mapper meta.RESTMapper
 	// logs opens a following stream of a container's log, each line
 	// prefixed with its RFC 3339 timestamp, from since (nil: the start);
 	// tests replace it.
@@ -106,7 +123,10 @@ func New(opts Options) (*Executor, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Executor{opts: opts}
+	e := &Executor{opts: opts, mapper: opts.RESTMapper}
+	if e.mapper == nil {
+		e.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(opts.Kubernetes.Discovery()))
+	}
 	e.logs = func(ctx context.Context, namespace, pod, container string, since *metav1.Time) (io.ReadCloser, error) {
 		return opts.Kubernetes.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
 			Container:  container,
@@ -124,9 +144,10 @@ func New(opts Options) (*Executor, error) {
 // ~/.kube/config, else the in-cluster service account. kubeContext, when
 // not empty, overrides the current context. The namespace is
 // opts.Namespace when not empty, else the context's namespace, else
-// "default" (in a pod, the service account's namespace). Both Kubernetes
-// and Argo clients are made and replace those of opts, whose other fields
-// are used as given.
+// "default" (in a pod, the service account's namespace). The Kubernetes,
+// Argo and dynamic clients and a RESTMapper over discovery are made and
+// replace those of opts, whose other fields are used as given. Nothing is
+// asked of the cluster until a trial is checked or run.
 func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error) {
 	namespace := opts.Namespace
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -157,7 +178,12 @@ func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error
 	if err != nil {
 		return nil, fmt.Errorf("kube: making Argo client: %w", err)
 	}
-	opts.Kubernetes, opts.Argo, opts.Namespace = kc, ac, ns
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kube: making dynamic client: %w", err)
+	}
+	opts.Kubernetes, opts.Argo, opts.Dynamic, opts.Namespace = kc, ac, dc, ns
+	opts.RESTMapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kc.Discovery()))
 	return New(opts)
 }
 
@@ -171,8 +197,11 @@ func (e *Executor) Namespace() string {
 }
 
 // Check implements [trial.Checker]: it compiles spec as Run would (strict
-// decoding, supported kind, names and labels) and checks that the client
-// the kind needs is there. Nothing is submitted.
+// decoding of Jobs and Workflows, names, labels, the primary container)
+// and checks that the client the kind needs is there; for kinds other than
+// Job and Workflow, it checks that the trial has success and failure
+// conditions and that the cluster serves the kind (a discovery call, cached).
+// Nothing is submitted.
 func (e *Executor) Check(spec *trial.Spec) error {
 	_, err := e.workload(spec)
 	return err

@@ -124,9 +124,9 @@ func TestCheckErrors(t *testing.T) {
 			manifest: strings.Replace(workflowYAML, "entrypoint", "entryPoint", 1),
 			want:     `unknown field "spec.entryPoint"`,
 		},
-		"unsupported kind": {
+		"other kind without conditions": {
 			manifest: "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nspec: {}\n",
-			want:     `kind "PyTorchJob" (apiVersion "kubeflow.org/v1") is not supported yet`,
+			want:     `a kubeflow.org/v1 PyTorchJob trial needs successCondition and failureCondition`,
 		},
 		"other namespace": {
 			manifest: strings.Replace(jobYAML, "metadata:\n  labels:", "metadata:\n  namespace: prod\n  labels:", 1),

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -9,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -30,6 +32,9 @@ type workload interface {
 	ended(obj runtime.Object) (bool, trial.Result)
 	// podSelector selects the workload's pods.
 	podSelector() string
+	// podsLabelled reports whether the workload's pods carry the trial
+	// label (the primary pod must then have it).
+	podsLabelled() bool
 	// streamLogs reports whether the primary pod's log carries the metrics.
 	streamLogs() bool
 	// podsAreAttempts reports whether a second primary pod is a retry of
@@ -48,14 +53,37 @@ func (e *Executor) workload(spec *trial.Spec) (workload, error) {
 	}
 	switch o := obj.(type) {
 	case *batchv1.Job:
-		return &jobWorkload{e: e, obj: o}, nil
+		return &jobWorkload{e: e, obj: o, cond: userConditions(spec, "Job", katibJobSuccessCondition, katibJobFailureCondition)}, nil
 	case *wfv1.Workflow:
 		if e.opts.Argo == nil {
 			return nil, fmt.Errorf("kube: trial %s is an Argo Workflow but the executor has no Argo client", spec.Name)
 		}
-		return &workflowWorkload{e: e, obj: o, spec: spec}, nil
+		return &workflowWorkload{e: e, obj: o, spec: spec, cond: userConditions(spec, "Workflow", katibWorkflowSuccessCondition, katibWorkflowFailureCondition)}, nil
+	case *unstructured.Unstructured:
+		return e.dynamicWorkload(spec, o)
 	}
 	return nil, fmt.Errorf("kube: trial %s: unexpected compiled object %T", spec.Name, obj)
+}
+
+// userConditions returns the conditions of spec, a trial of a kind with
+// typed logic, when the experiment sets its own: not empty and not Katib's
+// defaults for the kind (success and failure). Otherwise it returns nil
+// and the typed logic judges the object.
+func userConditions(spec *trial.Spec, kind, success, failure string) *conditions {
+	if spec.SuccessCondition == "" && spec.FailureCondition == "" ||
+		spec.SuccessCondition == success && spec.FailureCondition == failure {
+		return nil
+	}
+	return &conditions{kind: kind, success: spec.SuccessCondition, failure: spec.FailureCondition}
+}
+
+// evalTyped judges a typed object by c.
+func (c *conditions) evalTyped(obj runtime.Object) (bool, trial.Result) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return false, trial.Result{}
+	}
+	return c.eval(data)
 }
 
 var foreground = metav1.DeletePropagationForeground
@@ -76,6 +104,9 @@ func nameOptions(name, rv string) metav1.ListOptions {
 type jobWorkload struct {
 	e   *Executor
 	obj *batchv1.Job
+	// cond, when not nil, are the experiment's own conditions, which
+	// replace the typed logic.
+	cond *conditions
 }
 
 func (w *jobWorkload) kind() string      { return "Job" }
@@ -111,6 +142,9 @@ func (w *jobWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 	if !ok {
 		return false, trial.Result{}
 	}
+	if w.cond != nil {
+		return w.cond.evalTyped(job)
+	}
 	for _, c := range job.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
 			continue
@@ -133,6 +167,7 @@ func (w *jobWorkload) podSelector() string {
 	return labels.SelectorFromSet(labels.Set{batchv1.JobNameLabel: w.obj.Name}).String()
 }
 
+func (w *jobWorkload) podsLabelled() bool    { return true }
 func (w *jobWorkload) streamLogs() bool      { return true }
 func (w *jobWorkload) podsAreAttempts() bool { return true }
 
@@ -143,6 +178,9 @@ type workflowWorkload struct {
 	e    *Executor
 	obj  *wfv1.Workflow
 	spec *trial.Spec
+	// cond, when not nil, are the experiment's own conditions, which
+	// replace the typed logic.
+	cond *conditions
 }
 
 func (w *workflowWorkload) kind() string      { return "Workflow" }
@@ -178,6 +216,9 @@ func (w *workflowWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 	if !ok {
 		return false, trial.Result{}
 	}
+	if w.cond != nil {
+		return w.cond.evalTyped(wf)
+	}
 	switch wf.Status.Phase {
 	case wfv1.WorkflowSucceeded:
 		return true, trial.Result{State: trial.Succeeded, Reason: "WorkflowSucceeded", Message: wf.Status.Message}
@@ -190,6 +231,8 @@ func (w *workflowWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 func (w *workflowWorkload) podSelector() string {
 	return labels.SelectorFromSet(labels.Set{LabelTrial: w.obj.Name}).String()
 }
+
+func (w *workflowWorkload) podsLabelled() bool { return true }
 
 // streamLogs: a Workflow's steps are pods; the log read is that of the
 // steps whose pods carry primaryPodLabels (Katib's Argo example labels its
