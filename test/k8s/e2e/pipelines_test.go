@@ -27,8 +27,10 @@ const argoNamespace = "argo"
 // completeStep plays the kubelet and Argo's executor for a held Workflow
 // step pod: it serves the log log (a CRI-format file through a kwok Logs
 // object, waiting until pods/log returns it), records outputs as the
-// step's WorkflowTaskResult, and releases the pod.
-func (c *cluster) completeStep(ctx context.Context, pod *corev1.Pod, log string, outputs map[string]string) error {
+// step's WorkflowTaskResult (parameters by name, and artifacts by name as
+// raw artifacts holding the given data, standing in for files uploaded to
+// an artifact repository), and releases the pod.
+func (c *cluster) completeStep(ctx context.Context, pod *corev1.Pod, log string, outputs, artifacts map[string]string) error {
 	if log != "" {
 		now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 		var b bytes.Buffer
@@ -71,6 +73,10 @@ func (c *cluster) completeStep(ctx context.Context, pod *corev1.Pod, log string,
 	for name, value := range outputs {
 		params = append(params, map[string]any{"name": name, "value": value})
 	}
+	arts := []any{}
+	for name, data := range artifacts {
+		arts = append(arts, map[string]any{"name": name, "raw": map[string]any{"data": data}})
+	}
 	result := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTaskResult",
 		"metadata": map[string]any{
@@ -82,7 +88,7 @@ func (c *cluster) completeStep(ctx context.Context, pod *corev1.Pod, log string,
 			},
 			"ownerReferences": []any{map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": wfName, "uid": string(wf.GetUID())}},
 		},
-		"outputs": map[string]any{"parameters": params},
+		"outputs": map[string]any{"parameters": params, "artifacts": arts},
 	}}
 	if _, err := c.dyn.Resource(taskResultGVR).Namespace(pod.Namespace).Create(ctx, result, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create WorkflowTaskResult: %w", err)
@@ -122,10 +128,10 @@ func TestKatibArgoExampleStdOut(t *testing.T) {
 	c := newCluster(t)
 	c.onHeldPods(t, argoNamespace, "katib.kubeflow.org/experiment,katib.kubeflow.org/model-training=true", true, "training step", func(ctx context.Context, pod *corev1.Pod) error {
 		lr, _ := strconv.ParseFloat(argValue(pod, "--lr"), 64)
-		return c.completeStep(ctx, pod, fmt.Sprintf("epoch 1: loss=%g\nepoch 2: loss=%g\n", lr*10, lr), nil)
+		return c.completeStep(ctx, pod, fmt.Sprintf("epoch 1: loss=%g\nepoch 2: loss=%g\n", lr*10, lr), nil, nil)
 	})
 	c.onHeldPods(t, argoNamespace, "katib.kubeflow.org/experiment,!katib.kubeflow.org/model-training", true, "preprocessing step", func(ctx context.Context, pod *corev1.Pod) error {
-		return c.completeStep(ctx, pod, "loss=1000\n", map[string]string{"epochs": "4"})
+		return c.completeStep(ctx, pod, "loss=1000\n", map[string]string{"epochs": "4"}, nil)
 	})
 	name := fmt.Sprintf("katib-argo-%d", time.Now().Unix()%100000)
 	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
@@ -216,9 +222,11 @@ func TestKubeflowPipelineExample(t *testing.T) {
 		if lr := argValue(pod, "--lr"); lr != "" {
 			v, _ := strconv.ParseFloat(lr, 64)
 			doc := fmt.Sprintf(`{"metrics": [{"name": "accuracy", "numberValue": %g, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": %g}]}`, 1-v, v)
-			return c.completeStep(ctx, pod, "", map[string]string{"mlpipeline-metrics": doc})
+			// Argo's executor reads the file for both the artifact KFP
+			// declares and the parameter tune adds.
+			return c.completeStep(ctx, pod, "", map[string]string{"mlpipeline-metrics": doc}, map[string]string{"mlpipeline-metrics": doc})
 		}
-		return c.completeStep(ctx, pod, "", map[string]string{"prepare-data-batches": "120"})
+		return c.completeStep(ctx, pod, "", map[string]string{"prepare-data-batches": "120"}, map[string]string{"prepare-data-batches": "120"})
 	})
 	if _, err := c.kube.CoreV1().ServiceAccounts(argoNamespace).Create(t.Context(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pipeline-runner"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
