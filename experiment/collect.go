@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
@@ -85,6 +86,19 @@ func (s *state) newCollector(spec *trial.Spec) (collector, error) {
 			spec.Mounts = append(spec.Mounts, trial.Mount{Source: filepath.Dir(p), Target: path.Dir(fs.Path)})
 		}
 		parse := s.parser.ParseLine
+		if strings.EqualFold(fs.Format, "JSON") {
+			jp, err := metrics.NewJSONParser(s.exp.MetricNames())
+			if err != nil {
+				return nil, err
+			}
+			parse = func(line []byte, now time.Time) ([]metrics.Log, []string) {
+				logs, invalid, err := jp.ParseLine(line, now)
+				if err != nil {
+					invalid = append(invalid, fmt.Sprintf("%.80q (%v)", line, err))
+				}
+				return logs, invalid
+			}
+		}
 		return &fileCollector{path: p, shown: fs.Path, parse: parse}, nil
 	}
 	return nil, nil
@@ -120,7 +134,7 @@ func (c *fileCollector) collect(ctx context.Context, emit func(metrics.Log), war
 			emit(l)
 		}
 		for _, bad := range invalid {
-			warn(fmt.Sprintf("metrics file %s: metric value %s is not a finite number; ignored", c.shown, bad))
+			warn(fmt.Sprintf("metrics file %s: %s is not a finite metric value; ignored", c.shown, bad))
 		}
 	})
 	read := func() {
@@ -160,4 +174,3 @@ func (c *fileCollector) collect(ctx context.Context, emit func(metrics.Log), war
 		}
 	}
 }
-

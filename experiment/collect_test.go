@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 // a decoy to stdout, which a File collector must not read. x = -2 writes
 // no file.
 type fileExecutor struct {
+	json   bool // write Katib's JSON format instead of TEXT
 	mu     sync.Mutex
 	mounts map[string][]trial.Mount
 	paths  map[string]string
@@ -47,9 +49,15 @@ func (e *fileExecutor) Run(_ context.Context, spec *trial.Spec, stdout, _ io.Wri
 		if err != nil {
 			return trial.Result{}, err
 		}
-		fmt.Fprintf(f, "epoch 1: loss=%g\nepoch 2: lo", x+1)
-		f.Sync()
-		fmt.Fprintf(f, "ss=%g accuracy=0.5\nloss=nan\n", x)
+		if e.json {
+			fmt.Fprintf(f, "{\"loss\": \"%g\", \"step\": 1}\n{\"loss\": %g, \"st", x+1, x)
+			f.Sync()
+			fmt.Fprint(f, "ep\": 2}\nnot json\n{\"metrics\": [{\"name\": \"accuracy\", \"numberValue\": 0.5}]}\n")
+		} else {
+			fmt.Fprintf(f, "epoch 1: loss=%g\nepoch 2: lo", x+1)
+			f.Sync()
+			fmt.Fprintf(f, "ss=%g accuracy=0.5\nloss=nan\n", x)
+		}
 		f.Close()
 	}
 	code := 0
@@ -114,7 +122,7 @@ func TestFileCollector(t *testing.T) {
 		t.Errorf("trial without a file: %s, want MetricsUnavailable", trials[2].State)
 	}
 	joined := strings.Join(warnings, "\n")
-	for _, want := range []string{"never wrote its metrics file /var/log/katib/metrics.log", "metric value loss=nan is not a finite number"} {
+	for _, want := range []string{"never wrote its metrics file /var/log/katib/metrics.log", "loss=nan is not a finite metric value"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("warnings %q do not say %q", joined, want)
 		}
@@ -135,3 +143,41 @@ func TestFileCollectorNeedsHostExecutor(t *testing.T) {
 	}
 }
 
+// TestFileCollectorJSON reads Katib's JSON lines (string and number
+// values, steps) and a Kubeflow Pipelines metrics document from the same
+// file, and warns about a line that is not JSON.
+func TestFileCollectorJSON(t *testing.T) {
+	exp := testExperiment(t, strings.Replace(fileCollectorSpec, "format: TEXT", "format: JSON", 1))
+	st := newMemStore()
+	ex := &fileExecutor{json: true, mounts: map[string][]trial.Mount{}, paths: map[string]string{}}
+	var warnings []string
+	r := &experiment.Runner{
+		Store: st, Suggester: listSuggester{[]string{"3"}}, Executor: ex, TrialRoot: t.TempDir(),
+		OnEvent: func(ev experiment.Event) {
+			if ev.Kind == experiment.Warning {
+				warnings = append(warnings, ev.Message)
+			}
+		},
+	}
+	one := int32(1)
+	exp.Spec.MaxTrialCount, exp.Spec.ParallelTrialCount = &one, &one
+	if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+		t.Fatal(err)
+	}
+	tr := st.trials["unit"][0]
+	if tr.State != trial.Succeeded || tr.Metrics["loss"].Latest != 3 || tr.Metrics["accuracy"].Latest != 0.5 {
+		t.Fatalf("trial: %s with %+v; want Succeeded with loss 3 and accuracy 0.5", tr.State, tr.Metrics)
+	}
+	var steps []int64
+	for _, l := range st.logs[tr.Name] {
+		if l.Metric == "loss" {
+			steps = append(steps, l.Step)
+		}
+	}
+	if !slices.Equal(steps, []int64{1, 2}) {
+		t.Errorf("loss steps %v, want 1, 2 from the lines' step keys", steps)
+	}
+	if joined := strings.Join(warnings, "\n"); !strings.Contains(joined, `"not json"`) || !strings.Contains(joined, "not a JSON object") {
+		t.Errorf("warnings %q do not name the line that is not JSON", joined)
+	}
+}
