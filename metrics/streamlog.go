@@ -40,4 +40,3 @@ func SyntheticLog(w io.Writer, size int64) error {
 	}
 	return nil
 }
-
