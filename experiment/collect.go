@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
@@ -33,6 +37,9 @@ const (
 	// collector reads: the trial's re-rooted copy of
 	// source.fileSystemPath.path.
 	EnvMetricsPath = "TUNE_METRICS_PATH"
+	// EnvMetricsPort is the port a PrometheusMetric trial serves its
+	// metrics on, on 127.0.0.1.
+	EnvMetricsPort = "TUNE_METRICS_PORT"
 )
 
 // collectPollInterval is how often file collectors look for new output.
@@ -41,18 +48,18 @@ const collectPollInterval = 500 * time.Millisecond
 // hostCollectors are the collector kinds that read what a trial leaves on
 // this machine (files, loopback endpoints), so they need an executor whose
 // trials run here.
-var hostCollectors = map[string]bool{"File": true}
+var hostCollectors = map[string]bool{"File": true, "PrometheusMetric": true}
 
 // checkCollector refuses a collector kind the runner cannot serve with
 // executor ex, before anything is written.
 func checkCollector(e *Experiment, ex trial.Executor) error {
 	kind := e.CollectorKind()
 	switch kind {
-	case "", "StdOut", "File":
+	case "", "StdOut", "File", "PrometheusMetric":
 	case "Custom":
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind Custom: a custom collector is a sidecar container that Katib injects into the trial's pod; tune has no sidecars, so it cannot run one: %w (use StdOut, File, TensorFlowEvent, PrometheusMetric or Push)", ErrUnsupported)
 	default:
-		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File)", kind, ErrUnsupported)
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File, PrometheusMetric)", kind, ErrUnsupported)
 	}
 	if _, onHost := ex.(trial.OnHost); hostCollectors[kind] && !onHost {
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
@@ -100,8 +107,92 @@ func (s *state) newCollector(spec *trial.Spec) (collector, error) {
 			}
 		}
 		return &fileCollector{path: p, shown: fs.Path, parse: parse}, nil
+	case "PrometheusMetric":
+		port, urlPath, err := s.metricsEndpoint()
+		if err != nil {
+			return nil, err
+		}
+		spec.Env = append(spec.Env, EnvMetricsPort+"="+strconv.Itoa(port))
+		return &promCollector{url: fmt.Sprintf("http://127.0.0.1:%d%s", port, urlPath), names: s.exp.MetricNames()}, nil
 	}
 	return nil, nil
+}
+
+// metricsEndpoint returns the port and path a PrometheusMetric trial
+// serves: source.httpGet's, else Katib's defaults 8080 and /metrics. When
+// trials run in parallel they cannot share one port, so each gets a free
+// one (TUNE_METRICS_PORT tells it which).
+func (s *state) metricsEndpoint() (port int, urlPath string, err error) {
+	port, urlPath = 8080, "/metrics"
+	if mc := s.exp.Spec.MetricsCollectorSpec; mc != nil && mc.Source != nil && mc.Source.HTTPGet != nil {
+		hg := mc.Source.HTTPGet
+		if hg.Port.IntValue() > 0 {
+			port = hg.Port.IntValue()
+		}
+		if hg.Path != "" {
+			urlPath = "/" + strings.TrimPrefix(hg.Path, "/")
+		}
+	}
+	if p := s.exp.Spec.ParallelTrialCount; p == nil || *p <= 1 {
+		return port, urlPath, nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, "", fmt.Errorf("finding a free port for the trial's metrics endpoint: %w", err)
+	}
+	port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port, urlPath, nil
+}
+
+// promCollector scrapes the trial's Prometheus endpoint while it runs and
+// records a value each time it changes (a gauge read twice unchanged is one
+// observation).
+type promCollector struct {
+	url   string
+	names []string
+}
+
+func (c *promCollector) collect(ctx context.Context, emit func(metrics.Log), warn func(string)) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	last := map[string]float64{} // the value last recorded, by metric
+	scraped, warned := false, false
+	scrape := func(final bool) {
+		logs, invalid, err := metrics.ScrapePrometheus(context.WithoutCancel(ctx), client, c.url, c.names, time.Now())
+		if err != nil {
+			// Refused before the trial listens and after it exits: normal.
+			if !final && !warned && !errors.Is(err, syscall.ECONNREFUSED) {
+				warn(fmt.Sprintf("metrics endpoint %s: %v", c.url, err))
+				warned = true
+			}
+			return
+		}
+		scraped = true
+		for _, l := range logs {
+			if prev, ok := last[l.Metric]; ok && prev == l.Value {
+				continue
+			}
+			last[l.Metric] = l.Value
+			emit(l)
+		}
+		for _, bad := range invalid {
+			warn(fmt.Sprintf("metrics endpoint %s: %s; ignored", c.url, bad))
+		}
+	}
+	t := time.NewTicker(collectPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			scrape(true)
+			if !scraped {
+				warn(fmt.Sprintf("the trial's metrics endpoint %s never answered (%s is the port it must listen on)", c.url, EnvMetricsPort))
+			}
+			return
+		case <-t.C:
+			scrape(false)
+		}
+	}
 }
 
 // reroot returns where trial spec's copy of the collector path p lives:

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/trial"
@@ -179,5 +182,84 @@ func TestFileCollectorJSON(t *testing.T) {
 	}
 	if joined := strings.Join(warnings, "\n"); !strings.Contains(joined, `"not json"`) || !strings.Contains(joined, "not a JSON object") {
 		t.Errorf("warnings %q do not name the line that is not JSON", joined)
+	}
+}
+
+// promExecutor runs trials that serve a Prometheus endpoint on
+// 127.0.0.1:$TUNE_METRICS_PORT, whose loss gauge falls from x+2 to x over
+// about two seconds.
+type promExecutor struct {
+	mu    sync.Mutex
+	ports map[string]string
+}
+
+func (e *promExecutor) OnHost() {}
+
+func (e *promExecutor) Run(ctx context.Context, spec *trial.Spec, _, _ io.Writer) (trial.Result, error) {
+	var port string
+	for _, kv := range spec.Env {
+		if v, ok := strings.CutPrefix(kv, experiment.EnvMetricsPort+"="); ok {
+			port = v
+		}
+	}
+	e.mu.Lock()
+	e.ports[spec.Name] = port
+	e.mu.Unlock()
+	x, err := argX(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	var mu sync.Mutex
+	loss := x + 2
+	l, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "# TYPE loss gauge\nloss %g\n# TYPE accuracy gauge\naccuracy{split=\"val\"} 0.5\n", loss)
+	})}
+	go srv.Serve(l)
+	for _, v := range []float64{x + 1, x} {
+		time.Sleep(700 * time.Millisecond)
+		mu.Lock()
+		loss = v
+		mu.Unlock()
+	}
+	time.Sleep(700 * time.Millisecond)
+	srv.Close()
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+// TestPrometheusCollector scrapes each trial's endpoint, on a port of its
+// own when trials run in parallel, recording each new value of a gauge.
+func TestPrometheusCollector(t *testing.T) {
+	exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 2\n  metricsCollectorSpec:\n    collector:\n      kind: PrometheusMetric\n")
+	st := newMemStore()
+	ex := &promExecutor{ports: map[string]string{}}
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"3", "5"}}, Executor: ex, TrialRoot: t.TempDir()}
+	if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+		t.Fatal(err)
+	}
+	trials := st.trials["unit"]
+	if len(trials) != 2 || ex.ports[trials[0].Name] == ex.ports[trials[1].Name] {
+		t.Fatalf("trials %d, ports %v; want 2 trials on distinct ports", len(trials), ex.ports)
+	}
+	for i, x := range []float64{3, 5} {
+		tr := trials[i]
+		if tr.State != trial.Succeeded || tr.Metrics["loss"].Latest != x || tr.Metrics["loss"].Max != x+2 {
+			t.Errorf("trial %s: %s with %+v; want Succeeded, loss falling from %g to %g", tr.Name, tr.State, tr.Metrics["loss"], x+2, x)
+		}
+		var losses []float64
+		for _, l := range st.logs[tr.Name] {
+			if l.Metric == "loss" {
+				losses = append(losses, l.Value)
+			}
+		}
+		if !slices.Equal(losses, []float64{x + 2, x + 1, x}) {
+			t.Errorf("trial %s: loss observations %v, want each value once", tr.Name, losses)
+		}
 	}
 }
