@@ -123,7 +123,7 @@ func (s *state) newCollector(spec *trial.Spec) (collector, error) {
 // trials run in parallel they cannot share one port, so each gets a free
 // one (TUNE_METRICS_PORT tells it which).
 func (s *state) metricsEndpoint() (port int, urlPath string, err error) {
-	port, urlPath = 8080, "/metrics"
+	port, urlPath = DefaultPrometheusPort, DefaultPrometheusPath
 	if mc := s.exp.Spec.MetricsCollectorSpec; mc != nil && mc.Source != nil && mc.Source.HTTPGet != nil {
 		hg := mc.Source.HTTPGet
 		if hg.Port.IntValue() > 0 {
