@@ -20,11 +20,16 @@ import (
 //
 // Katib reads only string values and silently drops numbers
 // (kubeflow/katib#2162); tune reads both. The optional "timestamp" key is
-// the values' time: an RFC 3339 string (a "+0000"-style offset is accepted
-// too) or a Unix time in seconds as a number (Katib turns the fraction
-// into nanoseconds digit by digit, so its 1.5 is 1 s + 5 ns; tune's is
-// 1.5 s). An optional "step" key (or else "epoch"), a non-negative integer,
-// is the values' step: a tune extension Katib ignores.
+// the values' time: an RFC 3339 string (a "+0000"-style offset, which
+// Katib's own time.Parse rejects, is accepted too) or a Unix time in
+// seconds as a number (Katib turns the fraction into nanoseconds digit by
+// digit, so its 1.5 is 1 s + 5 ns; tune's is 1.5 s). When it is missing
+// or does not parse, the time is now (Katib records the zero time). An
+// optional "step" key (or else "epoch"), a non-negative integer, is the
+// values' step: a tune extension Katib ignores; without one, Step is -1.
+//
+// Katib fails the whole file on a line that is not JSON; here such a line
+// is an error of its own, and the caller decides whether to skip it.
 //
 // A line that is a Kubeflow Pipelines metrics document ({"metrics":
 // [...]}, see [ParsePipelineMetrics]) is read as one.
@@ -157,10 +162,13 @@ func parseJSONTime(raw json.RawMessage) (time.Time, bool) {
 // a numeric string; KFP's format only changes how its UI shows the value,
 // so a PERCENTAGE of 0.9 is recorded as 0.9), in the document's order, and
 // entries whose numberValue is missing or not a finite number as
-// "name=raw" in invalid. A document that is not of this shape is an error.
+// "name=raw" in invalid (a missing one as "name="). Step is -1 and Time is
+// now, in UTC: the document carries neither. A document that is not of
+// this shape, or has no "metrics" list (null, {}), is an error; an empty
+// list is not.
 func ParsePipelineMetrics(doc []byte, names []string, now time.Time) (logs []Log, invalid []string, err error) {
 	var d struct {
-		Metrics []struct {
+		Metrics *[]struct {
 			Name        string          `json:"name"`
 			NumberValue json.RawMessage `json:"numberValue"`
 		} `json:"metrics"`
@@ -168,8 +176,11 @@ func ParsePipelineMetrics(doc []byte, names []string, now time.Time) (logs []Log
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, nil, fmt.Errorf("not a Kubeflow Pipelines metrics document: %w", err)
 	}
+	if d.Metrics == nil {
+		return nil, nil, errors.New(`not a Kubeflow Pipelines metrics document: no "metrics" list`)
+	}
 	ts := now.UTC()
-	for _, m := range d.Metrics {
+	for _, m := range *d.Metrics {
 		if !slices.Contains(names, m.Name) {
 			continue
 		}

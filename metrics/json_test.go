@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,8 +113,20 @@ func TestParsePipelineMetrics(t *testing.T) {
 	if diff := cmp.Diff([]string{`loss="NaN"`}, invalid); diff != "" {
 		t.Errorf("invalid (-want +got):\n%s", diff)
 	}
-	if _, _, err := metrics.ParsePipelineMetrics([]byte(`{"metrics": 3}`), []string{"loss"}, now); err == nil {
-		t.Error("a document whose metrics is not a list was accepted")
+	for _, bad := range []string{`{"metrics": 3}`, `{"metrics": [1]}`, `null`, `{}`, `{"metrics": null}`, `accuracy=0.9`, ``} {
+		if logs, _, err := metrics.ParsePipelineMetrics([]byte(bad), []string{"loss"}, now); err == nil {
+			t.Errorf("%q accepted, logs %v", bad, logs)
+		}
+	}
+	logs, invalid, err = metrics.ParsePipelineMetrics([]byte(`{"metrics": [{"name": "loss"}, {"name": "loss", "numberValue": null}]}`), []string{"loss"}, now)
+	if err != nil || logs != nil {
+		t.Fatalf("missing values: logs %v, error %v", logs, err)
+	}
+	if diff := cmp.Diff([]string{"loss=", "loss=null"}, invalid); diff != "" {
+		t.Errorf("missing values: invalid (-want +got):\n%s", diff)
+	}
+	if logs, invalid, err := metrics.ParsePipelineMetrics([]byte(`{"metrics": []}`), []string{"loss"}, now); err != nil || logs != nil || invalid != nil {
+		t.Errorf("empty list: %v, %v, %v; want nothing", logs, invalid, err)
 	}
 }
 
@@ -142,6 +155,36 @@ func FuzzJSONParseLine(f *testing.F) {
 		for _, l := range logs {
 			if math.IsNaN(l.Value) || math.IsInf(l.Value, 0) || (l.Metric != "loss" && l.Metric != "accuracy") || l.Step < -1 {
 				t.Fatalf("bad log %+v from %q", l, line)
+			}
+		}
+	})
+}
+
+func FuzzParsePipelineMetrics(f *testing.F) {
+	for _, s := range []string{
+		`{"metrics": [{"name": "accuracy", "numberValue": 0.9, "format": "PERCENTAGE"}]}`,
+		`{"metrics": [{"name": "loss", "numberValue": "0.21", "format": "RAW"}, {"name": "loss", "numberValue": "NaN"}]}`,
+		`{"metrics": [{"name": "loss"}, {"name": "loss", "numberValue": null}, {"name": "loss", "numberValue": {"a": 1}}]}`,
+		`{"metrics": [{"name": "loss", "numberValue": 1e999}]}`,
+		`{"metrics": null}`,
+		`{"metrics": [1]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	names := []string{"loss", "accuracy"}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		logs, invalid, err := metrics.ParsePipelineMetrics(doc, names, now)
+		if err != nil && (logs != nil || invalid != nil) {
+			t.Fatalf("logs %v, invalid %v with error %v", logs, invalid, err)
+		}
+		for _, l := range logs {
+			if math.IsNaN(l.Value) || math.IsInf(l.Value, 0) || !slices.Contains(names, l.Metric) || l.Step != -1 || !l.Time.Equal(now) {
+				t.Fatalf("bad log %+v from %q", l, doc)
+			}
+		}
+		for _, s := range invalid {
+			if name, _, ok := strings.Cut(s, "="); !ok || !slices.Contains(names, name) {
+				t.Fatalf("invalid entry %q does not name a metric of interest", s)
 			}
 		}
 	})

@@ -25,10 +25,12 @@ const maxScrapeBytes = 16 << 20
 // otherwise.
 //
 // Gauges, counters and untyped samples are read; summaries and histograms
-// are not. A family with several series (labels) gives the value of its
-// series without labels; when there is none, it is ambiguous and listed in
+// are not (listed in invalid, as "name: a summary, not a gauge, counter or
+// untyped metric"). A family with one series gives its value, labelled or
+// not; a family with several series (labels) gives the value of its series
+// without labels; when there is none, it is ambiguous and listed in
 // invalid ("name: 3 labelled series and none without labels") rather than
-// guessed. Values that are not finite numbers are listed in invalid as
+// guessed. Families not named in names are ignored. Values that are not finite numbers are listed in invalid as
 // "name=value". A body that does not parse, is over 16 MiB, or comes with
 // a status other than 200 is an error.
 func ScrapePrometheus(ctx context.Context, client *http.Client, url string, names []string, now time.Time) (logs []Log, invalid []string, err error) {
@@ -98,6 +100,9 @@ func pickSeries(fam *dto.MetricFamily) (m *dto.Metric, problem string) {
 	case dto.MetricType_GAUGE, dto.MetricType_COUNTER, dto.MetricType_UNTYPED:
 	default:
 		return nil, fmt.Sprintf("a %s, not a gauge, counter or untyped metric", strings.ToLower(fam.GetType().String()))
+	}
+	if len(fam.Metric) == 0 {
+		return nil, "" // the text parser drops such families; nothing to read
 	}
 	if len(fam.Metric) == 1 {
 		return fam.Metric[0], ""

@@ -30,6 +30,7 @@ latency_sum 10
 latency_count 2
 lr NaN
 other 7
+val_acc{run="a"} 0.77
 `
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/metrics" {
@@ -40,7 +41,7 @@ other 7
 		w.Write([]byte(body))
 	}))
 	defer srv.Close()
-	names := []string{"accuracy", "loss", "steps_total", "f1", "latency", "lr", "absent"}
+	names := []string{"accuracy", "loss", "steps_total", "f1", "latency", "lr", "absent", "val_acc"}
 	logs, invalid, err := metrics.ScrapePrometheus(t.Context(), srv.Client(), srv.URL+"/metrics", names, now)
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +50,7 @@ other 7
 		{Metric: "accuracy", Value: 0.91, Step: -1, Time: now},
 		{Metric: "loss", Value: 0.25, Step: -1, Time: time.Date(2021, 12, 2, 14, 27, 50, 0, time.UTC)},
 		{Metric: "steps_total", Value: 1200, Step: -1, Time: now},
+		{Metric: "val_acc", Value: 0.77, Step: -1, Time: now}, // untyped, its only series
 	}
 	if diff := cmp.Diff(want, logs); diff != "" {
 		t.Errorf("logs (-want +got):\n%s", diff)
