@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/metrics/push"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -48,18 +49,18 @@ const collectPollInterval = 500 * time.Millisecond
 // hostCollectors are the collector kinds that read what a trial leaves on
 // this machine (files, loopback endpoints), so they need an executor whose
 // trials run here.
-var hostCollectors = map[string]bool{"File": true, "PrometheusMetric": true}
+var hostCollectors = map[string]bool{"File": true, "PrometheusMetric": true, "Push": true}
 
 // checkCollector refuses a collector kind the runner cannot serve with
 // executor ex, before anything is written.
 func checkCollector(e *Experiment, ex trial.Executor) error {
 	kind := e.CollectorKind()
 	switch kind {
-	case "", "StdOut", "File", "PrometheusMetric":
+	case "", "StdOut", "File", "PrometheusMetric", "Push":
 	case "Custom":
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind Custom: a custom collector is a sidecar container that Katib injects into the trial's pod; tune has no sidecars, so it cannot run one: %w (use StdOut, File, TensorFlowEvent, PrometheusMetric or Push)", ErrUnsupported)
 	default:
-		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File, PrometheusMetric)", kind, ErrUnsupported)
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File, PrometheusMetric, Push)", kind, ErrUnsupported)
 	}
 	if _, onHost := ex.(trial.OnHost); hostCollectors[kind] && !onHost {
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
@@ -76,7 +77,7 @@ func (s *state) parsesOutput() bool {
 // newCollector prepares spec for the experiment's collector (directories,
 // environment, mounts) and returns the collector, or nil when the trial's
 // output is all there is to read.
-func (s *state) newCollector(spec *trial.Spec) (collector, error) {
+func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, error) {
 	mc := s.exp.Spec.MetricsCollectorSpec
 	switch s.exp.CollectorKind() {
 	case "File":
@@ -107,6 +108,18 @@ func (s *state) newCollector(spec *trial.Spec) (collector, error) {
 			}
 		}
 		return &fileCollector{path: p, shown: fs.Path, parse: parse}, nil
+	case "Push":
+		if s.push == nil {
+			srv, err := push.Listen("")
+			if err != nil {
+				return nil, fmt.Errorf("starting the Push collector's endpoint: %w", err)
+			}
+			s.push = srv
+		}
+		warn := func(msg string) { at.warn("trial " + spec.Name + ": refused a metrics report: " + msg) }
+		token, done := s.push.Register(spec.Name, s.exp.MetricNames(), at.recorder.Add, warn)
+		spec.Env = append(spec.Env, push.EnvURL+"="+s.push.URL(), push.EnvToken+"="+token)
+		return pushCollector(done), nil
 	case "PrometheusMetric":
 		port, urlPath, err := s.metricsEndpoint()
 		if err != nil {
@@ -116,6 +129,24 @@ func (s *state) newCollector(spec *trial.Spec) (collector, error) {
 		return &promCollector{url: fmt.Sprintf("http://127.0.0.1:%d%s", port, urlPath), names: s.exp.MetricNames()}, nil
 	}
 	return nil, nil
+}
+
+// closeCollectors stops what the collectors share once no trial runs.
+func (s *state) closeCollectors() {
+	if s.push != nil {
+		_ = s.push.Close() // bounded; the trials have ended
+		s.push = nil
+	}
+}
+
+// pushCollector is a trial's registration with the Push endpoint: the trial
+// sends its reports there while it runs, and its token stops working when
+// it ends (the call unregisters it).
+type pushCollector func()
+
+func (done pushCollector) collect(ctx context.Context, _ func(metrics.Log), _ func(string)) {
+	<-ctx.Done()
+	done()
 }
 
 // metricsEndpoint returns the port and path a PrometheusMetric trial

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/metrics/push"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -261,5 +262,93 @@ func TestPrometheusCollector(t *testing.T) {
 		if !slices.Equal(losses, []float64{x + 2, x + 1, x}) {
 			t.Errorf("trial %s: loss observations %v, want each value once", tr.Name, losses)
 		}
+	}
+}
+
+// pushExecutor runs trials that report their metrics to TUNE_REPORT_URL
+// with their TUNE_REPORT_TOKEN: loss x+1 then x (steps 1, 2), and one
+// report of an undeclared metric, which must be refused. It keeps each
+// trial's address and token, to report again after the trial ended.
+type pushExecutor struct {
+	mu      sync.Mutex
+	creds   map[string][2]string
+	refused map[string]error
+}
+
+func (e *pushExecutor) OnHost() {}
+
+func (e *pushExecutor) Run(ctx context.Context, spec *trial.Spec, _, _ io.Writer) (trial.Result, error) {
+	env := map[string]string{}
+	for _, kv := range spec.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	url, token := env[push.EnvURL], env[push.EnvToken]
+	e.mu.Lock()
+	e.creds[spec.Name] = [2]string{url, token}
+	e.mu.Unlock()
+	x, err := argX(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	for step, v := range []float64{x + 1, x} {
+		if err := push.Report(ctx, url, token, push.Request{Metrics: []push.Metric{{Name: "loss", Value: v, Step: int64(step + 1)}}}); err != nil {
+			return trial.Result{}, err
+		}
+	}
+	err = push.Report(ctx, url, token, push.Request{Metrics: []push.Metric{{Name: "f1", Value: 1, Step: -1}}})
+	e.mu.Lock()
+	e.refused[spec.Name] = err
+	e.mu.Unlock()
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+// TestPushCollector: trials report through the loopback endpoint with their
+// own tokens; an undeclared metric is refused with a warning; a finished
+// trial's token no longer writes.
+func TestPushCollector(t *testing.T) {
+	exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 2\n  metricsCollectorSpec:\n    collector:\n      kind: Push\n")
+	st := newMemStore()
+	ex := &pushExecutor{creds: map[string][2]string{}, refused: map[string]error{}}
+	var warnings []string
+	r := &experiment.Runner{
+		Store: st, Suggester: listSuggester{[]string{"3", "5"}}, Executor: ex, TrialRoot: t.TempDir(),
+		OnEvent: func(ev experiment.Event) {
+			if ev.Kind == experiment.Warning {
+				warnings = append(warnings, ev.Message)
+			}
+		},
+	}
+	if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+		t.Fatal(err)
+	}
+	trials := st.trials["unit"]
+	for i, x := range []float64{3, 5} {
+		tr := trials[i]
+		if tr.State != trial.Succeeded || tr.Metrics["loss"].Latest != x || tr.Metrics["loss"].Max != x+1 {
+			t.Errorf("trial %s: %s with %+v; want Succeeded with loss %g then %g", tr.Name, tr.State, tr.Metrics["loss"], x+1, x)
+		}
+		var steps []int64
+		for _, l := range st.logs[tr.Name] {
+			steps = append(steps, l.Step)
+		}
+		if !slices.Equal(steps, []int64{1, 2}) {
+			t.Errorf("trial %s: steps %v, want 1, 2", tr.Name, steps)
+		}
+		if err := ex.refused[tr.Name]; err == nil || !strings.Contains(err.Error(), `"f1"`) {
+			t.Errorf("trial %s: undeclared metric report: %v, want a refusal naming f1", tr.Name, err)
+		}
+	}
+	if c := ex.creds[trials[0].Name]; c[1] == ex.creds[trials[1].Name][1] || !strings.HasPrefix(c[0], "http://127.0.0.1:") {
+		t.Errorf("credentials %v: want a loopback URL and a token per trial", ex.creds)
+	}
+	if joined := strings.Join(warnings, "\n"); !strings.Contains(joined, "refused a metrics report") {
+		t.Errorf("warnings %q do not report the refused report", joined)
+	}
+	// The run is over: its endpoint is closed.
+	c := ex.creds[trials[0].Name]
+	if err := push.Report(t.Context(), c[0], c[1], push.Request{Metrics: []push.Metric{{Name: "loss", Value: 0}}}); err == nil {
+		t.Error("a report after the experiment ended was accepted")
 	}
 }

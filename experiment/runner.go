@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/metrics/push"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
 )
@@ -173,6 +174,7 @@ type state struct {
 	strategies map[string]metrics.Strategy
 	objective  string
 	parser     *metrics.TextParser // safe for concurrent use by trials
+	push       *push.Server        // the Push collector's, started with the first trial
 	seed       uint64
 	settings   map[string]string
 	exhausted  bool
@@ -340,6 +342,7 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 	}
 	ticker := time.NewTicker(flush)
 	defer ticker.Stop()
+	defer s.closeCollectors()
 
 	for {
 		if ctx.Err() != nil {
@@ -525,7 +528,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 		default:
 		}
 	}
-	col, err := s.newCollector(spec)
+	col, err := s.newCollector(spec, at)
 	if err != nil {
 		at.warn(fmt.Sprintf("trial %s: its metrics cannot be collected: %v", t.Name, err))
 	}

@@ -103,6 +103,7 @@ everything in one bbolt file and reports the best trial.`,
 		newGetCommand(f),
 		newBestCommand(f, nil),
 		newDeleteCommand(f),
+		newReportCommand(f),
 	)
 	return root
 }

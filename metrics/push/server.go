@@ -1,0 +1,353 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tune-hpo/tune/metrics"
+)
+
+// Environment variables that carry a trial's endpoint and secret.
+const (
+	// EnvURL names the variable holding the server's URL ([Server.URL]).
+	EnvURL = "TUNE_REPORT_URL"
+	// EnvToken names the variable holding the trial's token.
+	EnvToken = "TUNE_REPORT_TOKEN"
+)
+
+// MaxBodyBytes is the largest request body the server reads; larger
+// reports are refused with 413.
+const MaxBodyBytes = 1 << 20
+
+// ReportPath is the path, under the server's URL, that reports are sent to.
+const ReportPath = "/v1/report"
+
+// closeTimeout bounds how long Close waits for requests in flight.
+const closeTimeout = 5 * time.Second
+
+// closeFreshAfter is how long Close lets a connection that has sent no
+// request yet send one.
+const closeFreshAfter = 500 * time.Millisecond
+
+// Server receives the reports of an experiment's trials. Create one with
+// [Listen]; it is safe for concurrent use.
+type Server struct {
+	srv *http.Server
+	url string
+
+	mu     sync.Mutex
+	trials map[[sha256.Size]byte]*registration
+
+	closeOnce sync.Once
+	closeErr  error
+
+	connMu sync.Mutex
+	fresh  map[net.Conn]bool // connections that have not sent a request yet
+}
+
+// registration is one Register call: a trial and its token.
+type registration struct {
+	trial   string
+	token   string
+	allowed []string // sorted; empty allows every name
+	sink    func(metrics.Log)
+	warn    func(string)
+
+	// mu is held for reading while sink or warn run, and for writing by
+	// done, so that neither runs once done has returned.
+	mu       sync.RWMutex
+	finished bool
+}
+
+// Listen starts a server on addr and returns it serving. An empty addr means
+// "127.0.0.1:0" (a free loopback port); "unix:/path" listens on a Unix domain
+// socket at /path, which must not exist. Any other addr is a TCP host:port.
+// Close the server when the experiment ends.
+func Listen(addr string) (*Server, error) {
+	network, address := "tcp", addr
+	if addr == "" {
+		address = "127.0.0.1:0"
+	}
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if path == "" {
+			return nil, fmt.Errorf("push: listen %q: empty socket path", addr)
+		}
+		network, address = "unix", path
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		return nil, fmt.Errorf("push: listen: %w", err)
+	}
+	s := &Server{trials: make(map[[sha256.Size]byte]*registration), fresh: make(map[net.Conn]bool)}
+	if network == "unix" {
+		s.url = "unix:" + address
+	} else {
+		s.url = "http://" + ln.Addr().String()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+ReportPath, s.handleReport)
+	s.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ConnState:         s.trackConn,
+	}
+	go s.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Close
+	return s, nil
+}
+
+// URL returns the address trials report to, as given to them in
+// TUNE_REPORT_URL: "http://127.0.0.1:PORT", or "unix:/path" for a socket.
+func (s *Server) URL() string { return s.url }
+
+// trackConn keeps the set of connections that have sent no request yet.
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if state == http.StateNew {
+		s.fresh[c] = true
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
+// Close stops the server: it stops accepting connections at once, waits up
+// to 5 seconds for reports in flight and then closes the remaining
+// connections. Connections that have sent no request within half a second
+// are closed (http.Server.Shutdown alone would wait 5 seconds for those,
+// which clients that pool connections leave behind). It is safe to call
+// more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		stop := time.AfterFunc(closeFreshAfter, func() {
+			s.connMu.Lock()
+			defer s.connMu.Unlock()
+			for c := range s.fresh {
+				c.Close()
+			}
+		})
+		defer stop.Stop()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
+			s.closeErr = fmt.Errorf("push: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// Register admits reports for trial, whose metrics may only be those named
+// in metricNames (an empty list admits every name), and returns the token
+// the trial must present and a function to call when the trial has ended.
+//
+// Each accepted value is passed to sink; each refused report of this trial
+// (undeclared metric, non-finite value, malformed body) is described to
+// warn, which may be nil. Both are called from request goroutines, possibly
+// concurrently, and must not call done; neither is called once done has
+// returned, and done waits for calls in progress. After done,
+// reports with the token are refused with 410 Gone. done is idempotent.
+//
+// The registration is kept, to answer 410, until the server is closed.
+// Every call returns a new token: 192 random bits from crypto/rand, in
+// unpadded base64url.
+func (s *Server) Register(trial string, metricNames []string, sink func(metrics.Log), warn func(string)) (token string, done func()) {
+	var b [24]byte  // 192 bits
+	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	allowed := slices.Clone(metricNames)
+	slices.Sort(allowed)
+	allowed = slices.Compact(allowed)
+	if warn == nil {
+		warn = func(string) {}
+	}
+	r := &registration{trial: trial, token: token, allowed: allowed, sink: sink, warn: warn}
+	s.mu.Lock()
+	s.trials[sha256.Sum256([]byte(token))] = r
+	s.mu.Unlock()
+	return token, func() {
+		r.mu.Lock()
+		r.finished = true
+		r.mu.Unlock()
+	}
+}
+
+// lookup returns the registration of token, or nil. The map is keyed by the
+// token's hash and the token is then compared in constant time, so timing
+// reveals nothing about valid tokens.
+func (s *Server) lookup(token string) *registration {
+	s.mu.Lock()
+	r := s.trials[sha256.Sum256([]byte(token))]
+	s.mu.Unlock()
+	if r == nil || subtle.ConstantTimeCompare([]byte(r.token), []byte(token)) != 1 {
+		return nil
+	}
+	return r
+}
+
+// isFinished reports whether done has been called.
+func (r *registration) isFinished() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.finished
+}
+
+// goneMessage is the body of a 410 response.
+func (r *registration) goneMessage() string {
+	return fmt.Sprintf("trial %s has finished: its metrics are no longer accepted", r.trial)
+}
+
+// wireRequest is the JSON body of a report.
+type wireRequest struct {
+	Metrics   []wireMetric `json:"metrics"`
+	Timestamp string       `json:"timestamp,omitempty"`
+}
+
+// wireMetric is one metric of a report; Value is a number or a string.
+type wireMetric struct {
+	Name  string          `json:"name"`
+	Value json.RawMessage `json:"value"`
+	Step  *int64          `json:"step,omitempty"`
+}
+
+func (s *Server) handleReport(w http.ResponseWriter, req *http.Request) {
+	token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	var r *registration
+	if ok && token != "" {
+		r = s.lookup(strings.TrimSpace(token))
+	}
+	if r == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tune"`)
+		http.Error(w, "missing or unknown report token: send the trial's TUNE_REPORT_TOKEN as \"Authorization: Bearer TOKEN\"", http.StatusUnauthorized)
+		return
+	}
+	if r.isFinished() {
+		http.Error(w, r.goneMessage(), http.StatusGone)
+		return
+	}
+	received := time.Now().UTC()
+	body, err := readBody(w, req)
+	code, msg := 0, ""
+	var logs []metrics.Log
+	if err != nil {
+		code, msg = http.StatusBadRequest, fmt.Sprintf("report of trial %s refused: reading body: %v", r.trial, err)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			code, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("report of trial %s refused: body over %d bytes", r.trial, MaxBodyBytes)
+		}
+	} else if logs, err = r.parse(body, received); err != nil {
+		code, msg = http.StatusBadRequest, fmt.Sprintf("report of trial %s refused, nothing recorded: %v", r.trial, err)
+	}
+	// The read lock is held while sink or warn run, so that done waits for
+	// them; the body was read without it, so a slow client cannot delay done.
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.finished {
+		http.Error(w, r.goneMessage(), http.StatusGone)
+		return
+	}
+	if code != 0 {
+		r.warn(msg)
+		http.Error(w, msg, code)
+		return
+	}
+	for _, l := range logs {
+		r.sink(l)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readBody reads the request body up to MaxBodyBytes.
+func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	return buf.Bytes(), err
+}
+
+// parse decodes and checks a whole report, returning its values or the
+// first problem found.
+func (r *registration) parse(body []byte, received time.Time) ([]metrics.Log, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var wr wireRequest
+	if err := dec.Decode(&wr); err != nil {
+		return nil, fmt.Errorf("malformed JSON body: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("malformed JSON body: more than one JSON value")
+	}
+	if len(wr.Metrics) == 0 {
+		return nil, errors.New(`no metrics: want {"metrics": [{"name": ..., "value": ...}]}`)
+	}
+	t := received
+	if wr.Timestamp != "" {
+		ts, err := time.Parse(time.RFC3339Nano, wr.Timestamp)
+		if err != nil {
+			return nil, fmt.Errorf("timestamp %q: want RFC 3339, like 2006-01-02T15:04:05Z", wr.Timestamp)
+		}
+		t = ts.UTC()
+	}
+	logs := make([]metrics.Log, 0, len(wr.Metrics))
+	for i, m := range wr.Metrics {
+		if m.Name == "" {
+			return nil, fmt.Errorf("metrics[%d]: missing name", i)
+		}
+		if len(r.allowed) > 0 && !slices.Contains(r.allowed, m.Name) {
+			return nil, fmt.Errorf("metric %q is not one of the experiment's metrics (%s)", m.Name, strings.Join(r.allowed, ", "))
+		}
+		v, err := parseValue(m.Value)
+		if err != nil {
+			return nil, fmt.Errorf("metric %q: %w", m.Name, err)
+		}
+		step := int64(-1)
+		if m.Step != nil {
+			if *m.Step < 0 {
+				return nil, fmt.Errorf("metric %q: step %d is negative (omit it when unknown)", m.Name, *m.Step)
+			}
+			step = *m.Step
+		}
+		logs = append(logs, metrics.Log{Metric: m.Name, Value: v, Step: step, Time: t})
+	}
+	return logs, nil
+}
+
+// parseValue reads a metric value: a JSON number or a string holding one.
+// It refuses anything that is not a finite number.
+func parseValue(raw json.RawMessage) (float64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, errors.New("missing value")
+	}
+	text := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return 0, fmt.Errorf("value %s: %w", raw, err)
+		}
+		text = strings.TrimSpace(text)
+	} else if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return 0, fmt.Errorf("value %s is not a number", raw)
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("value %q is not a finite number; not recorded", text)
+	}
+	return v, nil
+}
