@@ -57,18 +57,22 @@ func writeParameter(b *strings.Builder, name, value string) {
 	if name == PipelineMetricsParameter {
 		var m struct {
 			Metrics []struct {
-				Name        string   `json:"name"`
-				NumberValue *float64 `json:"numberValue"`
+				Name        string          `json:"name"`
+				NumberValue json.RawMessage `json:"numberValue"`
 			} `json:"metrics"`
 		}
 		if json.Unmarshal([]byte(value), &m) != nil {
 			return
 		}
 		for _, x := range m.Metrics {
-			if x.Name == "" || x.NumberValue == nil || math.IsInf(*x.NumberValue, 0) || math.IsNaN(*x.NumberValue) {
+			// A number, or a string holding one (KFP accepts both): one
+			// bad entry must not lose the document's other metrics.
+			raw := strings.Trim(string(x.NumberValue), `" `)
+			v, err := strconv.ParseFloat(raw, 64)
+			if x.Name == "" || strings.ContainsAny(x.Name, "= \n") || err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 				continue
 			}
-			fmt.Fprintf(b, "%s=%s\n", x.Name, strconv.FormatFloat(*x.NumberValue, 'g', -1, 64))
+			fmt.Fprintf(b, "%s=%s\n", x.Name, strconv.FormatFloat(v, 'g', -1, 64))
 		}
 		return
 	}
