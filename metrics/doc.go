@@ -34,6 +34,16 @@
 // RFC 3339 timestamp gives its logs that time. Values that are not finite
 // numbers are reported back to the caller instead of being recorded.
 //
+// # Other sources
+//
+// A [JSONParser] reads the JSON lines of Katib's File collector (string or
+// number values, a timestamp, a step), [ParsePipelineMetrics] the metrics
+// document of a Kubeflow Pipelines v1 component, and [ScrapePrometheus] a
+// trial's Prometheus endpoint, with Prometheus' own text parser. Package
+// push serves the endpoint of Katib's Push collector, where trials send
+// their metrics themselves. All of them give [Log] values, and report what
+// is not a finite number instead of recording it.
+//
 // A [LineWriter] sits between a process's output and the parser: it is an
 // io.Writer that cuts the byte stream into lines, with memory bounded
 // however long a line is, so that a trial printing megabytes without a
