@@ -645,10 +645,10 @@ func TestInterruptKillsTrialsAndKeepsStore(t *testing.T) {
 // refused before anything is written, with the field that needs it.
 func TestRunRefusesUnsupportedBeforeWriting(t *testing.T) {
 	for file, want := range map[string]string{
-		"argo-workflow.yaml":          `kind "Workflow"`,
-		"hyperband.yaml":              "spec.algorithm.algorithmName",
-		"file-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.kind",
-		"median-stop.yaml":            "spec.earlyStopping",
+		"argo-workflow.yaml":            `kind "Workflow"`,
+		"hyperband.yaml":                "spec.algorithm.algorithmName",
+		"custom-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.kind Custom",
+		"median-stop.yaml":              "spec.earlyStopping",
 	} {
 		t.Run(file, func(t *testing.T) {
 			dir := t.TempDir()
