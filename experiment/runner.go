@@ -148,8 +148,8 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 // checkRunnable rejects what the local runner cannot do yet, before anything
 // is written.
 func checkRunnable(e *Experiment) error {
-	if e.Spec.EarlyStopping != nil && e.Spec.EarlyStopping.AlgorithmName != "" {
-		return fmt.Errorf("spec.earlyStopping %q: %w yet", e.Spec.EarlyStopping.AlgorithmName, ErrUnsupported)
+	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && es.AlgorithmName != "medianstop" {
+		return fmt.Errorf("spec.earlyStopping %q: %w yet (supported: medianstop)", es.AlgorithmName, ErrUnsupported)
 	}
 	if e.Spec.NasConfig != nil {
 		return fmt.Errorf("spec.nasConfig: neural architecture search is %w", ErrUnsupported)
@@ -175,6 +175,7 @@ type state struct {
 	objective  string
 	parser     *metrics.TextParser // safe for concurrent use by trials
 	push       *push.Server        // the Push collector's, started with the first trial
+	stopper    *medianStop         // spec.earlyStopping's rule; nil without one
 	seed       uint64
 	settings   map[string]string
 	exhausted  bool
@@ -185,6 +186,12 @@ type activeTrial struct {
 	cancel   context.CancelCauseFunc
 	recorder *metrics.Recorder
 	warnings chan string
+
+	// curve is the objective as reported so far, for early stopping;
+	// stoppedEarly says why the rule stopped the trial ("" while it has
+	// not). Both belong to the runner's goroutine.
+	curve        curve
+	stoppedEarly string
 
 	// condition is the latest reason and message the executor reported
 	// through Spec.OnStatus, written by the trial's goroutine and stored
@@ -236,6 +243,15 @@ func (s *state) init() error {
 		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w: %w", ErrInvalid, err)
 	}
 	s.parser = parser
+	if es := s.exp.Spec.EarlyStopping; es != nil && es.AlgorithmName == "medianstop" {
+		settings := make(map[string]string, len(es.AlgorithmSettings))
+		for _, st := range es.AlgorithmSettings {
+			settings[st.Name] = st.Value
+		}
+		if s.stopper, err = newMedianStop(settings, s.goal); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
 	return nil
 }
 
@@ -468,8 +484,14 @@ func (s *state) history() []suggest.Observation {
 	for i, t := range s.trials {
 		h[i] = suggest.Observation{Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
 		switch {
-		case t.State == trial.Succeeded:
-			v, _ := t.Metrics[s.objective].Value(s.strategies[s.objective])
+		case t.State == trial.Succeeded || t.State == trial.EarlyStopped:
+			// An early-stopped trial's value is what it reached: worse
+			// than most, which is what the algorithm should learn.
+			v, ok := t.Metrics[s.objective].Value(s.strategies[s.objective])
+			if !ok {
+				h[i].Status = suggest.Failed
+				break
+			}
 			h[i].Status, h[i].Value = suggest.Completed, v
 		case Abandoned(t):
 			h[i].Status = suggest.Abandoned
@@ -670,7 +692,19 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	t.Finished = s.r.now()
 	t.Metrics = at.recorder.Summaries()
 	t.ExitCode = res.result.ExitCode
+	logs := at.recorder.Drain()
+	if s.stopper != nil {
+		for _, l := range logs {
+			if l.Metric == s.objective {
+				at.curve.add(l, s.goal)
+			}
+		}
+	}
 	switch {
+	case at.stoppedEarly != "" && res.result.State != trial.Succeeded:
+		// Stopped by the rule: its metrics so far stand, and it counts
+		// towards maxTrialCount, as in Katib.
+		t.State, t.Reason, t.Message = trial.EarlyStopped, ReasonTrialEarlyStopped, at.stoppedEarly
 	case errors.Is(res.err, trial.ErrNotFound):
 		// A trial the previous runner left, whose workload is gone.
 		t.State, t.Reason = trial.Killed, TrialReasonLost
@@ -692,7 +726,10 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 			t.Reason = "TrialFailed"
 		}
 	}
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, at.recorder.Drain(), s.refreshStatus()); err != nil {
+	if s.stopper != nil && t.State == trial.Succeeded {
+		s.stopper.complete(&at.curve)
+	}
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, logs, s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", t.Name, err)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
@@ -716,6 +753,7 @@ func (s *state) flushAll(storeCtx context.Context) error {
 	for _, at := range s.active {
 		s.drainWarnings(at)
 		logs := at.recorder.Drain()
+		s.observe(at, logs)
 		reason, message, changed := at.takeCondition()
 		if changed {
 			at.t.Reason, at.t.Message = reason, message
@@ -729,6 +767,26 @@ func (s *state) flushAll(storeCtx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// observe feeds a running trial's new logs to the early-stopping rule and
+// stops the trial when the rule says so.
+func (s *state) observe(at *activeTrial, logs []metrics.Log) {
+	if s.stopper == nil {
+		return
+	}
+	for _, l := range logs {
+		if l.Metric == s.objective {
+			at.curve.add(l, s.goal)
+		}
+	}
+	if at.stoppedEarly != "" {
+		return
+	}
+	if stop, msg := s.stopper.check(&at.curve); stop {
+		at.stoppedEarly = msg
+		at.cancel(errEarlyStopped)
+	}
 }
 
 // finish stops whatever still runs, waits for it, records the final status
