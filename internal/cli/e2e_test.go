@@ -648,7 +648,6 @@ func TestRunRefusesUnsupportedBeforeWriting(t *testing.T) {
 		"argo-workflow.yaml":            `kind "Workflow"`,
 		"hyperband.yaml":                "spec.algorithm.algorithmName",
 		"custom-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.kind Custom",
-		"median-stop.yaml":              "spec.earlyStopping",
 	} {
 		t.Run(file, func(t *testing.T) {
 			dir := t.TempDir()
