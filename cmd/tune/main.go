@@ -8,9 +8,14 @@ import (
 	"syscall"
 
 	"github.com/tune-hpo/tune/internal/cli"
+	"github.com/tune-hpo/tune/trial/local"
 )
 
 func main() {
+	// When tune was started as a trial's mount helper, this sets up the
+	// trial's mounts and becomes the trial's program; otherwise it returns
+	// at once.
+	local.RunMountHelper()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal cancels ctx: tune stops its trials and records

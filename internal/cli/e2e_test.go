@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tune-hpo/tune/trial/local"
 	"math"
 	"os"
 	"os/exec"
@@ -731,5 +732,77 @@ func TestRunEveryAlgorithm(t *testing.T) {
 				t.Errorf("best loss %v after 24 trials", best)
 			}
 		})
+	}
+}
+
+// TestFileCollectorOriginalPath runs Katib-style trials that write their
+// metrics to /var/log/katib/metrics.log, unmodified: each trial's file
+// lands in its own directory (where tune reads it), and nothing is written
+// on the host's /var/log. Skipped where Linux does not let tune make the
+// path appear inside the trial.
+func TestFileCollectorOriginalPath(t *testing.T) {
+	probe, err := local.New(local.Options{MountHelper: tuneBin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := probe.MountsSupported(); !ok {
+		t.Skip(why)
+	}
+	if _, err := os.Stat("/var/log/katib"); err == nil {
+		t.Skip("/var/log/katib exists on this machine: the test could not tell the trial's from the host's")
+	}
+	dir := t.TempDir()
+	y := `apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: katib-file
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm:
+    algorithmName: grid
+  parallelTrialCount: 2
+  maxTrialCount: 2
+  parameters:
+    - {name: x, parameterType: categorical, feasibleSpace: {list: ["0.5", "0.25"]}}
+  metricsCollectorSpec:
+    source:
+      fileSystemPath: {path: /var/log/katib/metrics.log, kind: File, format: TEXT}
+    collector:
+      kind: File
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters:
+      - {name: x, reference: x}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers:
+              - name: main
+                # A test workload; tune itself never runs a shell.
+                command: [/bin/sh, -c, 'echo "loss=$0" > /var/log/katib/metrics.log', "${trialParameters.x}"]
+`
+	file := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := tune(t, dir, "run", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "2 succeeded") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("warnings: %s", r.stderr)
+	}
+	for _, name := range []string{"katib-file-0001", "katib-file-0002"} {
+		b, err := os.ReadFile(filepath.Join(dir, ".tune", "trials", "katib-file", name, "var", "log", "katib", "metrics.log"))
+		if err != nil || !strings.HasPrefix(string(b), "loss=") {
+			t.Errorf("%s's metrics file: %q, %v", name, b, err)
+		}
+	}
+	if _, err := os.Stat("/var/log/katib"); !os.IsNotExist(err) {
+		t.Errorf("the host's /var/log/katib was created: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,7 +90,19 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (trial.Executor, error) {
 	switch o.executor {
 	case executorLocal:
-		return local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay})
+		// tune's own binary sets up the mounts that make a File collector's
+		// original path work inside the trial.
+		helper, _ := os.Executable()
+		ex, err := local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay, MountHelper: helper})
+		if err != nil {
+			return nil, err
+		}
+		if exp.CollectorKind() == "File" {
+			if ok, why := ex.MountsSupported(); !ok {
+				fmt.Fprintf(o.f.io.ErrOut, "warning: the File collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)\n", why, experiment.EnvMetricsPath)
+			}
+		}
+		return ex, nil
 	case executorKubernetes:
 		timeout := o.unschedulableTimeout
 		if timeout == 0 {

@@ -172,6 +172,75 @@
 // to be complete. The runner runs another trial in the place of each one
 // recovered.
 //
+// # Mounts
+//
+// A spec's [trial.Spec.Mounts] ask for directories of this machine to
+// appear at other paths inside the trial: Katib's File collector path, such
+// as /var/log/katib/metrics.log, is re-rooted by the runner under the
+// trial's directory, and the mount makes that directory appear at
+// /var/log/katib, so that unmodified Katib training code writing to the
+// original path works and parallel trials still write to files of their
+// own.
+//
+// This applies on Linux when [Options.MountHelper] names an executable whose
+// main calls [RunMountHelper] first (tune passes its own executable), and
+// the system lets tune's user create user and mount namespaces: user
+// namespaces enabled (user.max_user_namespaces above 0, and on Debian and
+// Ubuntu kernels kernel.unprivileged_userns_clone=1 and no AppArmor
+// restriction, kernel.apparmor_restrict_unprivileged_userns=0), as on most
+// desktops and VMs; container runtimes' default seccomp and capability
+// settings usually forbid it. When tune runs as root, trials get a mount
+// namespace only, and keep root's privileges. [Executor.MountsSupported]
+// finds out, once, by starting the helper in the namespaces and having it
+// mount a tmpfs, and says why not when it cannot.
+//
+// Each trial with mounts starts as the helper in a new mount namespace
+// (and, unless tune runs as root, a new user namespace that maps tune's
+// user and group ids to themselves, so the trial keeps its ids and what it
+// writes belongs to tune's user). The helper reads its instructions from an
+// inherited descriptor, never from a shell or the command line; makes the
+// namespace's mount tree private, so nothing it mounts is seen outside the
+// trial; sets up the mounts in order; and then replaces itself with the
+// trial's program (execve) with the trial's own argv and environment, so
+// the trial's pid, process group, parent-death signal and process record
+// are those of the program itself, as without mounts. A mount is set up
+// as follows:
+//
+//   - when Target is an existing directory, Source is bind-mounted on it:
+//     the trial sees Source there, and the host's directory is unchanged;
+//   - otherwise Target's deepest existing ancestor (for /var/log/katib,
+//     usually /var/log) is covered, inside the trial only, by a tmpfs that
+//     mirrors it: each of its entries is bind-mounted (with the mounts
+//     below it) on an entry of the same name, symbolic links are copied,
+//     and the missing directories down to Target are created in the tmpfs,
+//     with Source bind-mounted on Target.
+//
+// What the trial writes below Target goes to Source. In a mirrored
+// directory, what it writes inside the mirrored entries reaches the host
+// as usual, but a new entry created directly in the mirrored directory
+// (say /var/log/other.log) lives in the tmpfs and vanishes with the
+// trial, and entries the host adds there while the trial runs are not
+// seen. The root directory is never mirrored: a Target whose only
+// existing ancestor is / cannot be mounted. In a user namespace, files of
+// users and groups other than tune's appear to belong to the overflow ids
+// (nobody, nogroup), supplementary groups other than tune's primary group
+// appear as nogroup, the trial cannot call setgroups, and it has no
+// capabilities (the helper drops the one it needed before executing the
+// trial). The trial keeps tune's network, process ids and hostname, and
+// sees the same device files (/dev/nvidia*, ...), which it may open when
+// their permissions let any user do so, as they usually do.
+//
+// When trials cannot get mounts (not Linux, no MountHelper, namespaces not
+// allowed), trials run without them, which is not an error: the runner can
+// ask [Executor.MountsSupported] and tell the user that training code must
+// write to the re-rooted path it gets in its environment
+// (TUNE_METRICS_PATH). When the helper cannot set up one trial's mounts (a
+// Target that exists but is not a directory, only / existing on the way
+// to it, a mount the kernel refuses), that trial too runs without them,
+// after a line on its standard error, "tune: mount SOURCE at TARGET: ...;
+// the trial runs without its mounts". A program the helper cannot execute
+// fails the attempt with reason StartError, as without mounts.
+//
 // # Caveats
 //
 // The parent-death signal is tied to the operating-system thread that
@@ -179,7 +248,8 @@
 // goroutine locked to its thread from start until the process has been
 // reaped: a running trial holds one thread.
 //
-// The package is fully supported on Linux. On other Unix systems there is no
+// The package is fully supported on Linux. On other systems trials never
+// get mounts. On other Unix systems there is no
 // parent-death signal, leftover processes are killed only once the main
 // process's output is closed or KillGrace has passed, and the process
 // record holds only the group id: Recover stops any group with that id,

@@ -123,8 +123,8 @@ func helper(mode string, args []string) int {
 		os.Rename(tmp, args[0])
 		time.Sleep(1000 * time.Second)
 		return 0
-	case "runner": // DIR PIDFILE: run a "spawn PIDFILE" trial in DIR with the executor, as tune would
-		return runner(args[0], args[1])
+	case "runner": // DIR PIDFILE [TARGET]: run a "spawn PIDFILE" trial in DIR with the executor, as tune would, mounting DIR/mnt at TARGET
+		return runner(args[0], args[1], args[2:]...)
 	case "gpu": // DIR: hold the GPU in CUDA_VISIBLE_DEVICES for a while
 		dir := args[0]
 		gpu := os.Getenv("CUDA_VISIBLE_DEVICES")
@@ -156,13 +156,23 @@ func helper(mode string, args []string) int {
 // runner runs, with an Executor, a trial whose process starts a grandchild
 // (its pid written to pidFile) and sleeps: the role of a tune runner that
 // the tests kill.
-func runner(dir, pidFile string) int {
+func runner(dir, pidFile string, target ...string) int {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	e, err := New(Options{KillGrace: 200 * time.Millisecond})
+	opts := Options{KillGrace: 200 * time.Millisecond}
+	var mounts []trial.Mount
+	if len(target) > 0 {
+		opts.MountHelper = exe
+		mounts = []trial.Mount{{Source: filepath.Join(dir, "mnt"), Target: target[0]}}
+		if err := os.Mkdir(mounts[0].Source, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	e, err := New(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -173,6 +183,13 @@ func runner(dir, pidFile string) int {
 		PrimaryContainer: "training",
 		Dir:              dir,
 		Env:              []string{helperEnv + "=1"},
+		Mounts:           mounts,
+	}
+	if len(mounts) > 0 {
+		if ok, reason := e.MountsSupported(); !ok {
+			fmt.Fprintln(os.Stderr, "mounts unsupported:", reason)
+			return 1
+		}
 	}
 	res, err := e.Run(context.Background(), spec, os.Stdout, os.Stderr)
 	fmt.Fprintln(os.Stderr, res, err)

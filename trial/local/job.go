@@ -32,6 +32,8 @@ type plan struct {
 	deadline  *deadline // the trial's wall-clock limit; nil = none
 	retries   int       // how many times a failed attempt is retried
 	recordDir string    // where the process record goes; "" = nowhere
+
+	mounts []trial.Mount // the spec's mounts, set up when the system allows
 }
 
 // deadline is a trial's wall-clock limit, from activeDeadlineSeconds. It is
@@ -98,7 +100,10 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir}, nil
+	if err := checkMounts(spec.Mounts); err != nil {
+		return nil, err
+	}
+	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, mounts: slices.Clone(spec.Mounts)}, nil
 }
 
 // jobDeadline returns the smaller of the Job's and its pod template's

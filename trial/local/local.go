@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +44,14 @@ type Options struct {
 	// go into the message of a Failed result (at most 8 KiB of them). Zero
 	// means 20.
 	StderrTail int
+	// MountHelper is the path of an executable whose main function calls
+	// [RunMountHelper] before anything else (tune's own executable, or a
+	// test binary whose TestMain does): trials whose spec asks for mounts
+	// ([trial.Spec.Mounts]) are started through it, inside namespaces of
+	// their own, where the system allows (see the package documentation,
+	// Mounts). "" means trials never get mounts. A relative path is made
+	// absolute by New.
+	MountHelper string
 }
 
 // Executor runs each trial's primary container command as a process on this
@@ -56,6 +65,16 @@ type Executor struct {
 	killGrace  time.Duration
 	retryDelay time.Duration
 	stderrTail int
+
+	mountHelper string
+	// mountProbe finds out whether, and how, trials can get mounts; it is
+	// called once, by MountsSupported (tests replace it).
+	mountProbe  func() (mountMode, error)
+	mountOnce   sync.Once
+	mountOK     bool
+	mountReason string // why not, when !mountOK
+	mountMode   mountMode
+
 	// second is how long one second of activeDeadlineSeconds lasts: a
 	// second, except in tests.
 	second time.Duration
@@ -68,8 +87,9 @@ var (
 )
 
 // New returns an Executor configured by opts, or an error when opts is
-// invalid: a negative KillGrace, RetryDelay or StderrTail, or an empty or
-// repeated GPU id.
+// invalid: a negative KillGrace, RetryDelay or StderrTail, an empty or
+// repeated GPU id, or a MountHelper that cannot be made absolute. It does
+// not start the mount helper: [Executor.MountsSupported] does, once.
 func New(opts Options) (*Executor, error) {
 	if opts.KillGrace < 0 {
 		return nil, fmt.Errorf("local executor: negative kill grace %s", opts.KillGrace)
@@ -99,6 +119,14 @@ func New(opts Options) (*Executor, error) {
 		stderrTail: opts.StderrTail,
 		second:     time.Second,
 	}
+	if opts.MountHelper != "" {
+		abs, err := filepath.Abs(opts.MountHelper)
+		if err != nil {
+			return nil, fmt.Errorf("local executor: mount helper: %w", err)
+		}
+		e.mountHelper = abs
+	}
+	e.mountProbe = e.defaultMountProbe
 	if opts.Env != nil && e.env == nil {
 		e.env = []string{}
 	}

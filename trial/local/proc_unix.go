@@ -28,6 +28,17 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = sysProcAttr()
+	var helper *helperStart
+	if len(p.mounts) > 0 {
+		if ok, _ := e.MountsSupported(); ok {
+			h, err := e.wrapMounts(cmd, path, p.mounts)
+			if err != nil {
+				return startError(err), nil
+			}
+			defer h.close()
+			helper = h
+		}
+	}
 	var cancelled atomic.Bool
 	cmd.Cancel = func() error {
 		cancelled.Store(true)
@@ -51,6 +62,27 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 		return startError(err), nil
 	}
 	pid := cmd.Process.Pid
+	if helper != nil {
+		// The helper becomes the trial's program (same pid, group and
+		// parent-death signal) unless it fails first.
+		if err := helper.wait(); err != nil {
+			_ = signalGroup(pid, syscall.SIGKILL)
+			_ = waitAndKillGroup(cmd)
+			if ctx.Err() != nil {
+				return stopped(ctx, "stopped before start", during(n), nil, nil), nil
+			}
+			var he *helperError
+			if errors.As(err, &he) && he.stage == "mount" {
+				// Not the trial's fault: run it as if mounts were not
+				// supported, and say so where its user looks.
+				fmt.Fprintf(stderr, "tune: %v; the trial runs without its mounts\n", err)
+				q := *p
+				q.mounts = nil
+				return e.start(ctx, n, path, &q, env, stdout, stderr, tail)
+			}
+			return startError(err), nil
+		}
+	}
 	if p.recordDir != "" {
 		if err := recordProcess(p.recordDir, pid); err != nil {
 			// Without the record a runner that dies could leave the

@@ -1,0 +1,14 @@
+package local
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain makes the test binary its own mount helper: an Executor whose
+// Options.MountHelper is the test binary starts it as the helper, and
+// RunMountHelper then does not return.
+func TestMain(m *testing.M) {
+	RunMountHelper()
+	os.Exit(m.Run())
+}
