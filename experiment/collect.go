@@ -17,6 +17,7 @@ import (
 
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/metrics/push"
+	"github.com/tune-hpo/tune/metrics/tfevent"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -49,18 +50,18 @@ const collectPollInterval = 500 * time.Millisecond
 // hostCollectors are the collector kinds that read what a trial leaves on
 // this machine (files, loopback endpoints), so they need an executor whose
 // trials run here.
-var hostCollectors = map[string]bool{"File": true, "PrometheusMetric": true, "Push": true}
+var hostCollectors = map[string]bool{"File": true, "TensorFlowEvent": true, "PrometheusMetric": true, "Push": true}
 
 // checkCollector refuses a collector kind the runner cannot serve with
 // executor ex, before anything is written.
 func checkCollector(e *Experiment, ex trial.Executor) error {
 	kind := e.CollectorKind()
 	switch kind {
-	case "", "StdOut", "File", "PrometheusMetric", "Push":
+	case "", "StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Push":
 	case "Custom":
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind Custom: a custom collector is a sidecar container that Katib injects into the trial's pod; tune has no sidecars, so it cannot run one: %w (use StdOut, File, TensorFlowEvent, PrometheusMetric or Push)", ErrUnsupported)
 	default:
-		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File, PrometheusMetric, Push)", kind, ErrUnsupported)
+		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: StdOut, File, TensorFlowEvent, PrometheusMetric, Push)", kind, ErrUnsupported)
 	}
 	if _, onHost := ex.(trial.OnHost); hostCollectors[kind] && !onHost {
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
@@ -108,6 +109,20 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 			}
 		}
 		return &fileCollector{path: p, shown: fs.Path, parse: parse}, nil
+	case "TensorFlowEvent":
+		fs := mc.Source.FileSystemPath
+		dir, err := reroot(spec, fs.Path)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("event directory of trial %s: %w", spec.Name, err)
+		}
+		spec.Env = append(spec.Env, EnvMetricsPath+"="+dir)
+		if path.IsAbs(fs.Path) {
+			spec.Mounts = append(spec.Mounts, trial.Mount{Source: dir, Target: path.Clean(fs.Path)})
+		}
+		return &eventCollector{reader: tfevent.NewDirReader(dir, s.exp.MetricNames()), shown: fs.Path}, nil
 	case "Push":
 		if s.push == nil {
 			srv, err := push.Listen("")
@@ -129,6 +144,39 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 		return &promCollector{url: fmt.Sprintf("http://127.0.0.1:%d%s", port, urlPath), names: s.exp.MetricNames()}, nil
 	}
 	return nil, nil
+}
+
+// eventCollector follows the TensorFlow event files a trial writes under
+// its directory, as Katib's TensorFlowEvent collector does.
+type eventCollector struct {
+	reader *tfevent.DirReader
+	shown  string // the directory as the experiment names it
+}
+
+func (c *eventCollector) collect(ctx context.Context, emit func(metrics.Log), warn func(string)) {
+	poll := func() {
+		logs, warnings := c.reader.Poll()
+		for _, l := range logs {
+			emit(l)
+		}
+		for _, w := range warnings {
+			warn(w.Error())
+		}
+	}
+	t := time.NewTicker(collectPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			poll()
+			if c.reader.Files() == 0 {
+				warn(fmt.Sprintf("the trial wrote no TensorFlow event file under %s (%s)", c.shown, EnvMetricsPath))
+			}
+			return
+		case <-t.C:
+			poll()
+		}
+	}
 }
 
 // closeCollectors stops what the collectors share once no trial runs.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/metrics/push"
+	"github.com/tune-hpo/tune/metrics/tfevent/tfeventtest"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -350,5 +351,72 @@ func TestPushCollector(t *testing.T) {
 	c := ex.creds[trials[0].Name]
 	if err := push.Report(t.Context(), c[0], c[1], push.Request{Metrics: []push.Metric{{Name: "loss", Value: 0}}}); err == nil {
 		t.Error("a report after the experiment ended was accepted")
+	}
+}
+
+// eventExecutor runs trials that write TensorFlow event files under
+// $TUNE_METRICS_PATH/test, as tf.summary does: loss x+1 at step 1, x at
+// step 2.
+type eventExecutor struct{}
+
+func (eventExecutor) OnHost() {}
+
+func (eventExecutor) Run(_ context.Context, spec *trial.Spec, _, _ io.Writer) (trial.Result, error) {
+	var dir string
+	for _, kv := range spec.Env {
+		if v, ok := strings.CutPrefix(kv, experiment.EnvMetricsPath+"="); ok {
+			dir = v
+		}
+	}
+	x, err := argX(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "test"), 0o755); err != nil {
+		return trial.Result{}, err
+	}
+	now := float64(time.Now().Unix())
+	var file []byte
+	for step, v := range []float64{x + 1, x} {
+		file = append(file, tfeventtest.Scalar(now, int64(step+1), []string{"loss", "accuracy_1"}, []float32{float32(v), 0.5})...)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "test", "events.out.tfevents.1.host"), file, 0o644); err != nil {
+		return trial.Result{}, err
+	}
+	code := 0
+	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
+}
+
+// TestTensorFlowEventCollector reads the event files each trial writes in
+// its re-rooted directory, with the events' steps, and Katib's tag rule
+// (accuracy takes TF1's accuracy_1).
+func TestTensorFlowEventCollector(t *testing.T) {
+	exp := testExperiment(t, `  parallelTrialCount: 2
+  maxTrialCount: 2
+  metricsCollectorSpec:
+    source:
+      fileSystemPath: {path: /logs/summaries, kind: Directory}
+    collector:
+      kind: TensorFlowEvent
+`)
+	st := newMemStore()
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"3", "5"}}, Executor: eventExecutor{}, TrialRoot: t.TempDir()}
+	if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range []float64{3, 5} {
+		tr := st.trials["unit"][i]
+		if tr.State != trial.Succeeded || tr.Metrics["loss"].Latest != x || tr.Metrics["accuracy"].Latest != 0.5 {
+			t.Errorf("trial %s: %s with %+v; want Succeeded, loss %g, accuracy 0.5", tr.Name, tr.State, tr.Metrics, x)
+		}
+		var steps []int64
+		for _, l := range st.logs[tr.Name] {
+			if l.Metric == "loss" {
+				steps = append(steps, l.Step)
+			}
+		}
+		if !slices.Equal(steps, []int64{1, 2}) {
+			t.Errorf("trial %s: loss steps %v, want 1, 2", tr.Name, steps)
+		}
 	}
 }

@@ -97,9 +97,9 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		if err != nil {
 			return nil, err
 		}
-		if exp.CollectorKind() == "File" {
+		if k := exp.CollectorKind(); k == "File" || k == "TensorFlowEvent" {
 			if ok, why := ex.MountsSupported(); !ok {
-				fmt.Fprintf(o.f.io.ErrOut, "warning: the File collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)\n", why, experiment.EnvMetricsPath)
+				fmt.Fprintf(o.f.io.ErrOut, "warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)\n", exp.CollectorKind(), why, experiment.EnvMetricsPath)
 			}
 		}
 		return ex, nil
