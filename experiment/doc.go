@@ -47,7 +47,8 @@
 //     additional metric names distinct from it and from each other;
 //     metricStrategies naming those metrics, with min, max or latest;
 //   - an algorithm Katib knows (random, grid, bayesianoptimization, tpe,
-//     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt) with only
+//     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, and
+//     tune's asha) with only
 //     the settings its Katib service accepts, each value checked (random
 //     takes only random_state, a non-negative integer); earlyStopping, if
 //     present, is medianstop with min_trials_required and start_step;

@@ -63,7 +63,7 @@ spec:
 func runCurve(t *testing.T, exp *experiment.Experiment) (best float64, epochs int, trials []trial.Trial) {
 	t.Helper()
 	st := newMemStore()
-	sg, err := algorithms.New("random", exp.Settings())
+	sg, err := algorithms.New(exp.Spec.Algorithm.AlgorithmName, exp.Settings())
 	if err != nil {
 		t.Fatal(err)
 	}

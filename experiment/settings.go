@@ -12,6 +12,7 @@ import (
 var algorithms = []string{
 	"random", "grid", "bayesianoptimization", "tpe", "multivariate-tpe",
 	"cmaes", "sobol", "hyperband", "enas", "darts", "pbt",
+	"asha", // tune's addition: asynchronous successive halving
 }
 
 // earlyStoppingAlgorithms lists the names Katib accepts in
@@ -90,6 +91,7 @@ var algorithmSettings = map[string]map[string]checkFunc{
 	"multivariate-tpe":     nil,
 	"cmaes":                nil,
 	"sobol":                nil,
+	"asha":                 nil,
 	// suggestion-hyperband. Besides eta, r_l and resource_name, Katib writes
 	// its progress back into the settings, so those names are accepted too.
 	"hyperband": {

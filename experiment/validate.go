@@ -284,6 +284,12 @@ func (v *validator) algorithm(s *Spec) {
 		}
 	case "hyperband":
 		v.hyperband(s, set)
+	case "asha":
+		if rn, ok := set["resource_name"]; ok && !slices.ContainsFunc(s.Parameters, func(p ParameterSpec) bool {
+			return p.Name == rn && (p.ParameterType == "int" || p.ParameterType == "double")
+		}) {
+			v.add("spec.algorithm.algorithmSettings", "resource_name %q is not an int or double parameter in spec.parameters", rn)
+		}
 	case "enas", "darts":
 		if s.NasConfig == nil {
 			v.add("spec.nasConfig", "is required for algorithm %s", a.AlgorithmName)

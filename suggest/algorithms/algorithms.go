@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/asha"
 	"github.com/tune-hpo/tune/suggest/bayes"
 	"github.com/tune-hpo/tune/suggest/cmaes"
 	"github.com/tune-hpo/tune/suggest/grid"
@@ -22,7 +23,7 @@ var ErrNotImplemented = errors.New("not implemented yet")
 
 // Implemented lists the algorithm names [New] accepts.
 func Implemented() []string {
-	return []string{"bayesianoptimization", "cmaes", "grid", "multivariate-tpe", "random", "sobol", "tpe"}
+	return []string{"asha", "bayesianoptimization", "cmaes", "grid", "multivariate-tpe", "random", "sobol", "tpe"}
 }
 
 // New returns the algorithm named name (Katib's algorithmName) configured
@@ -45,6 +46,8 @@ func New(name string, settings map[string]string) (suggest.Suggester, error) {
 		return tpe.New(settings, false)
 	case "multivariate-tpe":
 		return tpe.New(settings, true)
+	case "asha":
+		return asha.New(settings)
 	}
 	return nil, fmt.Errorf("algorithm %q: %w (implemented: %v)", name, ErrNotImplemented, Implemented())
 }

@@ -105,7 +105,11 @@ func TestContract(t *testing.T) {
 			continue // needs a step on every double; covered by its own tests
 		}
 		t.Run(name, func(t *testing.T) {
-			s, err := algorithms.New(name, nil)
+			var settings map[string]string
+			if name == "asha" {
+				settings = map[string]string{"resource_name": "n"} // 1 to 64
+			}
+			s, err := algorithms.New(name, settings)
 			if err != nil {
 				t.Fatal(err)
 			}
