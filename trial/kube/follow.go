@@ -465,7 +465,8 @@ func (f *follower) logStreamError(pod, container string, err error, failures *in
 		}
 		*failures = 0
 		return
-	case f.streamCtx.Err() != nil:
+	case f.streamCtx.Err() != nil, errors.Is(err, context.Canceled):
+		// Stopped, or this attempt cut at the trial's end (endGrace).
 		return
 	case apierrors.IsNotFound(err):
 		f.log.Debug("pod gone; its log is no longer read", "pod", pod, "container", container)

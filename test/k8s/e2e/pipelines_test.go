@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -18,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // argoNamespace is the namespace the stack's workflow-controller watches.
@@ -32,36 +30,9 @@ const argoNamespace = "argo"
 // an artifact repository), and releases the pod.
 func (c *cluster) completeStep(ctx context.Context, pod *corev1.Pod, log string, outputs, artifacts map[string]string) error {
 	if log != "" {
-		now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
-		var b bytes.Buffer
-		for line := range strings.Lines(log) {
-			fmt.Fprintf(&b, "%s stdout F %s", now, line)
-		}
-		file := filepath.Join(c.logsDir, pod.Namespace+"_"+pod.Name+".log")
-		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
-			return err
-		}
-		logs := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
-			"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace},
-			"spec":     map[string]any{"logs": []any{map[string]any{"containers": []any{"main"}, "logsFile": file}}},
-		}}
-		if err := retry(ctx, func() error {
-			_, err := c.dyn.Resource(logsGVR).Namespace(pod.Namespace).Create(ctx, logs, metav1.CreateOptions{})
-			return err
-		}); err != nil {
-			return fmt.Errorf("create Logs: %w", err)
-		}
 		first, _, _ := strings.Cut(log, "\n")
-		for deadline := time.Now().Add(90 * time.Second); ; {
-			out, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "main"}).DoRaw(ctx)
-			if err == nil && bytes.Contains(out, []byte(first)) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("kwok never served the log of %s", pod.Name)
-			}
-			time.Sleep(100 * time.Millisecond)
+		if err := c.serveLog(ctx, pod, "main", log, first); err != nil {
+			return err
 		}
 	}
 	wfName := pod.Labels["workflows.argoproj.io/workflow"]
@@ -93,11 +64,7 @@ func (c *cluster) completeStep(ctx context.Context, pod *corev1.Pod, log string,
 	if _, err := c.dyn.Resource(taskResultGVR).Namespace(pod.Namespace).Create(ctx, result, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create WorkflowTaskResult: %w", err)
 	}
-	patch := []byte(`[{"op":"remove","path":"/metadata/annotations/tune.test~1hold"}]`)
-	return retry(ctx, func() error {
-		_, err := c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
-		return err
-	})
+	return c.release(ctx, pod)
 }
 
 // argValue returns the value following flag in the args of pod's main

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -156,41 +157,65 @@ func trialLoss(args []string) float64 {
 
 func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
 	loss := trialLoss(pod.Spec.Containers[0].Args)
+	var b strings.Builder
+	for e := 1; e <= 3; e++ {
+		fmt.Fprintf(&b, "epoch %d: loss=%g\n", e, loss+float64(3-e))
+	}
+	if err := c.serveLog(ctx, pod, "", b.String(), fmt.Sprintf("loss=%g", loss)); err != nil {
+		return err
+	}
+	return c.release(ctx, pod)
+}
+
+// serveLog makes kwok serve log (lines) as the log of pod's container (""
+// for all of them), through a kwok Logs object and a CRI-format file, and
+// waits until pods/log returns a text holding want.
+func (c *cluster) serveLog(ctx context.Context, pod *corev1.Pod, container, log, want string) error {
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 	var b bytes.Buffer
-	for e := 1; e <= 3; e++ {
-		fmt.Fprintf(&b, "%s stdout F epoch %d: loss=%g\n", now, e, loss+float64(3-e))
+	for line := range strings.Lines(log) {
+		fmt.Fprintf(&b, "%s stdout F %s", now, line)
 	}
 	file := filepath.Join(c.logsDir, pod.Namespace+"_"+pod.Name+".log")
 	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
 		return err
 	}
+	entry := map[string]any{"logsFile": file}
+	if container != "" {
+		entry["containers"] = []any{container}
+	}
 	logs := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
 		"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace},
-		"spec":     map[string]any{"logs": []any{map[string]any{"logsFile": file}}},
+		"spec":     map[string]any{"logs": []any{entry}},
 	}}
 	if err := retry(ctx, func() error {
 		_, err := c.dyn.Resource(logsGVR).Namespace(pod.Namespace).Create(ctx, logs, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			return nil // created by an attempt whose answer was lost (apiserver restart)
+		}
 		return err
 	}); err != nil {
 		return fmt.Errorf("create Logs: %w", err)
 	}
-	// Wait until kwok serves the file, then release the pod.
-	want := fmt.Sprintf("loss=%g", loss)
 	for deadline := time.Now().Add(90 * time.Second); ; {
 		p, err := c.kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
 		if err == nil && p.Status.Phase == corev1.PodRunning {
-			out, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+			out, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container}).DoRaw(ctx)
 			if err == nil && bytes.Contains(out, []byte(want)) {
-				break
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return errors.New("kwok never served the pod's log")
+			return fmt.Errorf("kwok never served the log of %s", pod.Name)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// release removes the tune.test/hold annotation of pod, so that kwok
+// completes it.
+func (c *cluster) release(ctx context.Context, pod *corev1.Pod) error {
 	patch := []byte(`[{"op":"remove","path":"/metadata/annotations/tune.test~1hold"}]`)
 	return retry(ctx, func() error {
 		_, err := c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
@@ -527,30 +552,7 @@ func (c *cluster) reportTaskResult(ctx context.Context, pod *corev1.Pod) error {
 			loss = trialLoss(ct.Args)
 		}
 	}
-	wfName := pod.Labels["workflows.argoproj.io/workflow"]
-	wf, err := c.dyn.Resource(schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}).Namespace(pod.Namespace).Get(ctx, wfName, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("get workflow %s: %w", wfName, err)
-	}
-	result := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTaskResult",
-		"metadata": map[string]any{
-			"name":      pod.Annotations["workflows.argoproj.io/node-id"],
-			"namespace": pod.Namespace,
-			"labels": map[string]any{
-				"workflows.argoproj.io/workflow":                 wfName,
-				"workflows.argoproj.io/report-outputs-completed": "true",
-			},
-			"ownerReferences": []any{map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": wfName, "uid": string(wf.GetUID())}},
-		},
-		"outputs": map[string]any{"parameters": []any{map[string]any{"name": "loss", "value": strconv.FormatFloat(loss, 'g', -1, 64)}}},
-	}}
-	if _, err := c.dyn.Resource(taskResultGVR).Namespace(pod.Namespace).Create(ctx, result, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create WorkflowTaskResult: %w", err)
-	}
-	patch := []byte(`[{"op":"remove","path":"/metadata/annotations/tune.test~1hold"}]`)
-	_, err = c.kube.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
-	return err
+	return c.completeStep(ctx, pod, "", map[string]string{"loss": strconv.FormatFloat(loss, 'g', -1, 64)}, nil)
 }
 
 // TestWorkflowTrialOutputs runs trials that are 2-step Argo DAG Workflows
