@@ -458,17 +458,20 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 		Seed:     s.seed,
 		Settings: s.settings,
 	})
+	wait := errors.Is(err, suggest.ErrWait)
 	switch {
 	case errors.Is(err, suggest.ErrExhausted):
 		s.exhausted = true
 		return nil
 	case ctx.Err() != nil:
 		return nil // interrupted while suggesting; the loop stops
-	case err != nil:
+	case err != nil && !wait:
 		return fmt.Errorf("suggest: %w", err)
 	}
-	if len(assignments) < want {
-		// A suggester returns fewer than asked only when it has no more.
+	if len(assignments) < want && !wait {
+		// A suggester returns fewer than asked only when it has no more
+		// (or, with ErrWait, none until a running trial finishes: the
+		// loop asks again after the next one).
 		s.exhausted = true
 	}
 	for _, a := range assignments {

@@ -92,20 +92,7 @@ var algorithmSettings = map[string]map[string]checkFunc{
 	"cmaes":                nil,
 	"sobol":                nil,
 	"asha":                 nil,
-	// suggestion-hyperband. Besides eta, r_l and resource_name, Katib writes
-	// its progress back into the settings, so those names are accepted too.
-	"hyperband": {
-		"eta":               floatIn(0, inf, true, false),
-		"r_l":               floatIn(0, inf, true, false),
-		"resource_name":     anyValue,
-		"s_max":             anyValue,
-		"b_l":               anyValue,
-		"r":                 anyValue,
-		"n":                 anyValue,
-		"current_s":         anyValue,
-		"current_i":         anyValue,
-		"evaluating_trials": anyValue,
-	},
+	"hyperband":            nil,
 	// suggestion-enas.
 	"enas": {
 		"controller_hidden_size":     intAtLeast(1),

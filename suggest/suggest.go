@@ -14,6 +14,13 @@ import (
 // to propose, such as a grid whose every point has been tried.
 var ErrExhausted = errors.New("suggest: search space exhausted")
 
+// ErrWait is returned by a [Suggester] that has nothing more to propose
+// until some pending trial finishes, such as Hyperband before a rung is
+// complete. It may come with assignments (fewer than asked): those are to
+// be run, and Suggest is to be called again after the next trial finishes.
+// Unlike [ErrExhausted] it does not mean the search is over.
+var ErrWait = errors.New("suggest: waiting for pending trials")
+
 // Suggester proposes new parameter assignments.
 //
 // Suggest is stateless: every call receives the whole history of the

@@ -647,7 +647,6 @@ func TestInterruptKillsTrialsAndKeepsStore(t *testing.T) {
 func TestRunRefusesUnsupportedBeforeWriting(t *testing.T) {
 	for file, want := range map[string]string{
 		"argo-workflow.yaml":            `kind "Workflow"`,
-		"hyperband.yaml":                "spec.algorithm.algorithmName",
 		"custom-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.kind Custom",
 	} {
 		t.Run(file, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/tune-hpo/tune/suggest/bayes"
 	"github.com/tune-hpo/tune/suggest/cmaes"
 	"github.com/tune-hpo/tune/suggest/grid"
+	"github.com/tune-hpo/tune/suggest/hyperband"
 	"github.com/tune-hpo/tune/suggest/random"
 	"github.com/tune-hpo/tune/suggest/sobol"
 	"github.com/tune-hpo/tune/suggest/tpe"
@@ -23,7 +24,7 @@ var ErrNotImplemented = errors.New("not implemented yet")
 
 // Implemented lists the algorithm names [New] accepts.
 func Implemented() []string {
-	return []string{"asha", "bayesianoptimization", "cmaes", "grid", "multivariate-tpe", "random", "sobol", "tpe"}
+	return []string{"asha", "bayesianoptimization", "cmaes", "grid", "hyperband", "multivariate-tpe", "random", "sobol", "tpe"}
 }
 
 // New returns the algorithm named name (Katib's algorithmName) configured
@@ -48,6 +49,8 @@ func New(name string, settings map[string]string) (suggest.Suggester, error) {
 		return tpe.New(settings, true)
 	case "asha":
 		return asha.New(settings)
+	case "hyperband":
+		return hyperband.New(settings)
 	}
 	return nil, fmt.Errorf("algorithm %q: %w (implemented: %v)", name, ErrNotImplemented, Implemented())
 }

@@ -106,8 +106,11 @@ func TestContract(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var settings map[string]string
-			if name == "asha" {
+			switch name {
+			case "asha":
 				settings = map[string]string{"resource_name": "n"} // 1 to 64
+			case "hyperband":
+				settings = map[string]string{"resource_name": "n", "r_l": "64", "eta": "4"}
 			}
 			s, err := algorithms.New(name, settings)
 			if err != nil {
@@ -168,7 +171,7 @@ func TestContract(t *testing.T) {
 }
 
 func TestUnknownAlgorithm(t *testing.T) {
-	for _, name := range []string{"hyperband", "nonsense"} {
+	for _, name := range []string{"pbt", "nonsense"} {
 		if _, err := algorithms.New(name, nil); !errors.Is(err, algorithms.ErrNotImplemented) {
 			t.Errorf("New(%q) error = %v, want ErrNotImplemented", name, err)
 		}
