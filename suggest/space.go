@@ -153,3 +153,23 @@ func (p Param) Check(value string) error {
 	}
 	return nil
 }
+
+// SplitResource returns the parameter named name, which must be an int or
+// double (the resource of Hyperband and ASHA: epochs, steps), the space
+// without it, and a function formatting a resource value as that
+// parameter's values are formatted (rounded for an int).
+func (s Space) SplitResource(name string) (resource Param, others Space, format func(float64) string, err error) {
+	i := slices.IndexFunc(s, func(p Param) bool { return p.Name == name })
+	if i < 0 || s[i].Type != Int && s[i].Type != Double {
+		return Param{}, nil, nil, fmt.Errorf("resource_name %q is not an int or double parameter of the experiment", name)
+	}
+	resource = s[i]
+	others = append(slices.Clone(s[:i:i]), s[i+1:]...)
+	format = func(v float64) string {
+		if resource.Type == Int {
+			return FormatInt(int64(math.Round(v)))
+		}
+		return FormatFloat(v)
+	}
+	return resource, others, format, nil
+}

@@ -114,7 +114,7 @@ func New(settings map[string]string) (*Suggester, error) {
 
 // rungs returns the resource of each rung for the resource parameter p,
 // formatted as p's values are: min·η^k while below max, then max.
-func (s *Suggester) rungs(p suggest.Param) ([]string, error) {
+func (s *Suggester) rungs(p suggest.Param, format func(float64) string) ([]string, error) {
 	lo, hi := s.minRes, s.maxRes
 	if math.IsNaN(lo) {
 		lo = p.Min
@@ -124,12 +124,6 @@ func (s *Suggester) rungs(p suggest.Param) ([]string, error) {
 	}
 	if !(lo > 0) || lo >= hi {
 		return nil, fmt.Errorf("asha: resource %s from %v to %v: want 0 < min_resource < max_resource", p.Name, lo, hi)
-	}
-	format := func(v float64) string {
-		if p.Type == suggest.Int {
-			return suggest.FormatInt(int64(math.Round(v)))
-		}
-		return suggest.FormatFloat(v)
 	}
 	var out []string
 	for r := lo; r < hi*(1-1e-9); r *= float64(s.eta) {
@@ -157,12 +151,11 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	if err := suggest.CheckRequest(ctx, "asha", req); err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(req.Space, func(p suggest.Param) bool { return p.Name == s.resource })
-	if i < 0 || !req.Space[i].Numeric() || req.Space[i].Type == suggest.Categorical {
-		return nil, fmt.Errorf("asha: resource_name %q is not an int or double parameter of the experiment", s.resource)
+	rp, others, format, err := req.Space.SplitResource(s.resource)
+	if err != nil {
+		return nil, fmt.Errorf("asha: %w", err)
 	}
-	rp := req.Space[i]
-	rungs, err := s.rungs(rp)
+	rungs, err := s.rungs(rp, format)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +163,6 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	for k, r := range rungs {
 		rungOf[r] = k
 	}
-	others := slices.Clone(req.Space[:i:i])
-	others = append(others, req.Space[i+1:]...)
 	prior, err := random.NewPrior(others)
 	if err != nil {
 		return nil, err

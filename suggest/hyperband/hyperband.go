@@ -128,19 +128,10 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	if err := suggest.CheckRequest(ctx, "hyperband", req); err != nil {
 		return nil, err
 	}
-	pi := slices.IndexFunc(req.Space, func(p suggest.Param) bool { return p.Name == s.resource })
-	if pi < 0 || req.Space[pi].Type != suggest.Int && req.Space[pi].Type != suggest.Double {
-		return nil, fmt.Errorf("hyperband: resource_name %q is not an int or double parameter of the experiment", s.resource)
+	_, others, format, err := req.Space.SplitResource(s.resource)
+	if err != nil {
+		return nil, fmt.Errorf("hyperband: %w", err)
 	}
-	rp := req.Space[pi]
-	format := func(v float64) string {
-		if rp.Type == suggest.Int {
-			return suggest.FormatInt(int64(math.Round(v)))
-		}
-		return suggest.FormatFloat(v)
-	}
-	others := slices.Clone(req.Space[:pi:pi])
-	others = append(others, req.Space[pi+1:]...)
 	prior, err := random.NewPrior(others)
 	if err != nil {
 		return nil, err
