@@ -434,8 +434,15 @@ func (s *state) completion() (Phase, string, string, bool) {
 	return "", "", "", false
 }
 
-// launch asks for and starts as many trials as Katib's formula allows:
-// min(parallel, max − finished) − active.
+// MaxSuggestionBatch is the most assignments the runner asks its suggester
+// for at once. Katib's formula can ask for up to parallelTrialCount (any
+// int32), and suggesters allocate in proportion to the request; the rest
+// of a larger batch is asked for at the next scheduling step (a trial
+// finishing, or the next flush).
+const MaxSuggestionBatch = 1000
+
+// launch asks for and starts as many trials as Katib's formula allows,
+// min(parallel, max − finished) − active, at most MaxSuggestionBatch.
 func (s *state) launch(ctx, storeCtx context.Context) error {
 	if s.exhausted {
 		return nil
@@ -446,7 +453,7 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 		finished, _ := s.counts()
 		want = min(want, int(*spec.MaxTrialCount)-finished)
 	}
-	want -= len(s.active)
+	want = min(want-len(s.active), MaxSuggestionBatch)
 	if want <= 0 {
 		return nil
 	}
