@@ -132,7 +132,7 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 			s.push = srv
 		}
 		warn := func(msg string) { at.warn("trial " + spec.Name + ": refused a metrics report: " + msg) }
-		token, done := s.push.Register(spec.Name, s.exp.MetricNames(), at.recorder.Add, warn)
+		token, done := s.push.Register(spec.Name, s.exp.MetricNames(), at.add, warn)
 		spec.Env = append(spec.Env, push.EnvURL+"="+s.push.URL(), push.EnvToken+"="+token)
 		return pushCollector(done), nil
 	case "PrometheusMetric":

@@ -38,6 +38,7 @@ type runOptions struct {
 	namespace            string
 	unschedulableTimeout time.Duration
 	logLevel             string // of the executor's log: debug | info | warn | error
+	maxObservations      int    // per trial and metric; -1: no cap
 }
 
 // The executors tune run can use.
@@ -81,6 +82,7 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context for --executor kubernetes (default: the current context)")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace of the trials when the experiment's metadata.namespace is empty (default: the context's namespace)")
 	cmd.Flags().DurationVar(&o.unschedulableTimeout, "unschedulable-timeout", 5*time.Minute, "how long a Kubernetes trial whose pod cannot be scheduled waits before it fails (0: forever)")
+	cmd.Flags().IntVar(&o.maxObservations, "max-observations", experiment.DefaultMaxObservations, fmt.Sprintf("values stored per trial and metric; beyond it they are thinned to evenly spaced ones plus the smallest, largest and latest (the trial's value still uses every value); at least %d, or -1 for no cap", metrics.MinMaxLogs))
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
@@ -143,6 +145,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 // must then match the stored spec but for the budget; otherwise rec is the
 // stored record itself (tune resume).
 func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFile bool, gpus []string) error {
+	if o.maxObservations != -1 && o.maxObservations < metrics.MinMaxLogs {
+		return usageErrorf("--max-observations %d: want at least %d, or -1 for no cap", o.maxObservations, metrics.MinMaxLogs)
+	}
 	exp := &rec.Spec
 	suggester, err := newSuggester(exp)
 	if err != nil {
@@ -153,7 +158,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		return err
 	}
 	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames(), strategies: exp.Strategies()}
-	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event}
+	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event, MaxObservations: o.maxObservations}
 	if err := runner.Check(exp); err != nil {
 		return err
 	}
