@@ -125,7 +125,7 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 		return &eventCollector{reader: tfevent.NewDirReader(dir, s.exp.MetricNames()), shown: fs.Path}, nil
 	case "Push":
 		if s.push == nil {
-			srv, err := push.Listen("")
+			srv, err := push.Listen(s.r.PushAddress, nil)
 			if err != nil {
 				return nil, fmt.Errorf("starting the Push collector's endpoint: %w", err)
 			}

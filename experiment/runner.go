@@ -85,6 +85,12 @@ type Runner struct {
 	// DefaultMaxObservations; negative means no cap; 1 to
 	// metrics.MinMaxLogs mean metrics.MinMaxLogs.
 	MaxObservations int
+	// PushAddress is where the Push collector's endpoint listens, as
+	// push.Listen takes it: "" for a Unix socket in a new directory only
+	// this user may enter (local trials reach it), a TCP host:port such as
+	// "127.0.0.1:0" for trials that cannot reach this machine's files
+	// (containers), or "unix:/path".
+	PushAddress string
 }
 
 // DefaultMaxObservations is the default of [Runner.MaxObservations]: far

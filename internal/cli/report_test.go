@@ -17,7 +17,7 @@ import (
 // receive.
 func reportServer(t *testing.T, names ...string) (env []string, got func() ([]metrics.Log, []string), done func()) {
 	t.Helper()
-	s, err := push.Listen("")
+	s, err := push.Listen("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
