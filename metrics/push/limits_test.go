@@ -59,7 +59,7 @@ func openFDs() int {
 // MaxConns of the server's descriptors; the next client waits (unserved,
 // not failed) until one of them closes, and is then served.
 func TestConnectionLimit(t *testing.T) {
-	const limit, idle = 3, 100
+	const limit, idle = 3, 20
 	s, err := push.Listen("127.0.0.1:0", &push.Options{MaxConns: limit, ReadHeaderTimeout: time.Hour})
 	if err != nil {
 		t.Fatal(err)
