@@ -125,14 +125,14 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 		return &eventCollector{reader: tfevent.NewDirReader(dir, s.exp.MetricNames()), shown: fs.Path}, nil
 	case "Push":
 		if s.push == nil {
-			srv, err := push.Listen("")
+			srv, err := push.Listen(s.r.PushAddress, nil)
 			if err != nil {
 				return nil, fmt.Errorf("starting the Push collector's endpoint: %w", err)
 			}
 			s.push = srv
 		}
 		warn := func(msg string) { at.warn("trial " + spec.Name + ": refused a metrics report: " + msg) }
-		token, done := s.push.Register(spec.Name, s.exp.MetricNames(), at.recorder.Add, warn)
+		token, done := s.push.Register(spec.Name, s.exp.MetricNames(), at.add, warn)
 		spec.Env = append(spec.Env, push.EnvURL+"="+s.push.URL(), push.EnvToken+"="+token)
 		return pushCollector(done), nil
 	case "PrometheusMetric":

@@ -305,16 +305,23 @@ func (e *pushExecutor) Run(ctx context.Context, spec *trial.Spec, _, _ io.Writer
 	return trial.Result{State: trial.Succeeded, ExitCode: &code}, nil
 }
 
-// TestPushCollector: trials report through the loopback endpoint with their
-// own tokens; an undeclared metric is refused with a warning; a finished
-// trial's token no longer writes.
+// TestPushCollector: trials report through the endpoint (a Unix socket by
+// default, TCP loopback when asked) with their own tokens; an undeclared
+// metric is refused with a warning; a finished trial's token no longer
+// writes.
 func TestPushCollector(t *testing.T) {
+	for addr, wantURL := range map[string]string{"": "unix:", "127.0.0.1:0": "http://127.0.0.1:"} {
+		t.Run("address "+addr, func(t *testing.T) { testPushCollector(t, addr, wantURL) })
+	}
+}
+
+func testPushCollector(t *testing.T, addr, wantURL string) {
 	exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 2\n  metricsCollectorSpec:\n    collector:\n      kind: Push\n")
 	st := newMemStore()
 	ex := &pushExecutor{creds: map[string][2]string{}, refused: map[string]error{}}
 	var warnings []string
 	r := &experiment.Runner{
-		Store: st, Suggester: listSuggester{[]string{"3", "5"}}, Executor: ex, TrialRoot: t.TempDir(),
+		Store: st, Suggester: listSuggester{[]string{"3", "5"}}, Executor: ex, TrialRoot: t.TempDir(), PushAddress: addr,
 		OnEvent: func(ev experiment.Event) {
 			if ev.Kind == experiment.Warning {
 				warnings = append(warnings, ev.Message)
@@ -341,8 +348,8 @@ func TestPushCollector(t *testing.T) {
 			t.Errorf("trial %s: undeclared metric report: %v, want a refusal naming f1", tr.Name, err)
 		}
 	}
-	if c := ex.creds[trials[0].Name]; c[1] == ex.creds[trials[1].Name][1] || !strings.HasPrefix(c[0], "http://127.0.0.1:") {
-		t.Errorf("credentials %v: want a loopback URL and a token per trial", ex.creds)
+	if c := ex.creds[trials[0].Name]; c[1] == ex.creds[trials[1].Name][1] || !strings.HasPrefix(c[0], wantURL) {
+		t.Errorf("credentials %v: want a URL starting %s and a token per trial", ex.creds, wantURL)
 	}
 	if joined := strings.Join(warnings, "\n"); !strings.Contains(joined, "refused a metrics report") {
 		t.Errorf("warnings %q do not report the refused report", joined)

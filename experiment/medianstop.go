@@ -28,14 +28,26 @@ const ReasonTrialEarlyStopped = "TrialEarlyStopped"
 // early-stopping rule stops it.
 var errEarlyStopped = errors.New("stopped early by the median stopping rule")
 
+// maxCurvePoints bounds the steps a curve keeps, so that a trial reporting
+// millions of steps costs a bounded amount of memory (24 bytes a step).
+const maxCurvePoints = 10000
+
 // curve is a trial's objective as reported, step by step: steps ascending,
 // with the running sum and count of the values up to each.
+//
+// Up to maxCurvePoints distinct steps every step is kept. Beyond, of the
+// distinct steps numbered 0, 1, 2, … in the order reported, those numbered
+// 0, stride, 2·stride, … are kept, with stride the smallest power of two
+// that leaves at most maxCurvePoints, and always the last one; the running
+// sums and counts stay exact at every step kept.
 type curve struct {
-	steps  []int64
-	sums   []float64
-	counts []int64
-	best   float64
-	n      int64 // reports so far: the step of a report without one
+	steps    []int64
+	sums     []float64
+	counts   []int64
+	best     float64
+	n        int64 // reports so far: the step of a report without one
+	distinct int64 // distinct steps so far
+	stride   int64 // 0 means 1
 }
 
 // add appends an objective report. A report without a step (Step < 0) is at
@@ -47,6 +59,9 @@ func (c *curve) add(l metrics.Log, goal suggest.Goal) {
 	if step < 0 {
 		step = c.n
 	}
+	if c.stride == 0 {
+		c.stride = 1
+	}
 	if k := len(c.steps); k > 0 && step <= c.steps[k-1] {
 		c.sums[k-1] += l.Value
 		c.counts[k-1]++
@@ -55,11 +70,35 @@ func (c *curve) add(l metrics.Log, goal suggest.Goal) {
 		if k > 0 {
 			sum, count = sum+c.sums[k-1], count+c.counts[k-1]
 		}
-		c.steps, c.sums, c.counts = append(c.steps, step), append(c.sums, sum), append(c.counts, count)
+		if k > 0 && (c.distinct-1)%c.stride != 0 {
+			// The last step was kept only as the last: the new one
+			// takes its place.
+			c.steps[k-1], c.sums[k-1], c.counts[k-1] = step, sum, count
+		} else {
+			c.steps, c.sums, c.counts = append(c.steps, step), append(c.sums, sum), append(c.counts, count)
+		}
+		c.distinct++
+		if len(c.steps) > maxCurvePoints {
+			c.thin()
+		}
 	}
 	if c.n == 1 || goal.Better(l.Value, c.best) {
 		c.best = l.Value
 	}
+}
+
+// thin keeps the steps numbered 0, 2·stride, 4·stride, … and the last, and
+// doubles the stride.
+func (c *curve) thin() {
+	last, j := len(c.steps)-1, 0
+	for k := range c.steps {
+		if k%2 == 0 || k == last {
+			c.steps[j], c.sums[j], c.counts[j] = c.steps[k], c.sums[k], c.counts[k]
+			j++
+		}
+	}
+	c.steps, c.sums, c.counts = c.steps[:j], c.sums[:j], c.counts[:j]
+	c.stride *= 2
 }
 
 // last is the step the curve has reached (0 when empty).
@@ -70,7 +109,9 @@ func (c *curve) last() int64 {
 	return c.steps[len(c.steps)-1]
 }
 
-// averageUpTo returns the mean of the values reported at steps ≤ step.
+// averageUpTo returns the mean of the values reported at steps ≤ step: up
+// to the last step kept at or before step (the same, unless the curve has
+// more than maxCurvePoints steps).
 func (c *curve) averageUpTo(step int64) (float64, bool) {
 	i, found := slices.BinarySearch(c.steps, step)
 	if !found {

@@ -137,6 +137,9 @@ type Store interface {
 	// t.Seq, appends logs to its observation log and, when st is not nil,
 	// replaces the experiment's status, in one transaction.
 	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *Status) error
+	// ReplaceTrialLogs is SaveTrial, except that logs replace the trial's
+	// observation log instead of being appended to it.
+	ReplaceTrialLogs(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *Status) error
 	// ClearTrialLogs empties the observation log of trial seq of
 	// experiment exp.
 	ClearTrialLogs(ctx context.Context, exp string, seq int) error

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +77,27 @@ type Runner struct {
 	// ends with a line saying so. Zero means DefaultMaxLogBytes; negative
 	// means no cap.
 	MaxLogBytes int64
+	// MaxObservations caps the observation log stored per trial and metric:
+	// beyond it the metric's values are thinned to evenly spaced ones plus
+	// the smallest, largest and latest, as [metrics.Recorder] describes,
+	// and a warning says so once per trial. The trial's metrics (and so
+	// its value and early stopping) still use every value. Zero means
+	// DefaultMaxObservations; negative means no cap; 1 to
+	// metrics.MinMaxLogs mean metrics.MinMaxLogs.
+	MaxObservations int
+	// PushAddress is where the Push collector's endpoint listens, as
+	// push.Listen takes it: "" for a Unix socket in a new directory only
+	// this user may enter (local trials reach it), a TCP host:port such as
+	// "127.0.0.1:0" for trials that cannot reach this machine's files
+	// (containers), or "unix:/path".
+	PushAddress string
 }
+
+// DefaultMaxObservations is the default of [Runner.MaxObservations]: far
+// more points than a learning curve needs, few enough that a trial
+// printing metrics in a tight loop leaves about a megabyte per metric in
+// the store.
+const DefaultMaxObservations = 10000
 
 // DefaultMaxLogBytes is the default cap of each trial log file: far more
 // than a training script prints, small enough that a runaway trial (a
@@ -187,11 +208,18 @@ type activeTrial struct {
 	recorder *metrics.Recorder
 	warnings chan string
 
-	// curve is the objective as reported so far, for early stopping;
-	// stoppedEarly says why the rule stopped the trial ("" while it has
-	// not). Both belong to the runner's goroutine.
+	// curve is the objective as reported so far, for early stopping: add
+	// feeds it every value, under curveMu, before the recorder thins the
+	// observation log; objective and goal say what it follows ("" without
+	// early stopping). stoppedEarly says why the rule stopped the trial (""
+	// while it has not); it belongs to the runner's goroutine, as does
+	// thinWarned, set once the trial's thinning has been reported.
+	curveMu      sync.Mutex
 	curve        curve
+	objective    string
+	goal         suggest.Goal
 	stoppedEarly string
+	thinWarned   bool
 
 	// condition is the latest reason and message the executor reported
 	// through Spec.OnStatus, written by the trial's goroutine and stored
@@ -218,6 +246,18 @@ func (at *activeTrial) takeCondition() (reason, message string, changed bool) {
 	defer at.mu.Unlock()
 	changed, at.changed = at.changed, false
 	return at.condition[0], at.condition[1], changed
+}
+
+// add records a value the trial reported: in the early-stopping curve,
+// when there is one, and in the recorder. It is called from the trial's
+// goroutines.
+func (at *activeTrial) add(l metrics.Log) {
+	if at.objective != "" && l.Metric == at.objective && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
+		at.curveMu.Lock()
+		at.curve.add(l, at.goal)
+		at.curveMu.Unlock()
+	}
+	at.recorder.Add(l)
 }
 
 // runFunc is the signature of [trial.Executor.Run] and [trial.Attacher.Attach].
@@ -284,6 +324,17 @@ func (s *state) checkExecutor() error {
 		return fmt.Errorf("spec.trialTemplate.trialSpec: %w: %w", ErrUnsupported, err)
 	}
 	return nil
+}
+
+// maxObservations returns the recorder's bound: 0 for none.
+func (r *Runner) maxObservations() int {
+	switch {
+	case r.MaxObservations == 0:
+		return DefaultMaxObservations
+	case r.MaxObservations < 0:
+		return 0
+	}
+	return r.MaxObservations
 }
 
 func (r *Runner) maxLogBytes() int64 {
@@ -434,8 +485,16 @@ func (s *state) completion() (Phase, string, string, bool) {
 	return "", "", "", false
 }
 
-// launch asks for and starts as many trials as Katib's formula allows:
-// min(parallel, max − finished) − active.
+// MaxSuggestionBatch is the most assignments the runner asks its suggester
+// for at once. Katib's formula can ask for up to parallelTrialCount (any
+// int32), and suggesters take memory in proportion to the request and,
+// for Bayesian optimisation, time growing faster than it (1.2 s for 100,
+// over 90 s for 1000); the rest of a larger batch is asked for at the next
+// scheduling step (a trial finishing, or the next flush).
+const MaxSuggestionBatch = 100
+
+// launch asks for and starts as many trials as Katib's formula allows,
+// min(parallel, max − finished) − active, at most MaxSuggestionBatch.
 func (s *state) launch(ctx, storeCtx context.Context) error {
 	if s.exhausted {
 		return nil
@@ -446,7 +505,7 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 		finished, _ := s.counts()
 		want = min(want, int(*spec.MaxTrialCount)-finished)
 	}
-	want -= len(s.active)
+	want = min(want-len(s.active), MaxSuggestionBatch)
 	if want <= 0 {
 		return nil
 	}
@@ -542,7 +601,10 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, run runFunc) {
 	r := s.r
 	trialCtx, cancel := context.WithCancelCause(ctx)
-	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies), warnings: make(chan string, maxWarningsPerTrial)}
+	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies, r.maxObservations()), warnings: make(chan string, maxWarningsPerTrial)}
+	if s.stopper != nil {
+		at.objective, at.goal = s.objective, s.goal
+	}
 	s.active[t.Seq] = at
 	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
 	spec.OnStatus = at.setCondition
@@ -647,7 +709,7 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 		}
 		logs, invalid := parser.ParseLine(line, now())
 		for _, l := range logs {
-			at.recorder.Add(l)
+			at.add(l)
 		}
 		for _, bad := range invalid {
 			at.warn(fmt.Sprintf("trial %s: metric value %s is not a finite number; ignored", spec.Name, bad))
@@ -658,7 +720,7 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 	if col != nil {
 		go func() {
 			defer close(collected)
-			col.collect(colCtx, at.recorder.Add, func(w string) { at.warn("trial " + spec.Name + ": " + w) })
+			col.collect(colCtx, at.add, func(w string) { at.warn("trial " + spec.Name + ": " + w) })
 		}()
 	} else {
 		close(collected)
@@ -695,14 +757,7 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	t.Finished = s.r.now()
 	t.Metrics = at.recorder.Summaries()
 	t.ExitCode = res.result.ExitCode
-	logs := at.recorder.Drain()
-	if s.stopper != nil {
-		for _, l := range logs {
-			if l.Metric == s.objective {
-				at.curve.add(l, s.goal)
-			}
-		}
-	}
+	logs, replace := at.recorder.DrainFinal()
 	switch {
 	case at.stoppedEarly != "" && res.result.State != trial.Succeeded:
 		// Stopped by the rule: its metrics so far stand, and it counts
@@ -732,7 +787,7 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	if s.stopper != nil && t.State == trial.Succeeded {
 		s.stopper.complete(&at.curve)
 	}
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, logs, s.refreshStatus()); err != nil {
+	if err := s.saveTrial(storeCtx, at, logs, replace, s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", t.Name, err)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
@@ -755,38 +810,50 @@ func (s *state) drainWarnings(at *activeTrial) {
 func (s *state) flushAll(storeCtx context.Context) error {
 	for _, at := range s.active {
 		s.drainWarnings(at)
-		logs := at.recorder.Drain()
-		s.observe(at, logs)
+		logs, replace := at.recorder.Drain()
+		s.observe(at)
 		reason, message, changed := at.takeCondition()
 		if changed {
 			at.t.Reason, at.t.Message = reason, message
 		}
-		if len(logs) == 0 && !changed {
+		if len(logs) == 0 && !replace && !changed {
 			continue
 		}
 		at.t.Metrics = at.recorder.Summaries()
-		if err := s.r.Store.SaveTrial(storeCtx, s.name, at.t, logs, nil); err != nil {
+		if err := s.saveTrial(storeCtx, at, logs, replace, nil); err != nil {
 			return fmt.Errorf("save trial %s: %w", at.t.Name, err)
 		}
 	}
 	return nil
 }
 
-// observe feeds a running trial's new logs to the early-stopping rule and
+// saveTrial stores active trial at with the logs its recorder drained:
+// appended to its observation log, or replacing it when the recorder has
+// thinned it (reported once per trial). st is as for Store.SaveTrial.
+func (s *state) saveTrial(storeCtx context.Context, at *activeTrial, logs []metrics.Log, replace bool, st *Status) error {
+	if !replace {
+		return s.r.Store.SaveTrial(storeCtx, s.name, at.t, logs, st)
+	}
+	if !at.thinWarned {
+		at.thinWarned = true
+		n := s.r.maxObservations()
+		s.r.emit(Event{Kind: Warning, Trial: copyTrial(at.t), Message: fmt.Sprintf(
+			"trial %s reported %s more than %d times: its observation log keeps %d values per metric, evenly spaced, with the smallest, largest and latest (--max-observations); the trial's value uses every value",
+			at.t.Name, strings.Join(at.recorder.Thinned(), ", "), n, n)})
+	}
+	return s.r.Store.ReplaceTrialLogs(storeCtx, s.name, at.t, logs, st)
+}
+
+// observe applies the early-stopping rule to a running trial's curve and
 // stops the trial when the rule says so.
-func (s *state) observe(at *activeTrial, logs []metrics.Log) {
-	if s.stopper == nil {
+func (s *state) observe(at *activeTrial) {
+	if s.stopper == nil || at.stoppedEarly != "" {
 		return
 	}
-	for _, l := range logs {
-		if l.Metric == s.objective {
-			at.curve.add(l, s.goal)
-		}
-	}
-	if at.stoppedEarly != "" {
-		return
-	}
-	if stop, msg := s.stopper.check(&at.curve); stop {
+	at.curveMu.Lock()
+	stop, msg := s.stopper.check(&at.curve)
+	at.curveMu.Unlock()
+	if stop {
 		at.stoppedEarly = msg
 		at.cancel(errEarlyStopped)
 	}

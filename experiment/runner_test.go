@@ -96,6 +96,16 @@ func (m *memStore) SaveTrial(_ context.Context, exp string, t *trial.Trial, logs
 	return nil
 }
 
+func (m *memStore) ReplaceTrialLogs(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
+	if t.Name == m.failOn && t.State.Final() {
+		return errors.New("disk full")
+	}
+	m.mu.Lock()
+	delete(m.logs, t.Name)
+	m.mu.Unlock()
+	return m.SaveTrial(ctx, exp, t, logs, st)
+}
+
 func (m *memStore) ClearTrialLogs(_ context.Context, exp string, seq int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

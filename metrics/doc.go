@@ -8,7 +8,10 @@
 // A trial's logs, in order, are its observation log, which the caller
 // persists. A [Recorder] collects the logs of one running trial: it keeps a
 // running [Summary] per metric and holds the logs not yet persisted until
-// the caller drains them with [Recorder.Drain].
+// the caller drains them with [Recorder.Drain]. It bounds the observation
+// log per metric: beyond the bound, a metric's logs are thinned to evenly
+// spaced ones plus those of its smallest, largest and latest values, while
+// the summaries still cover every value.
 //
 // # Strategies
 //

@@ -183,14 +183,14 @@ func TestHostileMetricValues(t *testing.T) {
 }
 
 func TestRecorderIgnoresNonFinite(t *testing.T) {
-	r := metrics.NewRecorder(nil)
+	r := metrics.NewRecorder(nil, 0)
 	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		r.Add(metrics.Log{Metric: "loss", Value: v, Step: -1})
 	}
 	if v, ok := r.Value("loss"); ok {
 		t.Errorf("Value = %v, true; want no value from NaN and ±Inf", v)
 	}
-	if logs := r.Drain(); len(logs) != 0 {
+	if logs, _ := r.Drain(); len(logs) != 0 {
 		t.Errorf("Drain = %v, want nothing", logs)
 	}
 }

@@ -54,7 +54,7 @@ func TestRecorder(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := metrics.NewRecorder(strategies)
+			r := metrics.NewRecorder(strategies, 0)
 			var wantDrain []metrics.Log
 			for _, l := range tc.adds {
 				r.Add(l)
@@ -75,10 +75,11 @@ func TestRecorder(t *testing.T) {
 			if diff := cmp.Diff(tc.wantSums, r.Summaries()); diff != "" {
 				t.Errorf("Summaries (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(wantDrain, r.Drain(), cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("Drain (-want +got):\n%s", diff)
+			logs, replace := r.Drain()
+			if diff := cmp.Diff(wantDrain, logs, cmpopts.EquateEmpty()); diff != "" || replace {
+				t.Errorf("Drain replace %v (-want +got):\n%s", replace, diff)
 			}
-			if got := r.Drain(); got != nil {
+			if got, _ := r.Drain(); got != nil {
 				t.Errorf("second Drain = %v, want nil", got)
 			}
 		})
@@ -87,7 +88,7 @@ func TestRecorder(t *testing.T) {
 
 func TestRecorderCopies(t *testing.T) {
 	strategies := map[string]metrics.Strategy{"loss": metrics.Min}
-	r := metrics.NewRecorder(strategies)
+	r := metrics.NewRecorder(strategies, 0)
 	strategies["loss"] = metrics.Max
 	r.Add(mlog("loss", 1))
 	r.Add(mlog("loss", 2))
@@ -102,7 +103,7 @@ func TestRecorderCopies(t *testing.T) {
 }
 
 func TestRecorderConcurrent(t *testing.T) {
-	r := metrics.NewRecorder(nil)
+	r := metrics.NewRecorder(nil, 0)
 	const writers, each = 8, 1000
 	var (
 		wg      sync.WaitGroup
@@ -114,10 +115,12 @@ func TestRecorderConcurrent(t *testing.T) {
 		for {
 			select {
 			case <-stop:
-				drained <- n + len(r.Drain())
+				logs, _ := r.Drain()
+				drained <- n + len(logs)
 				return
 			default:
-				n += len(r.Drain())
+				logs, _ := r.Drain()
+				n += len(logs)
 				r.Summaries()
 				r.Value("m")
 			}
@@ -142,7 +145,7 @@ func TestRecorderConcurrent(t *testing.T) {
 }
 
 func TestRecorderReset(t *testing.T) {
-	r := metrics.NewRecorder(map[string]metrics.Strategy{"loss": metrics.Min})
+	r := metrics.NewRecorder(map[string]metrics.Strategy{"loss": metrics.Min}, 0)
 	r.Add(metrics.Log{Metric: "loss", Value: 0.1})
 	r.Reset()
 	if v, ok := r.Value("loss"); ok {
@@ -152,7 +155,7 @@ func TestRecorderReset(t *testing.T) {
 	if v, _ := r.Value("loss"); v != 0.5 {
 		t.Errorf("after Reset and Add(0.5): min loss = %v, want 0.5 (the failed attempt's 0.1 must not count)", v)
 	}
-	if logs := r.Drain(); len(logs) != 2 {
+	if logs, _ := r.Drain(); len(logs) != 2 {
 		t.Errorf("Drain after Reset returned %d logs, want both (the log keeps everything)", len(logs))
 	}
 }

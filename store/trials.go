@@ -22,6 +22,17 @@ import (
 // the status counts that include it. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.
 func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
+	return s.saveTrial(ctx, exp, t, logs, st, false)
+}
+
+// ReplaceTrialLogs is [Store.SaveTrial], except that logs replace the
+// trial's observation log instead of being appended to it, in the same
+// transaction.
+func (s *Store) ReplaceTrialLogs(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
+	return s.saveTrial(ctx, exp, t, logs, st, true)
+}
+
+func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status, replace bool) error {
 	if t == nil {
 		return fmt.Errorf("experiment %q: save trial: nil trial", exp)
 	}
@@ -61,6 +72,11 @@ func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 		}
 		if err := tb.Put(key, tJSON); err != nil {
 			return fmt.Errorf("trial %q: write: %w", t.Name, err)
+		}
+		if replace && lb.Bucket(key) != nil {
+			if err := lb.DeleteBucket(key); err != nil {
+				return fmt.Errorf("trial %q: replace logs: %w", t.Name, err)
+			}
 		}
 		if len(logJSON) == 0 {
 			return nil

@@ -31,8 +31,9 @@ func newReportCommand(f *factory) *cobra.Command {
 		Short: "Report a trial's metrics to the experiment (Push collector)",
 		Long: `Report metrics from inside a trial of an experiment whose
 metricsCollectorSpec.collector.kind is Push. tune gives each such trial the
-address to report to and a secret token, as ` + push.EnvURL + ` and
-` + push.EnvToken + `; this command sends NAME=VALUE pairs there, all or
+address to report to (unix:/path, a socket only its user can reach, or
+http://HOST:PORT with tune run --push-address) and a secret token, as
+` + push.EnvURL + ` and ` + push.EnvToken + `; this command sends NAME=VALUE pairs there, all or
 none: a metric the experiment does not declare, or a value that is not a
 finite number, refuses the whole report, and the command exits non-zero
 with the experiment's explanation.

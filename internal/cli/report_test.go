@@ -12,14 +12,17 @@ import (
 	"github.com/tune-hpo/tune/metrics/push"
 )
 
-// reportServer starts a push server with one registered trial and returns
-// the environment that trial's processes get and what its sink and warn
-// receive.
+// reportServer starts a push server with one registered trial, on the
+// runner's default address (a Unix socket), and returns the environment
+// that trial's processes get and what its sink and warn receive.
 func reportServer(t *testing.T, names ...string) (env []string, got func() ([]metrics.Log, []string), done func()) {
 	t.Helper()
-	s, err := push.Listen("")
+	s, err := push.Listen("", nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.URL(), "unix:/") {
+		t.Fatalf("push server URL %q, want the default Unix socket", s.URL())
 	}
 	t.Cleanup(func() { s.Close() })
 	var (

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +39,8 @@ type runOptions struct {
 	namespace            string
 	unschedulableTimeout time.Duration
 	logLevel             string // of the executor's log: debug | info | warn | error
+	maxObservations      int    // per trial and metric; -1: no cap
+	pushAddress          string // of the Push collector's endpoint
 }
 
 // The executors tune run can use.
@@ -81,6 +84,8 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context for --executor kubernetes (default: the current context)")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace of the trials when the experiment's metadata.namespace is empty (default: the context's namespace)")
 	cmd.Flags().DurationVar(&o.unschedulableTimeout, "unschedulable-timeout", 5*time.Minute, "how long a Kubernetes trial whose pod cannot be scheduled waits before it fails (0: forever)")
+	cmd.Flags().IntVar(&o.maxObservations, "max-observations", experiment.DefaultMaxObservations, fmt.Sprintf("values stored per trial and metric; beyond it they are thinned to evenly spaced ones plus the smallest, largest and latest (the trial's value still uses every value); at least %d, or -1 for no cap", metrics.MinMaxLogs))
+	cmd.Flags().StringVar(&o.pushAddress, "push-address", "unix", `where the Push collector's endpoint listens: "unix" (a socket in a new directory only you can enter, which local trials reach), or a TCP address such as 127.0.0.1:0 for trials in containers (any process on the machine can then connect; the token still decides what is accepted)`)
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
@@ -143,6 +148,14 @@ func runRun(ctx context.Context, o *runOptions) error {
 // must then match the stored spec but for the budget; otherwise rec is the
 // stored record itself (tune resume).
 func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFile bool, gpus []string) error {
+	if o.pushAddress != "unix" && !strings.HasPrefix(o.pushAddress, "unix:/") {
+		if _, _, err := net.SplitHostPort(o.pushAddress); err != nil {
+			return usageErrorf("--push-address %q: want unix, a TCP address such as 127.0.0.1:0, or unix:/path", o.pushAddress)
+		}
+	}
+	if o.maxObservations != -1 && o.maxObservations < metrics.MinMaxLogs {
+		return usageErrorf("--max-observations %d: want at least %d, or -1 for no cap", o.maxObservations, metrics.MinMaxLogs)
+	}
 	exp := &rec.Spec
 	suggester, err := newSuggester(exp)
 	if err != nil {
@@ -153,7 +166,10 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		return err
 	}
 	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames(), strategies: exp.Strategies()}
-	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event}
+	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event, MaxObservations: o.maxObservations}
+	if o.pushAddress != "unix" {
+		runner.PushAddress = o.pushAddress
+	}
 	if err := runner.Check(exp); err != nil {
 		return err
 	}

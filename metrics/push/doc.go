@@ -52,12 +52,39 @@
 //
 // # Addresses
 //
-// [Listen] binds a TCP address ("127.0.0.1:0" when given "") and the URL is
-// then "http://HOST:PORT". It also accepts "unix:/path/to/socket", a Unix
-// domain socket; the URL is then "unix:/path/to/socket", which [Report]
-// understands (it speaks HTTP over the socket, with Host "unix"). Plain HTTP
-// clients such as curl reach such a server with
-// `curl --unix-socket /path/to/socket http://unix/v1/report`.
+// [Listen] with an empty address, the runner's default, creates a new
+// directory under os.TempDir() that only this user may enter (mode 0700),
+// listens on the Unix domain socket report.sock in it, and removes the
+// directory on Close; the URL is then "unix:/tmp/tune-push-…/report.sock".
+// [Report], `tune report` and examples/push/tune_report.py speak HTTP over
+// such a socket (with Host "unix"); curl reaches it with
+// `curl --unix-socket /path/to/report.sock http://unix/v1/report`.
+// Listen also takes "unix:/path/to/socket", and a TCP host:port (such as
+// "127.0.0.1:0", a free loopback port) for trials that cannot reach this
+// machine's files, such as containers; the URL is then "http://HOST:PORT".
+//
+// # Limits
+//
+// The server holds at most [Options].MaxConns connections (64 by default)
+// open: further clients wait in the kernel's accept queue, costing tune no
+// file descriptor, until one closes. A connection must send its request
+// header within ReadHeaderTimeout (5 s) of being accepted or of its
+// previous request, its whole request within ReadTimeout (15 s), and is
+// closed after IdleTimeout (10 s) without a request; headers are limited
+// to 16 KiB and bodies to [MaxBodyBytes]. A client that gives up while
+// waiting in the queue may still have its report recorded: the request
+// was already sent when the server reaches it.
+//
+// # What the token protects against
+//
+// A token admits the reports of one trial while it runs: a trial cannot
+// write another trial's metrics by accident (a copied URL, a stale token
+// from an earlier run, a misconfigured script), and nothing is accepted
+// once the trial has ended. It is not a defence against a process of the
+// same user: such a process can read any trial's environment
+// (/proc/PID/environ), hence its token, and report in its name. The 0700
+// socket directory keeps other users (other than root) from connecting at
+// all; on TCP any local process can connect, and only the token decides.
 //
 // # Caveats
 //

@@ -46,7 +46,7 @@ func (c *collector) snapshot() ([]metrics.Log, []string) {
 
 func listen(t *testing.T) *push.Server {
 	t.Helper()
-	s, err := push.Listen("")
+	s, err := push.Listen("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestDoneWaitsForSink(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	s, err := push.Listen("")
+	s, err := push.Listen("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestClientCarriesServerMessage(t *testing.T) {
 
 func TestUnixSocket(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "push.sock")
-	s, err := push.Listen("unix:" + path)
+	s, err := push.Listen("unix:"+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,13 +410,13 @@ func TestUnixSocket(t *testing.T) {
 	if logs, _ := c.snapshot(); !cmp.Equal(logs, want) {
 		t.Errorf("sink %v, want %v", logs, want)
 	}
-	if _, err := push.Listen("unix:"); err == nil {
+	if _, err := push.Listen("unix:", nil); err == nil {
 		t.Error(`Listen("unix:") succeeded`)
 	}
 }
 
 func ExampleReport() {
-	s, err := push.Listen("")
+	s, err := push.Listen("", nil) // a Unix socket in a private directory
 	if err != nil {
 		panic(err)
 	}

@@ -30,10 +30,22 @@ func python(t *testing.T, env []string, args ...string) (string, error) {
 }
 
 // TestPythonHelper checks examples/push/tune_report.py against a real
-// server: values arrive with their step, and refusals raise with the
-// server's message.
+// server, on its default Unix socket and on TCP: values arrive with their
+// step, and refusals raise with the server's message.
 func TestPythonHelper(t *testing.T) {
-	s := listen(t)
+	for _, addr := range []string{"", "127.0.0.1:0"} {
+		t.Run("address "+addr, func(t *testing.T) {
+			s, err := push.Listen(addr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			testPythonHelper(t, s)
+		})
+	}
+}
+
+func testPythonHelper(t *testing.T, s *push.Server) {
 	var c collector
 	tok, _ := s.Register("exp-0001", []string{"accuracy", "loss"}, c.sink, c.warn)
 	env := []string{push.EnvURL + "=" + s.URL(), push.EnvToken + "=" + tok}
@@ -76,7 +88,11 @@ func TestPythonHelper(t *testing.T) {
 
 // TestPythonExample runs examples/push/train.py as a trial would.
 func TestPythonExample(t *testing.T) {
-	s := listen(t)
+	s, err := push.Listen("", nil) // the runner's default, a Unix socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	var c collector
 	tok, done := s.Register("push-random-0001", []string{"accuracy", "loss"}, c.sink, c.warn)
 	out, err := python(t, []string{push.EnvURL + "=" + s.URL(), push.EnvToken + "=" + tok}, "train.py", "--lr=0.05", "--epochs=4")

@@ -13,6 +13,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +39,52 @@ const MaxBodyBytes = 1 << 20
 // ReportPath is the path, under the server's URL, that reports are sent to.
 const ReportPath = "/v1/report"
 
+// The defaults of [Options].
+const (
+	// DefaultMaxConns is the default of Options.MaxConns.
+	DefaultMaxConns = 64
+	// DefaultReadHeaderTimeout is the default of Options.ReadHeaderTimeout.
+	DefaultReadHeaderTimeout = 5 * time.Second
+	// DefaultReadTimeout is the default of Options.ReadTimeout.
+	DefaultReadTimeout = 15 * time.Second
+	// DefaultIdleTimeout is the default of Options.IdleTimeout.
+	DefaultIdleTimeout = 10 * time.Second
+)
+
+// maxHeaderBytes bounds a request's header.
+const maxHeaderBytes = 16 << 10
+
+// socketName is the name of the socket [Listen] creates in its private
+// directory.
+const socketName = "report.sock"
+
+// Options tune a [Server]'s limits. The zero value (or a nil *Options)
+// means the defaults.
+type Options struct {
+	// MaxConns is how many connections the server holds open at once;
+	// further clients wait, in the kernel's accept queue, until one
+	// closes. Zero means DefaultMaxConns.
+	MaxConns int
+	// ReadHeaderTimeout is how long a connection may take to send a
+	// request's header, from when it is accepted or its previous request
+	// ended; past it the connection is closed. Zero means
+	// DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, body included,
+	// and the writing of its response. Zero means DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection may wait for its
+	// next request. Zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // closeTimeout bounds how long Close waits for requests in flight.
 const closeTimeout = 5 * time.Second
 
@@ -49,6 +97,8 @@ const closeFreshAfter = 500 * time.Millisecond
 type Server struct {
 	srv *http.Server
 	url string
+	ln  *limitListener
+	dir string // the private directory holding the socket; "" when none
 
 	mu     sync.Mutex
 	trials map[[sha256.Size]byte]*registration
@@ -74,48 +124,152 @@ type registration struct {
 	finished bool
 }
 
-// Listen starts a server on addr and returns it serving. An empty addr means
-// "127.0.0.1:0" (a free loopback port); "unix:/path" listens on a Unix domain
-// socket at /path, which must not exist. Any other addr is a TCP host:port.
+// Listen starts a server on addr, with the limits of opts (nil means the
+// defaults), and returns it serving. addr is one of:
+//
+//   - "": a Unix domain socket, report.sock, in a new directory under
+//     os.TempDir() that only this user may enter (mode 0700); Close
+//     removes the directory. Local trials, which run as this user, reach
+//     it; other users cannot connect.
+//   - "unix:/path": a Unix domain socket at /path, which must not exist.
+//   - a TCP host:port, such as "127.0.0.1:0" (a free loopback port), for
+//     trials that cannot reach this machine's files (containers).
+//
 // Close the server when the experiment ends.
-func Listen(addr string) (*Server, error) {
-	network, address := "tcp", addr
-	if addr == "" {
-		address = "127.0.0.1:0"
+func Listen(addr string, opts *Options) (*Server, error) {
+	if opts == nil {
+		opts = &Options{}
 	}
+	s := &Server{trials: make(map[[sha256.Size]byte]*registration), fresh: make(map[net.Conn]bool)}
+	network, address := "tcp", addr
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if path == "" {
 			return nil, fmt.Errorf("push: listen %q: empty socket path", addr)
 		}
 		network, address = "unix", path
 	}
+	if addr == "" {
+		dir, err := privateDir()
+		if err != nil {
+			return nil, err
+		}
+		s.dir = dir
+		network, address = "unix", filepath.Join(dir, socketName)
+	}
 	ln, err := net.Listen(network, address)
 	if err != nil {
+		s.removeDir()
 		return nil, fmt.Errorf("push: listen: %w", err)
 	}
-	s := &Server{trials: make(map[[sha256.Size]byte]*registration), fresh: make(map[net.Conn]bool)}
 	if network == "unix" {
 		s.url = "unix:" + address
 	} else {
 		s.url = "http://" + ln.Addr().String()
 	}
+	maxConns := opts.MaxConns
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
+	s.ln = newLimitListener(ln, maxConns)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ReportPath, s.handleReport)
+	readTimeout := orDefault(opts.ReadTimeout, DefaultReadTimeout)
 	s.srv = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		ReadHeaderTimeout: orDefault(opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      readTimeout,
+		IdleTimeout:       orDefault(opts.IdleTimeout, DefaultIdleTimeout),
+		MaxHeaderBytes:    maxHeaderBytes,
 		ConnState:         s.trackConn,
 	}
-	go s.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Close
+	go s.srv.Serve(s.ln) //nolint:errcheck // Serve returns ErrServerClosed after Close
 	return s, nil
 }
 
+// maxSocketPath is the longest socket path every Unix accepts (sun_path
+// holds 104 bytes on the BSDs, 108 on Linux, with the terminating NUL).
+const maxSocketPath = 103
+
+// privateDir creates a directory for the socket under os.TempDir() (or
+// /tmp, when TMPDIR is too long to hold a socket path) that only this user
+// may enter.
+func privateDir() (string, error) {
+	parent := os.TempDir()
+	if len(parent)+len("/tune-push-1234567890/"+socketName) > maxSocketPath {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "tune-push-")
+	if err != nil {
+		return "", fmt.Errorf("push: socket directory: %w", err)
+	}
+	// MkdirTemp already creates it 0700; say so whatever the platform.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		os.Remove(dir)
+		return "", fmt.Errorf("push: socket directory: %w", err)
+	}
+	return dir, nil
+}
+
+// removeDir removes the private socket directory, if any.
+func (s *Server) removeDir() {
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// limitListener holds at most cap(sem) accepted connections open: Accept
+// waits for one to close before taking the next from the kernel's queue,
+// so that clients that connect and send nothing cannot exhaust the
+// process's file descriptors.
+type limitListener struct {
+	net.Listener
+	sem       chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// open returns how many accepted connections are open.
+func (l *limitListener) open() int { return len(l.sem) }
+
+// limitConn gives its listener's slot back when closed.
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
 // URL returns the address trials report to, as given to them in
-// TUNE_REPORT_URL: "http://127.0.0.1:PORT", or "unix:/path" for a socket.
+// TUNE_REPORT_URL: "unix:/path" for a socket, else "http://HOST:PORT".
 func (s *Server) URL() string { return s.url }
 
 // trackConn keeps the set of connections that have sent no request yet.
@@ -151,6 +305,7 @@ func (s *Server) Close() error {
 			s.srv.Close()
 			s.closeErr = fmt.Errorf("push: close: %w", err)
 		}
+		s.removeDir()
 	})
 	return s.closeErr
 }
