@@ -34,14 +34,20 @@ type processRecord struct {
 	// BootID identifies the boot the process ran in
 	// (/proc/sys/kernel/random/boot_id); "" where unknown.
 	BootID string `json:"bootID,omitempty"`
+	// Owner is the [trial.Spec.Owner] of the trial that started the
+	// process: the store it belongs to; "" where unknown (records written
+	// before tune recorded it).
+	Owner string `json:"owner,omitempty"`
 }
 
-// recordProcess writes the process record of the group led by pid into dir.
-func recordProcess(dir string, pid int) error {
+// recordProcess writes the process record of the group led by pid, started
+// for owner ([trial.Spec.Owner]), into dir.
+func recordProcess(dir string, pid int, owner string) error {
 	rec, err := newRecord(pid)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
 	}
+	rec.Owner = owner
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
@@ -119,6 +125,9 @@ const recoverPoll = 20 * time.Millisecond
 // [ProcessRecordName]):
 //
 //   - no record: nothing of the trial runs, and Recover says so;
+//   - a record of another owner (its owner and spec.Owner both non-empty
+//     and different: another store's trial in the same directory): Recover
+//     says so and leaves the record and its process group alone;
 //   - a record whose process group has no live member left: Recover says
 //     the group had already exited;
 //   - live members: Recover stops the group as a cancelled trial is
@@ -126,7 +135,7 @@ const recoverPoll = 20 * time.Millisecond
 //     when ctx is done) and says so. A local trial is never re-attached:
 //     its output went to pipes of the runner that died.
 //
-// It then removes the record. On Linux the members are found in /proc, and
+// Otherwise it then removes the record. On Linux the members are found in /proc, and
 // a group is recognised as the trial's by its leader's start time, its
 // session and the boot it ran in, so that a reused process id is never
 // mistaken for the trial's. Elsewhere on Unix only the group id is checked.
@@ -145,6 +154,9 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 	}
 	if rec == nil {
 		return "no process record; the trial's process had not started or had already exited", nil
+	}
+	if !ownedBy(rec, spec.Owner) {
+		return fmt.Sprintf("the process record in %s belongs to another store (%s), so its process group %d was left alone", spec.Dir, rec.Owner, rec.PGID), nil
 	}
 	n, err := liveMembers(rec)
 	if err != nil {
@@ -168,6 +180,12 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	return found, nil
+}
+
+// ownedBy reports whether rec may be acted on for owner: either is unknown
+// ("") or they are the same.
+func ownedBy(rec *processRecord, owner string) bool {
+	return rec.Owner == "" || owner == "" || rec.Owner == owner
 }
 
 // stopGroup stops the process group of rec: SIGTERM, then SIGKILL once the
