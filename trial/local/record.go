@@ -59,7 +59,11 @@ func recordProcess(dir string, pid int, owner string) error {
 }
 
 // writeFileAtomic replaces name with data, so that a reader sees either
-// the old content or all of the new.
+// the old content or all of the new. The new content is in place (for
+// readers on this machine) before it is synced to disk, which the record
+// needs: it is written just after its process has started, and the
+// trial's process runs unrecorded until it is in place. A machine crash
+// before the sync can leave name empty (see [readRecord]).
 func writeFileAtomic(name string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
 	if err != nil {
@@ -68,13 +72,13 @@ func writeFileAtomic(name string, data []byte) error {
 	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -83,7 +87,10 @@ func writeFileAtomic(name string, data []byte) error {
 	return nil
 }
 
-// readRecord reads the process record in dir; nil when there is none.
+// readRecord reads the process record in dir; nil when there is none or
+// it is empty. Records are replaced atomically, so only a machine crash
+// before [writeFileAtomic] synced one leaves it empty, and no process of
+// the boot before a crash runs.
 func readRecord(dir string) (*processRecord, error) {
 	name := filepath.Join(dir, ProcessRecordName)
 	data, err := os.ReadFile(name)
@@ -92,6 +99,9 @@ func readRecord(dir string) (*processRecord, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read process record: %w", err)
+	}
+	if len(data) == 0 {
+		return nil, nil
 	}
 	var rec processRecord
 	if err := json.Unmarshal(data, &rec); err != nil || rec.PGID <= 1 {
@@ -153,6 +163,10 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	if rec == nil {
+		// An empty record, left by a machine crash, goes too.
+		if err := removeRecord(spec.Dir); err != nil {
+			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+		}
 		return "no process record; the trial's process had not started or had already exited", nil
 	}
 	if !ownedBy(rec, spec.Owner) {

@@ -325,6 +325,23 @@ func TestRecover(t *testing.T) {
 	}
 }
 
+// TestRecoverEmptyRecord: an empty record, which only a machine crash
+// before the record was synced leaves, means nothing runs; it is removed.
+func TestRecoverEmptyRecord(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ProcessRecordName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := newExecutor(t, Options{}).Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+	if err != nil || !strings.HasPrefix(got, "no process record") {
+		t.Errorf("Recover = %q, %v; want no process record", got, err)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("trial directory holds %v after Recover", names)
+	}
+}
+
 // TestRunnerKilled kills the runner with SIGKILL while a trial runs whose
 // process has started a grandchild that ignores SIGTERM and its parent's
 // death: the trial's process dies with the runner (PR_SET_PDEATHSIG), the
