@@ -298,4 +298,7 @@ func TestDeleteStopsLeftoverProcess(t *testing.T) {
 	if _, err := os.Stat(trialDir); !os.IsNotExist(err) {
 		t.Errorf("trial directory %s after delete: %v, want it gone", trialDir, err)
 	}
+	if r := tune(t, dir, "delete", "experiment", "left"); r.code != 1 || !strings.Contains(r.stderr, `experiment "left" not found in the store`) {
+		t.Errorf("second delete: exit %d, stderr %q; want 1, not found", r.code, r.stderr)
+	}
 }
