@@ -135,7 +135,7 @@ func (o *deleteOptions) clearTrialDirs(root string, dirs, left []string) ([]stri
 	suffix := ".deleted-" + time.Now().UTC().Format("20060102T150405Z")
 	var kept []string
 	var errs []error
-	clear := func(p string) {
+	clearPath := func(p string) {
 		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
 			return
 		}
@@ -158,25 +158,26 @@ func (o *deleteOptions) clearTrialDirs(root string, dirs, left []string) ([]stri
 		// put them, in a directory stores could share: only the trial's
 		// own goes, and its parent once empty.
 		if !under(d) {
-			clear(d)
+			clearPath(d)
 			if !o.keepFiles {
 				_ = os.Remove(filepath.Dir(d))
 			}
 		}
 	}
 	if !slices.ContainsFunc(left, under) {
-		clear(expDir)
+		clearPath(expDir)
 		return kept, errors.Join(errs...)
 	}
-	// Another store's live trial in this store's directory (only a copied
-	// or moved store can do that): everything else in it goes.
+	// A directory of this store's holds another store's process record
+	// (only a copied or moved store file can do that): everything else in
+	// the experiment's directory goes.
 	entries, err := os.ReadDir(expDir)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	for _, e := range entries {
 		if p := filepath.Join(expDir, e.Name()); !slices.Contains(left, p) {
-			clear(p)
+			clearPath(p)
 		}
 	}
 	return kept, errors.Join(errs...)
