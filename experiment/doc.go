@@ -111,8 +111,8 @@
 //   - It keeps min(parallelTrialCount, maxTrialCount − finished) trials
 //     active, asking its [suggest.Suggester] for the difference with the whole
 //     history (Katib's ReconcileTrials arithmetic; the suggester is stateless).
-//   - Each trial gets a directory TrialRoot/<experiment>/<trial> holding
-//     stdout.log and stderr.log; both streams are parsed line by line as they
+//   - Each trial gets a directory TrialRoot/<experiment>/<trial>, empty
+//     when it starts, holding stdout.log and stderr.log; both streams are parsed line by line as they
 //     arrive with the experiment's metrics formats, only for the objective
 //     and additional metrics, into an observation log that is written to the
 //     [Store] every FlushInterval and when the trial ends.

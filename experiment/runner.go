@@ -62,8 +62,13 @@ type Runner struct {
 	// Executor runs each trial's workload.
 	Executor trial.Executor
 	// TrialRoot is the directory under which each trial gets its own
-	// directory, TrialRoot/<experiment>/<trial>, for files and logs.
+	// directory, TrialRoot/<experiment>/<trial>, for files and logs. A
+	// trial starts in an empty directory: a non-empty one already there is
+	// first renamed to <trial>.stale-<UTC time>, with a Warning event.
 	TrialRoot string
+	// Owner identifies Store to executors that record what they start
+	// (see [trial.Spec.Owner]); "" means unknown.
+	Owner string
 	// OnEvent receives progress events on the Run goroutine; nil ignores them.
 	// It must not block for long.
 	OnEvent func(Event)
@@ -581,8 +586,12 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		// assignment missing a parameter: fail the trial, not the run.
 		return s.failEarly(storeCtx, t, "RenderError", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	stale, err := emptyDir(dir, r.now())
+	if err != nil {
 		return s.failEarly(storeCtx, t, "TrialDirError", err)
+	}
+	if stale != "" {
+		r.emit(Event{Kind: Warning, Trial: copyTrial(t), Message: fmt.Sprintf("trial %s: its directory %s was not empty (left by an earlier run or a deleted experiment); it was renamed to %s so that nothing in it is read as this trial's", name, dir, stale)})
 	}
 	t.State, t.Started = trial.Running, r.now()
 	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
@@ -632,7 +641,12 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 
 // trialSpec renders the executor's spec of trial t from its assignment.
 func (s *state) trialSpec(t *trial.Trial) (*trial.Spec, error) {
-	return s.exp.TrialSpec(t.Name, t.Parameters, t.Dir)
+	spec, err := s.exp.TrialSpec(t.Name, t.Parameters, t.Dir)
+	if err != nil {
+		return nil, err
+	}
+	spec.Owner = s.r.Owner
+	return spec, nil
 }
 
 // TrialSpec returns what an executor is given to run the trial named name

@@ -87,6 +87,12 @@ type Spec struct {
 	Namespace string
 	// Dir is an existing directory the trial owns for its files and logs.
 	Dir string
+	// Owner identifies the store the trial belongs to (the CLI uses the
+	// store file's resolved path). An executor that leaves records of what
+	// it started (the local executor's process record in Dir) writes Owner
+	// into them, and its Recover leaves alone a record whose non-empty
+	// owner differs from a non-empty Owner. "" means unknown.
+	Owner string
 	// Env holds extra environment variables for the trial (TUNE_EXPERIMENT,
 	// TUNE_TRIAL, TUNE_TRIAL_DIR, ...), as KEY=VALUE.
 	Env []string

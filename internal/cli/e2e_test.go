@@ -796,7 +796,7 @@ spec:
 		t.Errorf("warnings: %s", r.stderr)
 	}
 	for _, name := range []string{"katib-file-0001", "katib-file-0002"} {
-		b, err := os.ReadFile(filepath.Join(dir, ".tune", "trials", "katib-file", name, "var", "log", "katib", "metrics.log"))
+		b, err := os.ReadFile(filepath.Join(dir, ".tune", "tune.db.trials", "katib-file", name, "var", "log", "katib", "metrics.log"))
 		if err != nil || !strings.HasPrefix(string(b), "loss=") {
 			t.Errorf("%s's metrics file: %q, %v", name, b, err)
 		}

@@ -92,30 +92,7 @@ func newDeleteCommand(f *factory) *cobra.Command {
 			return usageErrorf("%s: missing subcommand: experiment", cmd.CommandPath())
 		},
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:     "experiment EXPERIMENT",
-		Aliases: []string{"experiments", "exp"},
-		Short:   "Delete an experiment, its trials and their metrics from the store",
-		Args:    exactArgs(1, "EXPERIMENT"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := f.openStore(false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			// A running experiment is not deleted under its runner's feet.
-			lock, err := st.LockExperiment(args[0])
-			if err != nil {
-				return err
-			}
-			defer lock.Release()
-			if err := st.DeleteExperiment(cmd.Context(), args[0]); err != nil {
-				return notFoundHint(err, args[0])
-			}
-			fmt.Fprintf(f.io.ErrOut, "experiment %s deleted\n", args[0])
-			return nil
-		},
-	})
+	cmd.AddCommand(newDeleteExperimentCommand(f))
 	return cmd
 }
 

@@ -179,7 +179,10 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	}
 	defer st.Close()
 	runner.Store = st
-	runner.TrialRoot = filepath.Join(filepath.Dir(st.Path()), "trials")
+	// Each store file has its own trial directories, and its processes
+	// are told apart from another store's by its real path.
+	runner.Owner = realStorePath(st.Path())
+	runner.TrialRoot = trialRoot(st.Path())
 	name := rec.Name
 	lock, err := st.LockExperiment(name)
 	if err != nil {

@@ -147,13 +147,19 @@
 // place) once the process has started and removed once it has been reaped
 // and the rest of its group killed. It records the process group id and,
 // on Linux, the main process's start time (field 22 of /proc/PID/stat, in
-// clock ticks after boot), its session and the boot id. A trial with no
-// directory gets no record. An attempt whose record cannot be written is
-// stopped at once and fails with reason StartError.
+// clock ticks after boot), its session and the boot id, and the spec's
+// Owner ([trial.Spec.Owner], the store the trial belongs to). A trial with
+// no directory gets no record. An attempt whose record cannot be written
+// is stopped at once and fails with reason StartError. The record is
+// written just after the process has started: a runner killed in between
+// leaves no record, and only its main process (killed by the parent-death
+// signal) is sure to be stopped.
 //
 // [Executor.Recover], called when an experiment is resumed for each trial
 // the store still shows as running, reads that record. With no record,
-// nothing of the trial runs. Otherwise it looks in /proc for live members
+// nothing of the trial runs. A record of another owner (both owners known
+// and different) is left alone, record and processes, and Recover says so.
+// Otherwise it looks in /proc for live members
 // of the group: a group id is not reused while any member of the group
 // lives, so members found are the trial's, unless the group's leader pid
 // is now held by a process with another start time, in which case the
@@ -163,8 +169,9 @@
 // stopped, SIGTERM and then SIGKILL after [Options.KillGrace], and the
 // record is removed. Recover's sentence for the trial's message says
 // which case it found: "no process record; ...", "process group N had
-// already exited", or "process group N (k processes) was still running
-// and was stopped: ...".
+// already exited", "process group N (k processes) was still running
+// and was stopped: ..." or "the process record in DIR belongs to another
+// store (OWNER), so its process group N was left alone".
 //
 // Local trials are stopped, never re-attached: their standard output and
 // error were pipes to the runner that died, so whatever they print now is

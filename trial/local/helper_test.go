@@ -102,7 +102,14 @@ func helper(mode string, args []string) int {
 		}
 		time.Sleep(1000 * time.Second)
 		return 0
-	case "flaky": // COUNTFILE FAILS: count this attempt; fail (exit 1) for the first FAILS attempts
+	case "flaky": // COUNTFILE FAILS [AWAIT]: count this attempt; fail (exit 1) for the first FAILS attempts; first wait (up to 10 s) for the file AWAIT to exist
+		if len(args) > 2 {
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(args[2]); err == nil {
+					break
+				}
+			}
+		}
 		data, _ := os.ReadFile(args[0])
 		n, _ := strconv.Atoi(string(data))
 		n++

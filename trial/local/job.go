@@ -32,6 +32,7 @@ type plan struct {
 	deadline  *deadline // the trial's wall-clock limit; nil = none
 	retries   int       // how many times a failed attempt is retried
 	recordDir string    // where the process record goes; "" = nowhere
+	owner     string    // the spec's Owner, written into the process record
 
 	mounts []trial.Mount // the spec's mounts, set up when the system allows
 }
@@ -103,7 +104,7 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err := checkMounts(spec.Mounts); err != nil {
 		return nil, err
 	}
-	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, mounts: slices.Clone(spec.Mounts)}, nil
+	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts)}, nil
 }
 
 // jobDeadline returns the smaller of the Job's and its pod template's

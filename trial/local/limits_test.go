@@ -160,15 +160,19 @@ func TestRunKilledIsNotRetried(t *testing.T) {
 func TestRunCancelledBetweenAttempts(t *testing.T) {
 	t.Parallel()
 	count := filepath.Join(t.TempDir(), "count")
-	spec := helperSpec(t, container("training", helperCommand(t, "flaky"), count, "5"))
+	dir := t.TempDir()
+	record := filepath.Join(dir, ProcessRecordName)
+	// The attempt counts itself only once its process record exists, so
+	// that the count written and the record gone mean that the first
+	// attempt's process has been reaped: Run is then waiting for the
+	// hour-long retry delay.
+	spec := helperSpec(t, container("training", helperCommand(t, "flaky"), count, "5", record))
+	spec.Dir = dir
 	jobSpec(spec)["backoffLimit"] = 3
 	var log retryLog
 	spec.OnRetry = log.onRetry
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	// The record goes once the first attempt's process has been reaped:
-	// Run is then waiting for the hour-long retry delay.
-	record := filepath.Join(spec.Dir, ProcessRecordName)
 	go func() {
 		if waitFor(10*time.Second, func() bool {
 			_, err1 := os.Stat(count)

@@ -84,7 +84,7 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 		}
 	}
 	if p.recordDir != "" {
-		if err := recordProcess(p.recordDir, pid); err != nil {
+		if err := recordProcess(p.recordDir, pid, p.owner); err != nil {
 			// Without the record a runner that dies could leave the
 			// group behind unnoticed: give up on this attempt.
 			_ = signalGroup(pid, syscall.SIGKILL)

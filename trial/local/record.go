@@ -34,14 +34,20 @@ type processRecord struct {
 	// BootID identifies the boot the process ran in
 	// (/proc/sys/kernel/random/boot_id); "" where unknown.
 	BootID string `json:"bootID,omitempty"`
+	// Owner is the [trial.Spec.Owner] of the trial that started the
+	// process: the store it belongs to; "" where unknown (records written
+	// before tune recorded it).
+	Owner string `json:"owner,omitempty"`
 }
 
-// recordProcess writes the process record of the group led by pid into dir.
-func recordProcess(dir string, pid int) error {
+// recordProcess writes the process record of the group led by pid, started
+// for owner ([trial.Spec.Owner]), into dir.
+func recordProcess(dir string, pid int, owner string) error {
 	rec, err := newRecord(pid)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
 	}
+	rec.Owner = owner
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
@@ -53,7 +59,11 @@ func recordProcess(dir string, pid int) error {
 }
 
 // writeFileAtomic replaces name with data, so that a reader sees either
-// the old content or all of the new.
+// the old content or all of the new. The new content is in place (for
+// readers on this machine) before it is synced to disk, which the record
+// needs: it is written just after its process has started, and the
+// trial's process runs unrecorded until it is in place. A machine crash
+// before the sync can leave name empty (see [readRecord]).
 func writeFileAtomic(name string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
 	if err != nil {
@@ -62,13 +72,13 @@ func writeFileAtomic(name string, data []byte) error {
 	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -77,7 +87,10 @@ func writeFileAtomic(name string, data []byte) error {
 	return nil
 }
 
-// readRecord reads the process record in dir; nil when there is none.
+// readRecord reads the process record in dir; nil when there is none or
+// it is empty. Records are replaced atomically, so only a machine crash
+// before [writeFileAtomic] synced one leaves it empty, and no process of
+// the boot before a crash runs.
 func readRecord(dir string) (*processRecord, error) {
 	name := filepath.Join(dir, ProcessRecordName)
 	data, err := os.ReadFile(name)
@@ -86,6 +99,9 @@ func readRecord(dir string) (*processRecord, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read process record: %w", err)
+	}
+	if len(data) == 0 {
+		return nil, nil
 	}
 	var rec processRecord
 	if err := json.Unmarshal(data, &rec); err != nil || rec.PGID <= 1 {
@@ -119,6 +135,9 @@ const recoverPoll = 20 * time.Millisecond
 // [ProcessRecordName]):
 //
 //   - no record: nothing of the trial runs, and Recover says so;
+//   - a record of another owner (its owner and spec.Owner both non-empty
+//     and different: another store's trial in the same directory): Recover
+//     says so and leaves the record and its process group alone;
 //   - a record whose process group has no live member left: Recover says
 //     the group had already exited;
 //   - live members: Recover stops the group as a cancelled trial is
@@ -126,7 +145,7 @@ const recoverPoll = 20 * time.Millisecond
 //     when ctx is done) and says so. A local trial is never re-attached:
 //     its output went to pipes of the runner that died.
 //
-// It then removes the record. On Linux the members are found in /proc, and
+// Otherwise it then removes the record. On Linux the members are found in /proc, and
 // a group is recognised as the trial's by its leader's start time, its
 // session and the boot it ran in, so that a reused process id is never
 // mistaken for the trial's. Elsewhere on Unix only the group id is checked.
@@ -144,7 +163,14 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	if rec == nil {
+		// An empty record, left by a machine crash, goes too.
+		if err := removeRecord(spec.Dir); err != nil {
+			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+		}
 		return "no process record; the trial's process had not started or had already exited", nil
+	}
+	if !ownedBy(rec, spec.Owner) {
+		return fmt.Sprintf("the process record in %s belongs to another store (%s), so its process group %d was left alone", spec.Dir, rec.Owner, rec.PGID), nil
 	}
 	n, err := liveMembers(rec)
 	if err != nil {
@@ -168,6 +194,12 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	return found, nil
+}
+
+// ownedBy reports whether rec may be acted on for owner: either is unknown
+// ("") or they are the same.
+func ownedBy(rec *processRecord, owner string) bool {
+	return rec.Owner == "" || owner == "" || rec.Owner == owner
 }
 
 // stopGroup stops the process group of rec: SIGTERM, then SIGKILL once the

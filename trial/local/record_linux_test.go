@@ -53,11 +53,19 @@ func readPID(t *testing.T, file string) int {
 	return pid
 }
 
+// readRecordFile waits for the process record in dir to exist and returns
+// it. The executor writes it once the trial's process has started, so a
+// test that sees the process (a pid file it wrote) may still be early.
 func readRecordFile(t *testing.T, dir string) processRecord {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, ProcessRecordName))
-	if err != nil {
-		t.Fatal(err)
+	name := filepath.Join(dir, ProcessRecordName)
+	var data []byte
+	if !waitFor(10*time.Second, func() bool {
+		var err error
+		data, err = os.ReadFile(name)
+		return err == nil
+	}) {
+		t.Fatalf("no process record %s", name)
 	}
 	var rec processRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
@@ -84,6 +92,7 @@ func TestRunProcessRecord(t *testing.T) {
 	t.Parallel()
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	spec := helperSpec(t, container("training", helperCommand(t, "pid"), pidFile))
+	spec.Owner = "/data/s1.db"
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan trial.Result, 1)
@@ -100,7 +109,7 @@ func TestRunProcessRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := processRecord{PGID: pid, StartTime: st.startTime, Session: st.session, BootID: bootID()}
+	want := processRecord{PGID: pid, StartTime: st.startTime, Session: st.session, BootID: bootID(), Owner: spec.Owner}
 	if diff := cmp.Diff(want, rec); diff != "" {
 		t.Errorf("record (-want +got):\n%s", diff)
 	}
@@ -165,6 +174,7 @@ func TestRecover(t *testing.T) {
 		// setup returns the record to write (PGID 0: none) and the pids
 		// that must be running afterwards or gone.
 		setup       func(t *testing.T) (rec processRecord, alive, gone []int)
+		owner       string // the spec's Owner
 		want        string // the sentence, with N for the group id
 		wantRecord  bool   // whether the record is still there
 		wantErrText string
@@ -220,6 +230,51 @@ func TestRecover(t *testing.T) {
 			},
 			want: "process group N (2 processes) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
 		},
+		"live group of the same owner is stopped": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				pidFile := filepath.Join(t.TempDir(), "pid")
+				cmd := startGroup(t, "pid", pidFile)
+				readPID(t, pidFile)
+				rec, err := newRecord(cmd.Process.Pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec.Owner = "/data/s1.db"
+				return *rec, nil, []int{cmd.Process.Pid}
+			},
+			owner: "/data/s1.db",
+			want:  "process group N (1 process) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
+		},
+		"live group of an unknown owner is stopped": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				pidFile := filepath.Join(t.TempDir(), "pid")
+				cmd := startGroup(t, "pid", pidFile)
+				readPID(t, pidFile)
+				rec, err := newRecord(cmd.Process.Pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return *rec, nil, []int{cmd.Process.Pid} // written by an older tune
+			},
+			owner: "/data/s1.db",
+			want:  "process group N (1 process) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
+		},
+		"live group of another store is left alone": {
+			setup: func(t *testing.T) (processRecord, []int, []int) {
+				pidFile := filepath.Join(t.TempDir(), "pid")
+				cmd := startGroup(t, "pid", pidFile)
+				readPID(t, pidFile)
+				rec, err := newRecord(cmd.Process.Pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec.Owner = "/data/s2.db"
+				return *rec, []int{cmd.Process.Pid}, nil
+			},
+			owner:      "/data/s1.db",
+			want:       "the process record in DIR belongs to another store (/data/s2.db), so its process group N was left alone",
+			wantRecord: true,
+		},
 		"unreadable record": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
 				return processRecord{PGID: 1}, nil, nil
@@ -237,7 +292,7 @@ func TestRecover(t *testing.T) {
 				writeRecord(t, dir, rec)
 			}
 			e := newExecutor(t, Options{KillGrace: 100 * time.Millisecond})
-			got, err := e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+			got, err := e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir, Owner: tc.owner})
 			if tc.wantErrText != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErrText) {
 					t.Errorf("Recover = %q, %v, want error %q...", got, err, tc.wantErrText)
@@ -247,6 +302,7 @@ func TestRecover(t *testing.T) {
 					t.Fatalf("Recover: %v", err)
 				}
 				want := strings.ReplaceAll(tc.want, "N", strconv.Itoa(rec.PGID))
+				want = strings.ReplaceAll(want, "DIR", dir)
 				if got != want {
 					t.Errorf("Recover = %q, want %q", got, want)
 				}
@@ -266,6 +322,23 @@ func TestRecover(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecoverEmptyRecord: an empty record, which only a machine crash
+// before the record was synced leaves, means nothing runs; it is removed.
+func TestRecoverEmptyRecord(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ProcessRecordName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := newExecutor(t, Options{}).Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+	if err != nil || !strings.HasPrefix(got, "no process record") {
+		t.Errorf("Recover = %q, %v; want no process record", got, err)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("trial directory holds %v after Recover", names)
 	}
 }
 
