@@ -199,13 +199,18 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		}
 	}
 
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(o.f.io.ErrOut, "interrupted: stopping running trials (interrupt again to quit at once)")
-		case <-done:
+	// The notice is printed only for an interrupt that comes while the
+	// experiment runs: stopNotice, deferred, either prevents it for good or
+	// waits until it is printed, so a context cancelled after execute
+	// returns (as cmd/tune does at exit) can never print it.
+	noticed := make(chan struct{})
+	stopNotice := context.AfterFunc(ctx, func() {
+		defer close(noticed)
+		fmt.Fprintln(o.f.io.ErrOut, "interrupted: stopping running trials (interrupt again to quit at once)")
+	})
+	defer func() {
+		if !stopNotice() {
+			<-noticed
 		}
 	}()
 	var status *experiment.Status
