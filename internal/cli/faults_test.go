@@ -1,8 +1,12 @@
 package cli_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +57,55 @@ func TestRerunFinishedNeverSaysInterrupted(t *testing.T) {
 			}
 			if strings.Contains(errOut.String(), "interrupted") {
 				t.Fatalf("re-run %d of a finished experiment, not interrupted, printed: %q", i, errOut.String())
+			}
+		})
+	}
+}
+
+// TestRunOutputToClosedPipe runs tune as `tune run x.yaml 2>&1 | head -1`
+// would: its output's reader goes away after the first line. tune must not
+// die of SIGPIPE (exit 141, experiment left Running): the experiment ends
+// Succeeded in the store and tune exits 0. With only stdout closed, the
+// loss is said once on stderr.
+func TestRunOutputToClosedPipe(t *testing.T) {
+	for _, both := range []bool{true, false} {
+		name := map[bool]string{true: "stdout and stderr", false: "stdout only"}[both]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := writeExperiment(t, dir, expParams{Name: "piped", Parallel: 1, Max: 4, MaxFailed: 1})
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(tuneBin, "run", "--gpus", "none", file)
+			cmd.Dir, cmd.Env = dir, append(cleanEnv(), "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
+			var errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = w, &errOut
+			if both {
+				cmd.Stderr = w
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			if both {
+				line, err := bufio.NewReader(r).ReadString('\n')
+				if err != nil {
+					t.Fatalf("first line: %q, %v", line, err)
+				}
+			}
+			r.Close()
+			err = cmd.Wait()
+			if err != nil {
+				t.Fatalf("tune run with its output's reader gone: %v (stderr %q)", err, errOut.String())
+			}
+			if got := getExperiment(t, dir, "piped"); got.Status != "Succeeded" {
+				t.Errorf("experiment %s/%s in the store, want Succeeded", got.Status, got.Reason)
+			}
+			if !both {
+				if n := strings.Count(errOut.String(), "cannot write to standard output"); n != 1 {
+					t.Errorf("stderr says %d times that stdout failed, want once:\n%s", n, errOut.String())
+				}
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -68,6 +69,11 @@ func Main(ctx context.Context, args []string, streams IOStreams) int {
 	var silent *codeError
 	if errors.As(err, &silent) && silent.err == nil {
 		return silent.code
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of the output has gone (tune get trials | head):
+		// nobody is left to read a message.
+		return exitError
 	}
 	fmt.Fprintln(streams.ErrOut, "tune: "+strings.TrimSpace(err.Error()))
 	return exitCode(err)

@@ -143,6 +143,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 // must then match the stored spec but for the budget; otherwise rec is the
 // stored record itself (tune resume).
 func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFile bool, gpus []string) error {
+	// An output that cannot be written must not end the run: the
+	// experiment goes on, and its result is in the store.
+	o.f.io = guardOutput(o.f.io)
 	exp := &rec.Spec
 	suggester, err := newSuggester(exp)
 	if err != nil {
