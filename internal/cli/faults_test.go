@@ -110,3 +110,66 @@ func TestRunOutputToClosedPipe(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminalEscapesArePrintedEscaped runs trials whose categorical value
+// and stderr hold terminal control sequences (ESC, an 8-bit CSI): tune run's
+// progress and summary and tune get trials must show them escaped, never
+// raw.
+func TestTerminalEscapesArePrintedEscaped(t *testing.T) {
+	dir := t.TempDir()
+	y := `apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: esc
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: grid}
+  parallelTrialCount: 1
+  maxTrialCount: 2
+  maxFailedTrialCount: 2
+  parameters:
+    - name: label
+      parameterType: categorical
+      feasibleSpace: {list: ["a\e[2Jb", "c\u009bd\u0007"]}
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters:
+      - {name: label, reference: label}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers:
+              - name: main
+                image: ignored-locally
+                command: ["/bin/sh", "-c", "printf 'bad \\033]0;title\\007 %s\\n' \"$1\" >&2; exit 3", "sh", "${trialParameters.label}"]
+`
+	file := filepath.Join(dir, "esc.yaml")
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := tune(t, dir, "run", "--gpus", "none", file)
+	if run.code == 2 || !strings.Contains(run.stdout, "experiment esc") {
+		t.Fatalf("run: exit %d: %s", run.code, run.stderr)
+	}
+	get := tune(t, dir, "get", "trials", "esc")
+	if get.code != 0 {
+		t.Fatalf("get trials: exit %d: %s", get.code, get.stderr)
+	}
+	for name, out := range map[string]string{"run stdout": run.stdout, "run stderr": run.stderr, "get trials": get.stdout} {
+		if i := strings.IndexFunc(out, func(r rune) bool { return r < 0x20 && r != '\n' || r >= 0x7f && r <= 0x9f }); i >= 0 {
+			t.Errorf("%s holds a raw control character at %d: %q", name, i, out)
+		}
+	}
+	for _, want := range []string{`a\x1b[2Jb`, `c\u009bd\x07`} {
+		if !strings.Contains(run.stderr, want) || !strings.Contains(get.stdout, want) {
+			t.Errorf("%s not shown escaped:\nrun: %s\nget: %s", want, run.stderr, get.stdout)
+		}
+	}
+	if !strings.Contains(run.stderr, `bad \x1b]0;title\x07 a\x1b[2Jb`) {
+		t.Errorf("the trial's stderr is not shown escaped in its failure:\n%s", run.stderr)
+	}
+}

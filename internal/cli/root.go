@@ -75,7 +75,7 @@ func Main(ctx context.Context, args []string, streams IOStreams) int {
 		// nobody is left to read a message.
 		return exitError
 	}
-	fmt.Fprintln(streams.ErrOut, "tune: "+strings.TrimSpace(err.Error()))
+	fmt.Fprintln(streams.ErrOut, escapeControl("tune: "+strings.TrimSpace(err.Error()), true))
 	return exitCode(err)
 }
 

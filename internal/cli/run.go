@@ -198,7 +198,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 			return err
 		}
 		if !o.quiet {
-			fmt.Fprintf(o.f.io.ErrOut, "resuming experiment %s (%s, %d trials so far) from %s\n", name, old.Status.Phase, len(trials), st.Path())
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("resuming experiment %s (%s, %d trials so far) from %s", name, old.Status.Phase, len(trials), st.Path()), false))
 		}
 	}
 
@@ -225,14 +225,14 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		if errors.Is(runErr, experiment.ErrFinished) {
 			// Nothing left to do: tune run is idempotent for a finished
 			// experiment, and says why it did nothing.
-			fmt.Fprintln(o.f.io.ErrOut, "nothing to do: "+runErr.Error())
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl("nothing to do: "+runErr.Error(), true))
 			status, runErr = &old.Status, nil
 		}
 	}
 	if status == nil {
 		return runErr
 	}
-	fmt.Fprintln(o.f.io.Out, summary(name, status, exp.Spec.Objective.ObjectiveMetricName))
+	fmt.Fprintln(o.f.io.Out, escapeControl(summary(name, status, exp.Spec.Objective.ObjectiveMetricName), false))
 	if runErr != nil {
 		return runErr
 	}
@@ -362,7 +362,7 @@ func (p *progress) event(ev experiment.Event) {
 	}
 	switch ev.Kind {
 	case experiment.TrialStarted:
-		fmt.Fprintf(p.w, "trial %s started with %s\n", ev.Trial.Name, formatParams(ev.Trial.Parameters))
+		fmt.Fprintln(p.w, escapeControl(fmt.Sprintf("trial %s started with %s", ev.Trial.Name, formatParams(ev.Trial.Parameters)), false))
 	case experiment.TrialFinished:
 		t := ev.Trial
 		line := fmt.Sprintf("trial %s %s", t.Name, t.State)
@@ -374,9 +374,9 @@ func (p *progress) event(ev experiment.Event) {
 		if ev.Best != nil {
 			line += fmt.Sprintf(". Best is %s with %s=%s", ev.Best.BestTrialName, p.objective, formatValue(ev.Best.Metrics[p.objective]))
 		}
-		fmt.Fprintln(p.w, line)
+		fmt.Fprintln(p.w, escapeControl(line, false))
 	case experiment.Warning:
-		fmt.Fprintln(p.w, "warning: "+ev.Message)
+		fmt.Fprintln(p.w, escapeControl("warning: "+ev.Message, true))
 	}
 }
 
