@@ -685,12 +685,15 @@ func (at *activeTrial) warn(msg string) {
 	}
 }
 
-// complete records a finished trial.
+// complete records a finished trial. When the store write fails, the
+// trial is left in memory as the store holds it (as it was before), so that
+// the counts and the best trial reported stay those the store has.
 func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	at := s.active[res.seq]
 	delete(s.active, res.seq)
 	at.cancel(nil)
 	t := at.t
+	committed := *t
 	s.drainWarnings(at)
 	t.Finished = s.r.now()
 	t.Metrics = at.recorder.Summaries()
@@ -729,11 +732,13 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 			t.Reason = "TrialFailed"
 		}
 	}
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, logs, s.refreshStatus()); err != nil {
+		*t = committed
+		s.refreshStatus()
+		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+	}
 	if s.stopper != nil && t.State == trial.Succeeded {
 		s.stopper.complete(&at.curve)
-	}
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, logs, s.refreshStatus()); err != nil {
-		return fmt.Errorf("save trial %s: %w", t.Name, err)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 	return nil
@@ -794,6 +799,12 @@ func (s *state) observe(at *activeTrial, logs []metrics.Log) {
 
 // finish stops whatever still runs, waits for it, records the final status
 // and reports it. cause, when non-nil, is returned as Run's error.
+//
+// A store write that fails on the way (a trial's end, the final status)
+// turns the end into Failed with ReasonStoreError, whatever phase was
+// asked for: the status returned and reported never claims more than the
+// store holds. When even that status cannot be written, the returned one
+// says so in its message.
 func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string, cause error) (*Status, error) {
 	stopReason := fmt.Errorf("experiment %s: %s", phase, msg)
 	for _, at := range s.active {
@@ -809,13 +820,28 @@ func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string
 			res.result.Reason = TrialReasonInterrupted
 			res.result.Message = "stopped: " + stopReason.Error()
 		}
-		if err := s.complete(storeCtx, res); err != nil && cause == nil {
-			errs = append(errs, err)
+		if err := s.complete(storeCtx, res); err != nil {
+			if reason != ReasonStoreError {
+				phase, reason, msg = Failed, ReasonStoreError, err.Error()
+			}
+			if cause == nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	s.status.Completed = s.r.now()
 	if err := s.setPhase(storeCtx, phase, reason, msg); err != nil {
 		errs = append(errs, err)
+		if reason != ReasonStoreError {
+			// Once more, as the failure it is: a lock held for a while
+			// or a transient error may let this one through.
+			s.status.Conditions = s.status.Conditions[:len(s.status.Conditions)-1]
+			phase, reason, msg = Failed, ReasonStoreError, err.Error()
+			err = s.setPhase(storeCtx, phase, reason, msg)
+		}
+		if err != nil {
+			s.status.Message = msg + " (this final status could not be written either: the store still holds the previous one)"
+		}
 	}
 	st := s.status
 	s.r.emit(Event{Kind: ExperimentFinished, Status: &st, Best: s.best()})
