@@ -76,6 +76,10 @@ type Runner struct {
 	// ends with a line saying so. Zero means DefaultMaxLogBytes; negative
 	// means no cap.
 	MaxLogBytes int64
+
+	// openLog opens a trial's log file for writing; nil means os.OpenFile
+	// (truncating). Tests replace it to make the disk look full.
+	openLog func(path string) (io.WriteCloser, error)
 }
 
 // DefaultMaxLogBytes is the default cap of each trial log file: far more
@@ -104,7 +108,11 @@ const stderrTailLines = 20
 // the experiment is left Stopped with reason ExperimentInterrupted; Run then
 // returns that status and a nil error. A non-nil error means the runner
 // itself could not go on (store, suggester or executor failure); the
-// experiment's status in the store says so where it could be written.
+// experiment's status in the store says so where it could be written. A
+// trial that tune's own environment kept from running (see
+// [ReasonInfrastructureError]) is recorded Killed with reason
+// [TrialReasonInfrastructure], not charged to maxFailedTrialCount, and
+// leaves the experiment Stopped with that reason and the cause as error.
 func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
 	st, err := r.prepare(&rec.Spec, rec.Name)
 	if err != nil {
@@ -368,11 +376,14 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 			return s.finish(storeCtx, phase, reason, msg, nil)
 		}
 		if err := s.launch(ctx, storeCtx); err != nil {
-			reason := ReasonSuggestionFailed
-			if errors.As(err, new(*storeError)) {
+			phase, reason := Failed, ReasonSuggestionFailed
+			switch {
+			case errors.As(err, new(*storeError)):
 				reason = ReasonStoreError
+			case errors.As(err, new(*infraError)):
+				phase, reason = Stopped, ReasonInfrastructureError
 			}
-			return s.finish(storeCtx, Failed, reason, err.Error(), err)
+			return s.finish(storeCtx, phase, reason, err.Error(), err)
 		}
 		if len(s.active) == 0 {
 			// Nothing running and nothing could be launched: only an
@@ -386,7 +397,9 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 		select {
 		case <-ctx.Done():
 		case res := <-s.results:
-			if err := s.complete(storeCtx, res); err != nil {
+			if err := s.complete(storeCtx, res); errors.As(err, new(*infraError)) {
+				return s.finish(storeCtx, Stopped, ReasonInfrastructureError, err.Error(), err)
+			} else if err != nil {
 				return s.finish(storeCtx, Failed, ReasonStoreError, err.Error(), err)
 			}
 		case <-ticker.C:
@@ -523,7 +536,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		return s.failEarly(storeCtx, t, "RenderError", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return s.failEarly(storeCtx, t, "TrialDirError", err)
+		return s.failInfra(storeCtx, t, fmt.Errorf("create trial directory: %w", err))
 	}
 	t.State, t.Started = trial.Running, r.now()
 	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
@@ -563,7 +576,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	}
 	seq := t.Seq
 	go func() {
-		res, err := runTrial(trialCtx, run, spec, parser, col, at, r.now, r.maxLogBytes())
+		res, err := runTrial(trialCtx, run, spec, parser, col, at, r.now, r.maxLogBytes(), r.openLog)
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 }
@@ -616,6 +629,65 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 	return nil
 }
 
+// infraError marks a failure of tune's own environment (see
+// [ReasonInfrastructureError]) that kept a trial from running: the
+// experiment stops without charging the trial to maxFailedTrialCount.
+type infraError struct{ err error }
+
+func (e *infraError) Error() string { return e.err.Error() }
+func (e *infraError) Unwrap() error { return e.err }
+
+// infrastructureFault reports whether err, a trial's error, comes from
+// tune's environment rather than the trial: marked as such by runTrial,
+// or carrying an errno of exhausted resources (file descriptors, memory,
+// processes, disk).
+func infrastructureFault(err error) bool {
+	if errors.As(err, new(*infraError)) {
+		return true
+	}
+	for _, errno := range infrastructureErrnos {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// failInfra records a trial that tune's environment kept from being
+// launched as Killed with TrialReasonInfrastructure, and returns cause
+// marked as an infraError (or the store's error).
+func (s *state) failInfra(storeCtx context.Context, t *trial.Trial, cause error) error {
+	t.State, t.Reason, t.Finished = trial.Killed, TrialReasonInfrastructure, s.r.now()
+	t.Message = "tune could not run the trial: " + cause.Error()
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
+		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
+		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+	}
+	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+	return fmt.Errorf("trial %s: %w", t.Name, &infraError{cause})
+}
+
+// logWriter writes a trial's log file. Its first failed write (a full
+// disk) is reported through warn and the rest of the output is dropped,
+// always reporting success: the trial's pipe keeps being drained and its
+// output parsed, which a failed write must not stop.
+type logWriter struct {
+	w      io.Writer
+	name   string
+	warn   func(name string, err error)
+	failed bool
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	if !l.failed {
+		if _, err := l.w.Write(p); err != nil {
+			l.failed = true
+			l.warn(l.name, err)
+		}
+	}
+	return len(p), nil
+}
+
 // runTrial runs one trial's workload with its logs kept in its directory and
 // parsed for metrics as they stream. It runs on its own goroutine and
 // touches only at's recorder and warnings, which are safe for that.
@@ -624,20 +696,35 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 //
 // parser, when not nil, reads the metrics in the trial's output; col, when
 // not nil, collects them from elsewhere while the workload runs.
-func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
-	// An attached workload's output is read again from its start, so the
-	// log files are rewritten in both cases.
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	stdoutFile, err := os.OpenFile(filepath.Join(spec.Dir, "stdout.log"), flags, 0o644)
+//
+// A log file that cannot be opened is an infraError; one that cannot be
+// written is warned about once and the output still parsed.
+func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64, openLog func(string) (io.WriteCloser, error)) (trial.Result, error) {
+	if openLog == nil {
+		openLog = func(path string) (io.WriteCloser, error) {
+			// An attached workload's output is read again from its
+			// start, so the log files are rewritten in both cases.
+			return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		}
+	}
+	stdoutFile, err := openLog(filepath.Join(spec.Dir, "stdout.log"))
 	if err != nil {
-		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
+		return trial.Result{}, fmt.Errorf("trial %s: open its log: %w", spec.Name, &infraError{err})
 	}
 	defer stdoutFile.Close()
-	stderrFile, err := os.OpenFile(filepath.Join(spec.Dir, "stderr.log"), flags, 0o644)
+	stderrFile, err := openLog(filepath.Join(spec.Dir, "stderr.log"))
 	if err != nil {
-		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
+		return trial.Result{}, fmt.Errorf("trial %s: open its log: %w", spec.Name, &infraError{err})
 	}
 	defer stderrFile.Close()
+	var warnOnce sync.Once
+	logFailed := func(name string, err error) {
+		warnOnce.Do(func() {
+			at.warn(fmt.Sprintf("trial %s: cannot write its %s (%v): its output is still parsed for metrics but no longer kept", spec.Name, name, err))
+		})
+	}
+	stdoutLog := &logWriter{w: stdoutFile, name: "stdout.log", warn: logFailed}
+	stderrLog := &logWriter{w: stderrFile, name: "stderr.log", warn: logFailed}
 
 	// Katib's StdOut collector reads the container log, which holds both
 	// streams; so does tune, with one line splitter per stream.
@@ -665,7 +752,7 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 	}
 	outLines := metrics.NewLineWriter(0, parse)
 	errLines := metrics.NewLineWriter(0, parse)
-	res, runErr := run(ctx, spec, io.MultiWriter(capWriter(stdoutFile, maxLog), outLines), io.MultiWriter(capWriter(stderrFile, maxLog), errLines))
+	res, runErr := run(ctx, spec, io.MultiWriter(capWriter(stdoutLog, maxLog), outLines), io.MultiWriter(capWriter(stderrLog, maxLog), errLines))
 	outLines.Close()
 	errLines.Close()
 	stopCollector() // a last read, then the collector returns
@@ -715,6 +802,9 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 		// A trial the previous runner left, whose workload is gone.
 		t.State, t.Reason = trial.Killed, TrialReasonLost
 		t.Message = "the runner stopped before the trial finished and its workload no longer exists; another trial runs in its place"
+	case res.err != nil && infrastructureFault(res.err):
+		t.State, t.Reason = trial.Killed, TrialReasonInfrastructure
+		t.Message = "tune could not run the trial: " + res.err.Error()
 	case res.err != nil:
 		t.State, t.Reason, t.Message = trial.Failed, "ExecutorError", res.err.Error()
 	case res.result.State == trial.Succeeded:
@@ -741,6 +831,9 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 		s.stopper.complete(&at.curve)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+	if t.Reason == TrialReasonInfrastructure {
+		return &infraError{res.err} // res.err names the trial
+	}
 	return nil
 }
 
@@ -820,7 +913,7 @@ func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string
 			res.result.Reason = TrialReasonInterrupted
 			res.result.Message = "stopped: " + stopReason.Error()
 		}
-		if err := s.complete(storeCtx, res); err != nil {
+		if err := s.complete(storeCtx, res); err != nil && !errors.As(err, new(*infraError)) {
 			if reason != ReasonStoreError {
 				phase, reason, msg = Failed, ReasonStoreError, err.Error()
 			}
