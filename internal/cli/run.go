@@ -99,7 +99,7 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		}
 		if k := exp.CollectorKind(); k == "File" || k == "TensorFlowEvent" {
 			if ok, why := ex.MountsSupported(); !ok {
-				fmt.Fprintf(o.f.io.ErrOut, "warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)\n", exp.CollectorKind(), why, experiment.EnvMetricsPath)
+				fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)", exp.CollectorKind(), why, experiment.EnvMetricsPath), true))
 			}
 		}
 		return ex, nil
