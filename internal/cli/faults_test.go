@@ -173,3 +173,33 @@ spec:
 		t.Errorf("the trial's stderr is not shown escaped in its failure:\n%s", run.stderr)
 	}
 }
+
+// TestRunRefusesCollectorPathOverProject: a File collector path in the
+// project's own directory would have each trial's copy of that directory
+// mounted over it, hiding train.sh and the data; tune run refuses it with
+// exit 2 before creating the store, naming the field and the way out.
+func TestRunRefusesCollectorPathOverProject(t *testing.T) {
+	dir := t.TempDir()
+	file := writeExperiment(t, dir, expParams{Name: "over", Parallel: 1, Max: 1, MaxFailed: 1})
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collector := "  metricsCollectorSpec:\n    source:\n      fileSystemPath: {path: " + filepath.Join(dir, "metrics.log") + ", kind: File}\n    collector: {kind: File}\n  trialTemplate:\n"
+	b = bytes.Replace(b, []byte("  trialTemplate:\n"), []byte(collector), 1)
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := tune(t, dir, "run", "--gpus", "none", file)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"spec.metricsCollectorSpec.source.fileSystemPath.path", "over.yaml", "$(TUNE_METRICS_PATH)"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".tune")); err == nil {
+		t.Errorf("a store was created for a refused experiment")
+	}
+}
