@@ -66,7 +66,51 @@ func checkCollector(e *Experiment, ex trial.Executor) error {
 	if _, onHost := ex.(trial.OnHost); hostCollectors[kind] && !onHost {
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
 	}
+	if target, ok := mountTarget(e); ok {
+		if err := checkMountTarget(target); err != nil {
+			return fmt.Errorf("spec.metricsCollectorSpec.source.fileSystemPath.path %q: %w: %w", e.Spec.MetricsCollectorSpec.Source.FileSystemPath.Path, ErrUnsupported, err)
+		}
+	}
 	return nil
+}
+
+// mountTarget returns the directory of this machine at which each trial
+// gets its own copy of the File collector's directory (or of the
+// TensorFlowEvent collector's), when the collector's path is absolute.
+func mountTarget(e *Experiment) (string, bool) {
+	kind := e.CollectorKind()
+	if kind != "File" && kind != "TensorFlowEvent" {
+		return "", false
+	}
+	p := e.Spec.MetricsCollectorSpec.Source.FileSystemPath.Path
+	if !path.IsAbs(p) {
+		return "", false
+	}
+	if kind == "File" {
+		return filepath.FromSlash(path.Dir(p)), true
+	}
+	return filepath.FromSlash(path.Clean(p)), true
+}
+
+// checkMountTarget refuses a mount target that is an existing directory
+// with entries: the trial's copy mounted there would hide them from the
+// trial (its program, its data, its working directory when the target is
+// that or an ancestor of it).
+func checkMountTarget(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil // missing (made inside the trial only) or not ours to judge
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(4)
+	if len(names) == 0 || err != nil && !errors.Is(err, io.EOF) {
+		return nil // empty, or not a directory (the mount then fails and says so)
+	}
+	shown := strings.Join(names[:min(len(names), 3)], ", ")
+	if len(names) > 3 {
+		shown += ", …"
+	}
+	return fmt.Errorf("the directory %s exists on this machine and is not empty (%s); each trial gets its own copy of it at that place, which would hide those files from the trial: write the metrics to $(%s) (tune sets it to the trial's copy), or use a path whose directory does not exist here, such as Katib's default /var/log/katib/metrics.log", dir, shown, EnvMetricsPath)
 }
 
 // parsesOutput reports whether the trial's output carries its metrics.
@@ -92,7 +136,13 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 		}
 		spec.Env = append(spec.Env, EnvMetricsPath+"="+p)
 		if path.IsAbs(fs.Path) {
-			spec.Mounts = append(spec.Mounts, trial.Mount{Source: filepath.Dir(p), Target: path.Dir(fs.Path)})
+			// Checked with the experiment, but the directory may have
+			// been filled since: then the trial gets no mount.
+			if err := checkMountTarget(path.Dir(fs.Path)); err != nil {
+				at.warn(fmt.Sprintf("trial %s: %s is not made to appear inside the trial: %v", spec.Name, fs.Path, err))
+			} else {
+				spec.Mounts = append(spec.Mounts, trial.Mount{Source: filepath.Dir(p), Target: path.Dir(fs.Path)})
+			}
 		}
 		parse := s.parser.ParseLine
 		if strings.EqualFold(fs.Format, "JSON") {
@@ -120,7 +170,11 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 		}
 		spec.Env = append(spec.Env, EnvMetricsPath+"="+dir)
 		if path.IsAbs(fs.Path) {
-			spec.Mounts = append(spec.Mounts, trial.Mount{Source: dir, Target: path.Clean(fs.Path)})
+			if err := checkMountTarget(path.Clean(fs.Path)); err != nil {
+				at.warn(fmt.Sprintf("trial %s: %s is not made to appear inside the trial: %v", spec.Name, fs.Path, err))
+			} else {
+				spec.Mounts = append(spec.Mounts, trial.Mount{Source: dir, Target: path.Clean(fs.Path)})
+			}
 		}
 		return &eventCollector{reader: tfevent.NewDirReader(dir, s.exp.MetricNames()), shown: fs.Path}, nil
 	case "Push":

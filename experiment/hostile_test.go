@@ -290,3 +290,26 @@ func checkParsedName(t *testing.T, e *experiment.Experiment) {
 		t.Errorf("trial directory %q escapes %q", dir, root)
 	}
 }
+
+// TestNULInListValueRejected: a NUL byte in a categorical or discrete value
+// passed validate and then failed every trial that drew it with
+// "fork/exec: invalid argument"; validate names the value instead.
+func TestNULInListValueRejected(t *testing.T) {
+	valid := readValid(t)
+	for _, tc := range []struct{ typ, list string }{
+		{"categorical", `["ok", "a\0b"]`},
+		{"discrete", `["1", "2\0"]`},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			src := strings.Replace(valid, "      parameterType: int\n      feasibleSpace:\n        min: \"1\"\n        max: \"4\"\n",
+				fmt.Sprintf("      parameterType: %s\n      feasibleSpace:\n        list: %s\n", tc.typ, tc.list), 1)
+			if src == valid {
+				t.Fatal("testdata/valid/quad.yaml changed: the layers parameter was not replaced")
+			}
+			_, err := experiment.Parse([]byte(src), "x.yaml")
+			if !errors.Is(err, experiment.ErrInvalid) || !strings.Contains(err.Error(), "spec.parameters[1].feasibleSpace.list[1]: ") || !strings.Contains(err.Error(), "NUL") {
+				t.Errorf("Parse = %v, want an error at spec.parameters[1].feasibleSpace.list[1] naming the NUL byte", err)
+			}
+		})
+	}
+}

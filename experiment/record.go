@@ -42,6 +42,11 @@ const (
 	ReasonStoreError          = "ExperimentStoreError"
 	ReasonSuggestionFailed    = "ExperimentSuggestionFailed"
 	ReasonTrialExecutionError = "ExperimentTrialExecutorError"
+	// ReasonInfrastructureError: tune's own environment failed a trial
+	// (its directory or log files could not be created, the process could
+	// not be started for lack of file descriptors, memory or disk); the
+	// experiment is Stopped, resumable once the cause is fixed.
+	ReasonInfrastructureError = "ExperimentInfrastructureError"
 )
 
 // Reasons the runner gives trials it stops.
@@ -53,15 +58,20 @@ const (
 	// TrialReasonLost: the runner died while the trial ran; the trial was
 	// found unfinished when the experiment was resumed.
 	TrialReasonLost = "TrialLost"
+	// TrialReasonInfrastructure: tune's own environment kept the trial
+	// from running (see ReasonInfrastructureError); it does not count
+	// towards maxFailedTrialCount.
+	TrialReasonInfrastructure = "TrialInfrastructureError"
 )
 
 // Abandoned reports whether t was stopped by the runner rather than by its
-// own outcome: Killed with reason TrialReasonInterrupted or TrialReasonLost.
+// own outcome: Killed with reason TrialReasonInterrupted, TrialReasonLost or
+// TrialReasonInfrastructure.
 // An abandoned trial does not count towards maxTrialCount and tells the
 // search algorithm nothing ([suggest.Abandoned]); a resumed experiment
 // runs another trial in its place.
 func Abandoned(t *trial.Trial) bool {
-	return t.State == trial.Killed && (t.Reason == TrialReasonInterrupted || t.Reason == TrialReasonLost)
+	return t.State == trial.Killed && (t.Reason == TrialReasonInterrupted || t.Reason == TrialReasonLost || t.Reason == TrialReasonInfrastructure)
 }
 
 // Record is an experiment as the store keeps it.

@@ -96,6 +96,10 @@ type Runner struct {
 	// "127.0.0.1:0" for trials that cannot reach this machine's files
 	// (containers), or "unix:/path".
 	PushAddress string
+
+	// openLog opens a trial's log file for writing; nil means os.OpenFile
+	// (truncating). Tests replace it to make the disk look full.
+	openLog func(path string) (io.WriteCloser, error)
 }
 
 // DefaultMaxObservations is the default of [Runner.MaxObservations]: far
@@ -130,7 +134,11 @@ const stderrTailLines = 20
 // the experiment is left Stopped with reason ExperimentInterrupted; Run then
 // returns that status and a nil error. A non-nil error means the runner
 // itself could not go on (store, suggester or executor failure); the
-// experiment's status in the store says so where it could be written.
+// experiment's status in the store says so where it could be written. A
+// trial that tune's own environment kept from running (see
+// [ReasonInfrastructureError]) is recorded Killed with reason
+// [TrialReasonInfrastructure], not charged to maxFailedTrialCount, and
+// leaves the experiment Stopped with that reason and the cause as error.
 func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
 	st, err := r.prepare(&rec.Spec, rec.Name)
 	if err != nil {
@@ -424,11 +432,14 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 			return s.finish(storeCtx, phase, reason, msg, nil)
 		}
 		if err := s.launch(ctx, storeCtx); err != nil {
-			reason := ReasonSuggestionFailed
-			if errors.As(err, new(*storeError)) {
+			phase, reason := Failed, ReasonSuggestionFailed
+			switch {
+			case errors.As(err, new(*storeError)):
 				reason = ReasonStoreError
+			case errors.As(err, new(*infraError)):
+				phase, reason = Stopped, ReasonInfrastructureError
 			}
-			return s.finish(storeCtx, Failed, reason, err.Error(), err)
+			return s.finish(storeCtx, phase, reason, err.Error(), err)
 		}
 		if len(s.active) == 0 {
 			// Nothing running and nothing could be launched: only an
@@ -442,7 +453,9 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 		select {
 		case <-ctx.Done():
 		case res := <-s.results:
-			if err := s.complete(storeCtx, res); err != nil {
+			if err := s.complete(storeCtx, res); errors.As(err, new(*infraError)) {
+				return s.finish(storeCtx, Stopped, ReasonInfrastructureError, err.Error(), err)
+			} else if err != nil {
 				return s.finish(storeCtx, Failed, ReasonStoreError, err.Error(), err)
 			}
 		case <-ticker.C:
@@ -588,7 +601,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	}
 	stale, err := emptyDir(dir, r.now())
 	if err != nil {
-		return s.failEarly(storeCtx, t, "TrialDirError", err)
+		return s.failInfra(storeCtx, t, fmt.Errorf("create trial directory: %w", err))
 	}
 	if stale != "" {
 		r.emit(Event{Kind: Warning, Trial: copyTrial(t), Message: fmt.Sprintf("trial %s: its directory %s was not empty (left by an earlier run or a deleted experiment); it was renamed to %s so that nothing in it is read as this trial's", name, dir, stale)})
@@ -634,7 +647,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	}
 	seq := t.Seq
 	go func() {
-		res, err := runTrial(trialCtx, run, spec, parser, col, at, r.now, r.maxLogBytes())
+		res, err := runTrial(trialCtx, run, spec, parser, col, at, r.now, r.maxLogBytes(), r.openLog)
 		s.results <- trialResult{seq: seq, result: res, err: err}
 	}()
 }
@@ -692,6 +705,65 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 	return nil
 }
 
+// infraError marks a failure of tune's own environment (see
+// [ReasonInfrastructureError]) that kept a trial from running: the
+// experiment stops without charging the trial to maxFailedTrialCount.
+type infraError struct{ err error }
+
+func (e *infraError) Error() string { return e.err.Error() }
+func (e *infraError) Unwrap() error { return e.err }
+
+// infrastructureFault reports whether err, a trial's error, comes from
+// tune's environment rather than the trial: marked as such by runTrial,
+// or carrying an errno of exhausted resources (file descriptors, memory,
+// processes, disk).
+func infrastructureFault(err error) bool {
+	if errors.As(err, new(*infraError)) {
+		return true
+	}
+	for _, errno := range infrastructureErrnos {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// failInfra records a trial that tune's environment kept from being
+// launched as Killed with TrialReasonInfrastructure, and returns cause
+// marked as an infraError (or the store's error).
+func (s *state) failInfra(storeCtx context.Context, t *trial.Trial, cause error) error {
+	t.State, t.Reason, t.Finished = trial.Killed, TrialReasonInfrastructure, s.r.now()
+	t.Message = "tune could not run the trial: " + cause.Error()
+	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
+		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
+		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+	}
+	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+	return fmt.Errorf("trial %s: %w", t.Name, &infraError{cause})
+}
+
+// logWriter writes a trial's log file. Its first failed write (a full
+// disk) is reported through warn and the rest of the output is dropped,
+// always reporting success: the trial's pipe keeps being drained and its
+// output parsed, which a failed write must not stop.
+type logWriter struct {
+	w      io.Writer
+	name   string
+	warn   func(name string, err error)
+	failed bool
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	if !l.failed {
+		if _, err := l.w.Write(p); err != nil {
+			l.failed = true
+			l.warn(l.name, err)
+		}
+	}
+	return len(p), nil
+}
+
 // runTrial runs one trial's workload with its logs kept in its directory and
 // parsed for metrics as they stream. It runs on its own goroutine and
 // touches only at's recorder and warnings, which are safe for that.
@@ -700,20 +772,35 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason strin
 //
 // parser, when not nil, reads the metrics in the trial's output; col, when
 // not nil, collects them from elsewhere while the workload runs.
-func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64) (trial.Result, error) {
-	// An attached workload's output is read again from its start, so the
-	// log files are rewritten in both cases.
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	stdoutFile, err := os.OpenFile(filepath.Join(spec.Dir, "stdout.log"), flags, 0o644)
+//
+// A log file that cannot be opened is an infraError; one that cannot be
+// written is warned about once and the output still parsed.
+func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64, openLog func(string) (io.WriteCloser, error)) (trial.Result, error) {
+	if openLog == nil {
+		openLog = func(path string) (io.WriteCloser, error) {
+			// An attached workload's output is read again from its
+			// start, so the log files are rewritten in both cases.
+			return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		}
+	}
+	stdoutFile, err := openLog(filepath.Join(spec.Dir, "stdout.log"))
 	if err != nil {
-		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
+		return trial.Result{}, fmt.Errorf("trial %s: open its log: %w", spec.Name, &infraError{err})
 	}
 	defer stdoutFile.Close()
-	stderrFile, err := os.OpenFile(filepath.Join(spec.Dir, "stderr.log"), flags, 0o644)
+	stderrFile, err := openLog(filepath.Join(spec.Dir, "stderr.log"))
 	if err != nil {
-		return trial.Result{}, fmt.Errorf("trial %s: %w", spec.Name, err)
+		return trial.Result{}, fmt.Errorf("trial %s: open its log: %w", spec.Name, &infraError{err})
 	}
 	defer stderrFile.Close()
+	var warnOnce sync.Once
+	logFailed := func(name string, err error) {
+		warnOnce.Do(func() {
+			at.warn(fmt.Sprintf("trial %s: cannot write its %s (%v): its output is still parsed for metrics but no longer kept", spec.Name, name, err))
+		})
+	}
+	stdoutLog := &logWriter{w: stdoutFile, name: "stdout.log", warn: logFailed}
+	stderrLog := &logWriter{w: stderrFile, name: "stderr.log", warn: logFailed}
 
 	// Katib's StdOut collector reads the container log, which holds both
 	// streams; so does tune, with one line splitter per stream.
@@ -741,7 +828,7 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 	}
 	outLines := metrics.NewLineWriter(0, parse)
 	errLines := metrics.NewLineWriter(0, parse)
-	res, runErr := run(ctx, spec, io.MultiWriter(capWriter(stdoutFile, maxLog), outLines), io.MultiWriter(capWriter(stderrFile, maxLog), errLines))
+	res, runErr := run(ctx, spec, io.MultiWriter(capWriter(stdoutLog, maxLog), outLines), io.MultiWriter(capWriter(stderrLog, maxLog), errLines))
 	outLines.Close()
 	errLines.Close()
 	stopCollector() // a last read, then the collector returns
@@ -761,12 +848,15 @@ func (at *activeTrial) warn(msg string) {
 	}
 }
 
-// complete records a finished trial.
+// complete records a finished trial. When the store write fails, the
+// trial is left in memory as the store holds it (as it was before), so that
+// the counts and the best trial reported stay those the store has.
 func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	at := s.active[res.seq]
 	delete(s.active, res.seq)
 	at.cancel(nil)
 	t := at.t
+	committed := *t
 	s.drainWarnings(at)
 	t.Finished = s.r.now()
 	t.Metrics = at.recorder.Summaries()
@@ -781,6 +871,9 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 		// A trial the previous runner left, whose workload is gone.
 		t.State, t.Reason = trial.Killed, TrialReasonLost
 		t.Message = "the runner stopped before the trial finished and its workload no longer exists; another trial runs in its place"
+	case res.err != nil && infrastructureFault(res.err):
+		t.State, t.Reason = trial.Killed, TrialReasonInfrastructure
+		t.Message = "tune could not run the trial: " + res.err.Error()
 	case res.err != nil:
 		t.State, t.Reason, t.Message = trial.Failed, "ExecutorError", res.err.Error()
 	case res.result.State == trial.Succeeded:
@@ -798,13 +891,18 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 			t.Reason = "TrialFailed"
 		}
 	}
+	if err := s.saveTrial(storeCtx, at, logs, replace, s.refreshStatus()); err != nil {
+		*t = committed
+		s.refreshStatus()
+		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+	}
 	if s.stopper != nil && t.State == trial.Succeeded {
 		s.stopper.complete(&at.curve)
 	}
-	if err := s.saveTrial(storeCtx, at, logs, replace, s.refreshStatus()); err != nil {
-		return fmt.Errorf("save trial %s: %w", t.Name, err)
-	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+	if t.Reason == TrialReasonInfrastructure {
+		return &infraError{res.err} // res.err names the trial
+	}
 	return nil
 }
 
@@ -875,6 +973,12 @@ func (s *state) observe(at *activeTrial) {
 
 // finish stops whatever still runs, waits for it, records the final status
 // and reports it. cause, when non-nil, is returned as Run's error.
+//
+// A store write that fails on the way (a trial's end, the final status)
+// turns the end into Failed with ReasonStoreError, whatever phase was
+// asked for: the status returned and reported never claims more than the
+// store holds. When even that status cannot be written, the returned one
+// says so in its message.
 func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string, cause error) (*Status, error) {
 	stopReason := fmt.Errorf("experiment %s: %s", phase, msg)
 	for _, at := range s.active {
@@ -890,13 +994,28 @@ func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string
 			res.result.Reason = TrialReasonInterrupted
 			res.result.Message = "stopped: " + stopReason.Error()
 		}
-		if err := s.complete(storeCtx, res); err != nil && cause == nil {
-			errs = append(errs, err)
+		if err := s.complete(storeCtx, res); err != nil && !errors.As(err, new(*infraError)) {
+			if reason != ReasonStoreError {
+				phase, reason, msg = Failed, ReasonStoreError, err.Error()
+			}
+			if cause == nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	s.status.Completed = s.r.now()
 	if err := s.setPhase(storeCtx, phase, reason, msg); err != nil {
 		errs = append(errs, err)
+		if reason != ReasonStoreError {
+			// Once more, as the failure it is: a lock held for a while
+			// or a transient error may let this one through.
+			s.status.Conditions = s.status.Conditions[:len(s.status.Conditions)-1]
+			phase, reason, msg = Failed, ReasonStoreError, err.Error()
+			err = s.setPhase(storeCtx, phase, reason, msg)
+		}
+		if err != nil {
+			s.status.Message = msg + " (this final status could not be written either: the store still holds the previous one)"
+		}
 	}
 	st := s.status
 	s.r.emit(Event{Kind: ExperimentFinished, Status: &st, Best: s.best()})

@@ -419,6 +419,12 @@ func (v *validator) parameters(p string, params []ParameterSpec, grid bool) {
 			values := map[string]bool{}
 			for j, item := range fs.List {
 				jp := index(fp+".list", j)
+				if strings.IndexByte(item, 0) >= 0 {
+					// A value reaches the trial as an argument or an
+					// environment variable, C strings that end at a NUL.
+					v.add(jp, "%q holds a NUL byte (\\x00), which no command-line argument or environment variable can carry", item)
+					continue
+				}
 				if prm.ParameterType == "discrete" {
 					if _, err := number(item, false); err != nil {
 						v.add(jp, "%v", err)

@@ -60,7 +60,8 @@ func NewJSONParser(metricNames []string) (*JSONParser, error) {
 
 // ParseLine returns the logs of the named metrics in line, in the order
 // the parser's names were given, and the values that are not finite
-// numbers (strings that do not parse, "nan", booleans, null, objects) as
+// numbers (strings that do not parse, "nan", numbers out of range such as
+// 1e999 or 1e-400, booleans, null, objects) as
 // "name=raw" in invalid. A blank line yields nothing; a line that is not a
 // JSON object is an error saying why, with nothing returned.
 func (p *JSONParser) ParseLine(line []byte, now time.Time) (logs []Log, invalid []string, err error) {
@@ -123,7 +124,7 @@ func jsonNumber(raw json.RawMessage) (float64, bool) {
 		return 0, false // true, false, null, objects, arrays
 	}
 	v, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || underflowed(raw, v) {
 		return 0, false
 	}
 	return v, true

@@ -56,6 +56,10 @@ func TestJSONParser(t *testing.T) {
 			line:    `{"loss": "0.5abc", "accuracy": "1e999"}`,
 			invalid: []string{`accuracy="1e999"`, `loss="0.5abc"`},
 		},
+		"underflow": {
+			line:    `{"loss": 1e-400, "accuracy": "-1e-400"}`,
+			invalid: []string{`accuracy="-1e-400"`, "loss=1e-400"},
+		},
 		"blank": {line: "   "},
 		"not JSON": {
 			line: `loss=0.5`,

@@ -80,7 +80,8 @@ func NewTextParser(formats []string, metricNames []string) (*TextParser, error) 
 // it is every log's Time (in UTC); otherwise now, in UTC, is. Step is -1.
 //
 // A value that does not parse as a finite decimal number (an empty match,
-// "nan", "inf", a number out of range, a hex float such as "0x1p-2", digits
+// "nan", "inf", a number out of range (too large, or so small that it
+// would round to 0, like 1e-400), a hex float such as "0x1p-2", digits
 // with underscores) yields no log; it is listed in invalid as
 // "name=raw", with the raw text from the start of the value up to the next
 // whitespace (so "loss=nan" is reported as such, though the default format
@@ -264,10 +265,29 @@ func parseFinite(b []byte) (float64, bool) {
 		}
 	}
 	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || underflowed(b, v) {
 		return 0, false
 	}
 	return v, true
+}
+
+// underflowed reports whether v, parsed from the decimal number b, is zero
+// though b is not (1e-400): strconv.ParseFloat rounds such a value to 0
+// without an error, where it reports ErrRange for one too large. Either is
+// out of range.
+func underflowed(b []byte, v float64) bool {
+	if v != 0 {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case c == 'e' || c == 'E':
+			return false
+		case c >= '1' && c <= '9':
+			return true
+		}
+	}
+	return false
 }
 
 // leadingTime returns the RFC 3339 timestamp that starts line (after any

@@ -115,10 +115,13 @@ func TestParseLine(t *testing.T) {
 			line:        "loss=1e999 loss=-1e999",
 			wantInvalid: []string{"loss=1e999", "loss=-1e999"},
 		},
-		"underflow is zero": {
-			names: []string{"loss"},
-			line:  "loss=1e-999",
-			want:  []metrics.Log{mlog("loss", 0)},
+		"underflow is invalid": {
+			// ParseFloat gives 0 without ErrRange; a value rounded to 0
+			// is as wrong as one rounded to infinity.
+			names:       []string{"loss"},
+			line:        "loss=1e-999 loss=-1e-400 loss=0.0000e-400 loss=1e-320 loss=-0.0",
+			want:        []metrics.Log{mlog("loss", 0), mlog("loss", 1e-320), mlog("loss", math.Copysign(0, -1))},
+			wantInvalid: []string{"loss=1e-999", "loss=-1e-400"},
 		},
 		"nan and inf with a permissive format": {
 			formats:     []string{`(\w+)=(\S+)`},

@@ -16,6 +16,11 @@ func main() {
 	// trial's mounts and becomes the trial's program; otherwise it returns
 	// at once.
 	local.RunMountHelper()
+	// A write to a closed pipe (tune run | head) then fails with EPIPE
+	// instead of killing tune with SIGPIPE, which would leave the
+	// experiment Running: tune run goes on and records its end. Notify
+	// rather than Ignore, so that trials do not inherit an ignored SIGPIPE.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal cancels ctx: tune stops its trials and records

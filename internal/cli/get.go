@@ -200,7 +200,7 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		}
 		rows[i] = []string{v.Name, string(v.Status), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
 	}
-	return output.WriteTable(o.f.io.Out, []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}, rows)
+	return output.WriteTable(o.f.io.Out, []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}, escapeRows(rows))
 }
 
 // loadTrials reads an experiment and its trials sorted best first:
@@ -285,7 +285,7 @@ func writeTrialTable(o *getOptions, rec *experiment.Record, views []trialView) e
 		}
 		rows[i] = append(row, dur, reason)
 	}
-	return output.WriteTable(o.f.io.Out, header, rows)
+	return output.WriteTable(o.f.io.Out, header, escapeRows(rows))
 }
 
 func runBest(ctx context.Context, o *getOptions) error {
@@ -312,7 +312,7 @@ func runBest(ctx context.Context, o *getOptions) error {
 	for _, p := range slices.Sorted(maps.Keys(best.Parameters)) {
 		rows = append(rows, []string{"params." + p, best.Parameters[p]})
 	}
-	return output.WriteTable(o.f.io.Out, []string{"FIELD", "VALUE"}, rows)
+	return output.WriteTable(o.f.io.Out, []string{"FIELD", "VALUE"}, escapeRows(rows))
 }
 
 // age formats how long ago t was, like kubectl's AGE column.

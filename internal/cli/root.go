@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -69,7 +70,12 @@ func Main(ctx context.Context, args []string, streams IOStreams) int {
 	if errors.As(err, &silent) && silent.err == nil {
 		return silent.code
 	}
-	fmt.Fprintln(streams.ErrOut, "tune: "+strings.TrimSpace(err.Error()))
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of the output has gone (tune get trials | head):
+		// nobody is left to read a message.
+		return exitError
+	}
+	fmt.Fprintln(streams.ErrOut, escapeControl("tune: "+strings.TrimSpace(err.Error()), true))
 	return exitCode(err)
 }
 

@@ -104,7 +104,7 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		}
 		if k := exp.CollectorKind(); k == "File" || k == "TensorFlowEvent" {
 			if ok, why := ex.MountsSupported(); !ok {
-				fmt.Fprintf(o.f.io.ErrOut, "warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)\n", exp.CollectorKind(), why, experiment.EnvMetricsPath)
+				fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)", exp.CollectorKind(), why, experiment.EnvMetricsPath), true))
 			}
 		}
 		return ex, nil
@@ -156,6 +156,9 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if o.maxObservations != -1 && o.maxObservations < metrics.MinMaxLogs {
 		return usageErrorf("--max-observations %d: want at least %d, or -1 for no cap", o.maxObservations, metrics.MinMaxLogs)
 	}
+	// An output that cannot be written must not end the run: the
+	// experiment goes on, and its result is in the store.
+	o.f.io = guardOutput(o.f.io)
 	exp := &rec.Spec
 	suggester, err := newSuggester(exp)
 	if err != nil {
@@ -214,17 +217,22 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 			return err
 		}
 		if !o.quiet {
-			fmt.Fprintf(o.f.io.ErrOut, "resuming experiment %s (%s, %d trials so far) from %s\n", name, old.Status.Phase, len(trials), st.Path())
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("resuming experiment %s (%s, %d trials so far) from %s", name, old.Status.Phase, len(trials), st.Path()), false))
 		}
 	}
 
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(o.f.io.ErrOut, "interrupted: stopping running trials (interrupt again to quit at once)")
-		case <-done:
+	// The notice is printed only for an interrupt that comes while the
+	// experiment runs: stopNotice, deferred, either prevents it for good or
+	// waits until it is printed, so a context cancelled after execute
+	// returns (as cmd/tune does at exit) can never print it.
+	noticed := make(chan struct{})
+	stopNotice := context.AfterFunc(ctx, func() {
+		defer close(noticed)
+		fmt.Fprintln(o.f.io.ErrOut, "interrupted: stopping running trials (interrupt again to quit at once)")
+	})
+	defer func() {
+		if !stopNotice() {
+			<-noticed
 		}
 	}()
 	var status *experiment.Status
@@ -236,14 +244,14 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		if errors.Is(runErr, experiment.ErrFinished) {
 			// Nothing left to do: tune run is idempotent for a finished
 			// experiment, and says why it did nothing.
-			fmt.Fprintln(o.f.io.ErrOut, "nothing to do: "+runErr.Error())
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl("nothing to do: "+runErr.Error(), true))
 			status, runErr = &old.Status, nil
 		}
 	}
 	if status == nil {
 		return runErr
 	}
-	fmt.Fprintln(o.f.io.Out, summary(name, status, exp.Spec.Objective.ObjectiveMetricName))
+	fmt.Fprintln(o.f.io.Out, escapeControl(summary(name, status, exp.Spec.Objective.ObjectiveMetricName), false))
 	if runErr != nil {
 		return runErr
 	}
@@ -373,7 +381,7 @@ func (p *progress) event(ev experiment.Event) {
 	}
 	switch ev.Kind {
 	case experiment.TrialStarted:
-		fmt.Fprintf(p.w, "trial %s started with %s\n", ev.Trial.Name, formatParams(ev.Trial.Parameters))
+		fmt.Fprintln(p.w, escapeControl(fmt.Sprintf("trial %s started with %s", ev.Trial.Name, formatParams(ev.Trial.Parameters)), false))
 	case experiment.TrialFinished:
 		t := ev.Trial
 		line := fmt.Sprintf("trial %s %s", t.Name, t.State)
@@ -385,9 +393,9 @@ func (p *progress) event(ev experiment.Event) {
 		if ev.Best != nil {
 			line += fmt.Sprintf(". Best is %s with %s=%s", ev.Best.BestTrialName, p.objective, formatValue(ev.Best.Metrics[p.objective]))
 		}
-		fmt.Fprintln(p.w, line)
+		fmt.Fprintln(p.w, escapeControl(line, false))
 	case experiment.Warning:
-		fmt.Fprintln(p.w, "warning: "+ev.Message)
+		fmt.Fprintln(p.w, escapeControl("warning: "+ev.Message, true))
 	}
 }
 

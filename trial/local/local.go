@@ -183,7 +183,11 @@ func (e *Executor) Check(spec *trial.Spec) error {
 //     fine, and like a Kubernetes container that fails to start
 //     (StartError/ContainerCannotRun) it is this trial that failed, not the
 //     executor; the runner then counts it against maxFailedTrialCount
-//     instead of aborting the experiment.
+//     instead of aborting the experiment. The exception is a start that
+//     failed because tune itself ran out of file descriptors, memory,
+//     processes or disk (EMFILE, ENFILE, ENOMEM, EAGAIN, ENOSPC, EDQUOT):
+//     that is the machine's fault, not the trial's, and Run returns an
+//     error wrapping the errno.
 //
 // A Failed attempt other than DeadlineExceeded is retried as long as the
 // Job's backoffLimit allows, after a delay (see [Options.RetryDelay]), and

@@ -59,7 +59,7 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 		if ctx.Err() != nil {
 			return stopped(ctx, "stopped before start", during(n), nil, nil), nil
 		}
-		return startError(err), nil
+		return startFailure(err)
 	}
 	pid := cmd.Process.Pid
 	if helper != nil {
@@ -89,7 +89,7 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 			// group behind unnoticed: give up on this attempt.
 			_ = signalGroup(pid, syscall.SIGKILL)
 			_ = waitAndKillGroup(cmd)
-			return startError(err), nil
+			return startFailure(err)
 		}
 		// The group is gone by the time this runs. A record left behind
 		// when removal fails is harmless: Recover finds no live process
@@ -128,6 +128,19 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 		msg := fmt.Sprintf("exit code %d", code)
 		return trial.Result{State: trial.Failed, Reason: "Error", Message: withTail(msg, tail), ExitCode: &code}, nil
 	}
+}
+
+// startFailure is the outcome of a process that could not be started: an
+// error when tune itself ran out of file descriptors, memory, processes or
+// disk (the runner then stops the experiment rather than charge the trial),
+// a failed trial (StartError) otherwise.
+func startFailure(err error) (trial.Result, error) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EAGAIN, syscall.ENOSPC, syscall.EDQUOT} {
+		if errors.Is(err, errno) {
+			return trial.Result{}, fmt.Errorf("cannot start trial process: %w", err)
+		}
+	}
+	return startError(err), nil
 }
 
 // termGroup sends SIGTERM to process group pgid.
