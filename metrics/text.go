@@ -271,16 +271,18 @@ func parseFinite(b []byte) (float64, bool) {
 	return v, true
 }
 
-// underflowed reports whether v, parsed from the decimal number b, is zero
-// though b is not (1e-400): strconv.ParseFloat rounds such a value to 0
-// without an error, where it reports ErrRange for one too large. Either is
-// out of range.
-func underflowed(b []byte, v float64) bool {
+// Underflowed reports whether v, parsed by strconv.ParseFloat from the
+// decimal number s, is zero though s is not (1e-400): ParseFloat rounds such
+// a value to 0 without an error, where it reports ErrRange for one too
+// large. Collectors treat either as out of range.
+func Underflowed(s string, v float64) bool { return underflowed(s, v) }
+
+func underflowed[T ~string | ~[]byte](b T, v float64) bool {
 	if v != 0 {
 		return false
 	}
-	for _, c := range b {
-		switch {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == 'e' || c == 'E':
 			return false
 		case c >= '1' && c <= '9':

@@ -501,7 +501,7 @@ func parseValue(raw json.RawMessage) (float64, error) {
 		return 0, fmt.Errorf("value %s is not a number", raw)
 	}
 	v, err := strconv.ParseFloat(text, 64)
-	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(v) || math.IsInf(v, 0) {
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(v) || math.IsInf(v, 0) || metrics.Underflowed(text, v) {
 		return 0, fmt.Errorf("value %q is not a finite number; not recorded", text)
 	}
 	return v, nil
