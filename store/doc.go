@@ -37,11 +37,14 @@
 // The data file is never held between calls, so something else must stop
 // two processes from running the same experiment at once. Whoever writes an
 // experiment for longer than one call (tune run, tune resume, tune delete)
-// first takes [Store.LockExperiment]: an exclusive flock(2) on
-// <store path>.locks/<experiment>.lock, which records the holder's pid,
-// command line and start time for the error the next process gets. The
-// kernel drops the lock when its process ends, even by kill -9, so a crash
-// leaves no stale lock to clean up. Runs of different experiments, and all
+// first takes [Store.LockExperiment]. The lock belongs to the file, not to
+// the path: on Linux an open-file-description lock on one byte of the data
+// file far past its end (at an offset hashed from the experiment name), so a
+// symlink, a hard link or a path through ".." all meet the same lock. The
+// holder records its pid, command line and start time in
+// <real path>.locks/<experiment>.lock for the error the next process gets.
+// The kernel drops the lock when its process ends, even by kill -9, so a
+// crash leaves no stale lock to clean up. Runs of different experiments, and all
 // readers, are not affected by it.
 //
 // # Bucket layout

@@ -81,6 +81,7 @@ type Options struct {
 // return copies that the caller owns.
 type Store struct {
 	path     string
+	realPath string
 	timeout  time.Duration
 	readOnly bool
 
@@ -126,6 +127,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		if err := s.view(ctx, func(*bolt.Tx) error { return nil }); err != nil {
 			return nil, err
 		}
+		s.realPath = realPath(path)
 		return s, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -156,11 +158,33 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.realPath = realPath(path)
 	return s, nil
 }
 
 // Path returns the path of the store's file, as given to [Open].
 func (s *Store) Path() string { return s.path }
+
+// RealPath returns the absolute path of the store's file with every symlink
+// resolved, as it was when [Open] returned; when that cannot be resolved
+// (the file does not exist), the absolute form of [Store.Path]. Two stores
+// opened by different paths to the same file have the same RealPath, unless
+// the paths are hard links.
+func (s *Store) RealPath() string { return s.realPath }
+
+// realPath resolves path as [Store.RealPath] describes.
+func realPath(path string) string {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+		return p
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
 
 // Close marks the store closed; later calls fail. Since a Store holds no
 // open file between calls, Close releases nothing and always returns nil.
