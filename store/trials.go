@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,24 +28,24 @@ func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 	if t.Seq < 1 {
 		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
 	}
-	tJSON, err := json.Marshal(t)
+	tJSON, err := encodeValue(t)
 	if err != nil {
 		return fmt.Errorf("trial %q: encode: %w", t.Name, err)
 	}
 	logJSON := make([][]byte, len(logs))
 	for i := range logs {
-		if logJSON[i], err = json.Marshal(&logs[i]); err != nil {
+		if logJSON[i], err = encodeValue(&logs[i]); err != nil {
 			return fmt.Errorf("trial %q: encode log: %w", t.Name, err)
 		}
 	}
 	var stJSON []byte
 	if st != nil {
-		if stJSON, err = json.Marshal(st); err != nil {
+		if stJSON, err = encodeValue(st); err != nil {
 			return fmt.Errorf("experiment %q: encode status: %w", exp, err)
 		}
 	}
 	key := seqKey(uint64(t.Seq))
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q: trial %q", exp, t.Name), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -92,7 +92,7 @@ func (s *Store) ClearTrialLogs(ctx context.Context, exp string, seq int) error {
 	if seq < 1 {
 		return fmt.Errorf("experiment %q: clear logs: seq %d out of range (trials are numbered from 1)", exp, seq)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q: trial %d: logs", exp, seq), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -114,10 +114,11 @@ func (s *Store) ClearTrialLogs(ctx context.Context, exp string, seq int) error {
 
 // Trials returns the trials of experiment exp in creation (Seq) order; an
 // empty slice when it has none. It returns an error wrapping
-// [experiment.ErrNotFound] when there is no such experiment.
+// [experiment.ErrNotFound] when there is no such experiment, and one
+// wrapping [ErrDamaged] naming the trial when a trial record cannot be read.
 func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 	trials := []trial.Trial{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, fmt.Sprintf("experiment %q: trials", exp), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -127,25 +128,27 @@ func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 			return err
 		}
 		return tb.ForEach(func(k, v []byte) error {
-			trials = append(trials, trial.Trial{})
-			if err := json.Unmarshal(v, &trials[len(trials)-1]); err != nil {
-				return fmt.Errorf("experiment %q: trial %x: decode: %w", exp, k, err)
+			t, err := decodeTrial(exp, k, v)
+			if err != nil {
+				return err
 			}
+			trials = append(trials, *t)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, emptyNotFound(err, exp)
 	}
 	return trials, nil
 }
 
 // Trial returns the trial of experiment exp with the given name. It returns
 // an error wrapping [experiment.ErrNotFound] when there is no such
-// experiment or trial.
+// experiment or trial, and one wrapping [ErrDamaged] when its record cannot
+// be read.
 func (s *Store) Trial(ctx context.Context, exp, name string) (*trial.Trial, error) {
-	var t trial.Trial
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	var t *trial.Trial
+	err := s.view(ctx, fmt.Sprintf("experiment %q: trial %q", exp, name), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -154,28 +157,27 @@ func (s *Store) Trial(ctx context.Context, exp, name string) (*trial.Trial, erro
 		if err != nil {
 			return err
 		}
-		_, v, err := findTrial(tb, exp, name)
+		k, v, err := findTrial(tb, exp, name)
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("trial %q: decode: %w", name, err)
-		}
-		return nil
+		t, err = decodeTrial(exp, k, v)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, emptyNotFound(err, exp)
 	}
-	return &t, nil
+	return t, nil
 }
 
 // Logs returns the observation log of the named trial of experiment exp in
 // the order the entries were saved; an empty slice when there are none. It
 // returns an error wrapping [experiment.ErrNotFound] when there is no such
-// experiment or trial.
+// experiment or trial, and one wrapping [ErrDamaged] naming the trial when
+// an entry cannot be read.
 func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log, error) {
 	logs := []metrics.Log{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, fmt.Sprintf("experiment %q: trial %q: logs", exp, trialName), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -193,17 +195,74 @@ func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log,
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			logs = append(logs, metrics.Log{})
-			if err := json.Unmarshal(v, &logs[len(logs)-1]); err != nil {
-				return fmt.Errorf("trial %q: log %x: decode: %w", trialName, k, err)
+			l, err := decodeLog(exp, trialName, k, v)
+			if err != nil {
+				return err
 			}
+			logs = append(logs, l)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, emptyNotFound(err, exp)
 	}
 	return logs, nil
+}
+
+// emptyNotFound turns errEmpty into a not-found error for experiment exp.
+func emptyNotFound(err error, exp string) error {
+	if errors.Is(err, errEmpty) {
+		return fmt.Errorf("%w: experiment %q: %w", err, exp, experiment.ErrNotFound)
+	}
+	return err
+}
+
+// decodeTrial decodes and checks the trial record v stored under key k of
+// experiment exp's trials bucket. Errors wrap ErrDamaged and name the trial.
+func decodeTrial(exp string, k, v []byte) (*trial.Trial, error) {
+	part := fmt.Sprintf("experiment %q: trial record %x", exp, k)
+	if len(k) != 8 {
+		return nil, damagef(part, "key is %d bytes, not 8", len(k))
+	}
+	seq := binary.BigEndian.Uint64(k)
+	part = fmt.Sprintf("experiment %q: trial %d", exp, seq)
+	if v == nil {
+		return nil, damagef(part, "a bucket where a record belongs")
+	}
+	var t trial.Trial
+	if err := decodeValue(part, v, &t); err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Name == "":
+		return nil, damagef(part, "no name")
+	case t.Seq < 1 || uint64(t.Seq) != seq:
+		return nil, damagef(part, "record %q says seq %d", t.Name, t.Seq)
+	case t.State == "":
+		return nil, damagef(part, "trial %q has no state", t.Name)
+	}
+	return &t, nil
+}
+
+// decodeLog decodes and checks the observation log entry v stored under key
+// k of the named trial. Errors wrap ErrDamaged and name the trial.
+func decodeLog(exp, trialName string, k, v []byte) (metrics.Log, error) {
+	var l metrics.Log
+	part := fmt.Sprintf("experiment %q: trial %q: log entry %x", exp, trialName, k)
+	if len(k) != 8 {
+		return l, damagef(part, "key is %d bytes, not 8", len(k))
+	}
+	part = fmt.Sprintf("experiment %q: trial %q: log entry %d", exp, trialName, binary.BigEndian.Uint64(k))
+	if v == nil {
+		return l, damagef(part, "a bucket where an entry belongs")
+	}
+	if err := decodeValue(part, v, &l); err != nil {
+		return l, err
+	}
+	if l.Metric == "" {
+		return l, damagef(part, "no metric name")
+	}
+	return l, nil
 }
 
 // trialBuckets returns the trials and logs buckets of experiment bucket eb.
@@ -223,8 +282,13 @@ func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
 	if i := strings.LastIndexByte(name, '-'); i >= 0 {
 		if seq, err := strconv.ParseUint(name[i+1:], 10, 64); err == nil && seq > 0 {
 			k := seqKey(seq)
-			if v := tb.Get(k); v != nil && trialName(v) == name {
-				return k, v, nil
+			if v := tb.Get(k); v != nil {
+				if _, err := decodeTrial(exp, k, v); err != nil {
+					return nil, nil, err
+				}
+				if trialName(v) == name {
+					return k, v, nil
+				}
 			}
 		}
 	}
@@ -237,12 +301,13 @@ func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
 	return nil, nil, fmt.Errorf("experiment %q: trial %q: %w", exp, name, experiment.ErrNotFound)
 }
 
-// trialName returns the name in a trial's JSON, or "" when it has none.
+// trialName returns the name in a trial's record, or "" when it has none or
+// cannot be read.
 func trialName(v []byte) string {
 	var t struct {
 		Name string `json:"name"`
 	}
-	if json.Unmarshal(v, &t) != nil {
+	if decodeValue("", v, &t) != nil {
 		return ""
 	}
 	return t.Name

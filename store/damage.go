@@ -1,0 +1,241 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"os"
+	"runtime/debug"
+)
+
+// ErrDamaged is wrapped by the errors of reads and writes that met a damaged
+// store file: a page bbolt cannot make sense of, a record that fails its
+// checksum or does not decode, a file cut short. The error names the file
+// and the damaged part; `tune store check` lists every damaged part and
+// `tune store recover` copies what is readable to a new file.
+var ErrDamaged = errors.New("damaged")
+
+// errEmpty is returned by view when the file holds no tune data yet: it is
+// empty (0 bytes) or a bbolt database without a single bucket, as a process
+// killed before its first commit leaves it. Read methods answer it as an
+// empty store; writes initialise the file.
+var errEmpty = errors.New("empty store: nothing has been written to it yet")
+
+// damagef returns an error wrapping ErrDamaged that names part.
+func damagef(part, format string, args ...any) error {
+	return fmt.Errorf("%s: %w: %s", part, ErrDamaged, fmt.Sprintf(format, args...))
+}
+
+// castagnoli is the CRC-32C table of record checksums.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checksumLen is the length of a record's checksum trailer: "\n" and the
+// CRC-32C of the JSON before it as 8 lowercase hex digits.
+const checksumLen = 9
+
+// encodeValue returns v as JSON followed by its checksum trailer. Compact
+// JSON never holds a raw newline, so the trailer cannot be confused with
+// the record.
+func encodeValue(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return fmt.Appendf(data, "\n%08x", crc32.Checksum(data, castagnoli)), nil
+}
+
+// decodeValue decodes a record written by encodeValue into v after checking
+// its checksum; a record without a trailer (written by a schema 1 tune) is
+// decoded as plain JSON. Errors wrap ErrDamaged and name part.
+func decodeValue(part string, data []byte, v any) error {
+	body := data
+	if n := len(data); n >= checksumLen && data[n-checksumLen] == '\n' {
+		body = data[:n-checksumLen]
+		var want uint32
+		if _, err := fmt.Sscanf(string(data[n-checksumLen+1:]), "%08x", &want); err != nil {
+			return damagef(part, "unreadable checksum %q", data[n-checksumLen+1:])
+		}
+		if got := crc32.Checksum(body, castagnoli); got != want {
+			return damagef(part, "checksum mismatch (stored %08x, computed %08x)", want, got)
+		}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return damagef(part, "does not decode: %v", err)
+	}
+	return nil
+}
+
+// catch turns a panic of bbolt on a damaged page, or a memory fault reading
+// the mapped file, into an error wrapping ErrDamaged that names part. Use
+// as `defer catch(part, &err)` in a function that runs with faults turned
+// into panics (see withFaults).
+func catch(part string, err *error) {
+	if r := recover(); r != nil {
+		*err = damagef(part, "%v", r)
+	}
+}
+
+// withFaults runs fn with memory faults turned into panics (a read past the
+// end of a mapped file is SIGBUS otherwise, which kills the process).
+func withFaults(fn func() error) error {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	return fn()
+}
+
+// fileState is what preflight found.
+type fileState int
+
+const (
+	fileMissing fileState = iota
+	fileEmpty             // 0 bytes
+	fileData              // a regular file with bbolt meta pages that fit
+)
+
+// preflight looks at the store's file before bbolt opens it, so that what
+// bbolt would hang on (a FIFO), misread (a directory, a device) or fault on
+// (a file shorter than its meta pages say) becomes an error naming the file.
+func (s *Store) preflight() (fileState, error) {
+	fi, err := os.Lstat(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileMissing, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store %s: %w", s.path, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(s.path)
+		fi, err = os.Stat(s.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("store %s: dangling symlink to %s: %w", s.path, target, ErrNoStore)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store %s (symlink to %s): %w", s.path, target, err)
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("store %s: not a regular file (%s); a store is a file tune creates", s.path, fileKind(fi.Mode()))
+	}
+	if fi.Size() == 0 {
+		return fileEmpty, nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return 0, fmt.Errorf("store %s: %w", s.path, err)
+	}
+	defer f.Close()
+	return fileData, checkMeta(s.path, f)
+}
+
+// fileKind names the type of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
+// bbolt's meta page: a 16-byte page header, then magic, version, page size,
+// flags (4 bytes each), the root bucket (16), freelist, pgid, txid and the
+// FNV-64a checksum of the 56 bytes before it (8 each).
+const (
+	metaOffset   = 16
+	metaSumLen   = 56
+	boltMagic    = 0xED0CDAED
+	boltVersion  = 2
+	minPageSize  = 1024
+	maxPageShift = 14 // bbolt tries page sizes up to 1024<<14
+)
+
+// boltMeta is the part of a meta page preflight checks.
+type boltMeta struct {
+	pageSize uint32
+	pgid     uint64
+	txid     uint64
+}
+
+// parseMeta decodes the meta page at the start of buf; ok is false when it
+// is not a valid one.
+func parseMeta(buf []byte) (m boltMeta, ok bool) {
+	if len(buf) < metaOffset+metaSumLen+8 {
+		return m, false
+	}
+	b := buf[metaOffset:]
+	le := binary.LittleEndian
+	if le.Uint32(b[0:]) != boltMagic || le.Uint32(b[4:]) != boltVersion {
+		return m, false
+	}
+	h := fnv.New64a()
+	h.Write(b[:metaSumLen])
+	if h.Sum64() != le.Uint64(b[metaSumLen:]) {
+		return m, false
+	}
+	return boltMeta{pageSize: le.Uint32(b[8:]), pgid: le.Uint64(b[40:]), txid: le.Uint64(b[48:])}, true
+}
+
+// checkMeta finds the meta page bbolt will use in f (the valid one with the
+// higher transaction id) and checks that the pages it counts fit in the
+// file: bbolt maps the file and would fault on a page past its end.
+func checkMeta(path string, f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store %s: %w", path, err)
+	}
+	// Read the meta pages before the size: a writer grows the file
+	// before it writes a meta page counting the new pages.
+	buf := make([]byte, 4096)
+	n, _ := f.ReadAt(buf, 0)
+	m0, ok0 := parseMeta(buf[:n])
+	var m1 boltMeta
+	ok1 := false
+	if ok0 && m0.pageSize >= minPageSize {
+		n, _ = f.ReadAt(buf, int64(m0.pageSize))
+		m1, ok1 = parseMeta(buf[:n])
+	} else {
+		for i := 0; i <= maxPageShift && !ok1; i++ {
+			n, err := f.ReadAt(buf, int64(minPageSize<<i))
+			if err != nil && !errors.Is(err, io.EOF) {
+				break
+			}
+			m1, ok1 = parseMeta(buf[:n])
+		}
+	}
+	if fi2, err := f.Stat(); err == nil {
+		fi = fi2
+	}
+	size := uint64(fi.Size())
+	var m boltMeta
+	switch {
+	case ok0 && ok1:
+		m = m0
+		if m1.txid > m0.txid {
+			m = m1
+		}
+	case ok0:
+		m = m0
+	case ok1:
+		m = m1
+	default:
+		return fmt.Errorf("store %s: %w: no valid bbolt meta page (not a tune store, or its first pages are damaged)", path, ErrDamaged)
+	}
+	if m.pageSize < minPageSize || m.pageSize > minPageSize<<maxPageShift {
+		return fmt.Errorf("store %s: %w: meta page: page size %d out of range", path, ErrDamaged, m.pageSize)
+	}
+	if need := m.pgid * uint64(m.pageSize); m.pgid > size || need > size {
+		return fmt.Errorf("store %s: %w: truncated: the file is %d bytes but its meta page counts %d pages of %d bytes (%d bytes)", path, ErrDamaged, size, m.pgid, m.pageSize, need)
+	}
+	return nil
+}
+
