@@ -238,4 +238,3 @@ func checkMeta(path string, f *os.File) error {
 	}
 	return nil
 }
-
