@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime/debug"
+	"strconv"
 )
 
 // ErrDamaged is wrapped by the errors of reads and writes that met a damaged
@@ -26,6 +27,10 @@ var ErrDamaged = errors.New("damaged")
 // empty store; writes initialise the file.
 var errEmpty = errors.New("empty store: nothing has been written to it yet")
 
+// errTruncated is wrapped by the error preflight returns for a file shorter
+// than its meta page says; only Check and Recover open such a file.
+var errTruncated = fmt.Errorf("%w: truncated", ErrDamaged)
+
 // damagef returns an error wrapping ErrDamaged that names part.
 func damagef(part, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", part, ErrDamaged, fmt.Sprintf(format, args...))
@@ -34,33 +39,51 @@ func damagef(part, format string, args ...any) error {
 // castagnoli is the CRC-32C table of record checksums.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checksumLen is the length of a record's checksum trailer: "\n" and the
-// CRC-32C of the JSON before it as 8 lowercase hex digits.
+// checksumLen is the length of a record's checksum trailer: "\n" and 8
+// lowercase hex digits.
 const checksumLen = 9
 
-// encodeValue returns v as JSON followed by its checksum trailer. Compact
-// JSON never holds a raw newline, so the trailer cannot be confused with
-// the record.
-func encodeValue(v any) ([]byte, error) {
+// recordSum returns the CRC-32C of a record's JSON and the keys that place
+// it (each preceded by its length), so that a record moved to another key
+// fails its check as a changed one does.
+func recordSum(body []byte, keys [][]byte) uint32 {
+	var sum uint32
+	for _, k := range keys {
+		sum = crc32.Update(sum, castagnoli, []byte{byte(len(k))})
+		sum = crc32.Update(sum, castagnoli, k)
+	}
+	return crc32.Update(sum, castagnoli, body)
+}
+
+// seal appends the checksum trailer of the JSON record data stored under
+// keys. Compact JSON never holds a raw newline, so the trailer cannot be
+// confused with the record.
+func seal(data []byte, keys ...[]byte) []byte {
+	return fmt.Appendf(data, "\n%08x", recordSum(data, keys))
+}
+
+// encodeValue returns v as JSON sealed for keys.
+func encodeValue(v any, keys ...[]byte) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return fmt.Appendf(data, "\n%08x", crc32.Checksum(data, castagnoli)), nil
+	return seal(data, keys...), nil
 }
 
-// decodeValue decodes a record written by encodeValue into v after checking
-// its checksum; a record without a trailer (written by a schema 1 tune) is
-// decoded as plain JSON. Errors wrap ErrDamaged and name part.
-func decodeValue(part string, data []byte, v any) error {
+// decodeValue decodes a record written by encodeValue with the same keys
+// into v after checking its checksum; a record without a trailer (written
+// by a schema 1 tune) is decoded as plain JSON. Errors wrap ErrDamaged and
+// name part.
+func decodeValue(part string, data []byte, v any, keys ...[]byte) error {
 	body := data
 	if n := len(data); n >= checksumLen && data[n-checksumLen] == '\n' {
 		body = data[:n-checksumLen]
-		var want uint32
-		if _, err := fmt.Sscanf(string(data[n-checksumLen+1:]), "%08x", &want); err != nil {
+		want, err := strconv.ParseUint(string(data[n-checksumLen+1:]), 16, 32)
+		if err != nil {
 			return damagef(part, "unreadable checksum %q", data[n-checksumLen+1:])
 		}
-		if got := crc32.Checksum(body, castagnoli); got != want {
+		if got := recordSum(body, keys); got != uint32(want) {
 			return damagef(part, "checksum mismatch (stored %08x, computed %08x)", want, got)
 		}
 	}
@@ -234,7 +257,7 @@ func checkMeta(path string, f *os.File) error {
 		return fmt.Errorf("store %s: %w: meta page: page size %d out of range", path, ErrDamaged, m.pageSize)
 	}
 	if need := m.pgid * uint64(m.pageSize); m.pgid > size || need > size {
-		return fmt.Errorf("store %s: %w: truncated: the file is %d bytes but its meta page counts %d pages of %d bytes (%d bytes)", path, ErrDamaged, size, m.pgid, m.pageSize, need)
+		return fmt.Errorf("store %s: %w: the file is %d bytes but its meta page counts %d pages of %d bytes (%d bytes)", path, errTruncated, size, m.pgid, m.pageSize, need)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func (s *Store) CreateExperiment(ctx context.Context, rec *experiment.Record) er
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode record: %w", rec.Name, err)
 	}
-	stJSON, err := encodeValue(rec.Status)
+	stJSON, err := encodeValue(rec.Status, []byte(keyStatus))
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode status: %w", rec.Name, err)
 	}
@@ -126,7 +126,7 @@ func readExperiment(name string, exps *bolt.Bucket) (rec *experiment.Record, err
 // record and trials alone. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.
 func (s *Store) UpdateStatus(ctx context.Context, name string, st experiment.Status) error {
-	stJSON, err := encodeValue(st)
+	stJSON, err := encodeValue(st, []byte(keyStatus))
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode status: %w", name, err)
 	}
@@ -154,7 +154,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) er
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode record: %w", rec.Name, err)
 	}
-	stJSON, err := encodeValue(rec.Status)
+	stJSON, err := encodeValue(rec.Status, []byte(keyStatus))
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode status: %w", rec.Name, err)
 	}
@@ -215,7 +215,7 @@ func encodeRecord(rec *experiment.Record) ([]byte, error) {
 		return nil, err
 	}
 	delete(fields, keyStatus)
-	return encodeValue(fields)
+	return encodeValue(fields, []byte(keyRecord))
 }
 
 // decodeRecord reads and checks the record and status of experiment bucket
@@ -227,7 +227,7 @@ func decodeRecord(name string, b *bolt.Bucket) (*experiment.Record, error) {
 		return nil, damagef(part, "missing")
 	}
 	var rec experiment.Record
-	if err := decodeValue(part, recJSON, &rec); err != nil {
+	if err := decodeValue(part, recJSON, &rec, []byte(keyRecord)); err != nil {
 		return nil, err
 	}
 	if rec.Name != name {
@@ -238,7 +238,7 @@ func decodeRecord(name string, b *bolt.Bucket) (*experiment.Record, error) {
 	if stJSON == nil {
 		return nil, damagef(part, "missing")
 	}
-	if err := decodeValue(part, stJSON, &rec.Status); err != nil {
+	if err := decodeValue(part, stJSON, &rec.Status, []byte(keyStatus)); err != nil {
 		return nil, err
 	}
 	if err := checkStatus(&rec.Status); err != nil {

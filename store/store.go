@@ -135,7 +135,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store %s: create directory: %w", path, err)
 	}
-	if err := s.tx(ctx, true, true, "meta", s.prepare); err != nil {
+	if err := s.tx(ctx, txWrite|txCreate, "meta", s.prepare); err != nil {
 		return nil, err
 	}
 	s.realPath = realPath(path)
@@ -178,7 +178,7 @@ func (s *Store) Close() error {
 // part names what fn reads, for the error a damaged page gives. It returns
 // errEmpty, without calling fn, when the file holds no tune data yet.
 func (s *Store) view(ctx context.Context, part string, fn func(*bolt.Tx) error) error {
-	return s.tx(ctx, false, false, part, func(tx *bolt.Tx) error {
+	return s.tx(ctx, 0, part, func(tx *bolt.Tx) error {
 		if err := s.checkSchema(tx); err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Store) update(ctx context.Context, part string, fn func(*bolt.Tx) error
 	if s.readOnly {
 		return fmt.Errorf("store %s: opened read-only", s.path)
 	}
-	return s.tx(ctx, true, false, part, func(tx *bolt.Tx) error {
+	return s.tx(ctx, txWrite, part, func(tx *bolt.Tx) error {
 		if err := s.prepare(tx); err != nil {
 			return err
 		}
@@ -237,11 +237,22 @@ func (s *Store) prepare(tx *bolt.Tx) error {
 	return nil
 }
 
-// tx opens the file (for writing when write is set, creating it when create
-// is set), runs fn in one transaction and closes the file. A panic of bbolt
-// on a damaged page, and a memory fault reading the mapped file, become an
-// error wrapping ErrDamaged naming the file and part.
-func (s *Store) tx(ctx context.Context, write, create bool, part string, fn func(*bolt.Tx) error) (err error) {
+// txMode says how tx opens the file.
+type txMode int
+
+const (
+	txWrite    txMode = 1 << iota // open read-write: a write transaction
+	txCreate                      // create the file when missing
+	txPreload                     // load the freelist in Open, not later in another goroutine
+	txTruncOK                     // open a file shorter than its meta page says (faults are caught)
+)
+
+// tx opens the file as mode says, runs fn in one transaction and closes
+// the file. A panic of bbolt on a damaged page, and a memory fault reading
+// the mapped file, become an error wrapping ErrDamaged naming the file and
+// part.
+func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.Tx) error) (err error) {
+	write, create := mode&txWrite != 0, mode&txCreate != 0
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store %s: %w", s.path, err)
 	}
@@ -257,6 +268,7 @@ func (s *Store) tx(ctx context.Context, write, create bool, part string, fn func
 	}
 	state, err := s.preflight()
 	switch {
+	case err != nil && mode&txTruncOK != 0 && errors.Is(err, errTruncated):
 	case err != nil:
 		return err
 	case state == fileMissing && !create:
@@ -282,7 +294,7 @@ func (s *Store) tx(ctx context.Context, write, create bool, part string, fn func
 				}
 			}
 		}()
-		db, err = s.open(ctx, write, create, &file)
+		db, err = s.open(ctx, write, create, mode&txPreload != 0, &file)
 		if err != nil {
 			return err
 		}
@@ -307,11 +319,12 @@ func closeDB(db *bolt.DB) (err error) {
 // s.timeout has passed or ctx is done.
 // *file is set to the file bbolt opened, so that it can be closed if bbolt
 // panics before it returns.
-func (s *Store) open(ctx context.Context, write, create bool, file **os.File) (*bolt.DB, error) {
+func (s *Store) open(ctx context.Context, write, create, preload bool, file **os.File) (*bolt.DB, error) {
 	bo := &bolt.Options{
 		// Negative: bbolt tries the lock once; this loop does the waiting.
-		Timeout:  -1,
-		ReadOnly: !write,
+		Timeout:         -1,
+		ReadOnly:        !write,
+		PreLoadFreelist: preload,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			if !create {
 				// A store deleted after Open is reported, not

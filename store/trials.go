@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,23 +29,23 @@ func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 	if t.Seq < 1 {
 		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
 	}
-	tJSON, err := encodeValue(t)
+	key := seqKey(uint64(t.Seq))
+	tJSON, err := encodeValue(t, key)
 	if err != nil {
 		return fmt.Errorf("trial %q: encode: %w", t.Name, err)
 	}
 	logJSON := make([][]byte, len(logs))
 	for i := range logs {
-		if logJSON[i], err = encodeValue(&logs[i]); err != nil {
+		if logJSON[i], err = json.Marshal(&logs[i]); err != nil {
 			return fmt.Errorf("trial %q: encode log: %w", t.Name, err)
 		}
 	}
 	var stJSON []byte
 	if st != nil {
-		if stJSON, err = encodeValue(st); err != nil {
+		if stJSON, err = encodeValue(st, []byte(keyStatus)); err != nil {
 			return fmt.Errorf("experiment %q: encode status: %w", exp, err)
 		}
 	}
-	key := seqKey(uint64(t.Seq))
 	return s.update(ctx, fmt.Sprintf("experiment %q: trial %q", exp, t.Name), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
@@ -74,7 +75,7 @@ func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 			if err != nil {
 				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
 			}
-			if err := b.Put(seqKey(n), v); err != nil {
+			if err := b.Put(seqKey(n), seal(v, key, seqKey(n))); err != nil {
 				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
 			}
 		}
@@ -195,7 +196,7 @@ func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log,
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			l, err := decodeLog(exp, trialName, k, v)
+			l, err := decodeLog(exp, trialName, key, k, v)
 			if err != nil {
 				return err
 			}
@@ -230,7 +231,7 @@ func decodeTrial(exp string, k, v []byte) (*trial.Trial, error) {
 		return nil, damagef(part, "a bucket where a record belongs")
 	}
 	var t trial.Trial
-	if err := decodeValue(part, v, &t); err != nil {
+	if err := decodeValue(part, v, &t, k); err != nil {
 		return nil, err
 	}
 	switch {
@@ -246,7 +247,7 @@ func decodeTrial(exp string, k, v []byte) (*trial.Trial, error) {
 
 // decodeLog decodes and checks the observation log entry v stored under key
 // k of the named trial. Errors wrap ErrDamaged and name the trial.
-func decodeLog(exp, trialName string, k, v []byte) (metrics.Log, error) {
+func decodeLog(exp, trialName string, tk, k, v []byte) (metrics.Log, error) {
 	var l metrics.Log
 	part := fmt.Sprintf("experiment %q: trial %q: log entry %x", exp, trialName, k)
 	if len(k) != 8 {
@@ -256,7 +257,7 @@ func decodeLog(exp, trialName string, k, v []byte) (metrics.Log, error) {
 	if v == nil {
 		return l, damagef(part, "a bucket where an entry belongs")
 	}
-	if err := decodeValue(part, v, &l); err != nil {
+	if err := decodeValue(part, v, &l, tk, k); err != nil {
 		return l, err
 	}
 	if l.Metric == "" {
@@ -286,7 +287,7 @@ func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
 				if _, err := decodeTrial(exp, k, v); err != nil {
 					return nil, nil, err
 				}
-				if trialName(v) == name {
+				if trialName(k, v) == name {
 					return k, v, nil
 				}
 			}
@@ -294,7 +295,7 @@ func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
 	}
 	c := tb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v != nil && trialName(v) == name {
+		if v != nil && trialName(k, v) == name {
 			return k, v, nil
 		}
 	}
@@ -303,11 +304,11 @@ func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
 
 // trialName returns the name in a trial's record, or "" when it has none or
 // cannot be read.
-func trialName(v []byte) string {
+func trialName(k, v []byte) string {
 	var t struct {
 		Name string `json:"name"`
 	}
-	if decodeValue("", v, &t) != nil {
+	if decodeValue("", v, &t, k) != nil {
 		return ""
 	}
 	return t.Name
