@@ -361,4 +361,3 @@ func (s *Store) putExperiment(ctx context.Context, e *scanned) error {
 		return nil
 	})
 }
-

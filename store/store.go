@@ -241,10 +241,10 @@ func (s *Store) prepare(tx *bolt.Tx) error {
 type txMode int
 
 const (
-	txWrite    txMode = 1 << iota // open read-write: a write transaction
-	txCreate                      // create the file when missing
-	txPreload                     // load the freelist in Open, not later in another goroutine
-	txTruncOK                     // open a file shorter than its meta page says (faults are caught)
+	txWrite   txMode = 1 << iota // open read-write: a write transaction
+	txCreate                     // create the file when missing
+	txPreload                    // load the freelist in Open, not later in another goroutine
+	txTruncOK                    // open a file shorter than its meta page says (faults are caught)
 )
 
 // tx opens the file as mode says, runs fn in one transaction and closes
