@@ -35,19 +35,20 @@ func (r *Report) damaged(err error) { r.Damaged = append(r.Damaged, err.Error())
 // examined at all: it is missing, locked, not a tune store or ctx is done.
 func (s *Store) Check(ctx context.Context) (*Report, error) {
 	r := &Report{}
-	err := s.tx(ctx, txPreload|txTruncOK, "pages", func(tx *bolt.Tx) error {
+	err := s.tx(ctx, txTruncOK, "pages", func(tx *bolt.Tx) error {
+		// The shared lock this transaction holds keeps writers out while
+		// the pages are read.
+		problems, err := checkPages(s.path)
+		if err != nil {
+			return fmt.Errorf("store %s: check pages: %w", s.path, err)
+		}
+		for _, p := range problems {
+			r.damaged(fmt.Errorf("store %s: %w: %s", s.path, ErrDamaged, p))
+		}
 		if err := s.checkSchema(tx); err != nil {
 			return err
 		}
-		clean := s.scan(tx, r, nil)
-		if !clean || s.truncated() {
-			// bbolt's check runs in a goroutine of its own, where a fault
-			// on a page past the end would kill the process.
-			return nil
-		}
-		for err := range tx.Check() {
-			r.damaged(fmt.Errorf("store %s: %w: %v", s.path, ErrDamaged, err))
-		}
+		s.scan(tx, r, nil)
 		return nil
 	})
 	switch {
@@ -58,10 +59,6 @@ func (s *Store) Check(ctx context.Context) (*Report, error) {
 		return r, nil
 	case err != nil:
 		return nil, err
-	}
-	if s.truncated() {
-		_, terr := s.preflight()
-		r.Damaged = append([]string{terr.Error()}, r.Damaged...)
 	}
 	return r, nil
 }
@@ -91,6 +88,7 @@ func (s *Store) Recover(ctx context.Context, to string) (*Report, error) {
 		return nil, fmt.Errorf("recover to %s: %w", to, err)
 	}
 	defer dst.Close()
+	dst.noSync = s.noSync
 	r := &Report{}
 	err = s.tx(ctx, txTruncOK, "experiments", func(tx *bolt.Tx) error {
 		if err := s.checkSchema(tx); err != nil {
@@ -127,16 +125,11 @@ type scanned struct {
 // scan reads every experiment of tx, adding what is intact to r's counts
 // and what is damaged to r.Damaged, and hands each experiment whose record
 // is readable to copyFn (nil: just count). A panic on a damaged page fails
-// only the part being read. It returns false when any page was damaged
-// (not just a record).
-func (s *Store) scan(tx *bolt.Tx, r *Report, copyFn func(*scanned) error) (clean bool) {
-	clean = true
+// only the part being read.
+func (s *Store) scan(tx *bolt.Tx, r *Report, copyFn func(*scanned) error) {
 	fail := func(err error) {
 		if err == nil {
 			return
-		}
-		if !errors.Is(err, ErrDamaged) || !isRecordDamage(err) {
-			clean = false
 		}
 		r.damaged(fmt.Errorf("store %s: %w", s.path, err))
 	}
@@ -173,7 +166,6 @@ func (s *Store) scan(tx *bolt.Tx, r *Report, copyFn func(*scanned) error) (clean
 			r.Logs += len(l)
 		}
 	}
-	return clean
 }
 
 // recordDamage marks errors about a record's contents, as opposed to a
@@ -225,7 +217,12 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 		fail(damagef(fmt.Sprintf("experiment %q", name), "no trials bucket"))
 	} else {
 		fail(catchErr(fmt.Sprintf("experiment %q: trials", name), func() error {
+			var order keyOrder
 			return tb.ForEach(func(k, v []byte) error {
+				if err := order.next(fmt.Sprintf("experiment %q: trials", name), k); err != nil {
+					fail(recordDamage{err})
+					return nil
+				}
 				t, err := decodeTrial(name, k, v)
 				if err != nil {
 					fail(recordDamage{err})
@@ -245,7 +242,12 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 				continue
 			}
 			fail(catchErr(fmt.Sprintf("experiment %q: trial %q: logs", name, t.Name), func() error {
+				var order keyOrder
 				return b.ForEach(func(k, v []byte) error {
+					if err := order.next(fmt.Sprintf("experiment %q: trial %q: logs", name, t.Name), k); err != nil {
+						fail(recordDamage{err})
+						return nil
+					}
 					l, err := decodeLog(name, t.Name, seqKey(uint64(t.Seq)), k, v)
 					if err != nil {
 						fail(recordDamage{err})

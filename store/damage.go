@@ -182,10 +182,12 @@ const (
 	maxPageShift = 14 // bbolt tries page sizes up to 1024<<14
 )
 
-// boltMeta is the part of a meta page preflight checks.
+// boltMeta is the part of a meta page the checks read.
 type boltMeta struct {
 	pageSize uint32
-	pgid     uint64
+	root     uint64 // root bucket page
+	freelist uint64
+	pgid     uint64 // high water mark
 	txid     uint64
 }
 
@@ -205,7 +207,43 @@ func parseMeta(buf []byte) (m boltMeta, ok bool) {
 	if h.Sum64() != le.Uint64(b[metaSumLen:]) {
 		return m, false
 	}
-	return boltMeta{pageSize: le.Uint32(b[8:]), pgid: le.Uint64(b[40:]), txid: le.Uint64(b[48:])}, true
+	return boltMeta{pageSize: le.Uint32(b[8:]), root: le.Uint64(b[16:]), freelist: le.Uint64(b[32:]), pgid: le.Uint64(b[40:]), txid: le.Uint64(b[48:])}, true
+}
+
+// readMetas reads both meta pages of f as bbolt finds them: the second at
+// the page size the first gives or, when the first is invalid, at each
+// page size bbolt tries.
+func readMetas(f *os.File) (m0 boltMeta, ok0 bool, m1 boltMeta, ok1 bool) {
+	buf := make([]byte, 4096)
+	n, _ := f.ReadAt(buf, 0)
+	m0, ok0 = parseMeta(buf[:n])
+	if ok0 && m0.pageSize >= minPageSize {
+		n, _ = f.ReadAt(buf, int64(m0.pageSize))
+		m1, ok1 = parseMeta(buf[:n])
+		return
+	}
+	for i := 0; i <= maxPageShift && !ok1; i++ {
+		n, err := f.ReadAt(buf, int64(minPageSize<<i))
+		if err != nil && !errors.Is(err, io.EOF) {
+			break
+		}
+		m1, ok1 = parseMeta(buf[:n])
+	}
+	return
+}
+
+// currentMeta returns the meta page bbolt uses: the valid one with the
+// higher transaction id.
+func currentMeta(m0 boltMeta, ok0 bool, m1 boltMeta, ok1 bool) (m boltMeta, which int, ok bool) {
+	switch {
+	case ok0 && ok1 && m1.txid > m0.txid:
+		return m1, 1, true
+	case ok0:
+		return m0, 0, true
+	case ok1:
+		return m1, 1, true
+	}
+	return m, 0, false
 }
 
 // checkMeta finds the meta page bbolt will use in f (the valid one with the
@@ -218,39 +256,12 @@ func checkMeta(path string, f *os.File) error {
 	}
 	// Read the meta pages before the size: a writer grows the file
 	// before it writes a meta page counting the new pages.
-	buf := make([]byte, 4096)
-	n, _ := f.ReadAt(buf, 0)
-	m0, ok0 := parseMeta(buf[:n])
-	var m1 boltMeta
-	ok1 := false
-	if ok0 && m0.pageSize >= minPageSize {
-		n, _ = f.ReadAt(buf, int64(m0.pageSize))
-		m1, ok1 = parseMeta(buf[:n])
-	} else {
-		for i := 0; i <= maxPageShift && !ok1; i++ {
-			n, err := f.ReadAt(buf, int64(minPageSize<<i))
-			if err != nil && !errors.Is(err, io.EOF) {
-				break
-			}
-			m1, ok1 = parseMeta(buf[:n])
-		}
-	}
+	m, _, ok := currentMeta(readMetas(f))
 	if fi2, err := f.Stat(); err == nil {
 		fi = fi2
 	}
 	size := uint64(fi.Size())
-	var m boltMeta
-	switch {
-	case ok0 && ok1:
-		m = m0
-		if m1.txid > m0.txid {
-			m = m1
-		}
-	case ok0:
-		m = m0
-	case ok1:
-		m = m1
-	default:
+	if !ok {
 		return fmt.Errorf("store %s: %w: no valid bbolt meta page (not a tune store, or its first pages are damaged)", path, ErrDamaged)
 	}
 	if m.pageSize < minPageSize || m.pageSize > minPageSize<<maxPageShift {

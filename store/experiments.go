@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/tune-hpo/tune/experiment"
 )
@@ -183,6 +184,10 @@ func (s *Store) DeleteExperiment(ctx context.Context, name string) error {
 			return err
 		}
 		if err := tx.Bucket([]byte(bucketExperiments)).DeleteBucket([]byte(name)); err != nil {
+			if errors.Is(err, berrors.ErrBucketNotFound) {
+				// experimentBucket found it a moment ago.
+				return damagef(fmt.Sprintf("experiment %q", name), "delete: %v", err)
+			}
 			return fmt.Errorf("experiment %q: delete: %w", name, err)
 		}
 		return nil

@@ -89,6 +89,9 @@ type Store struct {
 	realPath string
 	timeout  time.Duration
 	readOnly bool
+	// noSync skips fsync on commit; tests that write thousands of
+	// throwaway transactions set it.
+	noSync bool
 
 	// mu orders this handle's own transactions so that goroutines of one
 	// process queue on a mutex instead of polling the file lock: writers
@@ -243,7 +246,6 @@ type txMode int
 const (
 	txWrite   txMode = 1 << iota // open read-write: a write transaction
 	txCreate                     // create the file when missing
-	txPreload                    // load the freelist in Open, not later in another goroutine
 	txTruncOK                    // open a file shorter than its meta page says (faults are caught)
 )
 
@@ -294,7 +296,7 @@ func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.
 				}
 			}
 		}()
-		db, err = s.open(ctx, write, create, mode&txPreload != 0, &file)
+		db, err = s.open(ctx, write, create, &file)
 		if err != nil {
 			return err
 		}
@@ -303,7 +305,8 @@ func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.
 		}
 		return db.View(fn)
 	})
-	if errors.Is(err, ErrDamaged) && !strings.Contains(err.Error(), s.path) {
+	if err != nil && !strings.Contains(err.Error(), s.path) && !errors.Is(err, experiment.ErrNotFound) && !errors.Is(err, experiment.ErrExists) {
+		// Name the file, as every error but "no such experiment" does.
 		err = fmt.Errorf("store %s: %w", s.path, err)
 	}
 	return err
@@ -319,12 +322,12 @@ func closeDB(db *bolt.DB) (err error) {
 // s.timeout has passed or ctx is done.
 // *file is set to the file bbolt opened, so that it can be closed if bbolt
 // panics before it returns.
-func (s *Store) open(ctx context.Context, write, create, preload bool, file **os.File) (*bolt.DB, error) {
+func (s *Store) open(ctx context.Context, write, create bool, file **os.File) (*bolt.DB, error) {
 	bo := &bolt.Options{
 		// Negative: bbolt tries the lock once; this loop does the waiting.
-		Timeout:         -1,
-		ReadOnly:        !write,
-		PreLoadFreelist: preload,
+		Timeout:  -1,
+		ReadOnly: !write,
+		NoSync:   s.noSync,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			if !create {
 				// A store deleted after Open is reported, not

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -128,7 +129,11 @@ func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 		if err != nil {
 			return err
 		}
+		var order keyOrder
 		return tb.ForEach(func(k, v []byte) error {
+			if err := order.next(fmt.Sprintf("experiment %q: trials", exp), k); err != nil {
+				return err
+			}
 			t, err := decodeTrial(exp, k, v)
 			if err != nil {
 				return err
@@ -195,7 +200,11 @@ func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log,
 		if b == nil {
 			return nil
 		}
+		var order keyOrder
 		return b.ForEach(func(k, v []byte) error {
+			if err := order.next(fmt.Sprintf("experiment %q: trial %q: logs", exp, trialName), k); err != nil {
+				return err
+			}
 			l, err := decodeLog(exp, trialName, key, k, v)
 			if err != nil {
 				return err
@@ -318,4 +327,18 @@ func trialName(k, v []byte) string {
 // numeric order.
 func seqKey(n uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
+
+// keyOrder checks that the keys a cursor returns increase, as they do in a
+// sound bucket; a damaged page can hand out a key of another place.
+type keyOrder struct{ last []byte }
+
+// next returns an error wrapping ErrDamaged naming part when k does not
+// come after every key before it.
+func (o *keyOrder) next(part string, k []byte) error {
+	if o.last != nil && bytes.Compare(k, o.last) <= 0 {
+		return damagef(part, "key %x out of order after %x", k, o.last)
+	}
+	o.last = append(o.last[:0], k...)
+	return nil
 }
