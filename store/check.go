@@ -106,6 +106,9 @@ func (s *Store) Recover(ctx context.Context, to string) (*Report, error) {
 	case errors.Is(err, errEmpty):
 		return r, nil
 	case err != nil:
+		// Nothing was copied: leave no empty store behind.
+		dst.Close()
+		os.Remove(to)
 		return nil, err
 	}
 	if s.truncated() {
@@ -362,4 +365,52 @@ func (s *Store) putExperiment(ctx context.Context, e *scanned) error {
 		}
 		return nil
 	})
+}
+
+// openDamaged returns a read-only Store of the file at path without the
+// schema check [Open] makes, so that a store too damaged to open can still
+// be checked or recovered.
+func openDamaged(path string, opts *Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty path")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	s := &Store{path: path, timeout: o.Timeout, readOnly: true}
+	state, err := s.preflight()
+	switch {
+	case err != nil && !errors.Is(err, ErrDamaged):
+		return nil, err
+	case state == fileMissing:
+		return nil, fmt.Errorf("store %s: %w", path, ErrNoStore)
+	}
+	s.realPath = realPath(path)
+	return s, nil
+}
+
+// CheckFile runs [Store.Check] on the store file at path, opened read-only
+// even when it is too damaged for [Open]. A nil opts means the defaults;
+// ReadOnly is implied.
+func CheckFile(ctx context.Context, path string, opts *Options) (*Report, error) {
+	s, err := openDamaged(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.Check(ctx)
+}
+
+// RecoverFile runs [Store.Recover] from the store file at path, opened
+// read-only even when it is too damaged for [Open], to the new file to. A
+// nil opts means the defaults; ReadOnly is implied.
+func RecoverFile(ctx context.Context, path, to string, opts *Options) (*Report, error) {
+	s, err := openDamaged(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.Recover(ctx, to)
 }
