@@ -111,6 +111,56 @@ func withFaults(fn func() error) error {
 	return fn()
 }
 
+// errNotRegular is returned by openRegular for anything but a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// errVetted marks the errors of vet, returned by open as they are.
+var errVetted = errors.New("vetted")
+
+// vetError is an error of vet: it names the file already.
+type vetError struct{ error }
+
+func (e vetError) Unwrap() []error { return []error{e.error, errVetted} }
+
+// vet opens the store's file for bbolt (as bbolt.Options.OpenFile) and
+// checks it first, so that what bbolt would hang on (a FIFO), misread (a
+// directory, a device), fail on (an empty file opened read-only) or fault on
+// (a file shorter than its meta pages say) becomes an error naming the file.
+// A 0-byte file read gives errEmpty. With txTruncOK a short file is let
+// through.
+func (s *Store) vet(name string, flag int, perm os.FileMode, mode txMode) (*os.File, error) {
+	f, err := openRegular(name, flag, perm)
+	if errors.Is(err, fs.ErrNotExist) {
+		if target, lerr := os.Readlink(name); lerr == nil {
+			return nil, vetError{fmt.Errorf("store %s: dangling symlink to %s: %w", s.path, target, ErrNoStore)}
+		}
+		return nil, err
+	}
+	if err != nil {
+		if errors.Is(err, errNotRegular) {
+			return nil, vetError{fmt.Errorf("store %s: %w", s.path, err)}
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if fi.Size() == 0 {
+		if mode&txWrite == 0 {
+			f.Close()
+			return nil, vetError{fmt.Errorf("store %s: %w", s.path, errEmpty)}
+		}
+		return f, nil
+	}
+	if err := checkMeta(s.path, f); err != nil && (mode&txTruncOK == 0 || !errors.Is(err, errTruncated)) {
+		f.Close()
+		return nil, vetError{err}
+	}
+	return f, nil
+}
+
 // fileState is what preflight found.
 type fileState int
 

@@ -21,7 +21,7 @@ func openRegular(name string, flag int, perm os.FileMode) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("not a regular file (%s); a store is a file tune creates", fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%w (%s); a store is a file tune creates", errNotRegular, fileKind(fi.Mode()))
 	}
 	return f, nil
 }

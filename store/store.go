@@ -254,7 +254,7 @@ const (
 // the mapped file, become an error wrapping ErrDamaged naming the file and
 // part.
 func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.Tx) error) (err error) {
-	write, create := mode&txWrite != 0, mode&txCreate != 0
+	write := mode&txWrite != 0
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store %s: %w", s.path, err)
 	}
@@ -267,16 +267,6 @@ func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.
 	} else {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
-	}
-	state, err := s.preflight()
-	switch {
-	case err != nil && mode&txTruncOK != 0 && errors.Is(err, errTruncated):
-	case err != nil:
-		return err
-	case state == fileMissing && !create:
-		return fmt.Errorf("store %s: %w", s.path, ErrNoStore)
-	case state == fileEmpty && !write:
-		return fmt.Errorf("store %s: %w", s.path, errEmpty)
 	}
 	err = withFaults(func() (err error) {
 		var db *bolt.DB
@@ -296,7 +286,7 @@ func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.
 				}
 			}
 		}()
-		db, err = s.open(ctx, write, create, &file)
+		db, err = s.open(ctx, mode, &file)
 		if err != nil {
 			return err
 		}
@@ -321,8 +311,10 @@ func closeDB(db *bolt.DB) (err error) {
 // open opens the bbolt file, retrying a held lock with a short backoff until
 // s.timeout has passed or ctx is done.
 // *file is set to the file bbolt opened, so that it can be closed if bbolt
-// panics before it returns.
-func (s *Store) open(ctx context.Context, write, create bool, file **os.File) (*bolt.DB, error) {
+// panics before it returns. The file is vetted before bbolt maps it: see
+// [Store.vet].
+func (s *Store) open(ctx context.Context, mode txMode, file **os.File) (*bolt.DB, error) {
+	write, create := mode&txWrite != 0, mode&txCreate != 0
 	bo := &bolt.Options{
 		// Negative: bbolt tries the lock once; this loop does the waiting.
 		Timeout:  -1,
@@ -334,7 +326,7 @@ func (s *Store) open(ctx context.Context, write, create bool, file **os.File) (*
 				// silently recreated empty.
 				flag &^= os.O_CREATE
 			}
-			f, err := openRegular(name, flag, perm)
+			f, err := s.vet(name, flag, perm, mode)
 			if err == nil {
 				*file = f
 			}
@@ -348,6 +340,8 @@ func (s *Store) open(ctx context.Context, write, create bool, file **os.File) (*
 		switch {
 		case err == nil:
 			return db, nil
+		case errors.Is(err, errVetted):
+			return nil, err
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("store %s: %w", s.path, ErrNoStore)
 		case !errors.Is(err, berrors.ErrTimeout):
