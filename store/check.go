@@ -197,7 +197,7 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 	if v == nil {
 		return nil, damagef(part, "missing")
 	}
-	if err := decodeValue(part, v, &rec, []byte(keyRecord)); err != nil {
+	if err := decodeValue(func() string { return part }, v, &rec, []byte(keyRecord)); err != nil {
 		return nil, recordDamage{err}
 	}
 	if rec.Name != name {
@@ -208,7 +208,7 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 	statusOK := false
 	if v := eb.Get([]byte(keyStatus)); v == nil {
 		fail(damagef(part, "missing"))
-	} else if err := decodeValue(part, v, &rec.Status, []byte(keyStatus)); err != nil {
+	} else if err := decodeValue(func() string { return part }, v, &rec.Status, []byte(keyStatus)); err != nil {
 		fail(recordDamage{err})
 	} else if err := checkStatus(&rec.Status); err != nil {
 		fail(recordDamage{damagef(part, "%v", err)})
@@ -222,7 +222,7 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 		fail(catchErr(fmt.Sprintf("experiment %q: trials", name), func() error {
 			var order keyOrder
 			return tb.ForEach(func(k, v []byte) error {
-				if err := order.next(fmt.Sprintf("experiment %q: trials", name), k); err != nil {
+				if err := order.next(partf("experiment %q: trials", name), k); err != nil {
 					fail(recordDamage{err})
 					return nil
 				}
@@ -247,7 +247,7 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 			fail(catchErr(fmt.Sprintf("experiment %q: trial %q: logs", name, t.Name), func() error {
 				var order keyOrder
 				return b.ForEach(func(k, v []byte) error {
-					if err := order.next(fmt.Sprintf("experiment %q: trial %q: logs", name, t.Name), k); err != nil {
+					if err := order.next(partf("experiment %q: trial %q: logs", name, t.Name), k); err != nil {
 						fail(recordDamage{err})
 						return nil
 					}

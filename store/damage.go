@@ -74,23 +74,28 @@ func encodeValue(v any, keys ...[]byte) ([]byte, error) {
 // decodeValue decodes a record written by encodeValue with the same keys
 // into v after checking its checksum; a record without a trailer (written
 // by a schema 1 tune) is decoded as plain JSON. Errors wrap ErrDamaged and
-// name part.
-func decodeValue(part string, data []byte, v any, keys ...[]byte) error {
+// name the part part returns, which is only called on error.
+func decodeValue(part func() string, data []byte, v any, keys ...[]byte) error {
 	body := data
 	if n := len(data); n >= checksumLen && data[n-checksumLen] == '\n' {
 		body = data[:n-checksumLen]
 		want, err := strconv.ParseUint(string(data[n-checksumLen+1:]), 16, 32)
 		if err != nil {
-			return damagef(part, "unreadable checksum %q", data[n-checksumLen+1:])
+			return damagef(part(), "unreadable checksum %q", data[n-checksumLen+1:])
 		}
 		if got := recordSum(body, keys); got != uint32(want) {
-			return damagef(part, "checksum mismatch (stored %08x, computed %08x)", want, got)
+			return damagef(part(), "checksum mismatch (stored %08x, computed %08x)", want, got)
 		}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return damagef(part, "does not decode: %v", err)
+		return damagef(part(), "does not decode: %v", err)
 	}
 	return nil
+}
+
+// partf returns a func giving the formatted part name, for decodeValue.
+func partf(format string, args ...any) func() string {
+	return func() string { return fmt.Sprintf(format, args...) }
 }
 
 // catch turns a panic of bbolt on a damaged page, or a memory fault reading

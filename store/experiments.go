@@ -232,7 +232,7 @@ func decodeRecord(name string, b *bolt.Bucket) (*experiment.Record, error) {
 		return nil, damagef(part, "missing")
 	}
 	var rec experiment.Record
-	if err := decodeValue(part, recJSON, &rec, []byte(keyRecord)); err != nil {
+	if err := decodeValue(func() string { return part }, recJSON, &rec, []byte(keyRecord)); err != nil {
 		return nil, err
 	}
 	if rec.Name != name {
@@ -243,7 +243,7 @@ func decodeRecord(name string, b *bolt.Bucket) (*experiment.Record, error) {
 	if stJSON == nil {
 		return nil, damagef(part, "missing")
 	}
-	if err := decodeValue(part, stJSON, &rec.Status, []byte(keyStatus)); err != nil {
+	if err := decodeValue(func() string { return part }, stJSON, &rec.Status, []byte(keyStatus)); err != nil {
 		return nil, err
 	}
 	if err := checkStatus(&rec.Status); err != nil {

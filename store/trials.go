@@ -131,7 +131,7 @@ func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 		}
 		var order keyOrder
 		return tb.ForEach(func(k, v []byte) error {
-			if err := order.next(fmt.Sprintf("experiment %q: trials", exp), k); err != nil {
+			if err := order.next(partf("experiment %q: trials", exp), k); err != nil {
 				return err
 			}
 			t, err := decodeTrial(exp, k, v)
@@ -202,7 +202,7 @@ func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log,
 		}
 		var order keyOrder
 		return b.ForEach(func(k, v []byte) error {
-			if err := order.next(fmt.Sprintf("experiment %q: trial %q: logs", exp, trialName), k); err != nil {
+			if err := order.next(partf("experiment %q: trial %q: logs", exp, trialName), k); err != nil {
 				return err
 			}
 			l, err := decodeLog(exp, trialName, key, k, v)
@@ -230,14 +230,13 @@ func emptyNotFound(err error, exp string) error {
 // decodeTrial decodes and checks the trial record v stored under key k of
 // experiment exp's trials bucket. Errors wrap ErrDamaged and name the trial.
 func decodeTrial(exp string, k, v []byte) (*trial.Trial, error) {
-	part := fmt.Sprintf("experiment %q: trial record %x", exp, k)
 	if len(k) != 8 {
-		return nil, damagef(part, "key is %d bytes, not 8", len(k))
+		return nil, damagef(fmt.Sprintf("experiment %q: trial record %x", exp, k), "key is %d bytes, not 8", len(k))
 	}
 	seq := binary.BigEndian.Uint64(k)
-	part = fmt.Sprintf("experiment %q: trial %d", exp, seq)
+	part := partf("experiment %q: trial %d", exp, seq)
 	if v == nil {
-		return nil, damagef(part, "a bucket where a record belongs")
+		return nil, damagef(part(), "a bucket where a record belongs")
 	}
 	var t trial.Trial
 	if err := decodeValue(part, v, &t, k); err != nil {
@@ -245,32 +244,34 @@ func decodeTrial(exp string, k, v []byte) (*trial.Trial, error) {
 	}
 	switch {
 	case t.Name == "":
-		return nil, damagef(part, "no name")
+		return nil, damagef(part(), "no name")
 	case t.Seq < 1 || uint64(t.Seq) != seq:
-		return nil, damagef(part, "record %q says seq %d", t.Name, t.Seq)
+		return nil, damagef(part(), "record %q says seq %d", t.Name, t.Seq)
 	case t.State == "":
-		return nil, damagef(part, "trial %q has no state", t.Name)
+		return nil, damagef(part(), "trial %q has no state", t.Name)
 	}
 	return &t, nil
 }
 
 // decodeLog decodes and checks the observation log entry v stored under key
-// k of the named trial. Errors wrap ErrDamaged and name the trial.
+// k of the named trial, whose key is tk. Errors wrap ErrDamaged and name the
+// trial.
 func decodeLog(exp, trialName string, tk, k, v []byte) (metrics.Log, error) {
 	var l metrics.Log
-	part := fmt.Sprintf("experiment %q: trial %q: log entry %x", exp, trialName, k)
 	if len(k) != 8 {
-		return l, damagef(part, "key is %d bytes, not 8", len(k))
+		return l, damagef(fmt.Sprintf("experiment %q: trial %q: log entry %x", exp, trialName, k), "key is %d bytes, not 8", len(k))
 	}
-	part = fmt.Sprintf("experiment %q: trial %q: log entry %d", exp, trialName, binary.BigEndian.Uint64(k))
+	part := func() string {
+		return fmt.Sprintf("experiment %q: trial %q: log entry %d", exp, trialName, binary.BigEndian.Uint64(k))
+	}
 	if v == nil {
-		return l, damagef(part, "a bucket where an entry belongs")
+		return l, damagef(part(), "a bucket where an entry belongs")
 	}
 	if err := decodeValue(part, v, &l, tk, k); err != nil {
 		return l, err
 	}
 	if l.Metric == "" {
-		return l, damagef(part, "no metric name")
+		return l, damagef(part(), "no metric name")
 	}
 	return l, nil
 }
@@ -317,7 +318,7 @@ func trialName(k, v []byte) string {
 	var t struct {
 		Name string `json:"name"`
 	}
-	if decodeValue("", v, &t, k) != nil {
+	if decodeValue(func() string { return "" }, v, &t, k) != nil {
 		return ""
 	}
 	return t.Name
@@ -335,9 +336,9 @@ type keyOrder struct{ last []byte }
 
 // next returns an error wrapping ErrDamaged naming part when k does not
 // come after every key before it.
-func (o *keyOrder) next(part string, k []byte) error {
+func (o *keyOrder) next(part func() string, k []byte) error {
 	if o.last != nil && bytes.Compare(k, o.last) <= 0 {
-		return damagef(part, "key %x out of order after %x", k, o.last)
+		return damagef(part(), "key %x out of order after %x", k, o.last)
 	}
 	o.last = append(o.last[:0], k...)
 	return nil
