@@ -347,3 +347,42 @@ func TestManyLogsAndTrialsKeepOrder(t *testing.T) {
 		t.Errorf("Trial(e-0258) = %+v, %v", tr, err)
 	}
 }
+
+// TestCheckSoundStoreAfterChurn: a store that went through every kind of
+// write (updates, cleared logs, deleted experiments, pages freed and
+// reused) checks clean, so Check's page walk reports only real damage.
+func TestCheckSoundStoreAfterChurn(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, nil)
+	s.noSync = true
+	for round := range 3 {
+		for _, name := range []string{"a", "b", "c"} {
+			exp := fmt.Sprintf("%s%d", name, round)
+			if err := s.CreateExperiment(ctx, sampleRecord(exp)); err != nil {
+				t.Fatal(err)
+			}
+			for seq := 1; seq <= 30; seq++ {
+				logs := make([]metrics.Log, 40)
+				for i := range logs {
+					logs[i] = metrics.Log{Metric: "loss", Value: float64(i), Step: int64(i), Time: t0}
+				}
+				if err := s.SaveTrial(ctx, exp, sampleTrial(exp, seq), logs, &experiment.Status{Phase: experiment.Running, Trials: seq}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.ClearTrialLogs(ctx, exp, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteExperiment(ctx, fmt.Sprintf("b%d", round)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.Check(ctx)
+	if err != nil || len(r.Damaged) > 0 {
+		t.Fatalf("Check of a sound store = %+v, %v", r, err)
+	}
+	if r.Experiments != 6 || r.Trials != 180 || r.Logs != 6*29*40 {
+		t.Errorf("Check counted %d experiments, %d trials, %d log entries; want 6, 180, %d", r.Experiments, r.Trials, r.Logs, 6*29*40)
+	}
+}
