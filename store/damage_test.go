@@ -262,6 +262,9 @@ func TestDamagedStore(t *testing.T) {
 			if !stored(gotRec, false) {
 				t.Errorf("%s: recovered values differ from the stored ones", v.name)
 			}
+			if len(readErrs) == 0 && !changed && (rr.Experiments != 3 || rr.Trials != 12 || rr.Logs != 300+11*20) {
+				t.Errorf("%s: every read succeeded, yet Recover copied only %+v", v.name, rr)
+			}
 			if rr.Experiments != len(gotRec.Exps) {
 				t.Errorf("%s: Recover reports %d experiments copied, the new store has %d", v.name, rr.Experiments, len(gotRec.Exps))
 			}
