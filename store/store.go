@@ -105,10 +105,14 @@ var _ experiment.Store = (*Store)(nil)
 // Open returns the store in the file at path.
 //
 // Unless opts.ReadOnly is set, Open creates the file (mode 0600) and its
-// parent directories (mode 0700) if needed and writes the schema marker. In
-// either mode it refuses a file that is not a tune store or has a schema
-// newer than this version of tune understands. A nil opts means the
-// defaults.
+// parent directories (mode 0700) if needed and writes the schema marker; a
+// 0-byte file, or a bbolt file without buckets (its writer killed before
+// the first commit), is initialised the same way. With opts.ReadOnly such a
+// file opens as an empty store. In either mode it refuses what is not a
+// regular file (a FIFO, a directory), a dangling symlink (wrapping
+// [ErrNoStore]), a file that is not a tune store, one damaged beyond
+// opening (wrapping [ErrDamaged]) and one with a schema newer than this
+// version of tune understands. A nil opts means the defaults.
 //
 // Open does not keep the file open or locked.
 func Open(path string, opts *Options) (*Store, error) {
