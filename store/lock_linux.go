@@ -44,6 +44,10 @@ func lockExperiment(dataPath, infoPath, name string) (*ExperimentLock, error) {
 	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EACCES):
 		f.Close()
 		return nil, busyError(name, infoPath)
+	case errors.Is(err, unix.EINVAL):
+		// A kernel before 3.15 has no OFD locks.
+		f.Close()
+		return flockExperiment(infoPath, name)
 	case err != nil:
 		f.Close()
 		return nil, fmt.Errorf("lock experiment %q: %s: %w", name, dataPath, err)
