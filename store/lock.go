@@ -50,10 +50,10 @@ func (s *Store) LockDir() string { return s.realPath + ".locks" }
 // of the data file far past its end, at 1<<62 plus a 61-bit FNV-1a hash of
 // the name; such locks ignore bbolt's flock of the same file, are not
 // dropped when another descriptor of the file is closed, and go when the
-// process ends. On NFS and SMB, where flock is itself a byte-range lock,
-// and on other unix systems, it is a flock of
-// [Store.LockDir]/<experiment>.lock, which follows symlinks and ".." but not
-// hard links. Where neither exists (Windows) it locks nothing.
+// process ends. On NFS and SMB, where flock is itself a byte-range lock, on
+// Linux before 3.15 (no OFD locks) and on other unix systems, it is a flock
+// of [Store.LockDir]/<experiment>.lock, which follows symlinks and ".." but
+// not hard links. Where neither exists (Windows) it locks nothing.
 //
 // The holder's pid, command line and start time are written to
 // [Store.LockDir]/<experiment>.lock for the error the next process gets;
