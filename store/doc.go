@@ -37,17 +37,20 @@
 // The data file is never held between calls, so something else must stop
 // two processes from running the same experiment at once. Whoever writes an
 // experiment for longer than one call (tune run, tune resume, tune delete)
-// first takes [Store.LockExperiment]: an exclusive flock(2) on
-// <store path>.locks/<experiment>.lock, which records the holder's pid,
-// command line and start time for the error the next process gets. The
-// kernel drops the lock when its process ends, even by kill -9, so a crash
-// leaves no stale lock to clean up. Runs of different experiments, and all
+// first takes [Store.LockExperiment]. The lock belongs to the file, not to
+// the path: on Linux an open-file-description lock on one byte of the data
+// file far past its end (at an offset hashed from the experiment name), so a
+// symlink, a hard link or a path through ".." all meet the same lock. The
+// holder records its pid, command line and start time in
+// <real path>.locks/<experiment>.lock for the error the next process gets.
+// The kernel drops the lock when its process ends, even by kill -9, so a
+// crash leaves no stale lock to clean up. Runs of different experiments, and all
 // readers, are not affected by it.
 //
 // # Bucket layout
 //
 //	meta                                   root bucket
-//	  schema = "1"                         layout version; a newer one is refused
+//	  schema = "2"                         layout version; a newer one is refused
 //	experiments                            root bucket
 //	  <experiment name>                    one bucket per experiment
 //	    record = JSON experiment.Record    the submitted spec, without status
@@ -60,7 +63,26 @@
 //
 // The status is kept apart from the record so that frequent status updates
 // do not rewrite the spec and submitted source. Big-endian keys make cursor
-// order creation order. Values are JSON so that `bbolt get` can show them.
+// order creation order. Values are JSON so that `bbolt get` can show them,
+// followed by a checksum trailer: a newline and the CRC-32C, as 8 hex
+// digits, of the JSON and the keys that place the record (the trial seq;
+// the trial seq and n for a log entry). Schema 1 stores wrote plain JSON;
+// such records are still read, and the first write marks the store 2.
+//
+// # Damage
+//
+// A damaged file never panics or faults a caller. Before bbolt maps the
+// file, its meta pages are read and the file size checked against the
+// pages they count; bbolt's panics and memory faults inside a call are
+// recovered; decoded records are checked (checksum, names and seqs against
+// their keys, keys in order). The error wraps [ErrDamaged] and names the
+// file and the part. One damaged experiment fails alone in
+// [Store.Experiments]. [CheckFile] reports every damaged part, reading the
+// pages with plain reads (never through the map); [RecoverFile] copies what
+// is intact to a new file. A 0-byte file, or one without any bucket (its
+// writer killed before the first commit), reads as an empty store and is
+// initialised by the next write; FIFOs, directories and dangling symlinks
+// are refused with an error saying so.
 //
 // # Caveats
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/tune-hpo/tune/experiment"
 )
@@ -22,11 +23,11 @@ func (s *Store) CreateExperiment(ctx context.Context, rec *experiment.Record) er
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode record: %w", rec.Name, err)
 	}
-	stJSON, err := json.Marshal(rec.Status)
+	stJSON, err := encodeValue(rec.Status, []byte(keyStatus))
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode status: %w", rec.Name, err)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q", rec.Name), func(tx *bolt.Tx) error {
 		exps := tx.Bucket([]byte(bucketExperiments))
 		name := []byte(rec.Name)
 		if exps.Get(name) != nil || exps.Bucket(name) != nil {
@@ -55,7 +56,7 @@ func (s *Store) CreateExperiment(ctx context.Context, rec *experiment.Record) er
 // returns an error wrapping [experiment.ErrNotFound] when there is none.
 func (s *Store) Experiment(ctx context.Context, name string) (*experiment.Record, error) {
 	var rec *experiment.Record
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, fmt.Sprintf("experiment %q", name), func(tx *bolt.Tx) error {
 		b, err := experimentBucket(tx, name)
 		if err != nil {
 			return err
@@ -63,6 +64,9 @@ func (s *Store) Experiment(ctx context.Context, name string) (*experiment.Record
 		rec, err = decodeRecord(name, b)
 		return err
 	})
+	if errors.Is(err, errEmpty) {
+		return nil, fmt.Errorf("%w: experiment %q: %w", err, name, experiment.ErrNotFound)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -70,38 +74,64 @@ func (s *Store) Experiment(ctx context.Context, name string) (*experiment.Record
 }
 
 // Experiments returns every experiment with its current status, sorted by
-// name (byte-wise). It returns an empty slice when there are none.
+// name (byte-wise); an empty slice when there are none or the file holds no
+// tune data yet.
+//
+// An experiment whose record or status cannot be read fails alone: the
+// others are returned together with an error wrapping [ErrDamaged] that
+// joins one error per damaged experiment, each naming it. Any other error
+// comes with a nil slice.
 func (s *Store) Experiments(ctx context.Context) ([]experiment.Record, error) {
 	recs := []experiment.Record{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket([]byte(bucketExperiments)).Cursor()
+	var damaged []error
+	err := s.view(ctx, "experiments", func(tx *bolt.Tx) error {
+		exps := tx.Bucket([]byte(bucketExperiments))
+		c := exps.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if v != nil {
 				continue // not a bucket
 			}
-			rec, err := decodeRecord(string(k), tx.Bucket([]byte(bucketExperiments)).Bucket(k))
+			rec, err := readExperiment(string(k), exps)
 			if err != nil {
-				return err
+				if !errors.Is(err, ErrDamaged) {
+					return err
+				}
+				damaged = append(damaged, fmt.Errorf("store %s: %w", s.path, err))
+				continue
 			}
 			recs = append(recs, *rec)
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, errEmpty):
+		return recs, nil
+	case err != nil:
 		return nil, err
 	}
-	return recs, nil
+	return recs, errors.Join(damaged...)
+}
+
+// readExperiment decodes the named experiment of bucket exps, turning a
+// panic on a damaged page into an error.
+func readExperiment(name string, exps *bolt.Bucket) (rec *experiment.Record, err error) {
+	defer catch(fmt.Sprintf("experiment %q", name), &err)
+	b := exps.Bucket([]byte(name))
+	if b == nil {
+		return nil, damagef(fmt.Sprintf("experiment %q", name), "not a bucket")
+	}
+	return decodeRecord(name, b)
 }
 
 // UpdateStatus replaces the status of the named experiment, leaving its
 // record and trials alone. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.
 func (s *Store) UpdateStatus(ctx context.Context, name string, st experiment.Status) error {
-	stJSON, err := json.Marshal(st)
+	stJSON, err := encodeValue(st, []byte(keyStatus))
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode status: %w", name, err)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q: status", name), func(tx *bolt.Tx) error {
 		b, err := experimentBucket(tx, name)
 		if err != nil {
 			return err
@@ -125,11 +155,11 @@ func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) er
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode record: %w", rec.Name, err)
 	}
-	stJSON, err := json.Marshal(rec.Status)
+	stJSON, err := encodeValue(rec.Status, []byte(keyStatus))
 	if err != nil {
 		return fmt.Errorf("experiment %q: encode status: %w", rec.Name, err)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q", rec.Name), func(tx *bolt.Tx) error {
 		b, err := experimentBucket(tx, rec.Name)
 		if err != nil {
 			return err
@@ -149,11 +179,15 @@ func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) er
 // when there is no such experiment. The space is reused by later writes;
 // the file does not shrink.
 func (s *Store) DeleteExperiment(ctx context.Context, name string) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q", name), func(tx *bolt.Tx) error {
 		if _, err := experimentBucket(tx, name); err != nil {
 			return err
 		}
 		if err := tx.Bucket([]byte(bucketExperiments)).DeleteBucket([]byte(name)); err != nil {
+			if errors.Is(err, berrors.ErrBucketNotFound) {
+				// experimentBucket found it a moment ago.
+				return damagef(fmt.Sprintf("experiment %q", name), "delete: %v", err)
+			}
 			return fmt.Errorf("experiment %q: delete: %w", name, err)
 		}
 		return nil
@@ -173,8 +207,9 @@ func experimentBucket(tx *bolt.Tx, name string) (*bolt.Bucket, error) {
 	return b, nil
 }
 
-// encodeRecord returns rec as JSON without its status, which is kept under
-// its own key. Going through a map keeps any field added to Record later.
+// encodeRecord returns rec as a checksummed record without its status,
+// which is kept under its own key. Going through a map keeps any field
+// added to Record later.
 func encodeRecord(rec *experiment.Record) ([]byte, error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -185,23 +220,47 @@ func encodeRecord(rec *experiment.Record) ([]byte, error) {
 		return nil, err
 	}
 	delete(fields, keyStatus)
-	return json.Marshal(fields)
+	return encodeValue(fields, []byte(keyRecord))
 }
 
-// decodeRecord reads the record and status of experiment bucket b.
+// decodeRecord reads and checks the record and status of experiment bucket
+// b. Errors wrap ErrDamaged and name the experiment and the record.
 func decodeRecord(name string, b *bolt.Bucket) (*experiment.Record, error) {
+	part := fmt.Sprintf("experiment %q: record", name)
 	recJSON := b.Get([]byte(keyRecord))
 	if recJSON == nil {
-		return nil, fmt.Errorf("experiment %q: corrupt: no record", name)
+		return nil, damagef(part, "missing")
 	}
 	var rec experiment.Record
-	if err := json.Unmarshal(recJSON, &rec); err != nil {
-		return nil, fmt.Errorf("experiment %q: decode record: %w", name, err)
+	if err := decodeValue(func() string { return part }, recJSON, &rec, []byte(keyRecord)); err != nil {
+		return nil, err
 	}
-	if stJSON := b.Get([]byte(keyStatus)); stJSON != nil {
-		if err := json.Unmarshal(stJSON, &rec.Status); err != nil {
-			return nil, fmt.Errorf("experiment %q: decode status: %w", name, err)
-		}
+	if rec.Name != name {
+		return nil, damagef(part, "holds experiment %q", rec.Name)
+	}
+	part = fmt.Sprintf("experiment %q: status", name)
+	stJSON := b.Get([]byte(keyStatus))
+	if stJSON == nil {
+		return nil, damagef(part, "missing")
+	}
+	if err := decodeValue(func() string { return part }, stJSON, &rec.Status, []byte(keyStatus)); err != nil {
+		return nil, err
+	}
+	if err := checkStatus(&rec.Status); err != nil {
+		return nil, damagef(part, "%v", err)
 	}
 	return &rec, nil
+}
+
+// checkStatus reports what is impossible in a decoded status.
+func checkStatus(st *experiment.Status) error {
+	if st.Phase == "" {
+		return errors.New("no phase")
+	}
+	for _, n := range []int{st.Trials, st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialsKilled, st.TrialsMetricsUnav, st.TrialsEarlyStopped} {
+		if n < 0 {
+			return fmt.Errorf("negative trial count %d", n)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,25 +20,44 @@ var ErrBusy = errors.New("experiment is busy")
 // delete). The operating system releases it when the holding process ends,
 // however it ends, so a crash never leaves a stale lock.
 type ExperimentLock struct {
-	f *os.File
+	// lock holds the kernel lock: the data file (an OFD lock) or the
+	// holder file itself (flock).
+	lock *os.File
+	// info is the holder file, emptied on release; nil when it is lock.
+	info   *os.File
+	unlock func(*os.File) error
 }
 
-// lockHolder is what a lock file says about its holder, for messages.
+// lockHolder is what a holder file says about its holder, for messages.
 type lockHolder struct {
 	PID     int       `json:"pid"`
 	Command string    `json:"command"`
 	Since   time.Time `json:"since"`
 }
 
-// LockDir returns the directory holding the store's experiment locks: the
-// store's path with ".locks" appended.
-func (s *Store) LockDir() string { return s.path + ".locks" }
+// LockDir returns the directory of the holder files of the store's
+// experiment locks: [Store.RealPath] with ".locks" appended.
+func (s *Store) LockDir() string { return s.realPath + ".locks" }
 
 // LockExperiment takes the exclusive lock of the named experiment without
-// waiting. When another process holds it, the error wraps [ErrBusy] and
-// names that process (its pid, command line and since when). The lock is a
-// file in [Store.LockDir] locked with flock(2); the data file itself is not
-// held, so readers and runs of other experiments go on.
+// waiting. When another process holds it, the error wraps [ErrBusy] and,
+// when the holder recorded itself where this path leads, names it (pid,
+// command line, since when). Readers and runs of other experiments go on.
+//
+// The lock belongs to the store's file, not to the path it was opened by:
+// a symlink, a hard link or a path through ".." reach the same lock. On
+// Linux it is an open-file-description lock (fcntl F_OFD_SETLK) on one byte
+// of the data file far past its end, at 1<<62 plus a 61-bit FNV-1a hash of
+// the name; such locks ignore bbolt's flock of the same file, are not
+// dropped when another descriptor of the file is closed, and go when the
+// process ends. On NFS and SMB, where flock is itself a byte-range lock, on
+// Linux before 3.15 (no OFD locks) and on other unix systems, it is a flock
+// of [Store.LockDir]/<experiment>.lock, which follows symlinks and ".." but
+// not hard links. Where neither exists (Windows) it locks nothing.
+//
+// The holder's pid, command line and start time are written to
+// [Store.LockDir]/<experiment>.lock for the error the next process gets;
+// that file is emptied on [ExperimentLock.Release].
 func (s *Store) LockExperiment(name string) (*ExperimentLock, error) {
 	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return nil, fmt.Errorf("lock experiment %q: invalid name", name)
@@ -45,38 +65,44 @@ func (s *Store) LockExperiment(name string) (*ExperimentLock, error) {
 	if err := os.MkdirAll(s.LockDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("lock experiment %q: %w", name, err)
 	}
-	path := filepath.Join(s.LockDir(), name+".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	infoPath := filepath.Join(s.LockDir(), name+".lock")
+	l, err := lockExperiment(s.realPath, infoPath, name)
 	if err != nil {
-		return nil, fmt.Errorf("lock experiment %q: %w", name, err)
-	}
-	locked, err := tryLock(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock experiment %q: %s: %w", name, path, err)
-	}
-	if !locked {
-		defer f.Close()
-		return nil, busyError(name, f)
+		return nil, err
 	}
 	holder, _ := json.Marshal(lockHolder{PID: os.Getpid(), Command: strings.Join(os.Args, " "), Since: time.Now().UTC().Truncate(time.Second)})
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(append(holder, '\n'), 0)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock experiment %q: write %s: %w", name, path, err)
+	if err := l.holderFile().Truncate(0); err == nil {
+		if _, err := l.holderFile().WriteAt(append(holder, '\n'), 0); err != nil {
+			l.Release()
+			return nil, fmt.Errorf("lock experiment %q: write %s: %w", name, infoPath, err)
 		}
 	}
-	return &ExperimentLock{f: f}, nil
+	return l, nil
 }
 
-// busyError describes the holder recorded in the lock file f.
-func busyError(name string, f *os.File) error {
+// holderFile returns the file that records the holder.
+func (l *ExperimentLock) holderFile() *os.File {
+	if l.info != nil {
+		return l.info
+	}
+	return l.lock
+}
+
+// nameOffset returns the byte of the data file locked for experiment name:
+// 1<<62 plus a 61-bit hash, far past any real file's end and below the
+// largest offset (1<<63-1).
+func nameOffset(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return 1<<62 | int64(h.Sum64()&(1<<61-1))
+}
+
+// busyError describes the holder recorded in the holder file at infoPath.
+func busyError(name, infoPath string) error {
 	var h lockHolder
-	data := make([]byte, 4096)
-	n, _ := f.ReadAt(data, 0)
-	if json.Unmarshal(data[:n], &h) != nil || h.PID == 0 {
-		return fmt.Errorf("experiment %q: %w: another tune process holds %s", name, ErrBusy, f.Name())
+	data, err := os.ReadFile(infoPath)
+	if err != nil || json.Unmarshal(data, &h) != nil || h.PID == 0 {
+		return fmt.Errorf("experiment %q: %w: another tune process holds its lock (perhaps through another path to the same store file)", name, ErrBusy)
 	}
 	return fmt.Errorf("experiment %q: %w: process %d (%s) has been running it since %s; wait for it to finish or stop it (kill %d)",
 		name, ErrBusy, h.PID, h.Command, h.Since.Format(time.RFC3339), h.PID)
@@ -84,14 +110,40 @@ func busyError(name string, f *os.File) error {
 
 // Release gives the lock up. It is safe to call more than once.
 func (l *ExperimentLock) Release() error {
-	if l == nil || l.f == nil {
+	if l == nil || l.lock == nil {
 		return nil
 	}
-	f := l.f
-	l.f = nil
-	if err := unlock(f); err != nil {
-		f.Close()
-		return fmt.Errorf("unlock %s: %w", f.Name(), err)
+	lf, info := l.lock, l.info
+	l.lock, l.info = nil, nil
+	// Empty the holder file while still holding the lock, so that the next
+	// holder's record is never wiped.
+	if info != nil {
+		_ = info.Truncate(0)
+		info.Close()
+	} else {
+		_ = lf.Truncate(0)
 	}
-	return f.Close()
+	if err := l.unlock(lf); err != nil {
+		lf.Close()
+		return fmt.Errorf("unlock %s: %w", lf.Name(), err)
+	}
+	return lf.Close()
+}
+
+// flockExperiment takes the lock as a flock of the holder file at infoPath.
+func flockExperiment(infoPath, name string) (*ExperimentLock, error) {
+	f, err := os.OpenFile(infoPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock experiment %q: %w", name, err)
+	}
+	locked, err := tryFlock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock experiment %q: %s: %w", name, infoPath, err)
+	}
+	if !locked {
+		f.Close()
+		return nil, busyError(name, infoPath)
+	}
+	return &ExperimentLock{lock: f, unlock: unflock}, nil
 }

@@ -4,8 +4,13 @@ package store
 
 import "os"
 
-// tryLock is a no-op where flock(2) is not available: experiments are not
+// tryFlock is a no-op where flock(2) is not available: experiments are not
 // protected against two concurrent runs there.
-func tryLock(*os.File) (bool, error) { return true, nil }
+func tryFlock(*os.File) (bool, error) { return true, nil }
 
-func unlock(*os.File) error { return nil }
+func unflock(*os.File) error { return nil }
+
+// lockExperiment uses the holder file, which locks nothing here.
+func lockExperiment(_, infoPath, name string) (*ExperimentLock, error) {
+	return flockExperiment(infoPath, name)
+}

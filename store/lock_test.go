@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/tune-hpo/tune/experiment"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -102,5 +103,94 @@ func TestSaveTrialWithStatus(t *testing.T) {
 	}
 	if got, _ := s.Experiment(t.Context(), "e"); got.Status.Trials != 1 {
 		t.Errorf("SaveTrial with a nil status changed the status: %+v", got.Status)
+	}
+}
+
+// TestLockExperimentAliases checks that every path to one store file takes
+// the same experiment lock: a symlink, a hard link and a path through "..".
+func TestLockExperimentAliases(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "data", "tune.db")
+	s, err := Open(real, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	symlink := filepath.Join(dir, "link.db")
+	if err := os.Symlink(real, symlink); err != nil {
+		t.Fatal(err)
+	}
+	hardlink := filepath.Join(dir, "hard.db")
+	if err := os.Link(real, hardlink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "other"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dotdot := filepath.Join(dir, "other") + "/../data/tune.db"
+	held, err := s.LockExperiment("mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{real, symlink, hardlink, dotdot} {
+		alias, err := Open(p, nil)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", p, err)
+		}
+		if l, err := alias.LockExperiment("mnist"); !errors.Is(err, ErrBusy) {
+			l.Release()
+			t.Errorf("LockExperiment through %s while held: error = %v, want ErrBusy", p, err)
+		}
+		// Another experiment of the same file is free.
+		other, err := alias.LockExperiment("cifar")
+		if err != nil {
+			t.Errorf("LockExperiment(cifar) through %s: %v", p, err)
+		}
+		other.Release()
+	}
+	if err := held.Release(); err != nil {
+		t.Fatal(err)
+	}
+	// Released, any alias may take it.
+	alias, err := Open(hardlink, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := alias.LockExperiment("mnist")
+	if err != nil {
+		t.Fatalf("lock through the hard link after release: %v", err)
+	}
+	l.Release()
+}
+
+func TestRealPath(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "data", "tune.db")
+	s, err := Open(real, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.EvalSymlinks(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RealPath() != want {
+		t.Errorf("RealPath() = %s, want %s", s.RealPath(), want)
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink("data/tune.db", link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(dir, "data"))
+	for _, p := range []string{link, "../data/tune.db", "tune.db"} {
+		s, err := Open(p, &Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.RealPath() != want {
+			t.Errorf("Open(%s).RealPath() = %s, want %s", p, s.RealPath(), want)
+		}
+		if s.Path() != p {
+			t.Errorf("Open(%s).Path() = %s", p, s.Path())
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,9 +33,13 @@ var ErrLocked = errors.New("locked by another process")
 // [Options.Timeout] is zero.
 const DefaultTimeout = 10 * time.Second
 
-// schemaVersion is the layout version written to meta/schema. A store with a
-// higher version is refused.
-const schemaVersion = 1
+// schemaVersion is the layout version written to meta/schema: 2 since
+// records carry a checksum. A store with a higher version is refused;
+// version 1 stores are read as they are and marked 2 by their first write.
+const schemaVersion = 2
+
+// minSchemaVersion is the oldest layout this tune reads.
+const minSchemaVersion = 1
 
 // Bucket and key names; see the package documentation.
 const (
@@ -81,8 +86,12 @@ type Options struct {
 // return copies that the caller owns.
 type Store struct {
 	path     string
+	realPath string
 	timeout  time.Duration
 	readOnly bool
+	// noSync skips fsync on commit; tests that write thousands of
+	// throwaway transactions set it.
+	noSync bool
 
 	// mu orders this handle's own transactions so that goroutines of one
 	// process queue on a mutex instead of polling the file lock: writers
@@ -96,10 +105,14 @@ var _ experiment.Store = (*Store)(nil)
 // Open returns the store in the file at path.
 //
 // Unless opts.ReadOnly is set, Open creates the file (mode 0600) and its
-// parent directories (mode 0700) if needed and writes the schema marker. In
-// either mode it refuses a file that is not a tune store or has a schema
-// newer than this version of tune understands. A nil opts means the
-// defaults.
+// parent directories (mode 0700) if needed and writes the schema marker; a
+// 0-byte file, or a bbolt file without buckets (its writer killed before
+// the first commit), is initialised the same way. With opts.ReadOnly such a
+// file opens as an empty store. In either mode it refuses what is not a
+// regular file (a FIFO, a directory), a dangling symlink (wrapping
+// [ErrNoStore]), a file that is not a tune store, one damaged beyond
+// opening (wrapping [ErrDamaged]) and one with a schema newer than this
+// version of tune understands. A nil opts means the defaults.
 //
 // Open does not keep the file open or locked.
 func Open(path string, opts *Options) (*Store, error) {
@@ -116,26 +129,92 @@ func Open(path string, opts *Options) (*Store, error) {
 	s := &Store{path: path, timeout: o.Timeout, readOnly: o.ReadOnly}
 	ctx := context.Background()
 	if o.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("store %s: %w", path, ErrNoStore)
-			}
-			return nil, fmt.Errorf("store %s: %w", path, err)
-		}
-		// view checks the schema.
-		if err := s.view(ctx, func(*bolt.Tx) error { return nil }); err != nil {
+		// view checks the schema; an empty file is an empty store.
+		if err := s.view(ctx, "meta", func(*bolt.Tx) error { return nil }); err != nil && !errors.Is(err, errEmpty) {
 			return nil, err
 		}
+		s.realPath = realPath(path)
 		return s, nil
+	}
+	if _, err := s.preflight(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store %s: create directory: %w", path, err)
 	}
-	err := s.tx(ctx, true, true, func(tx *bolt.Tx) error {
-		meta := tx.Bucket([]byte(bucketMeta))
-		if meta != nil {
-			return s.checkSchema(tx)
+	if err := s.tx(ctx, txWrite|txCreate, "meta", s.prepare); err != nil {
+		return nil, err
+	}
+	s.realPath = realPath(path)
+	return s, nil
+}
+
+// Path returns the path of the store's file, as given to [Open].
+func (s *Store) Path() string { return s.path }
+
+// RealPath returns the absolute path of the store's file with every symlink
+// resolved, as it was when [Open] returned; when that cannot be resolved
+// (the file does not exist), the absolute form of [Store.Path]. Two stores
+// opened by different paths to the same file have the same RealPath, unless
+// the paths are hard links.
+func (s *Store) RealPath() string { return s.realPath }
+
+// realPath resolves path as [Store.RealPath] describes.
+func realPath(path string) string {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
 		}
+		return p
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// Close marks the store closed; later calls fail. Since a Store holds no
+// open file between calls, Close releases nothing and always returns nil.
+// It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// view runs fn in a read-only transaction of a read-only open of the file.
+// part names what fn reads, for the error a damaged page gives. It returns
+// errEmpty, without calling fn, when the file holds no tune data yet.
+func (s *Store) view(ctx context.Context, part string, fn func(*bolt.Tx) error) error {
+	return s.tx(ctx, 0, part, func(tx *bolt.Tx) error {
+		if err := s.checkSchema(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// update runs fn in a read-write transaction, committed when fn returns nil.
+// part names what fn writes. A file with no tune data yet is initialised
+// first.
+func (s *Store) update(ctx context.Context, part string, fn func(*bolt.Tx) error) error {
+	if s.readOnly {
+		return fmt.Errorf("store %s: opened read-only", s.path)
+	}
+	return s.tx(ctx, txWrite, part, func(tx *bolt.Tx) error {
+		if err := s.prepare(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// prepare readies tx's database for writing: it initialises a database
+// without buckets (a new file, or one whose writer was killed before its
+// first commit), checks the schema of any other and marks an older schema
+// as current, since the records written next carry checksums.
+func (s *Store) prepare(tx *bolt.Tx) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
 		// A fresh file has no buckets at all; anything else is some other
 		// program's database.
 		if k, _ := tx.Cursor().First(); k != nil {
@@ -152,50 +231,34 @@ func Open(path string, opts *Options) (*Store, error) {
 			return fmt.Errorf("store %s: create experiments: %w", s.path, err)
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return s, nil
-}
-
-// Path returns the path of the store's file, as given to [Open].
-func (s *Store) Path() string { return s.path }
-
-// Close marks the store closed; later calls fail. Since a Store holds no
-// open file between calls, Close releases nothing and always returns nil.
-// It is safe to call more than once.
-func (s *Store) Close() error {
-	s.closed.Store(true)
+	v, err := s.checkSchemaVersion(tx)
+	if err != nil {
+		return err
+	}
+	if v < schemaVersion {
+		if err := meta.Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return fmt.Errorf("store %s: write schema: %w", s.path, err)
+		}
+	}
 	return nil
 }
 
-// view runs fn in a read-only transaction of a read-only open of the file.
-func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
-	return s.tx(ctx, false, false, func(tx *bolt.Tx) error {
-		if err := s.checkSchema(tx); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
-}
+// txMode says how tx opens the file.
+type txMode int
 
-// update runs fn in a read-write transaction, committed when fn returns nil.
-func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
-	if s.readOnly {
-		return fmt.Errorf("store %s: opened read-only", s.path)
-	}
-	return s.tx(ctx, true, false, func(tx *bolt.Tx) error {
-		if err := s.checkSchema(tx); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
-}
+const (
+	txWrite   txMode = 1 << iota // open read-write: a write transaction
+	txCreate                     // create the file when missing
+	txTruncOK                    // open a file shorter than its meta page says (faults are caught)
+)
 
-// tx opens the file (for writing when write is set, creating it when create
-// is set), runs fn in one transaction and closes the file.
-func (s *Store) tx(ctx context.Context, write, create bool, fn func(*bolt.Tx) error) (err error) {
+// tx opens the file as mode says, runs fn in one transaction and closes
+// the file. A panic of bbolt on a damaged page, and a memory fault reading
+// the mapped file, become an error wrapping ErrDamaged naming the file and
+// part.
+func (s *Store) tx(ctx context.Context, mode txMode, part string, fn func(*bolt.Tx) error) (err error) {
+	write := mode&txWrite != 0
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store %s: %w", s.path, err)
 	}
@@ -209,31 +272,70 @@ func (s *Store) tx(ctx context.Context, write, create bool, fn func(*bolt.Tx) er
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
-	db, err := s.open(ctx, write, create)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("store %s: close: %w", s.path, cerr)
+	err = withFaults(func() (err error) {
+		var db *bolt.DB
+		var file *os.File
+		defer func() {
+			if r := recover(); r != nil {
+				err = damagef(part, "%v", r)
+				if db == nil && file != nil {
+					// bbolt panicked inside Open: its file (and lock)
+					// would stay open until collected.
+					file.Close()
+				}
+			}
+			if db != nil {
+				if cerr := closeDB(db); cerr != nil && err == nil {
+					err = fmt.Errorf("store %s: close: %w", s.path, cerr)
+				}
+			}
+		}()
+		db, err = s.open(ctx, mode, &file)
+		if err != nil {
+			return err
 		}
-	}()
-	if write {
-		return db.Update(fn)
+		if write {
+			return db.Update(fn)
+		}
+		return db.View(fn)
+	})
+	if err != nil && !strings.Contains(err.Error(), s.path) && !errors.Is(err, experiment.ErrNotFound) && !errors.Is(err, experiment.ErrExists) {
+		// Name the file, as every error but "no such experiment" does.
+		err = fmt.Errorf("store %s: %w", s.path, err)
 	}
-	return db.View(fn)
+	return err
+}
+
+// closeDB closes db, turning a panic into an error.
+func closeDB(db *bolt.DB) (err error) {
+	defer catch("close", &err)
+	return db.Close()
 }
 
 // open opens the bbolt file, retrying a held lock with a short backoff until
 // s.timeout has passed or ctx is done.
-func (s *Store) open(ctx context.Context, write, create bool) (*bolt.DB, error) {
+// *file is set to the file bbolt opened, so that it can be closed if bbolt
+// panics before it returns. The file is vetted before bbolt maps it: see
+// [Store.vet].
+func (s *Store) open(ctx context.Context, mode txMode, file **os.File) (*bolt.DB, error) {
+	write, create := mode&txWrite != 0, mode&txCreate != 0
 	bo := &bolt.Options{
 		// Negative: bbolt tries the lock once; this loop does the waiting.
 		Timeout:  -1,
 		ReadOnly: !write,
-	}
-	if !create {
-		bo.OpenFile = openExisting
+		NoSync:   s.noSync,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			if !create {
+				// A store deleted after Open is reported, not
+				// silently recreated empty.
+				flag &^= os.O_CREATE
+			}
+			f, err := s.vet(name, flag, perm, mode)
+			if err == nil {
+				*file = f
+			}
+			return f, err
+		},
 	}
 	deadline := time.Now().Add(s.timeout)
 	wait := minRetry
@@ -242,6 +344,8 @@ func (s *Store) open(ctx context.Context, write, create bool) (*bolt.DB, error) 
 		switch {
 		case err == nil:
 			return db, nil
+		case errors.Is(err, errVetted):
+			return nil, err
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("store %s: %w", s.path, ErrNoStore)
 		case !errors.Is(err, berrors.ErrTimeout):
@@ -283,31 +387,37 @@ func (s *Store) lockedError(err error) error {
 	return fmt.Errorf("store %s: %w%s: %s: %w", s.path, ErrLocked, holder, wait, err)
 }
 
-// openExisting is os.OpenFile that never creates the file, so that a store
-// deleted after Open is reported instead of silently recreated empty.
-func openExisting(name string, flag int, perm os.FileMode) (*os.File, error) {
-	return os.OpenFile(name, flag&^os.O_CREATE, perm)
+// checkSchema reports whether tx's database is a tune store this version
+// understands; errEmpty when it has no buckets at all.
+func (s *Store) checkSchema(tx *bolt.Tx) error {
+	if tx.Bucket([]byte(bucketMeta)) == nil {
+		if k, _ := tx.Cursor().First(); k == nil {
+			return fmt.Errorf("store %s: %w", s.path, errEmpty)
+		}
+	}
+	_, err := s.checkSchemaVersion(tx)
+	return err
 }
 
-// checkSchema reports whether tx's database is a tune store this version
-// understands.
-func (s *Store) checkSchema(tx *bolt.Tx) error {
+// checkSchemaVersion returns the schema version of tx's database, or an
+// error when it is not a tune store this version understands.
+func (s *Store) checkSchemaVersion(tx *bolt.Tx) (int, error) {
 	meta := tx.Bucket([]byte(bucketMeta))
 	if meta == nil {
-		return fmt.Errorf("store %s: not a tune store (no %q bucket)", s.path, bucketMeta)
+		return 0, fmt.Errorf("store %s: not a tune store (no %q bucket)", s.path, bucketMeta)
 	}
 	v := meta.Get([]byte(keySchema))
 	n, err := strconv.Atoi(string(v))
 	switch {
 	case err != nil:
-		return fmt.Errorf("store %s: unknown schema %q", s.path, v)
+		return 0, fmt.Errorf("store %s: unknown schema %q", s.path, v)
 	case n > schemaVersion:
-		return fmt.Errorf("store %s: schema version %d is newer than this tune supports (%d): upgrade tune", s.path, n, schemaVersion)
-	case n != schemaVersion:
-		return fmt.Errorf("store %s: unknown schema version %d (this tune supports %d)", s.path, n, schemaVersion)
+		return 0, fmt.Errorf("store %s: schema version %d is newer than this tune supports (%d): upgrade tune", s.path, n, schemaVersion)
+	case n < minSchemaVersion:
+		return 0, fmt.Errorf("store %s: unknown schema version %d (this tune supports %d to %d)", s.path, n, minSchemaVersion, schemaVersion)
 	}
 	if tx.Bucket([]byte(bucketExperiments)) == nil {
-		return fmt.Errorf("store %s: corrupt: no %q bucket", s.path, bucketExperiments)
+		return 0, fmt.Errorf("store %s: %w: no %q bucket", s.path, ErrDamaged, bucketExperiments)
 	}
-	return nil
+	return n, nil
 }

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,7 +41,8 @@ func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 	if t.Seq < 1 {
 		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
 	}
-	tJSON, err := json.Marshal(t)
+	key := seqKey(uint64(t.Seq))
+	tJSON, err := encodeValue(t, key)
 	if err != nil {
 		return fmt.Errorf("trial %q: encode: %w", t.Name, err)
 	}
@@ -51,12 +54,11 @@ func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 	}
 	var stJSON []byte
 	if st != nil {
-		if stJSON, err = json.Marshal(st); err != nil {
+		if stJSON, err = encodeValue(st, []byte(keyStatus)); err != nil {
 			return fmt.Errorf("experiment %q: encode status: %w", exp, err)
 		}
 	}
-	key := seqKey(uint64(t.Seq))
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q: trial %q", exp, t.Name), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -90,7 +92,7 @@ func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 			if err != nil {
 				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
 			}
-			if err := b.Put(seqKey(n), v); err != nil {
+			if err := b.Put(seqKey(n), seal(v, key, seqKey(n))); err != nil {
 				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
 			}
 		}
@@ -108,7 +110,7 @@ func (s *Store) ClearTrialLogs(ctx context.Context, exp string, seq int) error {
 	if seq < 1 {
 		return fmt.Errorf("experiment %q: clear logs: seq %d out of range (trials are numbered from 1)", exp, seq)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, fmt.Sprintf("experiment %q: trial %d: logs", exp, seq), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -130,10 +132,11 @@ func (s *Store) ClearTrialLogs(ctx context.Context, exp string, seq int) error {
 
 // Trials returns the trials of experiment exp in creation (Seq) order; an
 // empty slice when it has none. It returns an error wrapping
-// [experiment.ErrNotFound] when there is no such experiment.
+// [experiment.ErrNotFound] when there is no such experiment, and one
+// wrapping [ErrDamaged] naming the trial when a trial record cannot be read.
 func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 	trials := []trial.Trial{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, fmt.Sprintf("experiment %q: trials", exp), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -142,26 +145,32 @@ func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 		if err != nil {
 			return err
 		}
+		var order keyOrder
 		return tb.ForEach(func(k, v []byte) error {
-			trials = append(trials, trial.Trial{})
-			if err := json.Unmarshal(v, &trials[len(trials)-1]); err != nil {
-				return fmt.Errorf("experiment %q: trial %x: decode: %w", exp, k, err)
+			if err := order.next(partf("experiment %q: trials", exp), k); err != nil {
+				return err
 			}
+			t, err := decodeTrial(exp, k, v)
+			if err != nil {
+				return err
+			}
+			trials = append(trials, *t)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, emptyNotFound(err, exp)
 	}
 	return trials, nil
 }
 
 // Trial returns the trial of experiment exp with the given name. It returns
 // an error wrapping [experiment.ErrNotFound] when there is no such
-// experiment or trial.
+// experiment or trial, and one wrapping [ErrDamaged] when its record cannot
+// be read.
 func (s *Store) Trial(ctx context.Context, exp, name string) (*trial.Trial, error) {
-	var t trial.Trial
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	var t *trial.Trial
+	err := s.view(ctx, fmt.Sprintf("experiment %q: trial %q", exp, name), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -170,28 +179,27 @@ func (s *Store) Trial(ctx context.Context, exp, name string) (*trial.Trial, erro
 		if err != nil {
 			return err
 		}
-		_, v, err := findTrial(tb, exp, name)
+		k, v, err := findTrial(tb, exp, name)
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("trial %q: decode: %w", name, err)
-		}
-		return nil
+		t, err = decodeTrial(exp, k, v)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, emptyNotFound(err, exp)
 	}
-	return &t, nil
+	return t, nil
 }
 
 // Logs returns the observation log of the named trial of experiment exp in
 // the order the entries were saved; an empty slice when there are none. It
 // returns an error wrapping [experiment.ErrNotFound] when there is no such
-// experiment or trial.
+// experiment or trial, and one wrapping [ErrDamaged] naming the trial when
+// an entry cannot be read.
 func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log, error) {
 	logs := []metrics.Log{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, fmt.Sprintf("experiment %q: trial %q: logs", exp, trialName), func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -208,18 +216,80 @@ func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log,
 		if b == nil {
 			return nil
 		}
+		var order keyOrder
 		return b.ForEach(func(k, v []byte) error {
-			logs = append(logs, metrics.Log{})
-			if err := json.Unmarshal(v, &logs[len(logs)-1]); err != nil {
-				return fmt.Errorf("trial %q: log %x: decode: %w", trialName, k, err)
+			if err := order.next(partf("experiment %q: trial %q: logs", exp, trialName), k); err != nil {
+				return err
 			}
+			l, err := decodeLog(exp, trialName, key, k, v)
+			if err != nil {
+				return err
+			}
+			logs = append(logs, l)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, emptyNotFound(err, exp)
 	}
 	return logs, nil
+}
+
+// emptyNotFound turns errEmpty into a not-found error for experiment exp.
+func emptyNotFound(err error, exp string) error {
+	if errors.Is(err, errEmpty) {
+		return fmt.Errorf("%w: experiment %q: %w", err, exp, experiment.ErrNotFound)
+	}
+	return err
+}
+
+// decodeTrial decodes and checks the trial record v stored under key k of
+// experiment exp's trials bucket. Errors wrap ErrDamaged and name the trial.
+func decodeTrial(exp string, k, v []byte) (*trial.Trial, error) {
+	if len(k) != 8 {
+		return nil, damagef(fmt.Sprintf("experiment %q: trial record %x", exp, k), "key is %d bytes, not 8", len(k))
+	}
+	seq := binary.BigEndian.Uint64(k)
+	part := partf("experiment %q: trial %d", exp, seq)
+	if v == nil {
+		return nil, damagef(part(), "a bucket where a record belongs")
+	}
+	var t trial.Trial
+	if err := decodeValue(part, v, &t, k); err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Name == "":
+		return nil, damagef(part(), "no name")
+	case t.Seq < 1 || uint64(t.Seq) != seq:
+		return nil, damagef(part(), "record %q says seq %d", t.Name, t.Seq)
+	case t.State == "":
+		return nil, damagef(part(), "trial %q has no state", t.Name)
+	}
+	return &t, nil
+}
+
+// decodeLog decodes and checks the observation log entry v stored under key
+// k of the named trial, whose key is tk. Errors wrap ErrDamaged and name the
+// trial.
+func decodeLog(exp, trialName string, tk, k, v []byte) (metrics.Log, error) {
+	var l metrics.Log
+	if len(k) != 8 {
+		return l, damagef(fmt.Sprintf("experiment %q: trial %q: log entry %x", exp, trialName, k), "key is %d bytes, not 8", len(k))
+	}
+	part := func() string {
+		return fmt.Sprintf("experiment %q: trial %q: log entry %d", exp, trialName, binary.BigEndian.Uint64(k))
+	}
+	if v == nil {
+		return l, damagef(part(), "a bucket where an entry belongs")
+	}
+	if err := decodeValue(part, v, &l, tk, k); err != nil {
+		return l, err
+	}
+	if l.Metric == "" {
+		return l, damagef(part(), "no metric name")
+	}
+	return l, nil
 }
 
 // trialBuckets returns the trials and logs buckets of experiment bucket eb.
@@ -239,26 +309,32 @@ func findTrial(tb *bolt.Bucket, exp, name string) (key, val []byte, err error) {
 	if i := strings.LastIndexByte(name, '-'); i >= 0 {
 		if seq, err := strconv.ParseUint(name[i+1:], 10, 64); err == nil && seq > 0 {
 			k := seqKey(seq)
-			if v := tb.Get(k); v != nil && trialName(v) == name {
-				return k, v, nil
+			if v := tb.Get(k); v != nil {
+				if _, err := decodeTrial(exp, k, v); err != nil {
+					return nil, nil, err
+				}
+				if trialName(k, v) == name {
+					return k, v, nil
+				}
 			}
 		}
 	}
 	c := tb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v != nil && trialName(v) == name {
+		if v != nil && trialName(k, v) == name {
 			return k, v, nil
 		}
 	}
 	return nil, nil, fmt.Errorf("experiment %q: trial %q: %w", exp, name, experiment.ErrNotFound)
 }
 
-// trialName returns the name in a trial's JSON, or "" when it has none.
-func trialName(v []byte) string {
+// trialName returns the name in a trial's record, or "" when it has none or
+// cannot be read.
+func trialName(k, v []byte) string {
 	var t struct {
 		Name string `json:"name"`
 	}
-	if json.Unmarshal(v, &t) != nil {
+	if decodeValue(func() string { return "" }, v, &t, k) != nil {
 		return ""
 	}
 	return t.Name
@@ -268,4 +344,18 @@ func trialName(v []byte) string {
 // numeric order.
 func seqKey(n uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
+
+// keyOrder checks that the keys a cursor returns increase, as they do in a
+// sound bucket; a damaged page can hand out a key of another place.
+type keyOrder struct{ last []byte }
+
+// next returns an error wrapping ErrDamaged naming part when k does not
+// come after every key before it.
+func (o *keyOrder) next(part func() string, k []byte) error {
+	if o.last != nil && bytes.Compare(k, o.last) <= 0 {
+		return damagef(part(), "key %x out of order after %x", k, o.last)
+	}
+	o.last = append(o.last[:0], k...)
+	return nil
 }

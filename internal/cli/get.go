@@ -182,8 +182,12 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 	}
 	defer st.Close()
 	recs, err := st.Experiments(ctx)
-	if err != nil {
+	if err != nil && (!errors.Is(err, store.ErrDamaged) || recs == nil) {
 		return err
+	}
+	if err != nil {
+		// Damaged experiments fail alone: list the others.
+		fmt.Fprintf(o.f.io.ErrOut, "tune: warning: %v\ntune: warning: tune store check lists the damage, tune store recover --to NEWFILE copies what is readable\n", err)
 	}
 	views := make([]experimentView, len(recs))
 	for i := range recs {

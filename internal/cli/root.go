@@ -76,6 +76,9 @@ func Main(ctx context.Context, args []string, streams IOStreams) int {
 		return exitError
 	}
 	fmt.Fprintln(streams.ErrOut, escapeControl("tune: "+strings.TrimSpace(err.Error()), true))
+	if errors.Is(err, store.ErrDamaged) {
+		fmt.Fprintln(streams.ErrOut, "tune: the store is damaged: tune store check lists the damage, tune store recover --to NEWFILE copies what is readable")
+	}
 	return exitCode(err)
 }
 
@@ -110,6 +113,7 @@ everything in one bbolt file and reports the best trial.`,
 		newBestCommand(f, nil),
 		newDeleteCommand(f),
 		newReportCommand(f),
+		newStoreCommand(f),
 	)
 	return root
 }

@@ -1,0 +1,9 @@
+//go:build unix && !linux
+
+package store
+
+// lockExperiment takes the lock as a flock of the holder file; see
+// [Store.LockExperiment].
+func lockExperiment(_, infoPath, name string) (*ExperimentLock, error) {
+	return flockExperiment(infoPath, name)
+}
