@@ -81,7 +81,7 @@ func runDeleteExperiment(ctx context.Context, o *deleteOptions) error {
 		return notFoundHint(err, o.name)
 	}
 	fmt.Fprintf(o.f.io.ErrOut, "experiment %s deleted\n", o.name)
-	kept, err := o.clearTrialDirs(trialRoot(st.Path()), dirs, left)
+	kept, err := o.clearTrialDirs(trialRoot(st), dirs, left)
 	for _, k := range kept {
 		fmt.Fprintf(o.f.io.ErrOut, "trial files kept in %s\n", k)
 	}
@@ -99,7 +99,7 @@ func (o *deleteOptions) stopTrials(ctx context.Context, st *store.Store, trials 
 	if err != nil {
 		return nil, nil, err
 	}
-	owner := realStorePath(st.Path())
+	owner := st.RealPath()
 	for _, t := range trials {
 		if t.Dir == "" {
 			continue

@@ -184,8 +184,8 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	runner.Store = st
 	// Each store file has its own trial directories, and its processes
 	// are told apart from another store's by its real path.
-	runner.Owner = realStorePath(st.Path())
-	runner.TrialRoot = trialRoot(st.Path())
+	runner.Owner = st.RealPath()
+	runner.TrialRoot = trialRoot(st)
 	name := rec.Name
 	lock, err := st.LockExperiment(name)
 	if err != nil {

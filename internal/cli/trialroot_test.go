@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tune-hpo/tune/store"
 )
 
 // TestTrialRoot: one store file reached by a symlink, through "dir/../"
@@ -15,9 +17,11 @@ func TestTrialRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	real := filepath.Join(dir, "real.db")
-	if err := os.WriteFile(real, nil, 0o600); err != nil {
+	st, err := store.Open(real, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	st.Close()
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +32,23 @@ func TestTrialRoot(t *testing.T) {
 	t.Chdir(filepath.Join(dir, "sub"))
 	want := real + ".trials"
 	for _, p := range []string{real, link, filepath.Join(dir, "sub", "..", "real.db"), "../real.db", "link.db"} {
-		if got := trialRoot(p); got != want {
+		if got := openedTrialRoot(t, p); got != want {
 			t.Errorf("trialRoot(%q) = %q, want %q", p, got, want)
 		}
 	}
-	if got, want := trialRoot("new.db"), filepath.Join(dir, "sub", "new.db.trials"); got != want {
+	if got, want := openedTrialRoot(t, "new.db"), filepath.Join(dir, "sub", "new.db.trials"); got != want {
 		t.Errorf("trialRoot(new.db) = %q, want %q", got, want)
 	}
+}
+
+// openedTrialRoot opens the store at path read-write and returns its trial
+// root.
+func openedTrialRoot(t *testing.T, path string) string {
+	t.Helper()
+	st, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	return trialRoot(st)
 }
