@@ -20,7 +20,7 @@ func TestReplaceTrialLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.CreateExperiment(ctx, &experiment.Record{Name: "e"}); err != nil {
+	if err := s.CreateExperiment(ctx, &experiment.Record{Name: "e", Status: experiment.Status{Phase: experiment.Running}}); err != nil {
 		t.Fatal(err)
 	}
 	logs := func(vs ...float64) []metrics.Log {
@@ -38,7 +38,7 @@ func TestReplaceTrialLogs(t *testing.T) {
 		}
 	}
 	t1.State = trial.Succeeded
-	if err := s.ReplaceTrialLogs(ctx, "e", t1, logs(1, 3), &experiment.Status{Trials: 2, TrialsSucceeded: 1}); err != nil {
+	if err := s.ReplaceTrialLogs(ctx, "e", t1, logs(1, 3), &experiment.Status{Phase: experiment.Running, Trials: 2, TrialsSucceeded: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveTrial(ctx, "e", t1, logs(4), nil); err != nil { // appends after a replace
