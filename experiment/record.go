@@ -113,6 +113,31 @@ type Status struct {
 	TrialsEarlyStopped int `json:"trialsEarlyStopped,omitempty"`
 }
 
+// SetCounts sets st's trial counts (Trials and the count per state) to
+// those of n trials, the i-th in state(i).
+func (st *Status) SetCounts(n int, state func(i int) trial.State) {
+	st.Trials, st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded = n, 0, 0, 0
+	st.TrialsFailed, st.TrialsKilled, st.TrialsMetricsUnav, st.TrialsEarlyStopped = 0, 0, 0, 0
+	for i := range n {
+		switch state(i) {
+		case trial.Pending:
+			st.TrialsPending++
+		case trial.Running:
+			st.TrialsRunning++
+		case trial.Succeeded:
+			st.TrialsSucceeded++
+		case trial.Failed:
+			st.TrialsFailed++
+		case trial.Killed:
+			st.TrialsKilled++
+		case trial.MetricsUnavailable:
+			st.TrialsMetricsUnav++
+		case trial.EarlyStopped:
+			st.TrialsEarlyStopped++
+		}
+	}
+}
+
 // Condition is one entry of an experiment's condition history.
 type Condition struct {
 	Phase   Phase     `json:"phase"`

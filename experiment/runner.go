@@ -1040,27 +1040,7 @@ func (s *state) saveStatus(storeCtx context.Context) error {
 // and returns a copy of the status, to be stored with a trial's change.
 func (s *state) refreshStatus() *Status {
 	st := &s.status
-	st.Trials = len(s.trials)
-	st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed = 0, 0, 0, 0
-	st.TrialsKilled, st.TrialsMetricsUnav, st.TrialsEarlyStopped = 0, 0, 0
-	for _, t := range s.trials {
-		switch t.State {
-		case trial.Pending:
-			st.TrialsPending++
-		case trial.Running:
-			st.TrialsRunning++
-		case trial.Succeeded:
-			st.TrialsSucceeded++
-		case trial.Failed:
-			st.TrialsFailed++
-		case trial.Killed:
-			st.TrialsKilled++
-		case trial.MetricsUnavailable:
-			st.TrialsMetricsUnav++
-		case trial.EarlyStopped:
-			st.TrialsEarlyStopped++
-		}
-	}
+	st.SetCounts(len(s.trials), func(i int) trial.State { return s.trials[i].State })
 	st.CurrentOptimalTrial = s.best()
 	c := *st
 	c.Conditions = slices.Clone(st.Conditions)

@@ -277,25 +277,7 @@ func rebuiltStatus(old *experiment.Status, trials []trial.Trial) experiment.Stat
 		Message: "the status record was damaged; rebuilt from the trials by tune store recover",
 		Created: old.Created,
 	}
-	st.Trials = len(trials)
-	for _, t := range trials {
-		switch t.State {
-		case trial.Pending:
-			st.TrialsPending++
-		case trial.Running:
-			st.TrialsRunning++
-		case trial.Succeeded:
-			st.TrialsSucceeded++
-		case trial.Failed:
-			st.TrialsFailed++
-		case trial.Killed:
-			st.TrialsKilled++
-		case trial.MetricsUnavailable:
-			st.TrialsMetricsUnav++
-		case trial.EarlyStopped:
-			st.TrialsEarlyStopped++
-		}
-	}
+	st.SetCounts(len(trials), func(i int) trial.State { return trials[i].State })
 	return st
 }
 
