@@ -1,0 +1,125 @@
+package metrics_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tune-hpo/tune/metrics"
+)
+
+// TestTextNumberAtEndOfLine covers numbers cut short by the end of the
+// line ("loss=5.", "loss=1e", "loss=1e-"): the default format takes the
+// longest number it matches, exactly as Katib's regexp does, and reading
+// never goes past the end of the line.
+func TestTextNumberAtEndOfLine(t *testing.T) {
+	p, err := metrics.NewTextParser(nil, []string{"loss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(metrics.DefaultFilter)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		line string
+		want float64
+	}{
+		{"loss=5.", 5},
+		{"loss=5.2", 5.2},
+		{"loss=1e", 1},
+		{"loss=1E", 1},
+		{"loss=1e-", 1},
+		{"loss=1e+", 1},
+		{"loss=1e7", 1e7},
+		{"loss=2.5e", 2.5},
+		{"loss=-.5", -0.5},
+		{"loss=.5e-1", 0.05},
+		{"loss = 3.", 3},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			// Sub-slices of a larger buffer: a read one byte past the end
+			// would see the next byte instead of panicking.
+			buf := []byte(tc.line + "99")
+			line := buf[:len(tc.line):len(tc.line)]
+			logs, invalid := p.ParseLine(line, now)
+			want := []metrics.Log{{Metric: "loss", Value: tc.want, Step: -1, Time: now}}
+			if diff := cmp.Diff(want, logs); diff != "" || len(invalid) > 0 {
+				t.Errorf("ParseLine(%q) logs (-want +got):\n%s invalid %q", tc.line, diff, invalid)
+			}
+			m := re.FindSubmatch(line)
+			if m == nil || fmt.Sprint(tc.want) != fmt.Sprint(mustFloat(t, string(m[2]))) {
+				t.Errorf("Katib's regexp reads %q from %q, want %v", m, tc.line, tc.want)
+			}
+		})
+	}
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	var f float64
+	if _, err := fmt.Sscan(s, &f); err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return f
+}
+
+// TestJSONNegativeNumbersAndSteps covers negative JSON numbers (as numbers
+// and as strings), a step of 0 (a valid step, not "unknown"), and negative
+// or fractional steps, which are ignored in favour of "epoch" or -1.
+func TestJSONNegativeNumbersAndSteps(t *testing.T) {
+	p, err := metrics.NewJSONParser([]string{"loss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		line      string
+		value     float64
+		step      int64
+		noLogs    bool
+		wantInval []string
+	}{
+		{line: `{"loss": -0.5}`, value: -0.5, step: -1},
+		{line: `{"loss": -3e-2}`, value: -0.03, step: -1},
+		{line: `{"loss": "-7"}`, value: -7, step: -1},
+		{line: `{"loss": 0}`, value: 0, step: -1},
+		{line: `{"loss": 1, "step": 0}`, value: 1, step: 0},
+		{line: `{"loss": 1, "epoch": 0}`, value: 1, step: 0},
+		{line: `{"loss": 1, "step": 4, "epoch": 9}`, value: 1, step: 4},
+		{line: `{"loss": 1, "step": -3}`, value: 1, step: -1},
+		{line: `{"loss": 1, "step": -3, "epoch": 2}`, value: 1, step: 2},
+		{line: `{"loss": 1, "step": 1.5}`, value: 1, step: -1},
+		{line: `{"loss": 1, "step": "2"}`, value: 1, step: -1},
+		{line: `{"loss": -}`, noLogs: true},
+		{line: `{"loss": "-"}`, noLogs: true, wantInval: []string{`loss="-"`}},
+		{line: `{"loss": -Infinity}`, noLogs: true},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			logs, invalid, err := p.ParseLine([]byte(tc.line), now)
+			if tc.noLogs {
+				if len(logs) > 0 {
+					t.Errorf("logs %v, want none", logs)
+				}
+				if tc.wantInval != nil {
+					if diff := cmp.Diff(tc.wantInval, invalid); diff != "" {
+						t.Errorf("invalid (-want +got):\n%s", diff)
+					}
+				}
+				if err == nil && len(invalid) == 0 {
+					t.Errorf("neither an error nor an invalid value")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []metrics.Log{{Metric: "loss", Value: tc.value, Step: tc.step, Time: now}}
+			if diff := cmp.Diff(want, logs, cmpopts.EquateApprox(0, 1e-12)); diff != "" || len(invalid) > 0 {
+				t.Errorf("logs (-want +got):\n%s invalid %q", diff, invalid)
+			}
+		})
+	}
+}
