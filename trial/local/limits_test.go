@@ -160,17 +160,24 @@ func TestRunKilledIsNotRetried(t *testing.T) {
 func TestRunCancelledBetweenAttempts(t *testing.T) {
 	t.Parallel()
 	count := filepath.Join(t.TempDir(), "count")
-	spec := helperSpec(t, container("training", helperCommand(t, "flaky"), count, "5"))
+	c := container("training", []any{"/bin/sh", "-c"})
+	spec := helperSpec(t, c)
+	record := filepath.Join(spec.Dir, ProcessRecordName)
+	// The attempt counts itself only once Run has written the process
+	// record (after starting the process), then fails. So when the count
+	// file exists and the record does not, the record has been removed,
+	// which Run does once the attempt's process has been reaped: Run is
+	// then past attempt 1, waiting for the hour-long retry delay. (Counting
+	// at once let the watcher see the count before the record was written
+	// and cancel during attempt 1.)
+	c["args"] = []any{`while [ ! -e "$1" ]; do sleep 0.01; done; echo 1 >"$2"; exit 1`, "sh", record, count}
 	jobSpec(spec)["backoffLimit"] = 3
 	var log retryLog
 	spec.OnRetry = log.onRetry
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	// The record goes once the first attempt's process has been reaped:
-	// Run is then waiting for the hour-long retry delay.
-	record := filepath.Join(spec.Dir, ProcessRecordName)
 	go func() {
-		if waitFor(10*time.Second, func() bool {
+		if waitFor(time.Minute, func() bool {
 			_, err1 := os.Stat(count)
 			_, err2 := os.Stat(record)
 			return err1 == nil && os.IsNotExist(err2)
@@ -189,7 +196,7 @@ func TestRunCancelledBetweenAttempts(t *testing.T) {
 	var got trial.Result
 	select {
 	case got = <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("Run did not return when cancelled during the retry delay")
 	}
 	want := trial.Result{State: trial.Killed, Reason: "Killed", Message: "stopped before attempt 2: context canceled"}
