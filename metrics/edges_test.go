@@ -123,3 +123,30 @@ func TestJSONNegativeNumbersAndSteps(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONTimestampRange: a numeric timestamp is Unix seconds up to 1e15
+// in magnitude, both limits included; beyond it, the time is now.
+func TestJSONTimestampRange(t *testing.T) {
+	p, err := metrics.NewJSONParser([]string{"loss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		ts   string
+		want time.Time
+	}{
+		{"1e15", time.Unix(1e15, 0).UTC()},
+		{"-1e15", time.Unix(-1e15, 0).UTC()},
+		{"1.0000000000000002e15", now},
+		{"-1.0000000000000002e15", now},
+	} {
+		logs, _, err := p.ParseLine([]byte(`{"loss": 1, "timestamp": `+tc.ts+`}`), now)
+		if err != nil || len(logs) != 1 {
+			t.Fatalf("timestamp %s: logs %v, error %v", tc.ts, logs, err)
+		}
+		if !logs[0].Time.Equal(tc.want) {
+			t.Errorf("timestamp %s: time %v, want %v", tc.ts, logs[0].Time, tc.want)
+		}
+	}
+}
