@@ -150,3 +150,44 @@ func TestJSONTimestampRange(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultFilterAgreesWithRegexp: the hand-written matcher of the
+// default format reads exactly what Katib's regular expression reads, on
+// names made of every boundary character of [\w|-] and next to them.
+func TestDefaultFilterAgreesWithRegexp(t *testing.T) {
+	names := []string{"A", "Z", "a", "z", "x0", "x9", "m_n", "a|b", "a-b", "AZ", "az", "09", "loss"}
+	fast, err := metrics.NewTextParser(nil, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same language, but not the same string: parsed by package regexp.
+	slow, err := metrics.NewTextParser([]string{"(?:)" + metrics.DefaultFilter}, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	lines := []string{
+		"A=1 Z=2 a=3 z=4",
+		"x0=5 x9=6 m_n=7 a|b=8 a-b=9",
+		"AZ=1.5e3 az = -2 09=+.5",
+		"@A=1 [Z=2 `a=3 {z=4 /x0=5 :x9=6",
+		"A@=1 Z[=2 a`=3 z{=4 x/=5 x:=6",
+		"loss=1e loss=5. loss=- loss= loss",
+		"=1 A== Z=.e5 a=1e+ z=1e-3",
+	}
+	for _, line := range lines {
+		gotLogs, gotInvalid := fast.ParseLine([]byte(line), now)
+		wantLogs, wantInvalid := slow.ParseLine([]byte(line), now)
+		if diff := cmp.Diff(wantLogs, gotLogs); diff != "" {
+			t.Errorf("%q: logs (-regexp +default):\n%s", line, diff)
+		}
+		if diff := cmp.Diff(wantInvalid, gotInvalid); diff != "" {
+			t.Errorf("%q: invalid (-regexp +default):\n%s", line, diff)
+		}
+	}
+	// And the boundary names are read at all.
+	logs, _ := fast.ParseLine([]byte(lines[0]), now)
+	if len(logs) != 4 {
+		t.Errorf("%q: %d logs, want 4: %v", lines[0], len(logs), logs)
+	}
+}
