@@ -191,3 +191,27 @@ func TestDefaultFilterAgreesWithRegexp(t *testing.T) {
 		t.Errorf("%q: %d logs, want 4: %v", lines[0], len(logs), logs)
 	}
 }
+
+// TestTextLeadingTimestampShortest: the shortest RFC 3339 timestamp
+// ("2006-01-02T15:04:05Z", 20 bytes) at the start of a line is the time
+// of its values; a line starting with "=" is still parsed.
+func TestTextLeadingTimestampShortest(t *testing.T) {
+	p, err := metrics.NewTextParser(nil, []string{"loss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		line string
+		want time.Time
+	}{
+		{"2021-12-02T14:27:50Z loss=1", time.Date(2021, 12, 2, 14, 27, 50, 0, time.UTC)},
+		{"2021-12-02T14:27:5Z loss=1", now},
+		{"=2021-12-02T14:27:50Z loss=1", now},
+	} {
+		logs, _ := p.ParseLine([]byte(tc.line), now)
+		if len(logs) != 1 || !logs[0].Time.Equal(tc.want) {
+			t.Errorf("%q: logs %v, want one at %v", tc.line, logs, tc.want)
+		}
+	}
+}
