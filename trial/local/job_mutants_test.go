@@ -98,3 +98,34 @@ func TestFieldRefMetadata(t *testing.T) {
 		})
 	}
 }
+
+// TestJobDeadlineTie: when the Job and its pod template set the same
+// activeDeadlineSeconds, the limit is named after the Job's field; when
+// they differ, after the smaller one.
+func TestJobDeadlineTie(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		job, pod int
+		want     deadline
+	}{
+		{30, 30, deadline{seconds: 30, field: "spec.activeDeadlineSeconds"}},
+		{30, 29, deadline{seconds: 29, field: "spec.template.spec.activeDeadlineSeconds"}},
+		{29, 30, deadline{seconds: 29, field: "spec.activeDeadlineSeconds"}},
+	} {
+		spec := specJob(func(job, _ map[string]any) {
+			job["spec"].(map[string]any)["activeDeadlineSeconds"] = tc.job
+			podSpec(job)["activeDeadlineSeconds"] = tc.pod
+		})
+		e, err := New(Options{Env: []string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.plan(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&tc.want, p.deadline, cmp.AllowUnexported(deadline{})); diff != "" {
+			t.Errorf("job %d, pod %d: deadline (-want +got):\n%s", tc.job, tc.pod, diff)
+		}
+	}
+}
