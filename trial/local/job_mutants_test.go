@@ -129,3 +129,36 @@ func TestJobDeadlineTie(t *testing.T) {
 		}
 	}
 }
+
+// TestValueFromUnsupported: each kind of valueFrom the local executor
+// cannot resolve is refused by name, and a fieldRef other than
+// metadata.name and metadata.namespace by its path.
+func TestValueFromUnsupported(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		from map[string]any
+		want string
+	}{
+		"secret":    {map[string]any{"secretKeyRef": map[string]any{"name": "s", "key": "k"}}, "valueFrom.secretKeyRef is not supported"},
+		"configmap": {map[string]any{"configMapKeyRef": map[string]any{"name": "c", "key": "k"}}, "valueFrom.configMapKeyRef is not supported"},
+		"resource":  {map[string]any{"resourceFieldRef": map[string]any{"resource": "limits.cpu"}}, "valueFrom.resourceFieldRef is not supported"},
+		"file":      {map[string]any{"fileKeyRef": map[string]any{"volumeName": "v", "path": "p", "key": "k"}}, "valueFrom.fileKeyRef is not supported"},
+		"pod ip":    {map[string]any{"fieldRef": map[string]any{"fieldPath": "status.podIP"}}, `valueFrom.fieldRef "status.podIP" is not supported by the local executor (only metadata.name and metadata.namespace are)`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			spec := specJob(func(_, c map[string]any) {
+				c["env"] = []any{map[string]any{"name": "V", "valueFrom": tc.from}}
+			})
+			e, err := New(Options{Env: []string{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.plan(spec)
+			want := `container "training": env V: ` + tc.want
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("plan error %v, want one containing %q", err, want)
+			}
+		})
+	}
+}
