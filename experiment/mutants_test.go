@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -641,6 +643,136 @@ func TestValidateBoundaries(t *testing.T) {
 			}
 			if err == nil || !errors.Is(err, experiment.ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Validate = %v, want an invalid error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestRunnerMedianStopStopsWorseTrial: with medianstop early stopping, a
+// running trial whose best value is worse than the median of the
+// completed trials is stopped and recorded EarlyStopped with the value it
+// reached. (The second trial would run for a minute if nothing stopped it.)
+func TestRunnerMedianStopStopsWorseTrial(t *testing.T) {
+	exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss",
+		"  parallelTrialCount: 1\n  maxTrialCount: 2\n  earlyStopping:\n    algorithmName: medianstop\n    algorithmSettings:\n      - {name: min_trials_required, value: \"1\"}\n      - {name: start_step, value: \"1\"}\n")
+	worse := func(ctx context.Context, stdout io.Writer) trial.Result {
+		fmt.Fprintln(stdout, "loss=5")
+		select {
+		case <-ctx.Done():
+			return trial.Result{State: trial.Killed, Reason: "Killed"}
+		case <-time.After(time.Minute):
+			code := 0
+			return trial.Result{State: trial.Succeeded, ExitCode: &code}
+		}
+	}
+	st, status, err := mutRun(t, exp, listSuggester{[]string{"1", "2"}}, map[string]script{"1": reports("loss=1"), "2": worse}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := trialSummary(st), []string{"unit-0001:Succeeded", "unit-0002:EarlyStopped"}; !slices.Equal(got, want) {
+		t.Fatalf("trials %v, want %v", got, want)
+	}
+	if status.Phase != experiment.Succeeded || status.Reason != experiment.ReasonMaxTrialsReached || status.TrialsEarlyStopped != 1 {
+		t.Errorf("status %s/%s (%s), %d early stopped; want Succeeded/%s, 1", status.Phase, status.Reason, status.Message, status.TrialsEarlyStopped, experiment.ReasonMaxTrialsReached)
+	}
+	if s := st.trials["unit"][1].Metrics["loss"]; s.Count != 1 || s.Latest != 5 {
+		t.Errorf("early-stopped trial's loss %+v, want the 5 it reported", s)
+	}
+}
+
+// checkingSuggester fails a request as every real suggester does
+// (suggest.CheckRequest) and otherwise proposes the next values of xs.
+type checkingSuggester struct {
+	listSuggester
+}
+
+func (s checkingSuggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	if err := suggest.CheckRequest(ctx, "checking", req); err != nil {
+		return nil, err
+	}
+	return s.listSuggester.Suggest(ctx, req)
+}
+
+// TestRunnerNeverAsksForZeroTrials: while parallelTrialCount trials run,
+// the runner does not ask the suggester for more (a request for none is
+// an error for every algorithm). The first trial keeps running until a
+// flush has stored its first value, so the runner goes round its loop
+// with the trial still active.
+func TestRunnerNeverAsksForZeroTrials(t *testing.T) {
+	exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss\n    additionalMetricNames: [accuracy]", "  parallelTrialCount: 1\n")
+	st := newMemStore()
+	untilStored := func(ctx context.Context, stdout io.Writer) trial.Result {
+		fmt.Fprintln(stdout, "accuracy=0.5")
+		for {
+			st.mu.Lock()
+			n := len(st.logs["unit-0001"])
+			st.mu.Unlock()
+			if n > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return trial.Result{State: trial.Killed, Reason: "Killed"}
+			case <-time.After(time.Millisecond):
+			}
+		}
+		fmt.Fprintln(stdout, "loss=2")
+		code := 0
+		return trial.Result{State: trial.Succeeded, ExitCode: &code}
+	}
+	r := &experiment.Runner{
+		Store: st, Suggester: checkingSuggester{listSuggester{[]string{"1", "2"}}}, TrialRoot: t.TempDir(),
+		Executor:      mutExec{map[string]script{"1": untilStored, "2": reports("loss=1")}},
+		FlushInterval: 5 * time.Millisecond,
+	}
+	status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Phase != experiment.Succeeded || status.Reason != experiment.ReasonSuggestionEnd {
+		t.Errorf("status %s/%s (%s), want Succeeded/%s", status.Phase, status.Reason, status.Message, experiment.ReasonSuggestionEnd)
+	}
+	if got, want := trialSummary(st), []string{"unit-0001:Succeeded", "unit-0002:Succeeded"}; !slices.Equal(got, want) {
+		t.Errorf("trials %v, want %v", got, want)
+	}
+}
+
+// TestRunnerLogCapBoundary: a trial whose output fills the log cap
+// exactly keeps it all and no truncation note; one byte more, in the same
+// write or the next, is cut at the cap and noted once.
+func TestRunnerLogCapBoundary(t *testing.T) {
+	const note = "\n[tune: log truncated at 7 bytes; the rest was parsed for metrics but not kept]\n"
+	for name, tc := range map[string]struct {
+		writes []string
+		want   string
+	}{
+		"exactly the cap":          {[]string{"loss=1\n"}, "loss=1\n"},
+		"exactly the cap in parts": {[]string{"los", "s=1\n"}, "loss=1\n"},
+		"one byte more":            {[]string{"loss=1\n\n"}, "loss=1\n" + note},
+		"one byte more, next":      {[]string{"loss=1\n", "\n", "\n"}, "loss=1\n" + note},
+		"crossing the cap":         {[]string{"loss", "=1\n\n\n"}, "loss=1\n" + note},
+	} {
+		t.Run(name, func(t *testing.T) {
+			exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  maxTrialCount: 1\n")
+			write := func(_ context.Context, stdout io.Writer) trial.Result {
+				for _, w := range tc.writes {
+					io.WriteString(stdout, w)
+				}
+				code := 0
+				return trial.Result{State: trial.Succeeded, ExitCode: &code}
+			}
+			st := newMemStore()
+			r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: mutExec{map[string]script{"1": write}},
+				TrialRoot: t.TempDir(), MaxLogBytes: 7}
+			if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(st.trials["unit"][0].Dir, "stdout.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(data) != tc.want {
+				t.Errorf("stdout.log = %q, want %q", data, tc.want)
 			}
 		})
 	}
