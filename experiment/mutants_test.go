@@ -777,3 +777,24 @@ func TestRunnerLogCapBoundary(t *testing.T) {
 		})
 	}
 }
+
+// TestRunnerFailedTrialReason: a failed trial keeps the executor's reason,
+// and gets "TrialFailed" when the executor gave none.
+func TestRunnerFailedTrialReason(t *testing.T) {
+	exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  parallelTrialCount: 1\n")
+	bare := func(context.Context, io.Writer) trial.Result {
+		code := 2
+		return trial.Result{State: trial.Failed, ExitCode: &code}
+	}
+	st, _, err := mutRun(t, exp, listSuggester{[]string{"1", "2"}}, map[string]script{"1": fails, "2": bare}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range st.trials["unit"] {
+		got = append(got, string(tr.State)+"/"+tr.Reason)
+	}
+	if want := []string{"Failed/Error", "Failed/TrialFailed"}; !slices.Equal(got, want) {
+		t.Errorf("trials %v, want %v", got, want)
+	}
+}
