@@ -798,3 +798,50 @@ func TestRunnerFailedTrialReason(t *testing.T) {
 		t.Errorf("trials %v, want %v", got, want)
 	}
 }
+
+// TestRunnerStatusCounts: the experiment's status counts the trials in
+// each state, while they run and at the end.
+func TestRunnerStatusCounts(t *testing.T) {
+	exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss",
+		"  parallelTrialCount: 1\n  maxTrialCount: 4\n  earlyStopping:\n    algorithmName: medianstop\n    algorithmSettings:\n      - {name: min_trials_required, value: \"1\"}\n      - {name: start_step, value: \"1\"}\n")
+	st := newMemStore()
+	var running []int // TrialsRunning in the stored status, seen by each trial
+	seeRunning := func(next script) script {
+		return func(ctx context.Context, stdout io.Writer) trial.Result {
+			st.mu.Lock()
+			running = append(running, st.recs["unit"].Status.TrialsRunning)
+			st.mu.Unlock()
+			return next(ctx, stdout)
+		}
+	}
+	worse := func(ctx context.Context, stdout io.Writer) trial.Result {
+		fmt.Fprintln(stdout, "loss=5")
+		select {
+		case <-ctx.Done():
+			return trial.Result{State: trial.Killed, Reason: "Killed"}
+		case <-time.After(time.Minute):
+			code := 0
+			return trial.Result{State: trial.Succeeded, ExitCode: &code}
+		}
+	}
+	scripts := map[string]script{
+		"1": seeRunning(reports("loss=1")),
+		"2": seeRunning(fails),
+		"3": seeRunning(reports("no metric")),
+		"4": seeRunning(worse),
+	}
+	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1", "2", "3", "4"}}, Executor: mutExec{scripts},
+		TrialRoot: t.TempDir(), FlushInterval: 5 * time.Millisecond}
+	status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 1, 1, 1}; !slices.Equal(running, want) {
+		t.Errorf("TrialsRunning seen by the trials %v, want %v", running, want)
+	}
+	got := []int{status.Trials, status.TrialsPending, status.TrialsRunning, status.TrialsSucceeded, status.TrialsFailed,
+		status.TrialsKilled, status.TrialsMetricsUnav, status.TrialsEarlyStopped}
+	if want := []int{4, 0, 0, 1, 1, 0, 1, 1}; !slices.Equal(got, want) {
+		t.Errorf("counts (trials, pending, running, succeeded, failed, killed, metrics unavailable, early stopped) = %v, want %v", got, want)
+	}
+}
