@@ -845,3 +845,46 @@ func TestRunnerStatusCounts(t *testing.T) {
 		t.Errorf("counts (trials, pending, running, succeeded, failed, killed, metrics unavailable, early stopped) = %v, want %v", got, want)
 	}
 }
+
+// finalStatusFails is a memStore whose write of a final experiment status
+// fails.
+type finalStatusFails struct{ *memStore }
+
+func (s finalStatusFails) UpdateStatus(ctx context.Context, name string, st experiment.Status) error {
+	if st.Phase == experiment.Succeeded || st.Phase == experiment.Failed {
+		return errors.New("disk full")
+	}
+	return s.memStore.UpdateStatus(ctx, name, st)
+}
+
+// TestRunnerReportsStoreErrorsAtTheEnd: a store write that fails while the
+// experiment ends (saving a trial stopped by the goal, or the final
+// status) is Run's error, never a silent success.
+func TestRunnerReportsStoreErrorsAtTheEnd(t *testing.T) {
+	exp := mutExperiment(t, "    type: minimize\n    goal: 1\n    objectiveMetricName: loss", "  parallelTrialCount: 2\n")
+	blocks := func(ctx context.Context, _ io.Writer) trial.Result {
+		<-ctx.Done()
+		return trial.Result{State: trial.Killed, Reason: "Killed"}
+	}
+	scripts := map[string]script{"1": reports("loss=0.5"), "2": blocks}
+	t.Run("trial", func(t *testing.T) {
+		st := newMemStore()
+		st.failOn = "unit-0002"
+		r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1", "2"}}, Executor: mutExec{scripts}, TrialRoot: t.TempDir()}
+		status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("Run error %v, want the failed write of unit-0002", err)
+		}
+		if status == nil || status.Reason != experiment.ReasonGoalReached {
+			t.Errorf("status %+v, want the goal reached", status)
+		}
+	})
+	t.Run("status", func(t *testing.T) {
+		st := finalStatusFails{newMemStore()}
+		r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1", "2"}}, Executor: mutExec{scripts}, TrialRoot: t.TempDir()}
+		_, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("Run error %v, want the failed write of the final status", err)
+		}
+	})
+}
