@@ -888,3 +888,53 @@ func TestRunnerReportsStoreErrorsAtTheEnd(t *testing.T) {
 		}
 	})
 }
+
+// assignmentSuggester proposes its assignments in order, then is
+// exhausted.
+type assignmentSuggester []suggest.Assignment
+
+func (s assignmentSuggester) Suggest(_ context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	next := len(req.History)
+	if next >= len(s) {
+		return nil, suggest.ErrExhausted
+	}
+	return s[next:min(len(s), next+req.N)], nil
+}
+
+// TestRunnerRenderErrorFailsTrial: an assignment the trial template cannot
+// be rendered with fails that trial (RenderError) and the experiment goes
+// on; when even that failure cannot be stored, the experiment ends with
+// ReasonStoreError and counts only the trials the store holds.
+func TestRunnerRenderErrorFailsTrial(t *testing.T) {
+	exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  parallelTrialCount: 1\n")
+	sg := assignmentSuggester{{"y": "1"}, {"x": "1"}}
+	scripts := map[string]script{"1": reports("loss=1")}
+	t.Run("stored", func(t *testing.T) {
+		st, status, err := mutRun(t, exp, sg, scripts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tr := range st.trials["unit"] {
+			got = append(got, string(tr.State)+"/"+tr.Reason)
+		}
+		if want := []string{"Failed/RenderError", "Succeeded/TrialSucceeded"}; !slices.Equal(got, want) {
+			t.Errorf("trials %v, want %v", got, want)
+		}
+		if status.Phase != experiment.Succeeded || status.Trials != 2 || status.TrialsFailed != 1 {
+			t.Errorf("status %s/%s, %d trials, %d failed; want Succeeded, 2, 1", status.Phase, status.Reason, status.Trials, status.TrialsFailed)
+		}
+	})
+	t.Run("not stored", func(t *testing.T) {
+		st := newMemStore()
+		st.failOn = "unit-0001"
+		r := &experiment.Runner{Store: st, Suggester: sg, Executor: mutExec{scripts}, TrialRoot: t.TempDir()}
+		status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("Run error %v, want the failed write", err)
+		}
+		if status == nil || status.Phase != experiment.Failed || status.Reason != experiment.ReasonStoreError || status.Trials != 0 {
+			t.Errorf("status %+v, want Failed/%s with 0 trials", status, experiment.ReasonStoreError)
+		}
+	})
+}
