@@ -938,3 +938,21 @@ func TestRunnerRenderErrorFailsTrial(t *testing.T) {
 		}
 	})
 }
+
+// TestDefaultTrainJobPrimaryPodLabels: a TrainJob trial template gets the
+// labels of its primary pod (node 0 of the "node" replicated job) unless
+// it names its own.
+func TestDefaultTrainJobPrimaryPodLabels(t *testing.T) {
+	want := map[string]string{"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"}
+	own := map[string]string{"app": "mine"}
+	for _, tc := range []struct{ given, want map[string]string }{{nil, want}, {own, own}} {
+		e := &experiment.Experiment{Spec: experiment.Spec{
+			Objective:     &experiment.ObjectiveSpec{Type: "minimize", ObjectiveMetricName: "loss"},
+			TrialTemplate: &experiment.TrialTemplate{TrialSpec: map[string]any{"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob"}, PrimaryPodLabels: tc.given},
+		}}
+		e.Default()
+		if diff := cmp.Diff(tc.want, e.Spec.TrialTemplate.PrimaryPodLabels); diff != "" {
+			t.Errorf("given %v: primaryPodLabels (-want +got):\n%s", tc.given, diff)
+		}
+	}
+}
