@@ -431,6 +431,7 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 		if phase, reason, msg, done := s.completion(); done {
 			return s.finish(storeCtx, phase, reason, msg, nil)
 		}
+		created := len(s.trials)
 		if err := s.launch(ctx, storeCtx); err != nil {
 			phase, reason := Failed, ReasonSuggestionFailed
 			switch {
@@ -440,6 +441,11 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 				phase, reason = Stopped, ReasonInfrastructureError
 			}
 			return s.finish(storeCtx, phase, reason, err.Error(), err)
+		}
+		if len(s.active) == 0 && len(s.trials) > created {
+			// The new trials all failed before they could start (see
+			// failEarly): the completion rules decide whether to go on.
+			continue
 		}
 		if len(s.active) == 0 {
 			// Nothing running and nothing could be launched: only an

@@ -174,7 +174,7 @@ func TestRunCancelledBetweenAttempts(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() {
-		if waitFor(10*time.Second, func() bool {
+		if waitFor(time.Minute, func() bool {
 			_, err1 := os.Stat(count)
 			_, err2 := os.Stat(record)
 			return err1 == nil && os.IsNotExist(err2)
@@ -193,7 +193,7 @@ func TestRunCancelledBetweenAttempts(t *testing.T) {
 	var got trial.Result
 	select {
 	case got = <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("Run did not return when cancelled during the retry delay")
 	}
 	want := trial.Result{State: trial.Killed, Reason: "Killed", Message: "stopped before attempt 2: context canceled"}
