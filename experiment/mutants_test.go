@@ -942,6 +942,48 @@ func TestRunnerRenderErrorFailsTrial(t *testing.T) {
 	})
 }
 
+// unrenderableSuggester suggests, for ever, assignments missing the
+// parameter x, which no trial template can be rendered with.
+type unrenderableSuggester struct{}
+
+func (unrenderableSuggester) Suggest(_ context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	out := make([]suggest.Assignment, req.N)
+	for i := range out {
+		out[i] = suggest.Assignment{"y": "1"}
+	}
+	return out, nil
+}
+
+// TestRunnerEndlessRenderErrors: with no maxTrialCount or
+// maxFailedTrialCount to end it, an experiment whose every trial fails
+// before it starts ends Failed after a bounded number of rounds instead of
+// adding failed trials for ever; with a budget, the budget ends it.
+func TestRunnerEndlessRenderErrors(t *testing.T) {
+	t.Run("no budget", func(t *testing.T) {
+		exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  parallelTrialCount: 1\n")
+		st, status, err := mutRun(t, exp, unrenderableSuggester{}, nil, nil)
+		if err == nil || !strings.Contains(err.Error(), "failed before they could start") {
+			t.Errorf("Run error %v, want the rounds of trials that failed before starting", err)
+		}
+		if status == nil || status.Phase != experiment.Failed || status.Reason != experiment.ReasonSuggestionFailed {
+			t.Fatalf("status %+v, want Failed/%s", status, experiment.ReasonSuggestionFailed)
+		}
+		if n := len(st.trials["unit"]); n < 2 || n > 100 {
+			t.Errorf("%d trials stored, want a few (the bounded rounds)", n)
+		}
+	})
+	t.Run("maxFailedTrialCount", func(t *testing.T) {
+		exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  parallelTrialCount: 1\n  maxFailedTrialCount: 3\n")
+		_, status, err := mutRun(t, exp, unrenderableSuggester{}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status.Phase != experiment.Failed || status.Reason != experiment.ReasonMaxFailedReached || status.TrialsFailed != 3 {
+			t.Errorf("status %s/%s with %d failed, want Failed/%s with 3", status.Phase, status.Reason, status.TrialsFailed, experiment.ReasonMaxFailedReached)
+		}
+	})
+}
+
 // TestDefaultTrainJobPrimaryPodLabels: a TrainJob trial template gets the
 // labels of its primary pod (node 0 of the "node" replicated job) unless
 // it names its own.

@@ -125,6 +125,10 @@ const maxWarningsPerTrial = 5
 // stderrTailLines is how many lines of a trial's stderr end up in messages.
 const stderrTailLines = 20
 
+// maxStartlessRounds is how many rounds in a row of trials that all fail
+// before they start (RenderError) end an experiment with no budget.
+const maxStartlessRounds = 10
+
 // Run runs the experiment described by rec, which must be valid and
 // defaulted, from creation to completion. It creates the experiment in the
 // store (failing with an error wrapping ErrExists if the name is taken) and
@@ -423,6 +427,7 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 	ticker := time.NewTicker(flush)
 	defer ticker.Stop()
 	defer s.closeCollectors()
+	startless := 0 // rounds in a row whose new trials all failed before starting
 
 	for {
 		if ctx.Err() != nil {
@@ -445,8 +450,18 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 		if len(s.active) == 0 && len(s.trials) > created {
 			// The new trials all failed before they could start (see
 			// failEarly): the completion rules decide whether to go on.
+			// Without a budget to end it, a suggester whose every
+			// assignment fails would add failed trials for ever: give up
+			// after maxStartlessRounds such rounds in a row.
+			startless++
+			if spec := s.exp.Spec; spec.MaxFailedTrialCount == nil && spec.MaxTrialCount == nil && startless >= maxStartlessRounds {
+				last := s.trials[len(s.trials)-1]
+				err := fmt.Errorf("the last %d rounds of trials all failed before they could start (%s %s: %s), and no maxTrialCount or maxFailedTrialCount would end the experiment", startless, last.Name, last.Reason, last.Message)
+				return s.finish(storeCtx, Failed, ReasonSuggestionFailed, err.Error(), err)
+			}
 			continue
 		}
+		startless = 0
 		if len(s.active) == 0 {
 			// Nothing running and nothing could be launched: only an
 			// exhausted search space gets here, and completion ends it.
