@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,9 +67,9 @@ func runStoreCheck(ctx context.Context, f *factory) error {
 	for _, d := range r.Damaged {
 		fmt.Fprintln(out, "damaged: "+d)
 	}
-	fmt.Fprintf(out, "%s: %d experiments, %d trials, %d log entries intact\n", path, r.Experiments, r.Trials, r.Logs)
+	fmt.Fprintf(out, "%s: %s, %s, %s intact\n", path, count(r.Experiments, "experiment"), count(r.Trials, "trial"), count(r.Logs, "log entry"))
 	if len(r.Damaged) > 0 {
-		fmt.Fprintf(out, "%s is damaged (%d problems); tune store recover --to NEWFILE copies what is readable\n", path, len(r.Damaged))
+		fmt.Fprintf(out, "%s is damaged (%s); tune store recover --to NEWFILE copies what is readable\n", path, count(len(r.Damaged), "problem"))
 		return &codeError{code: exitError}
 	}
 	fmt.Fprintf(out, "%s: no damage found\n", path)
@@ -84,9 +85,21 @@ func runStoreRecover(ctx context.Context, f *factory, o *storeRecoverOptions) er
 	for _, d := range r.Damaged {
 		fmt.Fprintln(f.io.ErrOut, "skipped: "+d)
 	}
-	fmt.Fprintf(f.io.Out, "copied %d experiments, %d trials, %d log entries from %s to %s\n", r.Experiments, r.Trials, r.Logs, path, o.to)
+	fmt.Fprintf(f.io.Out, "copied %s, %s, %s from %s to %s\n", count(r.Experiments, "experiment"), count(r.Trials, "trial"), count(r.Logs, "log entry"), path, o.to)
 	if len(r.Damaged) > 0 {
-		fmt.Fprintf(f.io.ErrOut, "%d damaged parts were not copied (listed above)\n", len(r.Damaged))
+		fmt.Fprintf(f.io.ErrOut, "%s not copied (listed above)\n", count(len(r.Damaged), "damaged part"))
 	}
 	return nil
+}
+
+// count writes n and the noun, in the plural unless n is 1 ("log entry"
+// becomes "log entries").
+func count(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
