@@ -6,18 +6,16 @@ import (
 	"strings"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial"
 )
 
-// DefaultNamespace is the namespace of an experiment whose metadata.namespace
-// is empty.
-const DefaultNamespace = "default"
-
-// Namespace returns metadata.namespace, or [DefaultNamespace] when empty.
+// Namespace returns metadata.namespace, or [trial.DefaultNamespace] when
+// empty.
 func (e *Experiment) Namespace() string {
 	if e.Metadata.Namespace != "" {
 		return e.Metadata.Namespace
 	}
-	return DefaultNamespace
+	return trial.DefaultNamespace
 }
 
 // Render returns the trial workload for one trial: a deep copy of

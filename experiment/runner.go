@@ -183,7 +183,7 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 	return st, nil
 }
 
-// checkRunnable rejects what the local runner cannot do yet, before anything
+// checkRunnable rejects what the runner cannot do yet, before anything
 // is written.
 func checkRunnable(e *Experiment) error {
 	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && es.AlgorithmName != "medianstop" {

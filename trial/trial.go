@@ -61,6 +61,11 @@ type Trial struct {
 	Finished time.Time `json:"finished,omitzero"`
 }
 
+// DefaultNamespace is Kubernetes' namespace for an object that names
+// none: where a trial runs when neither the experiment's
+// metadata.namespace nor the executor's options name one.
+const DefaultNamespace = "default"
+
 // Spec is what an [Executor] needs to run one trial.
 type Spec struct {
 	// Experiment and Name identify the trial.

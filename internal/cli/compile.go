@@ -12,6 +12,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/internal/output"
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/kube"
 )
 
@@ -129,7 +130,7 @@ func (o *compileOptions) kubeNamespace() string {
 	if ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{}); err == nil {
 		return ex.Namespace()
 	}
-	return kube.DefaultNamespace
+	return trial.DefaultNamespace
 }
 
 // parseSets parses --set name=value flags against space.

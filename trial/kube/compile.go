@@ -36,16 +36,12 @@ var (
 	workflowGVK = wfv1.SchemeGroupVersion.WithKind("Workflow")
 )
 
-// DefaultNamespace is the namespace used when neither the spec nor the
-// [Options] name one.
-const DefaultNamespace = "default"
-
 // Compile returns the objects Run would submit for spec, exactly: the
 // trial's batch/v1 Job or argoproj.io/v1alpha1 Workflow, decoded strictly
 // from spec.Object, or its object of any other kind as given, named
 // spec.Name, in its namespace and with the trial's labels on it and on its
 // pod templates (see the package documentation). The namespace is
-// spec.Namespace, else namespace, else [DefaultNamespace]. The returned
+// spec.Namespace, else namespace, else [trial.DefaultNamespace]. The returned
 // slice holds one *batchv1.Job or *wfv1.Workflow with its TypeMeta set, or
 // one *unstructured.Unstructured.
 //
@@ -129,7 +125,7 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// resolveNamespace returns spec's namespace, else def, else DefaultNamespace.
+// resolveNamespace returns spec's namespace, else def, else trial.DefaultNamespace.
 func resolveNamespace(spec *trial.Spec, def string) string {
 	switch {
 	case spec.Namespace != "":
@@ -137,7 +133,7 @@ func resolveNamespace(spec *trial.Spec, def string) string {
 	case def != "":
 		return def
 	}
-	return DefaultNamespace
+	return trial.DefaultNamespace
 }
 
 // setMeta names m after the trial, puts it in ns and adds labels. A

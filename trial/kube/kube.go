@@ -57,7 +57,7 @@ type Options struct {
 	// found).
 	RESTMapper meta.RESTMapper
 	// Namespace is where trials are created when their spec has no
-	// Namespace (the experiment's); empty means [DefaultNamespace].
+	// Namespace (the experiment's); empty means [trial.DefaultNamespace].
 	Namespace string
 	// Retain keeps every trial's object after the trial ends, as
 	// trialTemplate.retain does; a spec's own Retain keeps it too. A
@@ -191,7 +191,7 @@ func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error
 // created in.
 func (e *Executor) Namespace() string {
 	if e.opts.Namespace == "" {
-		return DefaultNamespace
+		return trial.DefaultNamespace
 	}
 	return e.opts.Namespace
 }

@@ -79,7 +79,7 @@ func TestCompileJob(t *testing.T) {
 	if objs, _ := Compile(spec, "ops"); objs[0].(*batchv1.Job).Namespace != "ops" {
 		t.Errorf("namespace = %s, want ops", objs[0].(*batchv1.Job).Namespace)
 	}
-	if objs, _ := Compile(spec, ""); objs[0].(*batchv1.Job).Namespace != DefaultNamespace {
+	if objs, _ := Compile(spec, ""); objs[0].(*batchv1.Job).Namespace != trial.DefaultNamespace {
 		t.Errorf("namespace = %s, want default", objs[0].(*batchv1.Job).Namespace)
 	}
 }

@@ -152,7 +152,7 @@ func decodeJob(obj map[string]any) (*batchv1.Job, error) {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
 	if apiVersion != "batch/v1" || kind != "Job" {
-		return nil, fmt.Errorf("the local executor runs batch/v1 Job trial templates only: kind %q (apiVersion %q) needs --executor kubernetes (planned)", kind, apiVersion)
+		return nil, fmt.Errorf("the local executor runs batch/v1 Job trial templates only: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
 	}
 	data, err := json.Marshal(obj)
 	if err != nil {

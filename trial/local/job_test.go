@@ -43,11 +43,11 @@ func TestSpecErrors(t *testing.T) {
 		"no object": {spec: &trial.Spec{}, wantErr: "trial spec has no workload object"},
 		"argo workflow": {
 			spec:    &trial.Spec{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}},
-			wantErr: `the local executor runs batch/v1 Job trial templates only: kind "Workflow" (apiVersion "argoproj.io/v1alpha1") needs --executor kubernetes (planned)`,
+			wantErr: `the local executor runs batch/v1 Job trial templates only: kind "Workflow" (apiVersion "argoproj.io/v1alpha1") needs --executor kubernetes`,
 		},
 		"old job api": {
 			spec:    specJob(func(job, _ map[string]any) { job["apiVersion"] = "batch/v1beta1" }),
-			wantErr: `kind "Job" (apiVersion "batch/v1beta1") needs --executor kubernetes (planned)`,
+			wantErr: `kind "Job" (apiVersion "batch/v1beta1") needs --executor kubernetes`,
 		},
 		"unknown container field": {
 			spec:    specJob(func(_, c map[string]any) { c["comand"] = []any{"x"} }),
