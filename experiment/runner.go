@@ -125,6 +125,13 @@ const maxWarningsPerTrial = 5
 // stderrTailLines is how many lines of a trial's stderr end up in messages.
 const stderrTailLines = 20
 
+// TrialName is the name of trial number seq (from 1) of the experiment
+// named experiment: the experiment's name, a dash and seq in at least four
+// digits (mnist-0001).
+func TrialName(experiment string, seq int) string {
+	return fmt.Sprintf("%s-%04d", experiment, seq)
+}
+
 // maxStartlessRounds is how many rounds in a row of trials that all fail
 // before they start (RenderError) end an experiment with no budget.
 const maxStartlessRounds = 10
@@ -607,7 +614,7 @@ func (s *state) history() []suggest.Observation {
 func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error {
 	r := s.r
 	seq := len(s.trials) + 1
-	name := fmt.Sprintf("%s-%04d", s.name, seq)
+	name := TrialName(s.name, seq)
 	dir, err := filepath.Abs(filepath.Join(r.TrialRoot, s.name, name))
 	if err != nil {
 		return fmt.Errorf("trial %s: %w", name, err)

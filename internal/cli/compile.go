@@ -97,7 +97,7 @@ func runCompile(ctx context.Context, o *compileOptions) error {
 		// for it, which the rendered template then names.
 		exp.Metadata.Namespace = o.kubeNamespace()
 	}
-	name := fmt.Sprintf("%s-%04d", exp.Metadata.Name, o.trial)
+	name := experiment.TrialName(exp.Metadata.Name, o.trial)
 	spec, err := exp.TrialSpec(name, a, "")
 	if err != nil {
 		return fmt.Errorf("render trial %s: %w", name, err)
