@@ -1001,3 +1001,44 @@ func TestDefaultTrainJobPrimaryPodLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestRankTrials: Succeeded trials come first, best first under the goal,
+// the earlier first on ties; every other trial follows in the order given,
+// whatever its value; the first is BestTrial's.
+func TestRankTrials(t *testing.T) {
+	mk := func(name string, state trial.State, loss float64) trial.Trial {
+		return trial.Trial{Name: name, State: state, Metrics: map[string]metrics.Summary{"loss": summary(loss)}}
+	}
+	noValue := trial.Trial{Name: "no-value", State: trial.Succeeded}
+	given := []trial.Trial{
+		mk("killed", trial.Killed, -100),
+		mk("ok-3a", trial.Succeeded, 3),
+		noValue,
+		mk("ok-1", trial.Succeeded, 1),
+		mk("early", trial.EarlyStopped, 100),
+		mk("ok-3b", trial.Succeeded, 3),
+		mk("ok-2", trial.Succeeded, 2),
+	}
+	strategies := map[string]metrics.Strategy{"loss": metrics.Latest}
+	for goal, want := range map[suggest.Goal][]string{
+		suggest.Minimize: {"ok-1", "ok-2", "ok-3a", "ok-3b", "killed", "no-value", "early"},
+		suggest.Maximize: {"ok-3a", "ok-3b", "ok-2", "ok-1", "killed", "no-value", "early"},
+	} {
+		trials := slices.Clone(given)
+		experiment.RankTrials(trials, "loss", goal, strategies)
+		var got []string
+		for _, tr := range trials {
+			got = append(got, tr.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("goal %v: ranked %v, want %v", goal, got, want)
+		}
+		ptrs := make([]*trial.Trial, len(given))
+		for i := range given {
+			ptrs[i] = &given[i]
+		}
+		if best := experiment.BestTrial(ptrs, "loss", goal, strategies); best == nil || best.BestTrialName != want[0] {
+			t.Errorf("goal %v: BestTrial %+v, want %s, RankTrials' first", goal, best, want[0])
+		}
+	}
+}

@@ -1089,11 +1089,7 @@ func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strat
 	var best *trial.Trial
 	bestValue := math.NaN()
 	for _, t := range trials {
-		if t.State != trial.Succeeded {
-			continue
-		}
-		v, ok := t.Metrics[objective].Value(strategyFor(strategies, objective))
-		if ok && goal.Better(v, bestValue) {
+		if v := rankValue(t, objective, strategies); goal.Better(v, bestValue) {
 			best, bestValue = t, v
 		}
 	}
@@ -1103,8 +1099,35 @@ func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strat
 	return &OptimalTrial{BestTrialName: best.Name, ParameterAssignments: best.Parameters, Metrics: TrialMetrics(best, strategies)}
 }
 
-// TrialMetrics returns each metric's value of t chosen by its strategy
-// (latest when none is configured).
+// RankTrials sorts trials best first, by the rule of [BestTrial]: the
+// Succeeded trials by their value of objective under goal, the earlier
+// (in the order given) first on ties, then every other trial in the order
+// given. Its first trial is BestTrial's when any trial succeeded.
+func RankTrials(trials []trial.Trial, objective string, goal suggest.Goal, strategies map[string]metrics.Strategy) {
+	slices.SortStableFunc(trials, func(a, b trial.Trial) int {
+		va, vb := rankValue(&a, objective, strategies), rankValue(&b, objective, strategies)
+		switch {
+		case goal.Better(va, vb):
+			return -1
+		case goal.Better(vb, va):
+			return 1
+		}
+		return 0
+	})
+}
+
+// rankValue is t's value of objective when t Succeeded and reported it;
+// NaN, which ranks last, otherwise.
+func rankValue(t *trial.Trial, objective string, strategies map[string]metrics.Strategy) float64 {
+	if t.State != trial.Succeeded {
+		return math.NaN()
+	}
+	if v, ok := t.Metrics[objective].Value(strategyFor(strategies, objective)); ok {
+		return v
+	}
+	return math.NaN()
+}
+
 func TrialMetrics(t *trial.Trial, strategies map[string]metrics.Strategy) map[string]float64 {
 	out := make(map[string]float64, len(t.Metrics))
 	for name, sum := range t.Metrics {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -223,21 +221,11 @@ func loadTrials(ctx context.Context, o *getOptions) (*experiment.Record, []trial
 	if err != nil {
 		return nil, nil, err
 	}
+	experiment.RankTrials(trials, rec.Spec.Spec.Objective.ObjectiveMetricName, rec.Spec.Goal(), rec.Spec.Strategies())
 	views := make([]trialView, len(trials))
 	for i := range trials {
 		views[i] = newTrialView(&trials[i], rec)
 	}
-	objective := rec.Spec.Spec.Objective.ObjectiveMetricName
-	goal := rec.Spec.Goal()
-	value := func(v trialView) float64 {
-		if x, ok := v.Metrics[objective]; ok && v.Status == trial.Succeeded {
-			return x
-		}
-		return math.NaN()
-	}
-	sort.SliceStable(views, func(i, j int) bool {
-		return goal.Better(value(views[i]), value(views[j]))
-	})
 	return rec, views, nil
 }
 
