@@ -214,15 +214,13 @@ type state struct {
 	trials     []*trial.Trial
 	active     map[int]*activeTrial // by Seq
 	results    chan trialResult
-	space      suggest.Space
+	request    suggest.Request // the suggester's, but for History and N
 	goal       suggest.Goal
 	strategies map[string]metrics.Strategy
 	objective  string
 	parser     *metrics.TextParser // safe for concurrent use by trials
 	push       *push.Server        // the Push collector's, started with the first trial
 	stopper    *medianStop         // spec.earlyStopping's rule; nil without one
-	seed       uint64
-	settings   map[string]string
 	exhausted  bool
 }
 
@@ -294,12 +292,10 @@ type trialResult struct {
 }
 
 func (s *state) init() error {
-	s.space = s.exp.Space()
-	s.goal = s.exp.Goal()
+	s.request = s.exp.SuggestRequest()
+	s.goal = s.request.Goal
 	s.strategies = s.exp.Strategies()
 	s.objective = s.exp.Spec.Objective.ObjectiveMetricName
-	s.seed, _ = s.exp.Seed()
-	s.settings = s.exp.Settings()
 	s.active = make(map[int]*activeTrial)
 	s.results = make(chan trialResult)
 	parser, err := metrics.NewTextParser(s.exp.MetricsFormats(), s.exp.MetricNames())
@@ -329,8 +325,8 @@ func (s *state) checkExecutor() error {
 	if !ok {
 		return nil
 	}
-	sample := make(suggest.Assignment, len(s.space))
-	for _, p := range s.space {
+	sample := make(suggest.Assignment, len(s.request.Space))
+	for _, p := range s.request.Space {
 		switch p.Type {
 		case suggest.Int:
 			sample[p.Name] = suggest.FormatInt(int64(p.Min))
@@ -555,14 +551,9 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 	if want <= 0 {
 		return nil
 	}
-	assignments, err := s.r.Suggester.Suggest(ctx, suggest.Request{
-		Space:    s.space,
-		Goal:     s.goal,
-		History:  s.history(),
-		N:        want,
-		Seed:     s.seed,
-		Settings: s.settings,
-	})
+	req := s.request
+	req.History, req.N = s.history(), want
+	assignments, err := s.r.Suggester.Suggest(ctx, req)
 	wait := errors.Is(err, suggest.ErrWait)
 	switch {
 	case errors.Is(err, suggest.ErrExhausted):

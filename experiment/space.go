@@ -105,6 +105,14 @@ func (e *Experiment) Settings() map[string]string {
 	return out
 }
 
+// SuggestRequest returns what the experiment's suggester is asked with:
+// its space, goal, seed and settings, with no history and N zero, for the
+// caller to set.
+func (e *Experiment) SuggestRequest() suggest.Request {
+	seed, _ := e.Seed()
+	return suggest.Request{Space: e.Space(), Goal: e.Goal(), Seed: seed, Settings: e.Settings()}
+}
+
 // MetricsFormats returns the metrics filter's regular expressions, or
 // [DefaultMetricsFormat] alone when none are given. In each, the first
 // capture group is the metric name and the second its value.

@@ -174,8 +174,9 @@ func compileAssignment(ctx context.Context, o *compileOptions, exp *experiment.E
 	if err != nil {
 		return nil, err
 	}
-	seed, _ := exp.Seed()
-	as, err := s.Suggest(ctx, suggest.Request{Space: exp.Space(), Goal: exp.Goal(), N: o.trial, Seed: seed, Settings: exp.Settings()})
+	req := exp.SuggestRequest()
+	req.N = o.trial
+	as, err := s.Suggest(ctx, req)
 	switch {
 	case errors.Is(err, suggest.ErrExhausted) || (err == nil && len(as) < o.trial):
 		return nil, fmt.Errorf("--trial %d: the search space has only %d points", o.trial, len(as))
