@@ -67,14 +67,14 @@ func checkCollector(e *Experiment, ex trial.Executor) error {
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
 	}
 	if target, ok := mountTarget(e); ok {
-		if err := checkMountTarget(target); err != nil {
+		if err := checkMountTarget(filepath.FromSlash(target)); err != nil {
 			return fmt.Errorf("spec.metricsCollectorSpec.source.fileSystemPath.path %q: %w: %w", e.Spec.MetricsCollectorSpec.Source.FileSystemPath.Path, ErrUnsupported, err)
 		}
 	}
 	return nil
 }
 
-// mountTarget returns the directory of this machine at which each trial
+// mountTarget returns the directory (slash-separated) at which each trial
 // gets its own copy of the File collector's directory (or of the
 // TensorFlowEvent collector's), when the collector's path is absolute.
 func mountTarget(e *Experiment) (string, bool) {
@@ -87,9 +87,25 @@ func mountTarget(e *Experiment) (string, bool) {
 		return "", false
 	}
 	if kind == "File" {
-		return filepath.FromSlash(path.Dir(p)), true
+		return path.Dir(p), true
 	}
-	return filepath.FromSlash(path.Clean(p)), true
+	return path.Clean(p), true
+}
+
+// addMount makes source, the trial's copy of the collector's directory,
+// appear at mountTarget inside the trial, when the collector's path is
+// absolute. A target filled since the experiment was checked gets no
+// mount, with a warning.
+func (s *state) addMount(spec *trial.Spec, at *activeTrial, source string) {
+	target, ok := mountTarget(s.exp)
+	if !ok {
+		return
+	}
+	if err := checkMountTarget(filepath.FromSlash(target)); err != nil {
+		at.warn(fmt.Sprintf("trial %s: %s is not made to appear inside the trial: %v", spec.Name, s.exp.Spec.MetricsCollectorSpec.Source.FileSystemPath.Path, err))
+		return
+	}
+	spec.Mounts = append(spec.Mounts, trial.Mount{Source: source, Target: target})
 }
 
 // checkMountTarget refuses a mount target that is an existing directory
@@ -135,15 +151,7 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 			return nil, fmt.Errorf("metrics file of trial %s: %w", spec.Name, err)
 		}
 		spec.Env = append(spec.Env, EnvMetricsPath+"="+p)
-		if path.IsAbs(fs.Path) {
-			// Checked with the experiment, but the directory may have
-			// been filled since: then the trial gets no mount.
-			if err := checkMountTarget(path.Dir(fs.Path)); err != nil {
-				at.warn(fmt.Sprintf("trial %s: %s is not made to appear inside the trial: %v", spec.Name, fs.Path, err))
-			} else {
-				spec.Mounts = append(spec.Mounts, trial.Mount{Source: filepath.Dir(p), Target: path.Dir(fs.Path)})
-			}
-		}
+		s.addMount(spec, at, filepath.Dir(p))
 		parse := s.parser.ParseLine
 		if strings.EqualFold(fs.Format, "JSON") {
 			jp, err := metrics.NewJSONParser(s.exp.MetricNames())
@@ -169,13 +177,7 @@ func (s *state) newCollector(spec *trial.Spec, at *activeTrial) (collector, erro
 			return nil, fmt.Errorf("event directory of trial %s: %w", spec.Name, err)
 		}
 		spec.Env = append(spec.Env, EnvMetricsPath+"="+dir)
-		if path.IsAbs(fs.Path) {
-			if err := checkMountTarget(path.Clean(fs.Path)); err != nil {
-				at.warn(fmt.Sprintf("trial %s: %s is not made to appear inside the trial: %v", spec.Name, fs.Path, err))
-			} else {
-				spec.Mounts = append(spec.Mounts, trial.Mount{Source: dir, Target: path.Clean(fs.Path)})
-			}
-		}
+		s.addMount(spec, at, dir)
 		return &eventCollector{reader: tfevent.NewDirReader(dir, s.exp.MetricNames()), shown: fs.Path}, nil
 	case "Push":
 		if s.push == nil {

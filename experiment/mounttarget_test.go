@@ -1,7 +1,9 @@
 package experiment_test
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,4 +62,42 @@ func TestCollectorPathOverHostFiles(t *testing.T) {
 			t.Errorf("mounts %+v, want the trial's directory at %s", m, empty)
 		}
 	})
+	t.Run("directory filled while running: no mount, a warning", func(t *testing.T) {
+		target := t.TempDir()
+		exp := testExperiment(t, strings.Replace(spec("File", filepath.Join(target, "metrics.log")), "maxTrialCount: 1", "maxTrialCount: 2", 1))
+		ex := &fillingExecutor{fileExecutor: &fileExecutor{mounts: map[string][]trial.Mount{}, paths: map[string]string{}}, dir: target}
+		var warnings []string
+		r := &experiment.Runner{Store: newMemStore(), Suggester: listSuggester{[]string{"1", "2"}}, Executor: ex, TrialRoot: t.TempDir(),
+			OnEvent: func(ev experiment.Event) {
+				if ev.Kind == experiment.Warning && strings.Contains(ev.Message, "not made to appear inside the trial") {
+					warnings = append(warnings, ev.Message)
+				}
+			}}
+		if _, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}); err != nil {
+			t.Fatal(err)
+		}
+		if m := ex.mounts["unit-0001"]; len(m) != 1 || m[0].Target != target {
+			t.Errorf("first trial's mounts %+v, want the trial's directory at %s", m, target)
+		}
+		if m := ex.mounts["unit-0002"]; len(m) != 0 {
+			t.Errorf("second trial's mounts %+v, want none over the filled %s", m, target)
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "unit-0002") || !strings.Contains(warnings[0], "data.csv") {
+			t.Errorf("warnings %q, want one about unit-0002's mount", warnings)
+		}
+	})
+}
+
+// fillingExecutor is a fileExecutor whose first trial leaves a file in dir
+// on this machine, as a user's program writing next to its metrics would.
+type fillingExecutor struct {
+	*fileExecutor
+	dir string
+}
+
+func (e *fillingExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
+	if err := os.WriteFile(filepath.Join(e.dir, "data.csv"), []byte("x\n"), 0o644); err != nil {
+		return trial.Result{}, err
+	}
+	return e.fileExecutor.Run(ctx, spec, stdout, stderr)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -1040,5 +1041,31 @@ func TestRankTrials(t *testing.T) {
 		if best := experiment.BestTrial(ptrs, "loss", goal, strategies); best == nil || best.BestTrialName != want[0] {
 			t.Errorf("goal %v: BestTrial %+v, want %s, RankTrials' first", goal, best, want[0])
 		}
+	}
+}
+
+// TestSuggestRequest: the request the runner and tune compile send is the
+// experiment's space, goal, seed (random_state) and settings, with no
+// history and N zero.
+func TestSuggestRequest(t *testing.T) {
+	exp := mutExperiment(t, "    type: maximize\n    objectiveMetricName: loss", "")
+	exp.Spec.Algorithm.AlgorithmSettings = []experiment.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "other", Value: "x"}}
+	req := exp.SuggestRequest()
+	if req.Goal != suggest.Maximize || req.Seed != 42 || req.N != 0 || req.History != nil {
+		t.Errorf("goal %v, seed %d, N %d, history %v; want maximize, 42, 0, none", req.Goal, req.Seed, req.N, req.History)
+	}
+	if got, want := req.Settings, map[string]string{"random_state": "42", "other": "x"}; !maps.Equal(got, want) {
+		t.Errorf("settings %v, want %v", got, want)
+	}
+	var names []string
+	for _, p := range req.Space {
+		names = append(names, p.Name)
+	}
+	var want []string
+	for _, p := range exp.Spec.Parameters {
+		want = append(want, p.Name)
+	}
+	if len(names) == 0 || !slices.Equal(names, want) {
+		t.Errorf("space %v, want the experiment's parameters %v", names, want)
 	}
 }

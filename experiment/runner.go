@@ -616,7 +616,7 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	if err != nil {
 		// The experiment validated, so this is a suggester bug or an
 		// assignment missing a parameter: fail the trial, not the run.
-		return s.failEarly(storeCtx, t, "RenderError", err)
+		return s.failEarly(storeCtx, t, trial.Failed, "RenderError", err.Error())
 	}
 	stale, err := emptyDir(dir, r.now())
 	if err != nil {
@@ -713,9 +713,11 @@ type storeError struct{ err error }
 func (e *storeError) Error() string { return e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
-// failEarly records a trial that could not be launched at all.
-func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, reason string, cause error) error {
-	t.State, t.Reason, t.Message, t.Finished = trial.Failed, reason, cause.Error(), s.r.now()
+// failEarly records trial t, which could not be launched at all, as ended
+// in state with reason and message. When even that cannot be stored, t is
+// forgotten (the store never held it) and the store's error returned.
+func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, state trial.State, reason, message string) error {
+	t.State, t.Reason, t.Message, t.Finished = state, reason, message, s.r.now()
 	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
 		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
 		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
@@ -752,15 +754,15 @@ func infrastructureFault(err error) bool {
 // launched as Killed with TrialReasonInfrastructure, and returns cause
 // marked as an infraError (or the store's error).
 func (s *state) failInfra(storeCtx context.Context, t *trial.Trial, cause error) error {
-	t.State, t.Reason, t.Finished = trial.Killed, TrialReasonInfrastructure, s.r.now()
-	t.Message = "tune could not run the trial: " + cause.Error()
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
-		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
-		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+	if err := s.failEarly(storeCtx, t, trial.Killed, TrialReasonInfrastructure, infraMessage(cause)); err != nil {
+		return err
 	}
-	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 	return fmt.Errorf("trial %s: %w", t.Name, &infraError{cause})
 }
+
+// infraMessage is the message of a trial that cause, a fault of tune's
+// environment, kept from running.
+func infraMessage(cause error) string { return "tune could not run the trial: " + cause.Error() }
 
 // logWriter writes a trial's log file. Its first failed write (a full
 // disk) is reported through warn and the rest of the output is dropped,
@@ -891,8 +893,7 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 		t.State, t.Reason = trial.Killed, TrialReasonLost
 		t.Message = "the runner stopped before the trial finished and its workload no longer exists; another trial runs in its place"
 	case res.err != nil && infrastructureFault(res.err):
-		t.State, t.Reason = trial.Killed, TrialReasonInfrastructure
-		t.Message = "tune could not run the trial: " + res.err.Error()
+		t.State, t.Reason, t.Message = trial.Killed, TrialReasonInfrastructure, infraMessage(res.err)
 	case res.err != nil:
 		t.State, t.Reason, t.Message = trial.Failed, "ExecutorError", res.err.Error()
 	case res.result.State == trial.Succeeded:
@@ -1119,6 +1120,8 @@ func rankValue(t *trial.Trial, objective string, strategies map[string]metrics.S
 	return math.NaN()
 }
 
+// TrialMetrics returns each metric's value of t chosen by its strategy
+// (latest when none is configured).
 func TrialMetrics(t *trial.Trial, strategies map[string]metrics.Strategy) map[string]float64 {
 	out := make(map[string]float64, len(t.Metrics))
 	for name, sum := range t.Metrics {

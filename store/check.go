@@ -221,8 +221,9 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 	} else {
 		fail(catchErr(fmt.Sprintf("experiment %q: trials", name), func() error {
 			var order keyOrder
+			part := partf("experiment %q: trials", name)
 			return tb.ForEach(func(k, v []byte) error {
-				if err := order.next(partf("experiment %q: trials", name), k); err != nil {
+				if err := order.next(part, k); err != nil {
 					fail(recordDamage{err})
 					return nil
 				}
@@ -246,8 +247,9 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 			}
 			fail(catchErr(fmt.Sprintf("experiment %q: trial %q: logs", name, t.Name), func() error {
 				var order keyOrder
+				part := partf("experiment %q: trial %q: logs", name, t.Name)
 				return b.ForEach(func(k, v []byte) error {
-					if err := order.next(partf("experiment %q: trial %q: logs", name, t.Name), k); err != nil {
+					if err := order.next(part, k); err != nil {
 						fail(recordDamage{err})
 						return nil
 					}

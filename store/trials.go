@@ -146,8 +146,9 @@ func (s *Store) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
 			return err
 		}
 		var order keyOrder
+		part := partf("experiment %q: trials", exp)
 		return tb.ForEach(func(k, v []byte) error {
-			if err := order.next(partf("experiment %q: trials", exp), k); err != nil {
+			if err := order.next(part, k); err != nil {
 				return err
 			}
 			t, err := decodeTrial(exp, k, v)
@@ -217,8 +218,9 @@ func (s *Store) Logs(ctx context.Context, exp, trialName string) ([]metrics.Log,
 			return nil
 		}
 		var order keyOrder
+		part := partf("experiment %q: trial %q: logs", exp, trialName)
 		return b.ForEach(func(k, v []byte) error {
-			if err := order.next(partf("experiment %q: trial %q: logs", exp, trialName), k); err != nil {
+			if err := order.next(part, k); err != nil {
 				return err
 			}
 			l, err := decodeLog(exp, trialName, key, k, v)

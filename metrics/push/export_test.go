@@ -1,4 +1,8 @@
 package push
 
 // OpenConns returns how many accepted connections s holds open.
-func (s *Server) OpenConns() int { return s.ln.open() }
+func (s *Server) OpenConns() int {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	return s.open
+}

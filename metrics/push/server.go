@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/tune-hpo/tune/metrics"
 )
 
@@ -97,7 +99,6 @@ const closeFreshAfter = 500 * time.Millisecond
 type Server struct {
 	srv *http.Server
 	url string
-	ln  *limitListener
 	dir string // the private directory holding the socket; "" when none
 
 	mu     sync.Mutex
@@ -108,6 +109,7 @@ type Server struct {
 
 	connMu sync.Mutex
 	fresh  map[net.Conn]bool // connections that have not sent a request yet
+	open   int               // connections accepted and not yet closed
 }
 
 // registration is one Register call: a trial and its token.
@@ -170,7 +172,6 @@ func Listen(addr string, opts *Options) (*Server, error) {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns
 	}
-	s.ln = newLimitListener(ln, maxConns)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ReportPath, s.handleReport)
 	readTimeout := orDefault(opts.ReadTimeout, DefaultReadTimeout)
@@ -183,7 +184,10 @@ func Listen(addr string, opts *Options) (*Server, error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ConnState:         s.trackConn,
 	}
-	go s.srv.Serve(s.ln) //nolint:errcheck // Serve returns ErrServerClosed after Close
+	// At most maxConns connections are held open: further ones wait in the
+	// kernel's accept queue, so that clients that connect and send nothing
+	// cannot exhaust the process's file descriptors.
+	go s.srv.Serve(netutil.LimitListener(ln, maxConns)) //nolint:errcheck // Serve returns ErrServerClosed after Close
 	return s, nil
 }
 
@@ -218,64 +222,21 @@ func (s *Server) removeDir() {
 	}
 }
 
-// limitListener holds at most cap(sem) accepted connections open: Accept
-// waits for one to close before taking the next from the kernel's queue,
-// so that clients that connect and send nothing cannot exhaust the
-// process's file descriptors.
-type limitListener struct {
-	net.Listener
-	sem       chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-}
-
-func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-func (l *limitListener) Close() error {
-	l.closeOnce.Do(func() { close(l.done) })
-	return l.Listener.Close()
-}
-
-// open returns how many accepted connections are open.
-func (l *limitListener) open() int { return len(l.sem) }
-
-// limitConn gives its listener's slot back when closed.
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
-}
-
 // URL returns the address trials report to, as given to them in
 // TUNE_REPORT_URL: "unix:/path" for a socket, else "http://HOST:PORT".
 func (s *Server) URL() string { return s.url }
 
-// trackConn keeps the set of connections that have sent no request yet.
+// trackConn keeps the set of connections that have sent no request yet,
+// and the count of those open.
 func (s *Server) trackConn(c net.Conn, state http.ConnState) {
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
+	switch state {
+	case http.StateNew:
+		s.open++
+	case http.StateClosed, http.StateHijacked:
+		s.open--
+	}
 	if state == http.StateNew {
 		s.fresh[c] = true
 	} else {
