@@ -242,3 +242,89 @@ func TestResumeAttachesToSurvivingWorkloads(t *testing.T) {
 		t.Errorf("ran %v, status %s with %d succeeded; want unit-0002 not rerun and 4 succeeded", ex.ran, status.Phase, status.TrialsSucceeded)
 	}
 }
+
+// TestRunnerStart checks that Start chooses between a new run and a
+// resume from what the store holds and where the record comes from.
+func TestRunnerStart(t *testing.T) {
+	xs := []string{"5", "4", "3", "2", "1"}
+	newRunner := func(st *memStore, events *[]experiment.Event) (*experiment.Runner, *recoveringExecutor) {
+		ex := &recoveringExecutor{}
+		return &experiment.Runner{Store: st, Suggester: listSuggester{xs}, Executor: ex, TrialRoot: t.TempDir(),
+			OnEvent: func(ev experiment.Event) { *events = append(*events, ev) }}, ex
+	}
+	t.Run("new from file", func(t *testing.T) {
+		exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 2\n")
+		st := newMemStore()
+		var events []experiment.Event
+		r, ex := newRunner(st, &events)
+		status, err := r.Start(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}, experiment.FromFile)
+		if err != nil || status.Phase != experiment.Succeeded {
+			t.Fatalf("Start = %v, %v; want Succeeded", status, err)
+		}
+		if len(ex.ran) != 2 || st.recs["unit"] == nil {
+			t.Errorf("ran %v, stored %v; want two trials of a created experiment", ex.ran, st.recs["unit"])
+		}
+		for _, ev := range events {
+			if ev.Kind == experiment.ExperimentResumed {
+				t.Errorf("a new experiment reported ExperimentResumed")
+			}
+		}
+	})
+	t.Run("resume from file", func(t *testing.T) {
+		exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 3\n")
+		st := crashedStore(t, exp)
+		var events []experiment.Event
+		r, ex := newRunner(st, &events)
+		status, err := r.Start(t.Context(), &experiment.Record{Name: "unit", Spec: *exp, SourcePath: "/new/place.yaml"}, experiment.FromFile)
+		if err != nil || status.Phase != experiment.Succeeded {
+			t.Fatalf("Start = %v, %v; want Succeeded", status, err)
+		}
+		if len(events) == 0 || events[0].Kind != experiment.ExperimentResumed || events[0].Status.Phase != experiment.Running || events[0].Trials != 2 {
+			t.Errorf("first event = %+v, want ExperimentResumed from Running with 2 trials", events[0])
+		}
+		if want := []string{"unit-0003", "unit-0004"}; !slices.Equal(ex.ran, want) {
+			t.Errorf("trials run = %v, want %v (the stored ones kept)", ex.ran, want)
+		}
+		if got := st.recs["unit"].SourcePath; got != "/new/place.yaml" {
+			t.Errorf("stored source path = %q, want the file's", got)
+		}
+	})
+	t.Run("file differs beyond budget", func(t *testing.T) {
+		exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 3\n")
+		st := crashedStore(t, exp)
+		changed := testExperimentGoal(t, "0.5", "  parallelTrialCount: 1\n  maxTrialCount: 3\n")
+		var events []experiment.Event
+		r, ex := newRunner(st, &events)
+		_, err := r.Start(t.Context(), &experiment.Record{Name: "unit", Spec: *changed}, experiment.FromFile)
+		if !errors.Is(err, experiment.ErrSpecChanged) {
+			t.Fatalf("Start = %v, want ErrSpecChanged", err)
+		}
+		if len(ex.ran) != 0 || st.recs["unit"].Status.Phase != experiment.Running || st.trials["unit"][1].State != trial.Running {
+			t.Errorf("a refused resume ran %v or changed the store (phase %s)", ex.ran, st.recs["unit"].Status.Phase)
+		}
+	})
+	t.Run("resume of a missing experiment", func(t *testing.T) {
+		exp := testExperiment(t, "  maxTrialCount: 2\n")
+		var events []experiment.Event
+		r, _ := newRunner(newMemStore(), &events)
+		if _, err := r.Start(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}, experiment.FromStore); !errors.Is(err, experiment.ErrNotFound) {
+			t.Fatalf("Start = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("finished", func(t *testing.T) {
+		exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
+		st := crashedStore(t, exp)
+		st.recs["unit"].Status.Phase = experiment.Succeeded
+		st.trials["unit"] = st.trials["unit"][:1]
+		rec := *st.recs["unit"]
+		var events []experiment.Event
+		r, ex := newRunner(st, &events)
+		status, err := r.Start(t.Context(), &rec, experiment.FromStore)
+		if !errors.Is(err, experiment.ErrFinished) || status == nil || status.Phase != experiment.Succeeded {
+			t.Fatalf("Start = %v, %v; want the stored Succeeded status and ErrFinished", status, err)
+		}
+		if len(ex.ran) != 0 {
+			t.Errorf("a finished experiment ran %v", ex.ran)
+		}
+	})
+}

@@ -35,6 +35,10 @@ const (
 	Warning
 	// ExperimentFinished: Event.Status is the final status.
 	ExperimentFinished
+	// ExperimentResumed: [Runner.Start] is resuming a stored experiment;
+	// Event.Status is its stored status and Event.Trials the number of
+	// trials it has so far.
+	ExperimentResumed
 )
 
 // Event is a progress report from a [Runner]. Its pointers refer to copies
@@ -45,6 +49,7 @@ type Event struct {
 	Best    *OptimalTrial
 	Status  *Status
 	Message string
+	Trials  int
 }
 
 // Runner drives one experiment: suggest, execute, collect, store, keeping at

@@ -192,34 +192,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		return err
 	}
 	defer lock.Release()
-
-	old, err := st.Experiment(ctx, name)
-	switch {
-	case errors.Is(err, experiment.ErrNotFound) && fromFile:
-		old = nil
-	case err != nil:
-		return notFoundHint(err, name)
-	}
-	var trials []trial.Trial
-	if old != nil {
-		if fromFile {
-			if err := experiment.CheckResume(old, exp); err != nil {
-				return err
-			}
-		}
-		resumed := *old
-		resumed.Spec = *exp
-		if fromFile {
-			resumed.Source, resumed.SourcePath = rec.Source, rec.SourcePath
-		}
-		rec = &resumed
-		if trials, err = st.Trials(ctx, name); err != nil {
-			return err
-		}
-		if !o.quiet {
-			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("resuming experiment %s (%s, %d trials so far) from %s", name, old.Status.Phase, len(trials), st.Path()), false))
-		}
-	}
+	p.experiment, p.storePath = name, st.Path()
 
 	// The notice is printed only for an interrupt that comes while the
 	// experiment runs: stopNotice, deferred, either prevents it for good or
@@ -235,18 +208,19 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 			<-noticed
 		}
 	}()
-	var status *experiment.Status
-	var runErr error
-	if old == nil {
-		status, runErr = runner.Run(ctx, rec)
-	} else {
-		status, runErr = runner.Resume(ctx, rec, trials)
-		if errors.Is(runErr, experiment.ErrFinished) {
-			// Nothing left to do: tune run is idempotent for a finished
-			// experiment, and says why it did nothing.
-			fmt.Fprintln(o.f.io.ErrOut, escapeControl("nothing to do: "+runErr.Error(), true))
-			status, runErr = &old.Status, nil
-		}
+	origin := experiment.FromStore
+	if fromFile {
+		origin = experiment.FromFile
+	}
+	status, runErr := runner.Start(ctx, rec, origin)
+	if errors.Is(runErr, experiment.ErrFinished) {
+		// Nothing left to do: tune run is idempotent for a finished
+		// experiment, and says why it did nothing.
+		fmt.Fprintln(o.f.io.ErrOut, escapeControl("nothing to do: "+runErr.Error(), true))
+		runErr = nil
+	}
+	if errors.Is(runErr, experiment.ErrNotFound) {
+		return notFoundHint(runErr, name)
 	}
 	if status == nil {
 		return runErr
@@ -373,6 +347,9 @@ type progress struct {
 	objective  string
 	names      []string
 	strategies map[string]metrics.Strategy
+	// experiment and storePath name what a resume notice is about.
+	experiment string
+	storePath  string
 }
 
 func (p *progress) event(ev experiment.Event) {
@@ -396,6 +373,8 @@ func (p *progress) event(ev experiment.Event) {
 		fmt.Fprintln(p.w, escapeControl(line, false))
 	case experiment.Warning:
 		fmt.Fprintln(p.w, escapeControl("warning: "+ev.Message, true))
+	case experiment.ExperimentResumed:
+		fmt.Fprintln(p.w, escapeControl(fmt.Sprintf("resuming experiment %s (%s, %d trials so far) from %s", p.experiment, ev.Status.Phase, ev.Trials, p.storePath), false))
 	}
 }
 
