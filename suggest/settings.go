@@ -210,6 +210,20 @@ func (s *Settings) Errorf(format string, args ...any) {
 	s.otherErrs = append(s.otherErrs, fmt.Errorf("%s: %s", s.algorithm, fmt.Sprintf(format, args...)))
 }
 
+// Require reports the named setting when it is missing or empty: why says
+// what it is for. The problem is the setting's when it is given empty.
+func (s *Settings) Require(name, why string) {
+	v, given := s.given[name]
+	if v != "" {
+		return
+	}
+	err := fmt.Errorf("%s: setting %q is required: %s", s.algorithm, name, why)
+	if given {
+		err = &SettingError{Name: name, Err: err}
+	}
+	s.otherErrs = append(s.otherErrs, err)
+}
+
 // Done reports every given name that no getter asked for, and returns
 // every problem found: those of the settings in the order of their names,
 // each a [*SettingError] when it is that one setting's, then the others in

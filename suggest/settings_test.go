@@ -92,3 +92,33 @@ func TestSettingsReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestSettingsRequire(t *testing.T) {
+	for _, tc := range []struct {
+		given       map[string]string
+		wantErr     bool
+		wantSetting bool // the problem is the setting's
+	}{
+		{map[string]string{"r": "x"}, false, false},
+		{map[string]string{}, true, false},
+		{map[string]string{"r": ""}, true, true},
+	} {
+		r := suggest.ReadSettings("alg", tc.given)
+		r.String("r")
+		r.Require("r", "the resource")
+		err := r.Done()
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%v: Done = %v, want error %v", tc.given, err, tc.wantErr)
+		}
+		if err == nil {
+			continue
+		}
+		if want := `alg: setting "r" is required: the resource`; err.Error() != want {
+			t.Errorf("%v: Done = %q, want %q", tc.given, err, want)
+		}
+		var se *suggest.SettingError
+		if got := errors.As(err, &se); got != tc.wantSetting {
+			t.Errorf("%v: a SettingError: %v, want %v", tc.given, got, tc.wantSetting)
+		}
+	}
+}

@@ -74,9 +74,7 @@ func New(settings map[string]string) (*Suggester, error) {
 		s.eta = n
 	}
 	s.resource, _ = r.String("resource_name")
-	if s.resource == "" {
-		r.Errorf(`setting "resource_name" is required: the int or double parameter that is the resource (epochs, steps)`)
-	}
+	r.Require("resource_name", "the int or double parameter that is the resource (epochs, steps)")
 	if s.minRes >= s.maxRes {
 		r.Errorf("min_resource %v must be below max_resource %v", s.minRes, s.maxRes)
 	}

@@ -67,9 +67,7 @@ func New(settings map[string]string) (*Suggester, error) {
 	// Katib's service writes its progress into the settings of a running
 	// experiment; tune rebuilds it from the history.
 	r.Ignore("s_max", "b_l", "r", "n", "current_s", "current_i", "evaluating_trials")
-	if s.resource == "" {
-		r.Errorf(`setting "resource_name" is required: the int or double parameter that is the resource (epochs, steps)`)
-	}
+	r.Require("resource_name", "the int or double parameter that is the resource (epochs, steps)")
 	if _, given := settings["r_l"]; !given {
 		r.Errorf(`setting "r_l" is required: the largest resource a configuration gets`)
 	}
