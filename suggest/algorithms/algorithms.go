@@ -98,7 +98,8 @@ func Implemented() []string {
 	return out
 }
 
-// Lookup returns the algorithm named name, and whether there is one.
+// Lookup returns the algorithm named name, and whether there is one. Its
+// Settings and Required are shared: callers must not modify them.
 func Lookup(name string) (Algorithm, bool) {
 	i := slices.IndexFunc(registry, func(a Algorithm) bool { return a.Name == name })
 	if i < 0 {
