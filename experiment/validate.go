@@ -3,7 +3,6 @@ package experiment
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -18,6 +17,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/tune-hpo/tune/suggest"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 )
 
@@ -103,8 +103,7 @@ func (e *Experiment) Validate() error {
 	case len(s.Parameters) > 0 && s.NasConfig != nil:
 		v.add("spec.nasConfig", "only one of spec.parameters and spec.nasConfig may be given")
 	}
-	grid := s.Algorithm != nil && s.Algorithm.AlgorithmName == "grid"
-	v.parameters("spec.parameters", s.Parameters, grid)
+	v.parameters("spec.parameters", s.Parameters)
 	v.nas(s.NasConfig)
 	v.trialTemplate(e)
 	v.collector(s.MetricsCollectorSpec)
@@ -242,104 +241,72 @@ func (v *validator) algorithm(s *Spec) {
 		v.add(p, "is required")
 		return
 	}
-	if a.AlgorithmName == "" {
-		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(algorithms, ", "))
-		return
+	in := suggestalgorithms.Experiment{
+		Settings:  make([]suggestalgorithms.Setting, len(a.AlgorithmSettings)),
+		Space:     algorithmSpace(s.Parameters),
+		NasConfig: s.NasConfig != nil,
 	}
-	rules, ok := algorithmSettings[a.AlgorithmName]
-	if !ok {
-		v.add(p+".algorithmName", "unknown algorithm %q (allowed: %s)", a.AlgorithmName, strings.Join(algorithms, ", "))
-		return
+	if c := s.ParallelTrialCount; c != nil {
+		n := int(*c)
+		in.ParallelTrialCount = &n
 	}
 	names := make([]string, len(a.AlgorithmSettings))
 	values := make([]string, len(a.AlgorithmSettings))
-	set := map[string]string{}
 	for i, st := range a.AlgorithmSettings {
 		names[i], values[i] = st.Name, st.Value
-		set[st.Name] = st.Value
+		in.Settings[i] = suggestalgorithms.Setting{Name: st.Name, Value: st.Value}
 	}
-	// An algorithm tune implements checks its own settings, which include
-	// tune's additions to Katib's; the others are checked against the
-	// settings Katib's suggestion services accept.
-	if _, err := suggestalgorithms.New(a.AlgorithmName, set); !errors.Is(err, suggestalgorithms.ErrNotImplemented) {
-		rules = nil
-		v.algorithmErrors(p+".algorithmSettings", names, err)
+	problems := suggestalgorithms.Check(a.AlgorithmName, in)
+	if len(problems) > 0 && problems[0].Where == suggestalgorithms.InName {
+		v.add(p+".algorithmName", "%s", problems[0].Msg)
+		return
 	}
-	v.settings(p+".algorithmSettings", a.AlgorithmName, names, values, rules)
-	for _, req := range requiredSettings[a.AlgorithmName] {
-		if _, ok := set[req]; !ok {
-			v.add(p+".algorithmSettings", "setting %q is required for algorithm %s", req, a.AlgorithmName)
-		}
-	}
-	switch a.AlgorithmName {
-	case "cmaes":
-		n := 0
-		for _, prm := range s.Parameters {
-			if prm.ParameterType == "double" || prm.ParameterType == "int" {
-				n++
-			}
-		}
-		if n < 2 {
-			v.add("spec.parameters", "cmaes needs at least two double or int parameters, got %d", n)
-		}
-	case "hyperband":
-		v.hyperband(s, set)
-	case "asha":
-		if rn, ok := set["resource_name"]; ok && !slices.ContainsFunc(s.Parameters, func(p ParameterSpec) bool {
-			return p.Name == rn && (p.ParameterType == "int" || p.ParameterType == "double")
-		}) {
-			v.add("spec.algorithm.algorithmSettings", "resource_name %q is not an int or double parameter in spec.parameters", rn)
-		}
-	case "enas", "darts":
-		if s.NasConfig == nil {
-			v.add("spec.nasConfig", "is required for algorithm %s", a.AlgorithmName)
-		}
+	v.settings(p+".algorithmSettings", a.AlgorithmName, names, values, nil)
+	for _, pr := range problems {
+		v.add(problemPath(pr), "%s", pr.Msg)
 	}
 }
 
-// algorithmErrors reports the errors of an algorithm's constructor, one per
-// problem, each at the setting it names when it names one.
-func (v *validator) algorithmErrors(p string, names []string, err error) {
-	if err == nil {
-		return
+// problemPath returns the field path of an algorithm registry's problem.
+func problemPath(pr suggestalgorithms.Problem) string {
+	const p = "spec.algorithm.algorithmSettings"
+	switch pr.Where {
+	case suggestalgorithms.InName:
+		return "spec.algorithm.algorithmName"
+	case suggestalgorithms.InSetting:
+		return index(p, pr.Index)
+	case suggestalgorithms.InSettingName:
+		return index(p, pr.Index) + ".name"
+	case suggestalgorithms.InSettingValue:
+		return index(p, pr.Index) + ".value"
+	case suggestalgorithms.InParameters:
+		return "spec.parameters"
+	case suggestalgorithms.InParameterStep:
+		return index("spec.parameters", pr.Index) + ".feasibleSpace.step"
+	case suggestalgorithms.InParallelTrialCount:
+		return "spec.parallelTrialCount"
+	case suggestalgorithms.InNasConfig:
+		return "spec.nasConfig"
 	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	for _, e := range errs {
-		path := p
-		for i, name := range names {
-			if name != "" && (strings.Contains(e.Error(), strconv.Quote(name)) || strings.Contains(e.Error(), " "+name+"=")) {
-				path = index(p, i)
-				break
-			}
-		}
-		v.add(path, "%v", e)
-	}
+	return p
 }
 
-// hyperband checks the cross-field rules of Katib's hyperband service.
-func (v *validator) hyperband(s *Spec, set map[string]string) {
-	if rn, ok := set["resource_name"]; ok && !slices.ContainsFunc(s.Parameters, func(p ParameterSpec) bool { return p.Name == rn }) {
-		v.add("spec.algorithm.algorithmSettings", "resource_name %q is not a parameter in spec.parameters", rn)
+// algorithmSpace returns spec.parameters as the algorithm registry's rules
+// read them: names, types and steps, before the values are known to be
+// valid. A step that is given but unreadable or zero is NaN, so that it
+// counts as given (its own problem is reported at the parameter).
+func algorithmSpace(params []ParameterSpec) suggest.Space {
+	space := make(suggest.Space, len(params))
+	for i, prm := range params {
+		space[i] = suggest.Param{Name: prm.Name, Type: suggest.ParamType(prm.ParameterType)}
+		if st := prm.FeasibleSpace.Step; st != "" {
+			space[i].Step = math.NaN()
+			if f, err := strconv.ParseFloat(strings.TrimSpace(st), 64); err == nil && f != 0 {
+				space[i].Step = f
+			}
+		}
 	}
-	rl, err := strconv.ParseFloat(set["r_l"], 64)
-	if err != nil || rl <= 0 {
-		return
-	}
-	eta := 3.0
-	if e, err := strconv.ParseFloat(set["eta"], 64); err == nil && math.Trunc(e) > 0 {
-		eta = math.Trunc(e)
-	}
-	if eta <= 1 {
-		return
-	}
-	smax := math.Trunc(math.Log(rl) / math.Log(eta))
-	need := int32(math.Ceil(math.Pow(eta, smax)))
-	if p := s.ParallelTrialCount; p != nil && *p < need {
-		v.add("spec.parallelTrialCount", "hyperband with r_l=%v and eta=%v needs at least %d, got %d", rl, eta, need, *p)
-	}
+	return space
 }
 
 func (v *validator) earlyStopping(es *EarlyStoppingSpec) {
@@ -381,7 +348,7 @@ func number(s string, integer bool) (float64, error) {
 	return f, nil
 }
 
-func (v *validator) parameters(p string, params []ParameterSpec, grid bool) {
+func (v *validator) parameters(p string, params []ParameterSpec) {
 	seen := map[string]bool{}
 	for i, prm := range params {
 		ip := index(p, i)
@@ -405,7 +372,7 @@ func (v *validator) parameters(p string, params []ParameterSpec, grid bool) {
 		}
 		switch prm.ParameterType {
 		case "double", "int":
-			v.numeric(fp, prm, grid)
+			v.numeric(fp, prm)
 		case "discrete", "categorical":
 			if fs.Min != "" || fs.Max != "" || fs.Step != "" {
 				v.add(fp, "min, max and step are not allowed for a %s parameter; use list", prm.ParameterType)
@@ -445,7 +412,7 @@ func (v *validator) parameters(p string, params []ParameterSpec, grid bool) {
 }
 
 // numeric checks a double or int parameter's feasible space.
-func (v *validator) numeric(fp string, prm ParameterSpec, grid bool) {
+func (v *validator) numeric(fp string, prm ParameterSpec) {
 	fs := prm.FeasibleSpace
 	integer := prm.ParameterType == "int"
 	if len(fs.List) > 0 {
@@ -473,10 +440,7 @@ func (v *validator) numeric(fp string, prm ParameterSpec, grid bool) {
 		v.add(fp+".min", "%s needs min > 0, got %s", fs.Distribution, fs.Min)
 	}
 	if fs.Step == "" {
-		if grid && !integer {
-			v.add(fp+".step", "is required for a double parameter with the grid algorithm")
-		}
-		return
+		return // the algorithm's rules say whether it needs one
 	}
 	step, err := number(fs.Step, integer)
 	switch {
@@ -505,7 +469,7 @@ func (v *validator) nas(n *NasConfig) {
 		if op.OperationType == "" {
 			v.add(ip+".operationType", "is required")
 		}
-		v.parameters(ip+".parameters", op.Parameters, false)
+		v.parameters(ip+".parameters", op.Parameters)
 	}
 }
 

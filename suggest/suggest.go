@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
-	"strconv"
 )
 
 // ErrExhausted is returned by a [Suggester] that has no new assignment left
@@ -110,34 +107,6 @@ type Observation struct {
 	// Value is the objective value chosen by the metric strategy; NaN unless
 	// Status is Completed.
 	Value float64
-}
-
-// SettingRandomState is Katib's name of the setting that seeds an algorithm.
-const SettingRandomState = "random_state"
-
-// SeedOnly reads the settings of an algorithm whose only setting is
-// random_state: it returns the seed and whether it was given. Any other
-// setting, or a value that is not a non-negative integer, is an error that
-// names algorithm; every problem is reported.
-func SeedOnly(algorithm string, settings map[string]string) (seed uint64, ok bool, err error) {
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		if name != SettingRandomState {
-			errs = append(errs, fmt.Errorf("%s: unknown setting %q (allowed: %s)", algorithm, name, SettingRandomState))
-			continue
-		}
-		s, perr := strconv.ParseUint(v, 10, 64)
-		if perr != nil {
-			errs = append(errs, fmt.Errorf("%s: setting %s=%q: want a non-negative integer: %w", algorithm, name, v, perr))
-			continue
-		}
-		seed, ok = s, true
-	}
-	if err := errors.Join(errs...); err != nil {
-		return 0, false, err
-	}
-	return seed, ok, nil
 }
 
 // CheckRequest returns ctx's error, or an error naming algorithm when req

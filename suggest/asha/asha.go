@@ -38,16 +38,13 @@ package asha
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/random"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-
-	"github.com/tune-hpo/tune/suggest"
-	"github.com/tune-hpo/tune/suggest/random"
 )
 
 // Suggester is ASHA; see the package documentation.
@@ -65,48 +62,23 @@ var _ suggest.Suggester = (*Suggester)(nil)
 // settings and invalid values are errors naming the setting.
 func New(settings map[string]string) (*Suggester, error) {
 	s := &Suggester{minRes: math.NaN(), maxRes: math.NaN(), eta: 3}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		switch name {
-		case "resource_name":
-			s.resource = v
-		case "min_resource", "max_resource":
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(f > 0) || math.IsInf(f, 0) {
-				errs = append(errs, fmt.Errorf("asha: setting %s=%q: want a positive number", name, v))
-				continue
-			}
-			if name == "min_resource" {
-				s.minRes = f
-			} else {
-				s.maxRes = f
-			}
-		case "reduction_factor":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 2 {
-				errs = append(errs, fmt.Errorf("asha: setting reduction_factor=%q: want an integer ≥ 2", v))
-				continue
-			}
-			s.eta = n
-		case suggest.SettingRandomState:
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("asha: setting random_state=%q: want a non-negative integer", v))
-				continue
-			}
-			s.seed, s.hasSeed = n, true
-		default:
-			errs = append(errs, fmt.Errorf("asha: unknown setting %q (allowed: max_resource, min_resource, random_state, reduction_factor, resource_name)", name))
-		}
+	r := suggest.ReadSettings("asha", settings)
+	if f, ok := r.FloatAbove("max_resource", 0); ok {
+		s.maxRes = f
 	}
-	if s.resource == "" {
-		errs = append(errs, errors.New(`asha: setting "resource_name" is required: the int or double parameter that is the resource (epochs, steps)`))
+	if f, ok := r.FloatAbove("min_resource", 0); ok {
+		s.minRes = f
 	}
+	s.seed, s.hasSeed = r.Seed()
+	if n, ok := r.Int("reduction_factor", 2); ok {
+		s.eta = n
+	}
+	s.resource, _ = r.String("resource_name")
+	r.Require("resource_name", "the int or double parameter that is the resource (epochs, steps)")
 	if s.minRes >= s.maxRes {
-		errs = append(errs, fmt.Errorf("asha: min_resource %v must be below max_resource %v", s.minRes, s.maxRes))
+		r.Errorf("min_resource %v must be below max_resource %v", s.minRes, s.maxRes)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := r.Done(); err != nil {
 		return nil, err
 	}
 	return s, nil

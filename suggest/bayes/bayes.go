@@ -2,16 +2,12 @@ package bayes
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
+	"gonum.org/v1/gonum/optimize"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
-
-	"gonum.org/v1/gonum/optimize"
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/random"
@@ -96,14 +92,6 @@ const (
 	ConstantLiarMean BatchStrategy = "constant_liar_mean"
 )
 
-// allowedSettings lists the setting names, for error messages.
-func allowedSettings() string {
-	return strings.Join([]string{
-		SettingAcqFunc, SettingAcqOptimizer, SettingBaseEstimator, SettingBatchStrategy,
-		SettingKappa, SettingMaxObservations, SettingNInitialPoints, SettingRandomState, SettingXi,
-	}, ", ")
-}
-
 // Suggester is the Gaussian-process Bayesian-optimisation
 // [suggest.Suggester]. It holds only its settings, is immutable and is safe
 // for concurrent use.
@@ -133,88 +121,56 @@ func New(settings map[string]string) (*Suggester, error) {
 		batch:    DefaultBatchStrategy,
 		maxObs:   DefaultMaxObservations,
 	}
-	var errs []error
-	bad := func(name, v, want string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("bayes: setting %s=%q: want %s: %w", name, v, want, err))
-			return
-		}
-		errs = append(errs, fmt.Errorf("bayes: setting %s=%q: want %s", name, v, want))
+	r := suggest.ReadSettings("bayes", settings)
+	// Read in the order of the names, the order the allowed list shows.
+	if v, ok := r.Choice(SettingAcqFunc, "one of logei, ei, eips, gp_hedge, ucb, lcb, pi, pips", func(v string) bool {
+		_, ok := acqFuncs[strings.ToLower(v)]
+		return ok
+	}); ok {
+		s.acq = acqFuncs[strings.ToLower(v)]
 	}
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		switch name {
-		case SettingNInitialPoints:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				bad(name, v, "a non-negative integer", err)
-				continue
-			}
-			s.nInitial = n
-		case SettingAcqFunc:
-			switch strings.ToLower(v) {
-			case "logei", "ei", "eips", "gp_hedge":
-				s.acq = LogEI
-			case "ucb", "lcb":
-				s.acq = UCB
-			case "pi", "logpi", "pips":
-				s.acq = LogPI
-			default:
-				bad(name, v, "one of logei, ei, eips, gp_hedge, ucb, lcb, pi, pips", nil)
-			}
-		case SettingRandomState:
-			seed, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				bad(name, v, "a non-negative integer", err)
-				continue
-			}
-			s.seed, s.hasSeed = seed, true
-		case SettingBaseEstimator:
-			if !strings.EqualFold(v, "GP") {
-				bad(name, v, "GP (the only estimator implemented)", nil)
-			}
-		case SettingAcqOptimizer:
-			switch strings.ToLower(v) {
-			case "auto", "lbfgs", "sampling":
-			default:
-				bad(name, v, "one of auto, lbfgs, sampling", nil)
-			}
-		case SettingKappa:
-			k, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(k >= 0) || math.IsInf(k, 0) {
-				bad(name, v, "a non-negative number", err)
-				continue
-			}
-			s.kappa = k
-		case SettingXi:
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(x >= 0) || math.IsInf(x, 0) {
-				bad(name, v, "a non-negative number", err)
-				continue
-			}
-			s.xi = x
-		case SettingBatchStrategy:
-			switch b := BatchStrategy(v); b {
-			case KrigingBeliever, ConstantLiarMin, ConstantLiarMax, ConstantLiarMean:
-				s.batch = b
-			default:
-				bad(name, v, "one of kriging_believer, constant_liar_min, constant_liar_max, constant_liar_mean", nil)
-			}
-		case SettingMaxObservations:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < minMaxObservations {
-				bad(name, v, fmt.Sprintf("an integer ≥ %d", minMaxObservations), err)
-				continue
-			}
-			s.maxObs = n
-		default:
-			errs = append(errs, fmt.Errorf("bayes: unknown setting %q (allowed: %s)", name, allowedSettings()))
+	r.Choice(SettingAcqOptimizer, "one of auto, lbfgs, sampling", func(v string) bool {
+		switch strings.ToLower(v) {
+		case "auto", "lbfgs", "sampling":
+			return true
 		}
+		return false
+	})
+	r.Choice(SettingBaseEstimator, "GP (the only estimator implemented)", func(v string) bool { return strings.EqualFold(v, "GP") })
+	if v, ok := r.Choice(SettingBatchStrategy, "one of kriging_believer, constant_liar_min, constant_liar_max, constant_liar_mean", func(v string) bool {
+		switch BatchStrategy(v) {
+		case KrigingBeliever, ConstantLiarMin, ConstantLiarMax, ConstantLiarMean:
+			return true
+		}
+		return false
+	}); ok {
+		s.batch = BatchStrategy(v)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if k, ok := r.FloatAtLeast(SettingKappa, 0); ok {
+		s.kappa = k
+	}
+	if n, ok := r.Int(SettingMaxObservations, minMaxObservations); ok {
+		s.maxObs = n
+	}
+	if n, ok := r.Int(SettingNInitialPoints, 0); ok {
+		s.nInitial = n
+	}
+	s.seed, s.hasSeed = r.Seed()
+	if x, ok := r.FloatAtLeast(SettingXi, 0); ok {
+		s.xi = x
+	}
+	if err := r.Done(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// acqFuncs maps the accepted acq_func values, lowercased, to the function
+// used.
+var acqFuncs = map[string]AcqFunc{
+	"logei": LogEI, "ei": LogEI, "eips": LogEI, "gp_hedge": LogEI,
+	"ucb": UCB, "lcb": UCB,
+	"pi": LogPI, "logpi": LogPI, "pips": LogPI,
 }
 
 // Suggest returns req.N distinct assignments: points of the initial design

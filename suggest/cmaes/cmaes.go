@@ -3,17 +3,13 @@ package cmaes
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"maps"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/random"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
-
-	"github.com/tune-hpo/tune/suggest"
-	"github.com/tune-hpo/tune/suggest/random"
 )
 
 // Names of the settings [New] accepts.
@@ -59,9 +55,6 @@ const (
 	tagRestart     = 2
 )
 
-// allowedSettings lists the setting names for error messages.
-const allowedSettings = SettingSigma + ", " + SettingRestartStrategy + ", " + SettingRandomState + ", " + SettingPopsize + ", " + SettingIncPopsize
-
 // Suggester is the CMA-ES [suggest.Suggester]. It holds only its settings,
 // rebuilds the search state from the history on every call and is safe for
 // concurrent use.
@@ -86,58 +79,28 @@ var _ suggest.Suggester = (*Suggester)(nil)
 // no settings.
 func New(settings map[string]string) (*Suggester, error) {
 	s := &Suggester{sigma: DefaultSigma, restart: RestartNone, incPopsize: DefaultIncPopsize}
-	var errs []error
-	bad := func(name, v, want string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("cmaes: setting %s=%q: want %s: %w", name, v, want, err))
-			return
-		}
-		errs = append(errs, fmt.Errorf("cmaes: setting %s=%q: want %s", name, v, want))
+	r := suggest.ReadSettings("cmaes", settings)
+	if f, ok := r.FloatAbove(SettingSigma, 0); ok {
+		s.sigma = f
 	}
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		switch name {
-		case SettingSigma:
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(f > 0) || math.IsInf(f, 0) {
-				bad(name, v, "a positive number", err)
-				continue
-			}
-			s.sigma = f
-		case SettingRestartStrategy:
-			// Case-insensitive: Katib's own examples write "None" and "ipop".
-			switch lv := strings.ToLower(v); lv {
-			case RestartNone, RestartIPOP, RestartBIPOP:
-				s.restart = lv
-			default:
-				bad(name, v, "none, ipop or bipop", nil)
-			}
-		case SettingRandomState:
-			seed, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				bad(name, v, "a non-negative integer", err)
-				continue
-			}
-			s.seed, s.hasSeed = seed, true
-		case SettingPopsize:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 2 {
-				bad(name, v, "an integer ≥ 2", err)
-				continue
-			}
-			s.popsize = n
-		case SettingIncPopsize:
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(f > 1) || math.IsInf(f, 0) {
-				bad(name, v, "a number > 1", err)
-				continue
-			}
-			s.incPopsize = f
-		default:
-			errs = append(errs, fmt.Errorf("cmaes: unknown setting %q (allowed: %s)", name, allowedSettings))
+	// Case-insensitive: Katib's own examples write "None" and "ipop".
+	if v, ok := r.Choice(SettingRestartStrategy, "none, ipop or bipop", func(v string) bool {
+		switch strings.ToLower(v) {
+		case RestartNone, RestartIPOP, RestartBIPOP:
+			return true
 		}
+		return false
+	}); ok {
+		s.restart = strings.ToLower(v)
 	}
-	if err := errors.Join(errs...); err != nil {
+	s.seed, s.hasSeed = r.Seed()
+	if n, ok := r.Int(SettingPopsize, 2); ok {
+		s.popsize = n
+	}
+	if f, ok := r.FloatAbove(SettingIncPopsize, 1); ok {
+		s.incPopsize = f
+	}
+	if err := r.Done(); err != nil {
 		return nil, err
 	}
 	return s, nil

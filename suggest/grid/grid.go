@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -26,14 +25,9 @@ var _ suggest.Suggester = (*Suggester)(nil)
 // own; random_state is accepted and ignored, as Katib's grid service does,
 // and any other entry is an error. A nil map means no settings.
 func New(settings map[string]string) (*Suggester, error) {
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		if name == "random_state" {
-			continue // Katib's grid service accepts it; a grid has no randomness
-		}
-		errs = append(errs, fmt.Errorf("grid: unknown setting %q (allowed: random_state, which grid ignores)", name))
-	}
-	if err := errors.Join(errs...); err != nil {
+	r := suggest.ReadSettings("grid", settings)
+	r.Unused(suggest.SettingRandomState) // Katib's grid service accepts it; a grid has no randomness
+	if err := r.Done(); err != nil {
 		return nil, err
 	}
 	return &Suggester{}, nil

@@ -27,7 +27,6 @@ package hyperband
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -53,48 +52,26 @@ var _ suggest.Suggester = (*Suggester)(nil)
 // New reads Hyperband's settings; see the package documentation.
 func New(settings map[string]string) (*Suggester, error) {
 	s := &Suggester{eta: 3}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		switch name {
-		case "resource_name":
-			s.resource = v
-		case "r_l":
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(f >= 1) || math.IsInf(f, 0) {
-				errs = append(errs, fmt.Errorf("hyperband: setting r_l=%q: want a number ≥ 1", v))
-				continue
-			}
-			s.r = f
-		case "eta":
-			// Katib reads it as a number and truncates it.
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(f) || math.Trunc(f) < 2 || f > 1<<20 {
-				errs = append(errs, fmt.Errorf("hyperband: setting eta=%q: want an integer ≥ 2", v))
-				continue
-			}
-			s.eta = int(math.Trunc(f))
-		case "s_max", "b_l", "r", "n", "current_s", "current_i", "evaluating_trials":
-			// Katib's service writes its progress into the settings of a
-			// running experiment; tune rebuilds it from the history.
-		case suggest.SettingRandomState:
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("hyperband: setting random_state=%q: want a non-negative integer", v))
-				continue
-			}
-			s.seed, s.hasSeed = n, true
-		default:
-			errs = append(errs, fmt.Errorf("hyperband: unknown setting %q (allowed: eta, r_l, random_state, resource_name)", name))
-		}
+	r := suggest.ReadSettings("hyperband", settings)
+	// Katib reads eta as a number and truncates it.
+	if v, ok := r.Choice("eta", "an integer ≥ 2", func(v string) bool {
+		f, err := strconv.ParseFloat(v, 64)
+		return err == nil && !math.IsNaN(f) && math.Trunc(f) >= 2 && f <= 1<<20
+	}); ok {
+		f, _ := strconv.ParseFloat(v, 64)
+		s.eta = int(math.Trunc(f))
 	}
-	if s.resource == "" {
-		errs = append(errs, errors.New(`hyperband: setting "resource_name" is required: the int or double parameter that is the resource (epochs, steps)`))
+	s.r, _ = r.FloatAtLeast("r_l", 1)
+	s.seed, s.hasSeed = r.Seed()
+	s.resource, _ = r.String("resource_name")
+	// Katib's service writes its progress into the settings of a running
+	// experiment; tune rebuilds it from the history.
+	r.Ignore("s_max", "b_l", "r", "n", "current_s", "current_i", "evaluating_trials")
+	r.Require("resource_name", "the int or double parameter that is the resource (epochs, steps)")
+	if _, given := settings["r_l"]; !given {
+		r.Errorf(`setting "r_l" is required: the largest resource a configuration gets`)
 	}
-	if _, ok := settings["r_l"]; !ok {
-		errs = append(errs, errors.New(`hyperband: setting "r_l" is required: the largest resource a configuration gets`))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := r.Done(); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -2,17 +2,12 @@ package tpe
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/random"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
-
-	"github.com/tune-hpo/tune/suggest"
-	"github.com/tune-hpo/tune/suggest/random"
 )
 
 // SettingNStartupTrials is the name of the setting that sets how many
@@ -73,22 +68,6 @@ type Suggester struct {
 
 var _ suggest.Suggester = (*Suggester)(nil)
 
-// aliases maps accepted alternative spellings to the setting they stand for.
-func aliases() map[string]string {
-	return map[string]string{
-		"n_EI_candidates": SettingNEICandidates,
-		"n_startup_jobs":  SettingNStartupTrials,
-	}
-}
-
-// allowed returns the accepted setting names, for error messages.
-func allowed() string {
-	return strings.Join([]string{
-		SettingNStartupTrials, SettingNEICandidates, SettingGamma, SettingPriorWeight, SettingRandomState,
-		"n_EI_candidates", "n_startup_jobs",
-	}, ", ")
-}
-
 // New returns a TPE Suggester configured by Katib's algorithmSettings:
 // Katib's "tpe" when multivariate is false, "multivariate-tpe" when true.
 // The settings are
@@ -115,72 +94,26 @@ func New(settings map[string]string, multivariate bool) (*Suggester, error) {
 		nCandidates:  DefaultNEICandidates,
 		priorWeight:  DefaultPriorWeight,
 	}
-	var errs []error
-	given := map[string]string{}
-	for _, name := range slices.Sorted(maps.Keys(settings)) {
-		v := settings[name]
-		canon := name
-		if a, ok := aliases()[name]; ok {
-			canon = a
-		}
-		if prev, ok := given[canon]; ok {
-			errs = append(errs, fmt.Errorf("tpe: setting %s given twice, as %s and %s", canon, prev, name))
-			continue
-		}
-		given[canon] = name
-		switch canon {
-		case SettingNStartupTrials:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				errs = append(errs, settingError(name, v, "a non-negative integer", err))
-				continue
-			}
-			s.nStartup = n
-		case SettingNEICandidates:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				errs = append(errs, settingError(name, v, "a positive integer", err))
-				continue
-			}
-			s.nCandidates = n
-		case SettingGamma:
-			g, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(g > 0 && g < 1) {
-				errs = append(errs, settingError(name, v, "a number between 0 and 1, exclusive", err))
-				continue
-			}
-			s.gamma = g
-		case SettingPriorWeight:
-			w, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(w > 0) || math.IsInf(w, 0) {
-				errs = append(errs, settingError(name, v, "a positive number", err))
-				continue
-			}
-			s.priorWeight = w
-		case SettingRandomState:
-			seed, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				errs = append(errs, settingError(name, v, "a non-negative integer", err))
-				continue
-			}
-			s.seed, s.hasSeed = seed, true
-		default:
-			errs = append(errs, fmt.Errorf("tpe: unknown setting %q (allowed: %s)", name, allowed()))
-		}
+	r := suggest.ReadSettings("tpe", settings)
+	r.Alias("n_EI_candidates", SettingNEICandidates)
+	r.Alias("n_startup_jobs", SettingNStartupTrials)
+	if n, ok := r.Int(SettingNStartupTrials, 0); ok {
+		s.nStartup = n
 	}
-	if err := errors.Join(errs...); err != nil {
+	if n, ok := r.Int(SettingNEICandidates, 1); ok {
+		s.nCandidates = n
+	}
+	if g, ok := r.FloatBetween(SettingGamma, 0, 1); ok {
+		s.gamma = g
+	}
+	if w, ok := r.FloatAbove(SettingPriorWeight, 0); ok {
+		s.priorWeight = w
+	}
+	s.seed, s.hasSeed = r.Seed()
+	if err := r.Done(); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// settingError reports a malformed setting value, wrapping the parse error
-// when there is one.
-func settingError(name, value, want string, err error) error {
-	if err != nil {
-		return fmt.Errorf("tpe: setting %s=%q: want %s: %w", name, value, want, err)
-	}
-	return fmt.Errorf("tpe: setting %s=%q: want %s", name, value, want)
 }
 
 // Suggest returns req.N assignments. The assignment at position i is trial
