@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tune-hpo/tune/internal/jsonfields"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // decoder turns a YAML node tree into JSON-compatible values shaped for a Go
@@ -240,7 +240,7 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 			d.fail(n, path, "expected a mapping, got %s", describe(n))
 			return nil, false
 		}
-		fields := jsonfields.Of(t)
+		fields := manifest.Fields(t)
 		out := map[string]any{}
 		for _, p := range d.pairs(n, path) {
 			f, ok := fields[p.key.Value]

@@ -23,6 +23,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 var wantLabels = map[string]string{
@@ -60,7 +61,7 @@ func TestCompileJob(t *testing.T) {
 	}
 	// Placement is kept exactly.
 	var orig batchv1.Job
-	if err := decodeStrict(mustJSON(t, spec.Object), &orig); err != nil {
+	if err := manifest.Decode(mustJSON(t, spec.Object), &orig); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(orig.Spec.Template.Spec, job.Spec.Template.Spec); diff != "" {
