@@ -121,6 +121,10 @@ func TestCheckErrors(t *testing.T) {
 			manifest: strings.Replace(jobYAML, "backoffLimit: 2", "backoffLimit: two", 1),
 			want:     "backoffLimit",
 		},
+		"unknown field listed before a wrong type": {
+			manifest: strings.Replace(strings.Replace(jobYAML, "backoffLimit: 2", "backoffLimit: two", 1), "image: python:3.12", "imagee: python:3.12", 1),
+			want:     `trialSpec is not a valid batch/v1 Job: unknown field "spec.template.spec.containers[0].imagee"`,
+		},
 		"unknown workflow field": {
 			manifest: strings.Replace(workflowYAML, "entrypoint", "entryPoint", 1),
 			want:     `unknown field "spec.entryPoint"`,
