@@ -96,8 +96,6 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	d.errs = append(d.errs, fe)
 }
 
-var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
-
 // describe names a node's kind for error messages.
 func describe(n *yaml.Node) string {
 	switch n.Kind {
@@ -215,7 +213,7 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 		return nil, false
 	}
 	defer d.leave()
-	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+	if t.Kind() != reflect.Pointer && manifest.DecodesItself(t) {
 		v, ok := d.generic(n, path)
 		if !ok {
 			return nil, false

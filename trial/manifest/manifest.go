@@ -73,6 +73,17 @@ func Decode(data []byte, v any) error {
 
 var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
+// DecodesItself reports whether type t, with its pointers removed,
+// implements [json.Unmarshaler] on its value or its pointer (as
+// resource.Quantity and metav1.Time do): its JSON is then checked by its own
+// UnmarshalJSON, not field by field.
+func DecodesItself(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return reflect.PointerTo(t).Implements(jsonUnmarshaler)
+}
+
 // unknownFields appends to out, in key order, the paths of the fields of v,
 // a decoded JSON value, that type t has no field for. Unlike encoding/json,
 // which matches field names without regard to case and names no path, it
@@ -80,11 +91,11 @@ var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 // wrong JSON type, and values whose type decodes itself, are left for the
 // decoder.
 func unknownFields(path string, v any, t reflect.Type, out *[]string) {
+	if DecodesItself(t) {
+		return
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
-	}
-	if t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
-		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:

@@ -9,6 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/tune-hpo/tune/trial/manifest"
 )
@@ -149,6 +152,31 @@ func TestPrimaryContainer(t *testing.T) {
 		t.Errorf("ContainerNames (-want +got):\n%s", diff)
 	}
 }
+
+func TestDecodesItself(t *testing.T) {
+	tests := []struct {
+		t    reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[resource.Quantity](), true}, // pointer receiver
+		{reflect.TypeFor[*resource.Quantity](), true},
+		{reflect.TypeFor[metav1.Time](), true},
+		{reflect.TypeFor[intstr.IntOrString](), true},
+		{reflect.TypeFor[valueReceiver](), true},
+		{reflect.TypeFor[corev1.Container](), false},
+		{reflect.TypeFor[map[string]string](), false},
+		{reflect.TypeFor[string](), false},
+	}
+	for _, tt := range tests {
+		if got := manifest.DecodesItself(tt.t); got != tt.want {
+			t.Errorf("DecodesItself(%v) = %v, want %v", tt.t, got, tt.want)
+		}
+	}
+}
+
+type valueReceiver struct{}
+
+func (valueReceiver) UnmarshalJSON([]byte) error { return nil }
 
 type Inline struct {
 	Kind string `json:"kind"`
