@@ -1,10 +1,11 @@
-// Package manifest decodes the Kubernetes objects of trial templates: it
-// knows the kinds tune decodes into typed objects (batch/v1 Job and
-// argoproj.io/v1alpha1 Workflow), decodes them strictly, as the API server
-// does, reporting every unknown field with its JSON path, and finds a Job's
-// primary container. It does not render templates, submit objects or print;
-// the experiment file's YAML positions are [experiment]'s business, which
-// walks the same field tables ([Fields]).
+// Package manifest decodes the Kubernetes objects of trial templates for
+// validation and for both executors: it names the kinds tune decodes into
+// typed objects ([JobGVK], [WorkflowGVK]), decodes them strictly, as the API
+// server does, reporting every unknown field with its JSON path ([Decode]),
+// and finds a Job's primary container ([PrimaryContainer]). It does not
+// render templates, submit objects or print. Positions in the experiment
+// file are package experiment's business: its YAML walk uses the same field
+// rules ([Fields], [DecodesItself]).
 package manifest
 
 import (
@@ -38,14 +39,15 @@ func IsKind(obj map[string]any, gvk schema.GroupVersionKind) bool {
 	return apiVersion == gvk.GroupVersion().String() && kind == gvk.Kind
 }
 
-// Decode decodes data, one JSON object, into v as the API server would,
-// strictly: a field v's type does not have (field names match with their
-// case), a duplicate field or a value of the wrong type is an error. When
-// there are unknown fields, the error lists them all, one per line as
-// errors.Join does, each as `unknown field "PATH"` with PATH the field's
-// JSON path (spec.template.spec.containers[0].imagee); otherwise it is the
-// first decoding error. The error has no prefix: callers say what was
-// being decoded.
+// Decode decodes data, one JSON object, into v, a pointer, as the API
+// server would, strictly: a field v's type does not have (field names match
+// with their case), a duplicate field or a value of the wrong type is an
+// error. When there are unknown fields, the error lists them all in key
+// order, one per line as errors.Join does, each as `unknown field "PATH"`
+// with PATH the field's JSON path (spec.template.spec.containers[0].imagee),
+// and nothing else. Otherwise it is the first value of the wrong type or,
+// when there is none, every duplicate field (`duplicate field "PATH"`). The
+// error has no prefix: callers say what was being decoded.
 func Decode(data []byte, v any) error {
 	var generic any
 	if err := json.Unmarshal(data, &generic); err != nil {
