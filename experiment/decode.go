@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tune-hpo/tune/internal/jsonfields"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // decoder turns a YAML node tree into JSON-compatible values shaped for a Go
@@ -95,8 +95,6 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	}
 	d.errs = append(d.errs, fe)
 }
-
-var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 // describe names a node's kind for error messages.
 func describe(n *yaml.Node) string {
@@ -215,7 +213,7 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 		return nil, false
 	}
 	defer d.leave()
-	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+	if t.Kind() != reflect.Pointer && manifest.DecodesItself(t) {
 		v, ok := d.generic(n, path)
 		if !ok {
 			return nil, false
@@ -240,7 +238,7 @@ func (d *decoder) build(n *yaml.Node, t reflect.Type, path string, coerce bool) 
 			d.fail(n, path, "expected a mapping, got %s", describe(n))
 			return nil, false
 		}
-		fields := jsonfields.Of(t)
+		fields := manifest.Fields(t)
 		out := map[string]any{}
 		for _, p := range d.pairs(n, path) {
 			f, ok := fields[p.key.Value]

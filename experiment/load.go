@@ -14,6 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	batchv1 "k8s.io/api/batch/v1"
+
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // MaxFileSize is the largest experiment file [Load] accepts: 4 MiB. A real
@@ -106,7 +108,7 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 		}
 		keepGeneric(e, tree)
 	}
-	if e.Spec.TrialTemplate != nil && isJob(e.Spec.TrialTemplate.TrialSpec) {
+	if e.Spec.TrialTemplate != nil && manifest.IsKind(e.Spec.TrialTemplate.TrialSpec, manifest.JobGVK) {
 		// Check the Job as Kubernetes will, with positions.
 		const p = "spec.trialTemplate.trialSpec"
 		if n := lookup(root, p); n != nil {
@@ -138,11 +140,6 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 		return nil, invalid(errs...)
 	}
 	return e, nil
-}
-
-// isJob reports whether a trial spec is a batch/v1 Job.
-func isJob(spec map[string]any) bool {
-	return spec != nil && spec["apiVersion"] == "batch/v1" && spec["kind"] == "Job"
 }
 
 // keepGeneric replaces the free-form parts of e decoded through JSON (where

@@ -168,6 +168,30 @@ func TestValidateWithoutParse(t *testing.T) {
 	}
 }
 
+// TestValidateJobWithoutParse: Validate decodes a batch/v1 Job trialSpec
+// as the executors do (trial/manifest): every unknown field, matched with
+// its case, is named with its path; a missing primary container is named.
+func TestValidateJobWithoutParse(t *testing.T) {
+	e := mustLoad(t, "testdata/valid/quad.yaml")
+	pod := e.Spec.TrialTemplate.TrialSpec["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	c := pod["containers"].([]any)[0].(map[string]any)
+	c["Image"] = "train"
+	c["imagee"] = "train"
+	err := e.Validate()
+	want := `spec.trialTemplate.trialSpec: not a valid batch/v1 Job: unknown field "spec.template.spec.containers[0].Image"; unknown field "spec.template.spec.containers[0].imagee"`
+	if err == nil || !errors.Is(err, experiment.ErrInvalid) || err.Error() != want {
+		t.Errorf("Validate = %v, want %q", err, want)
+	}
+
+	e = mustLoad(t, "testdata/valid/quad.yaml")
+	e.Spec.TrialTemplate.PrimaryContainerName = "trainer"
+	err = e.Validate()
+	want = `spec.trialTemplate.primaryContainerName: "trainer" is not a container of the Job (containers: "main")`
+	if err == nil || err.Error() != want {
+		t.Errorf("Validate = %v, want %q", err, want)
+	}
+}
+
 func TestFieldErrorFormat(t *testing.T) {
 	tests := map[string]struct {
 		fe   experiment.FieldError

@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/tune-hpo/tune/suggest"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // APIVersion and Kind are the only apiVersion and kind an experiment file
@@ -587,36 +587,35 @@ func (v *validator) trialSpec(p string, t *TrialTemplate, declared map[string]bo
 			v.add(index("spec.trialTemplate.trialParameters", i)+".name", "trial parameter %q is not used: ${trialParameters.%s} appears nowhere in trialSpec", tp.Name, tp.Name)
 		}
 	}
-	if !isJob(spec) {
+	if !manifest.IsKind(spec, manifest.JobGVK) {
 		return
 	}
 	raw, err := json.Marshal(spec)
 	if err == nil {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
 		var job batchv1.Job
-		if err = dec.Decode(&job); err == nil {
+		if err = manifest.Decode(raw, &job); err == nil {
 			v.primaryContainer(p, t.PrimaryContainerName, &job)
 			return
 		}
 	}
-	v.add(p, "not a valid batch/v1 Job: %s", strings.TrimPrefix(err.Error(), "json: "))
+	v.add(p, "not a valid batch/v1 Job: %s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "json: "), "\n", "; "))
 }
 
 func (v *validator) primaryContainer(p, name string, job *batchv1.Job) {
 	if name == "" {
 		return
 	}
-	var names []string
-	for _, c := range job.Spec.Template.Spec.Containers {
-		if c.Name == name {
-			return
-		}
-		names = append(names, strconv.Quote(c.Name))
+	cs := job.Spec.Template.Spec.Containers
+	if manifest.PrimaryContainer(cs, name) != nil {
+		return
 	}
-	if len(names) == 0 {
+	if len(cs) == 0 {
 		v.add(p+".spec.template.spec.containers", "a Job needs at least one container")
 		return
+	}
+	names := manifest.ContainerNames(cs)
+	for i, n := range names {
+		names[i] = strconv.Quote(n)
 	}
 	v.add("spec.trialTemplate.primaryContainerName", "%q is not a container of the Job (containers: %s)", name, strings.Join(names, ", "))
 }

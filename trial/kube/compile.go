@@ -12,9 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
-	sigsjson "sigs.k8s.io/json"
 
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // The labels put on every object and pod of a trial.
@@ -28,12 +28,6 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is the value of [LabelManagedBy].
 	ManagedBy = "tune"
-)
-
-// The kinds of workload the executor runs.
-var (
-	jobGVK      = batchv1.SchemeGroupVersion.WithKind("Job")
-	workflowGVK = wfv1.SchemeGroupVersion.WithKind("Workflow")
 )
 
 // Compile returns the objects Run would submit for spec, exactly: the
@@ -70,18 +64,16 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 		return nil, fmt.Errorf("kube: trial %s: empty trialSpec", spec.Name)
 	}
 	ns := resolveNamespace(spec, namespace)
-	apiVersion, _ := spec.Object["apiVersion"].(string)
-	kind, _ := spec.Object["kind"].(string)
 	data, err := json.Marshal(spec.Object)
 	if err != nil {
 		return nil, fmt.Errorf("kube: trial %s: encoding trialSpec: %w", spec.Name, err)
 	}
 	labels := trialLabels(spec)
 	switch {
-	case apiVersion == jobGVK.GroupVersion().String() && kind == jobGVK.Kind:
+	case manifest.IsKind(spec.Object, manifest.JobGVK):
 		job := new(batchv1.Job)
-		if err := decodeStrict(data, job); err != nil {
-			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, apiVersion, kind, err)
+		if err := manifest.Decode(data, job); err != nil {
+			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, manifest.JobGVK.GroupVersion(), manifest.JobGVK.Kind, err)
 		}
 		if err := setMeta(&job.ObjectMeta, spec, ns, labels); err != nil {
 			return nil, err
@@ -90,12 +82,12 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 			return nil, err
 		}
 		job.Spec.Template.Labels = mergeLabels(job.Spec.Template.Labels, labels)
-		job.SetGroupVersionKind(jobGVK)
+		job.SetGroupVersionKind(manifest.JobGVK)
 		return job, nil
-	case apiVersion == workflowGVK.GroupVersion().String() && kind == workflowGVK.Kind:
+	case manifest.IsKind(spec.Object, manifest.WorkflowGVK):
 		wf := new(wfv1.Workflow)
-		if err := decodeStrict(data, wf); err != nil {
-			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, apiVersion, kind, err)
+		if err := manifest.Decode(data, wf); err != nil {
+			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, manifest.WorkflowGVK.GroupVersion(), manifest.WorkflowGVK.Kind, err)
 		}
 		if err := setMeta(&wf.ObjectMeta, spec, ns, labels); err != nil {
 			return nil, err
@@ -105,24 +97,10 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 		}
 		wf.Spec.PodMetadata.Labels = mergeLabels(wf.Spec.PodMetadata.Labels, labels)
 		pipelineMetricsParameters(wf)
-		wf.SetGroupVersionKind(workflowGVK)
+		wf.SetGroupVersionKind(manifest.WorkflowGVK)
 		return wf, nil
 	}
 	return compileDynamic(spec, data, ns)
-}
-
-// decodeStrict decodes data into v as the API server would, and fails on
-// unknown or duplicate fields (naming their paths) as well as on
-// case-mismatched field names.
-func decodeStrict(data []byte, v any) error {
-	strictErrs, err := sigsjson.UnmarshalStrict(data, v)
-	if err != nil {
-		return err
-	}
-	if len(strictErrs) > 0 {
-		return errors.Join(strictErrs...)
-	}
-	return nil
 }
 
 // resolveNamespace returns spec's namespace, else def, else trial.DefaultNamespace.
@@ -174,20 +152,14 @@ func mergeLabels(base, add map[string]string) map[string]string {
 // checkPrimary checks that the Job's pod has the primary container whose
 // log carries the metrics.
 func checkPrimary(spec *trial.Spec, containers []corev1.Container) error {
-	names := make([]string, len(containers))
-	for i, c := range containers {
-		if c.Name == spec.PrimaryContainer {
-			return nil
-		}
-		names[i] = c.Name
-	}
-	switch {
-	case spec.PrimaryContainer == "" && len(containers) == 1:
+	if manifest.PrimaryContainer(containers, spec.PrimaryContainer) != nil {
 		return nil
-	case spec.PrimaryContainer == "":
+	}
+	names := strings.Join(manifest.ContainerNames(containers), ", ")
+	if spec.PrimaryContainer == "" {
 		return fmt.Errorf("kube: trial %s: the Job's pod has containers %s: primaryContainerName must name the one reporting metrics",
-			spec.Name, strings.Join(names, ", "))
+			spec.Name, names)
 	}
 	return fmt.Errorf("kube: trial %s: primaryContainerName %q is not a container of the Job's pod (it has %s)",
-		spec.Name, spec.PrimaryContainer, strings.Join(names, ", "))
+		spec.Name, spec.PrimaryContainer, names)
 }

@@ -11,7 +11,8 @@
 //
 // The trial's [trial.Spec.Object] is Katib's trialTemplate.trialSpec after
 // parameter substitution. A batch/v1 Job or an argoproj.io/v1alpha1
-// Workflow is decoded strictly into client-go's or Argo's typed struct: a
+// Workflow is decoded strictly into client-go's or Argo's typed struct (by
+// trial/manifest, which validation and the local executor share): a
 // field the type does not have, a duplicate field or a value of the wrong
 // type is an error naming its path, reported by [Executor.Check] before
 // anything is submitted. Any other kind is submitted as given, through

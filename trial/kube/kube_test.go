@@ -23,6 +23,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 var wantLabels = map[string]string{
@@ -60,7 +61,7 @@ func TestCompileJob(t *testing.T) {
 	}
 	// Placement is kept exactly.
 	var orig batchv1.Job
-	if err := decodeStrict(mustJSON(t, spec.Object), &orig); err != nil {
+	if err := manifest.Decode(mustJSON(t, spec.Object), &orig); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(orig.Spec.Template.Spec, job.Spec.Template.Spec); diff != "" {
@@ -119,6 +120,10 @@ func TestCheckErrors(t *testing.T) {
 		"wrong type": {
 			manifest: strings.Replace(jobYAML, "backoffLimit: 2", "backoffLimit: two", 1),
 			want:     "backoffLimit",
+		},
+		"unknown field listed before a wrong type": {
+			manifest: strings.Replace(strings.Replace(jobYAML, "backoffLimit: 2", "backoffLimit: two", 1), "image: python:3.12", "imagee: python:3.12", 1),
+			want:     `trialSpec is not a valid batch/v1 Job: unknown field "spec.template.spec.containers[0].imagee"`,
 		},
 		"unknown workflow field": {
 			manifest: strings.Replace(workflowYAML, "entrypoint", "entryPoint", 1),

@@ -5,7 +5,7 @@
 // # What is run
 //
 // The trial's [trial.Spec.Object] must be a batch/v1 Job. It is decoded
-// strictly, as the Kubernetes API server would: a field the Job type does
+// strictly by trial/manifest, as the Kubernetes API server would: a field the Job type does
 // not have, or has with another case, is an error naming its path, and so is
 // a value of the wrong type. Any other kind of workload is an error that
 // points to the Kubernetes executor.

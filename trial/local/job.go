@@ -1,22 +1,19 @@
 package local
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/tune-hpo/tune/internal/jsonfields"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // gpuResource is the extended resource that asks for NVIDIA GPUs.
@@ -143,113 +140,40 @@ func jobRetries(job *batchv1.Job) (int, error) {
 	return int(*job.Spec.BackoffLimit), nil
 }
 
-// decodeJob checks that obj is a batch/v1 Job and decodes it strictly: every
-// field must be one the Job type has, spelt with the same case.
+// decodeJob checks that obj is a batch/v1 Job and decodes it strictly with
+// [manifest.Decode]: every field must be one the Job type has, spelt with
+// the same case.
 func decodeJob(obj map[string]any) (*batchv1.Job, error) {
 	if obj == nil {
 		return nil, errors.New("trial spec has no workload object")
 	}
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	if apiVersion != "batch/v1" || kind != "Job" {
+	if !manifest.IsKind(obj, manifest.JobGVK) {
+		apiVersion, _ := obj["apiVersion"].(string)
+		kind, _ := obj["kind"].(string)
 		return nil, fmt.Errorf("the local executor runs batch/v1 Job trial templates only: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
 	}
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, fmt.Errorf("encode trial spec: %w", err)
 	}
-	var generic any
-	if err := json.Unmarshal(data, &generic); err != nil {
-		return nil, fmt.Errorf("decode trial spec: %w", err)
-	}
-	var unknown []string
-	unknownFields("", generic, reflect.TypeFor[batchv1.Job](), &unknown)
-	if len(unknown) > 0 {
-		errs := make([]error, len(unknown))
-		for i, path := range unknown {
-			errs[i] = fmt.Errorf("unknown field %q", path)
-		}
-		return nil, fmt.Errorf("decode batch/v1 Job: %w", errors.Join(errs...))
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var job batchv1.Job
-	if err := dec.Decode(&job); err != nil {
+	if err := manifest.Decode(data, &job); err != nil {
 		return nil, fmt.Errorf("decode batch/v1 Job: %w", err)
 	}
 	return &job, nil
-}
-
-var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
-
-// unknownFields appends to out the paths of the fields of v, a decoded JSON
-// value, that type t has no field for. Unlike encoding/json, which matches
-// field names without regard to case and names no path, it matches them
-// exactly, as the Kubernetes API server does. Values of the wrong JSON type
-// are left for the decoder to report.
-func unknownFields(path string, v any, t reflect.Type, out *[]string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		fields := jsonfields.Of(t)
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			ft, ok := fields[k]
-			if !ok {
-				*out = append(*out, p)
-				continue
-			}
-			unknownFields(p, m[k], ft, out)
-		}
-	case reflect.Slice, reflect.Array:
-		s, ok := v.([]any)
-		if !ok {
-			return
-		}
-		for i, e := range s {
-			unknownFields(fmt.Sprintf("%s[%d]", path, i), e, t.Elem(), out)
-		}
-	case reflect.Map:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			unknownFields(fmt.Sprintf("%s[%q]", path, k), m[k], t.Elem(), out)
-		}
-	}
 }
 
 // primaryContainer picks the container named name from the Job's pod
 // template, or its only container when name is empty.
 func primaryContainer(job *batchv1.Job, name string) (*corev1.Container, error) {
 	cs := job.Spec.Template.Spec.Containers
+	if c := manifest.PrimaryContainer(cs, name); c != nil {
+		return c, nil
+	}
 	if name == "" {
-		if len(cs) == 1 {
-			return &cs[0], nil
-		}
 		return nil, fmt.Errorf("job has %d containers and no primaryContainerName says which one to run", len(cs))
 	}
-	names := make([]string, len(cs))
-	for i := range cs {
-		if cs[i].Name == name {
-			return &cs[i], nil
-		}
-		names[i] = cs[i].Name
-	}
-	return nil, fmt.Errorf("primary container %q not found in job (containers: %s)", name, strings.Join(quoteAll(names), ", "))
+	return nil, fmt.Errorf("primary container %q not found in job (containers: %s)", name, strings.Join(quoteAll(manifest.ContainerNames(cs)), ", "))
 }
 
 func quoteAll(ss []string) []string {
@@ -351,7 +275,7 @@ func valueFrom(job *batchv1.Job, spec *trial.Spec, c *corev1.Container, ev corev
 			if job.Namespace != "" {
 				return job.Namespace, nil
 			}
-			return "default", nil
+			return trial.DefaultNamespace, nil
 		}
 		return "", fmt.Errorf("container %q: env %s: valueFrom.fieldRef %q is not supported by the local executor (only metadata.name and metadata.namespace are)", c.Name, ev.Name, vf.FieldRef.FieldPath)
 	}
