@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tune-hpo/tune/metrics"
-	"github.com/tune-hpo/tune/metrics/push"
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
 )
@@ -219,7 +219,7 @@ type state struct {
 	strategies map[string]metrics.Strategy
 	objective  string
 	parser     *metrics.TextParser // safe for concurrent use by trials
-	push       *push.Server        // the Push collector's, started with the first trial
+	collectors *collect.Collectors // builds each trial's collector
 	stopper    *medianStop         // spec.earlyStopping's rule; nil without one
 	exhausted  bool
 }
@@ -303,6 +303,7 @@ func (s *state) init() error {
 		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w: %w", ErrInvalid, err)
 	}
 	s.parser = parser
+	s.collectors = collect.New(s.collectConfig())
 	if es := s.exp.Spec.EarlyStopping; es != nil && es.AlgorithmName == "medianstop" {
 		settings := make(map[string]string, len(es.AlgorithmSettings))
 		for _, st := range es.AlgorithmSettings {
@@ -429,7 +430,8 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 	}
 	ticker := time.NewTicker(flush)
 	defer ticker.Stop()
-	defer s.closeCollectors()
+	// Bounded; the trials have ended by then.
+	defer func() { _ = s.collectors.Close() }()
 	startless := 0 // rounds in a row whose new trials all failed before starting
 
 	for {
@@ -656,12 +658,14 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 		default:
 		}
 	}
-	col, err := s.newCollector(spec, at)
+	col, needs, err := s.collectors.ForTrial(collect.Trial{Name: t.Name, Dir: spec.Dir, Emit: at.add, Warn: func(w string) { at.warn("trial " + t.Name + ": " + w) }})
 	if err != nil {
 		at.warn(fmt.Sprintf("trial %s: its metrics cannot be collected: %v", t.Name, err))
 	}
+	spec.Env = append(spec.Env, needs.Env...)
+	spec.Mounts = append(spec.Mounts, needs.Mounts...)
 	var parser *metrics.TextParser
-	if s.parsesOutput() {
+	if s.exp.CollectorKind().ReadsOutput() {
 		parser = s.parser
 	}
 	seq := t.Seq
@@ -796,7 +800,7 @@ func (l *logWriter) Write(p []byte) (int, error) {
 //
 // A log file that cannot be opened is an infraError; one that cannot be
 // written is warned about once and the output still parsed.
-func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64, openLog func(string) (io.WriteCloser, error)) (trial.Result, error) {
+func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col metrics.Collector, at *activeTrial, now func() time.Time, maxLog int64, openLog func(string) (io.WriteCloser, error)) (trial.Result, error) {
 	if openLog == nil {
 		openLog = func(path string) (io.WriteCloser, error) {
 			// An attached workload's output is read again from its
@@ -842,7 +846,7 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 	if col != nil {
 		go func() {
 			defer close(collected)
-			col.collect(colCtx, at.add, func(w string) { at.warn("trial " + spec.Name + ": " + w) })
+			col.Collect(colCtx)
 		}()
 	} else {
 		close(collected)
