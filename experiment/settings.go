@@ -19,10 +19,6 @@ var algorithms = []string{
 // spec.earlyStopping.algorithmName.
 var earlyStoppingAlgorithms = []string{"medianstop"}
 
-// collectorKinds lists the metrics collector kinds Katib accepts in
-// spec.metricsCollectorSpec.collector.kind.
-var collectorKinds = []string{"StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push"}
-
 // checkFunc checks one setting value, returning a lowercase reason.
 type checkFunc func(v string) error
 

@@ -18,6 +18,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/tune-hpo/tune/metrics/collect"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 )
 
@@ -677,10 +678,10 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 	const p = "spec.metricsCollectorSpec"
 	const sp = p + ".source"
 	if mc == nil || mc.Collector == nil {
-		v.add(p+".collector.kind", "is required (one of %s)", strings.Join(collectorKinds, ", "))
+		v.add(p+".collector.kind", "is required (one of %s)", joinKinds(collect.Kinds(), ", "))
 		return
 	}
-	kind := mc.Collector.Kind
+	kind := collect.Kind(mc.Collector.Kind)
 	var fs *FileSystemPath
 	if mc.Source != nil {
 		fs = mc.Source.FileSystemPath
@@ -698,8 +699,8 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		}
 	}
 	switch kind {
-	case "StdOut", "Push":
-	case "File":
+	case collect.StdOut, collect.Push:
+	case collect.File:
 		switch {
 		case fs == nil || fs.Path == "":
 			v.add(sp+".fileSystemPath.path", "is required for the File collector")
@@ -714,7 +715,7 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		if fs != nil && fs.Format == "" {
 			v.add(sp+".fileSystemPath.format", "is required for the File collector: TEXT or JSON")
 		}
-	case "TensorFlowEvent":
+	case collect.TensorFlowEvent:
 		switch {
 		case fs == nil || fs.Path == "":
 			v.add(sp+".fileSystemPath.path", "is required for the TensorFlowEvent collector")
@@ -726,7 +727,7 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		if fs != nil && fs.Format != "" {
 			v.add(sp+".fileSystemPath.format", "must be omitted for the TensorFlowEvent collector")
 		}
-	case "PrometheusMetric":
+	case collect.PrometheusMetric:
 		if mc.Source == nil || mc.Source.HTTPGet == nil {
 			v.add(sp+".httpGet", "is required for the PrometheusMetric collector")
 			break
@@ -738,7 +739,7 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		if !strings.HasPrefix(hg.Path, "/") {
 			v.add(sp+".httpGet.path", "%q must start with /", hg.Path)
 		}
-	case "Custom":
+	case collect.Custom:
 		if mc.Collector.CustomCollector == nil {
 			v.add(p+".collector.customCollector", "is required for the Custom collector")
 		}
@@ -746,9 +747,9 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 			v.add(sp+".fileSystemPath", "needs an absolute path and kind File or Directory")
 		}
 	case "":
-		v.add(p+".collector.kind", "is required (one of %s)", strings.Join(collectorKinds, ", "))
+		v.add(p+".collector.kind", "is required (one of %s)", joinKinds(collect.Kinds(), ", "))
 	default:
-		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)", kind, strings.Join(collectorKinds, ", "))
+		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)", kind, joinKinds(collect.Kinds(), ", "))
 	}
 	if mc.Source != nil && mc.Source.Filter != nil {
 		for i, f := range mc.Source.Filter.MetricsFormat {
