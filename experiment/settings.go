@@ -15,10 +15,6 @@ var algorithms = []string{
 	"asha", // tune's addition: asynchronous successive halving
 }
 
-// earlyStoppingAlgorithms lists the names Katib accepts in
-// spec.earlyStopping.algorithmName.
-var earlyStoppingAlgorithms = []string{"medianstop"}
-
 // checkFunc checks one setting value, returning a lowercase reason.
 type checkFunc func(v string) error
 
@@ -132,12 +128,4 @@ var algorithmSettings = map[string]map[string]checkFunc{
 var requiredSettings = map[string][]string{
 	"hyperband": {"r_l", "resource_name"},
 	"pbt":       {"suggestion_trial_dir", "n_population", "truncation_threshold"},
-}
-
-// earlyStoppingSettings are medianstop's settings.
-var earlyStoppingSettings = map[string]map[string]checkFunc{
-	"medianstop": {
-		"min_trials_required": intAtLeast(1),
-		"start_step":          intAtLeast(1),
-	},
 }

@@ -18,6 +18,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/tune-hpo/tune/earlystop"
 	"github.com/tune-hpo/tune/metrics/collect"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 )
@@ -349,13 +350,17 @@ func (v *validator) earlyStopping(es *EarlyStoppingSpec) {
 		return
 	}
 	if es.AlgorithmName == "" {
-		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(earlyStoppingAlgorithms, ", "))
+		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(earlystop.Names(), ", "))
 		return
 	}
-	rules, ok := earlyStoppingSettings[es.AlgorithmName]
+	checks, ok := earlystop.Settings(es.AlgorithmName)
 	if !ok {
-		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)", es.AlgorithmName, strings.Join(earlyStoppingAlgorithms, ", "))
+		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)", es.AlgorithmName, strings.Join(earlystop.Names(), ", "))
 		return
+	}
+	rules := make(map[string]checkFunc, len(checks))
+	for name, check := range checks {
+		rules[name] = check
 	}
 	names := make([]string, len(es.AlgorithmSettings))
 	values := make([]string, len(es.AlgorithmSettings))
