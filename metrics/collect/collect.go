@@ -44,8 +44,9 @@ type Config struct {
 	// Format is source.fileSystemPath.format: TEXT or JSON (File; the case
 	// does not matter).
 	Format string
-	// Text parses the lines of a File collector's TEXT file. It must be
-	// safe for concurrent use, as [metrics.TextParser] is.
+	// Text parses the lines of a File collector's TEXT file; the trials'
+	// collectors share it (a [metrics.TextParser] is safe for concurrent
+	// use).
 	Text *metrics.TextParser
 	// Metrics are the names of the metrics of interest: the objective and
 	// the additional metrics.
