@@ -1,79 +1,53 @@
 package experiment
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/tune-hpo/tune/metrics"
-	"github.com/tune-hpo/tune/suggest"
 )
 
-// TestCurveSeesThinnedValues: the early-stopping curve is fed every value,
-// so its running averages stay exact when the recorder thins the stored
-// observation log down to a handful.
+// observedRule is an early-stopping rule that records what it observes.
+type observedRule struct {
+	mu       sync.Mutex
+	observed map[string][]metrics.Log
+}
+
+func (r *observedRule) Observe(trial string, l metrics.Log) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observed[trial] = append(r.observed[trial], l)
+}
+func (r *observedRule) Complete(string, bool)       {}
+func (r *observedRule) Check(string) (bool, string) { return false, "" }
+
+// TestCurveSeesThinnedValues: the early-stopping rule is fed every
+// objective value, so its running averages stay exact when the recorder
+// thins the stored observation log down to a handful.
 func TestCurveSeesThinnedValues(t *testing.T) {
-	at := &activeTrial{recorder: metrics.NewRecorder(nil, metrics.MinMaxLogs), objective: "loss", goal: suggest.Minimize}
-	sums := map[int64]float64{} // running sum up to each step
-	var sum float64
+	rule := &observedRule{observed: map[string][]metrics.Log{}}
+	at := &activeTrial{name: "unit-0001", recorder: metrics.NewRecorder(nil, metrics.MinMaxLogs), objective: "loss", rule: rule}
+	var want []metrics.Log
 	for i := range 1000 {
 		v := float64(i%10) + float64(i)/1000
 		step := int64(i/10 + 1) // 100 steps of 10 values
 		at.add(metrics.Log{Metric: "loss", Value: v, Step: step})
 		at.add(metrics.Log{Metric: "other", Value: v, Step: step})
-		sum += v
-		sums[step] = sum
+		want = append(want, metrics.Log{Metric: "loss", Value: v, Step: step})
 	}
 	if logs, _ := at.recorder.DrainFinal(); len(logs) > 2*metrics.MinMaxLogs {
 		t.Fatalf("the recorder kept %d logs, want at most %d: the test needs thinning", len(logs), 2*metrics.MinMaxLogs)
 	}
-	if got := at.curve.last(); got != 100 {
-		t.Errorf("curve reached step %d, want 100", got)
+	got := rule.observed["unit-0001"]
+	if len(got) != len(want) {
+		t.Fatalf("the rule observed %d values, want the %d of the objective", len(got), len(want))
 	}
-	for _, step := range []int64{1, 4, 37, 100} {
-		got, ok := at.curve.averageUpTo(step)
-		want := sums[step] / float64(step*10)
-		if !ok || got != want {
-			t.Errorf("average up to step %d = %v, %v; want %v", step, got, ok, want)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("observed value %d is %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if at.curve.best != 0 {
-		t.Errorf("best so far %v, want 0", at.curve.best)
-	}
-}
-
-// TestCurveBounded: a curve of a million distinct steps keeps at most
-// maxCurvePoints of them, exact at each one kept and at the last, and
-// answers between kept steps with the nearest kept step before.
-func TestCurveBounded(t *testing.T) {
-	const n = 1_000_003
-	c := &curve{}
-	sums := make([]float64, n+1) // running sum up to each step (steps 1..n)
-	for step := int64(1); step <= n; step++ {
-		v := float64(step%7) - 3
-		c.add(metrics.Log{Metric: "loss", Value: v, Step: step}, suggest.Minimize)
-		sums[step] = sums[step-1] + v
-	}
-	if len(c.steps) > maxCurvePoints {
-		t.Fatalf("%d steps kept, want at most %d", len(c.steps), maxCurvePoints)
-	}
-	if c.last() != n || c.best != -3 {
-		t.Errorf("last step %d, best %v; want %d, -3", c.last(), c.best, n)
-	}
-	for i, step := range c.steps {
-		if want := sums[step] / float64(step); c.sums[i]/float64(c.counts[i]) != want {
-			t.Fatalf("step %d kept with average %v, want %v", step, c.sums[i]/float64(c.counts[i]), want)
-		}
-	}
-	stride := c.steps[1] - c.steps[0]
-	for _, step := range []int64{1, 2, 12_345, 500_000, n - 1, n} {
-		got, ok := c.averageUpTo(step)
-		exact := false
-		for s := step; s > 0 && s > step-stride; s-- {
-			if got == sums[s]/float64(s) {
-				exact = true
-			}
-		}
-		if !ok || !exact {
-			t.Errorf("averageUpTo(%d) = %v, %v; want the average up to a step within %d before it", step, got, ok, stride)
-		}
+	if len(rule.observed) != 1 {
+		t.Errorf("the rule observed trials %v, want unit-0001 only", rule.observed)
 	}
 }

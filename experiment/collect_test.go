@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/metrics/push"
 	"github.com/tune-hpo/tune/metrics/tfevent/tfeventtest"
 	"github.com/tune-hpo/tune/trial"
@@ -37,7 +38,7 @@ func (e *fileExecutor) OnHost() {}
 func (e *fileExecutor) Run(_ context.Context, spec *trial.Spec, stdout, _ io.Writer) (trial.Result, error) {
 	var p string
 	for _, kv := range spec.Env {
-		if v, ok := strings.CutPrefix(kv, experiment.EnvMetricsPath+"="); ok {
+		if v, ok := strings.CutPrefix(kv, collect.EnvMetricsPath+"="); ok {
 			p = v
 		}
 	}
@@ -113,7 +114,7 @@ func TestFileCollector(t *testing.T) {
 		}
 		wantPath := filepath.Join(tr.Dir, "var", "log", "katib", "metrics.log")
 		if got := ex.paths[tr.Name]; got != wantPath {
-			t.Errorf("trial %s: %s=%q, want %q", tr.Name, experiment.EnvMetricsPath, got, wantPath)
+			t.Errorf("trial %s: %s=%q, want %q", tr.Name, collect.EnvMetricsPath, got, wantPath)
 		}
 		m := ex.mounts[tr.Name]
 		if len(m) != 1 || m[0].Target != "/var/log/katib" || m[0].Source != filepath.Dir(wantPath) {
@@ -200,7 +201,7 @@ func (e *promExecutor) OnHost() {}
 func (e *promExecutor) Run(ctx context.Context, spec *trial.Spec, _, _ io.Writer) (trial.Result, error) {
 	var port string
 	for _, kv := range spec.Env {
-		if v, ok := strings.CutPrefix(kv, experiment.EnvMetricsPort+"="); ok {
+		if v, ok := strings.CutPrefix(kv, collect.EnvMetricsPort+"="); ok {
 			port = v
 		}
 	}
@@ -371,7 +372,7 @@ func (eventExecutor) OnHost() {}
 func (eventExecutor) Run(_ context.Context, spec *trial.Spec, _, _ io.Writer) (trial.Result, error) {
 	var dir string
 	for _, kv := range spec.Env {
-		if v, ok := strings.CutPrefix(kv, experiment.EnvMetricsPath+"="); ok {
+		if v, ok := strings.CutPrefix(kv, collect.EnvMetricsPath+"="); ok {
 			dir = v
 		}
 	}

@@ -3,6 +3,8 @@ package experiment
 import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/tune-hpo/tune/metrics/collect"
 )
 
 // Katib's default values, from its experiment_defaults.go and constants.go.
@@ -121,9 +123,9 @@ func (e *Experiment) Default() {
 	if mc.Collector == nil {
 		mc.Collector = &CollectorSpec{}
 	}
-	setIfEmpty(&mc.Collector.Kind, "StdOut")
-	switch mc.Collector.Kind {
-	case "PrometheusMetric":
+	setIfEmpty(&mc.Collector.Kind, string(collect.StdOut))
+	switch collect.Kind(mc.Collector.Kind) {
+	case collect.PrometheusMetric:
 		if mc.Source == nil {
 			mc.Source = &SourceSpec{}
 		}
@@ -134,7 +136,7 @@ func (e *Experiment) Default() {
 		if mc.Source.HTTPGet.Port.String() == "0" {
 			mc.Source.HTTPGet.Port = intstr.FromInt32(DefaultPrometheusPort)
 		}
-	case "File", "TensorFlowEvent":
+	case collect.File, collect.TensorFlowEvent:
 		if mc.Source == nil {
 			mc.Source = &SourceSpec{}
 		}
@@ -142,7 +144,7 @@ func (e *Experiment) Default() {
 			mc.Source.FileSystemPath = &FileSystemPath{}
 		}
 		fs := mc.Source.FileSystemPath
-		if mc.Collector.Kind == "File" {
+		if collect.Kind(mc.Collector.Kind) == collect.File {
 			setIfEmpty(&fs.Kind, "File")
 			setIfEmpty(&fs.Path, DefaultFilePath)
 			setIfEmpty(&fs.Format, "TEXT")

@@ -118,6 +118,11 @@
 //     arrive with the experiment's metrics formats, only for the objective
 //     and additional metrics, into an observation log that is written to the
 //     [Store] every FlushInterval and when the trial ends.
+//   - A collector other than StdOut is built for each trial by package
+//     metrics/collect, and the environment and mounts it needs are added to
+//     the trial's spec; spec.earlyStopping's rule comes from package
+//     earlystop, is fed each objective value and checked at each flush,
+//     and a trial it stops ends EarlyStopped ([ReasonTrialEarlyStopped]).
 //   - A workload that succeeds without reporting the objective is
 //     MetricsUnavailable, as in Katib.
 //   - Completion is checked in Katib's order: goal reached (Succeeded,

@@ -64,6 +64,10 @@ const (
 	TrialReasonInfrastructure = "TrialInfrastructureError"
 )
 
+// ReasonTrialEarlyStopped is the reason of a trial stopped by the
+// experiment's early-stopping rule.
+const ReasonTrialEarlyStopped = "TrialEarlyStopped"
+
 // Abandoned reports whether t was stopped by the runner rather than by its
 // own outcome: Killed with reason TrialReasonInterrupted, TrialReasonLost or
 // TrialReasonInfrastructure.

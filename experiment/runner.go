@@ -13,8 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tune-hpo/tune/earlystop"
 	"github.com/tune-hpo/tune/metrics"
-	"github.com/tune-hpo/tune/metrics/push"
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
 )
@@ -198,8 +199,8 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 // checkRunnable rejects what the runner cannot do yet, before anything
 // is written.
 func checkRunnable(e *Experiment) error {
-	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && es.AlgorithmName != "medianstop" {
-		return fmt.Errorf("spec.earlyStopping %q: %w yet (supported: medianstop)", es.AlgorithmName, ErrUnsupported)
+	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && !slices.Contains(earlystop.Names(), es.AlgorithmName) {
+		return fmt.Errorf("spec.earlyStopping %q: %w yet (supported: %s)", es.AlgorithmName, ErrUnsupported, strings.Join(earlystop.Names(), ", "))
 	}
 	if e.Spec.NasConfig != nil {
 		return fmt.Errorf("spec.nasConfig: neural architecture search is %w", ErrUnsupported)
@@ -224,8 +225,8 @@ type state struct {
 	strategies map[string]metrics.Strategy
 	objective  string
 	parser     *metrics.TextParser // safe for concurrent use by trials
-	push       *push.Server        // the Push collector's, started with the first trial
-	stopper    *medianStop         // spec.earlyStopping's rule; nil without one
+	collectors *collect.Collectors // builds each trial's collector
+	stopper    earlystop.Rule      // spec.earlyStopping's rule; nil without one
 	exhausted  bool
 }
 
@@ -235,16 +236,15 @@ type activeTrial struct {
 	recorder *metrics.Recorder
 	warnings chan string
 
-	// curve is the objective as reported so far, for early stopping: add
-	// feeds it every value, under curveMu, before the recorder thins the
-	// observation log; objective and goal say what it follows ("" without
-	// early stopping). stoppedEarly says why the rule stopped the trial (""
-	// while it has not); it belongs to the runner's goroutine, as does
-	// thinWarned, set once the trial's thinning has been reported.
-	curveMu      sync.Mutex
-	curve        curve
+	// rule is the early-stopping rule (nil without one): add feeds it
+	// every value of objective, as reported by the trial named name,
+	// before the recorder thins the observation log. stoppedEarly says why
+	// the rule stopped the trial ("" while it has not); it belongs to the
+	// runner's goroutine, as does thinWarned, set once the trial's
+	// thinning has been reported.
+	rule         earlystop.Rule
+	name         string
 	objective    string
-	goal         suggest.Goal
 	stoppedEarly string
 	thinWarned   bool
 
@@ -275,14 +275,12 @@ func (at *activeTrial) takeCondition() (reason, message string, changed bool) {
 	return at.condition[0], at.condition[1], changed
 }
 
-// add records a value the trial reported: in the early-stopping curve,
+// add records a value the trial reported: in the early-stopping rule,
 // when there is one, and in the recorder. It is called from the trial's
 // goroutines.
 func (at *activeTrial) add(l metrics.Log) {
-	if at.objective != "" && l.Metric == at.objective && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
-		at.curveMu.Lock()
-		at.curve.add(l, at.goal)
-		at.curveMu.Unlock()
+	if at.rule != nil && l.Metric == at.objective && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
+		at.rule.Observe(at.name, l)
 	}
 	at.recorder.Add(l)
 }
@@ -308,13 +306,14 @@ func (s *state) init() error {
 		return fmt.Errorf("spec.metricsCollectorSpec.source.filter: %w: %w", ErrInvalid, err)
 	}
 	s.parser = parser
-	if es := s.exp.Spec.EarlyStopping; es != nil && es.AlgorithmName == "medianstop" {
+	s.collectors = collect.New(s.collectConfig())
+	if es := s.exp.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" {
 		settings := make(map[string]string, len(es.AlgorithmSettings))
 		for _, st := range es.AlgorithmSettings {
 			settings[st.Name] = st.Value
 		}
-		if s.stopper, err = newMedianStop(settings, s.goal); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		if s.stopper, err = earlystop.New(es.AlgorithmName, settings, s.goal); err != nil {
+			return fmt.Errorf("%w: spec.earlyStopping %w", ErrInvalid, err)
 		}
 	}
 	return nil
@@ -434,7 +433,8 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 	}
 	ticker := time.NewTicker(flush)
 	defer ticker.Stop()
-	defer s.closeCollectors()
+	// Bounded; the trials have ended by then.
+	defer func() { _ = s.collectors.Close() }()
 	startless := 0 // rounds in a row whose new trials all failed before starting
 
 	for {
@@ -649,7 +649,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	trialCtx, cancel := context.WithCancelCause(ctx)
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies, r.maxObservations()), warnings: make(chan string, maxWarningsPerTrial)}
 	if s.stopper != nil {
-		at.objective, at.goal = s.objective, s.goal
+		at.rule, at.name, at.objective = s.stopper, t.Name, s.objective
 	}
 	s.active[t.Seq] = at
 	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
@@ -661,12 +661,14 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 		default:
 		}
 	}
-	col, err := s.newCollector(spec, at)
+	col, needs, err := s.collectors.ForTrial(collect.Trial{Name: t.Name, Dir: spec.Dir, Emit: at.add, Warn: func(w string) { at.warn("trial " + t.Name + ": " + w) }})
 	if err != nil {
 		at.warn(fmt.Sprintf("trial %s: its metrics cannot be collected: %v", t.Name, err))
 	}
+	spec.Env = append(spec.Env, needs.Env...)
+	spec.Mounts = append(spec.Mounts, needs.Mounts...)
 	var parser *metrics.TextParser
-	if s.parsesOutput() {
+	if s.exp.CollectorKind().ReadsOutput() {
 		parser = s.parser
 	}
 	seq := t.Seq
@@ -801,7 +803,7 @@ func (l *logWriter) Write(p []byte) (int, error) {
 //
 // A log file that cannot be opened is an infraError; one that cannot be
 // written is warned about once and the output still parsed.
-func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col collector, at *activeTrial, now func() time.Time, maxLog int64, openLog func(string) (io.WriteCloser, error)) (trial.Result, error) {
+func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metrics.TextParser, col metrics.Collector, at *activeTrial, now func() time.Time, maxLog int64, openLog func(string) (io.WriteCloser, error)) (trial.Result, error) {
 	if openLog == nil {
 		openLog = func(path string) (io.WriteCloser, error) {
 			// An attached workload's output is read again from its
@@ -847,7 +849,7 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 	if col != nil {
 		go func() {
 			defer close(collected)
-			col.collect(colCtx, at.add, func(w string) { at.warn("trial " + spec.Name + ": " + w) })
+			col.Collect(colCtx)
 		}()
 	} else {
 		close(collected)
@@ -919,10 +921,13 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	if err := s.saveTrial(storeCtx, at, logs, replace, s.refreshStatus()); err != nil {
 		*t = committed
 		s.refreshStatus()
+		if s.stopper != nil {
+			s.stopper.Complete(t.Name, false)
+		}
 		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
 	}
-	if s.stopper != nil && t.State == trial.Succeeded {
-		s.stopper.complete(&at.curve)
+	if s.stopper != nil {
+		s.stopper.Complete(t.Name, t.State == trial.Succeeded)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 	if t.Reason == TrialReasonInfrastructure {
@@ -981,15 +986,17 @@ func (s *state) saveTrial(storeCtx context.Context, at *activeTrial, logs []metr
 	return s.r.Store.ReplaceTrialLogs(storeCtx, s.name, at.t, logs, st)
 }
 
-// observe applies the early-stopping rule to a running trial's curve and
-// stops the trial when the rule says so.
+// errEarlyStopped is the cause a trial's context is cancelled with when the
+// early-stopping rule stops it.
+var errEarlyStopped = errors.New("stopped early by the median stopping rule")
+
+// observe applies the early-stopping rule to a running trial and stops the
+// trial when the rule says so.
 func (s *state) observe(at *activeTrial) {
 	if s.stopper == nil || at.stoppedEarly != "" {
 		return
 	}
-	at.curveMu.Lock()
-	stop, msg := s.stopper.check(&at.curve)
-	at.curveMu.Unlock()
+	stop, msg := s.stopper.Check(at.t.Name)
 	if stop {
 		at.stoppedEarly = msg
 		at.cancel(errEarlyStopped)

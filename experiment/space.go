@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 )
 
@@ -125,9 +126,9 @@ func (e *Experiment) MetricsFormats() []string {
 
 // CollectorKind returns spec.metricsCollectorSpec.collector.kind; after
 // [Experiment.Default] it is never empty (StdOut by default).
-func (e *Experiment) CollectorKind() string {
+func (e *Experiment) CollectorKind() collect.Kind {
 	if mc := e.Spec.MetricsCollectorSpec; mc != nil && mc.Collector != nil {
-		return mc.Collector.Kind
+		return collect.Kind(mc.Collector.Kind)
 	}
 	return ""
 }

@@ -16,6 +16,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/tune-hpo/tune/earlystop"
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial/manifest"
@@ -203,7 +205,7 @@ func (v *validator) objective(o *ObjectiveSpec) {
 
 // settings checks a list of name/value settings against rules; nil rules
 // check only that names are present and unique.
-func (v *validator) settings(p, algorithm string, names, values []string, rules map[string]checkFunc) {
+func (v *validator) settings(p, algorithm string, names, values []string, rules map[string]suggest.ValueCheck) {
 	seen := map[string]bool{}
 	for i, name := range names {
 		ip := index(p, i)
@@ -315,12 +317,12 @@ func (v *validator) earlyStopping(es *EarlyStoppingSpec) {
 		return
 	}
 	if es.AlgorithmName == "" {
-		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(earlyStoppingAlgorithms, ", "))
+		v.add(p+".algorithmName", "is required (one of %s)", strings.Join(earlystop.Names(), ", "))
 		return
 	}
-	rules, ok := earlyStoppingSettings[es.AlgorithmName]
+	checks, ok := earlystop.Settings(es.AlgorithmName)
 	if !ok {
-		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)", es.AlgorithmName, strings.Join(earlyStoppingAlgorithms, ", "))
+		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)", es.AlgorithmName, strings.Join(earlystop.Names(), ", "))
 		return
 	}
 	names := make([]string, len(es.AlgorithmSettings))
@@ -328,7 +330,7 @@ func (v *validator) earlyStopping(es *EarlyStoppingSpec) {
 	for i, st := range es.AlgorithmSettings {
 		names[i], values[i] = st.Name, st.Value
 	}
-	v.settings(p+".algorithmSettings", es.AlgorithmName, names, values, rules)
+	v.settings(p+".algorithmSettings", es.AlgorithmName, names, values, checks)
 }
 
 // number parses a feasibleSpace bound; integer requires an integer.
@@ -640,10 +642,10 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 	const p = "spec.metricsCollectorSpec"
 	const sp = p + ".source"
 	if mc == nil || mc.Collector == nil {
-		v.add(p+".collector.kind", "is required (one of %s)", strings.Join(collectorKinds, ", "))
+		v.add(p+".collector.kind", "is required (one of %s)", joinKinds(collect.Kinds(), ", "))
 		return
 	}
-	kind := mc.Collector.Kind
+	kind := collect.Kind(mc.Collector.Kind)
 	var fs *FileSystemPath
 	if mc.Source != nil {
 		fs = mc.Source.FileSystemPath
@@ -661,8 +663,8 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		}
 	}
 	switch kind {
-	case "StdOut", "Push":
-	case "File":
+	case collect.StdOut, collect.Push:
+	case collect.File:
 		switch {
 		case fs == nil || fs.Path == "":
 			v.add(sp+".fileSystemPath.path", "is required for the File collector")
@@ -677,7 +679,7 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		if fs != nil && fs.Format == "" {
 			v.add(sp+".fileSystemPath.format", "is required for the File collector: TEXT or JSON")
 		}
-	case "TensorFlowEvent":
+	case collect.TensorFlowEvent:
 		switch {
 		case fs == nil || fs.Path == "":
 			v.add(sp+".fileSystemPath.path", "is required for the TensorFlowEvent collector")
@@ -689,7 +691,7 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		if fs != nil && fs.Format != "" {
 			v.add(sp+".fileSystemPath.format", "must be omitted for the TensorFlowEvent collector")
 		}
-	case "PrometheusMetric":
+	case collect.PrometheusMetric:
 		if mc.Source == nil || mc.Source.HTTPGet == nil {
 			v.add(sp+".httpGet", "is required for the PrometheusMetric collector")
 			break
@@ -701,7 +703,7 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 		if !strings.HasPrefix(hg.Path, "/") {
 			v.add(sp+".httpGet.path", "%q must start with /", hg.Path)
 		}
-	case "Custom":
+	case collect.Custom:
 		if mc.Collector.CustomCollector == nil {
 			v.add(p+".collector.customCollector", "is required for the Custom collector")
 		}
@@ -709,9 +711,9 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 			v.add(sp+".fileSystemPath", "needs an absolute path and kind File or Directory")
 		}
 	case "":
-		v.add(p+".collector.kind", "is required (one of %s)", strings.Join(collectorKinds, ", "))
+		v.add(p+".collector.kind", "is required (one of %s)", joinKinds(collect.Kinds(), ", "))
 	default:
-		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)", kind, strings.Join(collectorKinds, ", "))
+		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)", kind, joinKinds(collect.Kinds(), ", "))
 	}
 	if mc.Source != nil && mc.Source.Filter != nil {
 		for i, f := range mc.Source.Filter.MetricsFormat {

@@ -51,4 +51,10 @@
 // io.Writer that cuts the byte stream into lines, with memory bounded
 // however long a line is, so that a trial printing megabytes without a
 // newline cannot exhaust the collector.
+//
+// # Collectors
+//
+// A [Collector] reads one trial's metrics from a source other than its
+// output while the trial runs; package metrics/collect builds them, one per
+// trial, for Katib's collector kinds.
 package metrics

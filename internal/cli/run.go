@@ -18,6 +18,7 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial"
@@ -102,9 +103,9 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		if err != nil {
 			return nil, err
 		}
-		if k := exp.CollectorKind(); k == "File" || k == "TensorFlowEvent" {
+		if k := exp.CollectorKind(); k == collect.File || k == collect.TensorFlowEvent {
 			if ok, why := ex.MountsSupported(); !ok {
-				fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)", exp.CollectorKind(), why, experiment.EnvMetricsPath), true))
+				fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)", exp.CollectorKind(), why, collect.EnvMetricsPath), true))
 			}
 		}
 		return ex, nil

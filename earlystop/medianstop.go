@@ -1,10 +1,10 @@
-package experiment
+package earlystop
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/suggest"
@@ -19,14 +19,6 @@ const (
 	// trial may be stopped.
 	DefaultMedianStopStartStep = 4
 )
-
-// ReasonTrialEarlyStopped is the reason of a trial stopped by the
-// experiment's early-stopping rule.
-const ReasonTrialEarlyStopped = "TrialEarlyStopped"
-
-// errEarlyStopped is the cause a trial's context is cancelled with when the
-// early-stopping rule stops it.
-var errEarlyStopped = errors.New("stopped early by the median stopping rule")
 
 // maxCurvePoints bounds the steps a curve keeps, so that a trial reporting
 // millions of steps costs a bounded amount of memory (24 bytes a step).
@@ -134,27 +126,65 @@ type medianStop struct {
 	goal      suggest.Goal
 	minTrials int
 	startStep int64
+
+	mu        sync.Mutex
+	running   map[string]*curve // by trial
 	completed []*curve
 }
 
-// newMedianStop reads Katib's medianstop settings (already validated).
+// newMedianStop reads Katib's medianstop settings.
 func newMedianStop(settings map[string]string, goal suggest.Goal) (*medianStop, error) {
-	m := &medianStop{goal: goal, minTrials: DefaultMedianStopMinTrials, startStep: DefaultMedianStopStartStep}
+	m := &medianStop{goal: goal, minTrials: DefaultMedianStopMinTrials, startStep: DefaultMedianStopStartStep, running: map[string]*curve{}}
 	if v, ok := settings["min_trials_required"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("spec.earlyStopping min_trials_required %q: want an integer ≥ 1", v)
+			return nil, fmt.Errorf("min_trials_required %q: want an integer ≥ 1", v)
 		}
 		m.minTrials = n
 	}
 	if v, ok := settings["start_step"]; ok {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("spec.earlyStopping start_step %q: want an integer ≥ 1", v)
+			return nil, fmt.Errorf("start_step %q: want an integer ≥ 1", v)
 		}
 		m.startStep = n
 	}
 	return m, nil
+}
+
+// Observe adds l to the trial's curve.
+func (m *medianStop) Observe(trial string, l metrics.Log) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.running[trial]
+	if c == nil {
+		c = &curve{}
+		m.running[trial] = c
+	}
+	c.add(l, m.goal)
+}
+
+// Complete forgets the trial as running and, when it succeeded, compares
+// later trials with its curve.
+func (m *medianStop) Complete(trial string, succeeded bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.running[trial]
+	delete(m.running, trial)
+	if succeeded {
+		m.complete(c)
+	}
+}
+
+// Check applies the rule to the running trial's curve.
+func (m *medianStop) Check(trial string) (stop bool, msg string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.running[trial]
+	if c == nil {
+		return false, ""
+	}
+	return m.check(c)
 }
 
 // complete adds a finished trial's curve to those the rule compares with.
