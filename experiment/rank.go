@@ -1,0 +1,95 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// TrialName is the name of trial number seq (from 1) of the experiment
+// named experiment: the experiment's name, a dash and seq in at least four
+// digits (mnist-0001).
+func TrialName(experiment string, seq int) string {
+	return fmt.Sprintf("%s-%04d", experiment, seq)
+}
+
+// best returns the succeeded trial with the best objective value, the
+// earliest on ties, or nil.
+func (s *state) best() *OptimalTrial {
+	return BestTrial(s.trials, s.objective, s.goal, s.strategies)
+}
+
+// BestTrial returns the Succeeded trial of trials with the best value of
+// objective under goal (the earliest on ties) as Katib's currentOptimalTrial,
+// with every metric's value chosen by strategies; nil when no trial
+// succeeded.
+func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strategies map[string]metrics.Strategy) *OptimalTrial {
+	var best *trial.Trial
+	bestValue := math.NaN()
+	for _, t := range trials {
+		if v := rankValue(t, objective, strategies); goal.Better(v, bestValue) {
+			best, bestValue = t, v
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &OptimalTrial{BestTrialName: best.Name, ParameterAssignments: best.Parameters, Metrics: TrialMetrics(best, strategies)}
+}
+
+// RankTrials sorts trials best first, by the rule of [BestTrial]: the
+// Succeeded trials by their value of objective under goal, the earlier
+// (in the order given) first on ties, then every other trial in the order
+// given. Its first trial is BestTrial's when any trial succeeded.
+func RankTrials(trials []trial.Trial, objective string, goal suggest.Goal, strategies map[string]metrics.Strategy) {
+	slices.SortStableFunc(trials, func(a, b trial.Trial) int {
+		va, vb := rankValue(&a, objective, strategies), rankValue(&b, objective, strategies)
+		switch {
+		case goal.Better(va, vb):
+			return -1
+		case goal.Better(vb, va):
+			return 1
+		}
+		return 0
+	})
+}
+
+// rankValue is t's value of objective when t Succeeded and reported it;
+// NaN, which ranks last, otherwise.
+func rankValue(t *trial.Trial, objective string, strategies map[string]metrics.Strategy) float64 {
+	if t.State != trial.Succeeded {
+		return math.NaN()
+	}
+	if v, ok := t.Metrics[objective].Value(strategyFor(strategies, objective)); ok {
+		return v
+	}
+	return math.NaN()
+}
+
+// TrialMetrics returns each metric's value of t chosen by its strategy
+// (latest when none is configured).
+func TrialMetrics(t *trial.Trial, strategies map[string]metrics.Strategy) map[string]float64 {
+	out := make(map[string]float64, len(t.Metrics))
+	for name, sum := range t.Metrics {
+		if v, ok := sum.Value(strategyFor(strategies, name)); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func strategyFor(strategies map[string]metrics.Strategy, name string) metrics.Strategy {
+	if st, ok := strategies[name]; ok {
+		return st
+	}
+	return metrics.Latest
+}
+
+func copyTrial(t *trial.Trial) *trial.Trial {
+	c := *t
+	return &c
+}
