@@ -613,7 +613,7 @@ func TestQuickstartGridExample(t *testing.T) {
 }
 
 // Every model-based algorithm runs an experiment end to end through the
-// binary, with parallel trials, and ends near the quadratic's minimum.
+// command line, with parallel trials, and ends near the quadratic's minimum.
 func TestRunEveryAlgorithm(t *testing.T) {
 	for _, alg := range []string{"bayesianoptimization", "tpe", "multivariate-tpe", "cmaes", "sobol"} {
 		t.Run(alg, func(t *testing.T) {
