@@ -71,8 +71,7 @@ func TestCrashResume(t *testing.T) {
 		if attempts > kills+40 {
 			t.Fatalf("experiment not finished after %d attempts", attempts)
 		}
-		cmd := exec.Command(tuneBin, "run", "-q", "--gpus", "none", file)
-		cmd.Dir, cmd.Env = dir, cleanEnv()
+		cmd := tuneProcess(t, dir, "run", "-q", "--gpus", "none", file)
 		var errOut bytes.Buffer
 		cmd.Stderr = &errOut
 		if err := cmd.Start(); err != nil {

@@ -5,103 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tune-hpo/tune/trial/local"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/tune-hpo/tune/internal/cli"
+	"github.com/tune-hpo/tune/trial/local"
 )
-
-// The end-to-end tests build the real tune binary and a trial program once,
-// then run experiments in temporary directories and inspect the results
-// through tune's own read commands.
-
-var (
-	tuneBin  string
-	trialBin string
-)
-
-// The binary under test is built by TestMain with go build, which the test
-// cache cannot see; linking the command tree into the test binary makes any
-// change to it invalidate cached results.
-var _ = cli.Main
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tune-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	tuneBin = filepath.Join(dir, "tune")
-	trialBin = filepath.Join(dir, "trialprog")
-	for bin, pkg := range map[string]string{tuneBin: "github.com/tune-hpo/tune/cmd/tune", trialBin: "./testdata/trialprog"} {
-		args := []string{"build", "-o", bin}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		out, err := exec.Command("go", append(args, pkg)...).CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// result is one tune invocation's outcome.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-// tune runs the binary in dir with a clean TUNE_* environment.
-func tune(t *testing.T, dir string, args ...string) result {
-	t.Helper()
-	return tuneEnv(t, dir, cleanEnv(), args...)
-}
-
-// tuneEnv runs the binary in dir with env, and XDG_CONFIG_HOME set to
-// dir/xdg unless env sets it.
-func tuneEnv(t *testing.T, dir string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(tuneBin, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "XDG_CONFIG_HOME=") }) {
-		cmd.Env = append(env, "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
-	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("tune %v: %v", args, err)
-	}
-	return result{code: code, stdout: out.String(), stderr: errOut.String()}
-}
-
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TUNE_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
 
 // jsonTrial is the documented JSON shape of a trial.
 type jsonTrial struct {
@@ -594,9 +510,7 @@ func TestInterruptKillsTrialsAndKeepsStore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, expParams{Name: "slow", Parallel: 2, Max: 4, MaxFailed: 3, Extra: `, "--sleep=60s"`})
-	cmd := exec.Command(tuneBin, "run", file)
-	cmd.Dir = dir
-	cmd.Env = cleanEnv()
+	cmd := tuneProcess(t, dir, "run", file)
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {
@@ -699,7 +613,7 @@ func TestQuickstartGridExample(t *testing.T) {
 }
 
 // Every model-based algorithm runs an experiment end to end through the
-// binary, with parallel trials, and ends near the quadratic's minimum.
+// command line, with parallel trials, and ends near the quadratic's minimum.
 func TestRunEveryAlgorithm(t *testing.T) {
 	for _, alg := range []string{"bayesianoptimization", "tpe", "multivariate-tpe", "cmaes", "sobol"} {
 		t.Run(alg, func(t *testing.T) {
@@ -740,7 +654,12 @@ func TestRunEveryAlgorithm(t *testing.T) {
 // on the host's /var/log. Skipped where Linux does not let tune make the
 // path appear inside the trial.
 func TestFileCollectorOriginalPath(t *testing.T) {
-	probe, err := local.New(local.Options{MountHelper: tuneBin})
+	// In-process runs name the test binary as their mount helper.
+	helper, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := local.New(local.Options{MountHelper: helper})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,33 +5,13 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 
 	"github.com/tune-hpo/tune/internal/cli"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRerunFinishedNeverSaysInterrupted re-runs a finished experiment
 // in-process as cmd/tune does: the context is cancelled as soon as Main
@@ -77,8 +57,8 @@ func TestRunOutputToClosedPipe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(tuneBin, "run", "--gpus", "none", file)
-			cmd.Dir, cmd.Env = dir, append(cleanEnv(), "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
+			cmd := tuneProcess(t, dir, "run", "--gpus", "none", file)
+			cmd.Env = append(cmd.Env, "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"))
 			var errOut bytes.Buffer
 			cmd.Stdout, cmd.Stderr = w, &errOut
 			if both {

@@ -56,7 +56,7 @@ func TestReadmeTables(t *testing.T) {
 			}
 		}
 	}
-	walk(newRootCommand(IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}))
+	walk(newRootCommand(IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, commandHooks{}))
 
 	algs := readmeSection(t, readme, "## Search algorithms")
 	for _, name := range algorithms.Implemented() {

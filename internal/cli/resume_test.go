@@ -83,8 +83,7 @@ func TestResumeFromFileAndByName(t *testing.T) {
 func TestSameExperimentTwice(t *testing.T) {
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, expParams{Name: "slow", Parallel: 1, Max: 2, MaxFailed: 1, Extra: `, "--sleep=60s"`})
-	cmd := exec.Command(tuneBin, "run", file)
-	cmd.Dir, cmd.Env = dir, cleanEnv()
+	cmd := tuneProcess(t, dir, "run", file)
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {

@@ -60,7 +60,7 @@ func (f *factory) openStore(readOnly bool) (*store.Store, error) {
 // Main runs the tune command line with args (without the program name) and
 // returns the process exit code. It prints errors once, to streams.ErrOut.
 func Main(ctx context.Context, args []string, streams IOStreams) int {
-	root := newRootCommand(streams)
+	root := newRootCommand(streams, commandHooks{})
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -82,7 +82,16 @@ func Main(ctx context.Context, args []string, streams IOStreams) int {
 	return exitCode(err)
 }
 
-func newRootCommand(streams IOStreams) *cobra.Command {
+// commandHooks replace the work of a command once its flags, environment
+// and configuration are parsed into its options; nil runs the command.
+// Tests use them to see the options without running anything.
+type commandHooks struct {
+	run      func(context.Context, *runOptions) error
+	validate func(context.Context, *validateOptions) error
+	best     func(context.Context, *getOptions) error
+}
+
+func newRootCommand(streams IOStreams, hooks commandHooks) *cobra.Command {
 	f := &factory{io: streams}
 	root := &cobra.Command{
 		Use:   "tune",
@@ -105,12 +114,12 @@ everything in one bbolt file and reports the best trial.`,
 	pf.StringVar(&f.opts.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tune/config.yaml when present)")
 
 	root.AddCommand(
-		newRunCommand(f, nil),
+		newRunCommand(f, hooks.run),
 		newResumeCommand(f),
-		newValidateCommand(f, nil),
+		newValidateCommand(f, hooks.validate),
 		newCompileCommand(f),
 		newGetCommand(f),
-		newBestCommand(f, nil),
+		newBestCommand(f, hooks.best),
 		newDeleteCommand(f),
 		newReportCommand(f),
 		newStoreCommand(f),

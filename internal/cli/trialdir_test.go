@@ -71,8 +71,7 @@ spec:
 // channel is closed once it has exited.
 func startTune(t *testing.T, dir string, args ...string) (*exec.Cmd, chan struct{}, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(tuneBin, args...)
-	cmd.Dir, cmd.Env = dir, cleanEnv()
+	cmd := tuneProcess(t, dir, args...)
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {
