@@ -28,7 +28,8 @@ func hartmann6(x []float64) float64 {
 
 // TestMeasureBatchStrategies compares the batch strategies on Branin and
 // Hartmann-6 over 8 seeds. The default strategy was chosen with
-// suggest/bench at parallelism 4 instead; see the package documentation. It takes about 25 s and runs only when BAYES_MEASURE is
+// internal/cmd/suggestbench at parallelism 4 instead; see the package
+// documentation. It takes about 25 s and runs only when BAYES_MEASURE is
 // set: BAYES_MEASURE=1 go test ./suggest/bayes -run Measure -v
 func TestMeasureBatchStrategies(t *testing.T) {
 	if os.Getenv("BAYES_MEASURE") == "" {
