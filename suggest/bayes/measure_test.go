@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // hartmann6 is the 6-dimensional Hartmann function on [0,1]⁶; its minimum
@@ -66,7 +67,7 @@ func TestMeasureBatchStrategies(t *testing.T) {
 					t.Fatal(err)
 				}
 				best := math.Inf(1)
-				for _, o := range run(t, s, space, suggest.Minimize, seed, 60, batch, hartmann) {
+				for _, o := range suggesttest.Run(t, s, space, suggest.Minimize, seed, 60, batch, hartmann) {
 					best = min(best, o.Value)
 				}
 				gapH += best + 3.32237
