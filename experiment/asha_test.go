@@ -9,9 +9,8 @@ import (
 )
 
 // ashaCurveExperiment (testdata/templates/curve.yaml) searches lr and
-// momentum of testdata/curve; with
-// ASHA, the epochs are its resource (1 to 27); without, every trial runs
-// 27 epochs.
+// momentum of testdata/curve; with ASHA, the epochs are its resource (1 to
+// 27); without, every trial runs 27 epochs.
 //
 // algorithm is the algorithm block after algorithmName: (random search
 // over 27 epochs when empty).
