@@ -2,6 +2,7 @@ package cmaes
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -111,21 +112,10 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := New(tc.settings)
-			if tc.wantErr == nil {
-				if err != nil {
-					t.Fatalf("New(%v): %v", tc.settings, err)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil {
 				if diff := cmp.Diff(tc.want, s, cmp.AllowUnexported(Suggester{})); diff != "" {
 					t.Errorf("New(%v) mismatch (-want +got):\n%s", tc.settings, diff)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
 				}
 			}
 		})

@@ -1,6 +1,7 @@
 package sobol
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -32,19 +33,9 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := New(tc.settings)
-			if tc.wantErr == nil {
-				if err != nil || s == nil {
-					t.Fatalf("New(%v) = %v, %v; want a suggester", tc.settings, s, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil && s == nil {
+				t.Fatalf("New(%v) returned no suggester", tc.settings)
 			}
 		})
 	}

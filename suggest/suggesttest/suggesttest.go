@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
@@ -82,6 +83,28 @@ func CheckAssignment(space suggest.Space, a suggest.Assignment) error {
 		}
 	}
 	return nil
+}
+
+// CheckError checks err, returned by call (as named in messages, e.g.
+// "New(map[a:1])"): nil when want is empty, otherwise an error holding
+// every string of want. It stops tb on an error not wanted or a wanted one
+// missing, and reports each string the error lacks.
+func CheckError(tb testing.TB, call string, err error, want []string) {
+	tb.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			tb.Fatalf("%s: %v", call, err)
+		}
+		return
+	}
+	if err == nil {
+		tb.Fatalf("%s succeeded; want an error", call)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			tb.Errorf("%s error %q does not contain %q", call, err, w)
+		}
+	}
 }
 
 // Pending returns as as pending observations, whose values are NaN.

@@ -2,7 +2,10 @@ package suggesttest_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,5 +215,105 @@ func TestRun(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{3, 3, 1}, ns); diff != "" {
 		t.Errorf("batch sizes (-want +got):\n%s", diff)
+	}
+}
+
+// fakeTB records what a helper reports; Fatalf ends the goroutine, as
+// testing.T's does.
+type fakeTB struct {
+	testing.TB
+	fatal  string
+	errors []string
+}
+
+func (f *fakeTB) Helper() {}
+
+func (f *fakeTB) Context() context.Context { return context.Background() }
+
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.errors = append(f.errors, fmt.Sprintf(format, args...))
+}
+
+// report runs fn with a fakeTB in a goroutine of its own and returns what
+// fn reported.
+func report(fn func(tb testing.TB)) *fakeTB {
+	f := &fakeTB{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(f)
+	}()
+	<-done
+	return f
+}
+
+func TestCheckError(t *testing.T) {
+	tests := map[string]struct {
+		err        error
+		want       []string
+		wantFatal  string
+		wantErrors []string
+	}{
+		"no error wanted":   {},
+		"error wanted":      {err: errors.New(`bad "x": allowed: a, b`), want: []string{`"x"`, "allowed: a"}},
+		"unwanted error":    {err: errors.New("boom"), wantFatal: "New(x): boom"},
+		"missing error":     {want: []string{"x"}, wantFatal: "New(x) succeeded; want an error"},
+		"empty want is nil": {want: []string{}},
+		"strings missing": {
+			err:        errors.New("bad x"),
+			want:       []string{"x", "y", "z"},
+			wantErrors: []string{`New(x) error "bad x" does not contain "y"`, `New(x) error "bad x" does not contain "z"`},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := report(func(tb testing.TB) { suggesttest.CheckError(tb, "New(x)", tc.err, tc.want) })
+			if got.fatal != tc.wantFatal {
+				t.Errorf("fatal %q; want %q", got.fatal, tc.wantFatal)
+			}
+			if diff := cmp.Diff(tc.wantErrors, got.errors); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// short answers every request with one assignment fewer than asked.
+type short struct{}
+
+func (short) Suggest(_ context.Context, req suggest.Request) ([]suggest.Assignment, error) {
+	return make([]suggest.Assignment, req.N-1), nil
+}
+
+// failing answers every request with an error.
+type failing struct{}
+
+func (failing) Suggest(context.Context, suggest.Request) ([]suggest.Assignment, error) {
+	return nil, errors.New("no more")
+}
+
+func TestDriversStop(t *testing.T) {
+	space := suggest.Space{{Name: "x", Type: suggest.Int, Min: 0, Max: 100}}
+	f := func(suggest.Assignment) float64 { return 0 }
+	tests := map[string]struct {
+		fn   func(tb testing.TB)
+		want string
+	}{
+		"Collect short": {fn: func(tb testing.TB) { suggesttest.Collect(tb, short{}, 1, space, 4, 2) }, want: "Suggest(N=2) returned 1 assignments"},
+		"Run short":     {fn: func(tb testing.TB) { suggesttest.Run(tb, short{}, space, suggest.Minimize, 1, 4, 2, f) }, want: "Suggest(N=2) returned 1 assignments"},
+		"Collect error": {fn: func(tb testing.TB) { suggesttest.Collect(tb, failing{}, 1, space, 4, 2) }, want: "Suggest after 0 assignments: no more"},
+		"Run error":     {fn: func(tb testing.TB) { suggesttest.Run(tb, failing{}, space, suggest.Minimize, 1, 4, 2, f) }, want: "Suggest after 0 trials: no more"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := report(tc.fn); got.fatal != tc.want {
+				t.Errorf("fatal %q; want %q", got.fatal, tc.want)
+			}
+		})
 	}
 }
