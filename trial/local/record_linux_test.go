@@ -205,29 +205,17 @@ func TestRecover(t *testing.T) {
 		},
 		"pid reused by another process": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				startGroup(t, "pid", pidFile)
-				pid := readPID(t, pidFile)
-				st, err := readProcStat(pid)
-				if err != nil {
-					t.Fatal(err)
-				}
+				rec, pid, _ := liveGroup(t, "pid", "")
 				// The recorded process started before the one now holding its pid.
-				rec := processRecord{PGID: pid, StartTime: st.startTime - 1, Session: st.session, BootID: bootID()}
+				rec.StartTime--
 				return rec, []int{pid}, nil
 			},
 			want: "process group N had already exited",
 		},
 		"record from another boot": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				startGroup(t, "pid", pidFile)
-				pid := readPID(t, pidFile)
-				st, err := readProcStat(pid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec := processRecord{PGID: pid, StartTime: st.startTime, Session: st.session, BootID: "another-boot"}
+				rec, pid, _ := liveGroup(t, "pid", "")
+				rec.BootID = "another-boot"
 				return rec, []int{pid}, nil
 			},
 			want: "process group N had already exited",
