@@ -1,8 +1,9 @@
 // Package suggesttest holds what the suggesters' tests share: a space with
-// a parameter of every kind, the Branin test function, a check that an
-// assignment lies in its space, and loops that drive a suggester through a
-// simulated experiment. It is imported by tests and by the suggesters'
-// benchmark program, never by tune itself.
+// a parameter of every kind, the Branin test function, checks of an
+// assignment against its space and of an error against the strings it
+// must hold, and loops that drive a suggester through a simulated
+// experiment. It is imported by tests and by the suggesters' benchmark
+// program (for Branin), never by tune itself.
 package suggesttest
 
 import (
