@@ -3,65 +3,24 @@ package experiment_test
 import (
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
 )
 
-// ashaCurveExperiment searches lr and momentum of testdata/curve; with
-// ASHA, the epochs are its resource (1 to 27); without, every trial runs
-// 27 epochs.
+// ashaCurveExperiment (testdata/templates/curve.yaml) searches lr and
+// momentum of testdata/curve; with ASHA, the epochs are its resource (1 to
+// 27); without, every trial runs 27 epochs.
 //
 // algorithm is the algorithm block after algorithmName: (random search
 // over 27 epochs when empty).
 func ashaCurveExperiment(t *testing.T, bin, algorithm string, parallel, trials int) *experiment.Experiment {
 	t.Helper()
 	withResource := algorithm != ""
-	epochsParam, epochsArg := "", "27"
-	if withResource {
-		epochsParam = "\n    - {name: epochs, parameterType: int, feasibleSpace: {min: \"1\", max: \"27\"}}"
-		epochsArg = "${trialParameters.epochs}"
-	} else {
+	if !withResource {
 		algorithm = "random\n    algorithmSettings: [{name: random_state, value: \"11\"}]"
 	}
-	y := `apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: curve
-spec:
-  objective:
-    type: maximize
-    objectiveMetricName: accuracy
-  algorithm:
-    algorithmName: ` + algorithm + `
-  parallelTrialCount: ` + strconv.Itoa(parallel) + `
-  maxTrialCount: ` + strconv.Itoa(trials) + `
-  parameters:
-    - {name: lr, parameterType: double, feasibleSpace: {min: "0.0001", max: "1", distribution: logUniform}}
-    - {name: momentum, parameterType: double, feasibleSpace: {min: "0.5", max: "0.99"}}` + epochsParam + `
-  trialTemplate:
-    primaryContainerName: main
-    trialParameters:
-      - {name: lr, reference: lr}
-      - {name: momentum, reference: momentum}` + map[bool]string{true: "\n      - {name: epochs, reference: epochs}"}[withResource] + `
-    trialSpec:
-      apiVersion: batch/v1
-      kind: Job
-      spec:
-        template:
-          spec:
-            restartPolicy: Never
-            containers:
-              - name: main
-                command: [` + strconv.Quote(bin) + `]
-                args: ["--lr=${trialParameters.lr}", "--momentum=${trialParameters.momentum}", "--epochs=` + epochsArg + `"]
-`
-	exp, err := experiment.Parse([]byte(y), "curve.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
+	return parseFixture(t, "curve.yaml", map[string]any{"Algorithm": algorithm, "Parallel": parallel, "Trials": trials, "Bin": bin, "Resource": withResource})
 }
 
 // TestASHASavings compares ASHA (epochs from 1 to 27, η = 3, 60 trials)

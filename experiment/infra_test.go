@@ -22,38 +22,7 @@ import (
 // one at a time.
 func shellExperiment(t *testing.T, script string) *experiment.Experiment {
 	t.Helper()
-	y := `apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: shell
-spec:
-  objective: {type: minimize, objectiveMetricName: loss}
-  algorithm: {algorithmName: random}
-  parallelTrialCount: 1
-  maxTrialCount: 2
-  maxFailedTrialCount: 1
-  parameters:
-    - {name: x, parameterType: double, feasibleSpace: {min: "1", max: "2"}}
-  trialTemplate:
-    primaryContainerName: main
-    trialParameters:
-      - {name: x, reference: x}
-    trialSpec:
-      apiVersion: batch/v1
-      kind: Job
-      spec:
-        template:
-          spec:
-            restartPolicy: Never
-            containers:
-              - name: main
-                command: [/bin/sh, -c, ` + fmt.Sprintf("%q", script) + `, sh, "${trialParameters.x}"]
-`
-	exp, err := experiment.Parse([]byte(y), "shell.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
+	return parseFixture(t, "shell.yaml", map[string]any{"Script": script})
 }
 
 // TestLogOnFullDiskKeepsParsing writes the trials' stdout.log to /dev/full

@@ -30,46 +30,12 @@ import (
 	"github.com/tune-hpo/tune/trial"
 )
 
-// mutExperiment returns experiment "unit" over one double parameter x,
-// whose objective block (indented four spaces, under spec.objective) is
-// objective, with extra appended to spec.
+// mutExperiment returns experiment "unit" (testdata/templates/unit.yaml)
+// over one double parameter x, whose objective block (indented four
+// spaces, under spec.objective) is objective, with extra appended to spec.
 func mutExperiment(t *testing.T, objective, extra string) *experiment.Experiment {
 	t.Helper()
-	y := `apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: unit
-spec:
-  objective:
-` + objective + `
-  algorithm:
-    algorithmName: random
-  parameters:
-    - name: x
-      parameterType: double
-      feasibleSpace: {min: "-1000", max: "1000"}
-  trialTemplate:
-    primaryContainerName: main
-    trialParameters:
-      - name: x
-        reference: x
-    trialSpec:
-      apiVersion: batch/v1
-      kind: Job
-      spec:
-        template:
-          spec:
-            restartPolicy: Never
-            containers:
-              - name: main
-                command: [train]
-                args: ["--x=${trialParameters.x}"]
-` + extra
-	exp, err := experiment.Parse([]byte(y), "unit.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
+	return parseFixture(t, "unit.yaml", map[string]any{"Objective": objective, "Extra": extra})
 }
 
 // script is what a trial of a mutExec does.

@@ -203,43 +203,8 @@ func testExperimentGoal(t testing.TB, goal, extra string) *experiment.Experiment
 	if goal != "" {
 		goal = "\n    goal: " + goal
 	}
-	y := `apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: unit
-spec:
-  objective:
-    type: minimize` + goal + `
-    objectiveMetricName: loss
-    additionalMetricNames: [accuracy]
-  algorithm:
-    algorithmName: random
-  parameters:
-    - name: x
-      parameterType: double
-      feasibleSpace: {min: "-1000", max: "1000"}
-  trialTemplate:
-    primaryContainerName: main
-    trialParameters:
-      - name: x
-        reference: x
-    trialSpec:
-      apiVersion: batch/v1
-      kind: Job
-      spec:
-        template:
-          spec:
-            restartPolicy: Never
-            containers:
-              - name: main
-                command: [train]
-                args: ["--x=${trialParameters.x}"]
-` + extra
-	exp, err := experiment.Parse([]byte(y), "unit.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
+	objective := "    type: minimize" + goal + "\n    objectiveMetricName: loss\n    additionalMetricNames: [accuracy]"
+	return parseFixture(t, "unit.yaml", map[string]any{"Objective": objective, "Extra": extra})
 }
 
 func run(t *testing.T, exp *experiment.Experiment, xs []string, ctx context.Context) (*memStore, *scriptExecutor, *experiment.Status, []experiment.Event, error) {

@@ -160,12 +160,7 @@ func TestDanglingSymlink(t *testing.T) {
 // is garbage; the others are listed, the bad one reported.
 func TestDamagedStatusFailsOnlyItsExperiment(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	for _, name := range []string{"a", "b", "c"} {
-		if err := s.CreateExperiment(ctx, sampleRecord(name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := openWith(t, "a", "b", "c")
 	putRaw(t, s.Path(), []byte(`{"phase":`), "experiments", "b", "status")
 	exps, err := s.Experiments(ctx)
 	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), `experiment "b": status`) || !strings.Contains(err.Error(), s.Path()) {
@@ -196,10 +191,7 @@ func TestDamagedStatusFailsOnlyItsExperiment(t *testing.T) {
 func TestDamagedRecordsAreErrors(t *testing.T) {
 	ctx := t.Context()
 	setup := func(t *testing.T) *Store {
-		s := openTest(t, nil)
-		if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
-			t.Fatal(err)
-		}
+		s := openWith(t, "e")
 		for seq := 1; seq <= 2; seq++ {
 			if err := s.SaveTrial(ctx, "e", sampleTrial("e", seq), []metrics.Log{{Metric: "loss", Value: 1, Step: 1, Time: t0}}, nil); err != nil {
 				t.Fatal(err)
@@ -262,10 +254,7 @@ func TestDamagedRecordsAreErrors(t *testing.T) {
 // checksum) are read; the first write marks the store schema 2.
 func TestSchema1Records(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "e")
 	tr := sampleTrial("e", 1)
 	tr.State = trial.Succeeded
 	plain := func(v any) []byte {

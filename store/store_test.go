@@ -35,6 +35,19 @@ func openTest(t testing.TB, opts *Options) *Store {
 	return s
 }
 
+// openWith returns a new store (openTest) holding sampleRecord(name) for
+// each of names, created in that order.
+func openWith(t testing.TB, names ...string) *Store {
+	t.Helper()
+	s := openTest(t, nil)
+	for _, name := range names {
+		if err := s.CreateExperiment(t.Context(), sampleRecord(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // sampleRecord returns a record with a filled-in spec and status.
@@ -180,10 +193,7 @@ func TestRecordStoredWithoutStatus(t *testing.T) {
 
 func TestNotFoundAndExists(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "e")
 	if err := s.SaveTrial(ctx, "e", sampleTrial("e", 1), nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -252,10 +262,7 @@ func TestNotFoundAndExists(t *testing.T) {
 
 func TestInvalidInput(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "e")
 	tests := map[string]func() error{
 		"nil record":   func() error { return s.CreateExperiment(ctx, nil) },
 		"empty name":   func() error { return s.CreateExperiment(ctx, &experiment.Record{}) },
@@ -274,12 +281,7 @@ func TestInvalidInput(t *testing.T) {
 
 func TestTrialsAndLogs(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	for _, name := range []string{"e", "other"} {
-		if err := s.CreateExperiment(ctx, sampleRecord(name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := openWith(t, "e", "other")
 	log := func(metric string, v float64, step int64) metrics.Log {
 		return metrics.Log{Metric: metric, Value: v, Step: step, Time: t0.Add(time.Duration(step) * time.Second)}
 	}
@@ -381,10 +383,7 @@ func TestTrialsAndLogs(t *testing.T) {
 // TestTrialByUnusualName covers names that are not "<experiment>-<seq>".
 func TestTrialByUnusualName(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "e")
 	names := []string{"first", "e-1", "e-0001", "x-2"} // "e-1" is Seq 2: the suffix misleads.
 	for i, name := range names {
 		tr := sampleTrial("e", i+1)
@@ -415,10 +414,7 @@ func TestTrialByUnusualName(t *testing.T) {
 // others' and the trial itself; later logs append to the emptied one.
 func TestClearTrialLogs(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, nil)
-	if err := s.CreateExperiment(ctx, sampleRecord("e")); err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "e")
 	for seq := 1; seq <= 2; seq++ {
 		logs := []metrics.Log{{Metric: "m", Value: 1, Time: t0}, {Metric: "m", Value: 2, Time: t0}}
 		if err := s.SaveTrial(ctx, "e", sampleTrial("e", seq), logs, nil); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/algorithms"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // space mixes every parameter type and distribution, with numeric
@@ -31,40 +32,6 @@ func objective(a suggest.Assignment) float64 {
 		v += 1
 	}
 	return v
-}
-
-// inSpace reports why a is not a valid assignment of space, or "".
-func inSpace(a suggest.Assignment) string {
-	if len(a) != len(space) {
-		return "wrong number of parameters"
-	}
-	for _, p := range space {
-		v, ok := a[p.Name]
-		if !ok {
-			return p.Name + " missing"
-		}
-		switch p.Type {
-		case suggest.Discrete, suggest.Categorical:
-			if !slices.Contains(p.Values, v) {
-				return p.Name + "=" + v + " not in the list"
-			}
-			continue
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < p.Min || f > p.Max {
-			return p.Name + "=" + v + " out of bounds"
-		}
-		if p.Type == suggest.Int && f != math.Trunc(f) {
-			return p.Name + "=" + v + " not an integer"
-		}
-		if p.Step > 0 {
-			k := (f - p.Min) / p.Step
-			if math.Abs(k-math.Round(k)) > 1e-9 {
-				return p.Name + "=" + v + " not on the step"
-			}
-		}
-	}
-	return ""
 }
 
 // run simulates an experiment with parallelism par: ask for up to par
@@ -119,8 +86,8 @@ func TestContract(t *testing.T) {
 			hist := run(t, s, 7, 30, 4)
 			seen := map[string]bool{}
 			for i, o := range hist {
-				if why := inSpace(o.Assignment); why != "" {
-					t.Errorf("trial %d %v: %s", i, o.Assignment, why)
+				if err := suggesttest.CheckAssignment(space, o.Assignment); err != nil {
+					t.Errorf("trial %d: %v", i, err)
 				}
 				seen[o.Assignment.Key()] = true
 			}
@@ -159,8 +126,8 @@ func TestContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, a := range next {
-				if why := inSpace(a); why != "" {
-					t.Errorf("after abandoned trials: %v: %s", a, why)
+				if err := suggesttest.CheckAssignment(space, a); err != nil {
+					t.Errorf("after abandoned trials: %v", err)
 				}
 				if keys[a.Key()] && slices.ContainsFunc(batch[:4], func(b suggest.Assignment) bool { return b.Key() == a.Key() }) {
 					t.Errorf("after abandoned trials: %v repeats an abandoned assignment", a)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // hartmann6 is the 6-dimensional Hartmann function on [0,1]⁶; its minimum
@@ -28,7 +29,8 @@ func hartmann6(x []float64) float64 {
 
 // TestMeasureBatchStrategies compares the batch strategies on Branin and
 // Hartmann-6 over 8 seeds. The default strategy was chosen with
-// suggest/bench at parallelism 4 instead; see the package documentation. It takes about 25 s and runs only when BAYES_MEASURE is
+// internal/cmd/suggestbench at parallelism 4 instead; see the package
+// documentation. It takes about 25 s and runs only when BAYES_MEASURE is
 // set: BAYES_MEASURE=1 go test ./suggest/bayes -run Measure -v
 func TestMeasureBatchStrategies(t *testing.T) {
 	if os.Getenv("BAYES_MEASURE") == "" {
@@ -65,7 +67,7 @@ func TestMeasureBatchStrategies(t *testing.T) {
 					t.Fatal(err)
 				}
 				best := math.Inf(1)
-				for _, o := range run(t, s, space, suggest.Minimize, seed, 60, batch, hartmann) {
+				for _, o := range suggesttest.Run(t, s, space, suggest.Minimize, seed, 60, batch, hartmann) {
 					best = min(best, o.Value)
 				}
 				gapH += best + 3.32237

@@ -2,6 +2,7 @@ package cmaes
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -12,19 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
-
-// mixedSpace returns a space with one parameter of every kind.
-func mixedSpace() suggest.Space {
-	return suggest.Space{
-		{Name: "lr", Type: suggest.Double, Min: 0.001, Max: 0.1, Distribution: suggest.LogUniform},
-		{Name: "momentum", Type: suggest.Double, Min: 0.5, Max: 0.9, Step: 0.1},
-		{Name: "dropout", Type: suggest.Double, Min: 0, Max: 0.5, Distribution: suggest.Normal},
-		{Name: "layers", Type: suggest.Int, Min: 1, Max: 8},
-		{Name: "batch", Type: suggest.Discrete, Values: []string{"16", "32", "64"}},
-		{Name: "optimizer", Type: suggest.Categorical, Values: []string{"sgd", "adam", "ftrl"}},
-	}
-}
 
 // boxSpace returns n doubles x0, x1, … on [lo, hi].
 func boxSpace(n int, lo, hi float64) suggest.Space {
@@ -73,23 +63,12 @@ func rastrigin(x []float64) float64 {
 	return f
 }
 
-// run drives s through an experiment of total trials asked batch at a time,
-// each batch evaluated by f before the next request, and returns the
+// run drives s through an experiment of total trials asked batch at a
+// time, each trial valued by f at its numeric values, and returns the
 // history.
 func run(t testing.TB, s *Suggester, space suggest.Space, seed uint64, total, batch int, f func([]float64) float64) []suggest.Observation {
 	t.Helper()
-	var history []suggest.Observation
-	for len(history) < total {
-		n := min(batch, total-len(history))
-		as, err := s.Suggest(context.Background(), suggest.Request{Space: space, History: history, N: n, Seed: seed})
-		if err != nil {
-			t.Fatalf("Suggest after %d trials: %v", len(history), err)
-		}
-		for _, a := range as {
-			history = append(history, suggest.Observation{Assignment: a, Status: suggest.Completed, Value: f(point(t, space, a))})
-		}
-	}
-	return history
+	return suggesttest.Run(t, s, space, suggest.Minimize, seed, total, batch, func(a suggest.Assignment) float64 { return f(point(t, space, a)) })
 }
 
 func TestNew(t *testing.T) {
@@ -133,21 +112,10 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := New(tc.settings)
-			if tc.wantErr == nil {
-				if err != nil {
-					t.Fatalf("New(%v): %v", tc.settings, err)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil {
 				if diff := cmp.Diff(tc.want, s, cmp.AllowUnexported(Suggester{})); diff != "" {
 					t.Errorf("New(%v) mismatch (-want +got):\n%s", tc.settings, diff)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
 				}
 			}
 		})
@@ -205,39 +173,15 @@ func TestSuggestErrors(t *testing.T) {
 // TestSuggestContract checks that every assignment lies in the space and
 // is written as tune writes values, over an experiment with restarts.
 func TestSuggestContract(t *testing.T) {
-	space := mixedSpace()
+	space := suggesttest.MixedSpace()
 	s, err := New(map[string]string{"restart_strategy": "ipop"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	history := run(t, s, space, 3, 300, 3, func(x []float64) float64 { return sphere(x) })
 	for i, o := range history {
-		a := o.Assignment
-		if len(a) != len(space) {
-			t.Fatalf("trial %d: %v has %d parameters, want %d", i, a, len(a), len(space))
-		}
-		for _, p := range space {
-			v := a[p.Name]
-			switch p.Type {
-			case suggest.Discrete, suggest.Categorical:
-				if !slices.Contains(p.Values, v) {
-					t.Errorf("trial %d: %s=%q not in %v", i, p.Name, v, p.Values)
-				}
-				continue
-			}
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < p.Min || f > p.Max {
-				t.Errorf("trial %d: %s=%q outside [%v, %v]", i, p.Name, v, p.Min, p.Max)
-			}
-			if p.Type == suggest.Int && strconv.Itoa(int(f)) != v {
-				t.Errorf("trial %d: %s=%q is not an integer", i, p.Name, v)
-			}
-			if p.Step > 0 {
-				k := (f - p.Min) / p.Step
-				if math.Abs(k-math.Round(k)) > 1e-9 {
-					t.Errorf("trial %d: %s=%q is not on the step %v", i, p.Name, v, p.Step)
-				}
-			}
+		if err := suggesttest.CheckAssignment(space, o.Assignment); err != nil {
+			t.Errorf("trial %d: %v", i, err)
 		}
 	}
 	cats := map[string]bool{}
@@ -310,9 +254,9 @@ func TestSuggestResume(t *testing.T) {
 		trials      int
 		wantRestart bool
 	}{
-		"mixed none":  {space: mixedSpace(), strategy: "none", trials: 120},
-		"mixed ipop":  {space: mixedSpace(), strategy: "ipop", trials: 120},
-		"mixed bipop": {space: mixedSpace(), strategy: "bipop", trials: 120},
+		"mixed none":  {space: suggesttest.MixedSpace(), strategy: "none", trials: 120},
+		"mixed ipop":  {space: suggesttest.MixedSpace(), strategy: "ipop", trials: 120},
+		"mixed bipop": {space: suggesttest.MixedSpace(), strategy: "bipop", trials: 120},
 		"ints ipop":   {space: ints, strategy: "ipop", trials: 300, wantRestart: true},
 		"ints bipop":  {space: ints, strategy: "bipop", trials: 300, wantRestart: true},
 	}

@@ -2,13 +2,13 @@ package grid
 
 import (
 	"errors"
-	"math"
 	"runtime"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // fuzzSpace builds a small search space from fuzz input: one parameter per
@@ -74,13 +74,15 @@ func FuzzGrid(f *testing.F) {
 				t.Fatalf("Suggest returned %d points for N=%d", len(as), req.N)
 			}
 			for _, a := range as {
-				checkAssignment(t, space, a)
+				if err := suggesttest.CheckAssignment(space, a); err != nil {
+					t.Fatal(err)
+				}
 				if seen[a.Key()] {
 					t.Fatalf("point %v suggested twice", a)
 				}
 				seen[a.Key()] = true
 			}
-			req.History = append(req.History, pending(as)...)
+			req.History = append(req.History, suggesttest.Pending(as)...)
 			if len(seen) > size {
 				t.Fatalf("%d points suggested from a grid of %d", len(seen), size)
 			}
@@ -89,45 +91,6 @@ func FuzzGrid(f *testing.F) {
 			t.Fatalf("grid of Size %d gave %d points", size, len(seen))
 		}
 	})
-}
-
-// checkAssignment fails t unless a gives every parameter of space an
-// allowed value, and nothing else.
-func checkAssignment(t *testing.T, space suggest.Space, a suggest.Assignment) {
-	t.Helper()
-	if len(a) != len(space) {
-		t.Fatalf("assignment %v has %d values for %d parameters", a, len(a), len(space))
-	}
-	for _, p := range space {
-		v, ok := a[p.Name]
-		if !ok {
-			t.Fatalf("assignment %v has no %s", a, p.Name)
-		}
-		switch p.Type {
-		case suggest.Double, suggest.Int:
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil || x < p.Min || x > p.Max {
-				t.Fatalf("%s = %q, not in [%v, %v]", p.Name, v, p.Min, p.Max)
-			}
-			if p.Type == suggest.Int && x != math.Trunc(x) {
-				t.Fatalf("%s = %q, not an integer", p.Name, v)
-			}
-			if p.Step > 0 {
-				k := (x - p.Min) / p.Step
-				if math.Abs(k-math.Round(k)) > 1e-6 {
-					t.Fatalf("%s = %q, not min %v plus a multiple of step %v", p.Name, v, p.Min, p.Step)
-				}
-			}
-		default:
-			found := false
-			for _, s := range p.Values {
-				found = found || s == v
-			}
-			if !found {
-				t.Fatalf("%s = %q, not in the list %q", p.Name, v, p.Values)
-			}
-		}
-	}
 }
 
 // allocated returns the bytes fn allocates.
@@ -165,7 +128,7 @@ func TestBillionPointGrid(t *testing.T) {
 		t.Errorf("first points = %v", as)
 	}
 	// The next batch skips the history, still without materialising.
-	req.History = pending(as)
+	req.History = suggesttest.Pending(as)
 	alloc = allocated(func() { as, err = g.Suggest(t.Context(), req) })
 	if err != nil || len(as) != 10 || as[0]["c"] != "11" || alloc > 1<<20 {
 		t.Errorf("second batch = %v, %v, %d bytes", as, err, alloc)
@@ -203,7 +166,7 @@ func TestGridRepeatedListValuesDoNotHang(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := newGrid(t).Suggest(t.Context(), suggest.Request{Space: space, N: 1, History: pending([]suggest.Assignment{one})})
+		_, err := newGrid(t).Suggest(t.Context(), suggest.Request{Space: space, N: 1, History: suggesttest.Pending([]suggest.Assignment{one})})
 		done <- err
 	}()
 	select {

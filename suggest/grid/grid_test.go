@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // katibSpace returns the search space of Katib's examples/v1beta1/hp-tuning/grid.yaml.
@@ -19,15 +20,6 @@ func katibSpace() suggest.Space {
 		{Name: "lr", Type: suggest.Double, Min: 0.01, Max: 0.05, Step: 0.005},
 		{Name: "momentum", Type: suggest.Double, Min: 0.5, Max: 0.9, Step: 0.1},
 	}
-}
-
-// pending returns as as pending observations.
-func pending(as []suggest.Assignment) []suggest.Observation {
-	obs := make([]suggest.Observation, len(as))
-	for i, a := range as {
-		obs[i] = suggest.Observation{Assignment: a, Status: suggest.Pending, Value: math.NaN()}
-	}
-	return obs
 }
 
 // newGrid returns a Suggester with no settings.
@@ -54,19 +46,9 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := New(tc.settings)
-			if tc.wantErr == nil {
-				if err != nil || s == nil {
-					t.Fatalf("New(%v) = %v, %v; want a suggester", tc.settings, s, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil && s == nil {
+				t.Fatalf("New(%v) returned no suggester", tc.settings)
 			}
 		})
 	}
@@ -86,7 +68,7 @@ func TestSuggestKatibGrid(t *testing.T) {
 			s := newGrid(t)
 			var got []suggest.Assignment
 			for range 100 {
-				as, err := s.Suggest(t.Context(), suggest.Request{Space: katibSpace(), History: pending(got), N: n})
+				as, err := s.Suggest(t.Context(), suggest.Request{Space: katibSpace(), History: suggesttest.Pending(got), N: n})
 				if errors.Is(err, suggest.ErrExhausted) {
 					break
 				}
@@ -140,12 +122,12 @@ func TestSuggestHistory(t *testing.T) {
 			want: []suggest.Assignment{a("0.01", "0.5")},
 		},
 		"partial last batch": {
-			history: pending(allBut(t, 2)),
+			history: suggesttest.Pending(allBut(t, 2)),
 			n:       5,
 			want:    []suggest.Assignment{a("0.05", "0.8"), a("0.05", "0.9")},
 		},
 		"exhausted": {
-			history: pending(allBut(t, 0)),
+			history: suggesttest.Pending(allBut(t, 0)),
 			n:       1,
 			wantErr: suggest.ErrExhausted,
 		},
@@ -290,7 +272,7 @@ func TestSuggestHugeGrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Suggest(t.Context(), suggest.Request{Space: space, History: pending(first), N: 2})
+	got, err := s.Suggest(t.Context(), suggest.Request{Space: space, History: suggesttest.Pending(first), N: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +380,7 @@ func BenchmarkSuggest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := suggest.Request{Space: space, History: pending(first), N: 8}
+	req := suggest.Request{Space: space, History: suggesttest.Pending(first), N: 8}
 	for b.Loop() {
 		if _, err := s.Suggest(ctx, req); err != nil {
 			b.Fatal(err)

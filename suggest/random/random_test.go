@@ -3,6 +3,7 @@ package random
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -13,19 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
-
-// mixedSpace returns a space with one parameter of every kind.
-func mixedSpace() suggest.Space {
-	return suggest.Space{
-		{Name: "lr", Type: suggest.Double, Min: 0.001, Max: 0.1, Distribution: suggest.LogUniform},
-		{Name: "momentum", Type: suggest.Double, Min: 0.5, Max: 0.9, Step: 0.1},
-		{Name: "dropout", Type: suggest.Double, Min: 0, Max: 0.5, Distribution: suggest.Normal},
-		{Name: "layers", Type: suggest.Int, Min: 1, Max: 8},
-		{Name: "batch", Type: suggest.Discrete, Values: []string{"16", "32", "64"}},
-		{Name: "optimizer", Type: suggest.Categorical, Values: []string{"sgd", "adam", "ftrl"}},
-	}
-}
 
 func TestNew(t *testing.T) {
 	tests := map[string]struct {
@@ -48,45 +38,12 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := New(tc.settings)
-			if tc.wantErr == nil {
-				if err != nil || s == nil {
-					t.Fatalf("New(%v) = %v, %v; want a suggester", tc.settings, s, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil && s == nil {
+				t.Fatalf("New(%v) returned no suggester", tc.settings)
 			}
 		})
 	}
-}
-
-// collect asks s for total assignments in batches of the given sizes (cycled),
-// appending each batch to the history as pending trials.
-func collect(t *testing.T, s *Suggester, seed uint64, space suggest.Space, total int, batches ...int) []suggest.Assignment {
-	t.Helper()
-	var history []suggest.Observation
-	var got []suggest.Assignment
-	for i := 0; len(got) < total; i++ {
-		n := min(batches[i%len(batches)], total-len(got))
-		as, err := s.Suggest(t.Context(), suggest.Request{Space: space, History: history, N: n, Seed: seed})
-		if err != nil {
-			t.Fatalf("Suggest: %v", err)
-		}
-		if len(as) != n {
-			t.Fatalf("Suggest(N=%d) returned %d assignments", n, len(as))
-		}
-		for _, a := range as {
-			history = append(history, suggest.Observation{Assignment: a, Status: suggest.Pending, Value: math.NaN()})
-		}
-		got = append(got, as...)
-	}
-	return got
 }
 
 func TestSuggestDeterministicAcrossBatches(t *testing.T) {
@@ -95,7 +52,7 @@ func TestSuggestDeterministicAcrossBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	const total = 12
-	want := collect(t, s, 7, mixedSpace(), total, 1)
+	want := suggesttest.Collect(t, s, 7, suggesttest.MixedSpace(), total, 1)
 	tests := map[string][]int{
 		"threes":  {3},
 		"all":     {total},
@@ -105,7 +62,7 @@ func TestSuggestDeterministicAcrossBatches(t *testing.T) {
 	}
 	for name, batches := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := collect(t, s, 7, mixedSpace(), total, batches...)
+			got := suggesttest.Collect(t, s, 7, suggesttest.MixedSpace(), total, batches...)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("batches %v differ from one at a time (-want +got):\n%s", batches, diff)
 			}
@@ -131,7 +88,7 @@ func TestSuggestSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed7 := collect(t, plain, 7, mixedSpace(), 10, 10)
+	seed7 := suggesttest.Collect(t, plain, 7, suggesttest.MixedSpace(), 10, 10)
 	tests := map[string]struct {
 		s        *Suggester
 		seed     uint64
@@ -145,7 +102,7 @@ func TestSuggestSeeds(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := collect(t, tc.s, tc.seed, mixedSpace(), 10, 10)
+			got := suggesttest.Collect(t, tc.s, tc.seed, suggesttest.MixedSpace(), 10, 10)
 			if same := cmp.Equal(seed7, got); same != tc.wantSame {
 				t.Errorf("same as seed 7 = %v, want %v:\n%v\n%v", same, tc.wantSame, seed7, got)
 			}
@@ -381,7 +338,7 @@ func TestSuggestErrors(t *testing.T) {
 		req     suggest.Request
 		wantErr string
 	}{
-		"n zero":       {req: suggest.Request{Space: mixedSpace(), N: 0}, wantErr: "n is 0"},
+		"n zero":       {req: suggest.Request{Space: suggesttest.MixedSpace(), N: 0}, wantErr: "n is 0"},
 		"empty space":  {req: suggest.Request{N: 1}, wantErr: "empty search space"},
 		"min over max": {req: suggest.Request{Space: suggest.Space{{Name: "x", Type: suggest.Double, Min: 2, Max: 1}}, N: 1}, wantErr: `"x"`},
 		"log of zero": {
@@ -420,7 +377,7 @@ func TestSuggestErrors(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		if _, err := s.Suggest(ctx, suggest.Request{Space: mixedSpace(), N: 1}); !errors.Is(err, context.Canceled) {
+		if _, err := s.Suggest(ctx, suggest.Request{Space: suggesttest.MixedSpace(), N: 1}); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Suggest with a cancelled context: %v, want context.Canceled", err)
 		}
 	})
@@ -431,7 +388,7 @@ func BenchmarkSuggest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := suggest.Request{Space: mixedSpace(), N: 8, Seed: 1, History: make([]suggest.Observation, 100)}
+	req := suggest.Request{Space: suggesttest.MixedSpace(), N: 8, Seed: 1, History: make([]suggest.Observation, 100)}
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := s.Suggest(ctx, req); err != nil {

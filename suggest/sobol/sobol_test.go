@@ -1,8 +1,8 @@
 package sobol
 
 import (
+	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,21 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
-
-// mixedSpace returns a space with one parameter of every kind.
-func mixedSpace() suggest.Space {
-	return suggest.Space{
-		{Name: "lr", Type: suggest.Double, Min: 0.001, Max: 0.1, Distribution: suggest.LogUniform},
-		{Name: "momentum", Type: suggest.Double, Min: 0.5, Max: 0.9, Step: 0.1},
-		{Name: "dropout", Type: suggest.Double, Min: 0, Max: 0.5, Distribution: suggest.Normal},
-		{Name: "wd", Type: suggest.Double, Min: 1e-6, Max: 1e-2, Distribution: suggest.LogNormal},
-		{Name: "layers", Type: suggest.Int, Min: 1, Max: 8},
-		{Name: "units", Type: suggest.Int, Min: 16, Max: 256, Step: 16, Distribution: suggest.Normal},
-		{Name: "batch", Type: suggest.Discrete, Values: []string{"16", "32", "64"}},
-		{Name: "optimizer", Type: suggest.Categorical, Values: []string{"sgd", "adam", "ftrl"}},
-	}
-}
 
 func TestNew(t *testing.T) {
 	tests := map[string]struct {
@@ -46,45 +33,12 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := New(tc.settings)
-			if tc.wantErr == nil {
-				if err != nil || s == nil {
-					t.Fatalf("New(%v) = %v, %v; want a suggester", tc.settings, s, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil && s == nil {
+				t.Fatalf("New(%v) returned no suggester", tc.settings)
 			}
 		})
 	}
-}
-
-// collect asks s for total assignments in batches of the given sizes
-// (cycled), appending each batch to the history as pending trials.
-func collect(t *testing.T, s *Suggester, seed uint64, space suggest.Space, total int, batches ...int) []suggest.Assignment {
-	t.Helper()
-	var history []suggest.Observation
-	var got []suggest.Assignment
-	for i := 0; len(got) < total; i++ {
-		n := min(batches[i%len(batches)], total-len(got))
-		as, err := s.Suggest(t.Context(), suggest.Request{Space: space, History: history, N: n, Seed: seed})
-		if err != nil {
-			t.Fatalf("Suggest: %v", err)
-		}
-		if len(as) != n {
-			t.Fatalf("Suggest returned %d assignments; want %d", len(as), n)
-		}
-		for _, a := range as {
-			history = append(history, suggest.Observation{Assignment: a, Status: suggest.Pending, Value: math.NaN()})
-		}
-		got = append(got, as...)
-	}
-	return got
 }
 
 func TestDeterministicAcrossBatches(t *testing.T) {
@@ -92,14 +46,14 @@ func TestDeterministicAcrossBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	space := mixedSpace()
-	one := collect(t, s, 5, space, 40, 1)
+	space := suggesttest.MixedSpace()
+	one := suggesttest.Collect(t, s, 5, space, 40, 1)
 	for _, batches := range [][]int{{40}, {3, 7}, {4}} {
-		if diff := cmp.Diff(one, collect(t, s, 5, space, 40, batches...)); diff != "" {
+		if diff := cmp.Diff(one, suggesttest.Collect(t, s, 5, space, 40, batches...)); diff != "" {
 			t.Errorf("batches %v differ from one at a time (-one +batched):\n%s", batches, diff)
 		}
 	}
-	if cmp.Equal(one, collect(t, s, 6, space, 40, 1)) {
+	if cmp.Equal(one, suggesttest.Collect(t, s, 6, space, 40, 1)) {
 		t.Error("seeds 5 and 6 give the same assignments")
 	}
 	// random_state replaces the request's seed.
@@ -107,7 +61,7 @@ func TestDeterministicAcrossBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(one, collect(t, fixed, 123, space, 40, 1)); diff != "" {
+	if diff := cmp.Diff(one, suggesttest.Collect(t, fixed, 123, space, 40, 1)); diff != "" {
 		t.Errorf("random_state=5 differs from seed 5:\n%s", diff)
 	}
 }
@@ -122,7 +76,7 @@ func TestSkipsOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := collect(t, s, 11, space, 4, 4)
+	got := suggesttest.Collect(t, s, 11, space, 4, 4)
 	seq, err := NewSequence(2, 11)
 	if err != nil {
 		t.Fatal(err)
@@ -142,38 +96,12 @@ func TestContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	space := mixedSpace()
-	got := collect(t, s, 1, space, 256, 16)
+	space := suggesttest.MixedSpace()
+	got := suggesttest.Collect(t, s, 1, space, 256, 16)
 	seen := map[string]bool{}
 	for i, a := range got {
-		if len(a) != len(space) {
-			t.Fatalf("assignment %d has %d parameters; want %d: %v", i, len(a), len(space), a)
-		}
-		for _, p := range space {
-			v, ok := a[p.Name]
-			if !ok {
-				t.Fatalf("assignment %d lacks %q", i, p.Name)
-			}
-			switch p.Type {
-			case suggest.Discrete, suggest.Categorical:
-				if !slices.Contains(p.Values, v) {
-					t.Errorf("assignment %d: %s=%q not in %v", i, p.Name, v, p.Values)
-				}
-				continue
-			}
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < p.Min || f > p.Max {
-				t.Errorf("assignment %d: %s=%q outside [%v, %v]", i, p.Name, v, p.Min, p.Max)
-			}
-			if p.Type == suggest.Int && f != math.Trunc(f) {
-				t.Errorf("assignment %d: int %s=%q not integral", i, p.Name, v)
-			}
-			if p.Step > 0 {
-				k := (f - p.Min) / p.Step
-				if math.Abs(k-math.Round(k)) > 1e-9 {
-					t.Errorf("assignment %d: %s=%q off the step %v", i, p.Name, v, p.Step)
-				}
-			}
+		if err := suggesttest.CheckAssignment(space, a); err != nil {
+			t.Errorf("assignment %d: %v", i, err)
 		}
 		if seen[a.Key()] {
 			t.Errorf("assignment %d repeats an earlier one: %v", i, a)
@@ -301,7 +229,7 @@ func TestSuggestErrors(t *testing.T) {
 		req  suggest.Request
 		want string
 	}{
-		"n zero":      {req: suggest.Request{Space: mixedSpace(), N: 0}, want: "n is 0"},
+		"n zero":      {req: suggest.Request{Space: suggesttest.MixedSpace(), N: 0}, want: "n is 0"},
 		"empty space": {req: suggest.Request{N: 1}, want: "empty search space"},
 		"invalid":     {req: suggest.Request{Space: suggest.Space{{Name: "x", Type: suggest.Double, Min: 2, Max: 1}}, N: 1}, want: "min 2 > max 1"},
 		"unknown distribution": {
@@ -349,7 +277,7 @@ func BenchmarkSuggest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	space := mixedSpace()
+	space := suggesttest.MixedSpace()
 	history := make([]suggest.Observation, 100)
 	for b.Loop() {
 		if _, err := s.Suggest(b.Context(), suggest.Request{Space: space, History: history, N: 8, Seed: 1}); err != nil {

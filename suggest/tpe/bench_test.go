@@ -2,16 +2,20 @@ package tpe
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/random"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // BenchmarkSuggest100x6 measures one suggestion from 100 completed
 // observations in a 6-dimensional mixed space.
 func BenchmarkSuggest100x6(b *testing.B) {
-	space := mixedSpace()[:6]
+	space := slices.DeleteFunc(suggesttest.MixedSpace(), func(p suggest.Param) bool {
+		return p.Name == "units" || p.Name == "width" || p.Name == "optimizer"
+	})
 	prior, err := random.NewPrior(space)
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/random"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
 // budget is the number of evaluations of each quality run.
@@ -36,28 +37,11 @@ func problems() map[string]problem {
 			optimum: 0,
 		},
 		"branin": {
-			space: suggest.Space{
-				{Name: "x1", Type: suggest.Double, Min: -5, Max: 10},
-				{Name: "x2", Type: suggest.Double, Min: 0, Max: 15},
-			},
-			f:       branin,
-			optimum: 0.397887,
+			space:   suggesttest.BraninSpace(),
+			f:       suggesttest.Branin,
+			optimum: suggesttest.BraninMinimum,
 		},
 	}
-}
-
-// branin is the Branin–Hoo function, whose minimum on [-5, 10]×[0, 15] is
-// 0.397887, reached at three points.
-func branin(x1, x2 float64) float64 {
-	const (
-		a = 1
-		b = 5.1 / (4 * math.Pi * math.Pi)
-		c = 5 / math.Pi
-		r = 6
-		s = 10
-		t = 1 / (8 * math.Pi)
-	)
-	return a*math.Pow(x2-b*x1*x1+c*x1-r, 2) + s*(1-t)*math.Cos(x1) + s
 }
 
 // bestOf runs s on p for budget sequential evaluations and returns the best

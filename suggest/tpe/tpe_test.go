@@ -7,30 +7,16 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/random"
+	"github.com/tune-hpo/tune/suggest/suggesttest"
 )
 
-// mixedSpace returns a space with one parameter of every kind and
-// distribution.
-func mixedSpace() suggest.Space {
-	return suggest.Space{
-		{Name: "lr", Type: suggest.Double, Min: 0.001, Max: 0.1, Distribution: suggest.LogUniform},
-		{Name: "momentum", Type: suggest.Double, Min: 0.5, Max: 0.9, Step: 0.1},
-		{Name: "dropout", Type: suggest.Double, Min: 0, Max: 0.5, Distribution: suggest.Normal},
-		{Name: "wd", Type: suggest.Double, Min: 1e-6, Max: 1e-2, Distribution: suggest.LogNormal},
-		{Name: "layers", Type: suggest.Int, Min: 1, Max: 8},
-		{Name: "batch", Type: suggest.Discrete, Values: []string{"16", "32", "64"}},
-		{Name: "optimizer", Type: suggest.Categorical, Values: []string{"sgd", "adam", "ftrl"}},
-	}
-}
-
-// objective is a made-up loss on mixedSpace, so that histories have
+// objective is a made-up loss on suggesttest.MixedSpace, so that histories have
 // structure.
 func objective(a suggest.Assignment) float64 {
 	f := func(name string) float64 {
@@ -44,12 +30,12 @@ func objective(a suggest.Assignment) float64 {
 	return v
 }
 
-// makeHistory returns n observations of mixedSpace drawn at random, completed
+// makeHistory returns n observations of suggesttest.MixedSpace drawn at random, completed
 // with objective, except that every seventh fails and every eleventh is
 // still pending.
 func makeHistory(t testing.TB, n int) []suggest.Observation {
 	t.Helper()
-	prior, err := random.NewPrior(mixedSpace())
+	prior, err := random.NewPrior(suggesttest.MixedSpace())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,43 +51,6 @@ func makeHistory(t testing.TB, n int) []suggest.Observation {
 		}
 	}
 	return obs
-}
-
-// checkInSpace reports an error when a is not a valid point of space.
-func checkInSpace(space suggest.Space, a suggest.Assignment) error {
-	if len(a) != len(space) {
-		return fmt.Errorf("%v has %d parameters, want %d", a, len(a), len(space))
-	}
-	for _, p := range space {
-		v, ok := a[p.Name]
-		if !ok {
-			return fmt.Errorf("%v lacks %s", a, p.Name)
-		}
-		switch p.Type {
-		case suggest.Discrete, suggest.Categorical:
-			if !slices.Contains(p.Values, v) {
-				return fmt.Errorf("%s=%q is not in %v", p.Name, v, p.Values)
-			}
-			continue
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return fmt.Errorf("%s=%q: %w", p.Name, v, err)
-		}
-		if f < p.Min || f > p.Max {
-			return fmt.Errorf("%s=%v outside [%v, %v]", p.Name, f, p.Min, p.Max)
-		}
-		if p.Type == suggest.Int && (f != math.Trunc(f) || strings.ContainsAny(v, ".e")) {
-			return fmt.Errorf("%s=%q is not an integer", p.Name, v)
-		}
-		if p.Step > 0 {
-			k := (f - p.Min) / p.Step
-			if math.Abs(k-math.Round(k)) > 1e-6 {
-				return fmt.Errorf("%s=%v is not on the step %v from %v", p.Name, f, p.Step, p.Min)
-			}
-		}
-	}
-	return nil
 }
 
 // variants returns the two algorithms with default settings.
@@ -150,21 +99,10 @@ func TestNew(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := New(tc.settings, false)
-			if tc.want != nil {
-				if err != nil {
-					t.Fatalf("New(%v): %v", tc.settings, err)
-				}
+			suggesttest.CheckError(t, fmt.Sprintf("New(%v)", tc.settings), err, tc.wantErr)
+			if err == nil {
 				if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(Suggester{})); diff != "" {
 					t.Errorf("New(%v) (-want +got):\n%s", tc.settings, diff)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%v) succeeded; want an error", tc.settings)
-			}
-			for _, want := range tc.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("New(%v) error %q does not contain %q", tc.settings, err, want)
 				}
 			}
 		})
@@ -172,7 +110,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestSuggestContract(t *testing.T) {
-	space := mixedSpace()
+	space := suggesttest.MixedSpace()
 	for name, s := range variants(t, nil) {
 		for _, n := range []int{0, 5, 40} {
 			t.Run(fmt.Sprintf("%s/history %d", name, n), func(t *testing.T) {
@@ -189,7 +127,7 @@ func TestSuggestContract(t *testing.T) {
 					keys[o.Assignment.Key()] = true
 				}
 				for _, a := range got {
-					if err := checkInSpace(space, a); err != nil {
+					if err := suggesttest.CheckAssignment(space, a); err != nil {
 						t.Error(err)
 					}
 					if keys[a.Key()] {
@@ -218,7 +156,7 @@ func TestSuggestContract(t *testing.T) {
 }
 
 func TestSuggestResume(t *testing.T) {
-	space := mixedSpace()
+	space := suggesttest.MixedSpace()
 	for name, s := range variants(t, nil) {
 		t.Run(name, func(t *testing.T) {
 			base := makeHistory(t, 30)
@@ -244,7 +182,7 @@ func TestSuggestResume(t *testing.T) {
 }
 
 func TestSuggestRandomState(t *testing.T) {
-	space := mixedSpace()
+	space := suggesttest.MixedSpace()
 	for name, s := range variants(t, map[string]string{"random_state": "5"}) {
 		t.Run(name, func(t *testing.T) {
 			h := makeHistory(t, 25)
@@ -264,7 +202,7 @@ func TestSuggestRandomState(t *testing.T) {
 }
 
 func TestSuggestStartupUsesPrior(t *testing.T) {
-	space := mixedSpace()
+	space := suggesttest.MixedSpace()
 	rs, err := random.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +263,7 @@ func TestSuggestSmallSpaceBatch(t *testing.T) {
 			}
 			var first []string
 			for _, a := range got[:2] {
-				if err := checkInSpace(space, a); err != nil {
+				if err := suggesttest.CheckAssignment(space, a); err != nil {
 					t.Error(err)
 				}
 				first = append(first, a["c"]+a["k"])
@@ -349,10 +287,10 @@ func TestSuggestErrors(t *testing.T) {
 		ctx context.Context
 		req suggest.Request
 	}{
-		"n zero":      {ctx: t.Context(), req: suggest.Request{Space: mixedSpace(), N: 0}},
+		"n zero":      {ctx: t.Context(), req: suggest.Request{Space: suggesttest.MixedSpace(), N: 0}},
 		"empty space": {ctx: t.Context(), req: suggest.Request{N: 1}},
 		"bad space":   {ctx: t.Context(), req: suggest.Request{Space: suggest.Space{{Name: "x", Type: "complex"}}, N: 1}},
-		"cancelled":   {ctx: cancelled, req: suggest.Request{Space: mixedSpace(), N: 1}},
+		"cancelled":   {ctx: cancelled, req: suggest.Request{Space: suggesttest.MixedSpace(), N: 1}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -381,7 +319,7 @@ func TestSuggestIgnoresForeignObservations(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, a := range got {
-				if err := checkInSpace(space, a); err != nil {
+				if err := suggesttest.CheckAssignment(space, a); err != nil {
 					t.Error(err)
 				}
 			}
@@ -433,7 +371,7 @@ func TestSuggestNoStartup(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, a := range got {
-					if err := checkInSpace(space, a); err != nil {
+					if err := suggesttest.CheckAssignment(space, a); err != nil {
 						t.Error(err)
 					}
 				}
@@ -513,7 +451,7 @@ func TestSuggestEdgeSpaces(t *testing.T) {
 			}
 			keys := map[string]bool{}
 			for _, a := range got {
-				if err := checkInSpace(space, a); err != nil {
+				if err := suggesttest.CheckAssignment(space, a); err != nil {
 					t.Error(err)
 				}
 				keys[a.Key()] = true

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -293,4 +294,62 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return cond()
+}
+
+// startRunner starts the test binary as a tune runner (helper mode
+// "runner" with args; see runner) writing its stderr to stderr, and
+// returns it with a channel closed once it has exited and been waited for.
+// The test's cleanup kills it and waits.
+func startRunner(t *testing.T, stderr io.Writer, args ...string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, append([]string{"-test.run=^TestHelperProcess$", "--", "runner"}, args...)...)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	return cmd, done
+}
+
+// runOutcome is what an Executor's Run returned.
+type runOutcome struct {
+	res trial.Result
+	err error
+}
+
+// runAsync runs spec with e in a goroutine; what Run returns arrives on
+// the channel.
+func runAsync(ctx context.Context, e *Executor, spec *trial.Spec) <-chan runOutcome {
+	done := make(chan runOutcome, 1)
+	go func() {
+		res, err := e.Run(ctx, spec, nil, nil)
+		done <- runOutcome{res, err}
+	}()
+	return done
+}
+
+// awaitCancelled returns what arrives on done, stopping t when nothing has
+// after 20 s: Run did not return after its context was cancelled.
+func awaitCancelled(t *testing.T, done <-chan runOutcome) runOutcome {
+	t.Helper()
+	select {
+	case o := <-done:
+		return o
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after cancel")
+		return runOutcome{}
+	}
 }

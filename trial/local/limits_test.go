@@ -108,15 +108,7 @@ func TestRunRetries(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if tc.wantPrefix != "" {
-				if !strings.HasPrefix(got.Message, tc.wantPrefix) {
-					t.Errorf("message = %q, want prefix %q", got.Message, tc.wantPrefix)
-				}
-				got.Message = ""
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("result (-want +got):\n%s", diff)
-			}
+			checkResult(t, got, tc.want, tc.wantPrefix)
 			if diff := cmp.Diff(tc.wantRetries, log.get()); diff != "" {
 				t.Errorf("OnRetry calls (-want +got):\n%s", diff)
 			}

@@ -32,6 +32,21 @@ func newExecutor(t *testing.T, opts Options) *Executor {
 	return e
 }
 
+// checkResult compares got with want; when wantPrefix is set, got's
+// Message must start with it and is otherwise not compared.
+func checkResult(t *testing.T, got, want trial.Result, wantPrefix string) {
+	t.Helper()
+	if wantPrefix != "" {
+		if !strings.HasPrefix(got.Message, wantPrefix) {
+			t.Errorf("message = %q, want prefix %q", got.Message, wantPrefix)
+		}
+		got.Message = ""
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+}
+
 func TestRunResults(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
@@ -104,15 +119,7 @@ func TestRunResults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if tc.wantPrefix != "" {
-				if !strings.HasPrefix(got.Message, tc.wantPrefix) {
-					t.Errorf("message = %q, want prefix %q", got.Message, tc.wantPrefix)
-				}
-				got.Message = ""
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("result (-want +got):\n%s", diff)
-			}
+			checkResult(t, got, tc.want, tc.wantPrefix)
 			if tc.wantStdout != "" && stdout.String() != tc.wantStdout {
 				t.Errorf("stdout = %q, want %q", stdout.String(), tc.wantStdout)
 			}
@@ -321,26 +328,13 @@ func TestRunKill(t *testing.T) {
 			e := newExecutor(t, Options{KillGrace: tc.grace})
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			type outcome struct {
-				res trial.Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			go func() {
-				res, err := e.Run(ctx, spec, nil, nil)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(ctx, e, spec)
 			if !waitFor(10*time.Second, func() bool { _, err := os.Stat(ready); return err == nil }) {
 				t.Fatal("trial never got ready")
 			}
 			start := time.Now()
 			cancel()
-			var got outcome
-			select {
-			case got = <-done:
-			case <-time.After(20 * time.Second):
-				t.Fatal("Run did not return after cancel")
-			}
+			got := awaitCancelled(t, done)
 			elapsed := time.Since(start)
 			if got.err != nil {
 				t.Fatalf("Run: %v", got.err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -273,15 +272,7 @@ func TestMountCancelKillsGroup(t *testing.T) {
 			spec.Mounts = []trial.Mount{{Source: t.TempDir(), Target: missingTarget(t, "katib")}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			type outcome struct {
-				res trial.Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			go func() {
-				res, err := e.Run(ctx, spec, nil, nil)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(ctx, e, spec)
 			var grandchild int
 			if !waitFor(10*time.Second, func() bool {
 				data, err := os.ReadFile(pidFile)
@@ -308,12 +299,7 @@ func TestMountCancelKillsGroup(t *testing.T) {
 				t.Errorf("the group leader is still the mount helper: %q", comm)
 			}
 			cancel()
-			var o outcome
-			select {
-			case o = <-done:
-			case <-time.After(20 * time.Second):
-				t.Fatal("Run did not return after cancel")
-			}
+			o := awaitCancelled(t, done)
 			if o.err != nil || o.res.State != trial.Killed {
 				t.Errorf("Run = %+v, %v; want Killed", o.res, o.err)
 			}
@@ -331,26 +317,8 @@ func TestMountRunnerKilledKillsTrial(t *testing.T) {
 	mountExecutor(t, mountMode{userNS: os.Geteuid() != 0})
 	dir := t.TempDir()
 	pidFile := filepath.Join(t.TempDir(), "grandchild")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runnerCmd := exec.Command(exe, "-test.run=^TestHelperProcess$", "--", "runner", dir, pidFile, missingTarget(t, "katib"))
-	runnerCmd.Env = append(os.Environ(), helperEnv+"=1")
 	var runnerErr strings.Builder
-	runnerCmd.Stderr = &runnerErr
-	if err := runnerCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	runnerDone := make(chan struct{})
-	go func() {
-		_ = runnerCmd.Wait()
-		close(runnerDone)
-	}()
-	t.Cleanup(func() {
-		_ = runnerCmd.Process.Kill()
-		<-runnerDone
-	})
+	runnerCmd, runnerDone := startRunner(t, &runnerErr, dir, pidFile, missingTarget(t, "katib"))
 	var grandchild int
 	if !waitFor(10*time.Second, func() bool {
 		data, err := os.ReadFile(pidFile)

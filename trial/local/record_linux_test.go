@@ -150,6 +150,22 @@ func startGroup(t *testing.T, mode string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// liveGroup starts the helper in mode (see startGroup) writing a pid to a
+// file, waits for that pid, and returns the group's process record with
+// Owner owner, the group leader's pid and the pid written.
+func liveGroup(t *testing.T, mode, owner string) (rec processRecord, leader, written int) {
+	t.Helper()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	cmd := startGroup(t, mode, pidFile)
+	written = readPID(t, pidFile)
+	r, err := newRecord(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Owner = owner
+	return *r, cmd.Process.Pid, written
+}
+
 func writeRecord(t *testing.T, dir string, rec processRecord) {
 	t.Helper()
 	data, err := json.Marshal(rec)
@@ -189,29 +205,17 @@ func TestRecover(t *testing.T) {
 		},
 		"pid reused by another process": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				startGroup(t, "pid", pidFile)
-				pid := readPID(t, pidFile)
-				st, err := readProcStat(pid)
-				if err != nil {
-					t.Fatal(err)
-				}
+				rec, pid, _ := liveGroup(t, "pid", "")
 				// The recorded process started before the one now holding its pid.
-				rec := processRecord{PGID: pid, StartTime: st.startTime - 1, Session: st.session, BootID: bootID()}
+				rec.StartTime--
 				return rec, []int{pid}, nil
 			},
 			want: "process group N had already exited",
 		},
 		"record from another boot": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				startGroup(t, "pid", pidFile)
-				pid := readPID(t, pidFile)
-				st, err := readProcStat(pid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec := processRecord{PGID: pid, StartTime: st.startTime, Session: st.session, BootID: "another-boot"}
+				rec, pid, _ := liveGroup(t, "pid", "")
+				rec.BootID = "another-boot"
 				return rec, []int{pid}, nil
 			},
 			want: "process group N had already exited",
@@ -219,57 +223,31 @@ func TestRecover(t *testing.T) {
 		"live group is stopped": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
 				// The leader and its grandchild both ignore SIGTERM.
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				cmd := startGroup(t, "spawn", pidFile)
-				grandchild := readPID(t, pidFile)
-				rec, err := newRecord(cmd.Process.Pid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return *rec, nil, []int{cmd.Process.Pid, grandchild}
+				rec, leader, grandchild := liveGroup(t, "spawn", "")
+				return rec, nil, []int{leader, grandchild}
 			},
 			want: "process group N (2 processes) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
 		},
 		"live group of the same owner is stopped": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				cmd := startGroup(t, "pid", pidFile)
-				readPID(t, pidFile)
-				rec, err := newRecord(cmd.Process.Pid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec.Owner = "/data/s1.db"
-				return *rec, nil, []int{cmd.Process.Pid}
+				rec, leader, _ := liveGroup(t, "pid", "/data/s1.db")
+				return rec, nil, []int{leader}
 			},
 			owner: "/data/s1.db",
 			want:  "process group N (1 process) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
 		},
 		"live group of an unknown owner is stopped": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				cmd := startGroup(t, "pid", pidFile)
-				readPID(t, pidFile)
-				rec, err := newRecord(cmd.Process.Pid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return *rec, nil, []int{cmd.Process.Pid} // written by an older tune
+				rec, leader, _ := liveGroup(t, "pid", "") // written by an older tune
+				return rec, nil, []int{leader}
 			},
 			owner: "/data/s1.db",
 			want:  "process group N (1 process) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached",
 		},
 		"live group of another store is left alone": {
 			setup: func(t *testing.T) (processRecord, []int, []int) {
-				pidFile := filepath.Join(t.TempDir(), "pid")
-				cmd := startGroup(t, "pid", pidFile)
-				readPID(t, pidFile)
-				rec, err := newRecord(cmd.Process.Pid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec.Owner = "/data/s2.db"
-				return *rec, []int{cmd.Process.Pid}, nil
+				rec, leader, _ := liveGroup(t, "pid", "/data/s2.db")
+				return rec, []int{leader}, nil
 			},
 			owner:      "/data/s1.db",
 			want:       "the process record in DIR belongs to another store (/data/s2.db), so its process group N was left alone",
@@ -350,24 +328,7 @@ func TestRunnerKilled(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	pidFile := filepath.Join(t.TempDir(), "grandchild")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runnerCmd := exec.Command(exe, "-test.run=^TestHelperProcess$", "--", "runner", dir, pidFile)
-	runnerCmd.Env = append(os.Environ(), helperEnv+"=1")
-	if err := runnerCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	runnerDone := make(chan struct{})
-	go func() {
-		_ = runnerCmd.Wait()
-		close(runnerDone)
-	}()
-	t.Cleanup(func() {
-		_ = runnerCmd.Process.Kill()
-		<-runnerDone
-	})
+	runnerCmd, runnerDone := startRunner(t, nil, dir, pidFile)
 	grandchild := readPID(t, pidFile)
 	t.Cleanup(func() { _ = syscall.Kill(grandchild, syscall.SIGKILL) })
 	rec := readRecordFile(t, dir)

@@ -28,6 +28,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tune-hpo/tune/internal/testutil"
 )
 
 // tuneBin is the tune binary under test, built by TestMain.
@@ -40,8 +42,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tuneBin = filepath.Join(dir, "tune")
-	if out, err := exec.Command("go", "build", "-o", tuneBin, "github.com/tune-hpo/tune/cmd/tune").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build tune: %v\n%s", err, out)
+	if err := testutil.Build(map[string]string{tuneBin: "github.com/tune-hpo/tune/cmd/tune"}, false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -301,16 +303,7 @@ func runTune(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(tuneBin, append([]string{"--store", filepath.Join(dir, "tune.db")}, args...)...)
 	cmd.Dir = dir
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("tune %v: %v", args, err)
-	}
-	return code, out.String(), errOut.String()
+	return testutil.Run(t, cmd)
 }
 
 type jsonTrial struct {

@@ -60,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		quick      = fs.Bool("quick", false, "smoke run: budgets 10,20, 2 seeds, parallelism 1,2 unless set explicitly")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./suggest/bench [flags]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: go run ./internal/cmd/suggestbench [flags]\n\n"+
 			"Runs search algorithms on test functions with known minima and prints\n"+
 			"the simple regret (best value found minus the minimum) as markdown.\n\n")
 		fs.PrintDefaults()

@@ -3,8 +3,8 @@
 Needs Debian's python3-optuna (3.1 on Debian 12): apt-get install python3-optuna.
 Usage: python3 optuna_tpe.py FUNCTION SEEDS [FIRST_SEED] > out.jsonl
 writes one JSON object per run and budget, in the format of
-go run ./suggest/bench -raw, so that compare.py can read both.
-The functions are the same definitions as suggest/bench/*.go.
+go run ./internal/cmd/suggestbench -raw, so that compare.py can read both.
+The functions are the same definitions as internal/cmd/suggestbench/*.go.
 """
 import json
 import math

@@ -3,7 +3,7 @@
 // format) in this process and reports the throughput and how much the
 // process's peak resident memory grew:
 //
-//	go run ./metrics/streambench -size 2GiB
+//	go run ./internal/cmd/streambench -size 2GiB
 //
 // The log (metrics.SyntheticLog: one line in a hundred reports metrics) is
 // generated as it is consumed, so its size costs no memory; what the RSS

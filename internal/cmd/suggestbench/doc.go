@@ -1,7 +1,8 @@
-// Command bench compares tune's search algorithms on standard test functions
-// with known minima, in process, and prints the results as markdown:
+// Command suggestbench compares tune's search algorithms on standard test
+// functions with known minima, in process, and prints the results as
+// markdown:
 //
-//	go run ./suggest/bench [flags]
+//	go run ./internal/cmd/suggestbench [flags]
 //
 // # Method
 //
