@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/internal/cli"
+	"github.com/tune-hpo/tune/internal/testutil"
 	"github.com/tune-hpo/tune/trial/local"
 )
 
@@ -43,8 +44,8 @@ func TestMain(m *testing.M) {
 	trialBin = filepath.Join(dir, "trialprog")
 	// The trial program is not under test: it is built without -race,
 	// which makes its many processes start faster.
-	if out, err := exec.Command("go", "build", "-o", trialBin, "./testdata/trialprog").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./testdata/trialprog: %v\n%s", err, out)
+	if err := testutil.Build(map[string]string{trialBin: "./testdata/trialprog"}, false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -65,16 +66,9 @@ func tuneBinary(t *testing.T) string {
 	t.Helper()
 	tuneBinOnce.Do(func() {
 		bin := filepath.Join(binDir, "tune")
-		args := []string{"build", "-o", bin}
-		if raceEnabled {
-			args = append(args, "-race")
+		if tuneBinErr = testutil.Build(map[string]string{bin: "github.com/tune-hpo/tune/cmd/tune"}, raceEnabled); tuneBinErr == nil {
+			tuneBinPath = bin
 		}
-		out, err := exec.Command("go", append(args, "github.com/tune-hpo/tune/cmd/tune")...).CombinedOutput()
-		if err != nil {
-			tuneBinErr = fmt.Errorf("go build ./cmd/tune: %w\n%s", err, out)
-			return
-		}
-		tuneBinPath = bin
 	})
 	if tuneBinErr != nil {
 		t.Fatal(tuneBinErr)
