@@ -3,6 +3,7 @@ module github.com/tune-hpo/tune
 go 1.26.0
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/argoproj/argo-workflows/v3 v3.7.3
 	github.com/google/go-cmp v0.7.0
 	github.com/jedib0t/go-pretty/v6 v6.8.3

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tune-hpo/tune/internal/didyoumean"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/suggest"
 )
@@ -42,7 +43,7 @@ func New(name string, settings map[string]string, goal suggest.Goal) (Rule, erro
 	case MedianStop:
 		return newMedianStop(settings, goal)
 	}
-	return nil, fmt.Errorf("unknown early stopping algorithm %q (allowed: %s)", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("unknown early stopping algorithm %q (allowed: %s)%s", name, strings.Join(Names(), ", "), didyoumean.Hint(name, Names()))
 }
 
 // Settings returns the settings rule name accepts, each with a check of its

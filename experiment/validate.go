@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/tune-hpo/tune/earlystop"
+	"github.com/tune-hpo/tune/internal/didyoumean"
 	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
@@ -190,7 +191,7 @@ func (v *validator) objective(o *ObjectiveSpec) {
 		case ms.Name == "":
 			v.add(ip+".name", "is required")
 		case !known[ms.Name]:
-			v.add(ip+".name", "%q is neither the objective metric nor an additional metric", ms.Name)
+			v.add(ip+".name", "%q is neither the objective metric nor an additional metric%s", ms.Name, didyoumean.Hint(ms.Name, metricNames(o)))
 		case seen[ms.Name]:
 			v.add(ip+".name", "duplicate strategy for metric %q", ms.Name)
 		}
@@ -201,6 +202,12 @@ func (v *validator) objective(o *ObjectiveSpec) {
 			v.add(ip+".value", "%q is not one of min, max, latest", ms.Value)
 		}
 	}
+}
+
+// metricNames returns the objective metric's name and the additional
+// metrics' names, in that order.
+func metricNames(o *ObjectiveSpec) []string {
+	return append([]string{o.ObjectiveMetricName}, o.AdditionalMetricNames...)
 }
 
 // settings checks a list of name/value settings against rules; nil rules
@@ -227,7 +234,7 @@ func (v *validator) settings(p, algorithm string, names, values []string, rules 
 			if len(rules) > 0 {
 				allowed = strings.Join(slices.Sorted(maps.Keys(rules)), ", ")
 			}
-			v.add(ip+".name", "unknown setting %q for algorithm %s (allowed: %s)", name, algorithm, allowed)
+			v.add(ip+".name", "unknown setting %q for algorithm %s (allowed: %s)%s", name, algorithm, allowed, didyoumean.Hint(name, slices.Sorted(maps.Keys(rules))))
 			continue
 		}
 		if err := check(values[i]); err != nil {
@@ -322,7 +329,7 @@ func (v *validator) earlyStopping(es *EarlyStoppingSpec) {
 	}
 	checks, ok := earlystop.Settings(es.AlgorithmName)
 	if !ok {
-		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)", es.AlgorithmName, strings.Join(earlystop.Names(), ", "))
+		v.add(p+".algorithmName", "unknown early stopping algorithm %q (allowed: %s)%s", es.AlgorithmName, strings.Join(earlystop.Names(), ", "), didyoumean.Hint(es.AlgorithmName, earlystop.Names()))
 		return
 	}
 	names := make([]string, len(es.AlgorithmSettings))
@@ -713,7 +720,11 @@ func (v *validator) collector(mc *MetricsCollectorSpec) {
 	case "":
 		v.add(p+".collector.kind", "is required (one of %s)", joinKinds(collect.Kinds(), ", "))
 	default:
-		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)", kind, joinKinds(collect.Kinds(), ", "))
+		kinds := make([]string, 0, len(collect.Kinds()))
+		for _, k := range collect.Kinds() {
+			kinds = append(kinds, string(k))
+		}
+		v.add(p+".collector.kind", "unknown collector kind %q (allowed: %s)%s", kind, joinKinds(collect.Kinds(), ", "), didyoumean.Hint(string(kind), kinds))
 	}
 	if mc.Source != nil && mc.Source.Filter != nil {
 		for i, f := range mc.Source.Filter.MetricsFormat {

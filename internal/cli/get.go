@@ -31,7 +31,7 @@ func newGetCommand(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get",
 		Short: "List experiments or the trials of one",
-		Args:  exactArgs(0, "a subcommand (experiments or trials)"),
+		Args:  subcommandArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usageErrorf("%s: missing subcommand: experiments or trials", cmd.CommandPath())
 		},
@@ -85,7 +85,7 @@ func newDeleteCommand(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete",
 		Short: "Delete things from the store",
-		Args:  exactArgs(0, "a subcommand (experiment)"),
+		Args:  subcommandArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usageErrorf("%s: missing subcommand: experiment", cmd.CommandPath())
 		},

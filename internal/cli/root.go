@@ -101,6 +101,10 @@ one (as a local process by default), scrapes the metrics it prints, stores
 everything in one bbolt file and reports the best trial.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// An unknown command is a usage error with a suggestion, as for
+		// the subcommands of get, delete and store.
+		Args: subcommandArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return loadConfig(cmd, f)
 		},

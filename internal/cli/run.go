@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/internal/didyoumean"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
@@ -419,6 +420,32 @@ func firstLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
+}
+
+// subcommandArgs rejects the arguments of a command that only groups
+// subcommands (an unknown or misspelt subcommand) with a usage error that
+// lists the subcommands and suggests the nearest.
+func subcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names, candidates []string
+	for _, c := range cmd.Commands() {
+		if !c.IsAvailableCommand() {
+			continue
+		}
+		names = append(names, c.Name())
+		candidates = append(candidates, c.Name())
+		candidates = append(candidates, c.Aliases...)
+	}
+	hint := ""
+	if c, ok := didyoumean.Closest(args[0], candidates); ok {
+		if sub, _, err := cmd.Find([]string{c}); err == nil && sub != cmd {
+			c = sub.Name()
+		}
+		hint = fmt.Sprintf("; did you mean %q?", c)
+	}
+	return usageErrorf("%s: unknown command %q (commands: %s)%s", cmd.CommandPath(), args[0], strings.Join(names, ", "), hint)
 }
 
 // exactArgs is cobra.ExactArgs with a usage error naming the argument.

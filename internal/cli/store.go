@@ -19,7 +19,7 @@ func newStoreCommand(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "store",
 		Short: "Check the store file for damage, or copy what is readable to a new one",
-		Args:  exactArgs(0, "a subcommand (check or recover)"),
+		Args:  subcommandArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usageErrorf("%s: missing subcommand: check or recover", cmd.CommandPath())
 		},

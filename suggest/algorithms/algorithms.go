@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tune-hpo/tune/internal/didyoumean"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/asha"
 	"github.com/tune-hpo/tune/suggest/bayes"
@@ -116,7 +117,7 @@ func New(name string, settings map[string]string) (suggest.Suggester, error) {
 	if a, ok := Lookup(name); ok && a.New != nil {
 		return a.New(settings)
 	}
-	return nil, fmt.Errorf("algorithm %q: %w (implemented: %v)", name, ErrNotImplemented, Implemented())
+	return nil, fmt.Errorf("algorithm %q: %w (implemented: %v)%s", name, ErrNotImplemented, Implemented(), didyoumean.Hint(name, Implemented()))
 }
 
 // Setting is one of spec.algorithm.algorithmSettings.
@@ -171,7 +172,7 @@ func Check(name string, e Experiment) []Problem {
 	}
 	a, ok := Lookup(name)
 	if !ok {
-		return []Problem{{Where: InName, Msg: fmt.Sprintf("unknown algorithm %q (allowed: %s)", name, strings.Join(Names(), ", "))}}
+		return []Problem{{Where: InName, Msg: fmt.Sprintf("unknown algorithm %q (allowed: %s)%s", name, strings.Join(Names(), ", "), didyoumean.Hint(name, Names()))}}
 	}
 	set := make(map[string]string, len(e.Settings))
 	for _, st := range e.Settings {
@@ -239,7 +240,7 @@ func tableProblems(a Algorithm, settings []Setting) []Problem {
 			if len(a.Settings) > 0 {
 				allowed = strings.Join(slices.Sorted(maps.Keys(a.Settings)), ", ")
 			}
-			out = append(out, Problem{Where: InSettingName, Index: i, Msg: fmt.Sprintf("unknown setting %q for algorithm %s (allowed: %s)", st.Name, a.Name, allowed)})
+			out = append(out, Problem{Where: InSettingName, Index: i, Msg: fmt.Sprintf("unknown setting %q for algorithm %s (allowed: %s)%s", st.Name, a.Name, allowed, didyoumean.Hint(st.Name, slices.Sorted(maps.Keys(a.Settings))))})
 			continue
 		}
 		if err := check(st.Value); err != nil {
