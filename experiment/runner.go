@@ -13,6 +13,7 @@ import (
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
+	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -162,7 +163,7 @@ func (r *Runner) Check(e *Experiment) error {
 }
 
 func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
-	if err := checkRunnable(e); err != nil {
+	if err := CheckRunnable(e); err != nil {
 		return nil, err
 	}
 	st := &state{r: r, exp: e, name: name}
@@ -175,9 +176,17 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 	return st, nil
 }
 
-// checkRunnable rejects what the runner cannot do yet, before anything
-// is written.
-func checkRunnable(e *Experiment) error {
+// CheckRunnable rejects a valid experiment that no Runner can run,
+// whatever its executor: an algorithm Katib knows that tune does not
+// implement (enas, darts, pbt), an early-stopping rule other than
+// medianstop, a nasConfig, a trial template from a ConfigMap. Errors wrap
+// ErrUnsupported; [Runner.Check] and Run make the same check first.
+func CheckRunnable(e *Experiment) error {
+	if name := e.Spec.Algorithm.AlgorithmName; name != "" {
+		if a, ok := suggestalgorithms.Lookup(name); ok && a.New == nil {
+			return fmt.Errorf("spec.algorithm.algorithmName %q: %w yet (supported: %s)", name, ErrUnsupported, strings.Join(suggestalgorithms.Implemented(), ", "))
+		}
+	}
 	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && !slices.Contains(earlystop.Names(), es.AlgorithmName) {
 		return fmt.Errorf("spec.earlyStopping %q: %w yet (supported: %s)", es.AlgorithmName, ErrUnsupported, strings.Join(earlystop.Names(), ", "))
 	}

@@ -162,6 +162,9 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	// experiment goes on, and its result is in the store.
 	o.f.io = guardOutput(o.f.io)
 	exp := &rec.Spec
+	if err := experiment.CheckRunnable(exp); err != nil {
+		return err
+	}
 	suggester, err := newSuggester(exp)
 	if err != nil {
 		return err

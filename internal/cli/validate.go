@@ -23,7 +23,9 @@ func newValidateCommand(f *factory, runF func(context.Context, *validateOptions)
 		Short: "Check an experiment file and print it with Katib's defaults applied",
 		Long: `Check a Katib v1beta1 Experiment file without running it. Every problem is
 reported with its field path and line; the exit status is 2 when the file is
-invalid. A valid file is printed back as YAML with the defaults applied.`,
+invalid or asks for what tune cannot run (an algorithm Katib knows but tune
+does not implement: enas, darts, pbt). A valid file is printed back as YAML
+with the defaults applied.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
@@ -38,6 +40,9 @@ invalid. A valid file is printed back as YAML with the defaults applied.`,
 func runValidate(o *validateOptions) error {
 	exp, _, err := experiment.Load(o.file)
 	if err != nil {
+		return err
+	}
+	if err := experiment.CheckRunnable(exp); err != nil {
 		return err
 	}
 	b, err := yaml.Marshal(exp)

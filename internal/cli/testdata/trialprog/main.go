@@ -23,6 +23,8 @@ func main() {
 	argvFile := flag.String("argv-file", "", "write os.Args as JSON to this file under $TUNE_TRIAL_DIR")
 	label := flag.String("label", "", "an arbitrary string, echoed in argv")
 	failTimes := flag.Int("fail-times", 0, "exit 4 on the first N attempts of this trial (counted in $TUNE_TRIAL_DIR/attempts), printing a metric first")
+	stdout := flag.String("stdout", "", "print this text to stdout after the metrics")
+	stderr := flag.String("stderr", "", "print this text to stderr before exiting")
 	flag.Parse()
 	_ = label
 	if *argvFile != "" {
@@ -60,6 +62,12 @@ func main() {
 	if *noMetrics {
 		fmt.Println("training finished")
 	}
+	if *stdout != "" {
+		fmt.Println(*stdout)
+	}
 	fmt.Fprintln(os.Stderr, "done with", os.Getenv("TUNE_TRIAL"))
+	if *stderr != "" {
+		fmt.Fprintln(os.Stderr, *stderr)
+	}
 	os.Exit(*exitCode)
 }
