@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -29,5 +31,31 @@ func TestUnimplementedAlgorithmRejectedByValidate(t *testing.T) {
 	file = writeExperiment(t, dir, expParams{Name: "ok", Algorithm: "random", Parallel: 1, Max: 2, MaxFailed: 1})
 	if v := tune(t, dir, "validate", file); v.code != 0 {
 		t.Errorf("tune validate (random): exit %d: %s", v.code, v.stderr)
+	}
+}
+
+// TestVersion: tune version names the module, the Go toolchain that built
+// the running binary and the platform, as text and as JSON.
+func TestVersion(t *testing.T) {
+	dir := t.TempDir()
+	r := tune(t, dir, "version", "-o", "json")
+	var v struct {
+		Module, Version, GoVersion, Platform string
+		Modified                             bool
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil {
+		t.Fatalf("tune version -o json: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if v.Module != "github.com/tune-hpo/tune" || v.GoVersion != runtime.Version() || v.Platform != runtime.GOOS+"/"+runtime.GOARCH || v.Version == "" {
+		t.Errorf("tune version -o json = %+v", v)
+	}
+	r = tune(t, dir, "version")
+	for _, want := range []string{"tune " + v.Version + "\n", "module: github.com/tune-hpo/tune\n", "go: " + runtime.Version() + " " + v.Platform + "\n", "commit: "} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("tune version: exit %d, output %q lacks %q", r.code, r.stdout, want)
+		}
+	}
+	if r := tune(t, dir, "version", "-o", "xml"); r.code != 2 || !strings.Contains(r.stderr, "-o") {
+		t.Errorf("tune version -o xml: exit %d, %q; want 2 naming -o", r.code, r.stderr)
 	}
 }

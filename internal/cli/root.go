@@ -127,6 +127,7 @@ everything in one bbolt file and reports the best trial.`,
 		newDeleteCommand(f),
 		newReportCommand(f),
 		newStoreCommand(f),
+		newVersionCommand(f),
 	)
 	return root
 }
