@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tune-hpo/tune/earlystop"
@@ -41,6 +42,12 @@ type activeTrial struct {
 	name         string
 	objective    string
 	stoppedEarly string
+
+	// unmatched notes what the trial printed that looked like metrics but
+	// was not taken, until objectiveSeen (nil when its output is not read
+	// for metrics).
+	unmatched     *metrics.Unmatched
+	objectiveSeen atomic.Bool
 	thinWarned   bool
 
 	// condition is the latest reason and message the executor reported
@@ -74,6 +81,9 @@ func (at *activeTrial) takeCondition() (reason, message string, changed bool) {
 // when there is one, and in the recorder. It is called from the trial's
 // goroutines.
 func (at *activeTrial) add(l metrics.Log) {
+	if l.Metric == at.objective && !at.objectiveSeen.Load() {
+		at.objectiveSeen.Store(true)
+	}
 	if at.rule != nil && l.Metric == at.objective && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
 		at.rule.Observe(at.name, l)
 	}
@@ -166,14 +176,16 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	r := s.r
 	trialCtx, cancel := context.WithCancelCause(ctx)
 	at := &activeTrial{t: t, cancel: cancel, recorder: metrics.NewRecorder(s.strategies, r.maxObservations()), warnings: make(chan string, maxWarningsPerTrial)}
+	at.objective = s.objective
 	if s.stopper != nil {
-		at.rule, at.name, at.objective = s.stopper, t.Name, s.objective
+		at.rule, at.name = s.stopper, t.Name
 	}
 	s.active[t.Seq] = at
 	r.emit(Event{Kind: TrialStarted, Trial: copyTrial(t)})
 	spec.OnStatus = at.setCondition
 	spec.OnRetry = func(attempt int) {
 		at.recorder.Reset()
+		at.objectiveSeen.Store(false)
 		select {
 		case at.warnings <- fmt.Sprintf("trial %s failed; retrying (attempt %d), its metrics so far discarded", t.Name, attempt):
 		default:
@@ -188,6 +200,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	var parser *metrics.TextParser
 	if s.exp.CollectorKind().ReadsOutput() {
 		parser = s.parser
+		at.unmatched = metrics.NewUnmatched(s.exp.MetricNames())
 	}
 	seq := t.Seq
 	go func() {
@@ -355,6 +368,9 @@ func runTrial(ctx context.Context, run runFunc, spec *trial.Spec, parser *metric
 		for _, bad := range invalid {
 			at.warn(fmt.Sprintf("trial %s: metric value %s is not a finite number; ignored", spec.Name, bad))
 		}
+		if at.unmatched != nil && !at.objectiveSeen.Load() {
+			at.unmatched.Line(line)
+		}
 	}
 	collected := make(chan struct{})
 	colCtx, stopCollector := context.WithCancel(context.WithoutCancel(ctx))
@@ -420,12 +436,14 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 			t.State, t.Reason, t.Message = trial.Succeeded, "TrialSucceeded", "trial succeeded"
 		} else {
 			t.State, t.Reason = trial.MetricsUnavailable, "MetricsUnavailable"
-			t.Message = fmt.Sprintf("trial exited 0 but did not report the objective metric %q", s.objective)
+			formats := s.exp.MetricsFormats()
+			custom := len(formats) != 1 || formats[0] != metrics.DefaultFilter
+			t.Message = metricsUnavailableMessage(s.objective, at.unmatched, custom)
 		}
 	case res.result.State == trial.Killed:
 		t.State, t.Reason, t.Message = trial.Killed, res.result.Reason, res.result.Message
 	default:
-		t.State, t.Reason, t.Message = trial.Failed, res.result.Reason, res.result.Message
+		t.State, t.Reason, t.Message = trial.Failed, res.result.Reason, failureSummary(res.result.Message)
 		if t.Reason == "" {
 			t.Reason = "TrialFailed"
 		}

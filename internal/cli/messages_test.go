@@ -2,9 +2,12 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tune-hpo/tune/experiment"
 )
 
 // TestUnimplementedAlgorithmRejectedByValidate: an algorithm Katib knows
@@ -57,5 +60,107 @@ func TestVersion(t *testing.T) {
 	}
 	if r := tune(t, dir, "version", "-o", "xml"); r.code != 2 || !strings.Contains(r.stderr, "-o") {
 		t.Errorf("tune version -o xml: exit %d, %q; want 2 naming -o", r.code, r.stderr)
+	}
+}
+
+// trialsOf returns the trials of experiment name as tune get trials -o
+// json prints them.
+func trialsOf(t *testing.T, dir, name string) []jsonTrial {
+	t.Helper()
+	r := tune(t, dir, "get", "trials", name, "-o", "json")
+	var trials []jsonTrial
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &trials) != nil {
+		t.Fatalf("tune get trials %s: exit %d, %q, %q", name, r.code, r.stdout, r.stderr)
+	}
+	return trials
+}
+
+// TestObjectiveNeverReportedSaysWhatWasPrinted: a trial that prints its
+// metrics Keras-style ("loss: 0.25") and other names as name=value ends
+// MetricsUnavailable with a message naming what it printed and the
+// metricsFormat to set; setting that format makes the same trial report
+// the values it printed.
+func TestObjectiveNeverReportedSaysWhatWasPrinted(t *testing.T) {
+	dir := t.TempDir()
+	const line = `epoch 3/3 - val_loss=0.4 - loss: 0.25 - accuracy: 0.9`
+	file := writeExperiment(t, dir, expParams{Name: "keras", Parallel: 1, Max: 1, MaxFailed: 1,
+		Extra: `, "--no-metrics", "--stdout", "` + line + `"`})
+	r := tune(t, dir, "run", file)
+	if r.code != 1 {
+		t.Fatalf("tune run: exit %d, want 1 (the only trial failed)\n%s", r.code, r.stderr)
+	}
+	trials := trialsOf(t, dir, "keras")
+	if len(trials) != 1 || trials[0].Status != "MetricsUnavailable" {
+		t.Fatalf("trials = %+v, want one MetricsUnavailable", trials)
+	}
+	msg := trials[0].Message
+	for _, want := range []string{
+		`did not report the objective metric "loss"`,
+		"the trial printed val_loss=0.4; the objective is loss",
+		`it printed "loss: 0.25", but metrics are read as name=value (print loss=0.25)`,
+		"spec.metricsCollectorSpec.source.filter.metricsFormat",
+		experiment.ColonMetricsFormat,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if !strings.Contains(r.stderr, "trial keras-") || !strings.Contains(r.stderr, "the trial printed val_loss=0.4") {
+		t.Errorf("tune run's progress does not show the message:\n%s", r.stderr)
+	}
+
+	// The format the message suggests reads the line.
+	file = writeExperiment(t, dir, expParams{Name: "keras2", Parallel: 1, Max: 1, MaxFailed: 1,
+		Extra: `, "--no-metrics", "--stdout", "` + line + `"`})
+	appendFile(t, file, "  metricsCollectorSpec:\n    source:\n      filter:\n        metricsFormat: ['"+experiment.ColonMetricsFormat+"']\n")
+	if r := tune(t, dir, "run", file); r.code != 0 {
+		t.Fatalf("tune run with the suggested format: exit %d\n%s", r.code, r.stderr)
+	}
+	trials = trialsOf(t, dir, "keras2")
+	if len(trials) != 1 || trials[0].Status != "Succeeded" || trials[0].Metrics["loss"] != 0.25 || trials[0].Metrics["accuracy"] != 0.9 {
+		t.Errorf("with the suggested format: trials = %+v, want Succeeded with loss 0.25, accuracy 0.9", trials)
+	}
+}
+
+func appendFile(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTracebackSummary: a trial that dies of a Python exception is
+// reported, in tune run's progress and in its stored message, by the
+// exception line, with the whole traceback kept below it.
+func TestTracebackSummary(t *testing.T) {
+	dir := t.TempDir()
+	const tb = `Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    raise ValueError(\"bad lr\")\nValueError: bad lr`
+	file := writeExperiment(t, dir, expParams{Name: "py", Parallel: 1, Max: 1, MaxFailed: 1,
+		Extra: `, "--exit", "1", "--stderr", "` + tb + `"`})
+	r := tune(t, dir, "run", file)
+	if r.code != 1 {
+		t.Fatalf("tune run: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Failed: exit code 1: ValueError: bad lr …") {
+		t.Errorf("progress does not name the exception:\n%s", r.stderr)
+	}
+	trials := trialsOf(t, dir, "py")
+	if len(trials) != 1 {
+		t.Fatalf("trials = %+v", trials)
+	}
+	msg := trials[0].Message
+	first, rest, _ := strings.Cut(msg, "\n")
+	if first != "exit code 1: ValueError: bad lr" {
+		t.Errorf("message's first line = %q, want the exception", first)
+	}
+	for _, want := range []string{"done with py-", "Traceback (most recent call last):", `  File "train.py", line 3, in <module>`, `    raise ValueError("bad lr")`, "ValueError: bad lr"} {
+		if !strings.Contains(rest, want) {
+			t.Errorf("message %q lost %q of the stderr tail", msg, want)
+		}
 	}
 }
