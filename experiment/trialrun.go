@@ -48,7 +48,7 @@ type activeTrial struct {
 	// for metrics).
 	unmatched     *metrics.Unmatched
 	objectiveSeen atomic.Bool
-	thinWarned   bool
+	thinWarned    bool
 
 	// condition is the latest reason and message the executor reported
 	// through Spec.OnStatus, written by the trial's goroutine and stored
