@@ -76,7 +76,7 @@ func runCompile(ctx context.Context, o *compileOptions) error {
 	if o.trial < 1 {
 		return usageErrorf("--trial %d: trials are numbered from 1", o.trial)
 	}
-	exp, _, err := experiment.Load(o.file)
+	exp, _, err := loadExperiment(o.file)
 	if err != nil {
 		return err
 	}

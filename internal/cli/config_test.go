@@ -64,7 +64,37 @@ func TestUsageErrorsExit2(t *testing.T) {
 			t.Errorf("tune %v: exit %d, stderr %q; want 2 with a message", args, r.code, r.stderr)
 		}
 	}
-	if r := tune(t, dir, "run", filepath.Join(dir, "missing.yaml")); r.code != 1 || !strings.Contains(r.stderr, "missing.yaml") {
-		t.Errorf("missing file: exit %d, stderr %q; want 1 naming the file", r.code, r.stderr)
+	for _, cmd := range []string{"run", "validate", "compile"} {
+		if r := tune(t, dir, cmd, filepath.Join(dir, "missing.yaml")); r.code != 2 || !strings.Contains(r.stderr, "missing.yaml") {
+			t.Errorf("%s on a missing file: exit %d, stderr %q; want 2 naming the file", cmd, r.code, r.stderr)
+		}
+	}
+}
+
+// TestConfigUnknownKey: a config file key that is no flag of any command is
+// a warning naming the key, the file and the nearest flag; the command
+// still runs with the keys it knows, and keys of other commands' flags are
+// not warned about.
+func TestConfigUnknownKey(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("store: from-config.db\nmax-observation: 50\ngpus: none\nlogging:\n  level: debug\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := tune(t, dir, "--config", cfg, "get", "experiments")
+	for _, want := range []string{
+		"tune: warning: config file " + cfg + `: unknown key "max-observation" (no command has such a flag), ignored; did you mean "max-observations"?` + "\n",
+		"tune: warning: config file " + cfg + `: unknown key "logging.level" (no command has such a flag), ignored` + "\n",
+		"store from-config.db:", // the known key still applies
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr %q lacks %q", r.stderr, want)
+		}
+	}
+	if strings.Contains(r.stderr, `"gpus"`) || strings.Contains(r.stderr, `"store"`) {
+		t.Errorf("a known key was warned about: %q", r.stderr)
+	}
+	if strings.Count(r.stderr, "warning:") != 2 {
+		t.Errorf("want exactly 2 warnings, got %q", r.stderr)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/tune-hpo/tune/internal/didyoumean"
 	"github.com/tune-hpo/tune/store"
 )
 
@@ -132,6 +135,31 @@ everything in one bbolt file and reports the best trial.`,
 	return root
 }
 
+// warnUnknownKeys warns, on w, about each of keys (a config file's keys)
+// that is no flag of any command of root, naming file and the nearest flag.
+func warnUnknownKeys(w io.Writer, root *cobra.Command, file string, keys []string) {
+	flags := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		add := func(fl *pflag.Flag) { flags[fl.Name] = true }
+		c.LocalFlags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	delete(flags, "config")
+	delete(flags, "help")
+	names := slices.Sorted(maps.Keys(flags))
+	for _, k := range slices.Sorted(slices.Values(keys)) {
+		if flags[k] {
+			continue
+		}
+		fmt.Fprintln(w, escapeControl(fmt.Sprintf("tune: warning: config file %s: unknown key %q (no command has such a flag), ignored%s", file, k, didyoumean.Hint(k, names)), false))
+	}
+}
+
 // loadConfig layers configuration as flag > env (TUNE_*) > config file >
 // default, writing env and file values into flags the user did not set, so
 // options structs stay the single source of truth (spf13/viper#461).
@@ -154,6 +182,7 @@ func loadConfig(cmd *cobra.Command, f *factory) error {
 		if err := v.ReadInConfig(); err != nil {
 			return usageErrorf("config file %s: %v", path, err)
 		}
+		warnUnknownKeys(f.io.ErrOut, cmd.Root(), path, v.AllKeys())
 	}
 	var setErr error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {

@@ -137,7 +137,7 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	exp, src, err := experiment.Load(o.file)
+	exp, src, err := loadExperiment(o.file)
 	if err != nil {
 		return err
 	}

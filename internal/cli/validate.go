@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -37,8 +39,19 @@ with the defaults applied.`,
 	}
 }
 
+// loadExperiment is experiment.Load with a file that cannot be read
+// (missing, a directory, not permitted) reported as invalid input: exit
+// code 2, as for an invalid file.
+func loadExperiment(file string) (*experiment.Experiment, []byte, error) {
+	exp, src, err := experiment.Load(file)
+	if _, ok := errors.AsType[*fs.PathError](err); ok && !errors.Is(err, experiment.ErrInvalid) {
+		return nil, nil, &codeError{code: exitInvalid, err: err}
+	}
+	return exp, src, err
+}
+
 func runValidate(o *validateOptions) error {
-	exp, _, err := experiment.Load(o.file)
+	exp, _, err := loadExperiment(o.file)
 	if err != nil {
 		return err
 	}
