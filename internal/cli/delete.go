@@ -40,7 +40,8 @@ SIGTERM, then SIGKILL after --kill-grace. Then the trials' directories are
 removed, or with --keep-files renamed to NAME.deleted-<UTC time>, so that a
 later run of an experiment of the same name starts from empty directories.
 A directory holding another store's process record is left as it is.`,
-		Args: exactArgs(1, "EXPERIMENT"),
+		Args:              exactArgs(1, "EXPERIMENT"),
+		ValidArgsFunction: completeExperiments(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runDeleteExperiment(cmd.Context(), o)

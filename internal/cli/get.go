@@ -49,10 +49,11 @@ func newGetCommand(f *factory) *cobra.Command {
 	addOutputFlag(expCmd, exps)
 	trials := &getOptions{f: f}
 	trialCmd := &cobra.Command{
-		Use:     "trials EXPERIMENT",
-		Aliases: []string{"trial"},
-		Short:   "List an experiment's trials, best first",
-		Args:    exactArgs(1, "EXPERIMENT"),
+		Use:               "trials EXPERIMENT",
+		Aliases:           []string{"trial"},
+		Short:             "List an experiment's trials, best first",
+		Args:              exactArgs(1, "EXPERIMENT"),
+		ValidArgsFunction: completeExperiments(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			trials.name = args[0]
 			return runGetTrials(cmd.Context(), trials)
@@ -66,9 +67,10 @@ func newGetCommand(f *factory) *cobra.Command {
 func newBestCommand(f *factory, runF func(context.Context, *getOptions) error) *cobra.Command {
 	o := &getOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "best EXPERIMENT",
-		Short: "Show an experiment's best trial",
-		Args:  exactArgs(1, "EXPERIMENT"),
+		Use:               "best EXPERIMENT",
+		Short:             "Show an experiment's best trial",
+		Args:              exactArgs(1, "EXPERIMENT"),
+		ValidArgsFunction: completeExperiments(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			if runF != nil {

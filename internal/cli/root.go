@@ -92,6 +92,8 @@ type commandHooks struct {
 	run      func(context.Context, *runOptions) error
 	validate func(context.Context, *validateOptions) error
 	best     func(context.Context, *getOptions) error
+	// extra, when not nil, returns commands added to the root.
+	extra func(*factory) []*cobra.Command
 }
 
 func newRootCommand(streams IOStreams, hooks commandHooks) *cobra.Command {
@@ -132,6 +134,9 @@ everything in one bbolt file and reports the best trial.`,
 		newStoreCommand(f),
 		newVersionCommand(f),
 	)
+	if hooks.extra != nil {
+		root.AddCommand(hooks.extra(f)...)
+	}
 	return root
 }
 

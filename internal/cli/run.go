@@ -265,7 +265,8 @@ A finished experiment resumes when its budget is raised (--max-trial-count,
 tune run FILE does the same when FILE names an experiment already in the
 store and differs from it only in maxTrialCount, parallelTrialCount and
 maxFailedTrialCount.`,
-		Args: exactArgs(1, "EXPERIMENT"),
+		Args:              exactArgs(1, "EXPERIMENT"),
+		ValidArgsFunction: completeExperiments(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runResume(cmd.Context(), cmd, o)

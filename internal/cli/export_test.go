@@ -1,0 +1,22 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+)
+
+// MainWithTrialCompletion is Main with one more command, "trialargs EXP
+// TRIAL...", whose arguments complete with completeTrials, so that tests
+// can drive that completion through cobra's __complete as a shell would.
+func MainWithTrialCompletion(ctx context.Context, args []string, streams IOStreams) int {
+	root := newRootCommand(streams, commandHooks{extra: func(f *factory) []*cobra.Command {
+		return []*cobra.Command{{Use: "trialargs", Hidden: true, ValidArgsFunction: completeTrials(f),
+			RunE: func(*cobra.Command, []string) error { return nil }}}
+	}})
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		return exitCode(err)
+	}
+	return exitOK
+}
