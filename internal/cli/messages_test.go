@@ -164,3 +164,34 @@ func TestTracebackSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommandSuggests: a misspelt command or subcommand is a usage
+// error (exit 2) naming the commands and the nearest one; a name near
+// none gets no suggestion; the completion scripts are still there.
+func TestUnknownCommandSuggests(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rn", "x.yaml"}, `tune: tune: unknown command "rn" (commands: best, compile, completion, delete, get, report, resume, run, store, validate, version); did you mean "run"?` + "\n"},
+		{[]string{"valdate"}, `did you mean "validate"?`},
+		{[]string{"get", "trail", "x"}, `tune: tune get: unknown command "trail" (commands: experiments, trials); did you mean "trials"?` + "\n"},
+		{[]string{"store", "chek"}, `tune: tune store: unknown command "chek" (commands: check, recover); did you mean "check"?` + "\n"},
+		{[]string{"delete", "experimnt", "x"}, `did you mean "experiment"?`},
+	} {
+		r := tune(t, dir, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("tune %q: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if r := tune(t, dir, "frobnicate"); r.code != 2 || strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("tune frobnicate: exit %d, stderr %q; want 2 without a suggestion", r.code, r.stderr)
+	}
+	if r := tune(t, dir, "completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "bash completion") {
+		t.Errorf("tune completion bash: exit %d, %q", r.code, r.stderr)
+	}
+	if r := tune(t, dir); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+		t.Errorf("tune without arguments: exit %d, stdout %q; want the help", r.code, r.stdout)
+	}
+}
