@@ -179,6 +179,8 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		{[]string{"get", "trail", "x"}, `tune: tune get: unknown command "trail" (commands: experiments, trials); did you mean "trials"?` + "\n"},
 		{[]string{"store", "chek"}, `tune: tune store: unknown command "chek" (commands: check, recover); did you mean "check"?` + "\n"},
 		{[]string{"delete", "experimnt", "x"}, `did you mean "experiment"?`},
+		{[]string{"run", "--max-observation", "5", "x.yaml"}, "tune: unknown flag: --max-observation; did you mean --max-observations?\n"},
+		{[]string{"get", "trials", "x", "--stor", "a.db"}, "did you mean --store?"},
 	} {
 		r := tune(t, dir, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {

@@ -117,7 +117,7 @@ everything in one bbolt file and reports the best trial.`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErrorf("%v%s", err, flagHint(c, err)) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.opts.storePath, "store", DefaultStorePath, "bbolt store file (env TUNE_STORE)")
 	pf.StringVar(&f.opts.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tune/config.yaml when present)")
@@ -138,6 +138,22 @@ everything in one bbolt file and reports the best trial.`,
 		root.AddCommand(hooks.extra(f)...)
 	}
 	return root
+}
+
+// flagHint returns `; did you mean "--name"?` for an unknown-flag error of
+// pflag naming a long flag near one of c's flags, or "".
+func flagHint(c *cobra.Command, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	var names []string
+	c.Flags().VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
+	c.InheritedFlags().VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
+	if near, ok := didyoumean.Closest(name, names); ok {
+		return fmt.Sprintf("; did you mean --%s?", near)
+	}
+	return ""
 }
 
 // warnUnknownKeys warns, on w, about each of keys (a config file's keys)
