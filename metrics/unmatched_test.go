@@ -48,3 +48,15 @@ func TestUnmatchedBounded(t *testing.T) {
 		t.Errorf("Colons = %q, want 3 names with their latest values", c)
 	}
 }
+
+// BenchmarkUnmatchedLine measures the cost per line of watching a trial's
+// output that never reports its objective: a training log line with an
+// unrelated name=value pair and a colon.
+func BenchmarkUnmatchedLine(b *testing.B) {
+	u := metrics.NewUnmatched([]string{"accuracy", "loss"})
+	line := []byte("2026-12-02T08:00:00Z step 1200/5000: lr=0.001 grad_norm=1.25 throughput: 512 samples/s")
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		u.Line(line)
+	}
+}
