@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tune-hpo/tune/internal/didyoumean"
 	"github.com/tune-hpo/tune/metrics"
 )
 
@@ -25,6 +26,13 @@ func metricsUnavailableMessage(objective string, u *metrics.Unmatched, customFor
 	pairs, colons := u.Pairs(), u.Colons()
 	if len(pairs) > 0 {
 		msg += fmt.Sprintf("; the trial printed %s; the objective is %s", strings.Join(pairs, ", "), objective)
+		names := make([]string, len(pairs))
+		for i, p := range pairs {
+			names[i], _, _ = strings.Cut(p, "=")
+		}
+		if near, ok := didyoumean.Closest(objective, names); ok {
+			msg += fmt.Sprintf(" (names must match exactly: is %s the objective?)", near)
+		}
 	}
 	if len(colons) > 0 {
 		i := slices.IndexFunc(colons, func(c string) bool { return strings.HasPrefix(c, objective+": ") })

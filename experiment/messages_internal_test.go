@@ -62,7 +62,10 @@ func TestMetricsUnavailableMessage(t *testing.T) {
 		want   string
 	}{
 		"other names": {seen("acc=0.91 loss=0.3", "val_acc=0.88"), false,
-			base + "; the trial printed acc=0.91, val_acc=0.88; the objective is accuracy"},
+			base + "; the trial printed acc=0.91, val_acc=0.88; the objective is accuracy (names must match exactly: is acc the objective?)"},
+		"no near name": {seen("lr=0.1 epoch=3"), false, base + "; the trial printed lr=0.1, epoch=3; the objective is accuracy"},
+		"near name": {seen("Accuracy=0.91 epoch=3"), false,
+			base + "; the trial printed Accuracy=0.91, epoch=3; the objective is accuracy (names must match exactly: is Accuracy the objective?)"},
 		"keras": {seen("Epoch 3/3 - 1s - loss: 0.3 - accuracy: 0.97"), false,
 			base + `; it printed "accuracy: 0.97", but metrics are read as name=value (print accuracy=0.97), or set spec.metricsCollectorSpec.source.filter.metricsFormat to a regular expression whose first group matches the name and second the value, such as '` + ColonMetricsFormat + `'`},
 		"keras, custom format": {seen("accuracy: 0.97"), true,
