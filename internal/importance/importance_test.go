@@ -2,6 +2,7 @@ package importance
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -291,5 +292,29 @@ func TestDecomposeExact(t *testing.T) {
 	d = decompose(mixed, []dim{{cats: 3}, {}}, true)
 	if math.Abs(d.total-6) > 1e-12 || math.Abs(d.main[0]) > 1e-12 || math.Abs(d.main[1]-4) > 1e-12 || math.Abs(d.pair[0][1]-2) > 1e-12 {
 		t.Errorf("mixed: total %v, main %v, pair %v; want 6, [0 4], 2", d.total, d.main, d.pair[0][1])
+	}
+}
+
+// BenchmarkEvaluate measures a forest on n trials of 6 parameters (one
+// categorical), main effects and pairs.
+func BenchmarkEvaluate(b *testing.B) {
+	space := append(doubles("a", "b", "c", "d", "e"), suggest.Param{Name: "opt", Type: suggest.Categorical, Values: []string{"p", "q", "r", "s"}})
+	for _, n := range []int{100, 1000, 5000} {
+		x, y := sample(n, 6, 1, func(x []float64) float64 {
+			return 3*x[0] + math.Sin(6*x[1]) + x[2]*x[3] + 0.1*x[4]
+		})
+		for i := range x {
+			x[i][5] = math.Floor(x[i][5] * 4)
+			y[i] += x[i][5] / 4
+		}
+		for _, pairs := range []bool{false, true} {
+			b.Run(fmt.Sprintf("n=%d/pairs=%v", n, pairs), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Evaluate(space, x, y, Options{Pairs: pairs}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
