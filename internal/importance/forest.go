@@ -1,6 +1,7 @@
 package importance
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -98,7 +99,10 @@ func (b *builder) grow(idx []int, depth int) int {
 		} else {
 			s = b.bestNumeric(f, idx, sum)
 		}
-		if s.ok && (!best.ok || s.gain > best.gain) {
+		// Gains equal up to rounding (two features that split the
+		// node's trials alike) tie: the first in the shuffled order wins,
+		// whatever the scale of the objective.
+		if s.ok && (!best.ok || s.gain > best.gain+1e-9*math.Abs(best.gain)) {
 			best = s
 		}
 	}

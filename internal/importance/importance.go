@@ -170,6 +170,25 @@ func Evaluate(space suggest.Space, x [][]float64, y []float64, opts Options) (*R
 		}
 		xs[n] = r
 	}
+	// The importances are fractions of variance, the same for any scale
+	// of y: dividing by the largest magnitude and centring keeps sums of
+	// squares finite whatever the values (±1e308 included).
+	var scale float64
+	for _, v := range y {
+		scale = max(scale, math.Abs(v))
+	}
+	ys := make([]float64, len(y))
+	var centre float64
+	for i, v := range y {
+		if scale > 0 {
+			v /= scale
+		}
+		ys[i] = v
+		centre += v / float64(len(y))
+	}
+	for i := range ys {
+		ys[i] -= centre
+	}
 	o := opts
 	if o.Trees <= 0 {
 		o.Trees = 64
@@ -198,7 +217,7 @@ func Evaluate(space suggest.Space, x [][]float64, y []float64, opts Options) (*R
 				for i := range idx {
 					idx[i] = rng.IntN(len(y))
 				}
-				t := fitTree(dims, xs, y, idx, p, rng)
+				t := fitTree(dims, xs, ys, idx, p, rng)
 				decs[k] = decompose(t, dims, o.Pairs)
 			}
 		})

@@ -318,3 +318,31 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+// TestScaleInvariant: importances are fractions of variance, so scaling
+// the objective changes nothing, down to values near the float64 limits,
+// and nothing overflows into NaN.
+func TestScaleInvariant(t *testing.T) {
+	x, y := sample(60, 2, 23, func(x []float64) float64 { return 3*x[0] - x[1] })
+	base, err := Evaluate(doubles("a", "b"), x, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []float64{1e305, -1e305, 1e-305} {
+		ys := make([]float64, len(y))
+		for i, v := range y {
+			ys[i] = k * (v - 1)
+		}
+		r, err := Evaluate(doubles("a", "b"), x, ys, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName(t, r)
+		for i := range r.Terms {
+			if r.Terms[i].Name() != base.Terms[i].Name() || math.Abs(r.Terms[i].Importance-base.Terms[i].Importance) > 1e-6 {
+				t.Errorf("y·%g: %+v, want %+v", k, r.Terms, base.Terms)
+				break
+			}
+		}
+	}
+}
