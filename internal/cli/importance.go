@@ -115,7 +115,7 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 	if err != nil {
 		return fmt.Errorf("experiment %s: %w", o.name, err)
 	}
-	res, err := importance.Evaluate(in.Space, in.X, in.Y, importance.Options{Trees: o.trees, Seed: o.seed, Pairs: o.pairs})
+	res, err := importance.EvaluateContext(ctx, in.Space, in.X, in.Y, importance.Options{Trees: o.trees, Seed: o.seed, Pairs: o.pairs})
 	if errors.Is(err, importance.ErrTooFewTrials) {
 		return fmt.Errorf("experiment %s has %d succeeded trial(s) with %s; importance needs at least 2", o.name, len(in.Y), in.Metric)
 	}

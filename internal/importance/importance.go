@@ -31,6 +31,7 @@
 package importance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -131,6 +132,12 @@ var ErrTooFewTrials = errors.New("importance needs at least 2 trials with an obj
 // outside [0, 1] are clamped), for a categorical one the index of the
 // category in Param.Values. It needs at least 2 rows; y must be finite.
 func Evaluate(space suggest.Space, x [][]float64, y []float64, opts Options) (*Result, error) {
+	return EvaluateContext(context.Background(), space, x, y, opts)
+}
+
+// EvaluateContext is [Evaluate] that stops early, with ctx's error, when
+// ctx is done.
+func EvaluateContext(ctx context.Context, space suggest.Space, x [][]float64, y []float64, opts Options) (*Result, error) {
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("importance: %d rows of parameters for %d objective values", len(x), len(y))
 	}
@@ -222,11 +229,19 @@ func Evaluate(space suggest.Space, x [][]float64, y []float64, opts Options) (*R
 			}
 		})
 	}
+feed:
 	for k := range o.Trees {
-		next <- k
+		select {
+		case next <- k:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("importance: %w", err)
+	}
 
 	// Per-tree fractions of each term.
 	type termIdx struct{ i, j int } // j < 0 for a main effect

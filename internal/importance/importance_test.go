@@ -1,6 +1,7 @@
 package importance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -344,5 +345,14 @@ func TestScaleInvariant(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestEvaluateContextCancelled(t *testing.T) {
+	x, y := sample(50, 2, 1, func(x []float64) float64 { return x[0] })
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := EvaluateContext(ctx, doubles("a", "b"), x, y, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
