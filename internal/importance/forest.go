@@ -43,11 +43,27 @@ type treeParams struct {
 // from the node going right.
 func fitTree(dims []dim, x [][]float64, y []float64, idx []int, p treeParams, rng *rand.Rand) *tree {
 	t := &tree{}
-	b := builder{dims: dims, x: x, y: y, p: p, rng: rng, t: t, order: make([]int, len(dims))}
-	for i := range b.order {
-		b.order[i] = i
+	b := builder{dims: dims, x: x, y: y, p: p, rng: rng, t: t, order: make([]int, len(dims)),
+		sorted: make([][]int, len(dims)), left: make([]bool, len(y)), tmp: make([]int, len(idx))}
+	for f := range dims {
+		b.order[f] = f
+		// Each feature's rows sorted once by its value; splits keep the
+		// order (stable partitions), so no node sorts again.
+		s := slices.Clone(idx)
+		if dims[f].cats == 0 {
+			slices.SortStableFunc(s, func(i, j int) int {
+				switch xi, xj := x[i][f], x[j][f]; {
+				case xi < xj:
+					return -1
+				case xi > xj:
+					return 1
+				}
+				return 0
+			})
+		}
+		b.sorted[f] = s
 	}
-	b.grow(idx, 0)
+	b.grow(0, len(idx), 0)
 	return t
 }
 
@@ -59,7 +75,11 @@ type builder struct {
 	rng   *rand.Rand
 	t     *tree
 	order []int
-	buf   []int
+	// sorted[f][lo:hi] are the node's rows, ordered by feature f for a
+	// numeric feature.
+	sorted [][]int
+	left   []bool // by row: goes left at the split being applied
+	tmp    []int
 }
 
 // split is a candidate split of a node.
@@ -71,23 +91,26 @@ type split struct {
 	gain      float64 // reduction of the sum of squared errors
 }
 
-func (b *builder) grow(idx []int, depth int) int {
+// grow grows the node holding rows sorted[*][lo:hi] and returns its id.
+func (b *builder) grow(lo, hi, depth int) int {
 	id := len(b.t.nodes)
+	rows := b.sorted[0][lo:hi]
 	var sum float64
-	for _, i := range idx {
+	for _, i := range rows {
 		sum += b.y[i]
 	}
-	mean := sum / float64(len(idx))
+	n := hi - lo
+	mean := sum / float64(n)
 	b.t.nodes = append(b.t.nodes, node{left: -1, right: -1, value: mean})
-	if depth >= b.p.maxDepth || len(idx) < b.p.minSamplesSplit || len(idx) < 2*b.p.minSamplesLeaf {
+	if depth >= b.p.maxDepth || n < b.p.minSamplesSplit || n < 2*b.p.minSamplesLeaf {
 		return id
 	}
 	var sse float64
-	for _, i := range idx {
+	for _, i := range rows {
 		d := b.y[i] - mean
 		sse += d * d
 	}
-	if sse <= 1e-12*max(1, sum*sum/float64(len(idx))) {
+	if sse <= 1e-12*max(1, sum*sum/float64(n)) {
 		return id
 	}
 	b.rng.Shuffle(len(b.order), func(i, j int) { b.order[i], b.order[j] = b.order[j], b.order[i] })
@@ -95,9 +118,9 @@ func (b *builder) grow(idx []int, depth int) int {
 	for _, f := range b.order {
 		var s split
 		if b.dims[f].cats > 0 {
-			s = b.bestCategorical(f, idx, sum)
+			s = b.bestCategorical(f, b.sorted[f][lo:hi], sum)
 		} else {
-			s = b.bestNumeric(f, idx, sum)
+			s = b.bestNumeric(f, b.sorted[f][lo:hi], sum)
 		}
 		// Gains equal up to rounding (two features that split the
 		// node's trials alike) tie: the first in the shuffled order wins,
@@ -109,20 +132,33 @@ func (b *builder) grow(idx []int, depth int) int {
 	if !best.ok || best.gain <= 0 {
 		return id
 	}
-	left := make([]int, 0, len(idx))
-	right := make([]int, 0, len(idx))
-	for _, i := range idx {
-		if goesLeft(best.feature, best.threshold, best.leftCats, b.x[i]) {
-			left = append(left, i)
-		} else {
-			right = append(right, i)
+	nl := 0
+	for _, i := range rows {
+		b.left[i] = goesLeft(best.feature, best.threshold, best.leftCats, b.x[i])
+		if b.left[i] {
+			nl++
 		}
+	}
+	// Stable partition of every feature's order: left rows first.
+	for f := range b.sorted {
+		s := b.sorted[f][lo:hi]
+		l, r := 0, nl
+		for _, i := range s {
+			if b.left[i] {
+				b.tmp[l] = i
+				l++
+			} else {
+				b.tmp[r] = i
+				r++
+			}
+		}
+		copy(s, b.tmp[:n])
 	}
 	b.t.nodes[id].feature = best.feature
 	b.t.nodes[id].threshold = best.threshold
 	b.t.nodes[id].leftCats = best.leftCats
-	l := b.grow(left, depth+1)
-	r := b.grow(right, depth+1)
+	l := b.grow(lo, lo+nl, depth+1)
+	r := b.grow(lo+nl, hi, depth+1)
 	b.t.nodes[id].left, b.t.nodes[id].right = l, r
 	return id
 }
@@ -134,30 +170,20 @@ func goesLeft(feature int, threshold float64, leftCats []bool, row []float64) bo
 	return row[feature] <= threshold
 }
 
-// bestNumeric finds the best threshold on numeric feature f.
-func (b *builder) bestNumeric(f int, idx []int, total float64) split {
-	b.buf = append(b.buf[:0], idx...)
-	s := b.buf
-	slices.SortFunc(s, func(i, j int) int {
-		switch xi, xj := b.x[i][f], b.x[j][f]; {
-		case xi < xj:
-			return -1
-		case xi > xj:
-			return 1
-		}
-		return 0
-	})
-	n := len(s)
+// bestNumeric finds the best threshold on numeric feature f over rows,
+// sorted by f.
+func (b *builder) bestNumeric(f int, rows []int, total float64) split {
+	n := len(rows)
 	minLeaf := b.p.minSamplesLeaf
 	best := split{feature: f}
 	var leftSum float64
 	for k := 0; k < n-1; k++ {
-		leftSum += b.y[s[k]]
+		leftSum += b.y[rows[k]]
 		nl := k + 1
 		if nl < minLeaf || n-nl < minLeaf {
 			continue
 		}
-		lo, hi := b.x[s[k]][f], b.x[s[k+1]][f]
+		lo, hi := b.x[rows[k]][f], b.x[rows[k+1]][f]
 		if lo == hi {
 			continue
 		}
@@ -171,7 +197,8 @@ func (b *builder) bestNumeric(f int, idx []int, total float64) split {
 	return best
 }
 
-// bestCategorical finds the best two groups of categorical feature f.
+// bestCategorical finds the best two groups of categorical feature f over
+// rows.
 func (b *builder) bestCategorical(f int, idx []int, total float64) split {
 	k := b.dims[f].cats
 	sums := make([]float64, k)
