@@ -128,6 +128,16 @@ func TestInteraction(t *testing.T) {
 	if r.Terms[0].Name() != "x1 × x2" {
 		t.Errorf("first term %s, want the pair x1 × x2", r.Terms[0].Name())
 	}
+	// Shares, for plots: the terms' names and importances, in order.
+	shares := r.Shares()
+	if len(shares) != len(r.Terms) || shares[0] != (Share{Name: "x1 × x2", Value: m["x1 × x2"].Importance}) {
+		t.Errorf("Shares() = %v, want the terms in order, x1 × x2 first", shares)
+	}
+	for i := 1; i < len(shares); i++ {
+		if shares[i].Value > shares[i-1].Value {
+			t.Errorf("Shares() not sorted: %v", shares)
+		}
+	}
 	if got := m["x1 × x2"].Importance; got < 0.7 {
 		t.Errorf("pair = %.3f, want most of the variance", got)
 	}
