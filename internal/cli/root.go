@@ -133,6 +133,7 @@ everything in one bbolt file and reports the best trial.`,
 		newReportCommand(f),
 		newStoreCommand(f),
 		newVersionCommand(f),
+		newImportanceCommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)
