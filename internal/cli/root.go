@@ -123,6 +123,9 @@ everything in one bbolt file and reports the best trial.`,
 		newDeleteCommand(f),
 		newReportCommand(f),
 		newStoreCommand(f),
+		newDescribeCommand(f),
+		newLogsCommand(f),
+		newCompareCommand(f),
 	)
 	return root
 }
