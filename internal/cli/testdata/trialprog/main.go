@@ -23,6 +23,7 @@ func main() {
 	argvFile := flag.String("argv-file", "", "write os.Args as JSON to this file under $TUNE_TRIAL_DIR")
 	label := flag.String("label", "", "an arbitrary string, echoed in argv")
 	failTimes := flag.Int("fail-times", 0, "exit 4 on the first N attempts of this trial (counted in $TUNE_TRIAL_DIR/attempts), printing a metric first")
+	waitFor := flag.String("wait-for", "", "print a line, then wait until this file exists before going on")
 	flag.Parse()
 	_ = label
 	if *argvFile != "" {
@@ -45,6 +46,15 @@ func main() {
 			fmt.Println("loss=-1000")
 			fmt.Fprintf(os.Stderr, "attempt %d failing on purpose\n", n)
 			os.Exit(4)
+		}
+	}
+	if *waitFor != "" {
+		fmt.Println("waiting for", *waitFor)
+		for {
+			if _, err := os.Stat(*waitFor); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	time.Sleep(*sleep)
