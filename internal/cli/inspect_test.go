@@ -662,6 +662,35 @@ func TestCompareExperiments(t *testing.T) {
 	}
 }
 
+// An experiment without a succeeded trial compares without a best.
+func TestCompareExperimentWithoutBest(t *testing.T) {
+	dir := t.TempDir()
+	runQuad(t, dir, expParams{Name: "fine", Max: 2})
+	// x is never above 4: every trial fails.
+	file := writeExperiment(t, dir, expParams{Name: "broken", Parallel: 1, Max: 2, MaxFailed: 2, Extra: `, "--fail-above=-3"`})
+	if r := tune(t, dir, "run", "-q", file); r.code != 1 {
+		t.Fatalf("run broken: exit %d, want 1: %s", r.code, r.stderr)
+	}
+	r := tune(t, dir, "compare", "fine", "broken", "-o", "json")
+	var v compareExperimentsJSON
+	if err := json.Unmarshal([]byte(r.stdout), &v); r.code != 0 || err != nil {
+		t.Fatalf("compare: exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	b := v.Experiments[1]
+	if v.Best != "fine" || b.BestValue != nil || b.BestTrial != "" || b.NearBest != nil || b.TrialsByState["Failed"] != 2 {
+		t.Errorf("compare = %+v, want fine best and broken without one", v)
+	}
+	for _, ba := range b.BestAfter {
+		if ba.Value != nil {
+			t.Errorf("broken: best after %d%% = %v, want none", ba.Percent, *ba.Value)
+		}
+	}
+	table := tune(t, dir, "compare", "fine", "broken")
+	if table.code != 0 || !regexpMatch(`(?m)^best after 100% +\S+ \(2\) +- \(2\)$`, table.stdout) || !regexpMatch(`(?m)^time to 95% of best +\S+ \(fine-000[12]\) +-$`, table.stdout) {
+		t.Errorf("compare table:\n%s", table.stdout)
+	}
+}
+
 func formatG(v float64) string { return fmt.Sprintf("%.6g", v) }
 
 func mapsEqual(a, b map[string]int) bool {
