@@ -87,3 +87,31 @@ func TestMissingLogError(t *testing.T) {
 		}
 	}
 }
+
+func TestLastLinesOffset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	long := strings.Repeat("y", 100<<10) // a line longer than one read
+	for _, c := range []struct {
+		content string
+		n       int
+		want    string
+	}{
+		{"a\nb\nc\n", 2, "b\nc\n"},
+		{"a\nb\nc", 2, "b\nc"},
+		{"a\nb\nc\n", 3, "a\nb\nc\n"},
+		{"a\nb\nc\n", 9, "a\nb\nc\n"},
+		{"a\nb\nc\n", 0, ""},
+		{"\n\n", 1, "\n"},
+		{"", 3, ""},
+		{"x\n" + long + "\nz\n", 2, long + "\nz\n"},
+		{"x\n" + long + "\nz\n", 3, "x\n" + long + "\nz\n"},
+	} {
+		if err := os.WriteFile(path, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		off, err := lastLinesOffset(path, c.n)
+		if err != nil || c.content[off:] != c.want {
+			t.Errorf("last %d lines of %.20q start at %d (%v): %.20q, want %.20q", c.n, c.content, off, err, c.content[off:], c.want)
+		}
+	}
+}

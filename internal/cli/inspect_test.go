@@ -253,6 +253,22 @@ func TestLogs(t *testing.T) {
 	if !strings.Contains(tune(t, dir, "logs", "logs", tr.Name).stdout, "epoch 7: loss=") {
 		t.Error("the log lacks trialprog's last line")
 	}
+	// --tail N: exactly the file's last N lines.
+	whole, err := os.ReadFile(filepath.Join(tr.Dir, "stdout.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(whole), "\n")
+	lines = lines[:len(lines)-1] // after the last newline: nothing
+	for _, n := range []int{0, 2, 7, 100} {
+		want := strings.Join(lines[max(len(lines)-n, 0):], "")
+		if r := tune(t, dir, "logs", "logs", tr.Name, "--tail", fmt.Sprint(n)); r.code != 0 || r.stdout != want {
+			t.Errorf("logs --tail %d: exit %d, %q, want %q", n, r.code, r.stdout, want)
+		}
+	}
+	if r := tune(t, dir, "logs", "logs", tr.Name, "--tail", "-2"); r.code != 2 || !strings.Contains(r.stderr, "--tail") {
+		t.Errorf("logs --tail -2: exit %d, %q", r.code, r.stderr)
+	}
 
 	// A log the runner capped ends with its note: printed, and explained.
 	path := filepath.Join(tr.Dir, "stdout.log")

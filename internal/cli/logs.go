@@ -26,6 +26,7 @@ type logsOptions struct {
 	trial      string
 	follow     bool
 	stderr     bool
+	tail       int
 	poll       time.Duration
 }
 
@@ -54,6 +55,7 @@ TRIAL is the trial's name (mnist-0003) or its number (3).`,
 	}
 	cmd.Flags().BoolVarP(&o.follow, "follow", "f", false, "keep printing the log while the trial runs")
 	cmd.Flags().BoolVar(&o.stderr, "stderr", false, "print the trial's standard error instead of its standard output")
+	cmd.Flags().IntVar(&o.tail, "tail", -1, "print only the last N lines (then follow, with -f); -1 prints the whole log")
 	return cmd
 }
 
@@ -73,6 +75,9 @@ func (o *logsOptions) readTrialState(ctx context.Context) (*trial.Trial, string,
 }
 
 func runLogs(ctx context.Context, o *logsOptions) error {
+	if o.tail < -1 {
+		return usageErrorf("--tail: %d is not a number of lines (0 or more, or -1 for all)", o.tail)
+	}
 	t, dir, err := o.readTrialState(ctx)
 	if err != nil {
 		return err
@@ -95,6 +100,11 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	seen := false
 	for {
 		final := t.State.Final()
+		if !seen && o.tail >= 0 {
+			if off, err = lastLinesOffset(path, o.tail); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("trial %s: %w", t.Name, err)
+			}
+		}
 		n, err := copyFrom(path, off, out)
 		switch {
 		case errors.Is(err, os.ErrNotExist) && (!o.follow || final && !seen):
@@ -154,6 +164,42 @@ func copyFrom(path string, off int64, w io.Writer) (int64, error) {
 		return off + n, fmt.Errorf("copy %s: %w", path, err)
 	}
 	return off + n, nil
+}
+
+// lastLinesOffset returns the offset in the file at path where its last
+// n lines start (a last line without a newline counts as one).
+func lastLinesOffset(path string, n int) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("stat %s: %w", path, err)
+	}
+	end := fi.Size()
+	if n == 0 {
+		return end, nil
+	}
+	buf := make([]byte, 64<<10)
+	pos, newlines := end, 0
+	for pos > 0 {
+		size := min(int64(len(buf)), pos)
+		pos -= size
+		if _, err := f.ReadAt(buf[:size], pos); err != nil && !errors.Is(err, io.EOF) {
+			return 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		for i := size - 1; i >= 0; i-- {
+			if buf[i] != '\n' || pos+i == end-1 {
+				continue // the last line's own newline does not start a line
+			}
+			if newlines++; newlines == n {
+				return pos + i + 1, nil
+			}
+		}
+	}
+	return 0, nil
 }
 
 // lineEscaper writes complete lines to w with control characters escaped
