@@ -60,25 +60,25 @@ TRIAL is the trial's name (mnist-0003) or its number (3).`,
 
 // describeView is a trial as tune describe prints it.
 type describeView struct {
-	Experiment string         `json:"experiment"`
-	Name       string         `json:"name"`
-	Seq        int            `json:"seq"`
-	Status     trial.State    `json:"status"`
-	Reason     string         `json:"reason,omitempty"`
-	Message    string         `json:"message,omitempty"`
-	ExitCode   *int           `json:"exitCode,omitempty"`
-	Parameters []paramView    `json:"parameters"`
-	Metrics    []metricView   `json:"metrics"`
-	History    []historyEntry `json:"history"`
-	Created    time.Time      `json:"created"`
-	Started    time.Time      `json:"started,omitzero"`
-	Finished   time.Time      `json:"finished,omitzero"`
-	Duration   *float64       `json:"durationSeconds,omitempty"`
-	Command    []string       `json:"command,omitempty"`
-	Dir        string         `json:"dir,omitempty"`
-	Logs       []logTailView  `json:"logs"`
-	Observe    []metrics.Log  `json:"observations"`
-	curves     map[string]results.Curve
+	Experiment string                   `json:"experiment"`
+	Name       string                   `json:"name"`
+	Seq        int                      `json:"seq"`
+	Status     trial.State              `json:"status"`
+	Reason     string                   `json:"reason,omitempty"`
+	Message    string                   `json:"message,omitempty"`
+	ExitCode   *int                     `json:"exitCode,omitempty"`
+	Parameters []paramView              `json:"parameters"`
+	Metrics    []metricView             `json:"metrics"`
+	History    []historyEntry           `json:"history"`
+	Created    time.Time                `json:"created"`
+	Started    time.Time                `json:"started,omitzero"`
+	Finished   time.Time                `json:"finished,omitzero"`
+	Duration   *float64                 `json:"durationSeconds,omitempty"`
+	Command    []string                 `json:"command,omitempty"`
+	Dir        string                   `json:"dir,omitempty"`
+	Logs       []logTailView            `json:"logs"`
+	Observe    []metrics.Log            `json:"observations"`
+	Curves     map[string]results.Curve `json:"curves"`
 }
 
 // paramView is one parameter's value; Number is set for numeric ones.
@@ -153,7 +153,7 @@ func newDescribeView(rec *experiment.Record, t *trial.Trial, dir string, logs []
 		Experiment: rec.Name, Name: t.Name, Seq: t.Seq, Status: t.State, Reason: t.Reason, Message: t.Message,
 		ExitCode: t.ExitCode, Created: t.Created, Started: t.Started, Finished: t.Finished, Dir: dir,
 		Parameters: []paramView{}, Metrics: []metricView{}, History: []historyEntry{}, Observe: logs,
-		curves: tab.Curves(logs),
+		Curves: tab.Curves(logs),
 	}
 	for i, p := range tab.Space {
 		pv := paramView{Name: p.Name, Type: string(p.Type), Value: row.Params[i].Text}
@@ -288,7 +288,7 @@ func writeDescribe(io IOStreams, v *describeView) error {
 		if m.Objective {
 			name += " (objective)"
 		}
-		c, ok := v.curves[m.Name]
+		c, ok := v.Curves[m.Name]
 		curve := []string{"-", "-", "-", "0"}
 		if ok {
 			curve = []string{formatValue(c.First), formatValue(c.Best), formatValue(c.Last), fmt.Sprint(c.Steps)}

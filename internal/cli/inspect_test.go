@@ -56,6 +56,10 @@ type describeJSON struct {
 		Capped  bool     `json:"capped"`
 		Error   string   `json:"error"`
 	} `json:"logs"`
+	Curves map[string]struct {
+		First, Best, Last float64
+		Steps             int
+	} `json:"curves"`
 	Observations []struct {
 		Metric string  `json:"metric"`
 		Value  float64 `json:"value"`
@@ -141,6 +145,9 @@ func TestDescribe(t *testing.T) {
 		if !near(v, loss+float64(24-e)) {
 			t.Errorf("observation %d of loss = %v, want %v", e, v, loss+float64(24-e))
 		}
+	}
+	if c := d.Curves["loss"]; !near(c.First, loss+24) || !near(c.Best, loss) || !near(c.Last, loss) || c.Steps != 25 {
+		t.Errorf("loss curve = %+v, want %v → %v over 25 steps", c, loss+24, loss)
 	}
 	// History: created, started, finished, as stored.
 	if len(d.History) != 3 || d.History[0].Type != "Created" || d.History[1].Type != "Started" || d.History[2].Type != "Succeeded" ||
