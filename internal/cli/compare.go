@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,33 +155,34 @@ func compareTrialArgs(ctx context.Context, st *store.Store, args []string) ([]*t
 			return trials, nil
 		}
 	}
-	var neither []string
-	for i, a := range args {
+	var notExperiments []string
+	for _, a := range args {
 		ok, err := exists(a)
 		if err != nil {
 			return nil, err
 		}
-		if !ok && (i == 0 || !first || contains(notTrials, a)) {
-			neither = append(neither, a)
+		if !ok {
+			notExperiments = append(notExperiments, a)
 		}
 	}
-	if len(neither) == 0 {
+	if len(notExperiments) == 0 {
 		return nil, nil
 	}
 	if !first {
-		return nil, fmt.Errorf("compare: no experiment named %s in the store (tune get experiments lists them)", quoteList(neither))
+		return nil, fmt.Errorf("compare: no experiment named %s in the store (tune get experiments lists them)", quoteList(notExperiments))
 	}
-	return nil, fmt.Errorf("compare: %s %s neither a trial of experiment %s nor an experiment (tune get trials %s lists its trials)",
-		quoteList(neither), map[bool]string{true: "is", false: "are"}[len(neither) == 1], args[0], args[0])
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+	var neither []string
+	for _, a := range notTrials {
+		if slices.Contains(notExperiments, a) {
+			neither = append(neither, a)
 		}
 	}
-	return false
+	if len(neither) > 0 {
+		return nil, fmt.Errorf("compare: %s %s neither a trial of experiment %s nor an experiment (tune get trials %s lists its trials)",
+			quoteList(neither), map[bool]string{true: "is", false: "are"}[len(neither) == 1], args[0], args[0])
+	}
+	return nil, usageErrorf("compare: %s: trials of %s; %s: experiments; compare takes trials of one experiment, or experiments, not both",
+		quoteList(notExperiments), args[0], quoteList(notTrials))
 }
 
 func quoteList(list []string) string {

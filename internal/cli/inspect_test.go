@@ -679,6 +679,10 @@ func TestCompareExperiments(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "objectives differ in direction") || strings.Contains(r.stdout, " *") {
 		t.Errorf("compare of opposite directions: exit %d\n%s", r.code, r.stdout)
 	}
+	// Trials and experiments mixed: a usage error naming both.
+	if r := tune(t, dir, "compare", "seven", "1", "twelve"); r.code != 2 || !strings.Contains(r.stderr, `"1": trials of seven; "twelve": experiments`) {
+		t.Errorf("compare mixing trials and experiments: exit %d, %q", r.code, r.stderr)
+	}
 	// --experiments forces the reading; both readings of experiment names.
 	if r := tune(t, dir, "compare", "--experiments", "seven", "upward", "-o", "yaml"); r.code != 0 || !strings.Contains(r.stdout, "comparable: false") {
 		t.Errorf("compare --experiments -o yaml: exit %d\n%s", r.code, r.stdout)
