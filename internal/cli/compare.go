@@ -40,7 +40,7 @@ type compareOptions struct {
 func newCompareCommand(f *factory) *cobra.Command {
 	o := &compareOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "compare EXPERIMENT TRIAL TRIAL... | compare EXPERIMENT EXPERIMENT...",
+		Use:   "compare EXPERIMENT TRIAL TRIAL... | EXPERIMENT EXPERIMENT...",
 		Short: "Put trials of one experiment, or several experiments, side by side",
 		Long: `Put trials of one experiment side by side, one column per trial: their
 status, parameters (those that differ marked with * and, on a terminal,
