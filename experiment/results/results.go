@@ -175,3 +175,113 @@ func (r *Row) Duration(now time.Time) time.Duration {
 	}
 	return r.Trial.Finished.Sub(r.Trial.Started)
 }
+
+// MetricGoal is the direction in which metric's values are better: the
+// objective's goal for the objective; for another metric, Minimize when
+// its strategy is min, Maximize when it is max, and the objective's goal
+// otherwise (latest).
+func (t *Table) MetricGoal(metric string) suggest.Goal {
+	if metric == t.Objective {
+		return t.Goal
+	}
+	switch t.Strategies[metric] {
+	case metrics.Min:
+		return suggest.Minimize
+	case metrics.Max:
+		return suggest.Maximize
+	}
+	return t.Goal
+}
+
+// Curve summarises one metric's values in a trial's observation log.
+type Curve struct {
+	// First and Last are the first and last values in log order; Best is
+	// the best by [Table.MetricGoal].
+	First float64 `json:"first"`
+	Best  float64 `json:"best"`
+	Last  float64 `json:"last"`
+	// Steps is the number of values; LastStep the last value's step, -1
+	// when the source gave none.
+	Steps    int   `json:"steps"`
+	LastStep int64 `json:"lastStep"`
+}
+
+// Curves summarises logs, one trial's observation log in the order it was
+// saved, per metric: every metric of t.Metrics with at least one finite
+// value, and no other. NaN and ±Inf entries are skipped.
+func (t *Table) Curves(logs []metrics.Log) map[string]Curve {
+	out := map[string]Curve{}
+	wanted := make(map[string]bool, len(t.Metrics))
+	for _, m := range t.Metrics {
+		wanted[m] = true
+	}
+	for _, l := range logs {
+		if !wanted[l.Metric] || math.IsNaN(l.Value) || math.IsInf(l.Value, 0) {
+			continue
+		}
+		c, ok := out[l.Metric]
+		if !ok {
+			c = Curve{First: l.Value, Best: l.Value}
+		} else if t.MetricGoal(l.Metric).Better(l.Value, c.Best) {
+			c.Best = l.Value
+		}
+		c.Last, c.LastStep = l.Value, l.Step
+		c.Steps++
+		out[l.Metric] = c
+	}
+	return out
+}
+
+// BestAfter returns the best objective value among the first k rows in
+// creation order ([Table.BestSoFar] at row k-1), with k = ⌈fraction·n⌉
+// for the table's n rows, at least 1 and at most n; and k. The value is
+// NaN when none of those rows counts, and k is 0 when the table is empty.
+func (t *Table) BestAfter(fraction float64) (float64, int) {
+	n := len(t.Rows)
+	if n == 0 {
+		return math.NaN(), 0
+	}
+	k := min(max(int(math.Ceil(fraction*float64(n)-1e-9)), 1), n)
+	best := math.NaN()
+	for i := range k {
+		if v, ok := t.RankValue(&t.Rows[i]); ok && t.Goal.Better(v, best) {
+			best = v
+		}
+	}
+	return best, k
+}
+
+// Near reports whether v is within the relative tolerance tol of best
+// under the table's goal: v ≤ best + tol·|best| when minimising, v ≥ best
+// − tol·|best| when maximising. With best = 0 only values at least as good
+// as best are near.
+func (t *Table) Near(v, best, tol float64) bool {
+	if t.Goal == suggest.Maximize {
+		return v >= best-tol*math.Abs(best)
+	}
+	return v <= best+tol*math.Abs(best)
+}
+
+// TimeToNear returns the index of the row that first brought the best
+// value so far within tol of the final best ([Table.Near]), in the order
+// the rows finished (creation order on equal times), and the time from
+// start to its Finished time. It returns -1 when no row counts
+// ([Table.RankValue]).
+func (t *Table) TimeToNear(tol float64, start time.Time) (int, time.Duration) {
+	b := t.Best()
+	if b < 0 {
+		return -1, 0
+	}
+	best, _ := t.RankValue(&t.Rows[b])
+	first := -1
+	for i := range t.Rows {
+		v, ok := t.RankValue(&t.Rows[i])
+		if !ok || !t.Near(v, best, tol) {
+			continue
+		}
+		if first < 0 || t.Rows[i].Trial.Finished.Before(t.Rows[first].Trial.Finished) {
+			first = i
+		}
+	}
+	return first, t.Rows[first].Trial.Finished.Sub(start)
+}

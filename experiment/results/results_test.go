@@ -11,6 +11,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/experiment/results"
 	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -147,5 +148,103 @@ func TestBest(t *testing.T) {
 	}
 	if tab.Param("layers") != 1 || tab.Param("nope") != -1 {
 		t.Error("Param looks up the wrong index")
+	}
+}
+
+func TestBestAfter(t *testing.T) {
+	src := mixed(t)
+	tab := results.New(src.rec, src.trials)
+	// Five rows: accuracy 0.7 (succeeded), 0.99 (failed), 0.65, 0.9, 0.95
+	// (running). k = ⌈fraction·5⌉.
+	for _, c := range []struct {
+		fraction float64
+		want     float64
+		k        int
+	}{{0.1, 0.7, 1}, {0.25, 0.7, 2}, {0.5, 0.7, 3}, {0.6, 0.7, 3}, {0.8, 0.9, 4}, {1, 0.9, 5}, {0, 0.7, 1}} {
+		if got, k := tab.BestAfter(c.fraction); got != c.want || k != c.k {
+			t.Errorf("BestAfter(%v) = %v after %d rows, want %v after %d", c.fraction, got, k, c.want, c.k)
+		}
+	}
+	if v, k := results.New(src.rec, nil).BestAfter(0.5); !math.IsNaN(v) || k != 0 {
+		t.Errorf("BestAfter of no rows = %v, %d; want NaN, 0", v, k)
+	}
+	if v, k := results.New(src.rec, src.trials[1:2]).BestAfter(1); !math.IsNaN(v) || k != 1 {
+		t.Errorf("BestAfter with no counting row = %v, %d; want NaN, 1", v, k)
+	}
+}
+
+func TestNear(t *testing.T) {
+	minTab := &results.Table{Goal: suggest.Minimize}
+	maxTab := &results.Table{Goal: suggest.Maximize}
+	for _, c := range []struct {
+		tab         *results.Table
+		v, best     float64
+		near        bool
+		description string
+	}{
+		{minTab, 10.4, 10, true, "min, positive, within 5 %"},
+		{minTab, 10.6, 10, false, "min, positive, beyond 5 %"},
+		{minTab, -9.6, -10, true, "min, negative: -10 + 0.5"},
+		{minTab, -9.4, -10, false, "min, negative, beyond"},
+		{maxTab, 9.6, 10, true, "max, positive"},
+		{maxTab, 9.4, 10, false, "max, positive, beyond"},
+		{maxTab, -10.4, -10, true, "max, negative: -10 - 0.5"},
+		{maxTab, -10.6, -10, false, "max, negative, beyond"},
+		{minTab, 0, 0, true, "zero best: only as good"},
+		{minTab, 1e-12, 0, false, "zero best: anything worse is not near"},
+		{maxTab, -1e-12, 0, false, "zero best, max"},
+	} {
+		if got := c.tab.Near(c.v, c.best, 0.05); got != c.near {
+			t.Errorf("%s: Near(%v, %v) = %v", c.description, c.v, c.best, got)
+		}
+	}
+}
+
+func TestTimeToNear(t *testing.T) {
+	src := mixed(t)
+	tab := results.New(src.rec, src.trials)
+	t0 := src.trials[0].Created
+	// Final best 0.9 (row 3, finished at t0 + 4 s + 4 min); within 5 %
+	// means ≥ 0.855: only row 3.
+	if i, d := tab.TimeToNear(0.05, t0); i != 3 || d != 4*time.Minute+4*time.Second {
+		t.Errorf("TimeToNear(5 %%) = row %d after %v, want row 3 after 4m4s", i, d)
+	}
+	// Within 25 % (≥ 0.675): row 0 (0.7) finished first, at t0 + 1 s + 1 min.
+	if i, d := tab.TimeToNear(0.25, t0); i != 0 || d != time.Minute+time.Second {
+		t.Errorf("TimeToNear(25 %%) = row %d after %v, want row 0 after 1m1s", i, d)
+	}
+	// Finishing order, not creation order: row 3 finishing before row 0
+	// makes it first.
+	early := slices.Clone(src.trials)
+	early[3].Finished = early[0].Finished.Add(-time.Second)
+	if i, _ := results.New(src.rec, early).TimeToNear(0.25, t0); i != 3 {
+		t.Errorf("TimeToNear ignores finishing order: row %d", i)
+	}
+	if i, _ := results.New(src.rec, src.trials[1:2]).TimeToNear(0.05, t0); i != -1 {
+		t.Errorf("TimeToNear with no counting row = %d, want -1", i)
+	}
+}
+
+func TestCurves(t *testing.T) {
+	src := mixed(t)
+	tab := results.New(src.rec, src.trials)
+	log := func(m string, v float64, step int64) metrics.Log { return metrics.Log{Metric: m, Value: v, Step: step} }
+	curves := tab.Curves([]metrics.Log{
+		log("accuracy", 0.5, 1), log("loss", 0.9, 1), log("other", 7, 1),
+		log("accuracy", 0.8, 2), log("loss", 0.3, 2), log("accuracy", math.NaN(), 3),
+		log("accuracy", 0.6, 3), log("loss", 0.5, 3),
+	})
+	// accuracy is maximised (the objective), loss has strategy min.
+	if got, want := curves["accuracy"], (results.Curve{First: 0.5, Best: 0.8, Last: 0.6, Steps: 3, LastStep: 3}); got != want {
+		t.Errorf("accuracy curve = %+v, want %+v", got, want)
+	}
+	if got, want := curves["loss"], (results.Curve{First: 0.9, Best: 0.3, Last: 0.5, Steps: 3, LastStep: 3}); got != want {
+		t.Errorf("loss curve = %+v, want %+v", got, want)
+	}
+	if _, ok := curves["other"]; ok || len(curves) != 2 {
+		t.Errorf("curves = %v, want only the metrics of interest", curves)
+	}
+	if len(tab.Curves(nil)) != 0 {
+		t.Error("curves of an empty log")
 	}
 }

@@ -134,6 +134,9 @@ everything in one bbolt file and reports the best trial.`,
 		newStoreCommand(f),
 		newVersionCommand(f),
 		newImportanceCommand(f),
+		newDescribeCommand(f),
+		newLogsCommand(f),
+		newCompareCommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)

@@ -25,6 +25,7 @@ func main() {
 	failTimes := flag.Int("fail-times", 0, "exit 4 on the first N attempts of this trial (counted in $TUNE_TRIAL_DIR/attempts), printing a metric first")
 	stdout := flag.String("stdout", "", "print this text to stdout after the metrics")
 	stderr := flag.String("stderr", "", "print this text to stderr before exiting")
+	waitFor := flag.String("wait-for", "", "print a line, then wait until this file exists before going on")
 	flag.Parse()
 	_ = label
 	if *argvFile != "" {
@@ -47,6 +48,15 @@ func main() {
 			fmt.Println("loss=-1000")
 			fmt.Fprintf(os.Stderr, "attempt %d failing on purpose\n", n)
 			os.Exit(4)
+		}
+	}
+	if *waitFor != "" {
+		fmt.Println("waiting for", *waitFor)
+		for {
+			if _, err := os.Stat(*waitFor); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	time.Sleep(*sleep)

@@ -1,0 +1,242 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tune-hpo/tune/trial"
+)
+
+// logsPollInterval is how often tune logs -f looks for new output and
+// for the trial's end.
+const logsPollInterval = 200 * time.Millisecond
+
+type logsOptions struct {
+	f          *factory
+	experiment string
+	trial      string
+	follow     bool
+	stderr     bool
+	tail       int
+	poll       time.Duration
+}
+
+func newLogsCommand(f *factory) *cobra.Command {
+	o := &logsOptions{f: f, poll: logsPollInterval}
+	cmd := &cobra.Command{
+		Use:   "logs EXPERIMENT TRIAL",
+		Short: "Print a trial's output (stdout, or stderr with --stderr)",
+		Long: `Print what a trial wrote to its standard output (stdout.log in its
+directory), or to its standard error with --stderr. With -f, keep printing
+what it writes while it runs, from another terminal than the one running
+tune run, and stop once the trial has ended and its log is printed to the
+end (or on Ctrl-C). A trial that has not started yet is waited for.
+
+Written to a terminal, control characters in the log are shown escaped;
+written to a pipe or a file, the log's bytes are copied as they are.
+A log the runner capped at its size limit ends with a line saying so.
+
+TRIAL is the trial's name (mnist-0003) or its number (3).`,
+		Example: "  tune logs mnist 3\n  tune logs mnist mnist-0003 --stderr\n  tune logs -f mnist 12",
+		Args:    exactArgs(2, "EXPERIMENT and TRIAL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.experiment, o.trial = args[0], args[1]
+			return runLogs(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.follow, "follow", "f", false, "keep printing the log while the trial runs")
+	cmd.Flags().BoolVar(&o.stderr, "stderr", false, "print the trial's standard error instead of its standard output")
+	cmd.Flags().IntVar(&o.tail, "tail", -1, "print only the last N lines (then follow, with -f); -1 prints the whole log")
+	return cmd
+}
+
+// readTrialState reads the trial's record from a store opened for the
+// moment only, so that the runner is never kept waiting.
+func (o *logsOptions) readTrialState(ctx context.Context) (*trial.Trial, string, error) {
+	st, err := o.f.readStore()
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	_, t, err := readTrial(ctx, st, o.experiment, o.trial)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, trialDir(st, t), nil
+}
+
+func runLogs(ctx context.Context, o *logsOptions) error {
+	if o.tail < -1 {
+		return usageErrorf("--tail: %d is not a number of lines (0 or more, or -1 for all)", o.tail)
+	}
+	t, dir, err := o.readTrialState(ctx)
+	if err != nil {
+		return err
+	}
+	if dir == "" {
+		return fmt.Errorf("trial %s has no directory, so no logs (status %s; trials run by this version of tune always have one)", t.Name, t.State)
+	}
+	name := stdoutLog
+	if o.stderr {
+		name = stderrLog
+	}
+	path := filepath.Join(dir, name)
+	out := o.f.io.Out
+	var esc *lineEscaper
+	if isTerminal(out) {
+		esc = &lineEscaper{w: out}
+		out = esc
+	}
+	var off int64
+	seen := false
+	for {
+		final := t.State.Final()
+		if !seen && o.tail >= 0 {
+			if off, err = lastLinesOffset(path, o.tail); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("trial %s: %w", t.Name, err)
+			}
+		}
+		n, err := copyFrom(path, off, out)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && (!o.follow || final && !seen):
+			return missingLogError(t, path, err)
+		case errors.Is(err, os.ErrNotExist):
+			// Not created yet (or replaced); wait.
+		case err != nil:
+			return fmt.Errorf("trial %s: %w", t.Name, err)
+		default:
+			seen = true
+			off = n
+		}
+		if !o.follow || final {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			if esc != nil {
+				esc.flush()
+			}
+			return &codeError{code: exitInterrupted}
+		case <-time.After(o.poll):
+		}
+		if t, _, err = o.readTrialState(ctx); err != nil {
+			return err
+		}
+	}
+	if esc != nil {
+		if err := esc.flush(); err != nil {
+			return err
+		}
+	}
+	if last, _, err := tailLines(path, 1); err == nil && len(last) == 1 && strings.HasPrefix(last[0], truncatedNote) {
+		fmt.Fprintf(o.f.io.ErrOut, "tune: note: the runner kept only the start of this log (its size limit); the rest of the output was read for metrics but not kept\n")
+	}
+	return nil
+}
+
+// copyFrom copies the file at path from offset off to its current end to
+// w and returns the offset reached. A file shorter than off (replaced) is
+// copied from its start.
+func copyFrom(path string, off int64, w io.Writer) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return off, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return off, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if fi.Size() < off {
+		off = 0
+	}
+	n, err := io.Copy(w, io.NewSectionReader(f, off, fi.Size()-off))
+	if err != nil {
+		return off + n, fmt.Errorf("copy %s: %w", path, err)
+	}
+	return off + n, nil
+}
+
+// lastLinesOffset returns the offset in the file at path where its last
+// n lines start (a last line without a newline counts as one).
+func lastLinesOffset(path string, n int) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("stat %s: %w", path, err)
+	}
+	end := fi.Size()
+	if n == 0 {
+		return end, nil
+	}
+	buf := make([]byte, 64<<10)
+	pos, newlines := end, 0
+	for pos > 0 {
+		size := min(int64(len(buf)), pos)
+		pos -= size
+		if _, err := f.ReadAt(buf[:size], pos); err != nil && !errors.Is(err, io.EOF) {
+			return 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		for i := size - 1; i >= 0; i-- {
+			if buf[i] != '\n' || pos+i == end-1 {
+				continue // the last line's own newline does not start a line
+			}
+			if newlines++; newlines == n {
+				return pos + i + 1, nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// lineEscaper writes complete lines to w with control characters escaped
+// (tabs kept), holding back a partial last line until it ends or flush.
+type lineEscaper struct {
+	w       io.Writer
+	partial []byte
+}
+
+func (l *lineEscaper) Write(p []byte) (int, error) {
+	l.partial = append(l.partial, p...)
+	i := bytes.LastIndexByte(l.partial, '\n')
+	if i < 0 {
+		return len(p), nil
+	}
+	if err := l.emit(l.partial[:i+1]); err != nil {
+		return 0, err
+	}
+	l.partial = append(l.partial[:0], l.partial[i+1:]...)
+	return len(p), nil
+}
+
+// flush writes the held-back partial line, if any, ending it.
+func (l *lineEscaper) flush() error {
+	if len(l.partial) == 0 {
+		return nil
+	}
+	err := l.emit(append(l.partial, '\n'))
+	l.partial = l.partial[:0]
+	return err
+}
+
+func (l *lineEscaper) emit(lines []byte) error {
+	parts := strings.Split(string(lines), "\t")
+	for i := range parts {
+		parts[i] = escapeControl(parts[i], true)
+	}
+	_, err := io.WriteString(l.w, strings.Join(parts, "\t"))
+	return err
+}
