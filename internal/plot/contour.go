@@ -2,10 +2,12 @@ package plot
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -154,9 +156,7 @@ func Contour(s *Study, a, b int) (Figure, error) {
 	cm := colorMap(all, s.Maximize)
 	p := plot.New()
 	p.Title.Text = (fmt.Sprintf("%s: contour of %s (%s, inverse-distance weighted)", s.Name, s.Objective, goalWord(s.Maximize)))
-	hm := plotter.NewHeatMap(g, cm.Palette(255))
-	hm.Min, hm.Max = cm.Min(), cm.Max()
-	p.Add(hm)
+	p.Add(newRaster(g, cm, s.Params[a], s.Params[b]))
 	if lo, hi := finiteRange(all); hi > lo {
 		levels := make([]float64, 7)
 		for i := range levels {
@@ -196,19 +196,58 @@ func Contour(s *Study, a, b int) (Figure, error) {
 	}
 	setAxis(&p.X, s.Params[a], append(xs, g.Xs...))
 	setAxis(&p.Y, s.Params[b], append(ys, g.Ys...))
-	fitGrid(&p.X, s.Params[a], g.Xs)
-	fitGrid(&p.Y, s.Params[b], g.Ys)
+	if s.Params[a].Scale != Categorical {
+		p.X.Min, p.X.Max = edges(s.Params[a], g.Xs)
+	}
+	if s.Params[b].Scale != Categorical {
+		p.Y.Min, p.Y.Max = edges(s.Params[b], g.Ys)
+	}
 	return &barFigure{Main: p, Bar: colorBar(cm, s.Objective)}, nil
 }
 
-// fitGrid makes a numeric axis span exactly the heat map's cells.
-func fitGrid(ax *plot.Axis, p Param, coords []float64) {
-	if p.Scale == Categorical || len(coords) < 2 {
-		return
-	}
+// edges returns the outer edges of the first and last cells of a grid
+// axis at coords (at least two, evenly spaced on p's scale).
+func edges(p Param, coords []float64) (lo, hi float64) {
 	n := len(coords)
-	ax.Min = coords[0] - (coords[1]-coords[0])/2
-	ax.Max = coords[n-1] + (coords[n-1]-coords[n-2])/2
+	if p.Scale == Log && coords[0] > 0 {
+		r := math.Log(coords[1] / coords[0])
+		return coords[0] * math.Exp(-r/2), coords[n-1] * math.Exp(r/2)
+	}
+	d := coords[1] - coords[0]
+	return coords[0] - d/2, coords[n-1] + d/2
+}
+
+// raster draws a grid's values as an image stretched over the data
+// rectangle [x0, x1]×[y0, y1]: one pixel per grid point, which is exact on
+// linear and log axes alike because the grid is evenly spaced on the
+// axis's own scale.
+type raster struct {
+	img            image.Image
+	x0, x1, y0, y1 float64
+}
+
+// newRaster colours g, whose axes are parameters px and py, by cm.
+func newRaster(g *Grid, cm palette.ColorMap, px, py Param) *raster {
+	x0, x1 := edges(px, g.Xs)
+	y0, y1 := edges(py, g.Ys)
+	cols, rows := g.Dims()
+	img := image.NewRGBA(image.Rect(0, 0, cols, rows))
+	for r := range rows {
+		for c := range cols {
+			col := color.Color(color.White)
+			if v := g.Values[r][c]; finite(v) {
+				col = colorAt(cm, v)
+			}
+			img.Set(c, rows-1-r, col)
+		}
+	}
+	return &raster{img: img, x0: x0, x1: x1, y0: y0, y1: y1}
+}
+
+// Plot implements plot.Plotter.
+func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	c.DrawImage(vg.Rectangle{Min: vg.Point{X: trX(r.x0), Y: trY(r.y0)}, Max: vg.Point{X: trX(r.x1), Y: trY(r.y1)}}, r.img)
 }
 
 // onePalette is a palette of one colour.

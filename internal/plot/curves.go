@@ -90,6 +90,15 @@ func Curves(exp, metric string, curves []Curve) (*plot.Plot, error) {
 		return nil, fmt.Errorf("experiment %s: no trial reported %s: %w", exp, metric, ErrNoData)
 	}
 	p.Add(top...)
+	// The legend goes where the curves are heading away from.
+	var first, last float64
+	for _, c := range curves {
+		if n := len(c.Points); n > 0 && finite(c.Points[0].Value) && finite(c.Points[n-1].Value) {
+			first += c.Points[0].Value
+			last += c.Points[n-1].Value
+		}
+	}
+	p.Legend.Top = last < first
 	p.X.Min, p.X.Max = widen(finiteRange(steps))
 	p.Y.Min, p.Y.Max = widen(finiteRange(vals))
 	return p, nil

@@ -67,7 +67,7 @@ func History(s *Study) (*plot.Plot, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle = glyph(draw.CircleGlyph{}, fade(colorTrial, 0.8), vg.Points(2.5))
+		sc.GlyphStyle = glyph(draw.CircleGlyph{}, colorTrial, vg.Points(2.5))
 		p.Add(sc)
 		p.Legend.Add("trial", sc)
 	}

@@ -21,7 +21,7 @@ type Share struct {
 // Importance draws shares as horizontal bars, the most important on top,
 // each labelled with its share. method names the computation, for the
 // title. Non-finite shares are drawn as 0.
-func Importance(exp, objective, method string, shares []Share) (*plot.Plot, error) {
+func Importance(exp, objective, method string, shares []Share) (Figure, error) {
 	if len(shares) == 0 {
 		return nil, errors.New("importance: no parameter to plot")
 	}
@@ -73,5 +73,21 @@ func Importance(exp, objective, method string, shares []Share) (*plot.Plot, erro
 	p.NominalY(names...)
 	p.X.Min = 0
 	p.X.Max = max(hi*1.2, 0.05)
-	return p, nil
+	p.Y.Min, p.Y.Max = -0.6, float64(len(sorted))-0.4
+	return &barsFigure{Plot: p, Bars: bars, N: len(sorted)}, nil
+}
+
+// barsFigure sizes a horizontal bar chart's bars to the canvas: 60 % of
+// each row, at most 36 points.
+type barsFigure struct {
+	Plot *plot.Plot
+	Bars *plotter.BarChart
+	N    int
+}
+
+// Draw implements Figure.
+func (f *barsFigure) Draw(c draw.Canvas) {
+	h := f.Plot.DataCanvas(c).Size().Y
+	f.Bars.Width = min(vg.Points(36), h/vg.Length(f.N)*0.6)
+	f.Plot.Draw(c)
 }

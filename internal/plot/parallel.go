@@ -149,6 +149,8 @@ func Parallel(s *Study) (Figure, error) {
 		ticks[j] = plot.Tick{Value: float64(j), Label: a.Name}
 	}
 	p.X.Tick.Marker = ticks
+	p.X.LineStyle.Width = 0
+	p.X.Tick.LineStyle.Width = 0
 	p.X.Min, p.X.Max = -0.1, float64(len(axes)-1)+0.6
 	p.Y.Min, p.Y.Max = -0.03, 1.03
 	return &barFigure{Main: p, Bar: colorBar(cm, s.Objective)}, nil
@@ -239,7 +241,7 @@ type barFigure struct {
 // Draw implements Figure.
 func (f *barFigure) Draw(c draw.Canvas) {
 	w := c.Max.X - c.Min.X
-	bw := min(vg.Points(80), w/4)
+	bw := min(vg.Points(64), w/4)
 	f.Main.Draw(draw.Crop(c, 0, -bw, 0, 0))
 	// Align the bar with the main plot's data area, below its title.
 	top := f.Main.Title.TextStyle.Rectangle(f.Main.Title.Text).Size().Y + f.Main.Title.Padding

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"io"
 	"math"
 	"strings"
@@ -154,7 +153,7 @@ func Render(w io.Writer, fig Figure, format Format, width, height int) error {
 	switch format {
 	case PNG:
 		img := image.NewRGBA(image.Rect(0, 0, width, height))
-		c := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+		c := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(DPI))
 		fig.Draw(draw.New(c))
 		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
 		return err
