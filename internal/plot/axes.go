@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -120,4 +121,39 @@ func glyph(s draw.GlyphDrawer, c color.Color, r vg.Length) draw.GlyphStyle {
 func fade(c color.Color, a float64) color.Color {
 	r, g, b, _ := c.RGBA()
 	return color.RGBA64{R: uint16(float64(r) * a), G: uint16(float64(g) * a), B: uint16(float64(b) * a), A: uint16(0xffff * a)}
+}
+
+// polylines draws groups of polylines, each group in one style with one
+// stroke (thousands of separate strokes are slow to rasterise), groups in
+// order.
+type polylines struct {
+	Groups []lineGroup
+}
+
+// lineGroup is polylines sharing a style.
+type lineGroup struct {
+	Style draw.LineStyle
+	Lines [][]plotter.XY
+}
+
+// Plot implements plot.Plotter.
+func (pl *polylines) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for _, g := range pl.Groups {
+		var path vg.Path
+		for _, l := range g.Lines {
+			for i, pt := range l {
+				q := vg.Point{X: trX(pt.X), Y: trY(pt.Y)}
+				if i == 0 {
+					path.Move(q)
+				} else {
+					path.Line(q)
+				}
+			}
+		}
+		if len(path) > 0 {
+			c.SetLineStyle(g.Style)
+			c.Stroke(path)
+		}
+	}
 }

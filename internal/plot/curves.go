@@ -26,19 +26,35 @@ type Curve struct {
 	Points []Point
 }
 
+// curveDots is the most points Curves marks with a dot each.
+const curveDots = 2000
+
 // Curves draws each trial's intermediate values of metric against the
 // step: completed trials as thin coloured lines, early-stopped ones dashed
-// grey, failed ones dotted, and the best trial thick red, on top. A curve
-// with one point is drawn as a dot. Non-finite points are left out.
+// grey ending in an orange cross (where they were stopped), failed ones
+// dotted red ending in a red cross, and the best trial thick red, on top.
+// Each value is marked with a dot when there are at most 2,000 of them. A
+// curve with one point is drawn as its marker. Non-finite points are left
+// out.
 func Curves(exp, metric string, curves []Curve) (*plot.Plot, error) {
 	p := newPlot(fmt.Sprintf("%s: intermediate values of %s", exp, metric))
 	p.X.Label.Text = "step"
 	p.Y.Label.Text = metric
+	palette := plotutil.SoftColors
+	done := make([]lineGroup, len(palette))
+	for i, c := range palette {
+		done[i].Style = draw.LineStyle{Color: fade(c, 0.8), Width: vg.Points(0.8)}
+	}
+	stopped := lineGroup{Style: draw.LineStyle{Color: color.RGBA{R: 120, G: 120, B: 120, A: 200}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}}
+	failed := lineGroup{Style: draw.LineStyle{Color: fade(colorFailed, 0.6), Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(1), vg.Points(2)}}}
+	bestStyle := draw.LineStyle{Color: colorBest, Width: vg.Points(2.5)}
+	var best []plotter.XY
+	bestName := ""
+	var stopEnds, failEnds, dots plotter.XYs
 	var steps, vals []float64
-	var top []plot.Plotter
-	var legendStopped, legendFailed, legendDone bool
+	var first, last float64
 	for i, c := range curves {
-		var xys plotter.XYs
+		var xys []plotter.XY
 		for _, pt := range c.Points {
 			if finite(pt.Step) && finite(pt.Value) {
 				xys = append(xys, plotter.XY{X: pt.Step, Y: pt.Value})
@@ -48,56 +64,67 @@ func Curves(exp, metric string, curves []Curve) (*plot.Plot, error) {
 		if len(xys) == 0 {
 			continue
 		}
-		l, s, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return nil, err
-		}
-		l.LineStyle = draw.LineStyle{Color: fade(plotutil.Color(i), 0.7), Width: vg.Points(0.8)}
-		s.GlyphStyle = glyph(draw.CircleGlyph{}, l.LineStyle.Color, vg.Points(1.2))
+		first += xys[0].Y
+		last += xys[len(xys)-1].Y
 		switch {
 		case c.Best:
-			l.LineStyle = draw.LineStyle{Color: colorBest, Width: vg.Points(2.5)}
-			s.GlyphStyle = glyph(draw.CircleGlyph{}, colorBest, vg.Points(2.5))
-			p.Legend.Add("best: "+c.Trial, l)
-			top = append(top, l, s) // on top of the others
+			best, bestName = xys, c.Trial
 			continue
 		case c.Status == EarlyStopped:
-			l.LineStyle = draw.LineStyle{Color: color.RGBA{R: 120, G: 120, B: 120, A: 200}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
-			s.GlyphStyle = glyph(draw.CrossGlyph{}, colorStopped, vg.Points(2.5))
-			// Only the last point is marked: where it was stopped.
-			s.XYs = s.XYs[len(s.XYs)-1:]
-			if !legendStopped {
-				p.Legend.Add("early stopped", l, s)
-				legendStopped = true
-			}
+			stopped.Lines = append(stopped.Lines, xys)
+			stopEnds = append(stopEnds, xys[len(xys)-1])
 		case c.Status == Failed:
-			l.LineStyle = draw.LineStyle{Color: fade(colorFailed, 0.6), Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(1), vg.Points(2)}}
-			s.GlyphStyle = glyph(draw.CrossGlyph{}, colorFailed, vg.Points(2))
-			s.XYs = s.XYs[len(s.XYs)-1:]
-			if !legendFailed {
-				p.Legend.Add("failed / no final value", l)
-				legendFailed = true
-			}
+			failed.Lines = append(failed.Lines, xys)
+			failEnds = append(failEnds, xys[len(xys)-1])
 		default:
-			if !legendDone {
-				p.Legend.Add("trial", l)
-				legendDone = true
-			}
+			g := &done[i%len(done)]
+			g.Lines = append(g.Lines, xys)
 		}
-		p.Add(l, s)
+		dots = append(dots, xys...)
 	}
 	if len(vals) == 0 {
 		return nil, fmt.Errorf("experiment %s: no trial reported %s: %w", exp, metric, ErrNoData)
 	}
-	p.Add(top...)
-	// The legend goes where the curves are heading away from.
-	var first, last float64
-	for _, c := range curves {
-		if n := len(c.Points); n > 0 && finite(c.Points[0].Value) && finite(c.Points[n-1].Value) {
-			first += c.Points[0].Value
-			last += c.Points[n-1].Value
+	p.Add(&polylines{Groups: append(done, failed, stopped)})
+	if len(vals) <= curveDots && len(dots) > 0 {
+		sc, err := plotter.NewScatter(dots)
+		if err != nil {
+			return nil, err
 		}
+		sc.GlyphStyle = glyph(draw.CircleGlyph{}, color.RGBA{R: 90, G: 90, B: 90, A: 160}, vg.Points(1.2))
+		p.Add(sc)
 	}
+	if len(done[0].Lines) > 0 {
+		p.Legend.Add("trial", &plotter.Line{LineStyle: done[0].Style})
+	}
+	for _, m := range []struct {
+		name  string
+		ends  plotter.XYs
+		group lineGroup
+		mark  color.Color
+	}{{"early stopped", stopEnds, stopped, colorStopped}, {"failed / no final value", failEnds, failed, colorFailed}} {
+		if len(m.ends) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(m.ends)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = glyph(draw.CrossGlyph{}, m.mark, vg.Points(2.5))
+		p.Add(sc)
+		p.Legend.Add(fmt.Sprintf("%s (%d)", m.name, len(m.ends)), &plotter.Line{LineStyle: m.group.Style}, sc)
+	}
+	if best != nil {
+		l, s, err := plotter.NewLinePoints(plotter.XYs(best))
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle = bestStyle
+		s.GlyphStyle = glyph(draw.CircleGlyph{}, colorBest, vg.Points(2.5))
+		p.Add(l, s)
+		p.Legend.Add("best: "+bestName, l)
+	}
+	// The legend goes where the curves are heading away from.
 	p.Legend.Top = last < first
 	p.X.Min, p.X.Max = widen(finiteRange(steps))
 	p.Y.Min, p.Y.Max = widen(finiteRange(vals))

@@ -123,8 +123,27 @@ func Parallel(s *Study) (Figure, error) {
 	if n := len(idx); n > 200 {
 		alpha = math.Max(0.15, 0.9*math.Sqrt(200/float64(n)))
 	}
+	// Lines are grouped by colour band (one stroke per band), drawn worst
+	// band first.
+	const bands = 64
+	lo, hi := cm.Min(), cm.Max()
+	band := func(v float64) int {
+		f := (v - lo) / (hi - lo)
+		if !s.Maximize {
+			f = 1 - f
+		}
+		return max(0, min(bands-1, int(f*bands)))
+	}
+	groups := make([]lineGroup, bands)
+	for b := range groups {
+		f := (float64(b) + 0.5) / bands
+		if !s.Maximize {
+			f = 1 - f
+		}
+		groups[b].Style = draw.LineStyle{Color: fade(colorAt(cm, lo+f*(hi-lo)), alpha), Width: vg.Points(1)}
+	}
 	for _, k := range order {
-		xys := make(plotter.XYs, 0, len(axes))
+		xys := make([]plotter.XY, 0, len(axes))
 		for j := range axes {
 			if !finite(norm[j][k]) {
 				xys = nil
@@ -132,16 +151,12 @@ func Parallel(s *Study) (Figure, error) {
 			}
 			xys = append(xys, plotter.XY{X: float64(j), Y: norm[j][k]})
 		}
-		if xys == nil {
-			continue
+		if xys != nil {
+			b := band(obj[k])
+			groups[b].Lines = append(groups[b].Lines, xys)
 		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
-			return nil, err
-		}
-		l.LineStyle = draw.LineStyle{Color: fade(colorAt(cm, obj[k]), alpha), Width: vg.Points(1)}
-		p.Add(l)
 	}
+	p.Add(&polylines{Groups: groups})
 	pa := &parallelAxes{Axes: axes, Cols: cols}
 	p.Add(pa)
 	ticks := make(plot.ConstantTicks, len(axes))
