@@ -31,10 +31,11 @@ var plotKinds = []string{"history", "parallel", "slice", "contour", "importance"
 // when --kind importance says it is not available.
 var importanceShares func(ctx context.Context, t *results.Table) (method string, shares []plot.Share, err error)
 
-// Image size limits of tune plot, in pixels.
+// Image size limits of tune plot, in pixels: a 5000x5000 PNG is drawn on
+// 100 MB of memory.
 const (
 	plotMinSize = 100
-	plotMaxSize = 10000
+	plotMaxSize = 5000
 )
 
 // plotOptions are the inputs of tune plot.

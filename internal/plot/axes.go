@@ -112,6 +112,12 @@ func widen(lo, hi float64) (float64, float64) {
 	return lo - pad, hi + pad
 }
 
+// legendRoom returns [lo, hi] raised at the top by a third of its span,
+// room for a legend in the top corner above the data.
+func legendRoom(lo, hi float64) (float64, float64) {
+	return lo, hi + (hi-lo)/3
+}
+
 // glyph returns a glyph style of shape s, colour c and radius r points.
 func glyph(s draw.GlyphDrawer, c color.Color, r vg.Length) draw.GlyphStyle {
 	return draw.GlyphStyle{Shape: s, Color: c, Radius: r}

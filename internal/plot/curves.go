@@ -124,9 +124,15 @@ func Curves(exp, metric string, curves []Curve) (*plot.Plot, error) {
 		p.Add(l, s)
 		p.Legend.Add("best: "+bestName, l)
 	}
-	// The legend goes where the curves are heading away from.
+	// The legend goes where the curves are heading away from, with room
+	// made for it.
 	p.Legend.Top = last < first
 	p.X.Min, p.X.Max = widen(finiteRange(steps))
-	p.Y.Min, p.Y.Max = widen(finiteRange(vals))
+	lo, hi := widen(finiteRange(vals))
+	if p.Legend.Top {
+		p.Y.Min, p.Y.Max = legendRoom(lo, hi)
+	} else {
+		p.Y.Max, p.Y.Min = legendRoom(hi, lo)
+	}
 	return p, nil
 }

@@ -21,7 +21,7 @@ func History(s *Study) (*plot.Plot, error) {
 	p := newPlot(fmt.Sprintf("%s: optimization history (%s %s)", s.Name, goalWord(s.Maximize), s.Objective))
 	p.X.Label.Text = "trial"
 	p.Y.Label.Text = s.Objective
-	p.Legend.Top = !s.Maximize
+	p.Legend.Top = true
 	var done, stopped, best plotter.XYs
 	var missing []float64
 	var vals []float64
@@ -86,8 +86,7 @@ func History(s *Study) (*plot.Plot, error) {
 		p.Legend.Add(fmt.Sprintf("no value (%d)", len(missing)), m)
 	}
 	p.X.Min, p.X.Max = 0.5, float64(maxN)+0.5
-	lo, hi := finiteRange(vals)
-	p.Y.Min, p.Y.Max = widen(lo, hi)
+	p.Y.Min, p.Y.Max = legendRoom(widen(finiteRange(vals)))
 	return p, nil
 }
 
