@@ -145,7 +145,15 @@ const DPI = 96
 // in format. A PNG is exactly width×height pixels on a white background;
 // an SVG is width·0.75×height·0.75 points, which is width×height CSS
 // pixels.
-func Render(w io.Writer, fig Figure, format Format, width, height int) error {
+//
+// gonum/plot panics on some inputs it considers impossible; Render returns
+// such a panic as an error rather than let it reach the user.
+func Render(w io.Writer, fig Figure, format Format, width, height int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("drawing the plot failed: %v", r)
+		}
+	}()
 	if width < 1 || height < 1 {
 		return fmt.Errorf("image size %dx%d: want positive width and height", width, height)
 	}

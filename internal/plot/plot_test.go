@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/vg/draw"
+
 	"github.com/tune-hpo/tune/internal/plot"
 )
 
@@ -303,6 +305,21 @@ func TestRenderSVG(t *testing.T) {
 	}
 	if err := plot.Render(&bytes.Buffer{}, h, plot.PNG, 0, 10); err == nil {
 		t.Error("Render 0x10: no error")
+	}
+}
+
+// panicky is a figure whose drawing panics, as gonum/plot does on input
+// it considers impossible.
+type panicky struct{}
+
+func (panicky) Draw(draw.Canvas) { panic("illegal range") }
+
+func TestRenderPanicIsError(t *testing.T) {
+	for _, f := range []plot.Format{plot.PNG, plot.SVG} {
+		err := plot.Render(io.Discard, panicky{}, f, 100, 100)
+		if err == nil || !strings.Contains(err.Error(), "illegal range") {
+			t.Errorf("%s: Render of a panicking figure = %v, want the panic as an error", f, err)
+		}
 	}
 }
 
