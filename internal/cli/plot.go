@@ -100,6 +100,8 @@ categorical ones as categories. Only edf takes more than one experiment.`,
 	fl.StringVar(&o.metric, "metric", "", "the metric of --kind curves (default the objective)")
 	fl.IntVar(&o.width, "width", 800, "image width in pixels (SVG: CSS pixels)")
 	fl.IntVar(&o.height, "height", 500, "image height in pixels (SVG: CSS pixels)")
+	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(plotKinds, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagFilename("output", "png", "svg")
 	return cmd
 }
 

@@ -404,3 +404,12 @@ func TestPlot(t *testing.T) {
 		}
 	})
 }
+
+func TestPlotKindCompletion(t *testing.T) {
+	r := tune(t, t.TempDir(), "__complete", "plot", "quad", "--kind", "")
+	for _, k := range []string{"history", "parallel", "slice", "contour", "importance", "curves", "edf"} {
+		if !slices.Contains(strings.Split(r.stdout, "\n"), k) {
+			t.Errorf("--kind completion %q lacks %s", r.stdout, k)
+		}
+	}
+}
