@@ -266,6 +266,18 @@ func TestPlot(t *testing.T) {
 		texts := svg(t, "history", 640, 480, "quad")
 		// The legend counts the trials without a value: those that failed.
 		has(t, texts, fmt.Sprintf("no value (%d)", len(trials)-len(ok)), "best so far", "quad: optimization history (minimize loss)")
+		// One filled circle per succeeded trial and one in the legend; two
+		// strokes per cross of a failed trial and two in the legend.
+		b, err := os.ReadFile(filepath.Join(dir, "history.svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Count(string(b), "fill:#1F77B4"), len(ok)+1; got != want {
+			t.Errorf("history.svg: %d trial markers, want %d (%d succeeded trials + legend)", got, want, len(ok))
+		}
+		if got, want := strings.Count(string(b), "stroke:#D62728;stroke-width:0.5"), 2*(len(trials)-len(ok)+1); got != want {
+			t.Errorf("history.svg: %d cross strokes, want %d (%d failed trials + legend, 2 each)", got, want, len(trials)-len(ok))
+		}
 	})
 	t.Run("parallel", func(t *testing.T) {
 		content(t, png(t, "parallel", "quad"), 500, 10000)
