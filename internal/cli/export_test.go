@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tune-hpo/tune/experiment/results"
+	"github.com/tune-hpo/tune/internal/plot"
 )
 
 // MainWithTrialCompletion is Main with one more command, "trialargs EXP
@@ -19,4 +22,12 @@ func MainWithTrialCompletion(ctx context.Context, args []string, streams IOStrea
 		return exitCode(err)
 	}
 	return exitOK
+}
+
+// SetImportanceShares makes f the importance computation of tune plot
+// --kind importance until restore is called.
+func SetImportanceShares(f func(ctx context.Context, t *results.Table) (string, []plot.Share, error)) (restore func()) {
+	old := importanceShares
+	importanceShares = f
+	return func() { importanceShares = old }
 }

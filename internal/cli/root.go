@@ -137,6 +137,7 @@ everything in one bbolt file and reports the best trial.`,
 		newDescribeCommand(f),
 		newLogsCommand(f),
 		newCompareCommand(f),
+		newPlotCommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)
