@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tune-hpo/tune/experiment/results"
+	"github.com/tune-hpo/tune/internal/importance"
 	"github.com/tune-hpo/tune/internal/plot"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/store"
@@ -27,9 +28,26 @@ var plotKinds = []string{"history", "parallel", "slice", "contour", "importance"
 
 // importanceShares computes the parameter importance tune plot --kind
 // importance draws: the method's name and each parameter's share of the
-// objective's variance. Nil until the importance computation is wired in,
-// when --kind importance says it is not available.
-var importanceShares func(ctx context.Context, t *results.Table) (method string, shares []plot.Share, err error)
+// objective's variance, as tune importance computes them with its
+// defaults. Tests replace it.
+var importanceShares = fanovaShares
+
+// fanovaShares is tune importance's computation with its default options.
+func fanovaShares(ctx context.Context, t *results.Table) (string, []plot.Share, error) {
+	in, err := importance.Encode(t, "", nil)
+	if err != nil {
+		return "", nil, err
+	}
+	res, err := importance.EvaluateContext(ctx, in.Space, in.X, in.Y, importance.Options{})
+	if err != nil {
+		return "", nil, err
+	}
+	var shares []plot.Share
+	for _, sh := range res.Shares() {
+		shares = append(shares, plot.Share{Name: sh.Name, Share: sh.Value})
+	}
+	return "fANOVA", shares, nil
+}
 
 // Image size limits of tune plot, in pixels: a 5000x5000 PNG is drawn on
 // 100 MB of memory.
@@ -144,9 +162,6 @@ func (o *plotOptions) checkFlags() error {
 func runPlot(ctx context.Context, o *plotOptions) error {
 	if err := o.checkFlags(); err != nil {
 		return err
-	}
-	if o.kind == "importance" && importanceShares == nil {
-		return errors.New("--kind importance is not available yet: this build has no parameter importance computation")
 	}
 	st, err := o.f.readStore()
 	if err != nil {

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -349,10 +350,28 @@ func TestPlot(t *testing.T) {
 		has(t, svg(t, "edf", 800, 500, "quad", "quad2"), fmt.Sprintf("quad (%d)", len(ok)), fmt.Sprintf("quad2 (%d)", len(ok2)))
 	})
 	t.Run("importance", func(t *testing.T) {
-		r := tune(t, dir, "plot", "quad", "--kind", "importance", "-o", "i.png")
-		if r.code != 1 || !strings.Contains(r.stderr, "not available yet") {
-			t.Errorf("importance before it is wired: exit %d, %q", r.code, r.stderr)
+		// The plot draws what tune importance computes with its defaults.
+		r := tune(t, dir, "importance", "quad", "-o", "json")
+		if r.code != 0 {
+			t.Fatalf("tune importance: exit %d, %s", r.code, r.stderr)
 		}
+		var imp struct {
+			Importances []struct {
+				Parameters []string `json:"parameters"`
+				Importance float64  `json:"importance"`
+			} `json:"importances"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &imp); err != nil || len(imp.Importances) == 0 {
+			t.Fatalf("tune importance -o json: %v: %s", err, r.stdout)
+		}
+		want := []string{"quad: parameter importance for loss (fANOVA)"}
+		for _, term := range imp.Importances {
+			want = append(want, term.Parameters[0], strconv.FormatFloat(term.Importance, 'g', 4, 64))
+		}
+		content(t, png(t, "importance", "quad"), 50, 2000)
+		has(t, svg(t, "importance", 600, 400, "quad"), want...)
+
+		// Whatever the computation gives is drawn.
 		var got *results.Table
 		defer cli.SetImportanceShares(func(_ context.Context, tb *results.Table) (string, []plot.Share, error) {
 			got = tb
