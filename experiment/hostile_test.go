@@ -74,8 +74,8 @@ func TestParseAliasBomb(t *testing.T) {
 			if !strings.Contains(err.Error(), "document contains excessive aliasing") {
 				t.Errorf("error %q does not mention excessive aliasing", err)
 			}
-			if d > 5*time.Second || alloc > 64<<20 {
-				t.Errorf("Parse took %v and allocated %d MiB", d, alloc>>20)
+			if alloc > 64<<20 {
+				t.Errorf("Parse allocated %d MiB (in %v)", alloc>>20, d)
 			}
 			t.Logf("%v, %d KiB allocated: %.200s", d, alloc>>10, err)
 		})
@@ -105,8 +105,8 @@ func TestParseDeepNesting(t *testing.T) {
 			if !errors.Is(err, experiment.ErrInvalid) {
 				t.Errorf("errors.Is(err, ErrInvalid) = false for %v", err)
 			}
-			if d > 5*time.Second || alloc > 64<<20 {
-				t.Errorf("Parse took %v and allocated %d MiB", d, alloc>>20)
+			if alloc > 64<<20 {
+				t.Errorf("Parse allocated %d MiB (in %v)", alloc>>20, d)
 			}
 			t.Logf("%v, %d KiB allocated: %.200s", d, alloc>>10, err)
 		})
@@ -186,8 +186,8 @@ func TestLoadRefusesLargeFile(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	if alloc > 1<<20 || d > time.Second {
-		t.Errorf("Load took %v and allocated %d bytes: it read the file", d, alloc)
+	if alloc > 1<<20 {
+		t.Errorf("Load allocated %d bytes (in %v): it read the file", alloc, d)
 	}
 }
 

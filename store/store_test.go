@@ -675,7 +675,8 @@ func TestLocked(t *testing.T) {
 			if !errors.Is(err, ErrLocked) {
 				t.Fatalf("error = %v, want ErrLocked", err)
 			}
-			if d := time.Since(start); d > 5*time.Second {
+			// The alternative is waiting for the holder, which never lets go.
+			if d := time.Since(start); d > 30*time.Second {
 				t.Errorf("gave up after %v, want about the timeout", d)
 			}
 			msg := err.Error()
@@ -702,7 +703,8 @@ func TestLocked(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error = %v, want DeadlineExceeded", err)
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		// The alternative is the store's one-minute timeout.
+		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("returned after %v, want soon after the context's deadline", d)
 		}
 	})

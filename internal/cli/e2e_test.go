@@ -356,13 +356,14 @@ func TestRunGoalReachedStopsRunningTrials(t *testing.T) {
       feasibleSpace: {list: ["-2"]}
     - name: sleep
       parameterType: categorical
-      feasibleSpace: {list: ["1ms", "30s", "40s"]}`, Extra: `, "--sleep=${trialParameters.sleep}"`, TrialParams: "sleep"})
+      feasibleSpace: {list: ["1ms", "300s", "400s"]}`, Extra: `, "--sleep=${trialParameters.sleep}"`, TrialParams: "sleep"})
 	start := time.Now()
 	r := tune(t, dir, "run", file)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if d := time.Since(start); d > 25*time.Second {
+	// Trials left running would take 300 s or more.
+	if d := time.Since(start); d > 150*time.Second {
 		t.Errorf("run took %v: running trials were not stopped at the goal", d)
 	}
 	if e := getExperiment(t, dir, "goal"); e.Reason != "ExperimentGoalReached" {

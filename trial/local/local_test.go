@@ -371,13 +371,13 @@ func TestRunKillsLeftoversOnExit(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	spec := helperSpec(t, container("training", helperCommand(t, "spawn"), pidFile, "exit"))
 	start := time.Now()
-	res, err := newExecutor(t, Options{}).Run(t.Context(), spec, nil, nil)
+	res, err := newExecutor(t, Options{KillGrace: 2 * time.Minute}).Run(t.Context(), spec, nil, nil)
 	if err != nil || res.State != trial.Succeeded {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
 	// The grandchild holds stdout open; without the group kill Run would
-	// wait out the 10 s WaitDelay.
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
+	// wait out the WaitDelay, the two-minute KillGrace.
+	if elapsed := time.Since(start); elapsed > time.Minute {
 		t.Errorf("Run took %s", elapsed)
 	}
 	data, err := os.ReadFile(pidFile)
