@@ -414,4 +414,3 @@ func writeAtomic(stdout io.Writer, path string, write func(io.Writer) error) (er
 	}
 	return nil
 }
-
