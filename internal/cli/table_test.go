@@ -54,7 +54,6 @@ func tableRun(t *testing.T) string {
 	return tableDir
 }
 
-
 // cli runs tune in dir and fails the test unless it exits 0.
 func cliOK(t *testing.T, dir string, args ...string) string {
 	t.Helper()
