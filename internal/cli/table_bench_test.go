@@ -1,12 +1,16 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/experiment/results"
@@ -19,7 +23,7 @@ import (
 // bigStore writes a store holding experiment "big" with n succeeded
 // trials (two double parameters, a categorical one, loss and accuracy),
 // as store.SaveTrial writes a run's, and returns its path.
-func bigStore(b *testing.B, n int) string {
+func bigStore(b testing.TB, n int) string {
 	b.Helper()
 	dir := b.TempDir()
 	src := strings.ReplaceAll(`apiVersion: kubeflow.org/v1beta1
@@ -49,7 +53,7 @@ spec:
             restartPolicy: Never
             containers:
               - {name: main, image: x, command: [prog, "${trialParameters.x}", "${trialParameters.y}", "${trialParameters.opt}"]}
-`, "MAXN", fmt.Sprint(n))
+`, "MAXN", fmt.Sprint(max(n, 1)))
 	exp, err := experiment.Parse([]byte(src), "big.yaml")
 	if err != nil {
 		b.Fatal(err)
@@ -113,4 +117,42 @@ func BenchmarkGetTrialsLimit20(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTableViewsOfAnEmptyExperiment reads an experiment without trials
+// through every view: empty lists, a header-only csv, a parquet file
+// with no rows, and best saying there is none.
+func TestTableViewsOfAnEmptyExperiment(t *testing.T) {
+	path := bigStore(t, 0)
+	dir := filepath.Dir(path)
+	run := func(args ...string) result {
+		return tune(t, dir, append([]string{"--store", path}, args...)...)
+	}
+	if r := run("get", "trials", "big"); r.code != 0 || strings.TrimSpace(r.stdout) != strings.Join(strings.Fields("TRIAL STATUS loss accuracy x y opt DURATION REASON"), "   ") {
+		t.Errorf("get trials: exit %d, %q", r.code, r.stdout)
+	}
+	if r := run("get", "trials", "big", "-o", "json", "-w"); r.code != 0 || r.stdout != "[]\n" && r.stdout != "" {
+		t.Errorf("get trials -o json -w on a finished experiment: exit %d, %q", r.code, r.stdout)
+	}
+	if r := run("get", "trials", "big", "-o", "json"); r.code != 0 || r.stdout != "[]\n" {
+		t.Errorf("get trials -o json: exit %d, %q", r.code, r.stdout)
+	}
+	if r := run("export", "big"); r.code != 0 || strings.Count(r.stdout, "\n") != 1 || !strings.HasPrefix(r.stdout, "trial,seq,status") {
+		t.Errorf("export: exit %d, %q", r.code, r.stdout)
+	}
+	file := filepath.Join(dir, "e.parquet")
+	if r := run("export", "big", "-o", file); r.code != 0 {
+		t.Fatalf("export parquet: exit %d, %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil || f.NumRows() != 0 || len(f.Schema().Columns()) != 23 {
+		t.Errorf("empty parquet: %v, %d rows, %d columns; want 0 rows, 23 columns", err, f.NumRows(), len(f.Schema().Columns()))
+	}
+	if r := run("best", "big", "-o", "csv"); r.code != 1 || !strings.Contains(r.stderr, "no succeeded trial") {
+		t.Errorf("best: exit %d, %q", r.code, r.stderr)
+	}
 }
