@@ -300,7 +300,7 @@ func runBest(ctx context.Context, o *getOptions) error {
 	}
 	rows := [][]string{{"trial", best.Name}, {"status", string(best.Status)}}
 	for _, m := range slices.Sorted(maps.Keys(best.Metrics)) {
-		rows = append(rows, []string{"metrics." + m, formatValue(best.Metrics[m])})
+		rows = append(rows, []string{"metrics." + m, output.Number(best.Metrics[m])})
 	}
 	for _, p := range slices.Sorted(maps.Keys(best.Parameters)) {
 		rows = append(rows, []string{"params." + p, best.Parameters[p]})
