@@ -64,15 +64,20 @@ func (t *Table) KeyNames() []string {
 
 // Key returns the column named name: a metric, then a parameter, then a
 // built-in column (name, status, reason, created, duration), matched
-// exactly; "metrics.NAME" and "params.NAME" choose a metric or a
-// parameter whose name another column shares. The error lists the known
-// names.
+// exactly; "metrics.NAME" and "params.NAME" (or "parameters.NAME", the
+// JSON field) choose a metric or a parameter whose name another column
+// shares. A leading dot is ignored, so kubectl's JSON-path style
+// (.metrics.loss) works too. The error lists the known names.
 func (t *Table) Key(name string) (Key, error) {
+	orig := name
+	name = strings.TrimPrefix(name, ".")
 	if m, ok := strings.CutPrefix(name, "metrics."); ok && slices.Contains(t.Metrics, m) {
 		return Key{Kind: KeyMetric, Name: m}, nil
 	}
-	if p, ok := strings.CutPrefix(name, "params."); ok && t.Param(p) >= 0 {
-		return Key{Kind: KeyParam, Name: p, Param: t.Param(p)}, nil
+	for _, prefix := range []string{"params.", "parameters."} {
+		if p, ok := strings.CutPrefix(name, prefix); ok && t.Param(p) >= 0 {
+			return Key{Kind: KeyParam, Name: p, Param: t.Param(p)}, nil
+		}
 	}
 	if slices.Contains(t.Metrics, name) {
 		return Key{Kind: KeyMetric, Name: name}, nil
@@ -92,7 +97,7 @@ func (t *Table) Key(name string) (Key, error) {
 	case "duration":
 		return Key{Kind: KeyDuration, Name: name}, nil
 	}
-	return Key{}, fmt.Errorf("unknown column %q (known: %s)", name, strings.Join(t.KeyNames(), ", "))
+	return Key{}, fmt.Errorf("unknown column %q (known: %s)", orig, strings.Join(t.KeyNames(), ", "))
 }
 
 // cell is one row's value of a key: a number for numeric keys, text for

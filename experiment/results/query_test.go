@@ -66,6 +66,8 @@ func TestSort(t *testing.T) {
 		// lr numerically, not as text ("0.0005" < "0.001" < ... < "0.05").
 		{"lr", false, []int{3, 1, 5, 2, 4}},
 		{"layers", true, []int{3, 5, 1, 2, 4}},
+		{".parameters.layers", true, []int{3, 5, 1, 2, 4}},
+		{".metrics.accuracy", false, []int{3, 1, 4, 5, 2}},
 		// Categorical: as text, stable.
 		{"optimizer", false, []int{1, 4, 2, 3, 5}},
 		{"status", false, []int{2, 5, 1, 3, 4}},
