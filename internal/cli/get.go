@@ -57,6 +57,13 @@ func newGetCommand(f *factory) *cobra.Command {
 		Use:     "trials EXPERIMENT",
 		Aliases: []string{"trial"},
 		Short:   "List an experiment's trials, best first; sort, filter, choose columns, watch",
+		Example: `  tune get trials mnist --sort-by -accuracy --limit 10
+  tune get trials mnist --status succeeded --filter 'lr<0.01,optimizer=adam'
+  tune get trials mnist --columns name,accuracy,lr --no-headers
+  tune get trials mnist -o csv > trials.csv
+  tune get trials mnist -o jsonpath='{range .items[*]}{.name}{"\t"}{.metrics.accuracy}{"\n"}{end}'
+  tune get trials mnist -o custom-columns=TRIAL:.name,ACC:.metrics.accuracy,LR:.parameters.lr
+  tune get trials mnist -w`,
 		Args:    exactArgs(1, "EXPERIMENT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			trials.name = args[0]
