@@ -39,6 +39,14 @@ func TestRankedMatchesRankTrials(t *testing.T) {
 	if got, want := seqs(tab, tab.Ranked()), []int{4, 1, 3, 2, 5}; !slices.Equal(got, want) {
 		t.Errorf("Ranked = %v, want %v", got, want)
 	}
+	ranked := slices.Clone(src.trials)
+	e := &src.rec.Spec
+	experiment.RankTrials(ranked, tab.Objective, e.Goal(), e.Strategies())
+	for i, j := range tab.Ranked() {
+		if ranked[i].Name != tab.Rows[j].Trial.Name {
+			t.Errorf("Ranked()[%d] = %s, experiment.RankTrials puts %s there", i, tab.Rows[j].Trial.Name, ranked[i].Name)
+		}
+	}
 	if tab.Ranked()[0] != tab.Best() {
 		t.Errorf("Ranked()[0] = %d, Best() = %d", tab.Ranked()[0], tab.Best())
 	}
