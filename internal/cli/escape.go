@@ -2,8 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tune-hpo/tune/internal/output"
 )
 
 // escapeControl returns s with everything a terminal could act on written
@@ -59,4 +62,31 @@ func escapeRows(rows [][]string) [][]string {
 		}
 	}
 	return out
+}
+
+// writeData writes v in data format f (output.Data, or output's
+// custom-columns rows when rowsOnly) to w. jsonpath and custom-columns
+// print the values' text as it is, so their output is escaped for a
+// terminal, tabs and newlines kept (a template's separators); JSON and
+// YAML escape on their own.
+func writeData(w io.Writer, f output.Format, v any, rowsOnly bool) error {
+	if f.Kind() != output.JSONPath && f.Kind() != output.CustomColumns {
+		return output.Data(w, f, v)
+	}
+	var b strings.Builder
+	var err error
+	if rowsOnly {
+		err = output.CustomColumnRows(&b, f, v)
+	} else {
+		err = output.Data(&b, f, v)
+	}
+	if err != nil {
+		return err
+	}
+	parts := strings.Split(b.String(), "\t")
+	for i, p := range parts {
+		parts[i] = escapeControl(p, true)
+	}
+	_, err = io.WriteString(w, strings.Join(parts, "\t"))
+	return err
 }

@@ -91,6 +91,10 @@ const (
 type exportTable struct {
 	cols []exportCol
 	rows [][]any
+	// escape makes csv and jsonl safe for a terminal (standard output):
+	// control characters in csv cells are written as visible escapes, and
+	// C1 characters in jsonl as JSON's \u escapes (the same strings).
+	escape bool
 }
 
 func exportFormat(o *exportOptions) (string, error) {
@@ -143,6 +147,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	} else {
 		et = trialExport(tab)
 	}
+	et.escape = o.out == "" || o.out == "-"
 	return writeAtomic(o.f.io.Out, o.out, func(w io.Writer) error {
 		switch format {
 		case exportJSONL:
@@ -289,6 +294,9 @@ func (et *exportTable) writeCSV(w io.Writer) error {
 			rows[i][j] = exportText(v)
 		}
 	}
+	if et.escape {
+		header, rows = escapeCells(header), escapeRows(rows)
+	}
 	return output.WriteCSV(w, header, rows)
 }
 
@@ -317,7 +325,11 @@ func (et *exportTable) writeJSONL(w io.Writer) error {
 			}
 			b = append(b, jv...)
 		}
-		b = append(b, '}', '\n')
+		b = append(b, '}')
+		if et.escape {
+			b = output.EscapeJSON(b)
+		}
+		b = append(b, '\n')
 		if _, err := w.Write(b); err != nil {
 			return err
 		}

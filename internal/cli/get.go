@@ -64,7 +64,7 @@ func newGetCommand(f *factory) *cobra.Command {
   tune get trials mnist -o jsonpath='{range .items[*]}{.name}{"\t"}{.metrics.accuracy}{"\n"}{end}'
   tune get trials mnist -o custom-columns=TRIAL:.name,ACC:.metrics.accuracy,LR:.parameters.lr
   tune get trials mnist -w`,
-		Args:    exactArgs(1, "EXPERIMENT"),
+		Args: exactArgs(1, "EXPERIMENT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			trials.name = args[0]
 			return runGetTrials(cmd.Context(), trials)
@@ -215,7 +215,7 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		return writeExperimentsCSV(o, views)
 	case output.Table, output.Wide:
 	default:
-		return output.Data(o.f.io.Out, format, views)
+		return writeData(o.f.io.Out, format, views, false)
 	}
 	rows := make([][]string, len(views))
 	for i, v := range views {
@@ -303,7 +303,7 @@ func runBest(ctx context.Context, o *getOptions) error {
 		return output.WriteCSV(o.f.io.Out, escapeCells(h), escapeRows([][]string{l.cells(&tab.Rows[b])}))
 	case output.Table, output.Wide:
 	default:
-		return output.Data(o.f.io.Out, format, best)
+		return writeData(o.f.io.Out, format, best, false)
 	}
 	rows := [][]string{{"trial", best.Name}, {"status", string(best.Status)}}
 	for _, m := range slices.Sorted(maps.Keys(best.Metrics)) {

@@ -282,25 +282,25 @@ func (o *getOptions) write(l *trialList, tw *output.Aligned, idx []int, header b
 	}
 	if header && (!o.list.watch || l.format.Kind() == output.CustomColumns) {
 		if l.format.Kind() == output.CustomColumns && o.noHeaders {
-			return output.CustomColumnRows(out, l.format, views)
+			return writeData(out, l.format, views, true)
 		}
-		return output.Data(out, l.format, views)
+		return writeData(out, l.format, views, false)
 	}
 	for _, v := range views {
 		var err error
 		switch l.format.Kind() {
 		case output.CustomColumns:
-			err = output.CustomColumnRows(out, l.format, v)
+			err = writeData(out, l.format, v, true)
 		case output.YAML:
 			if _, err = fmt.Fprintln(out, "---"); err == nil {
-				err = output.Data(out, l.format, v)
+				err = writeData(out, l.format, v, false)
 			}
 		case output.JSONPath:
-			if err = output.Data(out, l.format, v); err == nil {
+			if err = writeData(out, l.format, v, false); err == nil {
 				_, err = fmt.Fprintln(out)
 			}
 		default:
-			err = output.Data(out, l.format, v)
+			err = writeData(out, l.format, v, false)
 		}
 		if err != nil {
 			return err

@@ -555,3 +555,79 @@ func readRow(rd *parquet.Reader, row parquet.Row) (parquet.Row, error) {
 	}
 	return nil, err
 }
+
+// TestTableFormatsEscapeControlCharacters runs trials whose categorical
+// values hold terminal control sequences: every text format of get
+// trials, best and export on standard output shows them escaped, and
+// jsonl stays JSON that decodes to the stored value.
+func TestTableFormatsEscapeControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	y := `apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: esc
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: grid}
+  parallelTrialCount: 1
+  maxTrialCount: 2
+  parameters:
+    - name: label
+      parameterType: categorical
+      feasibleSpace: {list: ["a\e[2Jb", "c\u009bd\u007f"]}
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters:
+      - {name: label, reference: label}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers:
+              - name: main
+                image: ignored-locally
+                command: ["` + trialBin + `", "--label=${trialParameters.label}"]
+`
+	file := filepath.Join(dir, "esc.yaml")
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cliOK(t, dir, "run", file)
+	raw := func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r <= 0x9f }
+	for _, args := range [][]string{
+		{"get", "trials", "esc", "-o", "wide"},
+		{"get", "trials", "esc", "-o", "csv"},
+		{"get", "trials", "esc", "--columns", "label", "--no-headers"},
+		{"get", "trials", "esc", "-o", "jsonpath={.items[*].parameters.label}"},
+		{"get", "trials", "esc", "-o", "custom-columns=L:.parameters.label"},
+		{"get", "trials", "esc", "-o", "json"},
+		{"get", "trials", "esc", "-o", "yaml"},
+		{"best", "esc", "-o", "jsonpath={.parameters.label}"},
+		{"export", "esc"},
+		{"export", "esc", "--format", "jsonl"},
+	} {
+		out := cliOK(t, dir, args...)
+		if i := strings.IndexFunc(out, raw); i >= 0 {
+			t.Errorf("tune %v holds a raw control character at %d: %q", args, i, out)
+		}
+		if !strings.Contains(out, `a\x1b[2Jb`) && !strings.Contains(out, `a\u001b[2Jb`) && !strings.Contains(out, `a\e[2Jb`) {
+			t.Errorf("tune %v does not show a\\x1b[2Jb escaped: %q", args, out)
+		}
+		if args[0] == "export" && len(args) > 2 {
+			labels := map[string]bool{}
+			for _, l := range lines(out) {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatalf("jsonl %q: %v", l, err)
+				}
+				labels[m["label"].(string)] = true
+			}
+			if !labels["a\x1b[2Jb"] || !labels["c\u009bd\u007f"] {
+				t.Errorf("jsonl labels %v, want the stored values", labels)
+			}
+		}
+	}
+}

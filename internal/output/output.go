@@ -5,6 +5,7 @@
 package output
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -90,7 +91,8 @@ func (f Format) IsData() bool {
 	return false
 }
 
-// Data writes v as indented JSON, as YAML, through a jsonpath template or
+// Data writes v as indented JSON (control characters escaped, see
+// EscapeJSON), as YAML (the same, in YAML's escapes), through a jsonpath template or
 // as custom columns; v's JSON tags name the fields in all of them, and map
 // keys come out sorted. When v encodes as a JSON array (a list), a
 // jsonpath template sees it as {"kind": "List", "items": [...]}, as
@@ -100,19 +102,25 @@ func (f Format) IsData() bool {
 func Data(w io.Writer, f Format, v any) error {
 	switch f.Kind() {
 	case YAML:
-		b, err := yaml.Marshal(v)
+		j, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode yaml: %w", err)
+		}
+		b, err := yaml.JSONToYAML(EscapeJSON(j))
 		if err != nil {
 			return fmt.Errorf("encode yaml: %w", err)
 		}
 		_, err = w.Write(b)
 		return err
 	case JSON:
-		enc := json.NewEncoder(w)
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(v); err != nil {
 			return fmt.Errorf("encode json: %w", err)
 		}
-		return nil
+		_, err := w.Write(EscapeJSON(b.Bytes()))
+		return err
 	case JSONPath:
 		jp, err := parseJSONPath(f.Arg())
 		if err != nil {
@@ -395,4 +403,25 @@ func trimLines(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// EscapeJSON returns JSON text b with DEL and the C1 control characters
+// (U+0080–U+009F, an 8-bit CSI to some terminals) written as \u escapes:
+// the same strings to a JSON reader, inert on a terminal. Outside strings
+// JSON holds none; encoding/json already escapes the C0 ones and replaces
+// invalid UTF-8.
+func EscapeJSON(b []byte) []byte {
+	isCtl := func(r rune) bool { return r == 0x7f || r >= 0x80 && r <= 0x9f }
+	if !bytes.ContainsFunc(b, isCtl) {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if isCtl(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.WriteRune(r)
+		}
+	}
+	return out.Bytes()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
 
 	"github.com/tune-hpo/tune/internal/output"
 )
@@ -159,5 +160,22 @@ func TestAlignedKeepsWidths(t *testing.T) {
 	output.WriteTable(&w, []string{"TRIAL", "LOSS"}, [][]string{{"exp-1", "0.5"}, {"x", "1"}})
 	if w.String() != want {
 		t.Errorf("WriteTable = %q, Aligned = %q", w.String(), want)
+	}
+}
+
+func TestDataEscapesControlCharacters(t *testing.T) {
+	v := map[string]string{"label": "a\x1b[2Jb c\u009bd\x7f"}
+	for _, f := range []output.Format{output.JSON, output.YAML} {
+		var b bytes.Buffer
+		if err := output.Data(&b, f, v); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if i := strings.IndexFunc(b.String(), func(r rune) bool { return r < 0x20 && r != '\n' || r >= 0x7f && r <= 0x9f }); i >= 0 {
+			t.Errorf("%s holds a raw control character: %q", f, b.String())
+		}
+		var back map[string]string
+		if err := yaml.Unmarshal(b.Bytes(), &back); err != nil || back["label"] != v["label"] {
+			t.Errorf("%s decodes to %q, %v; want %q", f, back["label"], err, v["label"])
+		}
 	}
 }
