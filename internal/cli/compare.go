@@ -70,16 +70,16 @@ reads them as experiments.`,
 			return runCompare(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+output.Formats)
+	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+documentFormats)
 	cmd.Flags().BoolVar(&o.experiments, "experiments", false, "read every argument as an experiment name")
 	cmd.Flags().StringVar(&o.color, "color", "auto", "highlight differing parameters: auto (on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
 }
 
 func runCompare(ctx context.Context, o *compareOptions) error {
-	format, err := output.ParseFormat(o.format)
+	format, err := documentFormat(o.format)
 	if err != nil {
-		return usageErrorf("-o: %v", err)
+		return err
 	}
 	switch o.color {
 	case "auto", "always", "never":
@@ -252,7 +252,7 @@ func compareTrials(ctx context.Context, o *compareOptions, st *store.Store, form
 		}
 	}
 	if format != output.Table {
-		return output.Data(o.f.io.Out, format, v)
+		return writeData(o.f.io.Out, format, v, false)
 	}
 
 	color := o.color == "always" || o.color == "auto" && isTerminal(o.f.io.Out) && os.Getenv("NO_COLOR") == ""
@@ -457,7 +457,7 @@ func compareExperiments(o *compareOptions, format output.Format, tables []*resul
 		}
 	}
 	if format != output.Table {
-		return output.Data(o.f.io.Out, format, v)
+		return writeData(o.f.io.Out, format, v, false)
 	}
 	header := []string{"EXPERIMENT"}
 	for _, s := range v.Experiments {

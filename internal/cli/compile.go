@@ -70,7 +70,7 @@ sent to the cluster.`,
 
 func runCompile(ctx context.Context, o *compileOptions) error {
 	format, err := output.ParseFormat(o.format)
-	if err != nil || format == output.Table {
+	if err != nil || (format != output.JSON && format != output.YAML) {
 		return usageErrorf("-o %q: want yaml or json", o.format)
 	}
 	if o.trial < 1 {

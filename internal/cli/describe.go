@@ -54,7 +54,7 @@ TRIAL is the trial's name (mnist-0003) or its number (3).`,
 			return runDescribe(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+output.Formats)
+	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+documentFormats)
 	return cmd
 }
 
@@ -122,9 +122,9 @@ type logTailView struct {
 }
 
 func runDescribe(ctx context.Context, o *describeOptions) error {
-	format, err := output.ParseFormat(o.format)
+	format, err := documentFormat(o.format)
 	if err != nil {
-		return usageErrorf("-o: %v", err)
+		return err
 	}
 	st, err := o.f.readStore()
 	if err != nil {
@@ -141,7 +141,7 @@ func runDescribe(ctx context.Context, o *describeOptions) error {
 	}
 	v := newDescribeView(rec, t, trialDir(st, t), logs)
 	if format != output.Table {
-		return output.Data(o.f.io.Out, format, v)
+		return writeData(o.f.io.Out, format, v, false)
 	}
 	return writeDescribe(o.f.io, &v)
 }

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tune-hpo/tune/internal/output"
 )
 
 // escapeControl returns s with everything a terminal could act on written
@@ -59,4 +62,49 @@ func escapeRows(rows [][]string) [][]string {
 		}
 	}
 	return out
+}
+
+// writeData writes v in data format f (output.Data, or output's
+// custom-columns rows when rowsOnly) to w. jsonpath and custom-columns
+// print the values' text as it is, so their output is escaped for a
+// terminal, tabs and newlines kept (a template's separators); JSON and
+// YAML escape on their own.
+func writeData(w io.Writer, f output.Format, v any, rowsOnly bool) error {
+	if f.Kind() != output.JSONPath && f.Kind() != output.CustomColumns {
+		return output.Data(w, f, v)
+	}
+	var b strings.Builder
+	var err error
+	if rowsOnly {
+		err = output.CustomColumnRows(&b, f, v)
+	} else {
+		err = output.Data(&b, f, v)
+	}
+	if err != nil {
+		return err
+	}
+	parts := strings.Split(b.String(), "\t")
+	for i, p := range parts {
+		parts[i] = escapeControl(p, true)
+	}
+	_, err = io.WriteString(w, strings.Join(parts, "\t"))
+	return err
+}
+
+// documentFormats are the -o formats of a command that prints one
+// document rather than a list.
+const documentFormats = "table|json|yaml|jsonpath=TEMPLATE|custom-columns=SPEC"
+
+// documentFormat parses -o for a command that prints one document: a table
+// or a data format; wide, csv and name are list formats.
+func documentFormat(s string) (output.Format, error) {
+	f, err := output.ParseFormat(s)
+	if err != nil {
+		return "", usageErrorf("-o: %v", err)
+	}
+	switch f.Kind() {
+	case output.Wide, output.CSV, output.Name:
+		return "", usageErrorf("-o %s: this command prints one document, not a list (allowed: %s)", f.Kind(), documentFormats)
+	}
+	return f, nil
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/experiment/results"
 	"github.com/tune-hpo/tune/internal/output"
 	"github.com/tune-hpo/tune/store"
 	"github.com/tune-hpo/tune/trial"
@@ -18,13 +20,16 @@ import (
 
 // getOptions are the inputs of tune get and tune best.
 type getOptions struct {
-	f      *factory
-	format string
-	name   string
+	f         *factory
+	format    string
+	name      string
+	noHeaders bool
+	list      trialListOptions
 }
 
 func addOutputFlag(cmd *cobra.Command, o *getOptions) {
 	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+output.Formats)
+	cmd.Flags().BoolVar(&o.noHeaders, "no-headers", false, "leave out the header line of table, wide, csv and custom-columns")
 }
 
 func newGetCommand(f *factory) *cobra.Command {
@@ -49,9 +54,16 @@ func newGetCommand(f *factory) *cobra.Command {
 	addOutputFlag(expCmd, exps)
 	trials := &getOptions{f: f}
 	trialCmd := &cobra.Command{
-		Use:               "trials EXPERIMENT",
-		Aliases:           []string{"trial"},
-		Short:             "List an experiment's trials, best first",
+		Use:     "trials EXPERIMENT",
+		Aliases: []string{"trial"},
+		Short:   "List an experiment's trials, best first; sort, filter, choose columns, watch",
+		Example: `  tune get trials mnist --sort-by -accuracy --limit 10
+  tune get trials mnist --status succeeded --filter 'lr<0.01,optimizer=adam'
+  tune get trials mnist --columns name,accuracy,lr --no-headers
+  tune get trials mnist -o csv > trials.csv
+  tune get trials mnist -o jsonpath='{range .items[*]}{.name}{"\t"}{.metrics.accuracy}{"\n"}{end}'
+  tune get trials mnist -o custom-columns=TRIAL:.name,ACC:.metrics.accuracy,LR:.parameters.lr
+  tune get trials mnist -w`,
 		Args:              exactArgs(1, "EXPERIMENT"),
 		ValidArgsFunction: completeExperiments(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,6 +72,7 @@ func newGetCommand(f *factory) *cobra.Command {
 		},
 	}
 	addOutputFlag(trialCmd, trials)
+	addTrialListFlags(trialCmd, trials)
 	cmd.AddCommand(expCmd, trialCmd)
 	return cmd
 }
@@ -193,8 +206,18 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 	for i := range recs {
 		views[i] = newExperimentView(&recs[i])
 	}
-	if format != output.Table {
-		return output.Data(o.f.io.Out, format, views)
+	switch format.Kind() {
+	case output.Name:
+		names := make([]string, len(views))
+		for i, v := range views {
+			names[i] = escapeControl(v.Name, false)
+		}
+		return output.WriteNames(o.f.io.Out, names)
+	case output.CSV:
+		return writeExperimentsCSV(o, views)
+	case output.Table, output.Wide:
+	default:
+		return writeData(o.f.io.Out, format, views, false)
 	}
 	rows := make([][]string, len(views))
 	for i, v := range views {
@@ -204,82 +227,47 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		}
 		rows[i] = []string{v.Name, string(v.Status), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
 	}
-	return output.WriteTable(o.f.io.Out, []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}, escapeRows(rows))
+	header := []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}
+	if format.Kind() == output.Wide {
+		header = append(header, "RUNNING", "KILLED", "OBJECTIVE", "COMPLETED")
+		for i, v := range views {
+			completed := "-"
+			if !v.Completed.IsZero() {
+				completed = v.Completed.UTC().Format(time.RFC3339)
+			}
+			rows[i] = append(rows[i], fmt.Sprint(v.TrialsRunning), fmt.Sprint(v.TrialsKilled), v.ObjectiveType+" "+v.ObjectiveMetric, completed)
+		}
+	}
+	if o.noHeaders {
+		header = nil
+	}
+	return output.NewAligned(o.f.io.Out).Write(escapeCells(header), escapeRows(rows))
 }
 
-// loadTrials reads an experiment and its trials sorted best first:
-// succeeded trials by objective, then the others in creation order.
-func loadTrials(ctx context.Context, o *getOptions) (*experiment.Record, []trialView, error) {
-	st, err := o.f.readStore()
-	if err != nil {
-		return nil, nil, err
+// writeExperimentsCSV writes the experiments as csv, values in full.
+func writeExperimentsCSV(o *getOptions, views []experimentView) error {
+	var header []string
+	if !o.noHeaders {
+		header = []string{"name", "status", "reason", "algorithm", "objectiveType", "objectiveMetricName", "trials", "trialsSucceeded", "trialsFailed", "trialsRunning", "trialsKilled", "bestTrial", "bestValue", "created", "completed"}
 	}
-	defer st.Close()
-	rec, err := st.Experiment(ctx, o.name)
-	if err != nil {
-		return nil, nil, notFoundHint(err, o.name)
-	}
-	trials, err := st.Trials(ctx, o.name)
-	if err != nil {
-		return nil, nil, err
-	}
-	experiment.RankTrials(trials, rec.Spec.Spec.Objective.ObjectiveMetricName, rec.Spec.Goal(), rec.Spec.Strategies())
-	views := make([]trialView, len(trials))
-	for i := range trials {
-		views[i] = newTrialView(&trials[i], rec)
-	}
-	return rec, views, nil
-}
-
-func runGetTrials(ctx context.Context, o *getOptions) error {
-	format, err := output.ParseFormat(o.format)
-	if err != nil {
-		return usageErrorf("-o: %v", err)
-	}
-	rec, views, err := loadTrials(ctx, o)
-	if err != nil {
-		return err
-	}
-	if format != output.Table {
-		return output.Data(o.f.io.Out, format, views)
-	}
-	return writeTrialTable(o, rec, views)
-}
-
-func writeTrialTable(o *getOptions, rec *experiment.Record, views []trialView) error {
-	metricNames := rec.Spec.MetricNames()
-	var paramNames []string
-	for _, p := range rec.Spec.Spec.Parameters {
-		paramNames = append(paramNames, p.Name)
-	}
-	header := []string{"TRIAL", "STATUS"}
-	header = append(header, metricNames...)
-	header = append(header, paramNames...)
-	header = append(header, "DURATION", "REASON")
 	rows := make([][]string, len(views))
 	for i, v := range views {
-		row := []string{v.Name, string(v.Status)}
-		for _, m := range metricNames {
-			cell := "-"
-			if x, ok := v.Metrics[m]; ok {
-				cell = formatValue(x)
+		bestTrial, bestValue := "", ""
+		if b := v.CurrentOptimalTrial; b != nil {
+			bestTrial = b.BestTrialName
+			if x, ok := b.Metrics[v.ObjectiveMetric]; ok {
+				bestValue = strconv.FormatFloat(x, 'g', -1, 64)
 			}
-			row = append(row, cell)
 		}
-		for _, p := range paramNames {
-			row = append(row, v.Parameters[p])
+		completed := ""
+		if !v.Completed.IsZero() {
+			completed = v.Completed.UTC().Format(time.RFC3339Nano)
 		}
-		dur := "-"
-		if !v.Started.IsZero() && !v.Finished.IsZero() {
-			dur = v.Finished.Sub(v.Started).Round(100 * time.Millisecond).String()
-		}
-		reason := ""
-		if v.Status != trial.Succeeded {
-			reason = v.Reason
-		}
-		rows[i] = append(row, dur, reason)
+		rows[i] = []string{v.Name, string(v.Status), v.Reason, v.Algorithm, v.ObjectiveType, v.ObjectiveMetric,
+			strconv.Itoa(v.Trials), strconv.Itoa(v.TrialsSucceeded), strconv.Itoa(v.TrialsFailed), strconv.Itoa(v.TrialsRunning), strconv.Itoa(v.TrialsKilled),
+			bestTrial, bestValue, v.Created.UTC().Format(time.RFC3339Nano), completed}
 	}
-	return output.WriteTable(o.f.io.Out, header, escapeRows(rows))
+	return output.WriteCSV(o.f.io.Out, header, escapeRows(rows))
 }
 
 func runBest(ctx context.Context, o *getOptions) error {
@@ -287,26 +275,58 @@ func runBest(ctx context.Context, o *getOptions) error {
 	if err != nil {
 		return usageErrorf("-o: %v", err)
 	}
-	rec, views, err := loadTrials(ctx, o)
+	st, err := o.f.readStore()
 	if err != nil {
 		return err
 	}
-	objective := rec.Spec.Spec.Objective.ObjectiveMetricName
-	if len(views) == 0 || views[0].Status != trial.Succeeded {
-		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, objective)
+	defer st.Close()
+	tab, err := results.Load(ctx, st, o.name)
+	if err != nil {
+		return notFoundHint(err, o.name)
 	}
-	best := views[0]
-	if format != output.Table {
-		return output.Data(o.f.io.Out, format, best)
+	b := tab.Best()
+	if b < 0 {
+		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, tab.Objective)
+	}
+	best := newTrialView(&tab.Rows[b].Trial, tab.Experiment)
+	switch format.Kind() {
+	case output.Name:
+		return output.WriteNames(o.f.io.Out, []string{escapeControl(best.Name, false)})
+	case output.CSV:
+		l := &trialList{format: format, tab: tab, now: time.Now()}
+		all, _, cols := trialColumns(tab, true)
+		for _, c := range cols {
+			l.cols = append(l.cols, all[c])
+		}
+		var h []string
+		if !o.noHeaders {
+			h = l.header()
+		}
+		return output.WriteCSV(o.f.io.Out, escapeCells(h), escapeRows([][]string{l.cells(&tab.Rows[b])}))
+	case output.Table, output.Wide:
+	default:
+		return writeData(o.f.io.Out, format, best, false)
 	}
 	rows := [][]string{{"trial", best.Name}, {"status", string(best.Status)}}
 	for _, m := range slices.Sorted(maps.Keys(best.Metrics)) {
-		rows = append(rows, []string{"metrics." + m, formatValue(best.Metrics[m])})
+		rows = append(rows, []string{"metrics." + m, output.Number(best.Metrics[m])})
 	}
 	for _, p := range slices.Sorted(maps.Keys(best.Parameters)) {
 		rows = append(rows, []string{"params." + p, best.Parameters[p]})
 	}
-	return output.WriteTable(o.f.io.Out, []string{"FIELD", "VALUE"}, escapeRows(rows))
+	if format.Kind() == output.Wide {
+		r := &tab.Rows[b]
+		rows = append(rows, []string{"duration", output.Duration(r.Duration(time.Now()))},
+			[]string{"created", best.Created.UTC().Format(time.RFC3339)},
+			[]string{"started", best.Started.UTC().Format(time.RFC3339)},
+			[]string{"finished", best.Finished.UTC().Format(time.RFC3339)},
+			[]string{"dir", best.Dir})
+	}
+	var h []string
+	if !o.noHeaders {
+		h = []string{"FIELD", "VALUE"}
+	}
+	return output.NewAligned(o.f.io.Out).Write(h, escapeRows(rows))
 }
 
 // age formats how long ago t was, like kubectl's AGE column.

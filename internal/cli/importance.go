@@ -59,7 +59,7 @@ equal results.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+output.Formats)
+	fl.StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+documentFormats)
 	fl.BoolVar(&o.pairs, "pairs", false, "also report the interaction of each pair of parameters")
 	fl.Uint64Var(&o.seed, "seed", 0, "seed of the random forest")
 	fl.IntVar(&o.trees, "trees", 64, "number of trees in the forest (1 to 1024)")
@@ -83,9 +83,9 @@ type importanceView struct {
 }
 
 func runImportance(ctx context.Context, o *importanceOptions) error {
-	format, err := output.ParseFormat(o.format)
+	format, err := documentFormat(o.format)
 	if err != nil {
-		return usageErrorf("-o: %v", err)
+		return err
 	}
 	if o.trees < 1 || o.trees > 1024 {
 		return usageErrorf("--trees %d: want 1 to 1024", o.trees)
@@ -136,7 +136,7 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 		view.Notes = append(view.Notes, fmt.Sprintf("only %d trials: the importances are rough", res.Trials))
 	}
 	if format != output.Table {
-		return output.Data(o.f.io.Out, format, view)
+		return writeData(o.f.io.Out, format, view, false)
 	}
 	for _, n := range view.Notes {
 		fmt.Fprintln(o.f.io.ErrOut, escapeControl("tune: note: "+n, false))

@@ -138,6 +138,7 @@ everything in one bbolt file and reports the best trial.`,
 		newLogsCommand(f),
 		newCompareCommand(f),
 		newPlotCommand(f),
+		newExportCommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)

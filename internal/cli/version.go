@@ -62,14 +62,14 @@ func newVersionCommand(f *factory) *cobra.Command {
 		Short: "Print tune's version, commit and Go version",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			of, err := output.ParseFormat(format)
+			of, err := documentFormat(format)
 			if err != nil {
-				return usageErrorf("-o: %v", err)
+				return err
 			}
 			bi, _ := debug.ReadBuildInfo()
 			v := readVersion(bi)
 			if of != output.Table {
-				return output.Data(f.io.Out, of, v)
+				return writeData(f.io.Out, of, v, false)
 			}
 			commit := "unknown (built without VCS information)"
 			if v.Commit != "" {
@@ -85,6 +85,6 @@ func newVersionCommand(f *factory) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", string(output.Table), "output format: "+output.Formats)
+	cmd.Flags().StringVarP(&format, "output", "o", string(output.Table), "output format: "+documentFormats)
 	return cmd
 }
