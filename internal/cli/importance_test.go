@@ -179,7 +179,7 @@ func TestImportanceErrors(t *testing.T) {
 		{[]string{"importance", "nope"}, 1, `experiment "nope" not found`},
 		{[]string{"importance"}, 2, "expected EXPERIMENT"},
 		{[]string{"importance", "one", "--trees", "0"}, 2, "--trees 0: want 1 to 1024"},
-		{[]string{"importance", "one", "-o", "csv"}, 2, `unknown output format "csv"`},
+		{[]string{"importance", "one", "-o", "csv"}, 2, "-o csv: this command prints one document, not a list"},
 		{[]string{"importance", "one", "--metric", "acc"}, 2, `--metric "acc": not a metric of experiment one (allowed: loss, accuracy)`},
 		{[]string{"importance", "one", "--params", "x,z"}, 2, `--params: "z" is not a parameter of experiment one (allowed: x, y)`},
 	} {

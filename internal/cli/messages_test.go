@@ -174,7 +174,7 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"rn", "x.yaml"}, `tune: tune: unknown command "rn" (commands: best, compile, completion, delete, get, `},
+		{[]string{"rn", "x.yaml"}, `tune: tune: unknown command "rn" (commands: best, `},
 		{[]string{"rn", "x.yaml"}, `, run, store, validate, version); did you mean "run"?` + "\n"},
 		{[]string{"valdate"}, `did you mean "validate"?`},
 		{[]string{"get", "trail", "x"}, `tune: tune get: unknown command "trail" (commands: experiments, trials); did you mean "trials"?` + "\n"},
