@@ -123,6 +123,7 @@ everything in one bbolt file and reports the best trial.`,
 		newDeleteCommand(f),
 		newReportCommand(f),
 		newStoreCommand(f),
+		newUICommand(f),
 	)
 	return root
 }
