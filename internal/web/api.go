@@ -133,10 +133,7 @@ type TrialRow struct {
 	// BestSoFar is the best counted objective value up to this trial.
 	BestSoFar Num `json:"bestSoFar"`
 	// Duration is how long the trial ran, in seconds.
-	Duration Num       `json:"duration"`
-	Created  time.Time `json:"created"`
-	Started  time.Time `json:"started,omitzero"`
-	Finished time.Time `json:"finished,omitzero"`
+	Duration Num `json:"duration"`
 }
 
 // ExperimentDetail is GET /api/experiments/{name}.
@@ -213,8 +210,7 @@ func (s *server) detail(tab *results.Table) *ExperimentDetail {
 		tr := &r.Trial
 		row := TrialRow{Name: tr.Name, Seq: tr.Seq, State: string(tr.State), Reason: tr.Reason, Message: tr.Message,
 			Params: make([]any, len(r.Params)), Metrics: make(map[string]Num, len(r.Metrics)),
-			BestSoFar: Num(best[i]), Duration: Num(r.Duration(now).Seconds()),
-			Created: tr.Created, Started: tr.Started, Finished: tr.Finished}
+			BestSoFar: Num(best[i]), Duration: Num(r.Duration(now).Seconds())}
 		for j, v := range r.Params {
 			if d.Params[j].Numeric && v.Numeric {
 				row.Params[j] = Num(v.Num)

@@ -60,12 +60,14 @@
 
   // poll fetches url now and every POLL_MS, calling onData with each new
   // body; a 304 (same ETag) calls nothing.
-  function poll(url, onData) {
+  function poll(url, onData, first) {
     let etag = null;
     const tick = async () => {
       try {
         const headers = etag ? { 'If-None-Match': etag } : {};
-        const r = await fetch(url, { headers, cache: 'no-store' });
+        const r = await (first || fetch(url, { headers, cache: 'no-store' }));
+        first = null;
+        await domReady;
         if (r.status === 304) {
           setError(null);
         } else if (r.ok) {
@@ -91,7 +93,12 @@
   function rendered() {
     const b = document.body.dataset;
     b.renders = String(Number(b.renders || 0) + 1);
-    b.ready = 'true';
+    if (b.ready) return;
+    // readyMs: from navigation to the first render drawn (after the next frame).
+    requestAnimationFrame(() => setTimeout(() => {
+      b.readyMs = String(Math.round(performance.now()));
+      b.ready = 'true';
+    }, 0));
   }
 
   function chart(id) {
@@ -109,7 +116,7 @@
 
   // ---------------------------------------------------------------- index
 
-  function indexPage() {
+  function indexPage(first) {
     poll('/api/experiments', (exps) => {
       const tb = $('#experiments tbody');
       tb.replaceChildren(...exps.map((e) => {
@@ -130,12 +137,12 @@
       $('#empty').hidden = exps.length > 0;
       window.tuneView.experiments = exps.length;
       rendered();
-    });
+    }, first);
   }
 
   // ----------------------------------------------------------- experiment
 
-  function experimentPage() {
+  function experimentPage(first) {
     const name = decodeURIComponent(location.pathname.split('/')[2]);
     document.title = 'tune · ' + name;
     $('#crumb').textContent = name;
@@ -168,16 +175,30 @@
       st.d = d;
       if (first) setupExperiment(st);
       try { st.filter = parseFilter($('#filter').value, d); } catch (e) { /* keep the last good filter */ }
-      renderHead(d);
-      renderTable(st);
-      renderHistory(st);
-      renderParallel(st);
-      renderSlice(st);
-      loadCurves(st);
+      // The table first, then one chart per task, so that the page answers
+      // input between charts. Timings of the last render, in ms, are kept
+      // for tests and the docs' figures.
+      const gen = st.gen = (st.gen || 0) + 1;
+      const tm = window.tuneView.timings = {};
+      const timed = (k, f) => { const t0 = performance.now(); f(); tm[k] = Math.round(performance.now() - t0); };
+      timed('head', () => renderHead(d));
+      timed('table', () => renderTable(st));
       if (!$('#compare').hidden) renderCompare(st);
-      loadImportance(name);
-      rendered();
-    });
+      const steps = [['history', renderHistory], ['parallel', renderParallel], ['slice', renderSlice]];
+      const next = () => {
+        if (gen !== st.gen) return; // newer data: that render draws the charts
+        const step = steps.shift();
+        if (!step) {
+          loadCurves(st);
+          loadImportance(name);
+          rendered();
+          return;
+        }
+        timed(step[0], () => step[1](st));
+        setTimeout(next, 0);
+      };
+      next();
+    }, first);
   }
 
   function setupExperiment(st) {
@@ -394,7 +415,7 @@
       yAxis: objectiveAxis(d),
       dataZoom: [{ type: 'inside' }],
       series: [
-        { name: 'succeeded', type: 'scatter', symbolSize: 6, data: ok, large: ok.length > 2000 },
+        { name: 'succeeded', type: 'scatter', symbolSize: 6, data: ok, large: true, largeThreshold: 1000 },
         { name: 'not counted (failed, stopped, running)', type: 'scatter', symbol: 'triangle', symbolSize: 7, itemStyle: { color: '#cf222e' }, data: other },
         { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: best, lineStyle: { width: 2 }, itemStyle: { color: '#1a7f37' } },
       ],
@@ -473,7 +494,7 @@
       xAxis, yAxis: objectiveAxis(d),
       visualMap: data.length ? { type: 'continuous', dimension: 2, min: 1, max: Math.max(1, ...data.map((r) => r[2])), right: 0, top: 'middle', itemHeight: 120,
         text: ['later', 'earlier'], inRange: { color: ['#d0d7de', '#0969da'] }, calculable: false } : undefined,
-      series: [{ type: 'scatter', symbolSize: 6, data, large: data.length > 2000 }],
+      series: [{ type: 'scatter', symbolSize: 6, data, large: true, largeThreshold: 1000 }],
     }, { notMerge: true });
   }
 
@@ -538,7 +559,7 @@
 
   // ---------------------------------------------------------------- trial
 
-  function trialPage() {
+  function trialPage(first) {
     const parts = location.pathname.split('/');
     const exp = decodeURIComponent(parts[2]), name = decodeURIComponent(parts[4]);
     document.title = 'tune · ' + name;
@@ -591,10 +612,26 @@
         out.scrollTop = out.scrollHeight;
       }
       rendered();
-    });
+    }, first);
   }
 
+  // app.js runs before the chart library has loaded (which is deferred): it
+  // starts the page's first API request at once, and renders once the
+  // document and the library are ready.
+  const domReady = new Promise((resolve) => {
+    if (document.readyState !== 'loading') resolve();
+    else document.addEventListener('DOMContentLoaded', () => resolve());
+  });
+  const apiOf = {
+    index: () => '/api/experiments',
+    experiment: () => '/api/experiments/' + location.pathname.split('/')[2],
+    trial: () => '/api/experiments/' + location.pathname.split('/')[2] + '/trials/' + location.pathname.split('/')[4],
+  };
+  const pageName = document.body.dataset.page;
   const pages = { index: indexPage, experiment: experimentPage, trial: trialPage };
-  const page = pages[document.body.dataset.page];
-  if (page) page();
+  if (pages[pageName]) {
+    const first = fetch(apiOf[pageName](), { cache: 'no-store' });
+    first.catch(() => {}); // reported by poll
+    domReady.then(() => pages[pageName](first));
+  }
 })();
