@@ -19,6 +19,7 @@ func main() {
 	exitCode := flag.Int("exit", 0, "exit with this code after printing")
 	failAbove := flag.Float64("fail-above", 1e300, "exit 3 when x is above this")
 	sleep := flag.Duration("sleep", 0, "sleep this long before printing")
+	waitFile := flag.String("wait-file", "", "wait until this file exists before printing")
 	noMetrics := flag.Bool("no-metrics", false, "print nothing parseable")
 	argvFile := flag.String("argv-file", "", "write os.Args as JSON to this file under $TUNE_TRIAL_DIR")
 	label := flag.String("label", "", "an arbitrary string, echoed in argv")
@@ -48,6 +49,12 @@ func main() {
 		}
 	}
 	time.Sleep(*sleep)
+	for *waitFile != "" {
+		if _, err := os.Stat(*waitFile); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if *x > *failAbove {
 		fmt.Fprintln(os.Stderr, "diverged: x too large")
 		os.Exit(3)
