@@ -90,7 +90,7 @@ func runUI(ctx context.Context, f *factory, o *uiOptions) error {
 		return fmt.Errorf("ui: --listen %s: %w", o.listen, err)
 	}
 	srv := &http.Server{
-		Handler:           web.Handler(st, web.Options{Token: token, TrialRoot: filepath.Dir(st.RealPath())}),
+		Handler:           web.Handler(st, web.Options{Token: token, TrialRoot: filepath.Dir(st.RealPath()), StorePath: st.RealPath()}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	addr := ln.Addr().String()

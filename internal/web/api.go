@@ -87,16 +87,17 @@ func summarize(rec *experiment.Record) ExperimentSummary {
 }
 
 func (s *server) experiments(w http.ResponseWriter, req *http.Request) {
-	recs, err := s.r.Experiments(req.Context())
-	if err != nil {
-		readError(w, err)
-		return
-	}
-	out := make([]ExperimentSummary, len(recs))
-	for i := range recs {
-		out[i] = summarize(&recs[i])
-	}
-	writeJSON(w, req, out)
+	s.cachedJSON(w, req, func() (any, error) {
+		recs, err := s.r.Experiments(req.Context())
+		if err != nil {
+			return nil, err
+		}
+		out := make([]ExperimentSummary, len(recs))
+		for i := range recs {
+			out[i] = summarize(&recs[i])
+		}
+		return out, nil
+	})
 }
 
 // Param describes one search-space parameter.
@@ -132,8 +133,11 @@ type TrialRow struct {
 	Value *Num `json:"value"`
 	// BestSoFar is the best counted objective value up to this trial.
 	BestSoFar Num `json:"bestSoFar"`
-	// Duration is how long the trial ran, in seconds.
-	Duration Num `json:"duration"`
+	// Duration is how long the trial ran, in seconds; null while it runs.
+	Duration *Num `json:"duration"`
+	// Started is when a running trial started (absent otherwise): its
+	// duration so far is the time since.
+	Started time.Time `json:"started,omitzero"`
 }
 
 // ExperimentDetail is GET /api/experiments/{name}.
@@ -155,14 +159,17 @@ type ExperimentDetail struct {
 }
 
 func (s *server) experiment(w http.ResponseWriter, req *http.Request) {
-	tab, err := results.Load(req.Context(), s.r, req.PathValue("name"))
-	if err != nil {
-		readError(w, err)
-		return
-	}
-	writeJSON(w, req, s.detail(tab))
+	s.cachedJSON(w, req, func() (any, error) {
+		tab, err := results.Load(req.Context(), s.r, req.PathValue("name"))
+		if err != nil {
+			return nil, err
+		}
+		return s.detail(tab), nil
+	})
 }
 
+// detail is the answer for tab. It depends only on what the store holds
+// (no clock), so that an unchanged store gives the same bytes.
 func (s *server) detail(tab *results.Table) *ExperimentDetail {
 	rec := tab.Experiment
 	d := &ExperimentDetail{
@@ -203,14 +210,19 @@ func (s *server) detail(tab *results.Table) *ExperimentDetail {
 		}
 		d.Params[i].Numeric = !slices.ContainsFunc(tab.Rows, func(r results.Row) bool { return !r.Params[i].Numeric })
 	}
-	now := s.opts.Now()
 	best := tab.BestSoFar()
 	for i := range tab.Rows {
 		r := &tab.Rows[i]
 		tr := &r.Trial
 		row := TrialRow{Name: tr.Name, Seq: tr.Seq, State: string(tr.State), Reason: tr.Reason, Message: tr.Message,
 			Params: make([]any, len(r.Params)), Metrics: make(map[string]Num, len(r.Metrics)),
-			BestSoFar: Num(best[i]), Duration: Num(r.Duration(now).Seconds())}
+			BestSoFar: Num(best[i])}
+		if tr.Finished.IsZero() {
+			row.Started = tr.Started
+		} else {
+			d := Num(r.Duration(tr.Finished).Seconds())
+			row.Duration = &d
+		}
 		for j, v := range r.Params {
 			if d.Params[j].Numeric && v.Numeric {
 				row.Params[j] = Num(v.Num)
@@ -360,18 +372,18 @@ func (s *server) curves(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("trial: %d trials named, at most %d allowed", len(names), maxCurveTrials))
 		return
 	}
-	if _, err := s.r.Experiment(ctx, name); err != nil {
-		readError(w, err)
-		return
-	}
-	out := Curves{Trials: map[string]map[string][]Point{}}
-	for _, t := range names {
-		logs, err := s.r.Logs(ctx, name, t)
-		if err != nil {
-			readError(w, err)
-			return
+	s.cachedJSON(w, req, func() (any, error) {
+		if _, err := s.r.Experiment(ctx, name); err != nil {
+			return nil, err
 		}
-		out.Trials[t] = curvesOf(logs)
-	}
-	writeJSON(w, req, out)
+		out := Curves{Trials: map[string]map[string][]Point{}}
+		for _, t := range names {
+			logs, err := s.r.Logs(ctx, name, t)
+			if err != nil {
+				return nil, err
+			}
+			out.Trials[t] = curvesOf(logs)
+		}
+		return out, nil
+	})
 }

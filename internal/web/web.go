@@ -34,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tune-hpo/tune/experiment"
@@ -74,6 +75,33 @@ type Options struct {
 	// Now returns the current time, for running trials' durations; nil
 	// means time.Now.
 	Now func() time.Time
+	// StorePath, when set, is the store's file: the experiments list, an
+	// experiment and its curves are then answered from a cache while the
+	// file has not changed (same size and modification time, and that time
+	// at least a second before the answer was read), so that a polling page
+	// over an idle store costs a stat.
+	StorePath string
+}
+
+// cacheFresh is how long after the store file's last change an answer read
+// from it is not cached: a write in the same clock tick as the one before
+// it may leave the modification time unchanged.
+const cacheFresh = time.Second
+
+// maxCached bounds the cached answers; past it the cache starts afresh.
+const maxCached = 64
+
+// stamp identifies a version of the store file.
+type stamp struct {
+	size  int64
+	mtime time.Time
+}
+
+// cached is one encoded answer.
+type cached struct {
+	at   stamp
+	body []byte
+	etag string
 }
 
 // DefaultLogTail is the default [Options.LogTail].
@@ -91,6 +119,9 @@ const ImportanceNotWired = "parameter importance is not available in this build 
 type server struct {
 	r    Reader
 	opts Options
+
+	mu    sync.Mutex
+	cache map[string]cached
 }
 
 // Handler returns the dashboard over r.
@@ -172,6 +203,61 @@ func (s *server) tokenOK(got string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) == 1
 }
 
+// storeStamp returns the store file's version, and false when it cannot
+// be cached on (no StorePath, a stat error, or a change within cacheFresh).
+func (s *server) storeStamp() (stamp, bool) {
+	if s.opts.StorePath == "" {
+		return stamp{}, false
+	}
+	fi, err := os.Stat(s.opts.StorePath)
+	if err != nil {
+		return stamp{}, false
+	}
+	st := stamp{size: fi.Size(), mtime: fi.ModTime()}
+	return st, time.Since(st.mtime) >= cacheFresh
+}
+
+// cachedJSON answers with compute's value, reusing the encoded answer to
+// the same URL while the store file is unchanged ([Options.StorePath]).
+func (s *server) cachedJSON(w http.ResponseWriter, req *http.Request, compute func() (any, error)) {
+	key := req.URL.RequestURI()
+	at, cacheable := s.storeStamp()
+	if cacheable {
+		s.mu.Lock()
+		c, ok := s.cache[key]
+		s.mu.Unlock()
+		if ok && c.at == at {
+			writeBody(w, req, c.body, c.etag)
+			return
+		}
+	}
+	v, err := compute()
+	if err != nil {
+		readError(w, err)
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("encode: %v", err))
+		return
+	}
+	etag := etagOf(b)
+	if cacheable {
+		s.mu.Lock()
+		if s.cache == nil || len(s.cache) >= maxCached {
+			s.cache = map[string]cached{}
+		}
+		s.cache[key] = cached{at: at, body: b, etag: etag}
+		s.mu.Unlock()
+	}
+	writeBody(w, req, b, etag)
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
 // writeJSON writes v with an ETag, or 304 when the client has it already.
 func writeJSON(w http.ResponseWriter, req *http.Request, v any) {
 	b, err := json.Marshal(v)
@@ -179,8 +265,12 @@ func writeJSON(w http.ResponseWriter, req *http.Request, v any) {
 		writeError(w, http.StatusInternalServerError, fmt.Sprintf("encode: %v", err))
 		return
 	}
-	sum := sha256.Sum256(b)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	writeBody(w, req, b, etagOf(b))
+}
+
+// writeBody writes the JSON body b whose ETag is etag, or 304 when the
+// client has it already.
+func writeBody(w http.ResponseWriter, req *http.Request, b []byte, etag string) {
 	h := w.Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "no-cache")

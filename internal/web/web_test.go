@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,7 +119,7 @@ func TestExperimentAPI(t *testing.T) {
 			Metrics   map[string]*float64 `json:"metrics"`
 			Value     *float64            `json:"value"`
 			BestSoFar *float64            `json:"bestSoFar"`
-			Duration  float64             `json:"duration"`
+			Duration  *float64            `json:"duration"`
 		} `json:"trials"`
 	}
 	getJSON(t, srv.URL+"/api/experiments/mixed", &d)
@@ -166,7 +168,7 @@ func TestExperimentAPI(t *testing.T) {
 		if math.IsNaN(runBest) != (r.BestSoFar == nil) || r.BestSoFar != nil && !near(*r.BestSoFar, runBest) {
 			t.Errorf("%s: best so far %v, want %v", g.name, r.BestSoFar, runBest)
 		}
-		if g.state.Final() && !near(r.Duration, 0.1*float64(len(g.acc))) {
+		if g.state.Final() != (r.Duration != nil) || g.state.Final() && !near(*r.Duration, 0.1*float64(len(g.acc))) {
 			t.Errorf("%s: duration %v s, want %v", g.name, r.Duration, 0.1*float64(len(g.acc)))
 		}
 	}
@@ -461,5 +463,76 @@ func TestVendoredAssets(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingReader counts the experiment reads that reach the store.
+type countingReader struct {
+	*store.Store
+	n atomic.Int32
+}
+
+func (c *countingReader) Trials(ctx context.Context, exp string) ([]trial.Trial, error) {
+	c.n.Add(1)
+	return c.Store.Trials(ctx, exp)
+}
+
+func TestCacheFollowsTheStoreFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tune.db")
+	fillStore(t, path, 5)
+	st, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := &countingReader{Store: st}
+	srv := httptest.NewServer(web.Handler(cr, web.Options{StorePath: path}))
+	defer srv.Close()
+	quiet := func() { // the file last changed two seconds ago
+		old := time.Now().Add(-2 * time.Second)
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quiet()
+	u := srv.URL + "/api/experiments/mixed"
+	resp, first := get(t, u, nil)
+	etag := resp.Header.Get("ETag")
+	if _, again := get(t, u, nil); string(again) != string(first) || cr.n.Load() != 1 {
+		t.Errorf("unchanged store: %d reads for two requests, want 1 (the second from the cache)", cr.n.Load())
+	}
+	if resp, _ := get(t, u, map[string]string{"If-None-Match": etag}); resp.StatusCode != http.StatusNotModified || cr.n.Load() != 1 {
+		t.Errorf("cached revalidation: %s after %d reads, want 304 without a read", resp.Status, cr.n.Load())
+	}
+	// A write: the next answer is read again and shows it.
+	tr, err := st.Trial(t.Context(), "mixed", "mixed-0005")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.State, tr.Finished = trial.Succeeded, tr.Started.Add(time.Second)
+	if err := st.SaveTrial(t.Context(), "mixed", tr, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var d web.ExperimentDetail
+	getJSON(t, u, &d)
+	if d.Trials[4].State != "Succeeded" || cr.n.Load() != 2 {
+		t.Errorf("after a write: trial 5 %s after %d reads, want Succeeded read afresh", d.Trials[4].State, cr.n.Load())
+	}
+	// The file changed under a second ago (here: its time is ahead of the
+	// clock, as just after a write): a write in the same clock tick could
+	// hide behind the same time, so nothing is cached yet.
+	soon := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, soon, soon); err != nil {
+		t.Fatal(err)
+	}
+	get(t, u, nil)
+	get(t, u, nil)
+	if cr.n.Load() != 4 {
+		t.Errorf("a store changed under a second ago was answered from the cache (%d reads, want 4)", cr.n.Load())
+	}
+	quiet()
+	get(t, u, nil)
+	get(t, u, nil)
+	if cr.n.Load() != 5 {
+		t.Errorf("quiet again: %d reads, want 5 (one more, then the cache)", cr.n.Load())
 	}
 }

@@ -181,6 +181,7 @@
       const gen = st.gen = (st.gen || 0) + 1;
       const tm = window.tuneView.timings = {};
       const timed = (k, f) => { const t0 = performance.now(); f(); tm[k] = Math.round(performance.now() - t0); };
+      if (!window.tuneCharts.history) timed('init', () => ['history', 'parallel', 'slice', 'curves'].forEach(chart));
       timed('head', () => renderHead(d));
       timed('table', () => renderTable(st));
       if (!$('#compare').hidden) renderCompare(st);
@@ -251,6 +252,14 @@
       el('dl', { class: 'kv' }, ...d.params.flatMap((p, i) => [el('dt', { text: p.name }), el('dd', { text: fmt(t.params[i]) })])));
   }
 
+  // durationOf is a trial's duration in seconds; for a running one, the time
+  // since it started.
+  function durationOf(t) {
+    if (t.duration != null) return t.duration;
+    if (!t.started || t.started.startsWith('0001-')) return null;
+    return Math.max(0, (Date.now() - new Date(t.started)) / 1000);
+  }
+
   function trialHref(exp, t) { return '/experiments/' + enc(exp) + '/trials/' + enc(t); }
 
   // Columns of the trial table: key, header, value getter, numeric.
@@ -262,7 +271,7 @@
     ];
     d.params.forEach((p, i) => cols.push({ key: p.name, label: p.name, get: (t) => t.params[i], num: p.numeric, param: true }));
     for (const m of d.metrics) cols.push({ key: m, label: m + (m === d.objective ? ' ★' : ''), get: (t) => t.metrics[m] ?? null, num: true, metric: true });
-    cols.push({ key: 'duration', label: 'Duration', get: (t) => t.duration, num: true, fmt: fmtDuration });
+    cols.push({ key: 'duration', label: 'Duration', get: durationOf, num: true, fmt: fmtDuration });
     return cols;
   }
 
@@ -387,7 +396,7 @@
       rows.push(line(p.name, vals, new Set(vals.map(String)).size > 1, 'num'));
     });
     for (const m of d.metrics) rows.push(line(m, ts.map((t) => t.metrics[m] ?? null), false, 'num'));
-    rows.push(el('tr', {}, el('th', { text: 'duration' }), ...ts.map((t) => el('td', { class: 'num', text: fmtDuration(t.duration) }))));
+    rows.push(el('tr', {}, el('th', { text: 'duration' }), ...ts.map((t) => el('td', { class: 'num', text: fmtDuration(durationOf(t)) }))));
     $('#compare-table').replaceChildren(...rows);
     window.tuneView.compared = ts.map((t) => t.name);
   }
@@ -399,21 +408,21 @@
   function renderHistory(st) {
     const d = st.d;
     const ok = [], other = [], best = [];
+    const bySeq = st.bySeq = new Map(d.trials.map((t) => [t.seq, t]));
     for (const t of d.trials) {
-      if (t.value != null) ok.push([t.seq, t.value, t.name]);
-      else if (t.metrics[d.objective] != null) other.push([t.seq, t.metrics[d.objective], t.name, t.state]);
+      if (t.value != null) ok.push([t.seq, t.value]);
+      else if (t.metrics[d.objective] != null) other.push([t.seq, t.metrics[d.objective]]);
       if (t.bestSoFar != null) best.push([t.seq, t.bestSoFar]);
     }
     const c = chart('history');
     c.setOption({
       animation: false,
       tooltip: { trigger: 'item', formatter: (p) => p.seriesName === 'best so far' ? 'best so far: ' + fmt(p.value[1])
-        : p.value[2] + ': ' + fmt(p.value[1]) + (p.value[3] ? ' (' + p.value[3] + ')' : '') },
+        : bySeq.get(p.value[0]).name + ': ' + fmt(p.value[1]) + (p.seriesIndex === 1 ? ' (' + bySeq.get(p.value[0]).state + ')' : '') },
       legend: { top: 0 },
       grid: { left: 60, right: 20, top: 30, bottom: 40 },
       xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 25, minInterval: 1, scale: true },
       yAxis: objectiveAxis(d),
-      dataZoom: [{ type: 'inside' }],
       series: [
         { name: 'succeeded', type: 'scatter', symbolSize: 6, data: ok, large: true, largeThreshold: 1000 },
         { name: 'not counted (failed, stopped, running)', type: 'scatter', symbol: 'triangle', symbolSize: 7, itemStyle: { color: '#cf222e' }, data: other },
@@ -422,7 +431,7 @@
     }, { notMerge: true });
     if (!c._tuneClick) {
       c._tuneClick = true;
-      c.on('click', (p) => { if (p.value && p.value[2]) location.href = trialHref(d.name, p.value[2]); });
+      c.on('click', (p) => { const t = p.seriesIndex < 2 && st.bySeq.get(p.value[0]); if (t) location.href = trialHref(st.d.name, t.name); });
     }
   }
 
@@ -479,7 +488,7 @@
     if (i < 0) { c.clear(); return; }
     const p = d.params[i];
     const data = [];
-    for (const t of d.trials) if (t.value != null) data.push([p.numeric ? t.params[i] : String(t.params[i]), t.value, t.seq, t.name]);
+    for (const t of d.trials) if (t.value != null) data.push([p.numeric ? t.params[i] : String(t.params[i]), t.value, t.seq]);
     let xAxis;
     if (!p.numeric) {
       const cats = p.values && p.values.length ? p.values.slice() : [...new Set(data.map((r) => r[0]))];
@@ -489,7 +498,7 @@
     }
     c.setOption({
       animation: false,
-      tooltip: { trigger: 'item', formatter: (q) => q.value[3] + ': ' + p.name + '=' + fmt(q.value[0]) + ', ' + d.objective + '=' + fmt(q.value[1]) },
+      tooltip: { trigger: 'item', formatter: (q) => (st.bySeq.get(q.value[2]) || {}).name + ': ' + p.name + '=' + fmt(q.value[0]) + ', ' + d.objective + '=' + fmt(q.value[1]) },
       grid: { left: 60, right: 80, top: 20, bottom: 40 },
       xAxis, yAxis: objectiveAxis(d),
       visualMap: data.length ? { type: 'continuous', dimension: 2, min: 1, max: Math.max(1, ...data.map((r) => r[2])), right: 0, top: 'middle', itemHeight: 120,
