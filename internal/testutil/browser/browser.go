@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -158,4 +160,56 @@ func (b *Browser) Screenshot() []byte {
 		b.t.Fatalf("screenshot: %v", err)
 	}
 	return png
+}
+
+// CPUTime returns the processor time (user and system) the browser's
+// processes have used so far, read from /proc on Linux; false elsewhere.
+// Unlike wall time, it hardly depends on what else the machine runs.
+func (b *Browser) CPUTime() (time.Duration, bool) {
+	c := chromedp.FromContext(b.Ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return 0, false
+	}
+	root := c.Browser.Process().Pid
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	parent := map[int]int{}
+	ticks := map[int]int64{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces) in parentheses.
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		parent[pid], ticks[pid] = ppid, utime+stime
+	}
+	var total int64
+	for pid, t := range ticks {
+		for p := pid; p > 1; p = parent[p] {
+			if p == root {
+				total += t
+				break
+			}
+		}
+	}
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(total) * time.Second / hz, true
 }

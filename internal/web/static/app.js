@@ -412,8 +412,11 @@
     for (const t of d.trials) {
       if (t.value != null) ok.push([t.seq, t.value]);
       else if (t.metrics[d.objective] != null) other.push([t.seq, t.metrics[d.objective]]);
-      if (t.bestSoFar != null) best.push([t.seq, t.bestSoFar]);
+      // The best-so-far step line needs only its changes and its end.
+      if (t.bestSoFar != null && (!best.length || best[best.length - 1][1] !== t.bestSoFar)) best.push([t.seq, t.bestSoFar]);
     }
+    const last = d.trials[d.trials.length - 1];
+    if (best.length && last && best[best.length - 1][0] !== last.seq) best.push([last.seq, best[best.length - 1][1]]);
     const c = chart('history');
     c.setOption({
       animation: false,
@@ -424,8 +427,8 @@
       xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 25, minInterval: 1, scale: true },
       yAxis: objectiveAxis(d),
       series: [
-        { name: 'succeeded', type: 'scatter', symbolSize: 6, data: ok, large: true, largeThreshold: 1000 },
-        { name: 'not counted (failed, stopped, running)', type: 'scatter', symbol: 'triangle', symbolSize: 7, itemStyle: { color: '#cf222e' }, data: other },
+        { name: 'succeeded', type: 'scatter', symbolSize: 6, data: ok, large: true, largeThreshold: 300 },
+        { name: 'not counted (failed, stopped, running)', type: 'scatter', symbol: 'triangle', symbolSize: 7, itemStyle: { color: '#cf222e' }, data: other, large: true, largeThreshold: 300 },
         { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: best, lineStyle: { width: 2 }, itemStyle: { color: '#1a7f37' } },
       ],
     }, { notMerge: true });
@@ -503,7 +506,7 @@
       xAxis, yAxis: objectiveAxis(d),
       visualMap: data.length ? { type: 'continuous', dimension: 2, min: 1, max: Math.max(1, ...data.map((r) => r[2])), right: 0, top: 'middle', itemHeight: 120,
         text: ['later', 'earlier'], inRange: { color: ['#d0d7de', '#0969da'] }, calculable: false } : undefined,
-      series: [{ type: 'scatter', symbolSize: 6, data, large: true, largeThreshold: 1000 }],
+      series: [{ type: 'scatter', symbolSize: 6, data, large: true, largeThreshold: 300 }],
     }, { notMerge: true });
   }
 
