@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -209,19 +210,30 @@ func TestUIEndToEnd(t *testing.T) {
 	slices.Sort(below)
 	b.Do(chromedp.SendKeys(chromedp.CSS(`#filter`), "x<1"))
 	b.Wait(fmt.Sprintf(`document.querySelectorAll('#trials tbody tr').length === %d`, len(below)), 10*time.Second)
-	shown := slices.Sorted(func(yield func(string) bool) {
-		for name := range tableCells(b) {
-			if !yield(name) {
-				return
-			}
-		}
-	})
-	if !slices.Equal(shown, below) {
+	if shown := slices.Sorted(maps.Keys(tableCells(b))); !slices.Equal(shown, below) {
 		t.Errorf("filter x<1 shows %v, want %v", shown, below)
 	}
 	b.Do(setFilter("nosuch<3"))
 	b.Wait(`document.querySelector('#filter-error').textContent.includes('unknown column "nosuch"')`, 10*time.Second)
 	b.Do(setFilter(""))
+	b.Wait(`document.querySelectorAll('#trials tbody tr').length === 10`, 10*time.Second)
+
+	// Brushing the parallel-coordinates x axis to [-1, 1] filters the table.
+	var brushed []string
+	for name, w := range wants {
+		if w.x >= -1 && w.x <= 1 {
+			brushed = append(brushed, name)
+		}
+	}
+	slices.Sort(brushed)
+	b.Do(chromedp.Evaluate[chromedp.Void](`(() => { const c = tuneCharts.parallel;
+		c.dispatchAction({ type: 'axisAreaSelect', parallelAxisId: c.getModel().getComponent('parallelAxis', 0).id, intervals: [[-1, 1]] }); })()`))
+	b.Wait(fmt.Sprintf(`document.querySelectorAll('#trials tbody tr').length === %d`, len(brushed)), 10*time.Second)
+	if got := slices.Sorted(maps.Keys(tableCells(b))); !slices.Equal(got, brushed) {
+		t.Errorf("parallel coordinates x in [-1, 1] shows %v, want %v", got, brushed)
+	}
+	b.Do(chromedp.Evaluate[chromedp.Void](`(() => { const c = tuneCharts.parallel;
+		c.dispatchAction({ type: 'axisAreaSelect', parallelAxisId: c.getModel().getComponent('parallelAxis', 0).id, intervals: [] }); })()`))
 	b.Wait(`document.querySelectorAll('#trials tbody tr').length === 10`, 10*time.Second)
 
 	// Compare two trials side by side.

@@ -476,8 +476,9 @@
       c.on('axisareaselected', () => {
         const series = c.getModel().getSeries()[0];
         const idx = new Set(series.getRawIndicesByActiveState('active'));
-        const anyRange = c.getOption().parallelAxis.some((a) => a.activeIntervals && a.activeIntervals.length);
-        st.brushed = anyRange ? new Set(st.parallelNames.filter((_, i) => idx.has(i))) : null;
+        // No line inactive: no range is selected (or one that keeps all).
+        const none = series.getRawIndicesByActiveState('inactive').length === 0;
+        st.brushed = none ? null : new Set(st.parallelNames.filter((_, i) => idx.has(i)));
         st.shown = PAGE_ROWS;
         renderTable(st);
       });
