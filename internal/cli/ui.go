@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -86,6 +87,9 @@ func runUI(ctx context.Context, f *factory, o *uiOptions) error {
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", o.listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("ui: --listen %s: %w (another tune ui? --listen 127.0.0.1:0 picks a free port)", o.listen, err)
+	}
 	if err != nil {
 		return fmt.Errorf("ui: --listen %s: %w", o.listen, err)
 	}

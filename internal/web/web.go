@@ -330,6 +330,12 @@ func (s *server) importance(w http.ResponseWriter, req *http.Request) {
 // tail returns up to n bytes of the end of the file at path, starting at
 // a line boundary when it had to cut, and whether it cut.
 func tail(path string, n int64) (string, bool, error) {
+	// A trial could replace its log with a link to another file: follow none.
+	if fi, err := os.Lstat(path); err != nil {
+		return "", false, err
+	} else if !fi.Mode().IsRegular() {
+		return "", false, fmt.Errorf("%s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", false, err

@@ -536,3 +536,33 @@ func TestCacheFollowsTheStoreFile(t *testing.T) {
 		t.Errorf("quiet again: %d reads, want 5 (one more, then the cache)", cr.n.Load())
 	}
 }
+
+func TestLogLinkNotFollowed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tune.db")
+	gen := fillStore(t, path, 2)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("not for the dashboard\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(filepath.Dir(path), "trials", gen[0].name, "stdout.log")
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, log); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Handler(st, web.Options{TrialRoot: filepath.Dir(path)}))
+	defer srv.Close()
+	var d web.TrialDetail
+	getJSON(t, srv.URL+"/api/experiments/mixed/trials/"+gen[0].name, &d)
+	if strings.Contains(d.Stdout.Text, "not for") || !strings.Contains(d.Stdout.Error, "not a regular file") {
+		t.Errorf("stdout through a link = %+v, want refused", d.Stdout)
+	}
+	if d.Stderr.Error != "" || d.Stderr.Text == "" {
+		t.Errorf("stderr = %+v, want the log", d.Stderr)
+	}
+}
