@@ -168,6 +168,15 @@ func Handler(r Reader, opts Options) http.Handler {
 // secure adds the security headers and, with a token, checks it.
 func (s *server) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Whatever the store holds, a request fails alone, with a message.
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				writeError(w, http.StatusInternalServerError, fmt.Sprintf("internal error reading %s: %v", req.URL.Path, p))
+			}
+		}()
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -566,3 +566,26 @@ func TestLogLinkNotFollowed(t *testing.T) {
 		t.Errorf("stderr = %+v, want the log", d.Stderr)
 	}
 }
+
+// panicReader fails the way a reader of an unexpected record might.
+type panicReader struct{ *store.Store }
+
+func (panicReader) Trials(context.Context, string) ([]trial.Trial, error) { panic("odd record") }
+
+func TestPanicAnswersAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tune.db")
+	fillStore(t, path, 2)
+	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Handler(panicReader{st}, web.Options{}))
+	defer srv.Close()
+	resp, b := get(t, srv.URL+"/api/experiments/mixed", nil)
+	if resp.StatusCode != 500 || !strings.Contains(string(b), "odd record") {
+		t.Errorf("a panicking read: %s %s, want 500 with the message", resp.Status, b)
+	}
+	if resp, _ := get(t, srv.URL+"/api/experiments", nil); resp.StatusCode != 200 {
+		t.Errorf("after it: %s, want the server still answering", resp.Status)
+	}
+}
