@@ -371,22 +371,3 @@ func writeShot(t *testing.T, path string, png []byte) {
 		t.Fatal(err)
 	}
 }
-
-func TestUIRefusesBadInput(t *testing.T) {
-	dir := t.TempDir()
-	for _, c := range []struct {
-		args []string
-		code int
-		says string
-	}{
-		{[]string{"ui", "--listen", "nonsense"}, 2, "--listen"},
-		{[]string{"ui", "--listen", "127.0.0.1:99999"}, 2, "0 to 65535"},
-		{[]string{"ui", "extra"}, 2, "no arguments"},
-		{[]string{"ui", "--listen", "127.0.0.1:0"}, 1, "store does not exist"},
-	} {
-		r := tune(t, dir, c.args...)
-		if r.code != c.code || !strings.Contains(r.stderr, c.says) {
-			t.Errorf("tune %v: exit %d, %q; want %d naming %q", c.args, r.code, r.stderr, c.code, c.says)
-		}
-	}
-}
