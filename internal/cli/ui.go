@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -24,6 +26,10 @@ const DefaultUIListen = "127.0.0.1:8686"
 // uiOptions are the inputs of tune ui.
 type uiOptions struct {
 	listen string
+	// assetsDir serves the dashboard's pages, scripts and styles from a
+	// directory (internal/web/static) instead of the binary: for
+	// development, hidden.
+	assetsDir string
 }
 
 func newUICommand(f *factory) *cobra.Command {
@@ -52,6 +58,8 @@ it prints once (…/?token=…), which sets a cookie, or send
 		},
 	}
 	cmd.Flags().StringVar(&o.listen, "listen", DefaultUIListen, "HOST:PORT to serve on; a non-loopback HOST requires the printed token")
+	cmd.Flags().StringVar(&o.assetsDir, "assets-dir", "", "serve the pages, scripts and styles from this directory (development)")
+	_ = cmd.Flags().MarkHidden("assets-dir")
 	return cmd
 }
 
@@ -71,6 +79,13 @@ func runUI(ctx context.Context, f *factory, o *uiOptions) error {
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return usageErrorf("--listen %q: port %q is not a number from 0 to 65535", o.listen, port)
+	}
+	var assets fs.FS
+	if o.assetsDir != "" {
+		if fi, err := os.Stat(filepath.Join(o.assetsDir, "app.js")); err != nil || !fi.Mode().IsRegular() {
+			return usageErrorf("--assets-dir %q: want the dashboard's static directory (internal/web/static), with app.js", o.assetsDir)
+		}
+		assets = os.DirFS(o.assetsDir)
 	}
 	st, err := f.openStore(true)
 	if err != nil {
@@ -94,7 +109,7 @@ func runUI(ctx context.Context, f *factory, o *uiOptions) error {
 		return fmt.Errorf("ui: --listen %s: %w", o.listen, err)
 	}
 	srv := &http.Server{
-		Handler:           web.Handler(st, web.Options{Token: token, TrialRoot: filepath.Dir(st.RealPath()), StorePath: st.RealPath()}),
+		Handler:           web.Handler(st, web.Options{Token: token, TrialRoot: filepath.Dir(st.RealPath()), StorePath: st.RealPath(), Assets: assets}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	addr := ln.Addr().String()

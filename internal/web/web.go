@@ -81,6 +81,10 @@ type Options struct {
 	// at least a second before the answer was read), so that a polling page
 	// over an idle store costs a stat.
 	StorePath string
+	// Assets, when set, replaces the embedded pages, scripts and styles
+	// (the static directory's contents), for working on them without
+	// rebuilding.
+	Assets fs.FS
 }
 
 // cacheFresh is how long after the store file's last change an answer read
@@ -133,9 +137,12 @@ func Handler(r Reader, opts Options) http.Handler {
 		opts.Now = time.Now
 	}
 	s := &server{r: r, opts: opts}
-	sub, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
+	sub := opts.Assets
+	if sub == nil {
+		var err error
+		if sub, err = fs.Sub(staticFS, "static"); err != nil {
+			panic(err) // the embedded tree is fixed at build time
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(sub)))
@@ -159,7 +166,12 @@ func Handler(r Reader, opts Options) http.Handler {
 	mux.HandleFunc("GET /api/experiments/{name}/trials/{trial}", s.trial)
 	mux.HandleFunc("GET /api/experiments/{name}/curves", s.curves)
 	mux.HandleFunc("GET /api/experiments/{name}/importance", s.importance)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, req.Method+": the dashboard only reads (GET)")
+			return
+		}
 		writeError(w, http.StatusNotFound, "no such API endpoint; see /api/experiments")
 	})
 	return s.secure(mux)

@@ -589,3 +589,26 @@ func TestPanicAnswersAlone(t *testing.T) {
 		t.Errorf("after it: %s, want the server still answering", resp.Status)
 	}
 }
+
+func TestAssetsAndMethods(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<p>dev</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, _, _ := served(t, 1, web.Options{Assets: os.DirFS(dir)})
+	if resp, b := get(t, srv.URL+"/", nil); resp.StatusCode != 200 || string(b) != "<p>dev</p>" {
+		t.Errorf("GET / with Assets: %s %q, want the directory's index.html", resp.Status, b)
+	}
+	req, err := http.NewRequest("POST", srv.URL+"/api/experiments", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") == "" {
+		t.Errorf("POST /api/experiments: %s, want 405 with Allow", resp.Status)
+	}
+}
