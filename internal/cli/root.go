@@ -139,6 +139,7 @@ everything in one bbolt file and reports the best trial.`,
 		newCompareCommand(f),
 		newPlotCommand(f),
 		newExportCommand(f),
+		newUICommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)
