@@ -42,6 +42,8 @@ type activeTrial struct {
 	objective    string
 	stoppedEarly string
 	thinWarned   bool
+	// reported is the time of the latest value flushed; zero before one.
+	reported time.Time
 
 	// condition is the latest reason and message the executor reported
 	// through Spec.OnStatus, written by the trial's goroutine and stored
