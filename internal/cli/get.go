@@ -124,6 +124,8 @@ type experimentView struct {
 	TrialsFailed        int                      `json:"trialsFailed"`
 	TrialsRunning       int                      `json:"trialsRunning"`
 	TrialsKilled        int                      `json:"trialsKilled"`
+	TrialsEarlyStopped  int                      `json:"trialsEarlyStopped"`
+	RunnerGone          bool                     `json:"runnerGone,omitempty"` // Created or Running, but no process runs it (runnerGone)
 	CurrentOptimalTrial *experiment.OptimalTrial `json:"currentOptimalTrial,omitempty"`
 	Created             time.Time                `json:"created"`
 	Completed           time.Time                `json:"completed,omitzero"`
@@ -148,7 +150,7 @@ func newExperimentView(rec *experiment.Record) experimentView {
 		Name: rec.Name, Status: st.Phase, Reason: st.Reason, Message: st.Message,
 		Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName, ObjectiveType: obj.Type, ObjectiveMetric: obj.ObjectiveMetricName, Goal: obj.Goal,
 		Trials: st.Trials, TrialsSucceeded: st.TrialsSucceeded, TrialsFailed: st.TrialsFailed + st.TrialsMetricsUnav,
-		TrialsRunning: st.TrialsRunning, TrialsKilled: st.TrialsKilled,
+		TrialsRunning: st.TrialsRunning, TrialsKilled: st.TrialsKilled, TrialsEarlyStopped: st.TrialsEarlyStopped,
 		CurrentOptimalTrial: st.CurrentOptimalTrial, Created: st.Created, Completed: st.Completed,
 	}
 }
@@ -189,7 +191,12 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 	}
 	views := make([]experimentView, len(recs))
 	for i := range recs {
+		gone, err := runnerGone(ctx, st, &recs[i])
+		if err != nil {
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl("tune: warning: "+err.Error(), true))
+		}
 		views[i] = newExperimentView(&recs[i])
+		views[i].RunnerGone = gone
 	}
 	if format != output.Table {
 		return output.Data(o.f.io.Out, format, views)
@@ -200,9 +207,9 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		if b := v.CurrentOptimalTrial; b != nil {
 			best = fmt.Sprintf("%s (%s=%s)", b.BestTrialName, v.ObjectiveMetric, formatValue(b.Metrics[v.ObjectiveMetric]))
 		}
-		rows[i] = []string{v.Name, string(v.Status), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
+		rows[i] = []string{v.Name, phaseView(v.Name, v.Status, v.RunnerGone), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsEarlyStopped), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
 	}
-	return output.WriteTable(o.f.io.Out, []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}, escapeRows(rows))
+	return output.WriteTable(o.f.io.Out, []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "EARLY-STOPPED", "FAILED", "BEST", "CREATED"}, escapeRows(rows))
 }
 
 // loadTrials reads an experiment and its trials sorted best first:
@@ -217,6 +224,7 @@ func loadTrials(ctx context.Context, o *getOptions) (*experiment.Record, []trial
 	if err != nil {
 		return nil, nil, notFoundHint(err, o.name)
 	}
+	o.warnRunnerGone(ctx, st, rec)
 	trials, err := st.Trials(ctx, o.name)
 	if err != nil {
 		return nil, nil, err
