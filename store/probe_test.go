@@ -178,3 +178,19 @@ func TestExperimentLockedInProcess(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExperimentLocked measures one probe of a lock another open
+// file description holds, as tune get experiments makes per experiment.
+func BenchmarkExperimentLocked(b *testing.B) {
+	s := openWith(b, "mnist")
+	l, err := s.LockExperiment("mnist")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Release()
+	for b.Loop() {
+		if locked, err := s.ExperimentLocked("mnist"); err != nil || !locked {
+			b.Fatal(locked, err)
+		}
+	}
+}
