@@ -46,7 +46,10 @@ type progress struct {
 	quiet bool
 	live  bool
 	width int
-	now   func() time.Time
+	// size, when set, returns the terminal's width now (0 when unknown),
+	// read at each redraw so that a resized terminal gets lines that fit.
+	size func() int
+	now  func() time.Time
 
 	objective  string
 	goal       suggest.Goal
@@ -109,6 +112,22 @@ func newProgress(w io.Writer, quiet bool, width int, exp *experiment.Experiment)
 	return p
 }
 
+// terminalSize returns a function that reads the width of the terminal w
+// is open on, or nil when w is not a file.
+func terminalSize(w io.Writer) func() int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	return func() int {
+		width, _, err := term.GetSize(int(f.Fd()))
+		if err != nil {
+			return 0
+		}
+		return width
+	}
+}
+
 // terminalWidth returns the width in columns of the terminal w is, or 0
 // when it is not one. isTerminal decides; nil asks the operating system
 // (golang.org/x/term), for which only an *os.File can be a terminal. A
@@ -122,7 +141,7 @@ func terminalWidth(w io.Writer, isTerminal func(io.Writer) bool) int {
 		return 0
 	}
 	if isFile {
-		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+		if width := terminalSize(f)(); width > 0 {
 			return width
 		}
 	}
@@ -383,6 +402,11 @@ func (p *progress) draw(now time.Time) {
 		return
 	}
 	p.erase()
+	if p.size != nil {
+		if width := p.size(); width > 0 {
+			p.width = width
+		}
+	}
 	var b strings.Builder
 	for _, l := range p.block(now) {
 		// One screen row each, so that erase knows how far up to go.

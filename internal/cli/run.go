@@ -156,7 +156,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if o.maxObservations != -1 && o.maxObservations < metrics.MinMaxLogs {
 		return usageErrorf("--max-observations %d: want at least %d, or -1 for no cap", o.maxObservations, metrics.MinMaxLogs)
 	}
-	width := terminalWidth(o.f.io.ErrOut, o.f.io.IsTerminal)
+	width, size := terminalWidth(o.f.io.ErrOut, o.f.io.IsTerminal), terminalSize(o.f.io.ErrOut)
 	// An output that cannot be written must not end the run: the
 	// experiment goes on, and its result is in the store.
 	o.f.io = guardOutput(o.f.io)
@@ -170,6 +170,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		return err
 	}
 	p := newProgress(o.f.io.ErrOut, o.quiet, width, exp)
+	p.size = size
 	defer p.close()
 	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event, MaxObservations: o.maxObservations}
 	if o.pushAddress != "unix" {
