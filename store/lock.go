@@ -94,7 +94,7 @@ func (s *Store) LockExperiment(name string) (*ExperimentLock, error) {
 // the flock fallback, where it holds a shared flock of the holder file for
 // the duration of one system call; it creates and writes nothing, so it
 // works on a store opened read-only. Where locks lock nothing (Windows) it
-// reports false.
+// reports true: whether a runner is at work cannot be told there.
 func (s *Store) ExperimentLocked(name string) (bool, error) {
 	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return false, fmt.Errorf("probe lock of experiment %q: invalid name", name)
