@@ -130,12 +130,17 @@ func terminalSize(w io.Writer) func() int {
 
 // terminalWidth returns the width in columns of the terminal w is, or 0
 // when it is not one. isTerminal decides; nil asks the operating system
-// (golang.org/x/term), for which only an *os.File can be a terminal. A
+// (golang.org/x/term), for which only an *os.File can be a terminal, and
+// TERM=dumb is none. A
 // terminal whose size cannot be read is taken to be defaultWidth wide.
 func terminalWidth(w io.Writer, isTerminal func(io.Writer) bool) int {
 	f, isFile := w.(*os.File)
 	if isTerminal == nil {
-		isTerminal = func(io.Writer) bool { return isFile && term.IsTerminal(int(f.Fd())) }
+		// A dumb terminal (Emacs' shell, some CI runners) cannot move
+		// the cursor: it gets the plain lines.
+		isTerminal = func(io.Writer) bool {
+			return isFile && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
+		}
 	}
 	if !isTerminal(w) {
 		return 0
