@@ -222,6 +222,19 @@ func (p *progress) close() {
 	}
 }
 
+// Write writes b to the error stream, above the block when live: the
+// block is erased first and redrawn by the next tick. It is how the rest of
+// tune run prints to the error stream while the block is on the screen.
+func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live && !p.closed {
+		p.erase()
+		p.dirty = true
+	}
+	return p.w.Write(b)
+}
+
 func (p *progress) event(ev experiment.Event) {
 	if p.quiet {
 		return

@@ -108,3 +108,32 @@ func BenchmarkProgressTrial(b *testing.B) {
 		p.event(f)
 	}
 }
+
+// TestProgressWriteGoesAboveBlock: text written through the progress while
+// the block is drawn erases the block first, so that the block's next
+// erase does not leave a line of it on the screen.
+func TestProgressWriteGoesAboveBlock(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, 80, progressExperiment(t))
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return clock }
+	p.start = clock
+	s, _ := trialEvents(1, clock)
+	p.event(s) // a line, then the block: 3 lines, a header and a row
+	if p.drawn != 5 {
+		t.Fatalf("%d block lines drawn, want 5", p.drawn)
+	}
+	before := out.Len()
+	fmt.Fprintln(p, "interrupted: stopping running trials")
+	if got, want := out.String()[before:], "\r"+"\x1b[5A"+eraseDown+"interrupted: stopping running trials\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+	if p.drawn != 0 || !p.dirty {
+		t.Errorf("after a write: %d lines drawn, dirty %v; want 0, true", p.drawn, p.dirty)
+	}
+	p.close()
+	fmt.Fprintln(p, "after")
+	if !strings.HasSuffix(out.String(), "\nafter\n") {
+		t.Errorf("a write after close: %q", out.String()[out.Len()-20:])
+	}
+}

@@ -165,13 +165,16 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if err != nil {
 		return err
 	}
+	p := newProgress(o.f.io.ErrOut, o.quiet, width, exp)
+	p.size = size
+	defer p.close()
+	// Whatever else goes to the error stream while the block is drawn
+	// (warnings, the executor's log, the interrupt notice) goes above it.
+	o.f.io.ErrOut = p
 	executor, err := o.newExecutor(exp, gpus)
 	if err != nil {
 		return err
 	}
-	p := newProgress(o.f.io.ErrOut, o.quiet, width, exp)
-	p.size = size
-	defer p.close()
 	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event, MaxObservations: o.maxObservations}
 	if o.pushAddress != "unix" {
 		runner.PushAddress = o.pushAddress
