@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -215,11 +216,17 @@ func (e *storeError) Error() string { return e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
 // flushAll writes the metric values running trials reported since the last
-// flush, so readers see progress and a crash loses at most one interval.
+// flush, so readers see progress and a crash loses at most one interval,
+// then reports each running trial's values in a TrialProgress event.
 func (s *state) flushAll(storeCtx context.Context) error {
 	for _, at := range s.active {
 		s.drainWarnings(at)
 		logs, replace := at.recorder.Drain()
+		for _, l := range logs {
+			if l.Time.After(at.reported) {
+				at.reported = l.Time
+			}
+		}
 		s.observe(at)
 		reason, message, changed := at.takeCondition()
 		if changed {
@@ -233,7 +240,25 @@ func (s *state) flushAll(storeCtx context.Context) error {
 			return fmt.Errorf("save trial %s: %w", at.t.Name, err)
 		}
 	}
+	s.reportProgress()
 	return nil
+}
+
+// reportProgress emits a TrialProgress event for each running trial, in
+// creation order.
+func (s *state) reportProgress() {
+	if s.r.OnEvent == nil {
+		return
+	}
+	for _, seq := range slices.Sorted(maps.Keys(s.active)) {
+		at := s.active[seq]
+		if at.t.State.Final() {
+			continue
+		}
+		t := copyTrial(at.t)
+		t.Metrics = at.recorder.Summaries()
+		s.r.emit(Event{Kind: TrialProgress, Trial: t, Reported: at.reported})
+	}
 }
 
 // finish stops whatever still runs, waits for it, records the final status

@@ -37,6 +37,12 @@ const (
 	// Event.Status is its stored status and Event.Trials the number of
 	// trials it has so far.
 	ExperimentResumed
+	// TrialProgress: Event.Trial is running; its Metrics are the summaries
+	// of every value it has reported so far, and Event.Reported is when the
+	// latest of them was reported (zero before the first). It comes for
+	// each running trial, in creation order, once every
+	// [Runner.FlushInterval], after the running trials' values are stored.
+	TrialProgress
 )
 
 // Event is a progress report from a [Runner]. Its pointers refer to copies
@@ -48,6 +54,8 @@ type Event struct {
 	Status  *Status
 	Message string
 	Trials  int
+	// Reported is the time of a TrialProgress event's latest value.
+	Reported time.Time
 }
 
 // Runner drives one experiment: suggest, execute, collect, store, keeping at

@@ -49,6 +49,8 @@ type activeTrial struct {
 	unmatched     *metrics.Unmatched
 	objectiveSeen atomic.Bool
 	thinWarned    bool
+	// reported is the time of the latest value flushed; zero before one.
+	reported time.Time
 
 	// condition is the latest reason and message the executor reported
 	// through Spec.OnStatus, written by the trial's goroutine and stored

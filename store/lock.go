@@ -28,6 +28,11 @@ type ExperimentLock struct {
 	unlock func(*os.File) error
 }
 
+// flockOnly makes the experiment locks of every store flocks of the holder
+// files, as on NFS (Linux only: elsewhere they always are); tests set it to
+// cover that path on any filesystem.
+var flockOnly = false
+
 // lockHolder is what a holder file says about its holder, for messages.
 type lockHolder struct {
 	PID     int       `json:"pid"`
@@ -78,6 +83,23 @@ func (s *Store) LockExperiment(name string) (*ExperimentLock, error) {
 		}
 	}
 	return l, nil
+}
+
+// ExperimentLocked reports whether a process (this one included) holds the
+// named experiment's lock ([Store.LockExperiment]) right now, that is
+// whether a tune run, resume or delete is at work on it. A stored phase of
+// Running with no holder means the runner died without recording its end.
+//
+// It takes no lock that a concurrent LockExperiment could meet, except on
+// the flock fallback, where it holds a shared flock of the holder file for
+// the duration of one system call; it creates and writes nothing, so it
+// works on a store opened read-only. Where locks lock nothing (Windows) it
+// reports true: whether a runner is at work cannot be told there.
+func (s *Store) ExperimentLocked(name string) (bool, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return false, fmt.Errorf("probe lock of experiment %q: invalid name", name)
+	}
+	return probeExperiment(s.realPath, filepath.Join(s.LockDir(), name+".lock"), name)
 }
 
 // holderFile returns the file that records the holder.

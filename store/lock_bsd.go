@@ -7,3 +7,9 @@ package store
 func lockExperiment(_, infoPath, name string) (*ExperimentLock, error) {
 	return flockExperiment(infoPath, name)
 }
+
+// probeExperiment reports whether another open file description holds the
+// flock lockExperiment takes.
+func probeExperiment(_, infoPath, _ string) (bool, error) {
+	return probeFlock(infoPath)
+}

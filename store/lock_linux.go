@@ -19,15 +19,55 @@ const (
 	smb2Magic = 0xfe534d42
 )
 
-// lockExperiment takes an OFD lock on one byte of the data file at
-// dataPath; see [Store.LockExperiment].
-func lockExperiment(dataPath, infoPath, name string) (*ExperimentLock, error) {
+// useFlock reports whether the experiment locks of the data file at
+// dataPath are flocks of the holder files rather than OFD locks.
+func useFlock(dataPath string) bool {
+	if flockOnly {
+		return true
+	}
 	var fs unix.Statfs_t
 	if err := unix.Statfs(dataPath, &fs); err == nil {
 		switch uint32(fs.Type) {
 		case nfsMagic, smbMagic, cifsMagic, smb2Magic:
-			return flockExperiment(infoPath, name)
+			return true
 		}
+	}
+	return false
+}
+
+// probeExperiment reports whether another open file description holds the
+// lock lockExperiment takes, asking with F_OFD_GETLK, which takes nothing.
+func probeExperiment(dataPath, infoPath, name string) (bool, error) {
+	if useFlock(dataPath) {
+		return probeFlock(infoPath)
+	}
+	f, err := os.Open(dataPath)
+	if err != nil {
+		return false, fmt.Errorf("probe lock of experiment %q: %w", name, err)
+	}
+	defer f.Close()
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: nameOffset(name), Len: 1}
+	for {
+		err = unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &lk)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, unix.EINVAL):
+		// A kernel before 3.15 has no OFD locks: the holder used flock.
+		return probeFlock(infoPath)
+	case err != nil:
+		return false, fmt.Errorf("probe lock of experiment %q: %s: %w", name, dataPath, err)
+	}
+	return lk.Type != unix.F_UNLCK, nil
+}
+
+// lockExperiment takes an OFD lock on one byte of the data file at
+// dataPath; see [Store.LockExperiment].
+func lockExperiment(dataPath, infoPath, name string) (*ExperimentLock, error) {
+	if useFlock(dataPath) {
+		return flockExperiment(infoPath, name)
 	}
 	f, err := os.OpenFile(dataPath, os.O_RDWR, 0)
 	if err != nil {

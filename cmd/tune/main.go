@@ -21,7 +21,9 @@ func main() {
 	// experiment Running: tune run goes on and records its end. Notify
 	// rather than Ignore, so that trials do not inherit an ignored SIGPIPE.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (a closed terminal or SSH session) is an interrupt like the
+	// others: the experiment is recorded Stopped instead of left Running.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		// The first signal cancels ctx: tune stops its trials and records
 		// them. Restoring the default handling lets a second one end tune at

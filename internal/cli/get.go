@@ -139,6 +139,8 @@ type experimentView struct {
 	TrialsFailed        int                      `json:"trialsFailed"`
 	TrialsRunning       int                      `json:"trialsRunning"`
 	TrialsKilled        int                      `json:"trialsKilled"`
+	TrialsEarlyStopped  int                      `json:"trialsEarlyStopped"`
+	RunnerGone          bool                     `json:"runnerGone,omitempty"` // Created or Running, but no process runs it (runnerGone)
 	CurrentOptimalTrial *experiment.OptimalTrial `json:"currentOptimalTrial,omitempty"`
 	Created             time.Time                `json:"created"`
 	Completed           time.Time                `json:"completed,omitzero"`
@@ -163,7 +165,7 @@ func newExperimentView(rec *experiment.Record) experimentView {
 		Name: rec.Name, Status: st.Phase, Reason: st.Reason, Message: st.Message,
 		Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName, ObjectiveType: obj.Type, ObjectiveMetric: obj.ObjectiveMetricName, Goal: obj.Goal,
 		Trials: st.Trials, TrialsSucceeded: st.TrialsSucceeded, TrialsFailed: st.TrialsFailed + st.TrialsMetricsUnav,
-		TrialsRunning: st.TrialsRunning, TrialsKilled: st.TrialsKilled,
+		TrialsRunning: st.TrialsRunning, TrialsKilled: st.TrialsKilled, TrialsEarlyStopped: st.TrialsEarlyStopped,
 		CurrentOptimalTrial: st.CurrentOptimalTrial, Created: st.Created, Completed: st.Completed,
 	}
 }
@@ -204,7 +206,12 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 	}
 	views := make([]experimentView, len(recs))
 	for i := range recs {
+		gone, err := runnerGone(ctx, st, &recs[i])
+		if err != nil {
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl("tune: warning: "+err.Error(), true))
+		}
 		views[i] = newExperimentView(&recs[i])
+		views[i].RunnerGone = gone
 	}
 	switch format.Kind() {
 	case output.Name:
@@ -225,9 +232,9 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		if b := v.CurrentOptimalTrial; b != nil {
 			best = fmt.Sprintf("%s (%s=%s)", b.BestTrialName, v.ObjectiveMetric, formatValue(b.Metrics[v.ObjectiveMetric]))
 		}
-		rows[i] = []string{v.Name, string(v.Status), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
+		rows[i] = []string{v.Name, phaseView(v.Name, v.Status, v.RunnerGone), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsEarlyStopped), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
 	}
-	header := []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "FAILED", "BEST", "CREATED"}
+	header := []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "EARLY-STOPPED", "FAILED", "BEST", "CREATED"}
 	if format.Kind() == output.Wide {
 		header = append(header, "RUNNING", "KILLED", "OBJECTIVE", "COMPLETED")
 		for i, v := range views {
@@ -248,7 +255,7 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 func writeExperimentsCSV(o *getOptions, views []experimentView) error {
 	var header []string
 	if !o.noHeaders {
-		header = []string{"name", "status", "reason", "algorithm", "objectiveType", "objectiveMetricName", "trials", "trialsSucceeded", "trialsFailed", "trialsRunning", "trialsKilled", "bestTrial", "bestValue", "created", "completed"}
+		header = []string{"name", "status", "reason", "algorithm", "objectiveType", "objectiveMetricName", "trials", "trialsSucceeded", "trialsEarlyStopped", "trialsFailed", "trialsRunning", "trialsKilled", "bestTrial", "bestValue", "created", "completed"}
 	}
 	rows := make([][]string, len(views))
 	for i, v := range views {
@@ -264,7 +271,7 @@ func writeExperimentsCSV(o *getOptions, views []experimentView) error {
 			completed = v.Completed.UTC().Format(time.RFC3339Nano)
 		}
 		rows[i] = []string{v.Name, string(v.Status), v.Reason, v.Algorithm, v.ObjectiveType, v.ObjectiveMetric,
-			strconv.Itoa(v.Trials), strconv.Itoa(v.TrialsSucceeded), strconv.Itoa(v.TrialsFailed), strconv.Itoa(v.TrialsRunning), strconv.Itoa(v.TrialsKilled),
+			strconv.Itoa(v.Trials), strconv.Itoa(v.TrialsSucceeded), strconv.Itoa(v.TrialsEarlyStopped), strconv.Itoa(v.TrialsFailed), strconv.Itoa(v.TrialsRunning), strconv.Itoa(v.TrialsKilled),
 			bestTrial, bestValue, v.Created.UTC().Format(time.RFC3339Nano), completed}
 	}
 	return output.WriteCSV(o.f.io.Out, header, escapeRows(rows))
@@ -284,6 +291,7 @@ func runBest(ctx context.Context, o *getOptions) error {
 	if err != nil {
 		return notFoundHint(err, o.name)
 	}
+	o.warnRunnerGone(ctx, st, tab.Experiment)
 	b := tab.Best()
 	if b < 0 {
 		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, tab.Objective)

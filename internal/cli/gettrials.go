@@ -336,6 +336,7 @@ func runGetTrials(ctx context.Context, o *getOptions) error {
 	if err != nil {
 		return notFoundHint(err, o.name)
 	}
+	o.warnRunnerGone(ctx, st, tab.Experiment)
 	l, idx, err := o.prepare(tab, format)
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// IsTerminal says whether a stream is a terminal, which tune run's
+	// live status block needs; nil asks the operating system (only an
+	// *os.File can be one). Tests set it.
+	IsTerminal func(w io.Writer) bool
 }
 
 // System returns the process's standard streams.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -158,6 +157,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if o.maxObservations != -1 && o.maxObservations < metrics.MinMaxLogs {
 		return usageErrorf("--max-observations %d: want at least %d, or -1 for no cap", o.maxObservations, metrics.MinMaxLogs)
 	}
+	width, size := terminalWidth(o.f.io.ErrOut, o.f.io.IsTerminal), terminalSize(o.f.io.ErrOut)
 	// An output that cannot be written must not end the run: the
 	// experiment goes on, and its result is in the store.
 	o.f.io = guardOutput(o.f.io)
@@ -169,11 +169,16 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if err != nil {
 		return err
 	}
+	p := newProgress(o.f.io.ErrOut, o.quiet, width, exp)
+	p.size = size
+	defer p.close()
+	// Whatever else goes to the error stream while the block is drawn
+	// (warnings, the executor's log, the interrupt notice) goes above it.
+	o.f.io.ErrOut = p
 	executor, err := o.newExecutor(exp, gpus)
 	if err != nil {
 		return err
 	}
-	p := &progress{w: o.f.io.ErrOut, quiet: o.quiet, objective: exp.Spec.Objective.ObjectiveMetricName, names: exp.MetricNames(), strategies: exp.Strategies()}
 	runner := &experiment.Runner{Suggester: suggester, Executor: executor, OnEvent: p.event, MaxObservations: o.maxObservations}
 	if o.pushAddress != "unix" {
 		runner.PushAddress = o.pushAddress
@@ -198,6 +203,13 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	}
 	defer lock.Release()
 	p.experiment, p.storePath = name, st.Path()
+	// A resumed run's counter and ETA include the trials already finished.
+	prior, err := st.Trials(ctx, name)
+	if err != nil && !errors.Is(err, experiment.ErrNotFound) {
+		return err
+	}
+	p.seed(prior)
+	p.begin()
 
 	// The notice is printed only for an interrupt that comes while the
 	// experiment runs: stopNotice, deferred, either prevents it for good or
@@ -218,6 +230,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		origin = experiment.FromFile
 	}
 	status, runErr := runner.Start(ctx, rec, origin)
+	p.close()
 	if errors.Is(runErr, experiment.ErrFinished) {
 		// Nothing left to do: tune run is idempotent for a finished
 		// experiment, and says why it did nothing.
@@ -346,48 +359,10 @@ func parseGPUs(ctx context.Context, flag string) ([]string, error) {
 	return ids, nil
 }
 
-// progress prints one line per trial event, in the manner of Optuna's log.
-type progress struct {
-	w          io.Writer
-	quiet      bool
-	objective  string
-	names      []string
-	strategies map[string]metrics.Strategy
-	// experiment and storePath name what a resume notice is about.
-	experiment string
-	storePath  string
-}
-
-func (p *progress) event(ev experiment.Event) {
-	if p.quiet {
-		return
-	}
-	switch ev.Kind {
-	case experiment.TrialStarted:
-		fmt.Fprintln(p.w, escapeControl(fmt.Sprintf("trial %s started with %s", ev.Trial.Name, formatParams(ev.Trial.Parameters)), false))
-	case experiment.TrialFinished:
-		t := ev.Trial
-		line := fmt.Sprintf("trial %s %s", t.Name, t.State)
-		if vals := formatMetrics(experiment.TrialMetrics(t, p.strategies), p.names); vals != "" && t.State == trial.Succeeded {
-			line += ": " + vals
-		} else if t.Message != "" {
-			line += ": " + firstLine(t.Message)
-		}
-		if ev.Best != nil {
-			line += fmt.Sprintf(". Best is %s with %s=%s", ev.Best.BestTrialName, p.objective, formatValue(ev.Best.Metrics[p.objective]))
-		}
-		fmt.Fprintln(p.w, escapeControl(line, false))
-	case experiment.Warning:
-		fmt.Fprintln(p.w, escapeControl("warning: "+ev.Message, true))
-	case experiment.ExperimentResumed:
-		fmt.Fprintln(p.w, escapeControl(fmt.Sprintf("resuming experiment %s (%s, %d trials so far) from %s", p.experiment, ev.Status.Phase, ev.Trials, p.storePath), false))
-	}
-}
-
 // summary is the one line tune run ends with.
 func summary(name string, st *experiment.Status, objective string) string {
 	failed := st.TrialsFailed + st.TrialsMetricsUnav
-	s := fmt.Sprintf("experiment %s %s (%s): %d trials, %d succeeded, %d failed, %d killed", name, st.Phase, st.Reason, st.Trials, st.TrialsSucceeded, failed, st.TrialsKilled)
+	s := fmt.Sprintf("experiment %s %s (%s): %d trials, %d succeeded, %d early-stopped, %d failed, %d killed", name, st.Phase, st.Reason, st.Trials, st.TrialsSucceeded, st.TrialsEarlyStopped, failed, st.TrialsKilled)
 	if b := st.CurrentOptimalTrial; b != nil {
 		s += fmt.Sprintf("; best %s %s=%s (%s)", b.BestTrialName, objective, formatValue(b.Metrics[objective]), formatParams(b.ParameterAssignments))
 	} else {
