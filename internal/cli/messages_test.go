@@ -175,7 +175,8 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		want string
 	}{
 		{[]string{"rn", "x.yaml"}, `tune: tune: unknown command "rn" (commands: best, `},
-		{[]string{"rn", "x.yaml"}, `, run, store, validate, version); did you mean "run"?` + "\n"},
+		{[]string{"rn", "x.yaml"}, `, run, store, `},
+		{[]string{"rn", "x.yaml"}, `); did you mean "run"?` + "\n"},
 		{[]string{"valdate"}, `did you mean "validate"?`},
 		{[]string{"get", "trail", "x"}, `tune: tune get: unknown command "trail" (commands: experiments, trials); did you mean "trials"?` + "\n"},
 		{[]string{"store", "chek"}, `tune: tune store: unknown command "chek" (commands: check, recover); did you mean "check"?` + "\n"},
