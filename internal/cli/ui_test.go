@@ -183,8 +183,15 @@ func TestUIEndToEnd(t *testing.T) {
 			t.Errorf("curve of %s step %d = %v, want [%d %v]", bestName, i, p, i+1, bestLoss+float64(2-i))
 		}
 	}
-	if got := browser.Eval[string](b, `document.querySelector('#importance').dataset.status`); got != "501" {
-		t.Errorf("importance slot status %q, want 501 until it is wired", got)
+	// Parameter importance: tune importance's shares, in its order.
+	b.Wait(`document.querySelector('#importance').dataset.status !== undefined`, time.Minute)
+	if got := browser.Eval[string](b, `document.querySelector('#importance').dataset.status`); got != "200" {
+		t.Errorf("importance card status %q, want 200", got)
+	}
+	if r := tune(t, dir, "importance", "quad", "-o", "jsonpath={range .importances[*]}{.parameters[0]}{\" \"}{end}"); r.code != 0 {
+		t.Errorf("tune importance: exit %d, %s", r.code, r.stderr)
+	} else if got, want := browser.Eval[string](b, `[...document.querySelectorAll('#importance tr td:first-child')].map(td => td.textContent).join(' ')`), strings.TrimSpace(r.stdout); got != want {
+		t.Errorf("importance card lists %q, want tune importance's order %q", got, want)
 	}
 	png := b.Screenshot()
 	writeShot(t, filepath.Join(shots, "experiment.png"), png)

@@ -10,7 +10,7 @@
 //	GET /api/experiments/{name}                 spec summary, status and the trial table
 //	GET /api/experiments/{name}/trials/{trial}  one trial: values, observation log, output tails
 //	GET /api/experiments/{name}/curves?trial=…  observation logs of the named trials
-//	GET /api/experiments/{name}/importance      501 until parameter importance is wired
+//	GET /api/experiments/{name}/importance      parameter importance (fANOVA, as tune importance)
 //
 // Every JSON answer carries an ETag (a hash of its body) and answers 304 to a
 // matching If-None-Match, so a polling page that sees no change costs one
@@ -39,6 +39,7 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/experiment/results"
+	"github.com/tune-hpo/tune/internal/importance"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/trial"
 )
@@ -116,9 +117,6 @@ const maxCurveTrials = 200
 
 // tokenCookie is the cookie that carries the token after the first visit.
 const tokenCookie = "tune_token"
-
-// ImportanceNotWired is the message of the importance endpoint's 501.
-const ImportanceNotWired = "parameter importance is not available in this build yet (tune importance computes it once it is wired into the dashboard)"
 
 type server struct {
 	r    Reader
@@ -338,14 +336,44 @@ func (n Num) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
+// importanceView is the importance endpoint's answer: tune importance's
+// fANOVA shares with its default options, most important first.
+type importanceView struct {
+	Method string           `json:"method"`
+	Metric string           `json:"metric"`
+	Trials int              `json:"trials"`
+	Params []importanceTerm `json:"params"`
+}
+
+type importanceTerm struct {
+	Name       string `json:"name"`
+	Importance Num    `json:"importance"`
+}
+
+// importance answers the parameter importance of the objective, as tune
+// importance computes it with its defaults; 422 while too few trials
+// succeeded.
 func (s *server) importance(w http.ResponseWriter, req *http.Request) {
-	// Slot for parameter importance (issue 13): the lead wires the
-	// importance package here; the page shows the message until then.
-	if _, err := s.r.Experiment(req.Context(), req.PathValue("name")); err != nil {
+	t, err := results.Load(req.Context(), s.r, req.PathValue("name"))
+	if err != nil {
 		readError(w, err)
 		return
 	}
-	writeError(w, http.StatusNotImplemented, ImportanceNotWired)
+	in, err := importance.Encode(t, "", nil)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	res, err := importance.EvaluateContext(req.Context(), in.Space, in.X, in.Y, importance.Options{})
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "parameter importance: "+err.Error())
+		return
+	}
+	v := importanceView{Method: "fANOVA", Metric: in.Metric, Trials: res.Trials}
+	for _, sh := range res.Shares() {
+		v.Params = append(v.Params, importanceTerm{Name: sh.Name, Importance: Num(sh.Value)})
+	}
+	writeJSON(w, req, v)
 }
 
 // tail returns up to n bytes of the end of the file at path, starting at

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tune-hpo/tune/experiment/results"
+	"github.com/tune-hpo/tune/internal/importance"
 	"github.com/tune-hpo/tune/internal/web"
 	"github.com/tune-hpo/tune/store"
 	"github.com/tune-hpo/tune/trial"
@@ -337,6 +339,54 @@ func TestToken(t *testing.T) {
 	}
 }
 
+// TestImportance checks that the importance endpoint answers tune
+// importance's shares (its defaults) for the stored trials, and says why
+// when too few trials succeeded.
+func TestImportance(t *testing.T) {
+	srv, _, st := served(t, 40, web.Options{})
+	tab, err := results.Load(t.Context(), st, "mixed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := importance.Encode(tab, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := importance.Evaluate(in.Space, in.X, in.Y, importance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, b := get(t, srv.URL+"/api/experiments/mixed/importance", nil)
+	var got struct {
+		Method string
+		Metric string
+		Trials int
+		Params []struct {
+			Name       string
+			Importance float64
+		}
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &got) != nil {
+		t.Fatalf("GET importance: %s %s", resp.Status, b)
+	}
+	shares := want.Shares()
+	if got.Method != "fANOVA" || got.Metric != tab.Objective || got.Trials != want.Trials || len(got.Params) != len(shares) {
+		t.Fatalf("importance = %+v, want fANOVA of %s over %d trials with %d terms", got, tab.Objective, want.Trials, len(shares))
+	}
+	for i, sh := range shares {
+		if got.Params[i].Name != sh.Name || got.Params[i].Importance != sh.Value {
+			t.Errorf("term %d = %+v, want %s %v", i, got.Params[i], sh.Name, sh.Value)
+		}
+	}
+
+	few, _, _ := served(t, 1, web.Options{})
+	resp, b = get(t, few.URL+"/api/experiments/mixed/importance", nil)
+	var e struct{ Error string }
+	if resp.StatusCode != http.StatusUnprocessableEntity || json.Unmarshal(b, &e) != nil || !strings.Contains(e.Error, "at least 2") {
+		t.Errorf("importance of one trial: %s %s, want 422 saying it needs at least 2", resp.Status, b)
+	}
+}
+
 func TestErrorsAndSlots(t *testing.T) {
 	srv, _, _ := served(t, 3, web.Options{})
 	cases := []struct {
@@ -344,7 +394,6 @@ func TestErrorsAndSlots(t *testing.T) {
 		code int
 		says string
 	}{
-		{"/api/experiments/mixed/importance", 501, "not available"},
 		{"/api/experiments/nope/importance", 404, "nope"},
 		{"/api/experiments/nope", 404, "nope"},
 		{"/api/experiments/mixed/trials/mixed-0099", 404, "mixed-0099"},
