@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/experiment/results"
 	"github.com/tune-hpo/tune/internal/output"
+	"github.com/tune-hpo/tune/internal/plot"
 	"github.com/tune-hpo/tune/store"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
@@ -34,6 +36,7 @@ type compareOptions struct {
 	format      string
 	experiments bool
 	color       string
+	plotFile    string
 	args        []string
 }
 
@@ -72,6 +75,7 @@ reads them as experiments.`,
 	}
 	cmd.Flags().StringVarP(&o.format, "output", "o", string(output.Table), "output format: "+documentFormats)
 	cmd.Flags().BoolVar(&o.experiments, "experiments", false, "read every argument as an experiment name")
+	cmd.Flags().StringVar(&o.plotFile, "plot", "", "with experiments: also draw their best-so-far curves on one plot to this .png or .svg file")
 	cmd.Flags().StringVar(&o.color, "color", "auto", "highlight differing parameters: auto (on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
 }
@@ -86,6 +90,12 @@ func runCompare(ctx context.Context, o *compareOptions) error {
 	default:
 		return usageErrorf("--color: unknown value %q (allowed: auto, always, never)", o.color)
 	}
+	var plotFormat plot.Format
+	if o.plotFile != "" {
+		if plotFormat, err = plot.FormatOf(o.plotFile); err != nil {
+			return usageErrorf("--plot: %v", err)
+		}
+	}
 	st, err := o.f.readStore()
 	if err != nil {
 		return err
@@ -97,6 +107,9 @@ func runCompare(ctx context.Context, o *compareOptions) error {
 			return err
 		}
 		if trials != nil {
+			if o.plotFile != "" {
+				return usageErrorf("--plot draws experiments' best-so-far curves: name experiments, not trials (or add --experiments)")
+			}
 			if len(trials) < 2 {
 				return usageErrorf("compare: %s is one trial of %s; name at least two (or two experiments)", o.args[1], o.args[0])
 			}
@@ -114,7 +127,33 @@ func runCompare(ctx context.Context, o *compareOptions) error {
 		}
 		tables[i] = tab
 	}
+	if o.plotFile != "" {
+		if err := plotBestSoFar(o, tables, plotFormat); err != nil {
+			return err
+		}
+	}
 	return compareExperiments(o, format, tables)
+}
+
+// plotBestSoFar draws the experiments' best-so-far curves to o.plotFile.
+func plotBestSoFar(o *compareOptions, tables []*results.Table, format plot.Format) error {
+	studies := make([]*plot.Study, len(tables))
+	for i, t := range tables {
+		studies[i] = studyOf(t, nil)
+	}
+	fig, err := plot.BestSoFar(studies)
+	if err != nil {
+		return noValueHint(err, tables...)
+	}
+	var buf bytes.Buffer
+	if err := plot.Render(&buf, fig, format, plotDefaultWidth, plotDefaultHeight); err != nil {
+		return fmt.Errorf("--plot: %w", err)
+	}
+	if err := writeFileAtomic(o.plotFile, buf.Bytes()); err != nil {
+		return fmt.Errorf("--plot %s: %w", o.plotFile, err)
+	}
+	fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("wrote %s (best so far, %dx%d)", o.plotFile, plotDefaultWidth, plotDefaultHeight), false))
+	return nil
 }
 
 // compareTrialArgs returns the trials of experiment args[0] that args[1:]

@@ -49,6 +49,12 @@ func fanovaShares(ctx context.Context, t *results.Table) (string, []plot.Share, 
 	return "fANOVA", shares, nil
 }
 
+// The default image size of tune plot and tune compare --plot, in pixels.
+const (
+	plotDefaultWidth  = 800
+	plotDefaultHeight = 500
+)
+
 // Image size limits of tune plot, in pixels: a 5000x5000 PNG is drawn on
 // 100 MB of memory.
 const (
@@ -116,8 +122,8 @@ categorical ones as categories. Only edf takes more than one experiment.`,
 	fl.StringVarP(&o.file, "output", "o", "", "the file to write: .png or .svg")
 	fl.StringSliceVar(&o.params, "params", nil, "parameters to draw, comma-separated (parallel, slice: which and in what order; contour: exactly two)")
 	fl.StringVar(&o.metric, "metric", "", "the metric of --kind curves (default the objective)")
-	fl.IntVar(&o.width, "width", 800, "image width in pixels (SVG: CSS pixels)")
-	fl.IntVar(&o.height, "height", 500, "image height in pixels (SVG: CSS pixels)")
+	fl.IntVar(&o.width, "width", plotDefaultWidth, "image width in pixels (SVG: CSS pixels)")
+	fl.IntVar(&o.height, "height", plotDefaultHeight, "image height in pixels (SVG: CSS pixels)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(plotKinds, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("output", "png", "svg")
 	return cmd

@@ -350,6 +350,31 @@ func TestPlot(t *testing.T) {
 		content(t, png(t, "edf", "quad", "quad2"), 100, 2000)
 		// The legend counts each experiment's succeeded trials.
 		has(t, svg(t, "edf", 800, 500, "quad", "quad2"), fmt.Sprintf("quad (%d)", len(ok)), fmt.Sprintf("quad2 (%d)", len(ok2)))
+
+		// tune compare EXP EXP --plot: both experiments' best-so-far curves.
+		for _, ext := range []string{"png", "svg"} {
+			file := filepath.Join(dir, "best."+ext)
+			r := tune(t, dir, "compare", "quad", "quad2", "--plot", file)
+			if r.code != 0 || !strings.Contains(r.stderr, "wrote "+file) || !strings.Contains(r.stdout, "best after") {
+				t.Fatalf("compare --plot %s: exit %d, stdout %q, stderr %q", ext, r.code, r.stdout, r.stderr)
+			}
+			if ext == "png" {
+				content(t, decodePNG(t, file, 800, 500), 50, 1000)
+			} else {
+				has(t, svgText(t, file, 800, 500), "quad", "quad2", "quad, quad2: best loss so far (minimize)")
+			}
+		}
+		for _, args := range [][]string{
+			{"compare", "quad", "1", "2", "--plot", "t.png"},
+			{"compare", "quad", "quad2", "--plot", "best.gif"},
+		} {
+			if r := tune(t, dir, args...); r.code != 2 {
+				t.Errorf("tune %q: exit %d, %q; want a usage error", args, r.code, r.stderr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "t.png")); err == nil {
+			t.Error("compare --plot of trials wrote a file")
+		}
 	})
 	t.Run("importance", func(t *testing.T) {
 		// The plot draws what tune importance computes with its defaults.

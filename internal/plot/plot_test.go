@@ -367,6 +367,7 @@ func TestNoData(t *testing.T) {
 		"slice":    func() error { _, err := plot.Slice(s); return err },
 		"contour":  func() error { _, err := plot.Contour(s, 0, 1); return err },
 		"edf":      func() error { _, err := plot.EDF([]*plot.Study{s}); return err },
+		"best":     func() error { _, err := plot.BestSoFar([]*plot.Study{s}); return err },
 		"curves":   func() error { _, err := plot.Curves("e", "loss", []plot.Curve{{Trial: "t"}}); return err },
 	} {
 		if err := f(); !errors.Is(err, plot.ErrNoData) {
@@ -420,5 +421,45 @@ func BenchmarkKinds5000(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestBestSoFar checks that each study with values gets a line and a legend
+// entry, and that the value axis spans every best-so-far value.
+func TestBestSoFar(t *testing.T) {
+	a, b := synthetic(60, false), synthetic(30, false)
+	b.Name = "other"
+	empty := &plot.Study{Name: "empty", Objective: "loss", Best: -1,
+		Trials: []plot.Trial{{Number: 1, Status: plot.Failed, Value: math.NaN(), BestSoFar: math.NaN()}}}
+	p, err := plot.BestSoFar([]*plot.Study{a, b, empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range []*plot.Study{a, b} {
+		for _, tr := range s.Trials {
+			if !math.IsNaN(tr.BestSoFar) {
+				lo, hi = min(lo, tr.BestSoFar), max(hi, tr.BestSoFar)
+			}
+		}
+	}
+	if p.Y.Min > lo || p.Y.Max < hi {
+		t.Errorf("value axis [%v, %v] does not span the best-so-far values [%v, %v]", p.Y.Min, p.Y.Max, lo, hi)
+	}
+	if p.X.Max < 60 {
+		t.Errorf("trial axis ends at %v, before the longest study's 60 trials", p.X.Max)
+	}
+	var buf bytes.Buffer
+	if err := plot.Render(&buf, p, plot.SVG, 800, 500); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	for _, want := range []string{">synth<", ">other<", "best loss so far"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, ">empty<") {
+		t.Error("a study without values has a legend entry")
 	}
 }
