@@ -277,21 +277,32 @@ func writeExperimentsCSV(o *getOptions, views []experimentView) error {
 	return output.WriteCSV(o.f.io.Out, header, escapeRows(rows))
 }
 
+// loadTable opens the store read-only and reads experiment o.name, warning
+// when its runner is gone. The caller closes the store.
+func (o *getOptions) loadTable(ctx context.Context) (*store.Store, *results.Table, error) {
+	st, err := o.f.readStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	tab, err := results.Load(ctx, st, o.name)
+	if err != nil {
+		st.Close()
+		return nil, nil, notFoundHint(err, o.name)
+	}
+	o.warnRunnerGone(ctx, st, tab.Experiment)
+	return st, tab, nil
+}
+
 func runBest(ctx context.Context, o *getOptions) error {
 	format, err := output.ParseFormat(o.format)
 	if err != nil {
 		return usageErrorf("-o: %v", err)
 	}
-	st, err := o.f.readStore()
+	st, tab, err := o.loadTable(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tab, err := results.Load(ctx, st, o.name)
-	if err != nil {
-		return notFoundHint(err, o.name)
-	}
-	o.warnRunnerGone(ctx, st, tab.Experiment)
 	b := tab.Best()
 	if b < 0 {
 		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, tab.Objective)

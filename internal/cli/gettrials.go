@@ -327,16 +327,11 @@ func runGetTrials(ctx context.Context, o *getOptions) error {
 	if o.list.watchInterval <= 0 {
 		return usageErrorf("--watch-interval %v: want more than 0", o.list.watchInterval)
 	}
-	st, err := o.f.readStore()
+	st, tab, err := o.loadTable(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tab, err := results.Load(ctx, st, o.name)
-	if err != nil {
-		return notFoundHint(err, o.name)
-	}
-	o.warnRunnerGone(ctx, st, tab.Experiment)
 	l, idx, err := o.prepare(tab, format)
 	if err != nil {
 		return err
