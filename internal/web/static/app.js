@@ -602,7 +602,7 @@
       animation: false,
       tooltip: { trigger: 'item', formatter: (p) => p.name + ': ' + fmt(p.value) },
       grid: { left: 10, right: 60, top: 10, bottom: 30, containLabel: true },
-      xAxis: { type: 'value', min: 0, max: (e) => Math.max(e.max, 0.1), name: 'share', nameLocation: 'middle', nameGap: 22 },
+      xAxis: { type: 'value', min: 0, max: (e) => Math.min(1, Math.max(0.1, Math.ceil(e.max * 10) / 10)), name: 'share', nameLocation: 'middle', nameGap: 22 },
       yAxis: { type: 'category', inverse: true, data: params.map((p) => p.name), axisTick: { show: false } },
       series: [{ type: 'bar', data: params.map((p) => p.importance), barMaxWidth: 18, itemStyle: { color: '#0969da' },
         label: { show: true, position: 'right', formatter: (p) => fmt(p.value) } }],
@@ -655,7 +655,7 @@
       norm.push(f);
       coords.push(log ? Math.exp(tlo + f * span) : lo + f * (hi - lo));
     }
-    return { coords, norm, map: (v) => (tr(v) - tlo) / span };
+    return { coords, norm, map: (v) => (tr(v) - tlo) / span, log, lo, hi };
   }
 
   // contourGrid interpolates the objective of the trials with a value over
@@ -729,10 +729,21 @@
     note.textContent = 'inverse-distance weighted; read it where there are points';
     const best = d.best >= 0 ? d.trials[d.best] : null;
     const bestPt = best ? g.pts.filter((p) => p[3] === best.seq) : [];
-    const axis = (a, p) => ({
-      type: 'category', data: a.coords.map((v) => (a.cat ? v : fmt(v))), name: p.name + (p.log && !a.cat ? ' (log)' : ''),
-      nameLocation: 'middle', nameGap: 28, splitArea: { show: false }, axisTick: { show: false },
-    });
+    // The heatmap and the points lie on category axes (cell k centred on
+    // k); a numeric parameter's labelled axis is a value (or log) axis over
+    // the same span laid on top: from half a cell below the least value to
+    // half a cell above the greatest.
+    const axes = (a, p, gap, side, other) => {
+      const name = p.name + (a.log ? ' (log)' : '');
+      const cat = { type: 'category', data: a.coords.map((v) => (a.cat ? v : fmt(v))), splitArea: { show: false }, axisTick: { show: false } };
+      if (a.cat || a.coords.length < 2) return [Object.assign(cat, { name, nameLocation: 'middle', nameGap: gap })];
+      const k = a.coords.length - 1;
+      let min = a.lo - (a.hi - a.lo) / k / 2, max = a.hi + (a.hi - a.lo) / k / 2;
+      if (a.log) { const r = Math.pow(a.hi / a.lo, 1 / k / 2); min = a.lo / r; max = a.hi * r; }
+      return [Object.assign(cat, { show: false, position: other }),
+        { type: a.log ? 'log' : 'value', position: side, min, max, name, nameLocation: 'middle', nameGap: gap, splitLine: { show: false },
+          axisLabel: { formatter: (v) => fmt(v), hideOverlap: true, showMinLabel: false, showMaxLabel: false } }];
+    };
     const tip = (q) => {
       if (q.seriesType === 'heatmap') return st.contour[0] + '=' + g.ax.coords[q.value[0]] + ', ' + st.contour[1] + '=' + g.ay.coords[q.value[1]] + ': ' + d.objective + ' ≈ ' + fmt(q.value[2]);
       const t = st.bySeq.get(q.value[3]);
@@ -742,16 +753,17 @@
       animation: false,
       tooltip: { trigger: 'item', formatter: tip },
       grid: { left: 70, right: 80, top: 20, bottom: 45 },
-      xAxis: axis(g.ax, g.px),
-      yAxis: Object.assign(axis(g.ay, g.py), { nameGap: 55 }),
+      xAxis: axes(g.ax, g.px, 28, 'bottom', 'top'),
+      yAxis: axes(g.ay, g.py, 50, 'left', 'right'),
       visualMap: {
         type: 'continuous', seriesIndex: 0, min: g.zmin, max: g.zmax > g.zmin ? g.zmax : g.zmin + 1, right: 0, top: 'middle', itemHeight: 120, calculable: false,
+        text: [fmt(g.zmax), fmt(g.zmin)], textGap: 4,
         inRange: { color: d.goal === 'minimize' ? ['#0969da', '#8c959f', '#cf222e'] : ['#cf222e', '#8c959f', '#0969da'] }, formatter: (v) => fmt(v),
       },
       series: [
         { name: 'interpolated', type: 'heatmap', data: g.cells, progressive: 0 },
         { name: 'trials', type: 'scatter', data: g.pts, symbolSize: 5, itemStyle: { color: '#1f2328', borderColor: '#fff', borderWidth: 0.5 }, z: 3 },
-        { name: 'best', type: 'scatter', data: bestPt, symbol: 'emptyCircle', symbolSize: 12, itemStyle: { color: '#1a7f37', borderWidth: 2 }, z: 4 },
+        { name: 'best', type: 'scatter', data: bestPt, symbolSize: 13, itemStyle: { color: 'rgba(0,0,0,0)', borderColor: '#1a7f37', borderWidth: 2.5 }, z: 4 },
       ],
     }, { notMerge: true });
     if (!c._tuneClick) {
