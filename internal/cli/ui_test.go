@@ -455,6 +455,7 @@ func TestUIEndToEnd(t *testing.T) {
 	if got := browser.Eval[string](b, `document.querySelector('#phase').textContent`); got != "Running" {
 		t.Errorf("live experiment page: phase %q while its trials wait, want Running", got)
 	}
+	b.Wait(`document.querySelector('#importance').dataset.status === '422'`, 30*time.Second)
 	renders := browser.Eval[string](b, `document.body.dataset.renders`)
 	if err := os.WriteFile(gate, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -470,6 +471,13 @@ func TestUIEndToEnd(t *testing.T) {
 	if got := browser.Eval[int](b, `tuneCharts.history.getOption().series[0].data.length`); got != 4 {
 		t.Errorf("live history chart: %d points after the run, want 4", got)
 	}
+	// The EDF and the contour follow the run; the importance card, which had
+	// too few trials while they waited, asks again and draws the shares.
+	if got := browser.Eval[int](b, `tuneCharts.edf.getOption().series[0].data.length`); got != 4 {
+		t.Errorf("live EDF: %d points after the run, want 4", got)
+	}
+	b.Wait(`tuneCharts.contour.getOption().series[1].data.length === 4`, 10*time.Second)
+	b.Wait(`document.querySelector('#importance').dataset.status === '200' && tuneCharts.importance.getOption().series[0].data.length === 2`, time.Minute)
 	waited = true
 	if err := run.Wait(); err != nil {
 		t.Fatalf("live run: %v: %s", err, runOut.String())
