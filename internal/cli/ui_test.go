@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"maps"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tune-hpo/tune/internal/cli"
+	"github.com/tune-hpo/tune/internal/plot"
 	"github.com/tune-hpo/tune/internal/testutil/browser"
 )
 
@@ -188,10 +190,132 @@ func TestUIEndToEnd(t *testing.T) {
 	if got := browser.Eval[string](b, `document.querySelector('#importance').dataset.status`); got != "200" {
 		t.Errorf("importance card status %q, want 200", got)
 	}
-	if r := tune(t, dir, "importance", "quad", "-o", "jsonpath={range .importances[*]}{.parameters[0]}{\" \"}{end}"); r.code != 0 {
-		t.Errorf("tune importance: exit %d, %s", r.code, r.stderr)
-	} else if got, want := browser.Eval[string](b, `[...document.querySelectorAll('#importance tr td:first-child')].map(td => td.textContent).join(' ')`), strings.TrimSpace(r.stdout); got != want {
-		t.Errorf("importance card lists %q, want tune importance's order %q", got, want)
+	var imp struct {
+		Importances []struct {
+			Parameters []string `json:"parameters"`
+			Importance float64  `json:"importance"`
+		} `json:"importances"`
+	}
+	if r := tune(t, dir, "importance", "quad", "-o", "json"); r.code != 0 {
+		t.Fatalf("tune importance: exit %d, %s", r.code, r.stderr)
+	} else if err := json.Unmarshal([]byte(r.stdout), &imp); err != nil {
+		t.Fatalf("tune importance -o json: %v: %s", err, r.stdout)
+	}
+	var impNames []string
+	var impShares []float64
+	for _, term := range imp.Importances {
+		if len(term.Parameters) == 1 {
+			impNames = append(impNames, term.Parameters[0])
+			impShares = append(impShares, term.Importance)
+		}
+	}
+	if len(impNames) != 2 {
+		t.Fatalf("tune importance: %d single-parameter terms %v, want x and y", len(impNames), impNames)
+	}
+	// The bar chart: tune importance's shares, in its order (the most
+	// important on top: an inverse category axis), each labelled.
+	bars := browser.Eval[struct {
+		Names   []string  `json:"names"`
+		Values  []float64 `json:"values"`
+		Inverse bool      `json:"inverse"`
+		Labels  []string  `json:"labels"`
+	}](b, `(() => { const o = tuneCharts.importance.getOption(); const s = o.series[0];
+		return { names: o.yAxis[0].data, values: s.data, inverse: o.yAxis[0].inverse,
+			labels: s.data.map((v, i) => s.label.formatter({ value: v, dataIndex: i })) }; })()`)
+	if !slices.Equal(bars.Names, impNames) || !bars.Inverse {
+		t.Errorf("importance chart bars %q (inverse axis %v), want tune importance's order %q top down", bars.Names, bars.Inverse, impNames)
+	}
+	for i := range impShares {
+		if i >= len(bars.Values) || !near(bars.Values[i], impShares[i]) {
+			t.Errorf("importance chart values %v, want %v", bars.Values, impShares)
+			break
+		}
+		// Labels: 4 significant digits.
+		if got := parseNum(t, "importance label", bars.Labels[i]); math.Abs(got-impShares[i]) > 5e-4*math.Abs(impShares[i]) || len(strings.Trim(strings.Replace(bars.Labels[i], ".", "", 1), "0")) > 4 {
+			t.Errorf("importance label %d = %q, want %v to 4 significant digits", i, bars.Labels[i], impShares[i])
+		}
+	}
+	if n := inked(b, "importance"); n < 300 {
+		t.Errorf("importance chart: %d drawn pixels: blank", n)
+	}
+
+	// EDF: the sorted losses, the i-th (from 1) at height i/n.
+	var losses []float64
+	for _, w := range wants {
+		losses = append(losses, w.loss)
+	}
+	slices.Sort(losses)
+	edf := browser.Eval[[][2]float64](b, `tuneCharts.edf.getOption().series[0].data`)
+	if len(edf) != len(losses) {
+		t.Fatalf("EDF has %d points, want %d", len(edf), len(losses))
+	}
+	for i, p := range edf {
+		if !near(p[0], losses[i]) || !near(p[1], float64(i+1)/float64(len(losses))) {
+			t.Errorf("EDF point %d = %v, want [%v %v]", i, p, losses[i], float64(i+1)/float64(len(losses)))
+		}
+	}
+
+	// Contour: once the shares are known, over the two most important
+	// parameters; the grid is the losses interpolated by inverse-distance
+	// weighting (power 2) on axes mapped to [0, 1], 60 points per axis
+	// spanning the trials' values, as tune plot contour computes it.
+	b.Wait(`tuneView.contour && tuneView.contour.x === '`+impNames[0]+`' && tuneView.contour.y === '`+impNames[1]+`'`, 10*time.Second)
+	coord := func(w want, name string) float64 {
+		if name == "x" {
+			return w.x
+		}
+		return w.y
+	}
+	var cx, cy, cz []float64
+	for _, name := range slices.Sorted(maps.Keys(wants)) {
+		w := wants[name]
+		cx, cy, cz = append(cx, coord(w, impNames[0])), append(cy, coord(w, impNames[1])), append(cz, w.loss)
+	}
+	unit := func(vs []float64) []float64 {
+		lo, hi := slices.Min(vs), slices.Max(vs)
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			out[i] = (v - lo) / (hi - lo)
+		}
+		return out
+	}
+	nx, ny := unit(cx), unit(cy)
+	grid := browser.Eval[[][3]float64](b, `tuneCharts.contour.getOption().series[0].data`)
+	if len(grid) != plot.GridSize*plot.GridSize {
+		t.Fatalf("contour heatmap has %d cells, want %d×%d", len(grid), plot.GridSize, plot.GridSize)
+	}
+	lo, hi := slices.Min(losses), slices.Max(losses)
+	seen, wrong := map[[2]int]bool{}, 0
+	for _, cell := range grid {
+		c, r := int(cell[0]), int(cell[1])
+		seen[[2]int{c, r}] = true
+		want := plot.IDW(nx, ny, cz, float64(c)/(plot.GridSize-1), float64(r)/(plot.GridSize-1))
+		if math.Abs(cell[2]-want) > 1e-9*math.Max(1, math.Abs(want)) || cell[2] < lo-1e-9 || cell[2] > hi+1e-9 {
+			if wrong++; wrong <= 3 {
+				t.Errorf("contour cell (%d, %d) = %v, want %v (losses in [%v, %v])", c, r, cell[2], want, lo, hi)
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("contour: %d of %d cells differ from the interpolation", wrong, len(grid))
+	}
+	if len(seen) != plot.GridSize*plot.GridSize {
+		t.Errorf("contour heatmap covers %d distinct cells, want %d", len(seen), plot.GridSize*plot.GridSize)
+	}
+	pts := browser.Eval[[][4]float64](b, `tuneCharts.contour.getOption().series[1].data`)
+	if len(pts) != len(wants) {
+		t.Errorf("contour shows %d trials, want %d", len(pts), len(wants))
+	}
+	for _, p := range pts {
+		i := slices.IndexFunc(cz, func(z float64) bool { return near(z, p[2]) })
+		if i < 0 || !near(p[0], nx[i]*(plot.GridSize-1)) || !near(p[1], ny[i]*(plot.GridSize-1)) {
+			t.Errorf("contour point %v is no trial's (grid position, loss)", p)
+		}
+	}
+	for _, chart := range []string{"contour", "edf"} {
+		if n := inked(b, chart); n < 500 {
+			t.Errorf("%s chart: %d drawn pixels: blank", chart, n)
+		}
 	}
 	png := b.Screenshot()
 	writeShot(t, filepath.Join(shots, "experiment.png"), png)
@@ -331,6 +455,7 @@ func TestUIEndToEnd(t *testing.T) {
 	if got := browser.Eval[string](b, `document.querySelector('#phase').textContent`); got != "Running" {
 		t.Errorf("live experiment page: phase %q while its trials wait, want Running", got)
 	}
+	b.Wait(`document.querySelector('#importance').dataset.status === '422'`, 30*time.Second)
 	renders := browser.Eval[string](b, `document.body.dataset.renders`)
 	if err := os.WriteFile(gate, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -346,6 +471,13 @@ func TestUIEndToEnd(t *testing.T) {
 	if got := browser.Eval[int](b, `tuneCharts.history.getOption().series[0].data.length`); got != 4 {
 		t.Errorf("live history chart: %d points after the run, want 4", got)
 	}
+	// The EDF and the contour follow the run; the importance card, which had
+	// too few trials while they waited, asks again and draws the shares.
+	if got := browser.Eval[int](b, `tuneCharts.edf.getOption().series[0].data.length`); got != 4 {
+		t.Errorf("live EDF: %d points after the run, want 4", got)
+	}
+	b.Wait(`tuneCharts.contour.getOption().series[1].data.length === 4`, 10*time.Second)
+	b.Wait(`document.querySelector('#importance').dataset.status === '200' && tuneCharts.importance.getOption().series[0].data.length === 2`, time.Minute)
 	waited = true
 	if err := run.Wait(); err != nil {
 		t.Fatalf("live run: %v: %s", err, runOut.String())

@@ -91,6 +91,11 @@ func TestExperimentPage5000(t *testing.T) {
 			t.Errorf("%s chart has %d points, want %d (trials that count)", chart, got, want)
 		}
 	}
+	contour := browser.Eval[map[string]any](b, `Object.assign({ points: tuneCharts.contour.getOption().series[1].data.length }, tuneView.contour)`)
+	t.Logf("contour: %v; EDF points: %d", contour, browser.Eval[int](b, `tuneCharts.edf.getOption().series[0].data.length`))
+	if pts, _ := contour["points"].(float64); pts < 1 || int(pts) > counted {
+		t.Errorf("contour shows %v trials, want between 1 and the %d that count", contour["points"], counted)
+	}
 	// Interactive: sorting all 5,000 rows by the objective answers at once.
 	t0 := time.Now()
 	b.Do(chromedp.Click(chromedp.CSS(`#trials th[data-key="accuracy"]`)))

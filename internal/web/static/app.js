@@ -149,6 +149,7 @@
     const st = {
       d: null, sort: { key: 'seq', desc: false }, filter: [], status: '', shown: PAGE_ROWS,
       selected: new Set(), brushed: null, sliceParam: null, curveMetric: null, curveSeq: 0,
+      contour: null, contourChosen: false, importance: null, importanceFor: -1,
     };
     window.tuneView.state = st;
 
@@ -169,6 +170,13 @@
     $('#clear-btn').addEventListener('click', () => { st.selected.clear(); renderTable(st); renderCompare(st); loadCurves(st); });
     $('#slice-param').addEventListener('change', () => { st.sliceParam = $('#slice-param').value; renderSlice(st); });
     $('#curve-metric').addEventListener('change', () => { st.curveMetric = $('#curve-metric').value; loadCurves(st); });
+    for (const id of ['#contour-x', '#contour-y']) {
+      $(id).addEventListener('change', () => {
+        st.contour = [$('#contour-x').value, $('#contour-y').value];
+        st.contourChosen = true;
+        renderContour(st);
+      });
+    }
 
     poll('/api/experiments/' + enc(name), (d) => {
       const first = !st.d;
@@ -181,17 +189,18 @@
       const gen = st.gen = (st.gen || 0) + 1;
       const tm = window.tuneView.timings = {};
       const timed = (k, f) => { const t0 = performance.now(); f(); tm[k] = Math.round(performance.now() - t0); };
-      if (!window.tuneCharts.history) timed('init', () => ['history', 'parallel', 'slice', 'curves'].forEach(chart));
+      if (!window.tuneCharts.history) timed('init', () => ['history', 'parallel', 'slice', 'contour', 'edf', 'curves'].forEach(chart));
       timed('head', () => renderHead(d));
       timed('table', () => renderTable(st));
       if (!$('#compare').hidden) renderCompare(st);
-      const steps = [['history', renderHistory], ['parallel', renderParallel], ['slice', renderSlice]];
+      const steps = [['history', renderHistory], ['parallel', renderParallel], ['slice', renderSlice],
+        ['contour', renderContour], ['edf', renderEDF]];
       const next = () => {
         if (gen !== st.gen) return; // newer data: that render draws the charts
         const step = steps.shift();
         if (!step) {
           loadCurves(st);
-          loadImportance(name);
+          loadImportance(st);
           rendered();
           return;
         }
@@ -221,6 +230,8 @@
     $('#source').textContent = d.source;
     for (const p of d.params) $('#slice-param').append(el('option', { value: p.name, text: p.name }));
     st.sliceParam = d.params.length ? d.params[0].name : null;
+    for (const p of d.params) for (const id of ['#contour-x', '#contour-y']) $(id).append(el('option', { value: p.name, text: p.name }));
+    setContourParams(st, defaultContourParams(d, null));
     for (const m of d.metrics) $('#curve-metric').append(el('option', { value: m, text: m }));
     st.curveMetric = d.objective;
     for (const s of ['Succeeded', 'Running', 'Pending', 'Failed', 'EarlyStopped', 'Killed', 'MetricsUnavailable'])
@@ -551,11 +562,15 @@
     }).catch((e) => { $('#curve-note').textContent = 'curves: ' + e.message; });
   }
 
-  let importanceLoaded = false;
-  function loadImportance(name) {
-    if (importanceLoaded) return;
-    importanceLoaded = true;
-    fetch('/api/experiments/' + enc(name) + '/importance', { cache: 'no-store' }).then(async (r) => {
+  // loadImportance fetches the fANOVA shares once they can be computed:
+  // again after each change of the number of trials with a value until the
+  // server answers 200, then never again on this page.
+  function loadImportance(st) {
+    const d = st.d;
+    const valued = d.trials.reduce((n, t) => n + (t.value != null ? 1 : 0), 0);
+    if (st.importance || st.importanceFor === valued) return;
+    st.importanceFor = valued;
+    fetch('/api/experiments/' + enc(d.name) + '/importance', { cache: 'no-store' }).then(async (r) => {
       const body = await r.json().catch(() => ({}));
       const box = $('#importance');
       if (!r.ok) {
@@ -563,11 +578,229 @@
         box.dataset.status = String(r.status);
         return;
       }
-      // Wired importance answers {"params":[{"name":…,"importance":…}]}.
+      const params = (body.params || []).filter((p) => p.importance != null);
+      st.importance = params;
+      box.textContent = (body.method || 'fANOVA') + ' over ' + body.trials + ' trials, ' + (body.metric || d.objective);
       box.dataset.status = '200';
-      box.replaceChildren(el('table', { class: 'grid small' }, ...(body.params || []).map((p) =>
-        el('tr', {}, el('td', { text: p.name }), el('td', { class: 'num', text: fmt(p.importance) })))));
-    });
+      renderImportance(params);
+      if (!st.contourChosen) {
+        setContourParams(st, defaultContourParams(d, params));
+        renderContour(st);
+      }
+    }).catch((e) => { $('#importance').textContent = 'importance: ' + e.message; st.importanceFor = -1; });
+  }
+
+  // renderImportance draws the shares as horizontal bars, the most
+  // important on top, each labelled with its value.
+  function renderImportance(params) {
+    const box = document.getElementById('chart-importance');
+    box.hidden = false;
+    box.style.height = (50 + 28 * Math.max(1, params.length)) + 'px';
+    const c = chart('importance');
+    c.resize();
+    c.setOption({
+      animation: false,
+      tooltip: { trigger: 'item', formatter: (p) => p.name + ': ' + fmt(p.value) },
+      grid: { left: 10, right: 60, top: 10, bottom: 30, containLabel: true },
+      xAxis: { type: 'value', min: 0, max: (e) => Math.min(1, Math.max(0.1, Math.ceil(e.max * 10) / 10)), name: 'share', nameLocation: 'middle', nameGap: 22 },
+      yAxis: { type: 'category', inverse: true, data: params.map((p) => p.name), axisTick: { show: false } },
+      series: [{ type: 'bar', data: params.map((p) => p.importance), barMaxWidth: 18, itemStyle: { color: '#0969da' },
+        label: { show: true, position: 'right', formatter: (p) => fmt(p.value) } }],
+    }, { notMerge: true });
+  }
+
+  // defaultContourParams returns the contour's two parameters: the two most
+  // important numeric ones when shares are known, else the first two
+  // numeric ones, else the first two; null with fewer than two.
+  function defaultContourParams(d, shares) {
+    if (d.params.length < 2) return null;
+    const numeric = d.params.filter((p) => p.numeric).map((p) => p.name);
+    if (shares) {
+      const ranked = shares.map((s) => s.name).filter((n) => numeric.includes(n));
+      for (const n of numeric) if (!ranked.includes(n)) ranked.push(n);
+      if (ranked.length >= 2) return ranked.slice(0, 2);
+    }
+    if (numeric.length >= 2) return numeric.slice(0, 2);
+    return [d.params[0].name, d.params[1].name];
+  }
+
+  function setContourParams(st, pair) {
+    st.contour = pair;
+    if (!pair) return;
+    $('#contour-x').value = pair[0];
+    $('#contour-y').value = pair[1];
+  }
+
+  // CONTOUR_GRID points per numeric axis, as tune plot contour, while the
+  // interpolation costs at most CONTOUR_WORK distance evaluations (trials ×
+  // cells); beyond, fewer points (at least 20), so that 5,000 trials draw in
+  // tens of milliseconds.
+  const CONTOUR_GRID = 60, CONTOUR_WORK = 2.5e6;
+  function contourGridSize(n) {
+    return n * CONTOUR_GRID * CONTOUR_GRID <= CONTOUR_WORK ? CONTOUR_GRID : Math.max(20, Math.floor(Math.sqrt(CONTOUR_WORK / n)));
+  }
+
+  // contourAxis lays out the grid along parameter p over the trials' values
+  // vals (numbers, or category indices): coords are the grid's values, norm
+  // the same positions on [0, 1], and map(v) a value's position on [0, 1];
+  // log parameters on a log scale (when every value is > 0), categories
+  // at i/(n-1), one value in the middle.
+  function contourAxis(p, vals, cats, size) {
+    if (!p.numeric) {
+      const n = cats.length;
+      return { coords: cats.slice(), norm: cats.map((_, i) => (n > 1 ? i / (n - 1) : 0.5)), map: (v) => (n > 1 ? v / (n - 1) : 0.5), cat: true };
+    }
+    const log = p.log && vals.every((v) => v > 0);
+    const tr = log ? Math.log : (v) => v;
+    let lo = Infinity, hi = -Infinity;
+    for (const v of vals) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    if (!(hi > lo)) return { coords: [lo], norm: [0.5], map: () => 0.5 };
+    const tlo = tr(lo), span = tr(hi) - tlo;
+    const coords = [], norm = [];
+    for (let i = 0; i < size; i++) {
+      const f = i / (size - 1);
+      norm.push(f);
+      coords.push(log ? Math.exp(tlo + f * span) : lo + f * (hi - lo));
+    }
+    return { coords, norm, map: (v) => (tr(v) - tlo) / span, log, lo, hi };
+  }
+
+  // contourGrid interpolates the objective of the trials with a value over
+  // parameters ix and iy by inverse-distance weighting with power 2 on axes
+  // mapped to [0, 1] (internal/plot.Interpolate's method): cells are
+  // [column, row, value]; pts the trials as [column, row] positions.
+  function contourGrid(d, ix, iy) {
+    const px = d.params[ix], py = d.params[iy];
+    const catsOf = (p, i) => {
+      const cats = p.values && p.values.length ? p.values.map(String) : [];
+      for (const t of d.trials) if (t.value != null && t.params[i] != null && !cats.includes(String(t.params[i]))) cats.push(String(t.params[i]));
+      return cats;
+    };
+    const cx = px.numeric ? null : catsOf(px, ix), cy = py.numeric ? null : catsOf(py, iy);
+    const pos = (p, cats, v) => {
+      if (v == null) return null;
+      if (!p.numeric) return cats.indexOf(String(v));
+      return typeof v === 'number' && isFinite(v) ? v : null;
+    };
+    const xs = [], ys = [], zs = [], trials = [];
+    for (const t of d.trials) {
+      if (t.value == null || !isFinite(t.value)) continue;
+      const x = pos(px, cx, t.params[ix]), y = pos(py, cy, t.params[iy]);
+      if (x == null || y == null) continue;
+      xs.push(x); ys.push(y); zs.push(t.value); trials.push(t);
+    }
+    if (!zs.length) return null;
+    const n = zs.length, size = contourGridSize(n);
+    const ax = contourAxis(px, xs, cx, size), ay = contourAxis(py, ys, cy, size);
+    const nx = new Float64Array(n), ny = new Float64Array(n), nz = Float64Array.from(zs);
+    for (let i = 0; i < n; i++) { nx[i] = ax.map(xs[i]); ny[i] = ay.map(ys[i]); }
+    const cells = [];
+    let zmin = Infinity, zmax = -Infinity;
+    for (let r = 0; r < ay.norm.length; r++) {
+      const gy = ay.norm[r];
+      for (let c = 0; c < ax.norm.length; c++) {
+        const gx = ax.norm[c];
+        let num = 0, den = 0, exact = 0, nexact = 0;
+        for (let i = 0; i < n; i++) {
+          const dx = gx - nx[i], dy = gy - ny[i];
+          const d2 = dx * dx + dy * dy;
+          if (d2 === 0) { exact += nz[i]; nexact++; continue; }
+          const w = 1 / d2;
+          num += w * nz[i];
+          den += w;
+        }
+        const z = nexact ? exact / nexact : num / den;
+        if (z < zmin) zmin = z;
+        if (z > zmax) zmax = z;
+        cells.push([c, r, z]);
+      }
+    }
+    // A trial's position in grid units: cell k is centred on k.
+    const gpos = (a, v) => (a.coords.length > 1 ? v * (a.coords.length - 1) : 0);
+    const pts = trials.map((t, i) => [gpos(ax, nx[i]), gpos(ay, ny[i]), t.value, t.seq]);
+    return { ax, ay, cells, pts, zmin, zmax, px, py };
+  }
+
+  function renderContour(st) {
+    const d = st.d;
+    const c = chart('contour');
+    const ix = st.contour ? d.params.findIndex((p) => p.name === st.contour[0]) : -1;
+    const iy = st.contour ? d.params.findIndex((p) => p.name === st.contour[1]) : -1;
+    const note = $('#contour-note');
+    const t0 = performance.now();
+    const g = ix >= 0 && iy >= 0 && ix !== iy ? contourGrid(d, ix, iy) : null;
+    const gridMs = Math.round(performance.now() - t0);
+    if (!g) {
+      c.clear();
+      note.textContent = d.params.length < 2 ? 'needs two parameters' : ix === iy ? 'choose two different parameters' : 'no trial has a value yet';
+      window.tuneView.contour = null;
+      return;
+    }
+    note.textContent = 'inverse-distance weighted; read it where there are points';
+    const best = d.best >= 0 ? d.trials[d.best] : null;
+    const bestPt = best ? g.pts.filter((p) => p[3] === best.seq) : [];
+    // The heatmap and the points lie on category axes (cell k centred on
+    // k); a numeric parameter's labelled axis is a value (or log) axis over
+    // the same span laid on top: from half a cell below the least value to
+    // half a cell above the greatest.
+    const axes = (a, p, gap, side, other) => {
+      const name = p.name + (a.log ? ' (log)' : '');
+      const cat = { type: 'category', data: a.coords.map((v) => (a.cat ? v : fmt(v))), splitArea: { show: false }, axisTick: { show: false } };
+      if (a.cat || a.coords.length < 2) return [Object.assign(cat, { name, nameLocation: 'middle', nameGap: gap })];
+      const k = a.coords.length - 1;
+      let min = a.lo - (a.hi - a.lo) / k / 2, max = a.hi + (a.hi - a.lo) / k / 2;
+      if (a.log) { const r = Math.pow(a.hi / a.lo, 1 / k / 2); min = a.lo / r; max = a.hi * r; }
+      return [Object.assign(cat, { show: false, position: other }),
+        { type: a.log ? 'log' : 'value', position: side, min, max, name, nameLocation: 'middle', nameGap: gap, splitLine: { show: false },
+          axisLabel: { formatter: (v) => fmt(v), hideOverlap: true, showMinLabel: false, showMaxLabel: false } }];
+    };
+    const tip = (q) => {
+      if (q.seriesType === 'heatmap') return st.contour[0] + '=' + g.ax.coords[q.value[0]] + ', ' + st.contour[1] + '=' + g.ay.coords[q.value[1]] + ': ' + d.objective + ' ≈ ' + fmt(q.value[2]);
+      const t = st.bySeq.get(q.value[3]);
+      return (t ? t.name : '') + ': ' + d.objective + '=' + fmt(q.value[2]);
+    };
+    c.setOption({
+      animation: false,
+      tooltip: { trigger: 'item', formatter: tip },
+      grid: { left: 70, right: 80, top: 20, bottom: 45 },
+      xAxis: axes(g.ax, g.px, 28, 'bottom', 'top'),
+      yAxis: axes(g.ay, g.py, 50, 'left', 'right'),
+      visualMap: {
+        type: 'continuous', seriesIndex: 0, min: g.zmin, max: g.zmax > g.zmin ? g.zmax : g.zmin + 1, right: 0, top: 'middle', itemHeight: 120, calculable: false,
+        text: [fmt(g.zmax), fmt(g.zmin)], textGap: 4,
+        inRange: { color: d.goal === 'minimize' ? ['#0969da', '#8c959f', '#cf222e'] : ['#cf222e', '#8c959f', '#0969da'] }, formatter: (v) => fmt(v),
+      },
+      series: [
+        { name: 'interpolated', type: 'heatmap', data: g.cells, progressive: 0 },
+        { name: 'trials', type: 'scatter', data: g.pts, symbolSize: 5, itemStyle: { color: '#1f2328', borderColor: '#fff', borderWidth: 0.5 }, large: true, largeThreshold: 300, z: 3 },
+        { name: 'best', type: 'scatter', data: bestPt, symbolSize: 13, itemStyle: { color: 'rgba(0,0,0,0)', borderColor: '#1a7f37', borderWidth: 2.5 }, z: 4 },
+      ],
+    }, { notMerge: true });
+    if (!c._tuneClick) {
+      c._tuneClick = true;
+      c.on('click', (p) => { const t = p.seriesIndex > 0 && st.bySeq.get(p.value[3]); if (t) location.href = trialHref(st.d.name, t.name); });
+    }
+    window.tuneView.contour = { x: st.contour[0], y: st.contour[1], cols: g.ax.coords.length, rows: g.ay.coords.length, gridMs };
+  }
+
+  // renderEDF draws the empirical distribution function of the objective
+  // over the succeeded trials: at x, the fraction of them with a value ≤ x.
+  function renderEDF(st) {
+    const d = st.d;
+    const vals = [];
+    for (const t of d.trials) if (t.state === 'Succeeded' && t.value != null && isFinite(t.value)) vals.push(t.value);
+    vals.sort((a, b) => a - b);
+    const n = vals.length;
+    const data = vals.map((v, i) => [v, (i + 1) / n]);
+    const c = chart('edf');
+    c.setOption({
+      animation: false,
+      tooltip: { trigger: 'item', formatter: (p) => fmt(p.value[1] * 100) + ' % of ' + n + ' trials have ' + d.objective + ' ≤ ' + fmt(p.value[0]) },
+      grid: { left: 60, right: 20, top: 20, bottom: 40 },
+      xAxis: { type: 'value', scale: true, name: d.objective, nameLocation: 'middle', nameGap: 25 },
+      yAxis: { type: 'value', min: 0, max: 1, name: 'fraction of trials', nameLocation: 'middle', nameGap: 40 },
+      series: [{ name: 'succeeded', type: 'line', step: 'end', data, showSymbol: n <= 50, symbolSize: 4, lineStyle: { width: 2 } }],
+    }, { notMerge: true });
   }
 
   // ---------------------------------------------------------------- trial
