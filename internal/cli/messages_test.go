@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"runtime"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/internal/cli"
 )
 
 // TestUnimplementedAlgorithmRejectedByValidate: an algorithm Katib knows
@@ -197,5 +199,17 @@ func TestUnknownCommandSuggests(t *testing.T) {
 	}
 	if r := tune(t, dir); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
 		t.Errorf("tune without arguments: exit %d, stdout %q; want the help", r.code, r.stdout)
+	}
+}
+
+// TestMainIgnoresProcessArgs checks that Main reads only the arguments it
+// is given: with none (nil), it must not fall back to the test binary's own
+// command line, as cobra does for nil.
+func TestMainIgnoresProcessArgs(t *testing.T) {
+	var outNil, errNil, outEmpty, errEmpty bytes.Buffer
+	codeNil := cli.Main(t.Context(), nil, cli.IOStreams{In: strings.NewReader(""), Out: &outNil, ErrOut: &errNil})
+	codeEmpty := cli.Main(t.Context(), []string{}, cli.IOStreams{In: strings.NewReader(""), Out: &outEmpty, ErrOut: &errEmpty})
+	if codeNil != codeEmpty || outNil.String() != outEmpty.String() || errNil.String() != errEmpty.String() {
+		t.Errorf("Main(nil) = %d, %q, %q; Main([]) = %d, %q, %q", codeNil, outNil.String(), errNil.String(), codeEmpty, outEmpty.String(), errEmpty.String())
 	}
 }

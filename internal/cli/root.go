@@ -68,7 +68,8 @@ func (f *factory) openStore(readOnly bool) (*store.Store, error) {
 // returns the process exit code. It prints errors once, to streams.ErrOut.
 func Main(ctx context.Context, args []string, streams IOStreams) int {
 	root := newRootCommand(streams, commandHooks{})
-	root.SetArgs(args)
+	// cobra reads os.Args when given nil: Main's args are the only input.
+	root.SetArgs(append([]string{}, args...))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
