@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,6 +207,11 @@ func TestUnknownCommandSuggests(t *testing.T) {
 // is given: with none (nil), it must not fall back to the test binary's own
 // command line, as cobra does for nil.
 func TestMainIgnoresProcessArgs(t *testing.T) {
+	// cobra drops the test binary's -test.* flags on its own; a flag of
+	// the test's own (go test -args -update-screenshots) reached it.
+	saved := os.Args
+	os.Args = append(slices.Clip(os.Args), "--not-a-tune-flag")
+	defer func() { os.Args = saved }()
 	var outNil, errNil, outEmpty, errEmpty bytes.Buffer
 	codeNil := cli.Main(t.Context(), nil, cli.IOStreams{In: strings.NewReader(""), Out: &outNil, ErrOut: &errNil})
 	codeEmpty := cli.Main(t.Context(), []string{}, cli.IOStreams{In: strings.NewReader(""), Out: &outEmpty, ErrOut: &errEmpty})
