@@ -90,6 +90,14 @@
     tick();
   }
 
+  // tableMs: from navigation to the first trial table drawn, after the next
+  // frame; the charts then draw one per task, so input is answered from here.
+  function markTable() {
+    const b = document.body.dataset;
+    if (b.tableMs) return;
+    requestAnimationFrame(() => setTimeout(() => { b.tableMs = String(Math.round(performance.now())); }, 0));
+  }
+
   function rendered() {
     const b = document.body.dataset;
     b.renders = String(Number(b.renders || 0) + 1);
@@ -192,6 +200,7 @@
       if (!window.tuneCharts.history) timed('init', () => ['history', 'parallel', 'slice', 'contour', 'edf', 'curves'].forEach(chart));
       timed('head', () => renderHead(d));
       timed('table', () => renderTable(st));
+      markTable();
       if (!$('#compare').hidden) renderCompare(st);
       const steps = [['history', renderHistory], ['parallel', renderParallel], ['slice', renderSlice],
         ['contour', renderContour], ['edf', renderEDF]];
