@@ -118,15 +118,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := o.f.readStore()
+	st, tab, err := o.f.readTable(ctx, o.name)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tab, err := results.Load(ctx, st, o.name)
-	if err != nil {
-		return notFoundHint(err, o.name)
-	}
 	var et *exportTable
 	if o.observations {
 		et = &exportTable{cols: []exportCol{{"trial", colString}, {"metric", colString}, {"step", colInt}, {"value", colFloat}, {"time", colTime}}}

@@ -277,17 +277,27 @@ func writeExperimentsCSV(o *getOptions, views []experimentView) error {
 	return output.WriteCSV(o.f.io.Out, header, escapeRows(rows))
 }
 
-// loadTable opens the store read-only and reads experiment o.name, warning
-// when its runner is gone. The caller closes the store.
-func (o *getOptions) loadTable(ctx context.Context) (*store.Store, *results.Table, error) {
-	st, err := o.f.readStore()
+// readTable opens the store read-only and reads experiment name. The
+// caller closes the store.
+func (f *factory) readTable(ctx context.Context, name string) (*store.Store, *results.Table, error) {
+	st, err := f.readStore()
 	if err != nil {
 		return nil, nil, err
 	}
-	tab, err := results.Load(ctx, st, o.name)
+	tab, err := results.Load(ctx, st, name)
 	if err != nil {
 		st.Close()
-		return nil, nil, notFoundHint(err, o.name)
+		return nil, nil, notFoundHint(err, name)
+	}
+	return st, tab, nil
+}
+
+// loadTable is readTable of experiment o.name, warning when its runner is
+// gone.
+func (o *getOptions) loadTable(ctx context.Context) (*store.Store, *results.Table, error) {
+	st, tab, err := o.f.readTable(ctx, o.name)
+	if err != nil {
+		return nil, nil, err
 	}
 	o.warnRunnerGone(ctx, st, tab.Experiment)
 	return st, tab, nil

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tune-hpo/tune/experiment/results"
 	"github.com/tune-hpo/tune/internal/importance"
 	"github.com/tune-hpo/tune/internal/output"
 )
@@ -90,15 +89,11 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 	if o.trees < 1 || o.trees > 1024 {
 		return usageErrorf("--trees %d: want 1 to 1024", o.trees)
 	}
-	st, err := o.f.readStore()
+	st, tab, err := o.f.readTable(ctx, o.name)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tab, err := results.Load(ctx, st, o.name)
-	if err != nil {
-		return notFoundHint(err, o.name)
-	}
 	if o.metric != "" && !slices.Contains(tab.Metrics, o.metric) {
 		return usageErrorf("--metric %q: not a metric of experiment %s (allowed: %s)", o.metric, o.name, strings.Join(tab.Metrics, ", "))
 	}

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"math"
@@ -160,7 +161,7 @@ func TestGetTrialsSortLimitStatus(t *testing.T) {
 		return out
 	}
 	desc := xs(getTrials(t, dir, "tab", "--sort-by", "-x"))
-	if len(desc) != 10 || !slices.IsSortedFunc(desc, func(a, b float64) int { return -cmpF(a, b) }) {
+	if len(desc) != 10 || !slices.IsSortedFunc(desc, func(a, b float64) int { return cmp.Compare(b, a) }) {
 		t.Errorf("--sort-by -x: x = %v, want 10 descending", desc)
 	}
 	if asc := xs(getTrials(t, dir, "tab", "--sort-by", "x")); !slices.IsSorted(asc) || slices.Equal(asc, desc) {
@@ -201,16 +202,6 @@ func TestGetTrialsSortLimitStatus(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, `"done"`) || !strings.Contains(r.stderr, "EarlyStopped") {
 		t.Errorf("--status done: exit %d, stderr %q; want 2 naming it and the states", r.code, r.stderr)
 	}
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestGetTrialsFilter(t *testing.T) {

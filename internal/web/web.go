@@ -317,6 +317,10 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // readError answers a failed store read: 404 for a missing experiment or
 // trial, 503 otherwise (the store may be busy or damaged).
 func readError(w http.ResponseWriter, err error) {
+	if _, ok := errors.AsType[*unprocessable](err); ok {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
 	if errors.Is(err, experiment.ErrNotFound) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
@@ -352,29 +356,35 @@ type importanceTerm struct {
 
 // importance answers the parameter importance of the objective, as tune
 // importance computes it with its defaults; 422 while too few trials
-// succeeded.
+// succeeded. Answers are cached like the experiment's, so a page reload
+// does not fit the forest again.
 func (s *server) importance(w http.ResponseWriter, req *http.Request) {
-	t, err := results.Load(req.Context(), s.r, req.PathValue("name"))
-	if err != nil {
-		readError(w, err)
-		return
-	}
-	in, err := importance.Encode(t, "", nil)
-	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	res, err := importance.EvaluateContext(req.Context(), in.Space, in.X, in.Y, importance.Options{})
-	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "parameter importance: "+err.Error())
-		return
-	}
-	v := importanceView{Method: "fANOVA", Metric: in.Metric, Trials: res.Trials}
-	for _, sh := range res.Shares() {
-		v.Params = append(v.Params, importanceTerm{Name: sh.Name, Importance: Num(sh.Value)})
-	}
-	writeJSON(w, req, v)
+	s.cachedJSON(w, req, func() (any, error) {
+		t, err := results.Load(req.Context(), s.r, req.PathValue("name"))
+		if err != nil {
+			return nil, err
+		}
+		in, err := importance.Encode(t, "", nil)
+		if err != nil {
+			return nil, &unprocessable{err}
+		}
+		res, err := importance.EvaluateContext(req.Context(), in.Space, in.X, in.Y, importance.Options{})
+		if err != nil {
+			return nil, &unprocessable{fmt.Errorf("parameter importance: %w", err)}
+		}
+		v := importanceView{Method: "fANOVA", Metric: in.Metric, Trials: res.Trials}
+		for _, sh := range res.Shares() {
+			v.Params = append(v.Params, importanceTerm{Name: sh.Name, Importance: Num(sh.Value)})
+		}
+		return v, nil
+	})
 }
+
+// unprocessable is a request the experiment cannot answer yet (422).
+type unprocessable struct{ err error }
+
+func (e *unprocessable) Error() string { return e.err.Error() }
+func (e *unprocessable) Unwrap() error { return e.err }
 
 // tail returns up to n bytes of the end of the file at path, starting at
 // a line boundary when it had to cut, and whether it cut.
