@@ -1,4 +1,4 @@
-package kube
+package pipeline
 
 import (
 	"encoding/json"
@@ -12,14 +12,17 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 )
 
-// PipelineMetricsParameter is the output parameter holding Kubeflow
-// Pipelines' metrics JSON, {"metrics": [{"name": ..., "numberValue": ...}]}.
-const PipelineMetricsParameter = "mlpipeline-metrics"
+// MetricsParameter is the output parameter holding Kubeflow Pipelines'
+// metrics JSON, {"metrics": [{"name": ..., "numberValue": ...}]}.
+const MetricsParameter = "mlpipeline-metrics"
 
-// writeOutputs writes the numeric output parameters of wf and of its nodes
-// to out as name=value lines: first the workflow's, then the nodes' in
-// node-ID order, each node's in declaration order.
-func writeOutputs(wf *wfv1.Workflow, out io.Writer) error {
+// WriteOutputs writes the numeric output parameters of wf and of its nodes
+// to out as name=value lines, the lines a StdOut collector reads: first the
+// workflow's, then the nodes' in node-ID order, each node's in declaration
+// order. A parameter named [MetricsParameter] gives one line per numeric
+// metric it holds; a parameter whose value is not a finite number, or whose
+// name could not be read back from such a line, gives none.
+func WriteOutputs(wf *wfv1.Workflow, out io.Writer) error {
 	var b strings.Builder
 	add := func(o *wfv1.Outputs) {
 		if o == nil {
@@ -45,16 +48,16 @@ func writeOutputs(wf *wfv1.Workflow, out io.Writer) error {
 		return nil
 	}
 	if _, err := io.WriteString(out, b.String()); err != nil {
-		return fmt.Errorf("kube: writing workflow outputs: %w", err)
+		return fmt.Errorf("writing workflow outputs: %w", err)
 	}
 	return nil
 }
 
 // writeParameter writes name=value when value is a finite number, and one
-// line per numeric metric when name is PipelineMetricsParameter.
+// line per numeric metric when name is MetricsParameter.
 func writeParameter(b *strings.Builder, name, value string) {
 	value = strings.TrimSpace(value)
-	if name == PipelineMetricsParameter {
+	if name == MetricsParameter {
 		var m struct {
 			Metrics []struct {
 				Name        string          `json:"name"`
