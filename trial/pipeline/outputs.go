@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -54,34 +55,47 @@ func WriteOutputs(wf *wfv1.Workflow, out io.Writer) error {
 }
 
 // writeParameter writes name=value when value is a finite number, and one
-// line per numeric metric when name is MetricsParameter.
+// line per numeric metric when name is MetricsParameter: KFP v1's
+// {"metrics": [{"name": ..., "numberValue": ...}]} in document order, or
+// KFP v2's flat {"accuracy": 0.9, ...} (a system.Metrics artifact's
+// metadata) in key order.
 func writeParameter(b *strings.Builder, name, value string) {
 	value = strings.TrimSpace(value)
-	if name == MetricsParameter {
-		var m struct {
-			Metrics []struct {
-				Name        string          `json:"name"`
-				NumberValue json.RawMessage `json:"numberValue"`
-			} `json:"metrics"`
-		}
-		if json.Unmarshal([]byte(value), &m) != nil {
+	if name != MetricsParameter {
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.ContainsAny(name, "= \n") {
 			return
 		}
-		for _, x := range m.Metrics {
-			// A number, or a string holding one (KFP accepts both): one
-			// bad entry must not lose the document's other metrics.
-			raw := strings.Trim(string(x.NumberValue), `" `)
-			v, err := strconv.ParseFloat(raw, 64)
-			if x.Name == "" || strings.ContainsAny(x.Name, "= \n") || err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-				continue
-			}
-			fmt.Fprintf(b, "%s=%s\n", x.Name, strconv.FormatFloat(v, 'g', -1, 64))
+		fmt.Fprintf(b, "%s=%s\n", name, value)
+		return
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal([]byte(value), &doc) != nil {
+		return
+	}
+	var v1 []struct {
+		Name        string          `json:"name"`
+		NumberValue json.RawMessage `json:"numberValue"`
+	}
+	if raw, ok := doc["metrics"]; ok && json.Unmarshal(raw, &v1) == nil {
+		for _, x := range v1 {
+			// One bad entry must not lose the document's other metrics.
+			writeMetric(b, x.Name, x.NumberValue)
 		}
 		return
 	}
-	f, err := strconv.ParseFloat(value, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.ContainsAny(name, "= \n") {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
+		writeMetric(b, k, doc[k])
+	}
+}
+
+// writeMetric writes name=value when raw is a finite number, or a string
+// holding one (KFP accepts both), and name could be read back from the line.
+func writeMetric(b *strings.Builder, name string, raw json.RawMessage) {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if name == "" || strings.ContainsAny(name, "= \n") || err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return
 	}
-	fmt.Fprintf(b, "%s=%s\n", name, value)
+	fmt.Fprintf(b, "%s=%s\n", name, strconv.FormatFloat(v, 'g', -1, 64))
 }
