@@ -475,4 +475,3 @@ func cycle(tasks []wfv1.DAGTask, deps map[string][]string) string {
 	}
 	return ""
 }
-

@@ -320,7 +320,8 @@ func (r *runner) dag(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		}
 	}
 	phase, failed := assessDAG(tasks, targets, deps, done)
-	if ctx.Err() != nil && phase != wfv1.NodeFailed {
+	if phase == wfv1.NodeRunning || ctx.Err() != nil && phase == wfv1.NodeSucceeded {
+		// Tasks never started: the run was stopped.
 		phase = wfv1.NodeFailed
 	}
 	msg := ""
@@ -410,10 +411,6 @@ func assessDAG(tasks []wfv1.DAGTask, targets []string, deps map[string][]string,
 				result, failed = p, culprit[name]
 			}
 		}
-	}
-	if result == wfv1.NodeRunning {
-		// Tasks never started (the run was stopped): the DAG failed.
-		result = wfv1.NodeFailed
 	}
 	return result, failed
 }

@@ -189,6 +189,9 @@ func expandDependency(name string, c *wfv1.ContinueOn) string {
 // evalDepends evaluates an expanded depends expression with expr, as Argo
 // does, task names having their dashes made underscores.
 func evalDepends(logic string, results map[string]taskResults) (bool, error) {
+	if strings.TrimSpace(logic) == "" {
+		return true, nil
+	}
 	env := make(map[string]any, len(results))
 	for name, r := range results {
 		env[strings.ReplaceAll(name, "-", "_")] = r
