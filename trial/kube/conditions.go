@@ -1,5 +1,7 @@
 package kube
 
+import "github.com/tune-hpo/tune/trial/manifest"
+
 // Katib's default conditions for the kinds that also have typed logic
 // here. They must equal experiment's DefaultJobSuccessCondition and
 // DefaultJobFailureCondition, and the conditions of Katib's Argo Workflow
@@ -8,6 +10,6 @@ package kube
 const (
 	katibJobSuccessCondition      = `status.conditions.#(type=="Complete")#|#(status=="True")#`
 	katibJobFailureCondition      = `status.conditions.#(type=="Failed")#|#(status=="True")#`
-	katibWorkflowSuccessCondition = `status.[@this].#(phase=="Succeeded")#`
-	katibWorkflowFailureCondition = `status.[@this].#(phase=="Failed")#`
+	katibWorkflowSuccessCondition = manifest.WorkflowSuccessCondition
+	katibWorkflowFailureCondition = manifest.WorkflowFailureCondition
 )

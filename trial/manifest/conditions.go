@@ -6,6 +6,14 @@ import (
 	"github.com/tune-hpo/tune/trial"
 )
 
+// Katib's Argo Workflow example's conditions, which judge a Workflow by
+// its phase alone; executors treat a Workflow trial carrying them (or none)
+// by its phase.
+const (
+	WorkflowSuccessCondition = `status.[@this].#(phase=="Succeeded")#`
+	WorkflowFailureCondition = `status.[@this].#(phase=="Failed")#`
+)
+
 // Conditions are a trial's gjson success and failure conditions
 // (trialTemplate.successCondition and failureCondition), judged as Katib's
 // trial controller judges them (GetDeployedJobStatus). Kind is the
