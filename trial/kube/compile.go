@@ -15,6 +15,7 @@ import (
 
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 // The labels put on every object and pod of a trial.
@@ -96,7 +97,7 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 			wf.Spec.PodMetadata = new(wfv1.Metadata)
 		}
 		wf.Spec.PodMetadata.Labels = mergeLabels(wf.Spec.PodMetadata.Labels, labels)
-		pipelineMetricsParameters(wf)
+		pipeline.DeclareMetricsParameters(wf)
 		wf.SetGroupVersionKind(manifest.WorkflowGVK)
 		return wf, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 // TestKubeflowPipelineTrial runs the example whose trial is a Kubeflow
@@ -50,7 +51,7 @@ func TestKubeflowPipelineTrial(t *testing.T) {
 	for _, tmpl := range wf.Spec.Templates {
 		var metricsParams []wfv1.Parameter
 		for _, p := range tmpl.Outputs.Parameters {
-			if p.Name == PipelineMetricsParameter {
+			if p.Name == pipeline.MetricsParameter {
 				metricsParams = append(metricsParams, p)
 			}
 		}
@@ -85,7 +86,7 @@ func TestKubeflowPipelineTrial(t *testing.T) {
 	got.Status.Phase = wfv1.WorkflowSucceeded
 	got.Status.Nodes = wfv1.Nodes{
 		"kfp-train-0001-1": {Name: "kfp-train-0001.prepare-data", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "prepare-data-batches", Value: val("120")}}}},
-		"kfp-train-0001-2": {Name: "kfp-train-0001.train", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: PipelineMetricsParameter,
+		"kfp-train-0001-2": {Name: "kfp-train-0001.train", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: pipeline.MetricsParameter,
 			Value: val(`{"metrics": [{"name": "accuracy", "numberValue": 0.931, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": 0.21, "format": "RAW"}]}`)}}}},
 	}
 	if _, err := wfs.Update(t.Context(), got, metav1.UpdateOptions{}); err != nil {

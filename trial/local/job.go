@@ -150,7 +150,7 @@ func decodeJob(obj map[string]any) (*batchv1.Job, error) {
 	if !manifest.IsKind(obj, manifest.JobGVK) {
 		apiVersion, _ := obj["apiVersion"].(string)
 		kind, _ := obj["kind"].(string)
-		return nil, fmt.Errorf("the local executor runs batch/v1 Job trial templates only: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
+		return nil, fmt.Errorf("the local executor runs batch/v1 Job and argoproj.io/v1alpha1 Workflow trial templates: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
 	}
 	data, err := json.Marshal(obj)
 	if err != nil {

@@ -41,9 +41,13 @@ func TestSpecErrors(t *testing.T) {
 	}{
 		"nil spec":  {spec: nil, wantErr: "no trial spec"},
 		"no object": {spec: &trial.Spec{}, wantErr: "trial spec has no workload object"},
-		"argo workflow": {
+		"argo workflow without templates": {
 			spec:    &trial.Spec{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}},
-			wantErr: `the local executor runs batch/v1 Job trial templates only: kind "Workflow" (apiVersion "argoproj.io/v1alpha1") needs --executor kubernetes`,
+			wantErr: `spec.entrypoint: not set`,
+		},
+		"tfjob": {
+			spec:    &trial.Spec{Object: map[string]any{"apiVersion": "kubeflow.org/v1", "kind": "TFJob"}},
+			wantErr: `the local executor runs batch/v1 Job and argoproj.io/v1alpha1 Workflow trial templates: kind "TFJob" (apiVersion "kubeflow.org/v1") needs --executor kubernetes`,
 		},
 		"old job api": {
 			spec:    specJob(func(job, _ map[string]any) { job["apiVersion"] = "batch/v1beta1" }),

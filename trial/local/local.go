@@ -153,6 +153,10 @@ func New(opts Options) (*Executor, error) {
 // look for the program: a missing program is the trial's failure, not the
 // experiment's (see [Executor.Run]).
 func (e *Executor) Check(spec *trial.Spec) error {
+	if isWorkflow(spec) {
+		_, err := e.checkWorkflow(spec)
+		return err
+	}
 	_, err := e.plan(spec)
 	return err
 }
@@ -195,6 +199,9 @@ func (e *Executor) Check(spec *trial.Spec) error {
 // attempt's, its message starting "failed after N attempts: " when there
 // were several.
 func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
+	if isWorkflow(spec) {
+		return e.runWorkflow(ctx, spec, stdout, stderr)
+	}
 	p, err := e.plan(spec)
 	if err != nil {
 		return trial.Result{}, err

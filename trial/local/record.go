@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tune-hpo/tune/trial"
@@ -145,7 +146,10 @@ const recoverPoll = 20 * time.Millisecond
 //     when ctx is done) and says so. A local trial is never re-attached:
 //     its output went to pipes of the runner that died.
 //
-// Otherwise it then removes the record. On Linux the members are found in /proc, and
+// Otherwise it then removes the record. A Workflow trial's steps keep
+// their records in their own directories (Dir/steps/<step>/), which
+// Recover deals with in the same way; its sentence then names each step
+// whose record it found: "step S: ...; step T: ...". On Linux the members are found in /proc, and
 // a group is recognised as the trial's by its leader's start time, its
 // session and the boot it ran in, so that a reused process id is never
 // mistaken for the trial's. Elsewhere on Unix only the group id is checked.
@@ -158,19 +162,46 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 	if spec.Dir == "" {
 		return "no process record, the trial having no directory; nothing of it was looked for", nil
 	}
-	rec, err := readRecord(spec.Dir)
+	found, err := e.recoverDir(ctx, spec, spec.Dir)
+	if err != nil {
+		return "", err
+	}
+	// A Workflow trial's steps keep their records in their own
+	// directories, Dir/steps/<step>/.
+	steps, err := filepath.Glob(filepath.Join(spec.Dir, "steps", "*", ProcessRecordName))
+	if err != nil {
+		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+	}
+	var stepFound []string
+	for _, rec := range steps {
+		dir := filepath.Dir(rec)
+		msg, err := e.recoverDir(ctx, spec, dir)
+		if err != nil {
+			return "", err
+		}
+		stepFound = append(stepFound, fmt.Sprintf("step %s: %s", filepath.Base(dir), msg))
+	}
+	if len(stepFound) > 0 {
+		return strings.Join(stepFound, "; "), nil
+	}
+	return found, nil
+}
+
+// recoverDir deals with the process record in dir, as Recover describes.
+func (e *Executor) recoverDir(ctx context.Context, spec *trial.Spec, dir string) (string, error) {
+	rec, err := readRecord(dir)
 	if err != nil {
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	if rec == nil {
 		// An empty record, left by a machine crash, goes too.
-		if err := removeRecord(spec.Dir); err != nil {
+		if err := removeRecord(dir); err != nil {
 			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 		}
 		return "no process record; the trial's process had not started or had already exited", nil
 	}
 	if !ownedBy(rec, spec.Owner) {
-		return fmt.Sprintf("the process record in %s belongs to another store (%s), so its process group %d was left alone", spec.Dir, rec.Owner, rec.PGID), nil
+		return fmt.Sprintf("the process record in %s belongs to another store (%s), so its process group %d was left alone", dir, rec.Owner, rec.PGID), nil
 	}
 	n, err := liveMembers(rec)
 	if err != nil {
@@ -190,7 +221,7 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 		}
 		found = fmt.Sprintf("process group %d%s was still running and was stopped: its output went to the runner that died, so it cannot be re-attached", rec.PGID, count)
 	}
-	if err := removeRecord(spec.Dir); err != nil {
+	if err := removeRecord(dir); err != nil {
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	return found, nil
