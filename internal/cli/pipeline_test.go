@@ -1,0 +1,133 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tune-hpo/tune/internal/testutil"
+)
+
+var (
+	mlpBinOnce sync.Once
+	mlpBinPath string
+	mlpBinErr  error
+)
+
+// mlpBinary returns the path of examples/mlp, built (without -race: it is
+// not under test) on the first call.
+func mlpBinary(t *testing.T) string {
+	t.Helper()
+	mlpBinOnce.Do(func() {
+		bin := filepath.Join(binDir, "mlp")
+		if mlpBinErr = testutil.Build(map[string]string{bin: "github.com/tune-hpo/tune/examples/mlp"}, false); mlpBinErr == nil {
+			mlpBinPath = bin
+		}
+	})
+	if mlpBinErr != nil {
+		t.Fatal(mlpBinErr)
+	}
+	return mlpBinPath
+}
+
+// pipelineExample returns examples/pipeline/experiment.yaml written to dir
+// with its steps running the built mlp program instead of `go run`, its
+// budget cut to max trials and the replacements in edits applied.
+func pipelineExample(t *testing.T, dir string, max int, edits map[string]string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "pipeline", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(src)
+	edits["command: [go, run, ./examples/mlp]"] = "command: [" + strconv.Quote(mlpBinary(t)) + "]"
+	edits["maxTrialCount: 8"] = "maxTrialCount: " + strconv.Itoa(max)
+	for old, repl := range edits {
+		if !strings.Contains(y, old) {
+			t.Fatalf("the example no longer contains %q", old)
+		}
+		y = strings.ReplaceAll(y, old, repl)
+	}
+	path := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPipelineExampleLocally runs examples/pipeline (prepare -> train ->
+// evaluate, a parameter and file artifacts between the steps) on the local
+// executor: each trial's metrics are the ones its own evaluate step wrote
+// to its re-rooted /mlpipeline-metrics.json, and tune logs --step prints a
+// step's own log.
+func TestPipelineExampleLocally(t *testing.T) {
+	dir := t.TempDir()
+	file := pipelineExample(t, dir, 3, map[string]string{})
+	if r := tune(t, dir, "run", file); r.code != 0 {
+		t.Fatalf("tune run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	trials := getTrials(t, dir, "pipeline-mlp")
+	if len(trials) != 3 {
+		t.Fatalf("%d trials, want 3", len(trials))
+	}
+	for _, tr := range trials {
+		if tr.Status != "Succeeded" {
+			t.Fatalf("%s: %s %s: %s", tr.Name, tr.Status, tr.Reason, tr.Message)
+		}
+		// What the trial's own evaluate step wrote, read from its step
+		// directory: the file Argo would upload as mlpipeline-metrics.
+		evalDir := filepath.Join(tr.Dir, "steps", tr.Name+".evaluate")
+		b, err := os.ReadFile(filepath.Join(evalDir, "fs", "mlpipeline-metrics.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Metrics []struct {
+				Name        string  `json:"name"`
+				NumberValue float64 `json:"numberValue"`
+			} `json:"metrics"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Metrics) != 2 || tr.Metrics["test-accuracy"] != doc.Metrics[0].NumberValue || tr.Metrics["test-loss"] != doc.Metrics[1].NumberValue {
+			t.Errorf("%s: metrics %v; its evaluate step wrote %s", tr.Name, tr.Metrics, b)
+		}
+		// The train step got this trial's parameters, and its log is
+		// printed by --step.
+		want, err := os.ReadFile(filepath.Join(tr.Dir, "steps", tr.Name+".train", "stdout.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := tune(t, dir, "logs", "pipeline-mlp", tr.Name, "--step", "train"); r.code != 0 || r.stdout != string(want) || !strings.Contains(r.stdout, "epoch=12 ") {
+			t.Errorf("logs --step train: exit %d, %q; want the step's 12 epochs, exactly %q", r.code, r.stdout, want)
+		}
+	}
+	if r := tune(t, dir, "logs", "pipeline-mlp", "1", "--step", "tran"); r.code != 2 || !strings.Contains(r.stderr, "pipeline-mlp-0001.train") {
+		t.Errorf("logs --step tran: exit %d, %q; want a usage error listing the steps", r.code, r.stderr)
+	}
+}
+
+// TestPipelineFailingStep: a step that fails fails its trial, the message
+// naming the step, its exit code and its standard error, and the steps
+// after it do not run.
+func TestPipelineFailingStep(t *testing.T) {
+	dir := t.TempDir()
+	file := pipelineExample(t, dir, 2, map[string]string{
+		"maxFailedTrialCount: 3": "maxFailedTrialCount: 2",
+		// The evaluate step is told the wrong number of rows: mlp exits 1.
+		"--expect-rows={{inputs.parameters.test-rows}}": "--expect-rows=7",
+	})
+	if r := tune(t, dir, "run", file); r.code != 1 {
+		t.Fatalf("tune run: exit %d, want 1 (experiment failed)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, tr := range getTrials(t, dir, "pipeline-mlp") {
+		if tr.Status != "Failed" || !strings.Contains(tr.Message, "evaluate") || !strings.Contains(tr.Message, "exit code 1") || !strings.Contains(tr.Message, "want 7") {
+			t.Errorf("%s: %s %s: %q; want Failed naming the evaluate step, exit code 1 and its stderr", tr.Name, tr.Status, tr.Reason, tr.Message)
+		}
+	}
+}
