@@ -34,18 +34,23 @@ func mlpBinary(t *testing.T) string {
 	return mlpBinPath
 }
 
-// pipelineExample returns examples/pipeline/experiment.yaml written to dir
-// with its steps running the built mlp program instead of `go run`, its
-// budget cut to max trials and the replacements in edits applied.
-func pipelineExample(t *testing.T, dir string, max int, edits map[string]string) string {
+// pipelineExample returns examples/<example>/experiment.yaml written to
+// dir with its steps running the built mlp program instead of `go run`,
+// its budget cut to max trials and the replacements in edits applied.
+func pipelineExample(t *testing.T, dir, example string, max int, edits map[string]string) string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "pipeline", "experiment.yaml"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", example, "experiment.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	y := string(src)
 	edits["command: [go, run, ./examples/mlp]"] = "command: [" + strconv.Quote(mlpBinary(t)) + "]"
-	edits["maxTrialCount: 8"] = "maxTrialCount: " + strconv.Itoa(max)
+	y, n, ok := strings.Cut(y, "maxTrialCount: ")
+	if !ok {
+		t.Fatal("the example sets no maxTrialCount")
+	}
+	_, n, _ = strings.Cut(n, "\n")
+	y += "maxTrialCount: " + strconv.Itoa(max) + "\n" + n
 	for old, repl := range edits {
 		if !strings.Contains(y, old) {
 			t.Fatalf("the example no longer contains %q", old)
@@ -66,13 +71,42 @@ func pipelineExample(t *testing.T, dir string, max int, edits map[string]string)
 // step's own log.
 func TestPipelineExampleLocally(t *testing.T) {
 	dir := t.TempDir()
-	file := pipelineExample(t, dir, 3, map[string]string{})
+	file := pipelineExample(t, dir, "pipeline", 3, map[string]string{})
+	trials := runPipelineExample(t, dir, file, "pipeline-mlp", 3)
+	for _, tr := range trials {
+		// The train step got this trial's parameters, and its log is
+		// printed by --step.
+		want, err := os.ReadFile(filepath.Join(tr.Dir, "steps", tr.Name+".train", "stdout.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := tune(t, dir, "logs", "pipeline-mlp", tr.Name, "--step", "train"); r.code != 0 || r.stdout != string(want) || !strings.Contains(r.stdout, "epoch=12 ") {
+			t.Errorf("logs --step train: exit %d, %q; want the step's 12 epochs, exactly %q", r.code, r.stdout, want)
+		}
+	}
+	if r := tune(t, dir, "logs", "pipeline-mlp", "1", "--step", "tran"); r.code != 2 || !strings.Contains(r.stderr, "pipeline-mlp-0001.train") {
+		t.Errorf("logs --step tran: exit %d, %q; want a usage error listing the steps", r.code, r.stderr)
+	}
+}
+
+// TestKFPv1ExampleLocally runs examples/kfp-pipeline, a Kubeflow
+// Pipelines v1 compiled pipeline, on the local executor.
+func TestKFPv1ExampleLocally(t *testing.T) {
+	dir := t.TempDir()
+	runPipelineExample(t, dir, pipelineExample(t, dir, "kfp-pipeline", 3, map[string]string{}), "kfp-train", 3)
+}
+
+// runPipelineExample runs the experiment file, whose trials end with an
+// evaluate step writing Kubeflow Pipelines' metrics file, and checks that
+// every trial Succeeded with the metrics its own evaluate step wrote.
+func runPipelineExample(t *testing.T, dir, file, name string, max int) []jsonTrial {
+	t.Helper()
 	if r := tune(t, dir, "run", file); r.code != 0 {
 		t.Fatalf("tune run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	trials := getTrials(t, dir, "pipeline-mlp")
-	if len(trials) != 3 {
-		t.Fatalf("%d trials, want 3", len(trials))
+	trials := getTrials(t, dir, name)
+	if len(trials) != max {
+		t.Fatalf("%d trials, want %d", len(trials), max)
 	}
 	for _, tr := range trials {
 		if tr.Status != "Succeeded" {
@@ -97,19 +131,8 @@ func TestPipelineExampleLocally(t *testing.T) {
 		if len(doc.Metrics) != 2 || tr.Metrics["test-accuracy"] != doc.Metrics[0].NumberValue || tr.Metrics["test-loss"] != doc.Metrics[1].NumberValue {
 			t.Errorf("%s: metrics %v; its evaluate step wrote %s", tr.Name, tr.Metrics, b)
 		}
-		// The train step got this trial's parameters, and its log is
-		// printed by --step.
-		want, err := os.ReadFile(filepath.Join(tr.Dir, "steps", tr.Name+".train", "stdout.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := tune(t, dir, "logs", "pipeline-mlp", tr.Name, "--step", "train"); r.code != 0 || r.stdout != string(want) || !strings.Contains(r.stdout, "epoch=12 ") {
-			t.Errorf("logs --step train: exit %d, %q; want the step's 12 epochs, exactly %q", r.code, r.stdout, want)
-		}
 	}
-	if r := tune(t, dir, "logs", "pipeline-mlp", "1", "--step", "tran"); r.code != 2 || !strings.Contains(r.stderr, "pipeline-mlp-0001.train") {
-		t.Errorf("logs --step tran: exit %d, %q; want a usage error listing the steps", r.code, r.stderr)
-	}
+	return trials
 }
 
 // TestPipelineFailingStep: a step that fails fails its trial, the message
@@ -117,7 +140,7 @@ func TestPipelineExampleLocally(t *testing.T) {
 // after it do not run.
 func TestPipelineFailingStep(t *testing.T) {
 	dir := t.TempDir()
-	file := pipelineExample(t, dir, 2, map[string]string{
+	file := pipelineExample(t, dir, "pipeline", 2, map[string]string{
 		"maxFailedTrialCount: 3": "maxFailedTrialCount: 2",
 		// The evaluate step is told the wrong number of rows: mlp exits 1.
 		"--expect-rows={{inputs.parameters.test-rows}}": "--expect-rows=7",
