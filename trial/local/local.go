@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,6 +53,13 @@ type Options struct {
 	// Mounts). "" means trials never get mounts. A relative path is made
 	// absolute by New.
 	MountHelper string
+	// Runtime says where trials' processes run: "" or [RuntimeHost] on
+	// this machine, [RuntimePodman] or [RuntimeDocker] each in a container
+	// of its own, from its container's image (see the package
+	// documentation, Containers). The runtime's program is looked up in
+	// tune's PATH by New; when it is missing, [Executor.Check] and
+	// [Executor.Run] say so.
+	Runtime Runtime
 }
 
 // Executor runs each trial's primary container command as a process on this
@@ -65,6 +73,10 @@ type Executor struct {
 	killGrace  time.Duration
 	retryDelay time.Duration
 	stderrTail int
+
+	runtime     Runtime
+	runtimePath string // the runtime's program, when found
+	runtimeErr  error  // why it was not
 
 	mountHelper string
 	// mountProbe finds out whether, and how, trials can get mounts; it is
@@ -88,7 +100,8 @@ var (
 
 // New returns an Executor configured by opts, or an error when opts is
 // invalid: a negative KillGrace, RetryDelay or StderrTail, an empty or
-// repeated GPU id, or a MountHelper that cannot be made absolute. It does
+// repeated GPU id, a MountHelper that cannot be made absolute, or an
+// unknown Runtime. It does
 // not start the mount helper: [Executor.MountsSupported] does, once.
 func New(opts Options) (*Executor, error) {
 	if opts.KillGrace < 0 {
@@ -110,6 +123,7 @@ func New(opts Options) (*Executor, error) {
 		}
 		seen[id] = true
 	}
+	var err error
 	e := &Executor{
 		dir:        opts.Dir,
 		env:        slices.Clone(opts.Env),
@@ -127,6 +141,14 @@ func New(opts Options) (*Executor, error) {
 		e.mountHelper = abs
 	}
 	e.mountProbe = e.defaultMountProbe
+	if e.runtime, err = ParseRuntime(string(opts.Runtime)); err != nil {
+		return nil, fmt.Errorf("local executor: %w", err)
+	}
+	if e.runtime.container() {
+		if e.runtimePath, err = exec.LookPath(string(e.runtime)); err != nil {
+			e.runtimeErr = fmt.Errorf("container runtime %s: %w", e.runtime, err)
+		}
+	}
 	if opts.Env != nil && e.env == nil {
 		e.env = []string{}
 	}
@@ -306,6 +328,10 @@ func (e *Executor) deadlineDuration(dl *deadline) (time.Duration, bool) {
 func (e *Executor) attempt(ctx context.Context, n int, p *plan, env []string, stdout, stderr io.Writer, tail *tailBuffer) (trial.Result, error) {
 	if ctx.Err() != nil {
 		return stopped(ctx, "stopped before start", during(n), nil, nil), nil
+	}
+	if e.runtime.container() {
+		// The working directory and the program are the image's.
+		return e.start(ctx, n, e.runtimePath, p, env, stdout, stderr, tail)
 	}
 	if p.dir != "" {
 		// exec would report a missing directory as a missing program.

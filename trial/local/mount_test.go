@@ -10,5 +10,7 @@ import (
 // RunMountHelper then does not return.
 func TestMain(m *testing.M) {
 	RunMountHelper()
-	os.Exit(m.Run())
+	code := m.Run()
+	cleanupContainers()
+	os.Exit(code)
 }
