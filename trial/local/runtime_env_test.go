@@ -158,7 +158,9 @@ func busyboxRootfs() ([]byte, error) {
 
 // podmanConf is the test's containers.conf. Its knobs are the ones a
 // container (this test's usual home) needs: cgroupfs, no systemd, file
-// events, file locks, everything under dir; runtime and ulimits are set
+// events, file locks, everything under dir (static_dir is left at its
+// default, under the storage's graphroot: set apart, podman waits 20 s
+// for every container's exit); runtime and ulimits are set
 // when the probe finds the defaults do not work here.
 func podmanConf(dir, runtime string, ulimits bool) string {
 	var b strings.Builder
@@ -168,8 +170,8 @@ func podmanConf(dir, runtime string, ulimits bool) string {
 		// which root without CAP_SYS_RESOURCE (in a container) cannot.
 		b.WriteString("default_ulimits = [\"nofile=1024:1024\", \"nproc=4096:4096\"]\n")
 	}
-	fmt.Fprintf(&b, "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = %q\ntmp_dir = %q\nvolume_path = %q\nstatic_dir = %q\nlock_type = \"file\"\n",
-		filepath.Join(dir, "events.log"), filepath.Join(dir, "tmp"), filepath.Join(dir, "volumes"), filepath.Join(dir, "static"))
+	fmt.Fprintf(&b, "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = %q\ntmp_dir = %q\nvolume_path = %q\nlock_type = \"file\"\n",
+		filepath.Join(dir, "events.log"), filepath.Join(dir, "tmp"), filepath.Join(dir, "volumes"))
 	if runtime != "" {
 		fmt.Fprintf(&b, "runtime = %q\n", runtime)
 	}
