@@ -3,6 +3,8 @@ package local
 import (
 	"os"
 	"testing"
+
+	"github.com/tune-hpo/tune/internal/testutil"
 )
 
 // TestMain makes the test binary its own mount helper: an Executor whose
@@ -11,6 +13,6 @@ import (
 func TestMain(m *testing.M) {
 	RunMountHelper()
 	code := m.Run()
-	cleanupContainers()
+	testutil.CleanupContainers()
 	os.Exit(code)
 }

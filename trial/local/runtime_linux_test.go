@@ -15,8 +15,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tune-hpo/tune/internal/testutil"
 	"github.com/tune-hpo/tune/trial"
 )
+
+// needRuntime returns the test setup of rt (see
+// [testutil.NeedContainers]: a busybox image imported without a registry,
+// podman's configuration and storage in a temporary directory) with its
+// configuration set in the environment for the test, or skips the test.
+func needRuntime(t *testing.T, rt Runtime) *testutil.ContainerSetup {
+	t.Helper()
+	s := testutil.NeedContainers(t, string(rt))
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return s
+}
+
+// containerExists reports whether the runtime knows a container name.
+func containerExists(t *testing.T, s *testutil.ContainerSetup, name string) bool {
+	t.Helper()
+	ok, err := s.Exists(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
 
 // containerRuntimes are the runtimes the end-to-end tests run with.
 var containerRuntimes = []Runtime{RuntimePodman, RuntimeDocker}
@@ -47,7 +72,7 @@ func TestContainerRun(t *testing.T) {
 			}
 			param := `0.01; echo pwned $(id) 'q' "dq" \ *`
 			script := `printf 'lr=%s\n' "$1"; printf '%s' "$1" > "$TUNE_TRIAL_DIR/param"; env > "$TUNE_TRIAL_DIR/env"; pwd > "$TUNE_TRIAL_DIR/pwd"; cat /var/log/katib/in.txt > "$TUNE_TRIAL_DIR/copied"; printf '%s' "$MULTI" > "$TUNE_TRIAL_DIR/multi"`
-			c := imageContainer(s.image, script, param)
+			c := imageContainer(s.Image, script, param)
 			c["workingDir"] = "/tmp"
 			c["env"] = []any{
 				map[string]any{"name": "PATH", "value": "/bin:/opt/custom"},
@@ -75,7 +100,7 @@ func TestContainerRun(t *testing.T) {
 				t.Errorf("stdout = %q, want %q", got, want)
 			}
 			name := containerName(e.mustPlan(t, spec), 1)
-			if want := "tune: " + string(rt) + " container " + name + ", image " + s.image; !strings.Contains(stderr.String(), want) {
+			if want := "tune: " + string(rt) + " container " + name + ", image " + s.Image; !strings.Contains(stderr.String(), want) {
 				t.Errorf("stderr = %q, want it to name the container and image (%q)", stderr.String(), want)
 			}
 			read := func(f string) string {
@@ -106,8 +131,8 @@ func TestContainerRun(t *testing.T) {
 			if strings.Contains(env, "TUNE_TEST_HOST_ONLY") {
 				t.Errorf("tune's own environment leaked into the container:\n%s", env)
 			}
-			if got := containersLabelled(t, rt, spec.Name); len(got) != 0 {
-				t.Errorf("containers left: %v", got)
+			if got, err := s.Labelled(labelTrial + "=" + spec.Name); err != nil || len(got) != 0 {
+				t.Errorf("containers left: %v, %v", got, err)
 			}
 			if _, err := os.Stat(filepath.Join(spec.Dir, ProcessRecordName)); !os.IsNotExist(err) {
 				t.Errorf("process record left: %v", err)
@@ -137,7 +162,7 @@ func TestContainerExitCode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spec := helperSpec(t, imageContainer(s.image, `echo "bad input $1" >&2; exit 7`, "x"))
+			spec := helperSpec(t, imageContainer(s.Image, `echo "bad input $1" >&2; exit 7`, "x"))
 			res, err := e.Run(context.Background(), spec, nil, nil)
 			if err != nil || res.State != trial.Failed || res.ExitCode == nil || *res.ExitCode != 7 || !strings.Contains(res.Message, "bad input x") {
 				t.Errorf("Run = %+v (exit %v), %v; want Failed, exit code 7, the stderr tail", res, res.ExitCode, err)
@@ -170,7 +195,7 @@ func TestContainerCancel(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				spec := helperSpec(t, imageContainer(s.image, tc.trap+`; : > "$TUNE_TRIAL_DIR/ready"; while :; do sleep 0.1; done`))
+				spec := helperSpec(t, imageContainer(s.Image, tc.trap+`; : > "$TUNE_TRIAL_DIR/ready"; while :; do sleep 0.1; done`))
 				spec.Env = []string{"TUNE_TRIAL_DIR=" + spec.Dir}
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
@@ -181,7 +206,7 @@ func TestContainerCancel(t *testing.T) {
 					t.Fatalf("the trial never started: %+v", awaitCancelled(t, done))
 				}
 				name := containerName(e.mustPlan(t, spec), 1)
-				if !containerExists(t, rt, name) {
+				if !containerExists(t, s, name) {
 					t.Fatalf("container %s not found while the trial runs", name)
 				}
 				cancel()
@@ -194,7 +219,7 @@ func TestContainerCancel(t *testing.T) {
 				if o.err != nil || o.res.State != trial.Killed {
 					t.Errorf("Run = %+v, %v; want Killed", o.res, o.err)
 				}
-				if containerExists(t, rt, name) {
+				if containerExists(t, s, name) {
 					t.Errorf("container %s left after cancel", name)
 				}
 				_, err = os.Stat(filepath.Join(spec.Dir, "term"))
@@ -239,7 +264,7 @@ func TestContainerRecover(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stderr bytes.Buffer
-			cmd := exec.Command(exe, "-test.run=^TestHelperProcess$", "--", "ctrrunner", string(rt), s.image, dir)
+			cmd := exec.Command(exe, "-test.run=^TestHelperProcess$", "--", "ctrrunner", string(rt), s.Image, dir)
 			cmd.Env = append(os.Environ(), helperEnv+"=1")
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
@@ -265,7 +290,7 @@ func TestContainerRecover(t *testing.T) {
 			if !waitFor(time.Minute, func() bool { return processGone(rec.PGID) }) {
 				t.Fatalf("the client %d outlived its runner", rec.PGID)
 			}
-			if !containerExists(t, rt, name) {
+			if !containerExists(t, s, name) {
 				t.Fatalf("container %s is gone with its client: nothing left to recover", name)
 			}
 
@@ -281,7 +306,7 @@ func TestContainerRecover(t *testing.T) {
 			if want := "its " + string(rt) + " container " + name + " was still there and was stopped and removed"; !strings.Contains(msg, want) {
 				t.Errorf("Recover = %q, want it to say %q", msg, want)
 			}
-			if containerExists(t, rt, name) {
+			if containerExists(t, s, name) {
 				t.Errorf("container %s left after Recover", name)
 			}
 			if _, err := os.Stat(filepath.Join(dir, ProcessRecordName)); !os.IsNotExist(err) {

@@ -1,4 +1,4 @@
-package local
+package testutil
 
 import (
 	"archive/tar"
@@ -25,48 +25,76 @@ import (
 // skip, saying why; TUNE_REQUIRE_CONTAINERS=1 (set by .ci/run) makes that
 // a failure instead.
 
-// containerSetup is a runtime the tests can start containers with.
-type containerSetup struct {
-	rt    Runtime
-	image string   // the test image
-	env   []string // what to set in the environment: the runtime's configuration
-	note  string   // how the configuration had to be adapted to this machine
+// ContainerSetup is a container runtime the tests can start containers
+// with.
+type ContainerSetup struct {
+	Runtime string   // "podman" or "docker"
+	Image   string   // the test image
+	Env     []string // the runtime's configuration, to add to the environment of whatever runs it
+	Note    string   // how the configuration had to be adapted to this machine
 }
 
 var (
 	containerOnce  sync.Once
-	containerSets  map[Runtime]*containerSetup
-	containerWhy   map[Runtime]string
-	containerDirs  []string // removed by cleanupContainers
+	containerSets  map[string]*ContainerSetup
+	containerWhy   map[string]string
+	containerDirs  []string // removed by CleanupContainers
 	containerClean []func()
 )
 
-// needRuntime returns the setup of runtime rt and sets its environment for
-// the test, or skips the test (fails it under TUNE_REQUIRE_CONTAINERS=1)
-// when rt cannot start containers here.
-func needRuntime(t *testing.T, rt Runtime) *containerSetup {
-	t.Helper()
+// NeedContainers returns the setup of runtime ("podman" or "docker"), made
+// on the first call, or skips tb (fails it for podman under
+// TUNE_REQUIRE_CONTAINERS=1) when the runtime cannot start containers
+// here, saying why.
+func NeedContainers(tb testing.TB, runtime string) *ContainerSetup {
+	tb.Helper()
 	containerOnce.Do(setupContainers)
-	s := containerSets[rt]
+	s := containerSets[runtime]
 	if s == nil {
-		msg := fmt.Sprintf("CONTAINER TESTS SKIPPED: %s cannot start containers here: %s", rt, containerWhy[rt])
-		if os.Getenv("TUNE_REQUIRE_CONTAINERS") == "1" && rt == RuntimePodman {
-			t.Fatal(msg)
+		msg := fmt.Sprintf("CONTAINER TESTS SKIPPED: %s cannot start containers here: %s", runtime, containerWhy[runtime])
+		if os.Getenv("TUNE_REQUIRE_CONTAINERS") == "1" && runtime == "podman" {
+			tb.Fatal(msg)
 		}
-		t.Skip(msg)
+		tb.Skip(msg)
 	}
-	for _, kv := range s.env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	if s.note != "" {
-		t.Logf("%s: %s", rt, s.note)
+	if s.Note != "" {
+		tb.Logf("%s: %s", runtime, s.Note)
 	}
 	return s
 }
 
-// cleanupContainers removes what setupContainers made; TestMain calls it.
-func cleanupContainers() {
+// Command returns the runtime's command with args, its environment the
+// process's own plus s.Env.
+func (s *ContainerSetup) Command(args ...string) *exec.Cmd {
+	cmd := exec.Command(s.Runtime, args...)
+	cmd.Env = append(os.Environ(), s.Env...)
+	return cmd
+}
+
+// Exists reports whether the runtime knows the container name.
+func (s *ContainerSetup) Exists(name string) (bool, error) {
+	out, err := s.Command("container", "inspect", "--format", "{{.Id}}", name).CombinedOutput()
+	if err == nil {
+		return true, nil
+	}
+	if msg := strings.ToLower(string(out)); strings.Contains(msg, "no such container") || strings.Contains(msg, "no such object") {
+		return false, nil
+	}
+	return false, fmt.Errorf("%s container inspect %s: %w: %s", s.Runtime, name, err, out)
+}
+
+// Labelled lists the containers, running or not, that have label (KEY=VALUE).
+func (s *ContainerSetup) Labelled(label string) ([]string, error) {
+	out, err := s.Command("ps", "--all", "--filter", "label="+label, "--format", "{{.Names}}").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s ps: %w: %s", s.Runtime, err, out)
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// CleanupContainers removes what NeedContainers made: a TestMain calls it
+// after the tests.
+func CleanupContainers() {
 	for _, f := range containerClean {
 		f()
 	}
@@ -76,23 +104,23 @@ func cleanupContainers() {
 }
 
 func setupContainers() {
-	containerSets = map[Runtime]*containerSetup{}
-	containerWhy = map[Runtime]string{}
+	containerSets = map[string]*ContainerSetup{}
+	containerWhy = map[string]string{}
 	rootfs, err := busyboxRootfs()
 	if err != nil {
-		containerWhy[RuntimePodman] = err.Error()
-		containerWhy[RuntimeDocker] = err.Error()
+		containerWhy["podman"] = err.Error()
+		containerWhy["docker"] = err.Error()
 		return
 	}
 	if s, err := setupPodman(rootfs); err != nil {
-		containerWhy[RuntimePodman] = err.Error()
+		containerWhy["podman"] = err.Error()
 	} else {
-		containerSets[RuntimePodman] = s
+		containerSets["podman"] = s
 	}
 	if s, err := setupDocker(rootfs); err != nil {
-		containerWhy[RuntimeDocker] = err.Error()
+		containerWhy["docker"] = err.Error()
 	} else {
-		containerSets[RuntimeDocker] = s
+		containerSets["docker"] = s
 	}
 }
 
@@ -178,7 +206,7 @@ func podmanConf(dir, runtime string, ulimits bool) string {
 	return b.String()
 }
 
-func setupPodman(rootfs []byte) (*containerSetup, error) {
+func setupPodman(rootfs []byte) (*ContainerSetup, error) {
 	path, err := exec.LookPath("podman")
 	if err != nil {
 		return nil, fmt.Errorf("no podman (apt-get install podman catatonit): %w", err)
@@ -193,9 +221,9 @@ func setupPodman(rootfs []byte) (*containerSetup, error) {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "containers.conf")
-	s := &containerSetup{rt: RuntimePodman, image: "localhost/tune-test-busybox:1",
-		env: []string{"CONTAINERS_CONF=" + conf, "CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf")}}
-	env := append(os.Environ(), s.env...)
+	s := &ContainerSetup{Runtime: "podman", Image: "localhost/tune-test-busybox:1",
+		Env: []string{"CONTAINERS_CONF=" + conf, "CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf")}}
+	env := append(os.Environ(), s.Env...)
 	run := func(stdin []byte, args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -209,16 +237,16 @@ func setupPodman(rootfs []byte) (*containerSetup, error) {
 	if err := os.WriteFile(conf, []byte(podmanConf(dir, runtime, ulimits)), 0o644); err != nil {
 		return nil, err
 	}
-	if out, err := run(rootfs, "import", "-", s.image); err != nil {
+	if out, err := run(rootfs, "import", "-", s.Image); err != nil {
 		return nil, fmt.Errorf("podman import: %v: %s", err, out)
 	}
 	// Adapt the configuration to what this machine refuses, as the
 	// runtime's messages say.
 	var notes []string
 	for range 3 {
-		out, err := run(nil, "run", "--rm", "--init", "--network", "host", s.image, "/bin/true")
+		out, err := run(nil, "run", "--rm", "--init", "--network", "host", s.Image, "/bin/true")
 		if err == nil {
-			s.note = strings.Join(notes, "; ")
+			s.Note = strings.Join(notes, "; ")
 			return s, nil
 		}
 		switch {
@@ -241,7 +269,7 @@ func setupPodman(rootfs []byte) (*containerSetup, error) {
 	return nil, fmt.Errorf("podman run still fails after %s", strings.Join(notes, "; "))
 }
 
-func setupDocker(rootfs []byte) (*containerSetup, error) {
+func setupDocker(rootfs []byte) (*ContainerSetup, error) {
 	path, err := exec.LookPath("docker")
 	if err != nil {
 		return nil, fmt.Errorf("no docker: %w", err)
@@ -261,29 +289,5 @@ func setupDocker(rootfs []byte) (*containerSetup, error) {
 	if out, err := exec.CommandContext(ctx, path, "run", "--rm", "--init", "--network", "host", image, "/bin/true").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("docker run: %v: %s", err, out)
 	}
-	return &containerSetup{rt: RuntimeDocker, image: image}, nil
-}
-
-// containerExists reports whether the runtime knows a container name.
-func containerExists(t *testing.T, rt Runtime, name string) bool {
-	t.Helper()
-	out, err := exec.Command(string(rt), "container", "inspect", "--format", "{{.Id}}", name).CombinedOutput()
-	if err == nil {
-		return true
-	}
-	if !noSuchContainer(string(out)) {
-		t.Fatalf("%s container inspect %s: %v: %s", rt, name, err, out)
-	}
-	return false
-}
-
-// containersLabelled lists the containers (running or not) labelled with
-// trial name.
-func containersLabelled(t *testing.T, rt Runtime, name string) []string {
-	t.Helper()
-	out, err := exec.Command(string(rt), "ps", "--all", "--filter", "label="+labelTrial+"="+name, "--format", "{{.Names}}").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s ps: %v: %s", rt, err, out)
-	}
-	return strings.Fields(string(out))
+	return &ContainerSetup{Runtime: "docker", Image: image}, nil
 }
