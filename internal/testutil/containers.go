@@ -22,8 +22,8 @@ import (
 // storage of the test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF in a
 // temporary directory), so that the tests never touch the machine's
 // containers or images. Where no runtime can start a container, the tests
-// skip, saying why; TUNE_REQUIRE_CONTAINERS=1 (set by .ci/run) makes that
-// a failure instead.
+// skip, saying why (and .ci/run prints why, from TUNE_CONTAINER_SKIPS);
+// TUNE_REQUIRE_CONTAINERS=1 makes a podman skip a failure instead.
 
 // ContainerSetup is a container runtime the tests can start containers
 // with.
@@ -40,18 +40,23 @@ var (
 	containerWhy   map[string]string
 	containerDirs  []string // removed by CleanupContainers
 	containerClean []func()
+	skipOnce       = map[string]*sync.Once{"podman": new(sync.Once), "docker": new(sync.Once)}
 )
 
 // NeedContainers returns the setup of runtime ("podman" or "docker"), made
 // on the first call, or skips tb (fails it for podman under
 // TUNE_REQUIRE_CONTAINERS=1) when the runtime cannot start containers
-// here, saying why.
+// here, saying why, and then also appends why to the file named by
+// TUNE_CONTAINER_SKIPS, when set (.ci/run prints it).
 func NeedContainers(tb testing.TB, runtime string) *ContainerSetup {
 	tb.Helper()
 	containerOnce.Do(setupContainers)
 	s := containerSets[runtime]
 	if s == nil {
 		msg := fmt.Sprintf("CONTAINER TESTS SKIPPED: %s cannot start containers here: %s", runtime, containerWhy[runtime])
+		if f, once := os.Getenv("TUNE_CONTAINER_SKIPS"), skipOnce[runtime]; f != "" && once != nil {
+			once.Do(func() { appendLine(f, msg) })
+		}
 		if os.Getenv("TUNE_REQUIRE_CONTAINERS") == "1" && runtime == "podman" {
 			tb.Fatal(msg)
 		}
@@ -61,6 +66,16 @@ func NeedContainers(tb testing.TB, runtime string) *ContainerSetup {
 		tb.Logf("%s: %s", runtime, s.Note)
 	}
 	return s
+}
+
+// appendLine appends line to file, ignoring errors: the file is a report.
+func appendLine(file, line string) {
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(f, line)
+	f.Close()
 }
 
 // Command returns the runtime's command with args, its environment the
