@@ -110,6 +110,9 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		if err != nil {
 			return nil, err
 		}
+		if exp.CollectorKind() == collect.Push && rt != local.RuntimeHost && (o.pushAddress == "unix" || strings.HasPrefix(o.pushAddress, "unix:")) {
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: trials in %s containers cannot reach the Push collector's Unix socket: use --push-address 127.0.0.1:0 (containers share the host's network)", rt), true))
+		}
 		if k := exp.CollectorKind(); k == collect.File || k == collect.TensorFlowEvent {
 			if ok, why := ex.MountsSupported(); !ok {
 				fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the %s collector's path cannot appear at its original place inside the trials (%s): they must write their metrics to $(%s)", exp.CollectorKind(), why, collect.EnvMetricsPath), true))

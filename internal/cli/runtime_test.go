@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -125,6 +126,24 @@ func TestRuntimeFlag(t *testing.T) {
 	r = tune(t, dir, "run", "--executor", "kubernetes", "--runtime", "podman", "--kubeconfig", filepath.Join(dir, "none"), file)
 	if r.code != 2 || !strings.Contains(r.stderr, "--runtime podman is for --executor local") {
 		t.Errorf("--executor kubernetes --runtime podman: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// A Push collector's default Unix socket is out of a container's
+	// reach: a warning says what to do. Without podman in PATH the run
+	// stops before any trial, naming it.
+	push := writeExperiment(t, dir, expParams{Name: "rtpush", Parallel: 1, Max: 1, MaxFailed: 1})
+	b, err := os.ReadFile(push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("  trialTemplate:\n"), []byte("  metricsCollectorSpec:\n    collector: {kind: Push}\n  trialTemplate:\n"), 1)
+	if err := os.WriteFile(push, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(cleanEnv(), "PATH="+t.TempDir())
+	r = tuneEnv(t, dir, env, "run", "--runtime", "podman", "--gpus", "none", push)
+	if r.code == 0 || !strings.Contains(r.stderr, "cannot reach the Push collector's Unix socket: use --push-address 127.0.0.1:0") ||
+		!strings.Contains(r.stderr, "container runtime podman") {
+		t.Errorf("Push collector with --runtime podman and no podman: exit %d, stderr %q", r.code, r.stderr)
 	}
 	names, _ := complete(t, dir, "run", "--runtime", "")
 	if !slices.Equal(names, []string{"host", "podman", "docker"}) {
