@@ -171,8 +171,11 @@ func New(opts Options) (*Executor, error) {
 // batch/v1 Job that decodes strictly, with a primary container that has a
 // command, env that can be resolved on this machine, no more GPUs than e
 // has, a positive activeDeadlineSeconds (of the Job and of its pod
-// template) when set and a backoffLimit that is not negative. It does not
-// look for the program: a missing program is the trial's failure, not the
+// template) when set and a backoffLimit that is not negative; with a
+// container runtime also that the runtime's program was found, and that
+// the container has an image, an absolute workingDir when set, a valid
+// imagePullPolicy and mount paths the runtime can carry. It does not look
+// for the program: a missing program is the trial's failure, not the
 // experiment's (see [Executor.Run]).
 func (e *Executor) Check(spec *trial.Spec) error {
 	_, err := e.plan(spec)

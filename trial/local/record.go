@@ -156,6 +156,10 @@ const recoverPoll = 20 * time.Millisecond
 //     when ctx is done) and says so. A local trial is never re-attached:
 //     its output went to pipes of the runner that died.
 //
+// When the record names a container (a container runtime ran the trial),
+// Recover then stops and removes it by name, as its client's death does
+// not stop it, and its sentence says so: "...; its podman container NAME
+// was still there and was stopped and removed" or "... was already gone".
 // Otherwise it then removes the record. On Linux the members are found in /proc, and
 // a group is recognised as the trial's by its leader's start time, its
 // session and the boot it ran in, so that a reused process id is never
