@@ -123,6 +123,11 @@ func TestRuntimeFlag(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".tune")); !os.IsNotExist(err) {
 		t.Errorf("a refused --runtime created a store: %v", err)
 	}
+	// The environment sets it too, as every flag.
+	r = tuneEnv(t, dir, append(cleanEnv(), "TUNE_RUNTIME=lxc"), "run", file)
+	if r.code != 2 || !strings.Contains(r.stderr, `--runtime "lxc"`) {
+		t.Errorf("TUNE_RUNTIME=lxc: exit %d, stderr %q", r.code, r.stderr)
+	}
 	r = tune(t, dir, "run", "--executor", "kubernetes", "--runtime", "podman", "--kubeconfig", filepath.Join(dir, "none"), file)
 	if r.code != 2 || !strings.Contains(r.stderr, "--runtime podman is for --executor local") {
 		t.Errorf("--executor kubernetes --runtime podman: exit %d, stderr %q", r.code, r.stderr)
