@@ -163,7 +163,8 @@ func (r *containerRun) close() {
 	}
 }
 
-// containerCommand turns attempt n of the planned process, to be run with
+// containerCommand turns attempt n of the planned process, run from image
+// p.image (pulled as p.pull says, Kubernetes' default when empty) with
 // environment env (p.env and, when GPUs are configured,
 // CUDA_VISIBLE_DEVICES holding the host ids the trial got), into the
 // runtime client's command. No value is put into a shell string, and no
@@ -175,11 +176,15 @@ func (r *containerRun) close() {
 // directory of its own only tune's user can read.
 func (e *Executor) containerCommand(p *plan, n int, env, clientEnv []string) (*containerRun, error) {
 	r := &containerRun{name: containerName(p, n)}
+	pull := p.pull
+	if pull == "" {
+		pull, _ = pullPolicy("", p.image) // Kubernetes' default for the image
+	}
 	argv := []string{string(e.runtime), "run", "--rm", "--init",
 		"--name", r.name,
 		"--label", labelTrial + "=" + p.name,
 		"--network", "host",
-		"--pull", p.pull,
+		"--pull", pull,
 	}
 	if p.owner != "" {
 		argv = append(argv, "--label", labelOwner+"="+p.owner)

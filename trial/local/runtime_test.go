@@ -231,6 +231,16 @@ func TestPullPolicy(t *testing.T) {
 	if got := flagValues(r.argv, "img:1", "--pull"); !slices.Equal(got, []string{"never"}) {
 		t.Errorf("--pull = %q, want never", got)
 	}
+	// A plan made elsewhere (a pipeline step) with no pull policy gets
+	// Kubernetes' default for its image.
+	p.pull, p.image = "", "img"
+	r, err = e.containerCommand(p, 1, p.env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := flagValues(r.argv, "img", "--pull"); !slices.Equal(got, []string{"always"}) {
+		t.Errorf("--pull of an untagged image with no policy = %q, want always", got)
+	}
 }
 
 func TestContainerCheck(t *testing.T) {
