@@ -252,6 +252,8 @@ func setupPodman(rootfs []byte) (*ContainerSetup, error) {
 	if err := os.WriteFile(conf, []byte(podmanConf(dir, runtime, ulimits)), 0o644); err != nil {
 		return nil, err
 	}
+	// Whatever a failed test left running goes before its storage does.
+	containerClean = append(containerClean, func() { _, _ = run(nil, "rm", "--all", "--force", "--time", "0") })
 	if out, err := run(rootfs, "import", "-", s.Image); err != nil {
 		return nil, fmt.Errorf("podman import: %v: %s", err, out)
 	}
@@ -300,7 +302,12 @@ func setupDocker(rootfs []byte) (*ContainerSetup, error) {
 	if out, err := imp.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("docker import: %v: %s", err, out)
 	}
-	containerClean = append(containerClean, func() { _ = exec.Command(path, "rmi", "--force", image).Run() })
+	containerClean = append(containerClean, func() {
+		if out, err := exec.Command(path, "ps", "--all", "--quiet", "--filter", "ancestor="+image).Output(); err == nil && len(out) > 0 {
+			_ = exec.Command(path, append([]string{"rm", "--force"}, strings.Fields(string(out))...)...).Run()
+		}
+		_ = exec.Command(path, "rmi", "--force", image).Run()
+	})
 	if out, err := exec.CommandContext(ctx, path, "run", "--rm", "--init", "--network", "host", image, "/bin/true").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("docker run: %v: %s", err, out)
 	}
