@@ -23,10 +23,13 @@ type Options struct {
 	// Dir is the working directory of trials whose container sets no
 	// workingDir, and the directory a relative workingDir is relative to.
 	// "" means tune's current directory.
+	// With a container Runtime it is not used: the image's working
+	// directory applies, and workingDir must be absolute.
 	Dir string
 	// Env is the base environment of every trial, as KEY=VALUE. nil means
 	// tune's own environment (os.Environ at the time of each Run); an empty,
-	// non-nil slice means an empty base environment.
+	// non-nil slice means an empty base environment. With a container
+	// Runtime it is not used: the image's environment is the base.
 	Env []string
 	// GPUs lists the GPU ids handed out to trials whose container asks for
 	// nvidia.com/gpu, for example {"0", "1"} (see [DetectGPUs]). nil means
