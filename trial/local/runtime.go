@@ -268,7 +268,17 @@ const containerStopTimeout = 30 * time.Second
 
 // removeContainer stops the container name of runtime rt, giving it grace
 // to exit after SIGTERM, and removes it. It reports whether there was one.
+// An rt that is not a container runtime or a name that is not a container
+// name is an error, and nothing is run.
 func removeContainer(ctx context.Context, rt Runtime, name string, grace time.Duration) (bool, error) {
+	// A record is a file anyone with the directory could edit: what it
+	// names must be a runtime and a name, never a flag.
+	if !rt.container() {
+		return false, fmt.Errorf("remove container %q: unknown container runtime %q", name, rt)
+	}
+	if !containerNameRE.MatchString(name) {
+		return false, fmt.Errorf("remove container: invalid container name %q", name)
+	}
 	path, err := exec.LookPath(string(rt))
 	if err != nil {
 		return false, fmt.Errorf("remove container %s: %w", name, err)

@@ -1,8 +1,10 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -324,3 +326,32 @@ func TestContainerName(t *testing.T) {
 }
 
 func corev1PullPolicy(s string) corev1.PullPolicy { return corev1.PullPolicy(s) }
+
+// TestRecoverRefusesOddContainer checks that a process record naming
+// something that is not a runtime and a container name (the record is a
+// file in the trial's directory) makes Recover fail without running
+// anything: a name like "--all" must never reach the runtime's command
+// line.
+func TestRecoverRefusesOddContainer(t *testing.T) {
+	e := fakeRuntime(t, RuntimeHost)
+	for _, c := range []containerRef{
+		{Runtime: RuntimePodman, Name: "--all"},
+		{Runtime: RuntimeDocker, Name: "a b"},
+		{Runtime: "sh", Name: "x"},
+	} {
+		dir := t.TempDir()
+		data, err := json.Marshal(processRecord{PGID: 1 << 22, Container: &c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ProcessRecordName), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// No process of that group lives; the container is what is left.
+		t.Setenv("PATH", t.TempDir()) // were anything run, it would not be found
+		msg, err := e.Recover(context.Background(), &trial.Spec{Name: "exp-0001", Dir: dir})
+		if err == nil || (!strings.Contains(err.Error(), "invalid container name") && !strings.Contains(err.Error(), "unknown container runtime")) {
+			t.Errorf("Recover with container %+v = %q, %v; want it refused", c, msg, err)
+		}
+	}
+}
