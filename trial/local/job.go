@@ -107,15 +107,9 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err := checkMounts(spec.Mounts); err != nil {
 		return nil, err
 	}
-	p := &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts),
-		name: spec.Name, image: c.Image, workDir: c.WorkingDir}
-	if e.runtime.container() {
-		if p.pull, err = pullPolicy(c.ImagePullPolicy, c.Image); err != nil {
-			return nil, fmt.Errorf("container %q: %w", c.Name, err)
-		}
-		if err := e.checkContainer(p, c.Name); err != nil {
-			return nil, err
-		}
+	p := &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts), name: spec.Name}
+	if err := e.planImage(p, c); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -98,6 +98,22 @@ func containerName(p *plan, n int) string {
 	return fmt.Sprintf("tune-%s-%s-%d", name, hex.EncodeToString(h[:4]), n)
 }
 
+// planImage sets what a container runtime needs of c in p (image, pull
+// policy, working directory as written) and, with a container runtime,
+// checks that p can run in it (see checkContainer). p's argv, env, mounts,
+// recordDir, owner and name must be set already.
+func (e *Executor) planImage(p *plan, c *corev1.Container) error {
+	p.image, p.workDir = c.Image, c.WorkingDir
+	if !e.runtime.container() {
+		return nil
+	}
+	var err error
+	if p.pull, err = pullPolicy(c.ImagePullPolicy, c.Image); err != nil {
+		return fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	return e.checkContainer(p, c.Name)
+}
+
 // checkContainer reports whether p can run in a container of e's runtime:
 // an image, an absolute working directory, mount paths the runtime's
 // --mount syntax can carry and variable names the runtime will not read
