@@ -104,8 +104,9 @@ var (
 // New returns an Executor configured by opts, or an error when opts is
 // invalid: a negative KillGrace, RetryDelay or StderrTail, an empty or
 // repeated GPU id, a MountHelper that cannot be made absolute, or an
-// unknown Runtime. It does
-// not start the mount helper: [Executor.MountsSupported] does, once.
+// unknown Runtime. It looks up a container runtime's program in PATH,
+// but does not start it, nor the mount helper: [Executor.MountsSupported]
+// starts that, once.
 func New(opts Options) (*Executor, error) {
 	if opts.KillGrace < 0 {
 		return nil, fmt.Errorf("local executor: negative kill grace %s", opts.KillGrace)
