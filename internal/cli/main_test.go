@@ -50,6 +50,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	testutil.CleanupContainers()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

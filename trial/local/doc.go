@@ -37,7 +37,8 @@
 // activeDeadlineSeconds.
 //
 // It ignores: image and imagePullPolicy (the program is run from this
-// machine), the other containers and the init containers, volumes and
+// machine; with a container runtime they are honoured, see Containers),
+// the other containers and the init containers, volumes and
 // volume mounts, the other resources (cpu, memory: nothing is limited),
 // ports, probes, security contexts, restartPolicy (a retry is always a new
 // process, as with Never), and the rest of the Job spec (parallelism,
@@ -247,6 +248,88 @@
 // after a line on its standard error, "tune: mount SOURCE at TARGET: ...;
 // the trial runs without its mounts". A program the helper cannot execute
 // fails the attempt with reason StartError, as without mounts.
+//
+// # Containers
+//
+// With [Options.Runtime] set to [RuntimePodman] or [RuntimeDocker], each
+// process the executor starts runs in a container of its own from the
+// container's image, through the runtime's command line (`podman run` or
+// `docker run`, found in tune's PATH by [New]). The process tune starts,
+// records and signals is that client; the rest is as without containers.
+// The client's argv is built, never a shell line:
+//
+//	RUNTIME run --rm --init --name NAME --label io.tune.trial=TRIAL
+//	    [--label io.tune.owner=OWNER] --network host --pull POLICY
+//	    --entrypoint ARGV0 [--workdir DIR] --mount type=bind,... ...
+//	    [GPU flags] --env NAME ... [--env-file FILE] IMAGE ARGV1 ARGV2 ...
+//
+// In detail:
+//
+//   - argv is the same as without containers (command + args after $(VAR)
+//     expansion): argv[0] is the entrypoint (podman gets it as a one-element
+//     JSON array, which it does not split; docker takes the string as is)
+//     and the rest follow the image as its arguments, byte for byte. The
+//     image's ENTRYPOINT and CMD are never used, so a container without a
+//     command is refused, as without containers.
+//   - The environment is the container's env and [trial.Spec.Env] (the
+//     runner's TUNE_* variables), and CUDA_VISIBLE_DEVICES (below); the
+//     base environment ([Options.Env], tune's own) is not passed: the
+//     image's environment is the base, as in Kubernetes. No value is put
+//     in the argv, where ps would show it: each variable is passed by name
+//     (--env NAME), the client taking its value from its own environment,
+//     which is tune's plus these variables. A variable that tune's
+//     environment has with another value (PATH, HOME, LD_LIBRARY_PATH...)
+//     would change how the client itself runs, so it goes instead into an
+//     env file (one NAME=VALUE a line, mode 0600 in a new directory,
+//     removed when the client exits); such a variable's value cannot hold
+//     a line break (the attempt then fails with reason StartError).
+//   - workingDir, when set, is --workdir, and must be absolute
+//     ([Executor.Check]); otherwise the image's working directory applies
+//     ([Options.Dir] does not).
+//   - The trial's directory ([trial.Spec.Dir]) is bind-mounted at the
+//     same path, so TUNE_TRIAL_DIR and a File collector's re-rooted
+//     TUNE_METRICS_PATH mean the same inside; [trial.Spec.Mounts] are bind
+//     mounts of Source on Target (so [Executor.MountsSupported] is always
+//     true). Mount paths must not contain a comma or a line break.
+//   - GPUs: the ids a trial gets (see GPUs) become devices, podman's CDI
+//     `--device nvidia.com/gpu=ID` for each, docker's `--gpus
+//     "device=ID,ID"`. The container sees only those, which CUDA numbers
+//     from 0, so CUDA_VISIBLE_DEVICES inside is "0,...,k-1" (and "" for a
+//     trial asking for none, when GPUs are configured).
+//   - imagePullPolicy is --pull: Never is never, IfNotPresent missing,
+//     Always always; unset, Kubernetes' default applies (Always for an
+//     image without a tag or tagged latest and without a digest,
+//     IfNotPresent otherwise).
+//   - The container shares the host's network (--network host), so
+//     loopback endpoints (a Prometheus collector's, the Push collector's
+//     TCP address) are the same inside. The Push collector's Unix socket
+//     is not mounted: use a TCP push address.
+//   - The name is "tune-" + the trial's name + "-" + 8 hex digits of a
+//     hash of the store (Owner) and trial directory + "-" + the attempt,
+//     so that attempts, trials and stores never collide and leftovers can
+//     be found (`podman ps -a --filter label=io.tune.trial`).
+//
+// --init gives the container an init process that forwards signals, so
+// that a program that installs no SIGTERM handler still ends on SIGTERM
+// (podman needs catatonit for it). On cancellation the client gets
+// SIGTERM, which its signal proxy forwards to the container; when the
+// client is still there after [Options.KillGrace] it is killed, and the
+// container is then stopped and removed by name (`rm --force`). --rm
+// removes the container when it ends by itself. The container is named
+// in the process record, and [Executor.Recover] stops it (`stop --time`
+// the kill grace, then `rm --force`) and removes it after a crash, when
+// the client died with tune but the container lived on.
+//
+// A line on the trial's standard error, "tune: RUNTIME container NAME,
+// image IMAGE", says where each attempt runs. A runtime that cannot start
+// the container (image missing or not pullable, a refused device) exits
+// with its own status, 125 and above, and its message on standard error:
+// the attempt is Failed, reason Error, with that message in its tail.
+//
+// Unlike Kubernetes: volumes, volumeMounts, resources other than
+// nvidia.com/gpu, securityContext and the pod's network are not applied;
+// files the trial writes into its directory belong to the container's
+// user (root with rootful docker; the invoking user with rootless podman).
 //
 // # Caveats
 //

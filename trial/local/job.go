@@ -32,6 +32,12 @@ type plan struct {
 	owner     string    // the spec's Owner, written into the process record
 
 	mounts []trial.Mount // the spec's mounts, set up when the system allows
+
+	// With a container runtime (see runtime.go):
+	name    string // names the container: the trial's name
+	image   string // the container's image
+	pull    string // the runtime's --pull value, from imagePullPolicy
+	workDir string // the container's own workingDir; "" = the image's
 }
 
 // deadline is a trial's wall-clock limit, from activeDeadlineSeconds. It is
@@ -101,7 +107,11 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err := checkMounts(spec.Mounts); err != nil {
 		return nil, err
 	}
-	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts)}, nil
+	p := &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts), name: spec.Name}
+	if err := e.planImage(p, c); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // jobDeadline returns the smaller of the Job's and its pod template's
@@ -208,7 +218,10 @@ func gpuCount(c *corev1.Container) (int, error) {
 func (e *Executor) environ(job *batchv1.Job, c *corev1.Container, spec *trial.Spec) ([]string, map[string]string, error) {
 	var env envList
 	base := e.env
-	if base == nil {
+	switch {
+	case e.runtime.container():
+		base = nil // the image's environment is the base
+	case base == nil:
 		base = os.Environ()
 	}
 	for _, kv := range base {

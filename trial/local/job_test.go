@@ -209,6 +209,8 @@ func TestEnvReferences(t *testing.T) {
 	want := &plan{
 		argv: []string{"python", "train.py", "bar-1-2", "/t/1/model"},
 		env:  []string{"FOO=bar", "ZOO=bar-1", "BLU=bar-1-2", "TUNE_TRIAL_DIR=/t/1"},
+		// What a container runtime would use (ignored on the host).
+		name: "exp-0001", image: "python:3.12",
 	}
 	if diff := cmp.Diff(want, p, cmp.AllowUnexported(plan{})); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)

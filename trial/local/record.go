@@ -39,16 +39,27 @@ type processRecord struct {
 	// process: the store it belongs to; "" where unknown (records written
 	// before tune recorded it).
 	Owner string `json:"owner,omitempty"`
+	// Container names the container the process runs the trial in, when
+	// a container runtime does; nil otherwise.
+	Container *containerRef `json:"container,omitempty"`
+}
+
+// containerRef names a container and the runtime that runs it.
+type containerRef struct {
+	Runtime Runtime `json:"runtime"`
+	Name    string  `json:"name"`
 }
 
 // recordProcess writes the process record of the group led by pid, started
-// for owner ([trial.Spec.Owner]), into dir.
-func recordProcess(dir string, pid int, owner string) error {
+// for owner ([trial.Spec.Owner]) and running container ctr (nil: none),
+// into dir.
+func recordProcess(dir string, pid int, owner string, ctr *containerRef) error {
 	rec, err := newRecord(pid)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
 	}
 	rec.Owner = owner
+	rec.Container = ctr
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
@@ -146,7 +157,11 @@ const recoverPoll = 20 * time.Millisecond
 //     when ctx is done) and says so. A local trial is never re-attached:
 //     its output went to pipes of the runner that died.
 //
-// Otherwise it then removes the record. A Workflow trial's steps keep
+// When the record names a container (a container runtime ran the trial),
+// Recover then stops and removes it by name, as its client's death does
+// not stop it, and its sentence says so: "...; its podman container NAME
+// was still there and was stopped and removed" or "... was already gone".
+// It then removes the record. A Workflow trial's steps keep
 // their records in their own directories (Dir/steps/<step>/), which
 // Recover deals with in the same way; its sentence then names each step
 // whose record it found: "step S: ...; step T: ...". On Linux the members are found in /proc, and
@@ -220,6 +235,19 @@ func (e *Executor) recoverDir(ctx context.Context, spec *trial.Spec, dir string)
 			count = fmt.Sprintf(" (%d processes)", n)
 		}
 		found = fmt.Sprintf("process group %d%s was still running and was stopped: its output went to the runner that died, so it cannot be re-attached", rec.PGID, count)
+	}
+	if c := rec.Container; c != nil {
+		// The client is gone, but its container may not be: a container's
+		// engine keeps it running without its client.
+		had, err := removeContainer(ctx, c.Runtime, c.Name, e.killGrace)
+		if err != nil {
+			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+		}
+		if had {
+			found += fmt.Sprintf("; its %s container %s was still there and was stopped and removed", c.Runtime, c.Name)
+		} else {
+			found += fmt.Sprintf("; its %s container %s was already gone", c.Runtime, c.Name)
+		}
 	}
 	if err := removeRecord(dir); err != nil {
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)

@@ -151,10 +151,12 @@ func (e *Executor) runWorkflow(ctx context.Context, spec *trial.Spec, stdout, st
 	}
 	l := &stepLauncher{e: e, spec: spec, wf: wf}
 	done, err := pipeline.Run(ctx, wf, pipeline.Options{
-		Launcher:         l,
-		Dir:              spec.Dir,
-		Name:             name,
-		RerootPaths:      true,
+		Launcher: l,
+		Dir:      spec.Dir,
+		Name:     name,
+		// On the host, a step's declared paths are re-rooted under its
+		// directory; in a container they are mounted at their paths.
+		RerootPaths:      !e.runtime.container(),
 		PrimaryPodLabels: spec.PrimaryPodLabels,
 		PrimaryContainer: spec.PrimaryContainer,
 		Stdout:           out,
@@ -289,9 +291,14 @@ func (e *Executor) stepPlan(spec *trial.Spec, wf *wfv1.Workflow, s *pipeline.Ste
 			dir = filepath.Join(e.dir, dir)
 		}
 	}
-	return &plan{
+	p := &plan{
 		argv: argv, dir: dir, env: env, gpus: gpus,
 		recordDir: s.Dir, owner: spec.Owner,
 		mounts: slices.Concat(spec.Mounts, s.Mounts),
-	}, nil
+		name:   s.Name,
+	}
+	if err := e.planImage(p, c); err != nil {
+		return nil, fmt.Errorf("step %s: %w", s.Name, err)
+	}
+	return p, nil
 }
