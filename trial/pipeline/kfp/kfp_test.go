@@ -275,7 +275,9 @@ func TestCompileTrainPipeline(t *testing.T) {
 		t.Errorf("claim %+v", pvc)
 	}
 	for _, tmpl := range []*wfv1.Template{pt, tt, et} {
-		if !slices.ContainsFunc(tmpl.Container.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == kfp.VolumeName && m.MountPath == kfp.MountPath && m.SubPath == "" }) {
+		if !slices.ContainsFunc(tmpl.Container.VolumeMounts, func(m corev1.VolumeMount) bool {
+			return m.Name == kfp.VolumeName && m.MountPath == kfp.MountPath && m.SubPath == ""
+		}) {
 			t.Errorf("template %s mounts %+v", tmpl.Name, tmpl.Container.VolumeMounts)
 		}
 	}
