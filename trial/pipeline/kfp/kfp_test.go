@@ -630,3 +630,41 @@ func TestConvert(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedArtifacts: an artifact enters a sub-pipeline (a DAG
+// component) as its input and leaves it as its output; every consumer
+// reads the file its producer writes, the tasks depend on the producers,
+// an exit-style task (ALL_UPSTREAM_TASKS_COMPLETED) runs whatever its
+// upstream's outcome, and the job and task name placeholders resolve.
+func TestNestedArtifacts(t *testing.T) {
+	wf := mustCompile(t, jobObject(loadIR(t, "nested_artifacts.yaml"), nil))
+	tm := templates(wf)
+	root := tm[kfp.Entrypoint]
+	inner := task(t, root, "inner-pipeline")
+	if !slices.Equal(inner.Dependencies, []string{"make-data"}) {
+		t.Errorf("inner-pipeline dependencies %v", inner.Dependencies)
+	}
+	data, out := kfp.MountPath+"/make-data.data", kfp.MountPath+"/inner-pipeline.process.out"
+	if got := tm[task(t, root, "make-data").Template].Container.Args; !slices.Equal(got, []string{"{{inputs.parameters.rows}}", data}) {
+		t.Errorf("make-data args %v", got)
+	}
+	process := task(t, tm[inner.Template], "process")
+	if got := tm[process.Template].Container.Args; !slices.Equal(got, []string{data, out}) {
+		t.Errorf("process args %v, want %v", got, []string{data, out})
+	}
+	consume := task(t, root, "consume")
+	if got := tm[consume.Template].Container.Args; !slices.Equal(got, []string{out}) || !slices.Equal(consume.Dependencies, []string{"inner-pipeline"}) {
+		t.Errorf("consume args %v dependencies %v", got, consume.Dependencies)
+	}
+	notify := task(t, root, "notify")
+	if want := "(consume.Succeeded || consume.Failed || consume.Errored)"; notify.Depends != want || notify.Dependencies != nil {
+		t.Errorf("notify depends %q dependencies %v, want %q", notify.Depends, notify.Dependencies, want)
+	}
+	if got := tm[notify.Template].Container.Args; !slices.Equal(got, []string{"{{inputs.parameters.run}}", "{{workflow.name}}", "notify"}) {
+		t.Errorf("notify args %v", got)
+	}
+	// A step with no artifact of its own still mounts the run's volume.
+	if len(tm[notify.Template].Container.VolumeMounts) != 1 {
+		t.Errorf("notify mounts %+v", tm[notify.Template].Container.VolumeMounts)
+	}
+}
