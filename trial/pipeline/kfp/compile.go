@@ -260,6 +260,9 @@ func (c *compiler) arguments(job *Job) []wfv1.Parameter {
 			c.errorf("spec.runtimeConfig.parameterValues."+name, "is required: the pipeline input %q has no defaultValue", name)
 			continue
 		}
+		if err == nil && (given || def.DefaultValue != nil) {
+			err = literal(typ, s, def.Literals)
+		}
 		if err != nil {
 			c.errorf(f, "pipeline input %q: %v", name, err)
 			continue
@@ -288,6 +291,26 @@ func constant(typ string, v any) (string, error) {
 		return "", fmt.Errorf("%q contains \"{{\", which Argo would read as a variable", s)
 	}
 	return s, nil
+}
+
+// literal checks that s, a converted value, is one of the allowed
+// literals when there are any; placeholders for trial parameters pass.
+func literal(typ, s string, literals []any) error {
+	if len(literals) == 0 || strings.Contains(s, "${trialParameters.") {
+		return nil
+	}
+	allowed := make([]string, 0, len(literals))
+	for _, l := range literals {
+		v, err := Convert(typ, l)
+		if err != nil {
+			return fmt.Errorf("literal %s: %w", describe(l), err)
+		}
+		if v == s {
+			return nil
+		}
+		allowed = append(allowed, strconv.Quote(v))
+	}
+	return fmt.Errorf("%q is not one of the allowed values %s", s, strings.Join(allowed, ", "))
 }
 
 func list(names []string) string {
@@ -408,6 +431,7 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 		}
 	}
 	ops := map[string]operand{}
+	given := map[string]bool{}
 	var args []wfv1.Parameter
 	for _, p := range slices.Sorted(maps.Keys(childParams)) {
 		pf := f + ".inputs.parameters." + p
@@ -436,6 +460,7 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 			}
 		}
 		ops[p] = operand{expr: expr, typ: typ}
+		given[p] = p == itemInput || in.Parameters[p] != nil || def.DefaultValue != nil
 		args = append(args, wfv1.Parameter{Name: p, Value: wfv1.AnyStringPtr(expr)})
 	}
 
@@ -520,6 +545,8 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 	switch {
 	case child.SinglePlatformSpecs != nil:
 		c.errorf(cf+".singlePlatformSpecs", "platform-specific component features (kfp-kubernetes) are not supported")
+	case child.TaskConfigPassthroughs != nil:
+		c.errorf(cf+".taskConfigPassthroughs", "dsl.TaskConfig passthroughs are not supported: they need KFP's driver")
 	case child.DAG != nil && child.ExecutorLabel != "":
 		c.errorf(cf, "sets both dag and executorLabel")
 	case child.DAG != nil:
@@ -530,7 +557,7 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 	case child.ExecutorLabel != "":
 		c.container(containerTask{
 			field: f, compField: cf, name: name, path: childPath, tmpl: tmplName, comp: child,
-			params: childParams, inArts: artPaths, iterated: iterated, retry: t.RetryPolicy,
+			params: childParams, given: given, inArts: artPaths, iterated: iterated, retry: t.RetryPolicy,
 		})
 	default:
 		c.errorf(cf, "needs dag or executorLabel")
@@ -713,6 +740,7 @@ type containerTask struct {
 	tmpl             string
 	comp             *ComponentSpec
 	params           map[string]*InputParameterDefinition
+	given            map[string]bool
 	inArts           map[string]string
 	iterated         bool
 	retry            *RetryPolicy
@@ -754,7 +782,7 @@ func (c *compiler) container(ct containerTask) {
 	for _, p := range slices.Sorted(maps.Keys(ct.params)) {
 		tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: p})
 	}
-	ph := placeholders{task: ct.name, inParams: ct.params, inArts: ct.inArts, outParams: map[string]string{}, outArts: map[string]string{}}
+	ph := placeholders{task: ct.name, inParams: ct.params, given: ct.given, inArts: ct.inArts, outParams: map[string]string{}, outArts: map[string]string{}}
 	if out := ct.comp.OutputDefinitions; out != nil {
 		for _, p := range slices.Sorted(maps.Keys(out.Parameters)) {
 			pf := ct.compField + ".outputDefinitions.parameters." + p
@@ -808,10 +836,10 @@ func (c *compiler) container(ct containerTask) {
 	}
 	container := &corev1.Container{Name: "main", Image: spec.Image}
 	for i, s := range spec.Command {
-		container.Command = append(container.Command, c.substitute(fmt.Sprintf("%s.container.command[%d]", ef, i), s, ph))
+		container.Command = append(container.Command, c.expand(fmt.Sprintf("%s.container.command[%d]", ef, i), s, ph)...)
 	}
 	for i, s := range spec.Args {
-		container.Args = append(container.Args, c.substitute(fmt.Sprintf("%s.container.args[%d]", ef, i), s, ph))
+		container.Args = append(container.Args, c.expand(fmt.Sprintf("%s.container.args[%d]", ef, i), s, ph)...)
 	}
 	for i, e := range spec.Env {
 		f := fmt.Sprintf("%s.container.env[%d]", ef, i)
@@ -842,19 +870,107 @@ func (c *compiler) container(ct containerTask) {
 type placeholders struct {
 	task      string
 	inParams  map[string]*InputParameterDefinition
+	given     map[string]bool // input parameters the task has a value for
 	inArts    map[string]string
 	outParams map[string]string
 	outArts   map[string]string
 }
 
+// present reports whether the task has input name: a parameter it gives
+// or that has a defaultValue, or an artifact it gets.
+func (ph placeholders) present(name string) bool {
+	if _, ok := ph.inArts[name]; ok {
+		return true
+	}
+	return ph.given[name]
+}
+
+// expand returns the arguments s, an item of the container's command or
+// args at field f, stands for: a JSON {"IfPresent": {"InputName", "Then",
+// "Else"}} placeholder expands to its Then items when the task has the
+// input (given by the task, or by a defaultValue) and to its Else items
+// otherwise; a JSON {"Concat": [...]} placeholder to the concatenation of
+// its items; anything else to itself, with its placeholders substituted.
+func (c *compiler) expand(f, s string, ph placeholders) []string {
+	trimmed := strings.TrimSpace(s)
+	if !strings.HasPrefix(trimmed, `{"IfPresent"`) && !strings.HasPrefix(trimmed, `{"Concat"`) {
+		return []string{c.substitute(f, s, ph)}
+	}
+	var node any
+	if err := json.Unmarshal([]byte(trimmed), &node); err != nil {
+		c.errorf(f, "%q: not a valid IfPresent or Concat placeholder: %v", s, err)
+		return nil
+	}
+	out, err := c.structural(f, node, ph, 0)
+	if err != nil {
+		c.errorf(f, "%v", err)
+	}
+	return out
+}
+
+// structural expands a decoded IfPresent or Concat placeholder, or a
+// string, into arguments.
+func (c *compiler) structural(f string, node any, ph placeholders, depth int) ([]string, error) {
+	if depth > maxDepth {
+		return nil, errors.New("placeholders nest too deep")
+	}
+	switch x := node.(type) {
+	case string:
+		return []string{c.substitute(f, x, ph)}, nil
+	case map[string]any:
+		if len(x) != 1 {
+			break
+		}
+		if items, ok := x["Concat"].([]any); ok {
+			var b strings.Builder
+			for _, it := range items {
+				parts, err := c.structural(f, it, ph, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				b.WriteString(strings.Join(parts, ""))
+			}
+			return []string{b.String()}, nil
+		}
+		if ip, ok := x["IfPresent"].(map[string]any); ok {
+			name, _ := ip["InputName"].(string)
+			for k := range ip {
+				if k != "InputName" && k != "Then" && k != "Else" {
+					return nil, fmt.Errorf("IfPresent: unknown field %q", k)
+				}
+			}
+			if name == "" {
+				return nil, errors.New("IfPresent: InputName is required")
+			}
+			branch := ip["Else"]
+			if ph.present(name) {
+				branch = ip["Then"]
+			}
+			switch b := branch.(type) {
+			case nil:
+				return nil, nil
+			case string:
+				return c.structural(f, b, ph, depth+1)
+			case []any:
+				var out []string
+				for _, it := range b {
+					parts, err := c.structural(f, it, ph, depth+1)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, parts...)
+				}
+				return out, nil
+			}
+			return nil, errors.New("IfPresent: Then and Else must be lists of arguments")
+		}
+	}
+	return nil, fmt.Errorf("unsupported structured placeholder %s (supported: Concat, IfPresent)", describe(node))
+}
+
 // substitute replaces the KFP placeholders of s, a string of the
 // container spec at field f.
 func (c *compiler) substitute(f, s string, ph placeholders) string {
-	trimmed := strings.TrimSpace(s)
-	if strings.HasPrefix(trimmed, `{"Concat"`) || strings.HasPrefix(trimmed, `{"IfPresent"`) {
-		c.errorf(f, "Concat and IfPresent placeholders are not supported: build the value in the container's command")
-		return s
-	}
 	if strings.Contains(placeholderRE.ReplaceAllString(s, ""), "{{") {
 		c.errorf(f, "%q contains \"{{\" outside a KFP placeholder, which Argo would read as a variable", s)
 		return s

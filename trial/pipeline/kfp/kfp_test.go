@@ -668,3 +668,25 @@ func TestNestedArtifacts(t *testing.T) {
 		t.Errorf("notify mounts %+v", tm[notify.Template].Container.VolumeMounts)
 	}
 }
+
+// TestStructuredPlaceholders: IfPresent takes its Then branch for an
+// input the task gives and its Else branch for one it does not; Concat
+// joins its parts; a Literal input takes only its allowed values.
+func TestStructuredPlaceholders(t *testing.T) {
+	wf := mustCompile(t, jobObject(loadIR(t, "placeholders.yaml"), map[string]any{"prefix": "p", "mode": "slow"}))
+	tm := templates(wf)
+	c := tm[task(t, tm[kfp.Entrypoint], "component-with-optional-inputs").Template].Container
+	want := []string{"--arg0", "{{inputs.parameters.required_input}}", "--arg1", "{{inputs.parameters.optional_input_1}}",
+		"--arg3", "default value", "{{inputs.parameters.required_input}}-component-with-optional-inputs"}
+	if diff := cmp.Diff(want, c.Args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+	_, err := compileObject(t, jobObject(loadIR(t, "placeholders.yaml"), map[string]any{"prefix": "p", "mode": "medium"}))
+	if err == nil || !strings.Contains(err.Error(), `spec.runtimeConfig.parameterValues.mode: pipeline input "mode": "medium" is not one of the allowed values "fast", "slow"`) {
+		t.Errorf("a value outside the literals: %v", err)
+	}
+	_, err = compileObject(t, jobObject(loadIR(t, "placeholders.yaml"), nil))
+	if err == nil || !strings.Contains(err.Error(), `spec.runtimeConfig.parameterValues.prefix: is required`) {
+		t.Errorf("a required input without a value: %v", err)
+	}
+}

@@ -79,11 +79,12 @@ type PipelineInfo struct {
 
 // ComponentSpec mirrors message ComponentSpec: a DAG or an executor.
 type ComponentSpec struct {
-	InputDefinitions    *ComponentInputsSpec  `json:"inputDefinitions"`    // input_definitions
-	OutputDefinitions   *ComponentOutputsSpec `json:"outputDefinitions"`   // output_definitions
-	DAG                 *DagSpec              `json:"dag"`                 // dag (oneof implementation)
-	ExecutorLabel       string                `json:"executorLabel"`       // executor_label (oneof implementation)
-	SinglePlatformSpecs any                   `json:"singlePlatformSpecs"` // single_platform_specs (refused)
+	InputDefinitions       *ComponentInputsSpec  `json:"inputDefinitions"`       // input_definitions
+	OutputDefinitions      *ComponentOutputsSpec `json:"outputDefinitions"`      // output_definitions
+	DAG                    *DagSpec              `json:"dag"`                    // dag (oneof implementation)
+	ExecutorLabel          string                `json:"executorLabel"`          // executor_label (oneof implementation)
+	SinglePlatformSpecs    any                   `json:"singlePlatformSpecs"`    // single_platform_specs (refused)
+	TaskConfigPassthroughs any                   `json:"taskConfigPassthroughs"` // task_config_passthroughs (refused)
 }
 
 // DagSpec mirrors message DagSpec.
@@ -136,6 +137,7 @@ type InputParameterDefinition struct {
 	DefaultValue  any    `json:"defaultValue"`  // default_value
 	IsOptional    bool   `json:"isOptional"`    // is_optional
 	Description   string `json:"description"`   // description
+	Literals      []any  `json:"literals"`      // literals (the values a Literal[...] input allows)
 }
 
 // ComponentOutputsSpec mirrors message ComponentOutputsSpec.

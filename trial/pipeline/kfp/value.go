@@ -29,6 +29,8 @@ func paramType(parameterType, deprecated string) (string, error) {
 		return parameterType, nil
 	case "TASK_FINAL_STATUS":
 		return "", fmt.Errorf("TASK_FINAL_STATUS parameters are not supported (exit handlers reading a task's final status need the KFP backend)")
+	case "TASK_CONFIG":
+		return "", fmt.Errorf("TASK_CONFIG parameters are not supported (dsl.TaskConfig passthrough needs KFP's driver)")
 	case "", "PARAMETER_TYPE_ENUM_UNSPECIFIED":
 	default:
 		return "", fmt.Errorf("unknown parameterType %q (allowed: NUMBER_DOUBLE, NUMBER_INTEGER, STRING, BOOLEAN, LIST, STRUCT)", parameterType)
