@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // TestPipelineJobExperiment: an experiment whose trialSpec is a Kubeflow
@@ -58,4 +60,50 @@ func TestPipelineJobExperiment(t *testing.T) {
 			t.Errorf("errors %v lack %s: %s with a line", err, tc.path, tc.msg)
 		})
 	}
+}
+
+// TestPipelinesDocExample: the complete experiment in docs/pipelines.md
+// loads, and its trial compiles to a Workflow whose step writes the
+// metrics artifact where the metrics parameter reads it.
+func TestPipelinesDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "pipelines.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "## Kubeflow Pipelines v2")
+	_, block, ok2 := strings.Cut(section, "```yaml\n")
+	block, _, ok3 := strings.Cut(block, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/pipelines.md has no yaml example under ## Kubeflow Pipelines v2")
+	}
+	exp, err := experiment.Parse([]byte(block), "pipelines.md")
+	if err != nil {
+		t.Fatalf("the documented experiment: %v", err)
+	}
+	spec, err := exp.TrialSpec("kfp-v2-quick-0001", suggest.Assignment{"lr": "0.02"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := kfp.Decode(spec.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := kfp.Compile(job, spec.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wf.Spec.Arguments.Parameters; len(got) != 1 || got[0].Value.String() != "0.02" {
+		t.Errorf("arguments %+v", got)
+	}
+	for _, tmpl := range wf.Spec.Templates {
+		if tmpl.Name != "train" {
+			continue
+		}
+		path := tmpl.Container.Args[len(tmpl.Container.Args)-1]
+		if len(tmpl.Outputs.Parameters) != 1 || tmpl.Outputs.Parameters[0].Name != kfp.MetricsParameter || tmpl.Outputs.Parameters[0].ValueFrom.Path != path {
+			t.Errorf("train writes %s, outputs %+v", path, tmpl.Outputs.Parameters)
+		}
+		return
+	}
+	t.Error("no train template")
 }
