@@ -74,6 +74,10 @@ var (
 // maxDepth bounds the nesting of DAG components.
 const maxDepth = 32
 
+// MaxTemplates bounds the templates a pipeline compiles to: one per task
+// of every DAG component instance.
+const MaxTemplates = 10000
+
 // Compile returns the Argo Workflow that runs job as the trial name: one
 // DAG template per DAG component instance (the root is [Entrypoint]), one
 // container template per task of an executor component, the pipeline's
@@ -97,6 +101,7 @@ type compiler struct {
 	names   map[string]bool
 	errs    []error
 	volume  bool
+	tooMany bool
 }
 
 // scope is one DAG component instance being compiled.
@@ -107,6 +112,7 @@ type scope struct {
 	artifacts map[string]string // its input artifacts' files
 	iterated  bool              // it runs once per item of an iterator
 	depth     int
+	stack     []string // the DAG components enclosing this one, and it
 }
 
 func (c *compiler) errorf(field, format string, args ...any) {
@@ -125,7 +131,7 @@ func compile(job *Job, name string, lenient bool) (*wfv1.Workflow, error) {
 		c.errorf("spec.pipelineSpec.root.inputDefinitions.artifacts", "pipeline input artifacts are not supported: they need an artifact store; pass a parameter (a path or URI) instead")
 	}
 	if root.DAG != nil {
-		c.dag(scope{field: "spec.pipelineSpec.root", comp: root}, Entrypoint)
+		c.dag(scope{field: "spec.pipelineSpec.root", comp: root, stack: []string{"root"}}, Entrypoint)
 	}
 	if len(c.errs) > 0 {
 		return nil, fmt.Errorf("kfp: %w", errors.Join(c.errs...))
@@ -337,7 +343,14 @@ func (c *compiler) templateName(sc scope, task string) string {
 // dag compiles the DAG component instance sc into template name.
 func (c *compiler) dag(sc scope, name string) {
 	if sc.depth > maxDepth {
-		c.errorf(sc.field, "DAG components nest deeper than %d (does a component contain itself?)", maxDepth)
+		c.errorf(sc.field, "DAG components nest deeper than %d", maxDepth)
+		return
+	}
+	if len(c.tmpls) >= MaxTemplates {
+		if !c.tooMany {
+			c.errorf(sc.field, "the pipeline expands to more than %d templates (one per task instance)", MaxTemplates)
+			c.tooMany = true
+		}
 		return
 	}
 	idx := len(c.tmpls)
@@ -549,11 +562,14 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 		c.errorf(cf+".taskConfigPassthroughs", "dsl.TaskConfig passthroughs are not supported: they need KFP's driver")
 	case child.DAG != nil && child.ExecutorLabel != "":
 		c.errorf(cf, "sets both dag and executorLabel")
+	case child.DAG != nil && slices.Contains(sc.stack, childName):
+		c.errorf(f+".componentRef.name", "component %q contains itself", childName)
 	case child.DAG != nil:
 		if t.RetryPolicy != nil {
 			c.errorf(f+".retryPolicy", "applies to tasks of executor components only")
 		}
-		c.dag(scope{path: childPath, field: cf, comp: child, artifacts: artPaths, iterated: iterated, depth: sc.depth + 1}, tmplName)
+		c.dag(scope{path: childPath, field: cf, comp: child, artifacts: artPaths, iterated: iterated, depth: sc.depth + 1,
+			stack: append(slices.Clone(sc.stack), childName)}, tmplName)
 	case child.ExecutorLabel != "":
 		c.container(containerTask{
 			field: f, compField: cf, name: name, path: childPath, tmpl: tmplName, comp: child,
@@ -825,6 +841,10 @@ func (c *compiler) container(ct containerTask) {
 			}
 			if metrics != "" {
 				c.errorf(af, "a component may output one %s artifact (it already outputs %q)", MetricsSchema, metrics)
+				continue
+			}
+			if _, clash := ph.outParams[MetricsParameter]; clash {
+				c.errorf(af, "the component also has an output parameter named %q, which the metrics artifact is read into", MetricsParameter)
 				continue
 			}
 			metrics = a

@@ -554,6 +554,12 @@ func TestCompileRefuses(t *testing.T) {
 		{"wrong constant type", "condition.yaml", func(ir map[string]any) {
 			get(ir, "components", "comp-report")["inputDefinitions"] = map[string]any{"parameters": map[string]any{"msg": map[string]any{"parameterType": "NUMBER_INTEGER"}}}
 		}, nil, []string{`comp-condition-1.dag.tasks.report.inputs.parameters.msg: runtimeValue.constant: NUMBER_INTEGER wants a number, got "good enough"`}},
+		{"component containing itself", "condition.yaml", func(ir map[string]any) {
+			get(ir, "components", "comp-condition-1", "dag", "tasks")["again"] = map[string]any{"componentRef": map[string]any{"name": "comp-condition-1"},
+				"inputs": map[string]any{"parameters": map[string]any{
+					"pipelinechannel--score-Output": map[string]any{"componentInputParameter": "pipelinechannel--score-Output"},
+					"pipelinechannel--threshold":    map[string]any{"componentInputParameter": "pipelinechannel--threshold"}}}}
+		}, nil, []string{`spec.pipelineSpec.components.comp-condition-1.dag.tasks.again.componentRef.name: component "comp-condition-1" contains itself`}},
 		{"TPU", "train_pipeline.yaml", func(ir map[string]any) {
 			get(ir, "deploymentSpec", "executors", "exec-train", "container", "resources", "accelerator")["resourceType"] = "tpu-v3"
 		}, nil, []string{`executors.exec-train.container.resources.accelerator.resourceType: "tpu-v3" is not a Kubernetes extended resource`}},
@@ -688,5 +694,112 @@ func TestStructuredPlaceholders(t *testing.T) {
 	_, err = compileObject(t, jobObject(loadIR(t, "placeholders.yaml"), nil))
 	if err == nil || !strings.Contains(err.Error(), `spec.runtimeConfig.parameterValues.prefix: is required`) {
 		t.Errorf("a required input without a value: %v", err)
+	}
+}
+
+// FuzzCompile: whatever the trialSpec holds, Decode, Compile and Check
+// return without panicking, and what compiles satisfies Argo's references.
+func FuzzCompile(f *testing.F) {
+	for _, name := range []string{"train_pipeline.yaml", "condition.yaml", "loop.yaml", "nested_artifacts.yaml", "placeholders.yaml"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		var ir map[string]any
+		if err := yaml.Unmarshal(data, &ir); err != nil {
+			f.Fatal(err)
+		}
+		seed, err := json.Marshal(jobObject(ir, map[string]any{"prefix": "p"}))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var obj map[string]any
+		if json.Unmarshal(data, &obj) != nil || obj == nil {
+			return
+		}
+		_ = kfp.Check(obj)
+		job, err := kfp.Decode(obj)
+		if err != nil {
+			return
+		}
+		if wf, err := kfp.Compile(job, "exp-0001"); err == nil {
+			checkArgoRefs(t, wf)
+		}
+	})
+}
+
+// TestMutationsDoNotPanic replaces every value of every test pipeline, one
+// at a time, by null, an empty object and a string: Decode, Compile and
+// Check return, and what compiles satisfies Argo's references.
+func TestMutationsDoNotPanic(t *testing.T) {
+	replacements := []any{nil, map[string]any{}, "x"}
+	for _, name := range []string{"train_pipeline.yaml", "condition.yaml", "loop.yaml", "nested_artifacts.yaml", "placeholders.yaml"} {
+		base, err := json.Marshal(jobObject(loadIR(t, name), map[string]any{"prefix": "p"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := func() any {
+			var v any
+			if err := json.Unmarshal(base, &v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		var paths [][]any
+		var walk func(v any, path []any)
+		walk = func(v any, path []any) {
+			paths = append(paths, slices.Clone(path))
+			switch x := v.(type) {
+			case map[string]any:
+				for k, c := range x {
+					walk(c, append(path, k))
+				}
+			case []any:
+				for i, c := range x {
+					walk(c, append(path, i))
+				}
+			}
+		}
+		walk(fresh(), nil)
+		for _, path := range paths {
+			if len(path) == 0 {
+				continue
+			}
+			for _, r := range replacements {
+				doc := fresh()
+				parent := doc
+				for _, p := range path[:len(path)-1] {
+					switch k := p.(type) {
+					case string:
+						parent = parent.(map[string]any)[k]
+					case int:
+						parent = parent.([]any)[k]
+					}
+				}
+				switch k := path[len(path)-1].(type) {
+				case string:
+					parent.(map[string]any)[k] = r
+				case int:
+					parent.([]any)[k] = r
+				}
+				obj, _ := doc.(map[string]any)
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							t.Fatalf("%s: %v set to %#v: panic: %v", name, path, r, p)
+						}
+					}()
+					_ = kfp.Check(obj)
+					if job, err := kfp.Decode(obj); err == nil {
+						if wf, err := kfp.Compile(job, "exp-0001"); err == nil {
+							checkArgoRefs(t, wf)
+						}
+					}
+				}()
+			}
+		}
 	}
 }
