@@ -609,10 +609,29 @@ func (c *compiler) iterator(f string, pi *ParameterIteratorSpec, childParams map
 			c.errorf(f+".items.raw", "%q is not a JSON array: %v", *items.Raw, err)
 			return
 		}
+		var typ string
+		if def := childParams[pi.ItemInput]; def != nil {
+			typ, _ = paramType(def.ParameterType, def.Type)
+		}
 		for i, it := range list {
 			if strings.Contains(string(it.Value), "{{") {
 				c.errorf(f+".items.raw", "item %d contains \"{{\", which Argo would read as a variable", i)
 				return
+			}
+			var v any
+			if err := json.Unmarshal(it.Value, &v); err != nil {
+				c.errorf(f+".items.raw", "item %d: %v", i, err)
+				return
+			}
+			switch typ {
+			case TypeInteger, TypeDouble, TypeBoolean:
+				// Render numbers and booleans as the launcher would: 1, not 1.0.
+				s, err := Convert(typ, v)
+				if err != nil {
+					c.errorf(f+".items.raw", "item %d for %s input %q: %v", i, typ, pi.ItemInput, err)
+					return
+				}
+				list[i] = wfv1.Item{Value: json.RawMessage(s)}
 			}
 		}
 		dt.WithItems = list

@@ -441,6 +441,7 @@ func TestCompileLoop(t *testing.T) {
 	for _, it := range l2.WithItems {
 		items = append(items, string(it.Value))
 	}
+	// 7.0, a NUMBER_INTEGER item, is given as the launcher renders it.
 	if !slices.Equal(items, []string{"7", "8"}) || l2.WithParam != "" {
 		t.Errorf("for-loop-2 withItems %v withParam %q", items, l2.WithParam)
 	}
@@ -539,6 +540,9 @@ func TestCompileRefuses(t *testing.T) {
 			get(ir, "components", "comp-train")["outputDefinitions"].(map[string]any)["artifacts"] = map[string]any{
 				"model": map[string]any{"artifactType": map[string]any{"schemaTitle": "system.Model", "schemaVersion": "0.0.1"}}}
 		}, nil, []string{`spec.pipelineSpec.components.comp-train.outputDefinitions.artifacts.model: output artifacts of a task inside a loop`}},
+		{"raw item of the wrong type", "loop.yaml", func(ir map[string]any) {
+			get(ir, "root", "dag", "tasks", "for-loop-2", "parameterIterator", "items")["raw"] = `[7, "eight"]`
+		}, nil, []string{`root.dag.tasks.for-loop-2.parameterIterator.items.raw: item 1 for NUMBER_INTEGER input "pipelinechannel--loop-item-param-3": NUMBER_INTEGER wants a number, got "eight"`}},
 		{"artifact iterator and parallelism", "loop.yaml", func(ir map[string]any) {
 			l := get(ir, "root", "dag", "tasks", "for-loop-2")
 			l["artifactIterator"] = map[string]any{"itemInput": "x"}
