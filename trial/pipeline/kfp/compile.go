@@ -437,16 +437,46 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 		itemInput = t.ParameterIterator.ItemInput
 	}
 
-	// Parameters: each input of the child gets an argument.
-	for _, p := range slices.Sorted(maps.Keys(in.Parameters)) {
-		if _, ok := childParams[p]; !ok {
-			c.errorf(f+".inputs.parameters."+p, "is not an input parameter of component %q (its inputs: %s)", childName, list(slices.Sorted(maps.Keys(childParams))))
-		}
-	}
+	// Parameters. A task input the component does not declare is a
+	// pipeline channel the SDK adds for a placeholder inside a constant
+	// (an f-string such as f"heads and {n}"): it gets no argument, its
+	// expression replaces the placeholder. Each input of the component
+	// gets an argument; constants last, as they may refer to the others.
 	ops := map[string]operand{}
 	given := map[string]bool{}
-	var args []wfv1.Parameter
-	for _, p := range slices.Sorted(maps.Keys(childParams)) {
+	exprs := map[string]string{}
+	isConstant := func(p string) bool { src := in.Parameters[p]; return src != nil && src.RuntimeValue != nil }
+	constantsLast := func(names []string) []string {
+		slices.SortStableFunc(names, func(a, b string) int {
+			switch ca, cb := isConstant(a), isConstant(b); {
+			case ca == cb:
+				return 0
+			case cb:
+				return -1
+			}
+			return 1
+		})
+		return names
+	}
+	for _, p := range constantsLast(slices.Sorted(maps.Keys(in.Parameters))) {
+		if _, declared := childParams[p]; declared {
+			continue
+		}
+		if !paramNameRE.MatchString(p) {
+			c.errorf(f+".inputs.parameters."+p, "the name must consist of letters, digits, '_' and '-'")
+			continue
+		}
+		expr, err := c.parameterSource(sc, TypeString, in.Parameters[p], &InputParameterDefinition{}, deps, exprs)
+		if err != nil {
+			c.errorf(f+".inputs.parameters."+p, "%v", err)
+			continue
+		}
+		exprs[p] = expr
+		ops[p] = operand{expr: expr, typ: TypeString}
+	}
+	order := constantsLast(slices.Sorted(maps.Keys(childParams)))
+	argOf := map[string]string{}
+	for _, p := range order {
 		pf := f + ".inputs.parameters." + p
 		def := childParams[p]
 		if def == nil {
@@ -466,15 +496,20 @@ func (c *compiler) task(sc scope, name string, t *PipelineTaskSpec) (wfv1.DAGTas
 		if p == itemInput && itemInput != "" {
 			expr = "{{item}}"
 		} else {
-			expr, err = c.parameterSource(sc, typ, in.Parameters[p], def, deps)
+			expr, err = c.parameterSource(sc, typ, in.Parameters[p], def, deps, exprs)
 			if err != nil {
 				c.errorf(pf, "%v", err)
 				continue
 			}
 		}
+		exprs[p] = expr
 		ops[p] = operand{expr: expr, typ: typ}
 		given[p] = p == itemInput || in.Parameters[p] != nil || def.DefaultValue != nil
-		args = append(args, wfv1.Parameter{Name: p, Value: wfv1.AnyStringPtr(expr)})
+		argOf[p] = expr
+	}
+	var args []wfv1.Parameter
+	for _, p := range slices.Sorted(maps.Keys(argOf)) {
+		args = append(args, wfv1.Parameter{Name: p, Value: wfv1.AnyStringPtr(argOf[p])})
 	}
 
 	// Artifacts: each input artifact of the child resolves to a file.
@@ -650,7 +685,12 @@ func (c *compiler) iterator(f string, pi *ParameterIteratorSpec, childParams map
 }
 
 // parameterSource returns the Argo expression of a task's input parameter.
-func (c *compiler) parameterSource(sc scope, typ string, src *TaskInputParameter, def *InputParameterDefinition, deps map[string]bool) (string, error) {
+//
+// A string constant holding {{$.inputs.parameters['x']}} placeholders (an
+// f-string of the pipeline) refers to the task's input x: each becomes x's
+// expression in exprs, and the value, known only at run time, is not
+// converted.
+func (c *compiler) parameterSource(sc scope, typ string, src *TaskInputParameter, def *InputParameterDefinition, deps map[string]bool, exprs map[string]string) (string, error) {
 	if src == nil {
 		switch {
 		case def.DefaultValue != nil:
@@ -725,11 +765,41 @@ func (c *compiler) parameterSource(sc scope, typ string, src *TaskInputParameter
 			return "", errors.New("runtimeValue.constantValue: needs one of intValue, doubleValue, stringValue")
 		}
 	}
+	if str, ok := v.(string); ok && placeholderRE.MatchString(str) {
+		return formatted(str, exprs)
+	}
 	s, err := constant(typ, v)
 	if err != nil {
 		return "", fmt.Errorf("runtimeValue.constant: %w", err)
 	}
 	return s, nil
+}
+
+// formatted replaces the placeholders of s, a constant built by an
+// f-string, with the expressions of the task's inputs.
+func formatted(s string, exprs map[string]string) (string, error) {
+	if strings.Contains(placeholderRE.ReplaceAllString(s, ""), "{{") {
+		return "", fmt.Errorf("runtimeValue.constant: %q contains \"{{\" outside a KFP placeholder, which Argo would read as a variable", s)
+	}
+	var errs []error
+	out := placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
+		inner := m[2 : len(m)-2]
+		if inner == "$.pipeline_job_name" {
+			return "{{workflow.name}}"
+		}
+		r := refRE.FindStringSubmatch(inner)
+		if r == nil || r[1] != "inputs" || r[2] != "parameters" || r[5] != "" {
+			errs = append(errs, fmt.Errorf("runtimeValue.constant: %s: only {{$.inputs.parameters['x']}} and {{$.pipeline_job_name}} may appear in a constant", m))
+			return m
+		}
+		e, ok := exprs[r[3]+r[4]]
+		if !ok {
+			errs = append(errs, fmt.Errorf("runtimeValue.constant: %s: %q is not an input parameter of the task", m, r[3]+r[4]))
+			return m
+		}
+		return e
+	})
+	return out, errors.Join(errs...)
 }
 
 // producerArtifact returns the file of output artifact key of task

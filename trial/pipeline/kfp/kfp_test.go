@@ -412,7 +412,9 @@ func TestCompileCondition(t *testing.T) {
 		t.Fatalf("condition-1's template is not a DAG: %+v", group)
 	}
 	report := task(t, group, "report")
-	if diff := cmp.Diff(map[string]string{"msg": "good enough"}, args(report.Arguments.Parameters)); diff != "" {
+	// The f-string constant refers to a pipeline channel, a task input the
+	// component does not declare: it gets no argument of its own.
+	if diff := cmp.Diff(map[string]string{"msg": "good enough, {{inputs.parameters.pipelinechannel--score-Output}}"}, args(report.Arguments.Parameters)); diff != "" {
 		t.Errorf("report arguments (-want +got):\n%s", diff)
 	}
 	if got := tm[report.Template].Container.Args; !slices.Equal(got, []string{"{{inputs.parameters.msg}}"}) {
@@ -556,8 +558,11 @@ func TestCompileRefuses(t *testing.T) {
 				"valueFromParameter": map[string]any{"producerSubtask": "report", "outputParameterKey": "Output"}}}}
 		}, nil, []string{`spec.pipelineSpec.components.comp-condition-1.dag.outputs.parameters.out: output parameters of a DAG component`}},
 		{"wrong constant type", "condition.yaml", func(ir map[string]any) {
-			get(ir, "components", "comp-report")["inputDefinitions"] = map[string]any{"parameters": map[string]any{"msg": map[string]any{"parameterType": "NUMBER_INTEGER"}}}
-		}, nil, []string{`comp-condition-1.dag.tasks.report.inputs.parameters.msg: runtimeValue.constant: NUMBER_INTEGER wants a number, got "good enough"`}},
+			get(ir, "components", "comp-report-2")["inputDefinitions"] = map[string]any{"parameters": map[string]any{"msg": map[string]any{"parameterType": "NUMBER_INTEGER"}}}
+		}, nil, []string{`comp-condition-2.dag.tasks.report-2.inputs.parameters.msg: runtimeValue.constant: NUMBER_INTEGER wants a number, got "heads"`}},
+		{"f-string of an unknown input", "condition.yaml", func(ir map[string]any) {
+			delete(get(ir, "components", "comp-condition-1", "dag", "tasks", "report", "inputs", "parameters"), "pipelinechannel--score-Output")
+		}, nil, []string{`comp-condition-1.dag.tasks.report.inputs.parameters.msg: runtimeValue.constant: {{$.inputs.parameters['pipelinechannel--score-Output']}}: "pipelinechannel--score-Output" is not an input parameter of the task`}},
 		{"component containing itself", "condition.yaml", func(ir map[string]any) {
 			get(ir, "components", "comp-condition-1", "dag", "tasks")["again"] = map[string]any{"componentRef": map[string]any{"name": "comp-condition-1"},
 				"inputs": map[string]any{"parameters": map[string]any{
