@@ -61,15 +61,21 @@
 //     task_output_parameter as {{tasks.T.outputs.parameters.p}},
 //     runtime_value.constant (and the deprecated constant_value) converted
 //     to the input's type; an input the task does not give takes its
-//     defaultValue, or "" when it is optional.
+//     defaultValue, or "" when it is optional. A task input the component
+//     does not declare is a pipeline channel (the SDK adds one for each
+//     value an f-string constant refers to): it gets no argument, and
+//     {{$.inputs.parameters['c']}} in a string constant becomes its
+//     expression (the value is then known at run time and not converted).
 //   - trigger_policy.condition, the CEL expression KFP writes for
 //     dsl.If/Elif/Else, becomes `when`: comparisons (== != < <= > >=) of
 //     inputs.parameter_values['x'], int(...) or double(...) of it, and
 //     literals, combined with &&, || and ! and parentheses; STRING values
 //     are compared quoted ('{{...}}' == 'heads'). Anything else is refused.
 //   - parameter_iterator (dsl.ParallelFor over parameters): items.raw
-//     becomes `withItems`, items.input_parameter `withParam`, and the
-//     item_input argument {{item}}.
+//     becomes `withItems` (numbers and booleans checked against the item
+//     input's type and rendered as [Convert] renders them),
+//     items.input_parameter `withParam`, and the item_input argument
+//     {{item}}.
 //   - retry_policy becomes the container template's retryStrategy (limit,
 //     backoff duration, whole factor, max duration).
 //   - deploymentSpec.executors.<label>.container (PipelineContainerSpec):
