@@ -155,11 +155,11 @@ func compile(job *Job, name string, lenient bool) (*wfv1.Workflow, error) {
 	if len(wf.Labels) == 0 {
 		wf.Labels = nil
 	}
+	pvc, err := claim(job.Spec.ArtifactVolume)
+	if err != nil {
+		return nil, fmt.Errorf("kfp: %w", err)
+	}
 	if c.volume {
-		pvc, err := claim(job.Spec.ArtifactVolume)
-		if err != nil {
-			return nil, fmt.Errorf("kfp: %w", err)
-		}
 		wf.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{pvc}
 		for i := range wf.Spec.Templates {
 			if ct := wf.Spec.Templates[i].Container; ct != nil {

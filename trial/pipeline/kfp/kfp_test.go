@@ -300,6 +300,12 @@ func TestArtifactVolumeSettings(t *testing.T) {
 	if _, err := compileObject(t, obj); err == nil || !strings.Contains(err.Error(), "spec.artifactVolume.size") {
 		t.Errorf("bad size: %v", err)
 	}
+	// Checked even when the pipeline has no artifacts.
+	noArtifacts := jobObject(loadIR(t, "condition.yaml"), nil)
+	noArtifacts["spec"].(map[string]any)["artifactVolume"] = map[string]any{"accessModes": []any{"ReadOnlyMany"}}
+	if _, err := compileObject(t, noArtifacts); err == nil || !strings.Contains(err.Error(), `spec.artifactVolume.accessModes[0]: "ReadOnlyMany" is not one of`) {
+		t.Errorf("bad access mode: %v", err)
+	}
 }
 
 // TestTrainPipelineRuns runs the compiled Workflow's container steps as

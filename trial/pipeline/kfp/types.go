@@ -23,7 +23,7 @@ type Job struct {
 // JobSpec mirrors message PipelineJob, less its name, plus
 // [JobSpec.ArtifactVolume].
 type JobSpec struct {
-	// DisplayName is PipelineJob.display_name; it is kept as an annotation.
+	// DisplayName is PipelineJob.display_name (ignored).
 	DisplayName string `json:"displayName,omitempty"`
 	// Labels is PipelineJob.labels; they go on the Workflow.
 	Labels map[string]string `json:"labels,omitempty"`
