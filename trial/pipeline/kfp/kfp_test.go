@@ -818,3 +818,26 @@ func TestMutationsDoNotPanic(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompile decodes and compiles the three-step pipeline, as every
+// trial does.
+func BenchmarkCompile(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "train_pipeline.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ir map[string]any
+	if err := yaml.Unmarshal(data, &ir); err != nil {
+		b.Fatal(err)
+	}
+	obj := jobObject(ir, map[string]any{"lr": "0.05", "epochs": "3"})
+	for b.Loop() {
+		job, err := kfp.Decode(obj)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := kfp.Compile(job, "exp-0001"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
