@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -262,29 +264,45 @@ const stepsDir = "steps"
 // stepDir returns the directory of the step of trial t (directory dir)
 // that o.step designates: a step directory named so, else the one whose
 // node name ends in "."+o.step (the task or step name under Argo's node
-// naming, "<workflow>.<task>"). With -f, a trial still running is waited
-// on until the step appears.
+// naming, "<workflow>.<task>"), its last attempt when the step was retried
+// ("<workflow>.<task>(1)"). Names are compared as the step directories
+// spell them (characters other than letters, digits, ".", "_" and "-"
+// become "_"). With -f, a trial still running is waited on until the step
+// appears.
 func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (string, error) {
-	name := o.step
+	name := stepDirName(o.step)
 	for {
 		steps, err := stepNames(dir)
 		if err != nil {
 			return "", fmt.Errorf("trial %s: %w", t.Name, err)
 		}
 		var match []string
+		base, last := "", -1
 		for _, s := range steps {
 			if s == name {
 				return filepath.Join(dir, stepsDir, s), nil
 			}
-			if strings.HasSuffix(s, "."+name) {
+			b, attempt := s, -1
+			if m := retryAttempt.FindStringSubmatch(s); m != nil {
+				b, attempt = m[1], atoiOr(m[2], -1)
+			}
+			if strings.HasSuffix(b, "."+name) || b == name {
 				match = append(match, s)
+				if base == "" || base == b {
+					base = b
+					last = max(last, attempt)
+				} else {
+					base = "\x00" // several steps, not attempts of one
+				}
 			}
 		}
 		switch {
 		case len(match) == 1:
 			return filepath.Join(dir, stepsDir, match[0]), nil
+		case len(match) > 1 && base != "\x00" && last >= 0:
+			return filepath.Join(dir, stepsDir, fmt.Sprintf("%s_%d_", base, last)), nil
 		case len(match) > 1:
-			return "", usageErrorf("--step %q matches several steps of trial %s: %s; give the full name", name, t.Name, strings.Join(match, ", "))
+			return "", usageErrorf("--step %q matches several steps of trial %s: %s; give the full name", o.step, t.Name, strings.Join(match, ", "))
 		case o.follow && !t.State.Final():
 			select {
 			case <-ctx.Done():
@@ -299,8 +317,32 @@ func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (
 		case len(steps) == 0:
 			return "", fmt.Errorf("trial %s has no steps: --step is for pipeline trials (Argo Workflow or Kubeflow pipeline templates run locally)", t.Name)
 		}
-		return "", usageErrorf("--step %q: trial %s has no such step (it has %s)", name, t.Name, strings.Join(steps, ", "))
+		return "", usageErrorf("--step %q: trial %s has no such step (it has %s)", o.step, t.Name, strings.Join(steps, ", "))
 	}
+}
+
+// retryAttempt matches the directory of a retried step's attempt, the
+// node "<name>(N)" as a step directory spells it.
+var retryAttempt = regexp.MustCompile(`^(.*)_([0-9]+)_$`)
+
+// stepDirName spells a node name as its step directory does.
+func stepDirName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// atoiOr is s as an int, or def when it is not one.
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
 }
 
 // stepNames lists the step directories of the trial directory dir,

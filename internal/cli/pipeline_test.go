@@ -44,7 +44,9 @@ func pipelineExample(t *testing.T, dir, example string, max int, edits map[strin
 		t.Fatal(err)
 	}
 	y := string(src)
-	edits["command: [go, run, ./examples/mlp]"] = "command: [" + strconv.Quote(mlpBinary(t)) + "]"
+	if _, ok := edits["- go\n                  - run\n                  - ./examples/mlp"]; !ok {
+		edits["command: [go, run, ./examples/mlp]"] = "command: [" + strconv.Quote(mlpBinary(t)) + "]"
+	}
 	y, n, ok := strings.Cut(y, "maxTrialCount: ")
 	if !ok {
 		t.Fatal("the example sets no maxTrialCount")
@@ -94,6 +96,47 @@ func TestPipelineExampleLocally(t *testing.T) {
 func TestKFPv1ExampleLocally(t *testing.T) {
 	dir := t.TempDir()
 	runPipelineExample(t, dir, pipelineExample(t, dir, "kfp-pipeline", 3, map[string]string{}), "kfp-train", 3)
+}
+
+// TestKFPv2ExampleLocally runs examples/kfp-v2-pipeline, a Kubeflow
+// Pipelines v2 pipeline compiled to an Argo Workflow, on the local
+// executor: every trial's metrics are the ones its evaluate step wrote to
+// its system.Metrics artifact, in the run's artifact volume.
+func TestKFPv2ExampleLocally(t *testing.T) {
+	dir := t.TempDir()
+	file := pipelineExample(t, dir, "kfp-v2-pipeline", 2, map[string]string{
+		"maxFailedTrialCount: 2": "maxFailedTrialCount: 1",
+		// The SDK writes the command as a YAML list.
+		"- go\n                  - run\n                  - ./examples/mlp": "- " + strconv.Quote(mlpBinary(t)),
+	})
+	if r := tune(t, dir, "run", file); r.code != 0 {
+		t.Fatalf("tune run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	trials := getTrials(t, dir, "kfp-v2-train")
+	if len(trials) != 2 {
+		t.Fatalf("%d trials, want 2", len(trials))
+	}
+	for _, tr := range trials {
+		if tr.Status != "Succeeded" {
+			t.Fatalf("%s: %s %s: %s", tr.Name, tr.Status, tr.Reason, tr.Message)
+		}
+		b, err := os.ReadFile(filepath.Join(tr.Dir, "volumes", "artifacts", "evaluate.metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flat map[string]float64
+		if err := json.Unmarshal(b, &flat); err != nil {
+			t.Fatal(err)
+		}
+		if tr.Metrics["test-accuracy"] != flat["test-accuracy"] || tr.Metrics["test-loss"] != flat["test-loss"] || len(flat) != 2 {
+			t.Errorf("%s: metrics %v; its evaluate step's Metrics artifact holds %s", tr.Name, tr.Metrics, b)
+		}
+		// The train task has a retry policy, so its step is an attempt,
+		// train(0): --step train finds it.
+		if r := tune(t, dir, "logs", "kfp-v2-train", tr.Name, "--step", "train"); r.code != 0 || !strings.Contains(r.stdout, "epoch="+tr.Parameters["epochs"]+" ") {
+			t.Errorf("logs --step train: exit %d, %q %s; want the training log up to epoch %s", r.code, r.stdout, r.stderr, tr.Parameters["epochs"])
+		}
+	}
 }
 
 // runPipelineExample runs the experiment file, whose trials end with an

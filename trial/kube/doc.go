@@ -15,7 +15,10 @@
 // trial/manifest, which validation and the local executor share): a
 // field the type does not have, a duplicate field or a value of the wrong
 // type is an error naming its path, reported by [Executor.Check] before
-// anything is submitted. Any other kind is submitted as given, through
+// anything is submitted. A Kubeflow Pipelines v2 pipeline (kind PipelineJob
+// of tune-hpo.github.io/v1alpha1) is decoded and compiled to a Workflow by
+// package trial/pipeline/kfp, with the same kind of errors, and is then
+// submitted and followed as any Workflow. Any other kind is submitted as given, through
 // [Options.Dynamic], as the resource [Options.RESTMapper] maps it to
 // (discovery, cached for the executor's life); Check fails, before any
 // trial starts, when the cluster does not serve the kind (its CRD or

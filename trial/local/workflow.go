@@ -19,19 +19,32 @@ import (
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/manifest"
 	"github.com/tune-hpo/tune/trial/pipeline"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // StepDirEnv names the variable that holds a pipeline step's own
 // directory (see [pipeline.Step.Dir]).
 const StepDirEnv = "TUNE_STEP_DIR"
 
-// isWorkflow reports whether spec's workload is an Argo Workflow.
+// isWorkflow reports whether spec's workload is an Argo Workflow, or a
+// Kubeflow Pipelines v2 PipelineJob, which runs as the Workflow it
+// compiles to.
 func isWorkflow(spec *trial.Spec) bool {
-	return spec != nil && spec.Object != nil && manifest.IsKind(spec.Object, manifest.WorkflowGVK)
+	return spec != nil && spec.Object != nil && (manifest.IsKind(spec.Object, manifest.WorkflowGVK) || kfp.IsKind(spec.Object))
 }
 
-// decodeWorkflow decodes spec's Workflow strictly with [manifest.Decode].
-func decodeWorkflow(obj map[string]any) (*wfv1.Workflow, error) {
+// decodeWorkflow decodes spec's Workflow strictly with [manifest.Decode],
+// or its PipelineJob with [kfp.Decode] and compiles it with [kfp.Compile],
+// as the Kubernetes executor does.
+func decodeWorkflow(spec *trial.Spec) (*wfv1.Workflow, error) {
+	obj := spec.Object
+	if kfp.IsKind(obj) {
+		job, err := kfp.Decode(obj)
+		if err != nil {
+			return nil, err
+		}
+		return kfp.Compile(job, spec.Name)
+	}
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, fmt.Errorf("encode trial spec: %w", err)
@@ -48,7 +61,7 @@ func decodeWorkflow(obj map[string]any) (*wfv1.Workflow, error) {
 // command, env that resolves here, no more GPUs than e has. Every problem
 // is listed.
 func (e *Executor) checkWorkflow(spec *trial.Spec) (*wfv1.Workflow, error) {
-	wf, err := decodeWorkflow(spec.Object)
+	wf, err := decodeWorkflow(spec)
 	if err != nil {
 		return nil, err
 	}
