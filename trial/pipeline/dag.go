@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -157,8 +158,14 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 		ref := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a.From), "{{"), "}}"))
 		p, ok := arts[ref]
 		if !ok {
+			p, ok = r.globalArtifact(ref)
+		}
+		if !ok {
 			return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
 				fmt.Sprintf("artifact %s: %s is not an artifact of a finished task", a.Name, a.From))
+		}
+		if a.SubPath != "" {
+			p = filepath.Join(p, filepath.FromSlash(a.SubPath))
 		}
 		c.artifacts[a.Name] = p
 	}
@@ -195,7 +202,7 @@ func (r *runner) dag(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 			dependents[d] = true
 		}
 	}
-	targets := strings.Fields(strings.ReplaceAll(t.DAG.Target, ",", " "))
+	targets := strings.Fields(strings.ReplaceAll(sc.replace(t.DAG.Target), ",", " "))
 	if len(targets) == 0 {
 		for _, tk := range tasks {
 			if !dependents[tk.Name] {

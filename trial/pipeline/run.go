@@ -40,6 +40,8 @@ type runner struct {
 	nodes    map[string]*wfv1.NodeStatus
 	hostArts map[string]map[string]string // node ID -> artifact -> host path
 	failures []failure                    // failed pod nodes, in finish order
+	outputs  wfv1.Outputs                 // global outputs (globalName)
+	globArts artScope                     // workflow.outputs.artifacts.G -> host path
 	fatal    error                        // the first Launcher error
 	inExit   bool                         // the exit handler runs
 }
@@ -59,6 +61,7 @@ func newRunner(wf *wfv1.Workflow, opts Options) (*runner, error) {
 		volumes:  map[string]string{},
 		nodes:    map[string]*wfv1.NodeStatus{},
 		hostArts: map[string]map[string]string{},
+		globArts: artScope{},
 	}
 	if r.second <= 0 {
 		r.second = time.Second
@@ -249,11 +252,57 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		out.Status.Phase = wfv1.WorkflowError
 	}
 	r.mu.Lock()
+	if len(r.outputs.Parameters) > 0 || len(r.outputs.Artifacts) > 0 {
+		out.Status.Outputs = r.outputs.DeepCopy()
+	}
 	for id, n := range r.nodes {
 		out.Status.Nodes[id] = *n.DeepCopy()
 	}
 	r.mu.Unlock()
 	return out, nil
+}
+
+// globals returns a copy of the workflow-wide tags, global outputs
+// included.
+func (r *runner) globals() scope {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.global.with(nil)
+}
+
+// export records a finished node's outputs that have a globalName.
+func (r *runner) export(t *wfv1.Template, n *wfv1.NodeStatus, host map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n.Outputs == nil {
+		return
+	}
+	for _, p := range t.Outputs.Parameters {
+		if p.GlobalName == "" {
+			continue
+		}
+		for _, o := range n.Outputs.Parameters {
+			if o.Name == p.Name && o.Value != nil {
+				r.global["workflow.outputs.parameters."+p.GlobalName] = o.Value.String()
+				r.outputs.Parameters = slices.DeleteFunc(r.outputs.Parameters, func(x wfv1.Parameter) bool { return x.Name == p.GlobalName })
+				r.outputs.Parameters = append(r.outputs.Parameters, wfv1.Parameter{Name: p.GlobalName, Value: o.Value})
+			}
+		}
+	}
+	for _, a := range t.Outputs.Artifacts {
+		if h, ok := host[a.Name]; ok && a.GlobalName != "" {
+			r.globArts["workflow.outputs.artifacts."+a.GlobalName] = h
+			r.outputs.Artifacts = append(r.outputs.Artifacts, wfv1.Artifact{Name: a.GlobalName, Path: a.Path})
+		}
+	}
+}
+
+// globalArtifact returns the host path of a global output artifact.
+func (r *runner) globalArtifact(ref string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.globArts[ref]
+	return p, ok
 }
 
 func (r *runner) fatalErr() error {
@@ -299,9 +348,10 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		n := r.newNode(c, typ)
 		return r.finish(n, wfv1.NodeError, err.Error())
 	}
-	sc := r.global.with(c.extra)
+	sc := r.globals().with(c.extra)
 	for k, v := range params {
-		sc["inputs.parameters."+k] = v
+		// An input's own value or default may use the workflow's tags.
+		sc["inputs.parameters."+k] = sc.replace(v)
 	}
 	if t.RetryStrategy == nil {
 		return r.body(ctx, c, t, sc)
@@ -438,6 +488,13 @@ func (r *runner) body(ctx context.Context, c call, t *wfv1.Template, sc scope) *
 		if n, err := strconv.Atoi(s.String()); err == nil && n > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeoutCause(ctx, time.Duration(n)*r.second, &deadlineError{seconds: int64(n), what: "step"})
+			defer cancel()
+		}
+	}
+	if t.Timeout != "" {
+		if d := r.duration(sc.replace(t.Timeout)); d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, d, &deadlineError{seconds: int64(d / r.second), what: "step"})
 			defer cancel()
 		}
 	}
