@@ -136,3 +136,77 @@ func TestArgoExamplesRunAll(t *testing.T) {
 	}
 	t.Logf("phases: %v", counts)
 }
+
+// runExample runs one of Argo's example workflows with cowsay stubbed.
+func runExample(t *testing.T, name string) *wfv1.Workflow {
+	t.Helper()
+	data, ok := argoExamples(t)[name]
+	if !ok {
+		t.Skipf("example %s not shipped", name)
+	}
+	wf, err := decodeExample(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.Name = "ex"
+	done, err := Run(t.Context(), wf, Options{Launcher: &execLauncher{path: stubPath(t)}, Dir: t.TempDir(), RerootPaths: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return done
+}
+
+// Argo's examples give what their comments and Argo's documentation say.
+func TestArgoExamplesOutcomes(t *testing.T) {
+	t.Run("exit-handlers", func(t *testing.T) {
+		wf := runExample(t, "exit-handlers.yaml")
+		if wf.Status.Phase != wfv1.WorkflowFailed {
+			t.Errorf("phase %s, want Failed (intentional-fail)", wf.Status.Phase)
+		}
+		if got := result(node(t, wf, "ex.onExit[0].cry")); got != "boohoo!" {
+			t.Errorf("cry said %q", got)
+		}
+		if n := node(t, wf, "ex.onExit[0].celebrate"); n.Phase != wfv1.NodeSkipped {
+			t.Errorf("celebrate %s, want Skipped", n.Phase)
+		}
+		n := node(t, wf, "ex.onExit[0].notify")
+		if got := result(n); !strings.HasPrefix(got, "send e-mail: ex Failed ") || !strings.Contains(got, `"displayName":"ex"`) {
+			t.Errorf("notify said %q", got)
+		}
+	})
+	t.Run("dag-enhanced-depends", func(t *testing.T) {
+		wf := runExample(t, "dag-enhanced-depends.yaml")
+		want := map[string]wfv1.NodePhase{
+			"ex.A": wfv1.NodeSucceeded, "ex.B": wfv1.NodeSucceeded, "ex.C": wfv1.NodeFailed,
+			"ex.should-execute-1": wfv1.NodeSucceeded, "ex.should-execute-2": wfv1.NodeSucceeded,
+			"ex.should-execute-3": wfv1.NodeSucceeded, "ex.should-not-execute": wfv1.NodeOmitted,
+		}
+		for name, phase := range want {
+			if got := node(t, wf, name).Phase; got != phase {
+				t.Errorf("%s %s, want %s", name, got, phase)
+			}
+		}
+		if wf.Status.Phase != wfv1.WorkflowSucceeded {
+			t.Errorf("phase %s (%s), want Succeeded: C's failure is handled", wf.Status.Phase, wf.Status.Message)
+		}
+	})
+	t.Run("parameter-aggregation", func(t *testing.T) {
+		wf := runExample(t, "parameter-aggregation.yaml")
+		if wf.Status.Phase != wfv1.WorkflowSucceeded {
+			t.Fatalf("phase %s (%s)", wf.Status.Phase, wf.Status.Message)
+		}
+		for name, want := range map[string]string{
+			"ex[1].print-nums":     `["1","2","3","4"]`,
+			"ex[2].print-evenness": `["odd","even","odd","even"]`,
+			"ex[4].print(0:1)":     "1",
+			"ex[4].print(1:2)":     "2",
+		} {
+			if got := result(node(t, wf, name)); got != want {
+				t.Errorf("%s said %q, want %q", name, got, want)
+			}
+		}
+		if n := node(t, wf, `ex[3].divide-by-2(0:{"evenness":"odd","num":"1"})`); n.Phase != wfv1.NodeSkipped {
+			t.Errorf("odd item %s, want Skipped", n.Phase)
+		}
+	})
+}

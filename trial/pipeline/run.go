@@ -163,7 +163,6 @@ type call struct {
 	artifacts     map[string]string // argument artifact name -> host path
 	parent        string            // parent node ID; "" for none
 	boundary      string
-	extra         scope // workflow.status for the exit handler
 }
 
 func (r *runner) newNode(c call, typ wfv1.NodeType) *wfv1.NodeStatus {
@@ -227,12 +226,15 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		msg = r.message(mainCtx, false)
 	}
 	if r.wf.Spec.OnExit != "" && r.fatalErr() == nil && ctx.Err() == nil {
+		failures := r.failuresJSON()
 		r.mu.Lock()
 		r.inExit = true
+		// The exit handler's steps see the run's outcome.
+		r.global["workflow.status"] = string(phase)
+		r.global["workflow.failures"] = failures
+		r.global["workflow.duration"] = fmt.Sprintf("%f", time.Since(start.Time).Seconds())
 		r.mu.Unlock()
-		status := string(phase)
-		exit := r.execute(ctx, call{name: r.name + ".onExit", display: r.name + ".onExit", template: r.wf.Spec.OnExit,
-			extra: scope{"workflow.status": status, "workflow.failures": "[]"}})
+		exit := r.execute(ctx, call{name: r.name + ".onExit", display: r.name + ".onExit", template: r.wf.Spec.OnExit})
 		if exit.Phase != wfv1.NodeSucceeded && phase == wfv1.NodeSucceeded {
 			phase, msg = exit.Phase, r.message(ctx, true)
 		}
@@ -260,6 +262,33 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 	}
 	r.mu.Unlock()
 	return out, nil
+}
+
+// failuresJSON is {{workflow.failures}}: Argo's quoted JSON list of the
+// failed and errored pod nodes.
+func (r *runner) failuresJSON() string {
+	type failed struct {
+		DisplayName  string `json:"displayName"`
+		Message      string `json:"message"`
+		TemplateName string `json:"templateName"`
+		Phase        string `json:"phase"`
+		PodName      string `json:"podName"`
+		FinishedAt   string `json:"finishedAt"`
+	}
+	r.mu.Lock()
+	var list []failed
+	for _, n := range r.nodes {
+		if n.Type == wfv1.NodeTypePod && n.Phase.FailedOrError() {
+			list = append(list, failed{n.DisplayName, n.Message, n.TemplateName, string(n.Phase), n.ID, n.FinishedAt.UTC().Format(time.RFC3339)})
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(list, func(a, b failed) int { return strings.Compare(a.FinishedAt+a.PodName, b.FinishedAt+b.PodName) })
+	b, _ := json.Marshal(list)
+	if list == nil {
+		b = []byte("[]")
+	}
+	return strconv.Quote(string(b))
 }
 
 // globals returns a copy of the workflow-wide tags, global outputs
@@ -348,7 +377,7 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		n := r.newNode(c, typ)
 		return r.finish(n, wfv1.NodeError, err.Error())
 	}
-	sc := r.globals().with(c.extra)
+	sc := r.globals()
 	for k, v := range params {
 		// An input's own value or default may use the workflow's tags.
 		sc["inputs.parameters."+k] = sc.replace(v)
@@ -528,41 +557,72 @@ func outputsScope(prefix string, n *wfv1.NodeStatus) scope {
 	return sc
 }
 
-// groupScope returns the tags of an expanded task or step: each output
-// parameter and the result as a JSON list of the children's values.
+// groupScope returns the tags of an expanded task or step, from its
+// succeeded children in item order, as Argo aggregates them: outputs.result
+// a JSON list of the results, outputs.parameters a JSON list of one
+// name→value map per child, outputs.parameters.p a JSON list of p's values
+// (decoded when every value is a JSON list or object, strings otherwise).
 func groupScope(prefix string, children []*wfv1.NodeStatus) scope {
-	params := map[string][]string{}
-	var order []string
+	maps := []map[string]string{}
+	values := map[string][]string{}
 	var results []string
 	for _, n := range children {
-		if n.Outputs == nil {
+		if n.Outputs == nil || n.Phase != wfv1.NodeSucceeded {
 			continue
 		}
-		for _, p := range n.Outputs.Parameters {
-			if p.Value == nil {
-				continue
+		if len(n.Outputs.Parameters) > 0 {
+			m := map[string]string{}
+			for _, p := range n.Outputs.Parameters {
+				if p.Value == nil {
+					continue
+				}
+				m[p.Name] = p.Value.String()
+				values[p.Name] = append(values[p.Name], p.Value.String())
 			}
-			if _, ok := params[p.Name]; !ok {
-				order = append(order, p.Name)
-			}
-			params[p.Name] = append(params[p.Name], p.Value.String())
+			maps = append(maps, m)
 		}
 		if n.Outputs.Result != nil {
 			results = append(results, *n.Outputs.Result)
 		}
 	}
 	sc := scope{}
-	for _, name := range order {
-		sc[prefix+".outputs.parameters."+name] = jsonList(params[name])
+	b, _ := json.Marshal(maps)
+	sc[prefix+".outputs.parameters"] = string(b)
+	for name, vs := range values {
+		sc[prefix+".outputs.parameters."+name] = valueList(vs)
 	}
-	if len(results) > 0 {
-		sc[prefix+".outputs.result"] = jsonList(results)
-	}
+	sc[prefix+".outputs.result"] = jsonList(results)
 	return sc
 }
 
-// jsonList writes values as a JSON list, values that are JSON themselves
-// kept as such, as Argo aggregates an expanded task's outputs.
+// valueList is Argo's aggregatedJSONValueList.
+func valueList(values []string) string {
+	decoded := make([]any, 0, len(values))
+	for _, v := range values {
+		var x any
+		if json.Unmarshal([]byte(v), &x) != nil {
+			decoded = nil
+			break
+		}
+		switch x.(type) {
+		case []any, map[string]any:
+			decoded = append(decoded, x)
+			continue
+		}
+		decoded = nil
+		break
+	}
+	var b []byte
+	if decoded != nil {
+		b, _ = json.Marshal(decoded)
+	} else {
+		b, _ = json.Marshal(values)
+	}
+	return string(b)
+}
+
+// jsonList writes results as a JSON list, results that are JSON themselves
+// kept as such.
 func jsonList(values []string) string {
 	items := make([]json.RawMessage, len(values))
 	for i, v := range values {

@@ -442,4 +442,3 @@ type launcherErr struct{ err error }
 func (l launcherErr) Launch(context.Context, *Step, io.Writer, io.Writer) (trial.Result, error) {
 	return trial.Result{}, l.err
 }
-
