@@ -131,7 +131,7 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 		when := sc.replace(tk.when)
 		ok, err := evalWhen(when)
 		if err != nil {
-			return r.finish(r.newNode(c, wfv1.NodeTypeSkipped), wfv1.NodeError, err.Error())
+			return r.errorNode(c, wfv1.NodeTypeSkipped, err.Error())
 		}
 		if !ok {
 			return r.finish(r.newNode(c, wfv1.NodeTypeSkipped), wfv1.NodeSkipped, fmt.Sprintf("when '%s' evaluated false", when))
@@ -139,13 +139,12 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 	}
 	args, err := substitute(&tk.args, sc)
 	if err != nil {
-		return r.finish(r.newNode(c, wfv1.NodeTypeSkipped), wfv1.NodeError, err.Error())
+		return r.errorNode(c, wfv1.NodeTypeSkipped, err.Error())
 	}
 	for _, p := range args.Parameters {
 		if p.Value != nil {
 			if tag := unresolved(p.Value.String()); tag != "" {
-				return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
-					fmt.Sprintf("failed to resolve %s in argument %s", tag, p.Name))
+				return r.errorNode(c, nodeType(r.tmpls[tk.template]), fmt.Sprintf("failed to resolve %s in argument %s", tag, p.Name))
 			}
 		}
 	}
@@ -161,8 +160,7 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 			p, ok = r.globalArtifact(ref)
 		}
 		if !ok {
-			return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
-				fmt.Sprintf("artifact %s: %s is not an artifact of a finished task", a.Name, a.From))
+			return r.errorNode(c, nodeType(r.tmpls[tk.template]), fmt.Sprintf("artifact %s: %s is not an artifact of a finished task", a.Name, a.From))
 		}
 		if a.SubPath != "" {
 			p = filepath.Join(p, filepath.FromSlash(a.SubPath))

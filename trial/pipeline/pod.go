@@ -83,9 +83,8 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 			return fail(wfv1.NodeError, fmt.Sprintf("failed to resolve %s", tag))
 		}
 	}
-	if ctr.Name == "" {
-		ctr.Name = "main"
-	}
+	// Argo names a step's container main, whatever the template says.
+	ctr.Name = "main"
 
 	// Every declared container path, and where it lives here.
 	var paths []pathMap

@@ -204,11 +204,10 @@ func (r *runner) finish(n *wfv1.NodeStatus, phase wfv1.NodePhase, msg string) *w
 	return n
 }
 
-// snapshot returns a copy of node id.
-func (r *runner) snapshot(id string) wfv1.NodeStatus {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return *r.nodes[id].DeepCopy()
+// errorNode records node c as an Error that fails the run with msg.
+func (r *runner) errorNode(c call, typ wfv1.NodeType, msg string) *wfv1.NodeStatus {
+	r.recordFailure(c, msg)
+	return r.finish(r.newNode(c, typ), wfv1.NodeError, msg)
 }
 
 func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
@@ -374,8 +373,7 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 	params, err := resolveInputs(t, &c.args)
 	typ := nodeType(t)
 	if err != nil {
-		n := r.newNode(c, typ)
-		return r.finish(n, wfv1.NodeError, err.Error())
+		return r.errorNode(c, typ, err.Error())
 	}
 	sc := r.globals()
 	for k, v := range params {
