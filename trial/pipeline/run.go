@@ -391,7 +391,8 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		attempt.name = fmt.Sprintf("%s(%d)", c.name, i)
 		attempt.display = fmt.Sprintf("%s(%d)", c.display, i)
 		attempt.parent = retry.ID
-		last = r.body(ctx, attempt, t, sc)
+		// {{retries}} is the attempt's number, from 0.
+		last = r.body(ctx, attempt, t, sc.with(scope{"retries": strconv.Itoa(i)}))
 		if last.Phase == wfv1.NodeSucceeded || ctx.Err() != nil || r.fatalErr() != nil ||
 			i >= limit || !retryable(t.RetryStrategy.RetryPolicy, last.Phase) {
 			break

@@ -114,7 +114,7 @@ spec:
   templates:
   - name: flaky
     retryStrategy: {limit: "3", backoff: {duration: "1", factor: "2"}}
-    container: {image: alpine, command: [echo, ok]}
+    container: {image: alpine, command: [echo, "ok {{retries}}"]}
 `
 
 func TestRetries(t *testing.T) {
@@ -134,6 +134,12 @@ func TestRetries(t *testing.T) {
 			t.Errorf("%d failures: retry node %s with %d children, %d launches; want %d", tc.fails, retry.Type, len(retry.Children), l.n.Load(), tc.tries)
 		}
 		node(t, wf, "rt(0)")
+		if tc.phase == wfv1.WorkflowSucceeded {
+			// The third attempt ran, and saw its number.
+			if got := result(node(t, wf, "rt(2)")); got != "ok 2" {
+				t.Errorf("last attempt said %q, want \"ok 2\"", got)
+			}
+		}
 		if tc.phase == wfv1.WorkflowFailed && retry.Message != "No more retries left" {
 			t.Errorf("retry message %q", retry.Message)
 		}
