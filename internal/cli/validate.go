@@ -73,8 +73,10 @@ func runValidate(o *validateOptions) error {
 	}
 	switch o.executor {
 	case executorLocal:
-		if err := (&experiment.Runner{Executor: pipelineChecker{}}).Check(exp); err != nil {
-			return err
+		if isWorkflowTemplate(exp) {
+			if err := (&experiment.Runner{Executor: pipelineChecker{}}).Check(exp); err != nil {
+				return err
+			}
 		}
 	case executorKubernetes:
 	default:
@@ -86,6 +88,21 @@ func runValidate(o *validateOptions) error {
 	}
 	_, err = o.f.io.Out.Write(b)
 	return err
+}
+
+// isWorkflowTemplate reports whether exp's trial template is an Argo
+// Workflow.
+func isWorkflowTemplate(exp *experiment.Experiment) bool {
+	tt := exp.Spec.TrialTemplate
+	if tt == nil || tt.TrialSpec == nil {
+		return false
+	}
+	data, err := json.Marshal(tt.TrialSpec)
+	if err != nil {
+		return false
+	}
+	var obj map[string]any
+	return json.Unmarshal(data, &obj) == nil && manifest.IsKind(obj, manifest.WorkflowGVK)
 }
 
 // pipelineChecker stands in for the local executor at validate time: it
