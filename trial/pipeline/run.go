@@ -163,6 +163,7 @@ type call struct {
 	artifacts     map[string]string // argument artifact name -> host path
 	parent        string            // parent node ID; "" for none
 	boundary      string
+	depth         int // how many dag or steps templates enclose it
 }
 
 func (r *runner) newNode(c call, typ wfv1.NodeType) *wfv1.NodeStatus {

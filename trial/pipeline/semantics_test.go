@@ -448,3 +448,22 @@ type launcherErr struct{ err error }
 func (l launcherErr) Launch(context.Context, *Step, io.Writer, io.Writer) (trial.Result, error) {
 	return trial.Result{}, l.err
 }
+
+// A recursion that never stops ends with an error instead of running
+// forever.
+func TestEndlessRecursionStops(t *testing.T) {
+	wf, _ := run(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: rec}
+spec:
+  entrypoint: loop
+  templates:
+  - name: loop
+    steps:
+    - - {name: again, template: loop}
+`, Options{})
+	if wf.Status.Phase != wfv1.WorkflowFailed || !strings.Contains(wf.Status.Message, "templates nested more than 100 deep") {
+		t.Errorf("workflow %s %q", wf.Status.Phase, wf.Status.Message)
+	}
+}
