@@ -184,6 +184,9 @@ func (c *checker) template(t *wfv1.Template) {
 			bad("activeDeadlineSeconds: must be a positive number of seconds, not %q", t.ActiveDeadlineSeconds.String())
 		}
 	}
+	if t.Timeout != "" && !strings.Contains(t.Timeout, "{{") && !validDuration(t.Timeout) {
+		bad("timeout: %q is not a duration", t.Timeout)
+	}
 	if rs := t.RetryStrategy; rs != nil {
 		if rs.Limit != nil {
 			if n, err := strconv.Atoi(rs.Limit.String()); err != nil || n < 0 {
@@ -417,7 +420,7 @@ func (c *checker) dag(t *wfv1.Template) {
 		deps[tk.Name] = ds
 	}
 	for _, tg := range strings.Fields(strings.ReplaceAll(t.DAG.Target, ",", " ")) {
-		if names[tg] == nil {
+		if names[tg] == nil && !strings.Contains(tg, "{{") {
 			c.add("template %q: dag.target: task %q is not defined", t.Name, tg)
 		}
 	}

@@ -83,9 +83,8 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 			return fail(wfv1.NodeError, fmt.Sprintf("failed to resolve %s", tag))
 		}
 	}
-	if ctr.Name == "" {
-		ctr.Name = "main"
-	}
+	// Argo names a step's container main, whatever the template says.
+	ctr.Name = "main"
 
 	// Every declared container path, and where it lives here.
 	var paths []pathMap
@@ -125,10 +124,19 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		}
 		return filepath.Join(root, filepath.FromSlash(p))
 	}
-	// Parent directories exist, as in a container whose image has them.
+	// Parent directories exist, as in a container whose image has them;
+	// so does an output artifact's path that is a directory of every
+	// system (/tmp), which programs write into.
 	for _, m := range paths {
 		if err := os.MkdirAll(filepath.Dir(hostOf(m.container)), 0o755); err != nil {
 			return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))
+		}
+	}
+	for _, a := range st.Outputs.Artifacts {
+		if systemDir(a.Path) {
+			if err := os.MkdirAll(hostOf(a.Path), 0o755); err != nil {
+				return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))
+			}
 		}
 	}
 
@@ -198,6 +206,9 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 	node.Outputs = out
 	r.hostArts[node.ID] = host
 	r.mu.Unlock()
+	if oerr == nil && res.State == trial.Succeeded {
+		r.export(st, node, host)
+	}
 	writeJSON(filepath.Join(dir, "outputs.json"), out)
 
 	switch {
@@ -245,7 +256,7 @@ func withTail(msg, tail string) string {
 func (r *runner) recordFailure(c call, msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.failures = append(r.failures, failure{name: c.display, template: c.template, message: msg, exit: r.inExit})
+	r.failures = append(r.failures, failure{id: r.nodeID(c.name), name: c.display, template: c.template, message: msg, exit: r.inExit})
 }
 
 // primary reports whether a step of template t with container ctr is a
@@ -358,6 +369,16 @@ func writeJSON(name string, v any) {
 	if data, err := json.MarshalIndent(v, "", "  "); err == nil {
 		_ = os.WriteFile(name, append(data, '\n'), 0o644)
 	}
+}
+
+// systemDir reports whether p is one of the directories every Linux image
+// has and programs write files into.
+func systemDir(p string) bool {
+	switch path.Clean(p) {
+	case "/tmp", "/var/tmp", "/mnt", "/opt", "/srv", "/home", "/data", "/output", "/outputs", "/workspace":
+		return true
+	}
+	return false
 }
 
 // under reports whether p is base or below it, and the rest of p.

@@ -40,12 +40,15 @@ type runner struct {
 	nodes    map[string]*wfv1.NodeStatus
 	hostArts map[string]map[string]string // node ID -> artifact -> host path
 	failures []failure                    // failed pod nodes, in finish order
+	outputs  wfv1.Outputs                 // global outputs (globalName)
+	globArts artScope                     // workflow.outputs.artifacts.G -> host path
 	fatal    error                        // the first Launcher error
 	inExit   bool                         // the exit handler runs
 }
 
 // failure is a failed pod node, for the run's message.
 type failure struct {
+	id                      string // the node's ID
 	name, template, message string
 	exit                    bool // in the exit handler
 }
@@ -59,6 +62,7 @@ func newRunner(wf *wfv1.Workflow, opts Options) (*runner, error) {
 		volumes:  map[string]string{},
 		nodes:    map[string]*wfv1.NodeStatus{},
 		hostArts: map[string]map[string]string{},
+		globArts: artScope{},
 	}
 	if r.second <= 0 {
 		r.second = time.Second
@@ -160,7 +164,7 @@ type call struct {
 	artifacts     map[string]string // argument artifact name -> host path
 	parent        string            // parent node ID; "" for none
 	boundary      string
-	extra         scope // workflow.status for the exit handler
+	depth         int // how many dag or steps templates enclose it
 }
 
 func (r *runner) newNode(c call, typ wfv1.NodeType) *wfv1.NodeStatus {
@@ -202,11 +206,10 @@ func (r *runner) finish(n *wfv1.NodeStatus, phase wfv1.NodePhase, msg string) *w
 	return n
 }
 
-// snapshot returns a copy of node id.
-func (r *runner) snapshot(id string) wfv1.NodeStatus {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return *r.nodes[id].DeepCopy()
+// errorNode records node c as an Error that fails the run with msg.
+func (r *runner) errorNode(c call, typ wfv1.NodeType, msg string) *wfv1.NodeStatus {
+	r.recordFailure(c, msg)
+	return r.finish(r.newNode(c, typ), wfv1.NodeError, msg)
 }
 
 func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
@@ -224,12 +227,15 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		msg = r.message(mainCtx, false)
 	}
 	if r.wf.Spec.OnExit != "" && r.fatalErr() == nil && ctx.Err() == nil {
+		failures := r.failuresJSON()
 		r.mu.Lock()
 		r.inExit = true
+		// The exit handler's steps see the run's outcome.
+		r.global["workflow.status"] = string(phase)
+		r.global["workflow.failures"] = failures
+		r.global["workflow.duration"] = fmt.Sprintf("%f", time.Since(start.Time).Seconds())
 		r.mu.Unlock()
-		status := string(phase)
-		exit := r.execute(ctx, call{name: r.name + ".onExit", display: r.name + ".onExit", template: r.wf.Spec.OnExit,
-			extra: scope{"workflow.status": status, "workflow.failures": "[]"}})
+		exit := r.execute(ctx, call{name: r.name + ".onExit", display: r.name + ".onExit", template: r.wf.Spec.OnExit})
 		if exit.Phase != wfv1.NodeSucceeded && phase == wfv1.NodeSucceeded {
 			phase, msg = exit.Phase, r.message(ctx, true)
 		}
@@ -249,11 +255,84 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		out.Status.Phase = wfv1.WorkflowError
 	}
 	r.mu.Lock()
+	if len(r.outputs.Parameters) > 0 || len(r.outputs.Artifacts) > 0 {
+		out.Status.Outputs = r.outputs.DeepCopy()
+	}
 	for id, n := range r.nodes {
 		out.Status.Nodes[id] = *n.DeepCopy()
 	}
 	r.mu.Unlock()
 	return out, nil
+}
+
+// failuresJSON is {{workflow.failures}}: Argo's quoted JSON list of the
+// failed and errored pod nodes.
+func (r *runner) failuresJSON() string {
+	type failed struct {
+		DisplayName  string `json:"displayName"`
+		Message      string `json:"message"`
+		TemplateName string `json:"templateName"`
+		Phase        string `json:"phase"`
+		PodName      string `json:"podName"`
+		FinishedAt   string `json:"finishedAt"`
+	}
+	r.mu.Lock()
+	var list []failed
+	for _, n := range r.nodes {
+		if n.Type == wfv1.NodeTypePod && n.Phase.FailedOrError() {
+			list = append(list, failed{n.DisplayName, n.Message, n.TemplateName, string(n.Phase), n.ID, n.FinishedAt.UTC().Format(time.RFC3339)})
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(list, func(a, b failed) int { return strings.Compare(a.FinishedAt+a.PodName, b.FinishedAt+b.PodName) })
+	b, _ := json.Marshal(list)
+	if list == nil {
+		b = []byte("[]")
+	}
+	return strconv.Quote(string(b))
+}
+
+// globals returns a copy of the workflow-wide tags, global outputs
+// included.
+func (r *runner) globals() scope {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.global.with(nil)
+}
+
+// export records a finished node's outputs that have a globalName.
+func (r *runner) export(t *wfv1.Template, n *wfv1.NodeStatus, host map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n.Outputs == nil {
+		return
+	}
+	for _, p := range t.Outputs.Parameters {
+		if p.GlobalName == "" {
+			continue
+		}
+		for _, o := range n.Outputs.Parameters {
+			if o.Name == p.Name && o.Value != nil {
+				r.global["workflow.outputs.parameters."+p.GlobalName] = o.Value.String()
+				r.outputs.Parameters = slices.DeleteFunc(r.outputs.Parameters, func(x wfv1.Parameter) bool { return x.Name == p.GlobalName })
+				r.outputs.Parameters = append(r.outputs.Parameters, wfv1.Parameter{Name: p.GlobalName, Value: o.Value})
+			}
+		}
+	}
+	for _, a := range t.Outputs.Artifacts {
+		if h, ok := host[a.Name]; ok && a.GlobalName != "" {
+			r.globArts["workflow.outputs.artifacts."+a.GlobalName] = h
+			r.outputs.Artifacts = append(r.outputs.Artifacts, wfv1.Artifact{Name: a.GlobalName, Path: a.Path})
+		}
+	}
+}
+
+// globalArtifact returns the host path of a global output artifact.
+func (r *runner) globalArtifact(ref string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.globArts[ref]
+	return p, ok
 }
 
 func (r *runner) fatalErr() error {
@@ -275,14 +354,58 @@ func (r *runner) message(ctx context.Context, exit bool) string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := len(r.failures) - 1; i >= 0; i-- {
-		if f := r.failures[i]; f.exit == exit {
-			return fmt.Sprintf("step %s (template %s) failed: %s", f.name, f.template, f.message)
-		}
-	}
 	root := r.nodes[r.nodeID(r.name)]
 	if exit {
 		root = r.nodes[r.nodeID(r.name+".onExit")]
+	}
+	// Follow the "child 'ID' failed" messages down to the node that failed
+	// the run, and name the last step that failed below it: not a failure
+	// a continueOn or a depends expression let pass.
+	culprit := root
+	for culprit != nil {
+		id, ok := strings.CutPrefix(culprit.Message, "child '")
+		if !ok {
+			break
+		}
+		id, _, _ = strings.Cut(id, "'")
+		next := r.nodes[id]
+		if next == nil {
+			break
+		}
+		culprit = next
+	}
+	below := map[string]bool{}
+	var mark func(n *wfv1.NodeStatus)
+	mark = func(n *wfv1.NodeStatus) {
+		if n == nil || below[n.ID] {
+			return
+		}
+		below[n.ID] = true
+		switch n.Type {
+		case wfv1.NodeTypeRetry, wfv1.NodeTypeTaskGroup:
+			// Its attempts or items; its other children are dependents.
+			for _, id := range n.Children {
+				if c := r.nodes[id]; c != nil && strings.HasPrefix(c.Name, n.Name+"(") {
+					mark(c)
+				}
+			}
+		case wfv1.NodeTypeDAG, wfv1.NodeTypeSteps:
+			for _, m := range r.nodes {
+				if m.BoundaryID == n.ID {
+					mark(m)
+				}
+			}
+		}
+	}
+	if culprit != nil && culprit != root {
+		mark(culprit)
+	}
+	for _, pass := range []bool{true, false} {
+		for i := len(r.failures) - 1; i >= 0; i-- {
+			if f := r.failures[i]; f.exit == exit && (!pass || below[f.id]) {
+				return fmt.Sprintf("step %s (template %s) failed: %s", f.name, f.template, f.message)
+			}
+		}
 	}
 	if root != nil && root.Message != "" {
 		return root.Message
@@ -296,12 +419,12 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 	params, err := resolveInputs(t, &c.args)
 	typ := nodeType(t)
 	if err != nil {
-		n := r.newNode(c, typ)
-		return r.finish(n, wfv1.NodeError, err.Error())
+		return r.errorNode(c, typ, err.Error())
 	}
-	sc := r.global.with(c.extra)
+	sc := r.globals()
 	for k, v := range params {
-		sc["inputs.parameters."+k] = v
+		// An input's own value or default may use the workflow's tags.
+		sc["inputs.parameters."+k] = sc.replace(v)
 	}
 	if t.RetryStrategy == nil {
 		return r.body(ctx, c, t, sc)
@@ -314,7 +437,8 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		attempt.name = fmt.Sprintf("%s(%d)", c.name, i)
 		attempt.display = fmt.Sprintf("%s(%d)", c.display, i)
 		attempt.parent = retry.ID
-		last = r.body(ctx, attempt, t, sc)
+		// {{retries}} is the attempt's number, from 0.
+		last = r.body(ctx, attempt, t, sc.with(scope{"retries": strconv.Itoa(i)}))
 		if last.Phase == wfv1.NodeSucceeded || ctx.Err() != nil || r.fatalErr() != nil ||
 			i >= limit || !retryable(t.RetryStrategy.RetryPolicy, last.Phase) {
 			break
@@ -441,6 +565,13 @@ func (r *runner) body(ctx context.Context, c call, t *wfv1.Template, sc scope) *
 			defer cancel()
 		}
 	}
+	if t.Timeout != "" {
+		if d := r.duration(sc.replace(t.Timeout)); d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, d, &deadlineError{seconds: int64(d / r.second), what: "step"})
+			defer cancel()
+		}
+	}
 	switch {
 	case t.DAG != nil:
 		return r.dag(ctx, c, t, sc)
@@ -471,41 +602,72 @@ func outputsScope(prefix string, n *wfv1.NodeStatus) scope {
 	return sc
 }
 
-// groupScope returns the tags of an expanded task or step: each output
-// parameter and the result as a JSON list of the children's values.
+// groupScope returns the tags of an expanded task or step, from its
+// succeeded children in item order, as Argo aggregates them: outputs.result
+// a JSON list of the results, outputs.parameters a JSON list of one
+// name→value map per child, outputs.parameters.p a JSON list of p's values
+// (decoded when every value is a JSON list or object, strings otherwise).
 func groupScope(prefix string, children []*wfv1.NodeStatus) scope {
-	params := map[string][]string{}
-	var order []string
+	maps := []map[string]string{}
+	values := map[string][]string{}
 	var results []string
 	for _, n := range children {
-		if n.Outputs == nil {
+		if n.Outputs == nil || n.Phase != wfv1.NodeSucceeded {
 			continue
 		}
-		for _, p := range n.Outputs.Parameters {
-			if p.Value == nil {
-				continue
+		if len(n.Outputs.Parameters) > 0 {
+			m := map[string]string{}
+			for _, p := range n.Outputs.Parameters {
+				if p.Value == nil {
+					continue
+				}
+				m[p.Name] = p.Value.String()
+				values[p.Name] = append(values[p.Name], p.Value.String())
 			}
-			if _, ok := params[p.Name]; !ok {
-				order = append(order, p.Name)
-			}
-			params[p.Name] = append(params[p.Name], p.Value.String())
+			maps = append(maps, m)
 		}
 		if n.Outputs.Result != nil {
 			results = append(results, *n.Outputs.Result)
 		}
 	}
 	sc := scope{}
-	for _, name := range order {
-		sc[prefix+".outputs.parameters."+name] = jsonList(params[name])
+	b, _ := json.Marshal(maps)
+	sc[prefix+".outputs.parameters"] = string(b)
+	for name, vs := range values {
+		sc[prefix+".outputs.parameters."+name] = valueList(vs)
 	}
-	if len(results) > 0 {
-		sc[prefix+".outputs.result"] = jsonList(results)
-	}
+	sc[prefix+".outputs.result"] = jsonList(results)
 	return sc
 }
 
-// jsonList writes values as a JSON list, values that are JSON themselves
-// kept as such, as Argo aggregates an expanded task's outputs.
+// valueList is Argo's aggregatedJSONValueList.
+func valueList(values []string) string {
+	decoded := make([]any, 0, len(values))
+	for _, v := range values {
+		var x any
+		if json.Unmarshal([]byte(v), &x) != nil {
+			decoded = nil
+			break
+		}
+		switch x.(type) {
+		case []any, map[string]any:
+			decoded = append(decoded, x)
+			continue
+		}
+		decoded = nil
+		break
+	}
+	var b []byte
+	if decoded != nil {
+		b, _ = json.Marshal(decoded)
+	} else {
+		b, _ = json.Marshal(values)
+	}
+	return string(b)
+}
+
+// jsonList writes results as a JSON list, results that are JSON themselves
+// kept as such.
 func jsonList(values []string) string {
 	items := make([]json.RawMessage, len(values))
 	for i, v := range values {

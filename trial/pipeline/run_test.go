@@ -141,3 +141,44 @@ func dump(t *testing.T, wf *wfv1.Workflow) {
 		t.Logf("%s %s %s %q %+v", n.Name, n.Type, n.Phase, n.Message, n.Outputs)
 	}
 }
+
+// A reference to an output that was never produced fails the run naming
+// the step whose argument could not be resolved.
+func TestUnresolvedArgumentFailsRun(t *testing.T) {
+	text := strings.Replace(diamondYAML, "{{tasks.double.outputs.result}}", "{{tasks.double.outputs.parameters.nope}}", 1)
+	wf, _ := run(t, text, Options{})
+	want := "step sum (template echo) failed: failed to resolve {{tasks.double.outputs.parameters.nope}} in argument msg"
+	// An Error node gives an Error run, as in Argo.
+	if wf.Status.Phase != wfv1.WorkflowError || wf.Status.Message != want {
+		t.Errorf("workflow %s %q, want Error %q", wf.Status.Phase, wf.Status.Message, want)
+	}
+	if n := node(t, wf, "diamond.sum"); n.Phase != wfv1.NodeError {
+		t.Errorf("sum %s, want Error", n.Phase)
+	}
+}
+
+// The run's message names the step whose failure failed it, not an
+// earlier failure that continueOn let pass.
+func TestMessageNamesTheFailureThatCounts(t *testing.T) {
+	wf, _ := run(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: co}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: fatal, template: fail}
+      - {name: allowed, template: slow-fail, continueOn: {failed: true}}
+  - name: fail
+    container: {image: x, command: [sh, -c, "echo fatal >&2; exit 4"]}
+  - name: slow-fail
+    container: {image: x, command: [sh, -c, "while [ ! -e ../co.fatal/stderr.log ] || [ ! -s ../co.fatal/stderr.log ]; do sleep 0.01; done; sleep 0.2; exit 5"]}
+`, Options{})
+	want := "step fatal (template fail) failed: exit code 4: fatal"
+	if wf.Status.Phase != wfv1.WorkflowFailed || wf.Status.Message != want {
+		t.Errorf("workflow %s %q, want Failed %q", wf.Status.Phase, wf.Status.Message, want)
+	}
+}
