@@ -335,3 +335,76 @@ func readRecordJSON(t *testing.T, dir string) processRecord {
 	}
 	return rec
 }
+
+// TestWorkflowInContainers runs a two-step Workflow with a container
+// runtime: each step runs in the image (busybox, not the host's tools),
+// the declared paths are mounted at their own paths (the first step
+// writes them through a path its script builds, which re-rooting on the
+// host could not catch), and the parameter and the file artifact reach
+// the second step, whose output becomes the trial's metric.
+func TestWorkflowInContainers(t *testing.T) {
+	s := needRuntime(t, RuntimePodman)
+	spec := workflowSpec(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: x, value: "7"}]
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - {name: produce, template: produce}
+          - name: consume
+            template: consume
+            dependencies: [produce]
+            arguments:
+              parameters: [{name: count, value: "{{tasks.produce.outputs.parameters.count}}"}]
+              artifacts: [{name: data, from: "{{tasks.produce.outputs.artifacts.data}}"}]
+    - name: produce
+      container:
+        image: `+s.Image+`
+        command: [/bin/sh, -c, 'd=/tm; d=${d}p; test -x /bin/busybox && ! test -e /etc/os-release && echo in-image > $d/where; echo "$1" > $d/n; echo "$1$1" > $d/data', sh, "{{workflow.parameters.x}}"]
+      outputs:
+        parameters: [{name: count, valueFrom: {path: /tmp/n}}]
+        artifacts: [{name: where, path: /tmp/where}, {name: data, path: /tmp/data}]
+    - name: consume
+      inputs:
+        parameters: [{name: count}]
+        artifacts: [{name: data, path: /in/data}]
+      container:
+        image: `+s.Image+`
+        command: [/bin/sh, -c, 'echo "loss=$(( $1 + $(cat /in/data) ))"', sh, "{{inputs.parameters.count}}"]
+      outputs:
+        parameters: [{name: loss, valueFrom: {path: /in/data}}]
+`)
+	e, err := New(Options{Runtime: RuntimePodman})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	res, err := e.Run(context.Background(), spec, &stdout, &stderr)
+	if err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run = %+v, %v; stderr:\n%s", res, err, stderr.String())
+	}
+	// produce wrote /tmp/where only inside its image; /tmp/n gave the
+	// parameter 7, /tmp/data the artifact 77; consume printed 7+77.
+	where, err := os.ReadFile(filepath.Join(spec.Dir, "steps", "exp-0001.produce", "fs", "tmp", "where"))
+	if err != nil || string(where) != "in-image\n" {
+		t.Errorf("produce's /tmp/where = %q, %v; want in-image (the step ran in the busybox image, its /tmp mounted from its step directory)", where, err)
+	}
+	log, err := os.ReadFile(filepath.Join(spec.Dir, "steps", "exp-0001.consume", "stdout.log"))
+	if err != nil || string(log) != "loss=84\n" {
+		t.Errorf("consume's log = %q, %v; want loss=84", log, err)
+	}
+	if !strings.Contains(stdout.String(), "count=7\n") || !strings.Contains(stdout.String(), "loss=77\n") {
+		t.Errorf("trial output %q; want the numeric outputs count=7 and loss=77", stdout.String())
+	}
+	if left, err := s.Labelled("io.tune.trial=exp-0001"); err != nil || len(left) != 0 {
+		t.Errorf("containers left: %v, %v", left, err)
+	}
+}
