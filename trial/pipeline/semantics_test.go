@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
@@ -314,9 +315,9 @@ spec:
 	}
 	want := []string{
 		`spec.volumes[0] (cfg): only emptyDir volumes are run locally (as a directory shared by the run's steps); configMap volumes are the cluster's: use --executor kubernetes`,
-		`template "make": resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
-		`template "wait": suspend templates are not run locally`,
-		`template "s3in": expression tags {{=...}} are not evaluated locally`,
+		`template "make": resource: resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
+		`template "wait": suspend: suspend templates are not run locally`,
+		`template "s3in": container.args[0]: expression tags {{=...}} are not evaluated locally`,
 		`template "s3in": sidecars: containers running beside the main one`,
 		`template "s3in": inputs.artifacts.data: s3 artifacts are fetched from a repository`,
 		`template "s3in": outputs.parameters.p.valueFrom.path: "rel/path" must be an absolute path`,
@@ -443,3 +444,68 @@ func (l launcherErr) Launch(context.Context, *Step, io.Writer, io.Writer) (trial
 	return trial.Result{}, l.err
 }
 
+// TestCheckDAGTargetFromParameter: a dag.target given by a workflow
+// parameter (Argo's dag-targets example) names its tasks once resolved.
+func TestCheckDAGTargetFromParameter(t *testing.T) {
+	text := `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: target, value: %s}]}
+  templates:
+  - name: main
+    dag:
+      target: "{{workflow.parameters.target}}"
+      tasks:
+      - {name: A, template: echo}
+  - name: echo
+    container: {image: x, command: [echo]}
+`
+	if err := Check(parse(t, fmt.Sprintf(text, "A"))); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	err := Check(parse(t, fmt.Sprintf(text, "Z")))
+	if want := `template "main": dag.target: task "Z" is not defined`; err == nil || err.Error() != want {
+		t.Errorf("Check = %v, want %s", err, want)
+	}
+}
+
+// TestDAGTargetRunsItsAncestorsOnly: Argo's dag-targets example: target E
+// of the diamond A -> B, C -> D, C -> E runs A, C and E only.
+func TestDAGTargetRunsItsAncestorsOnly(t *testing.T) {
+	wf, _ := run(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: target, value: E}]}
+  templates:
+  - name: main
+    dag:
+      target: "{{workflow.parameters.target}}"
+      tasks:
+      - {name: A, template: echo}
+      - {name: B, template: echo, depends: A}
+      - {name: C, template: echo, depends: A}
+      - {name: D, template: echo, depends: B && C}
+      - {name: E, template: echo, depends: C}
+  - name: echo
+    container: {image: x, command: [sh, -c, "echo hi"]}
+`, Options{})
+	if wf.Status.Phase != "Succeeded" {
+		t.Fatalf("phase %s: %s", wf.Status.Phase, wf.Status.Message)
+	}
+	var ran []string
+	for _, n := range wf.Status.Nodes {
+		if n.Type == "Pod" {
+			ran = append(ran, n.DisplayName)
+		}
+	}
+	slices.Sort(ran)
+	if got := strings.Join(ran, ","); got != "A,C,E" {
+		t.Errorf("ran %s, want A,C,E", got)
+	}
+}
