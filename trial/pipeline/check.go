@@ -185,6 +185,11 @@ func (c *checker) template(t *wfv1.Template) {
 			bad("activeDeadlineSeconds: must be a positive number of seconds, not %q", t.ActiveDeadlineSeconds.String())
 		}
 	}
+	if t.Timeout != "" && !strings.Contains(t.Timeout, "{{") {
+		if _, err := time.ParseDuration(t.Timeout); err != nil {
+			bad("timeout: %q is not a duration (such as 30s or 2m)", t.Timeout)
+		}
+	}
 	if rs := t.RetryStrategy; rs != nil {
 		if rs.Limit != nil {
 			if n, err := strconv.Atoi(rs.Limit.String()); err != nil || n < 0 {

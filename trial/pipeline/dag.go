@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -157,8 +158,20 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 		ref := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a.From), "{{"), "}}"))
 		p, ok := arts[ref]
 		if !ok {
+			p, ok = r.globalArt(ref)
+		}
+		if !ok {
 			return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
 				fmt.Sprintf("artifact %s: %s is not an artifact of a finished task", a.Name, a.From))
+		}
+		if a.SubPath != "" {
+			// A file or directory inside the artifact, as Argo's subPath.
+			sub := filepath.Clean(filepath.FromSlash(a.SubPath))
+			if filepath.IsAbs(sub) || sub == ".." || strings.HasPrefix(sub, ".."+string(filepath.Separator)) {
+				return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
+					fmt.Sprintf("artifact %s: subPath %q leaves the artifact", a.Name, a.SubPath))
+			}
+			p = filepath.Join(p, sub)
 		}
 		c.artifacts[a.Name] = p
 	}
@@ -549,8 +562,9 @@ func (r *runner) templateOutputs(n *wfv1.NodeStatus, t *wfv1.Template, sc scope,
 		out.Artifacts = append(out.Artifacts, wfv1.Artifact{Name: a.Name, From: a.From})
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	n.Outputs = out
 	r.hostArts[n.ID] = host
+	r.mu.Unlock()
+	r.publish(t, out, host)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,7 +48,8 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 	}
 	dir := filepath.Join(r.opts.Dir, "steps", sanitize(c.name))
 	root := filepath.Join(dir, "fs")
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	// Every image has /tmp; steps write there without declaring it.
+	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o755); err != nil {
 		return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))
 	}
 	psc := sc.with(nil)
@@ -67,6 +69,18 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 	st, err := substitute(t, psc)
 	if err != nil {
 		return fail(wfv1.NodeError, err.Error())
+	}
+
+	// timeout bounds the step from its start, as Argo's pod deadline.
+	if st.Timeout != "" {
+		d, err := time.ParseDuration(st.Timeout)
+		if err != nil {
+			return fail(wfv1.NodeError, fmt.Sprintf("invalid timeout format. %v", err))
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, time.Duration(float64(d)/float64(time.Second)*float64(r.second)),
+			&deadlineError{seconds: int64(d / time.Second), what: "step"})
+		defer cancel()
 	}
 
 	var ctr corev1.Container
@@ -198,6 +212,7 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 	node.Outputs = out
 	r.hostArts[node.ID] = host
 	r.mu.Unlock()
+	r.publish(st, out, host)
 	writeJSON(filepath.Join(dir, "outputs.json"), out)
 
 	switch {

@@ -42,6 +42,10 @@ type runner struct {
 	failures []failure                    // failed pod nodes, in finish order
 	fatal    error                        // the first Launcher error
 	inExit   bool                         // the exit handler runs
+	// Global outputs (globalName): their tags in global, their host
+	// paths in globalArts, their values for the Workflow's status.
+	globalArts map[string]string
+	globalOut  wfv1.Outputs
 }
 
 // failure is a failed pod node, for the run's message.
@@ -59,6 +63,8 @@ func newRunner(wf *wfv1.Workflow, opts Options) (*runner, error) {
 		volumes:  map[string]string{},
 		nodes:    map[string]*wfv1.NodeStatus{},
 		hostArts: map[string]map[string]string{},
+
+		globalArts: map[string]string{},
 	}
 	if r.second <= 0 {
 		r.second = time.Second
@@ -160,7 +166,6 @@ type call struct {
 	artifacts     map[string]string // argument artifact name -> host path
 	parent        string            // parent node ID; "" for none
 	boundary      string
-	extra         scope // workflow.status for the exit handler
 }
 
 func (r *runner) newNode(c call, typ wfv1.NodeType) *wfv1.NodeStatus {
@@ -224,12 +229,15 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		msg = r.message(mainCtx, false)
 	}
 	if r.wf.Spec.OnExit != "" && r.fatalErr() == nil && ctx.Err() == nil {
+		// The exit handler's steps see the run's outcome as global tags.
+		failures := r.failuresTag()
 		r.mu.Lock()
 		r.inExit = true
+		r.global["workflow.status"] = string(phase)
+		r.global["workflow.failures"] = failures
+		r.global["workflow.duration"] = fmt.Sprintf("%f", time.Since(start.Time).Seconds())
 		r.mu.Unlock()
-		status := string(phase)
-		exit := r.execute(ctx, call{name: r.name + ".onExit", display: r.name + ".onExit", template: r.wf.Spec.OnExit,
-			extra: scope{"workflow.status": status, "workflow.failures": "[]"}})
+		exit := r.execute(ctx, call{name: r.name + ".onExit", display: r.name + ".onExit", template: r.wf.Spec.OnExit})
 		if exit.Phase != wfv1.NodeSucceeded && phase == wfv1.NodeSucceeded {
 			phase, msg = exit.Phase, r.message(ctx, true)
 		}
@@ -238,7 +246,14 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		return nil, err
 	}
 	out := r.wf
+	r.mu.Lock()
+	var globalOut *wfv1.Outputs
+	if len(r.globalOut.Parameters) > 0 || len(r.globalOut.Artifacts) > 0 {
+		globalOut = r.globalOut.DeepCopy()
+	}
+	r.mu.Unlock()
 	out.Status = wfv1.WorkflowStatus{
+		Outputs:    globalOut,
 		Phase:      wfv1.WorkflowPhase(phase),
 		Message:    msg,
 		StartedAt:  start,
@@ -254,6 +269,81 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 	}
 	r.mu.Unlock()
 	return out, nil
+}
+
+// failedNode is an entry of {{workflow.failures}}, as Argo writes it.
+type failedNode struct {
+	DisplayName  string      `json:"displayName"`
+	Message      string      `json:"message"`
+	TemplateName string      `json:"templateName"`
+	Phase        string      `json:"phase"`
+	PodName      string      `json:"podName"`
+	FinishedAt   metav1.Time `json:"finishedAt"`
+}
+
+// failuresTag is {{workflow.failures}}: the nodes that failed or erred, as
+// a JSON list (in the order they finished), Go-quoted as Argo quotes it so
+// that a shell's double quotes give back the JSON.
+func (r *runner) failuresTag() string {
+	r.mu.Lock()
+	var fs []failedNode
+	for _, n := range r.nodes {
+		if n.Phase.FailedOrError() {
+			fs = append(fs, failedNode{DisplayName: n.DisplayName, Message: n.Message, TemplateName: n.TemplateName,
+				Phase: string(n.Phase), PodName: n.ID, FinishedAt: n.FinishedAt})
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(fs, func(a, b failedNode) int {
+		if c := a.FinishedAt.Compare(b.FinishedAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DisplayName, b.DisplayName)
+	})
+	data, err := json.Marshal(fs)
+	if err != nil || fs == nil {
+		data = []byte("[]")
+	}
+	return strconv.Quote(string(data))
+}
+
+// publish makes the outputs of t that have a globalName workflow outputs:
+// {{workflow.outputs.parameters.G}} and {{workflow.outputs.artifacts.G}}
+// for the steps that start afterwards, and the Workflow's status.outputs.
+// host maps out's artifacts to their host paths.
+func (r *runner) publish(t *wfv1.Template, out *wfv1.Outputs, host map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range t.Outputs.Parameters {
+		if p.GlobalName == "" {
+			continue
+		}
+		for _, o := range out.Parameters {
+			if o.Name == p.Name && o.Value != nil {
+				r.global["workflow.outputs.parameters."+p.GlobalName] = o.Value.String()
+				r.globalOut.Parameters = slices.DeleteFunc(r.globalOut.Parameters, func(q wfv1.Parameter) bool { return q.Name == p.GlobalName })
+				r.globalOut.Parameters = append(r.globalOut.Parameters, wfv1.Parameter{Name: p.GlobalName, Value: o.Value})
+			}
+		}
+	}
+	for _, a := range t.Outputs.Artifacts {
+		if a.GlobalName == "" {
+			continue
+		}
+		if p, ok := host[a.Name]; ok {
+			r.globalArts["workflow.outputs.artifacts."+a.GlobalName] = p
+			r.globalOut.Artifacts = slices.DeleteFunc(r.globalOut.Artifacts, func(b wfv1.Artifact) bool { return b.Name == a.GlobalName })
+			r.globalOut.Artifacts = append(r.globalOut.Artifacts, wfv1.Artifact{Name: a.GlobalName, Path: a.Path})
+		}
+	}
+}
+
+// globalArt returns the host path of a global output artifact reference.
+func (r *runner) globalArt(ref string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.globalArts[ref]
+	return p, ok
 }
 
 func (r *runner) fatalErr() error {
@@ -299,8 +389,15 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		n := r.newNode(c, typ)
 		return r.finish(n, wfv1.NodeError, err.Error())
 	}
-	sc := r.global.with(c.extra)
+	r.mu.Lock()
+	sc := r.global.with(nil)
+	r.mu.Unlock()
 	for k, v := range params {
+		if c.args.GetParameterByName(k) == nil {
+			// The template's own value or default sees the workflow's
+			// tags, as Argo substitutes the global scope first.
+			v = sc.replace(v)
+		}
 		sc["inputs.parameters."+k] = v
 	}
 	if t.RetryStrategy == nil {
@@ -314,7 +411,7 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		attempt.name = fmt.Sprintf("%s(%d)", c.name, i)
 		attempt.display = fmt.Sprintf("%s(%d)", c.display, i)
 		attempt.parent = retry.ID
-		last = r.body(ctx, attempt, t, sc)
+		last = r.body(ctx, attempt, t, sc.with(scope{"retries": strconv.Itoa(i)}))
 		if last.Phase == wfv1.NodeSucceeded || ctx.Err() != nil || r.fatalErr() != nil ||
 			i >= limit || !retryable(t.RetryStrategy.RetryPolicy, last.Phase) {
 			break
@@ -471,41 +568,47 @@ func outputsScope(prefix string, n *wfv1.NodeStatus) scope {
 	return sc
 }
 
-// groupScope returns the tags of an expanded task or step: each output
-// parameter and the result as a JSON list of the children's values.
+// groupScope returns the tags of an expanded task or step, from its
+// succeeded children in item order, as Argo aggregates them: each output
+// parameter as a JSON list of the children's values (the values
+// themselves when all are JSON objects or lists, else strings),
+// outputs.parameters as a list of each child's parameters by name, and
+// outputs.result as a list of the results (JSON ones kept as such).
 func groupScope(prefix string, children []*wfv1.NodeStatus) scope {
 	params := map[string][]string{}
-	var order []string
-	var results []string
+	paramList := []map[string]string{}
+	results := []string{}
 	for _, n := range children {
-		if n.Outputs == nil {
+		if n == nil || n.Outputs == nil || n.Phase != wfv1.NodeSucceeded {
 			continue
 		}
-		for _, p := range n.Outputs.Parameters {
-			if p.Value == nil {
-				continue
+		if len(n.Outputs.Parameters) > 0 {
+			m := map[string]string{}
+			for _, p := range n.Outputs.Parameters {
+				v := ""
+				if p.Value != nil {
+					v = p.Value.String()
+				}
+				m[p.Name] = v
+				params[p.Name] = append(params[p.Name], v)
 			}
-			if _, ok := params[p.Name]; !ok {
-				order = append(order, p.Name)
-			}
-			params[p.Name] = append(params[p.Name], p.Value.String())
+			paramList = append(paramList, m)
 		}
 		if n.Outputs.Result != nil {
 			results = append(results, *n.Outputs.Result)
 		}
 	}
-	sc := scope{}
-	for _, name := range order {
-		sc[prefix+".outputs.parameters."+name] = jsonList(params[name])
-	}
-	if len(results) > 0 {
-		sc[prefix+".outputs.result"] = jsonList(results)
+	sc := scope{prefix + ".outputs.result": jsonList(results)}
+	data, _ := json.Marshal(paramList)
+	sc[prefix+".outputs.parameters"] = string(data)
+	for name, values := range params {
+		sc[prefix+".outputs.parameters."+name] = aggregatedList(values)
 	}
 	return sc
 }
 
-// jsonList writes values as a JSON list, values that are JSON themselves
-// kept as such, as Argo aggregates an expanded task's outputs.
+// jsonList writes results as a JSON list, results that are JSON
+// themselves kept as such.
 func jsonList(values []string) string {
 	items := make([]json.RawMessage, len(values))
 	for i, v := range values {
@@ -518,6 +621,30 @@ func jsonList(values []string) string {
 	}
 	b, _ := json.Marshal(items)
 	return string(b)
+}
+
+// aggregatedList is Argo's list of one output parameter's values: the
+// values as JSON when every one is a JSON object or list, else strings.
+func aggregatedList(values []string) string {
+	all := true
+	for _, v := range values {
+		t := strings.TrimSpace(v)
+		if !json.Valid([]byte(t)) || !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
+			all = false
+			break
+		}
+	}
+	var data []byte
+	if all {
+		raws := make([]json.RawMessage, len(values))
+		for i, v := range values {
+			raws[i] = json.RawMessage(v)
+		}
+		data, _ = json.Marshal(raws)
+	} else {
+		data, _ = json.Marshal(values)
+	}
+	return string(data)
 }
 
 // expand returns the items of a task or step: withItems, withParam (a
