@@ -64,6 +64,13 @@ var argoNeedsContainer = map[string]string{
 	"volumes-emptydir.yaml":         "a mount table (it looks for /mnt/vol in mount's output)",
 }
 
+// argoShellPrograms are programs examples call from their shell scripts
+// (the command being sh), beyond a base system's.
+var argoShellPrograms = map[string][]string{
+	"handle-large-output-results.yaml": {"jq"},
+	"exit-handler-slack.yaml":          {"curl"},
+}
+
 // argoStandIns are the programs the suite puts first on the steps' PATH:
 // argosay stands in for argoproj/argosay:v2's /argosay (the sub-commands
 // the examples use), sleep scales its argument by argoTimeScale.
@@ -163,7 +170,7 @@ func argoExampleFiles(t *testing.T) ([]argoExample, map[string]int) {
 
 // refusalShape is the shape of each of Check's problems: the template or
 // spec field, the field, then the reason.
-var refusalShape = regexp.MustCompile(`^(?:template "[^"]+": |spec\.)` + fieldPath + `: (\S.*)$`)
+var refusalShape = regexp.MustCompile(`^(?:template "[^"]+": |spec\.)(` + fieldPath + `): (\S.*)$`)
 
 // fieldPath is a field's path in a refusal: names, indexes and a task's
 // or volume's name in parentheses (steps[1][0] (print).arguments.artifacts.a).
@@ -171,8 +178,13 @@ const fieldPath = `[A-Za-z][\w-]*(?:\[\d+\])*(?: \([^()]*\))?(?:\.[\w-]+(?:\[\d+
 
 // refusalKey groups a refusal reason: the reason without its advice,
 // parenthesised detail or the names of artifact repositories and volume
-// kinds.
-func refusalKey(reason string) string {
+// kinds; a reason that does not name what it refuses ("not resolved
+// locally") gets the field's last name (valueFrom, fromExpression).
+func refusalKey(field, reason string) string {
+	if strings.HasPrefix(reason, "not ") {
+		parts := strings.Split(field, ".")
+		reason = parts[len(parts)-1] + " " + reason
+	}
 	reason = strings.TrimSuffix(reason, ": use --executor kubernetes")
 	for _, sep := range []string{" (", ", which", "; "} {
 		if i := strings.Index(reason, sep); i > 0 {
@@ -983,7 +995,7 @@ func TestArgoExamples(t *testing.T) {
 							t.Errorf("refusal %q does not name the template or spec field, the field and a reason", line)
 							continue
 						}
-						keys = append(keys, refusalKey(m[1]))
+						keys = append(keys, refusalKey(m[1], m[2]))
 					}
 					if len(keys) > 0 {
 						tally.refuse(ex.name, keys)
@@ -1001,6 +1013,11 @@ func TestArgoExamples(t *testing.T) {
 				lack := argoNeedsContainer[ex.name]
 				if lack == "" {
 					lack = prepareArgoExample(wf, path)
+				}
+				for _, prog := range argoShellPrograms[ex.name] {
+					if _, err := exec.LookPath(prog); err != nil && lack == "" {
+						lack = "program " + prog
+					}
 				}
 				if lack != "" {
 					tally.mu.Lock()
