@@ -1,14 +1,18 @@
-// Package local implements [trial.Executor] by running each trial as a
-// process on this machine: the primary container's command and args of a
-// Katib trialSpec that is a batch/v1 Job. It is tune's default executor.
+// Package local implements [trial.Executor] by running each trial on this
+// machine: the primary container's command and args of a Katib trialSpec
+// that is a batch/v1 Job as one process, or an argoproj.io/v1alpha1
+// Workflow as a DAG of processes (see Workflows). It is tune's default
+// executor.
 //
 // # What is run
 //
-// The trial's [trial.Spec.Object] must be a batch/v1 Job. It is decoded
-// strictly by trial/manifest, as the Kubernetes API server would: a field the Job type does
-// not have, or has with another case, is an error naming its path, and so is
-// a value of the wrong type. Any other kind of workload is an error that
-// points to the Kubernetes executor.
+// The trial's [trial.Spec.Object] must be a batch/v1 Job or an Argo
+// Workflow. It is decoded strictly by trial/manifest, as the Kubernetes API
+// server would: a field the type does not have, or has with another case,
+// is an error naming its path, and so is a value of the wrong type. Any
+// other kind of workload is an error that points to the Kubernetes
+// executor. The rest of this section, and the sections up to Workflows,
+// describe Jobs; a Workflow's steps are each run as a Job's process is.
 //
 // Of the Job's containers, only the primary container of the pod template
 // counts: the one named by [trial.Spec.PrimaryContainer] (Katib's
@@ -247,6 +251,39 @@
 // after a line on its standard error, "tune: mount SOURCE at TARGET: ...;
 // the trial runs without its mounts". A program the helper cannot execute
 // fails the attempt with reason StartError, as without mounts.
+//
+// # Workflows
+//
+// A Workflow trial is run by trial/pipeline ([pipeline.Run]) with Argo's
+// semantics for the subset [pipeline.Check] accepts (docs/pipelines.md
+// lists it, and what is refused and why); [Executor.Check] reports every
+// template or field outside it, and also a step container without a
+// command, with envFrom or env valueFrom other than metadata.name and
+// metadata.namespace, or asking for more GPUs than configured. Each step
+// runs as one attempt of a Job's process would: argv from command and
+// args after $(VAR) expansion, env as above plus TUNE_STEP_DIR (the
+// step's directory, [StepDirEnv]), a process group of its own, a process
+// record in its own directory (trial dir/steps/<node name>/, beside its
+// stdout.log, stderr.log, outputs.json and fs/, where its declared
+// container paths live), GPUs from the same pool as trials for the step's
+// duration, and the spec's mounts. The Workflow's and the templates'
+// activeDeadlineSeconds and retryStrategy apply (the Job rules do not).
+//
+// The standard output and error of the primary steps (those whose template
+// labels hold [trial.Spec.PrimaryPodLabels], in the primary container,
+// "main" by default) reach the runner as they are produced, whole lines at
+// a time; with no PrimaryPodLabels no step's do, as on a cluster. When the
+// run ends it is judged by the trial's success and failure conditions
+// ([manifest.Conditions], on the Workflow with its status filled as Argo's
+// controller fills it), or by its phase when they are Katib's defaults or
+// neither holds; a succeeded run then writes its numeric output
+// parameters and Kubeflow Pipelines' metrics as name=value lines
+// ([pipeline.WriteOutputs]), exactly as the Kubernetes executor does. A
+// failed run's message names the step: "step train (template train)
+// failed: exit code 3: <last lines of its stderr>", and its ExitCode is
+// that step's. A cancelled run stops every running step's group and is
+// Killed. [Executor.Recover] also stops leftover steps, from the records
+// in the step directories.
 //
 // # Caveats
 //

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,7 +221,73 @@ spec:
     timeout: "10"
     container: {image: x, command: [echo]}
 `))
-	if want := `template "main": timeout: "10" is not a duration (such as 30s or 2m)`; err == nil || err.Error() != want {
+	if want := `template "main": timeout: "10" is not a duration`; err == nil || err.Error() != want {
 		t.Errorf("Check = %v, want %s", err, want)
+	}
+}
+
+// TestCheckDAGTargetFromParameter: a dag.target given by a workflow
+// parameter (Argo's dag-targets example) names its tasks once resolved.
+func TestCheckDAGTargetFromParameter(t *testing.T) {
+	text := `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: target, value: %s}]}
+  templates:
+  - name: main
+    dag:
+      target: "{{workflow.parameters.target}}"
+      tasks:
+      - {name: A, template: echo}
+  - name: echo
+    container: {image: x, command: [echo]}
+`
+	if err := Check(parse(t, fmt.Sprintf(text, "A"))); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	err := Check(parse(t, fmt.Sprintf(text, "Z")))
+	if err == nil || !strings.HasPrefix(err.Error(), `template "main": dag.target: task "Z" is not defined`) {
+		t.Errorf("Check = %v, want dag.target's task Z refused", err)
+	}
+}
+
+// TestDAGTargetRunsItsAncestorsOnly: Argo's dag-targets example: target E
+// of A -> B, C; B, C -> D; C -> E runs A, C and E only.
+func TestDAGTargetRunsItsAncestorsOnly(t *testing.T) {
+	wf, _ := run(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: target, value: E}]}
+  templates:
+  - name: main
+    dag:
+      target: "{{workflow.parameters.target}}"
+      tasks:
+      - {name: A, template: echo}
+      - {name: B, template: echo, depends: A}
+      - {name: C, template: echo, depends: A}
+      - {name: D, template: echo, depends: B && C}
+      - {name: E, template: echo, depends: C}
+  - name: echo
+    container: {image: x, command: [sh, -c, "echo hi"]}
+`, Options{})
+	if wf.Status.Phase != wfv1.WorkflowSucceeded {
+		t.Fatalf("phase %s: %s", wf.Status.Phase, wf.Status.Message)
+	}
+	var ran []string
+	for _, n := range wf.Status.Nodes {
+		if n.Type == wfv1.NodeTypePod {
+			ran = append(ran, n.DisplayName)
+		}
+	}
+	slices.Sort(ran)
+	if got := strings.Join(ran, ","); got != "A,C,E" {
+		t.Errorf("ran %s, want A,C,E", got)
 	}
 }

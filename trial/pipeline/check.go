@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -185,10 +186,10 @@ func (c *checker) template(t *wfv1.Template) {
 			bad("activeDeadlineSeconds: must be a positive number of seconds, not %q", t.ActiveDeadlineSeconds.String())
 		}
 	}
-	if t.Timeout != "" && !strings.Contains(t.Timeout, "{{") {
-		if _, err := time.ParseDuration(t.Timeout); err != nil {
-			bad("timeout: %q is not a duration (such as 30s or 2m)", t.Timeout)
-		}
+	// Argo's controller parses timeout as a Go duration only ("10" is an
+	// error there, unlike activeDeadlineSeconds and backoff durations).
+	if _, err := time.ParseDuration(t.Timeout); t.Timeout != "" && !strings.Contains(t.Timeout, "{{") && err != nil {
+		bad("timeout: %q is not a duration", t.Timeout)
 	}
 	if rs := t.RetryStrategy; rs != nil {
 		if rs.Limit != nil {
@@ -313,12 +314,7 @@ func expressionField(t *wfv1.Template) string {
 				}
 			}
 		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				p := k
 				if path != "" {
 					p = path + "." + k
@@ -468,10 +464,8 @@ func (c *checker) dag(t *wfv1.Template) {
 		deps[tk.Name] = ds
 	}
 	for _, tg := range strings.Fields(strings.ReplaceAll(c.globals().replace(t.DAG.Target), ",", " ")) {
-		if strings.Contains(tg, "{{") {
-			continue // resolved from the template's inputs at run time
-		}
-		if names[tg] == nil {
+		// A tag left is resolved from the template's inputs at run time.
+		if names[tg] == nil && !strings.Contains(tg, "{{") {
 			c.add("template %q: dag.target: task %q is not defined", t.Name, tg)
 		}
 	}

@@ -29,6 +29,10 @@ func stepTask(s *wfv1.WorkflowStep) task {
 	return task{name: s.Name, template: s.Template, args: s.Arguments, items: s.WithItems, param: s.WithParam, seq: s.WithSequence, when: s.When, continueOn: s.ContinueOn}
 }
 
+// maxDepth bounds how deep templates nest, so that a recursion whose when
+// never turns false ends.
+const maxDepth = 100
+
 // continues reports whether a task's failure in phase is allowed.
 func continues(c *wfv1.ContinueOn, phase wfv1.NodePhase) bool {
 	return c != nil && (phase == wfv1.NodeFailed && c.Failed || phase == wfv1.NodeError && c.Error)
@@ -83,14 +87,14 @@ func (l limiter) release() {
 // parent. An expanded DAG task gets a TaskGroup node (group true); an
 // expanded step's children go straight under parent. It returns the task's
 // node (nil for an expanded step) and its children when expanded.
-func (r *runner) runTask(ctx context.Context, tk task, name, display, parent, boundary string, sc scope, arts artScope, group bool, lim limiter) (*wfv1.NodeStatus, []*wfv1.NodeStatus) {
+func (r *runner) runTask(ctx context.Context, depth int, tk task, name, display, parent, boundary string, sc scope, arts artScope, group bool, lim limiter) (*wfv1.NodeStatus, []*wfv1.NodeStatus) {
 	items, expanded, err := expandItems(tk.items, tk.param, tk.seq, sc)
 	if err != nil {
 		n := r.newNode(call{name: name, display: display, template: tk.template, parent: parent, boundary: boundary}, wfv1.NodeTypeSkipped)
 		return r.finish(n, wfv1.NodeError, err.Error()), nil
 	}
 	if !expanded {
-		return r.runOne(ctx, tk, name, display, parent, boundary, sc, arts, lim), nil
+		return r.runOne(ctx, depth, tk, name, display, parent, boundary, sc, arts, lim), nil
 	}
 	groupParent := parent
 	var g *wfv1.NodeStatus
@@ -106,7 +110,7 @@ func (r *runner) runTask(ctx context.Context, tk task, name, display, parent, bo
 	for i, item := range items {
 		wg.Go(func() {
 			isc := sc.with(itemScope(item))
-			children[i] = r.runOne(ctx, tk, itemName(name, i, item), itemName(tk.name, i, item), groupParent, boundary, isc, arts, lim)
+			children[i] = r.runOne(ctx, depth, tk, itemName(name, i, item), itemName(tk.name, i, item), groupParent, boundary, isc, arts, lim)
 		})
 	}
 	wg.Wait()
@@ -125,13 +129,16 @@ func (r *runner) runTask(ctx context.Context, tk task, name, display, parent, bo
 
 // runOne runs one (possibly expanded) task: its when, its arguments,
 // then its template.
-func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, boundary string, sc scope, arts artScope, lim limiter) *wfv1.NodeStatus {
-	c := call{name: name, display: display, template: tk.template, parent: parent, boundary: boundary}
+func (r *runner) runOne(ctx context.Context, depth int, tk task, name, display, parent, boundary string, sc scope, arts artScope, lim limiter) *wfv1.NodeStatus {
+	c := call{name: name, display: display, template: tk.template, parent: parent, boundary: boundary, depth: depth}
+	if depth > maxDepth {
+		return r.errorNode(c, wfv1.NodeTypeSkipped, fmt.Sprintf("templates nested more than %d deep (a recursion that does not end?)", maxDepth))
+	}
 	if tk.when != "" {
 		when := sc.replace(tk.when)
 		ok, err := evalWhen(when)
 		if err != nil {
-			return r.finish(r.newNode(c, wfv1.NodeTypeSkipped), wfv1.NodeError, err.Error())
+			return r.errorNode(c, wfv1.NodeTypeSkipped, err.Error())
 		}
 		if !ok {
 			return r.finish(r.newNode(c, wfv1.NodeTypeSkipped), wfv1.NodeSkipped, fmt.Sprintf("when '%s' evaluated false", when))
@@ -139,13 +146,12 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 	}
 	args, err := substitute(&tk.args, sc)
 	if err != nil {
-		return r.finish(r.newNode(c, wfv1.NodeTypeSkipped), wfv1.NodeError, err.Error())
+		return r.errorNode(c, wfv1.NodeTypeSkipped, err.Error())
 	}
 	for _, p := range args.Parameters {
 		if p.Value != nil {
 			if tag := unresolved(p.Value.String()); tag != "" {
-				return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
-					fmt.Sprintf("failed to resolve %s in argument %s", tag, p.Name))
+				return r.errorNode(c, nodeType(r.tmpls[tk.template]), fmt.Sprintf("failed to resolve %s in argument %s", tag, p.Name))
 			}
 		}
 	}
@@ -158,20 +164,13 @@ func (r *runner) runOne(ctx context.Context, tk task, name, display, parent, bou
 		ref := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a.From), "{{"), "}}"))
 		p, ok := arts[ref]
 		if !ok {
-			p, ok = r.globalArt(ref)
+			p, ok = r.globalArtifact(ref)
 		}
 		if !ok {
-			return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
-				fmt.Sprintf("artifact %s: %s is not an artifact of a finished task", a.Name, a.From))
+			return r.errorNode(c, nodeType(r.tmpls[tk.template]), fmt.Sprintf("artifact %s: %s is not an artifact of a finished task", a.Name, a.From))
 		}
 		if a.SubPath != "" {
-			// A file or directory inside the artifact, as Argo's subPath.
-			sub := filepath.Clean(filepath.FromSlash(a.SubPath))
-			if filepath.IsAbs(sub) || sub == ".." || strings.HasPrefix(sub, ".."+string(filepath.Separator)) {
-				return r.finish(r.newNode(c, nodeType(r.tmpls[tk.template])), wfv1.NodeError,
-					fmt.Sprintf("artifact %s: subPath %q leaves the artifact", a.Name, a.SubPath))
-			}
-			p = filepath.Join(p, sub)
+			p = filepath.Join(p, filepath.FromSlash(a.SubPath))
 		}
 		c.artifacts[a.Name] = p
 	}
@@ -209,7 +208,8 @@ func (r *runner) dag(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		}
 	}
 	targets := strings.Fields(strings.ReplaceAll(sc.replace(t.DAG.Target), ",", " "))
-	// With targets, only they and what they depend on run, as in Argo.
+	// With targets, only they and what they depend on run, as in Argo
+	// (the dag-targets example: target E of A -> C -> E skips B and D).
 	needed := map[string]bool{}
 	var need func(string)
 	need = func(n string) {
@@ -264,7 +264,7 @@ func (r *runner) dag(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		mu.Unlock()
 		running++
 		go func() {
-			n, kids := r.runTask(ctx, dagTask(tk), name, tk.Name, pid, node.ID, tsc, tarts, true, lim)
+			n, kids := r.runTask(ctx, c.depth+1, dagTask(tk), name, tk.Name, pid, node.ID, tsc, tarts, true, lim)
 			for _, id := range depIDs {
 				r.addChild(id, n.ID)
 			}
@@ -469,7 +469,7 @@ func (r *runner) steps(ctx context.Context, c call, t *wfv1.Template, sc scope) 
 		for j := range group.Steps {
 			st := &group.Steps[j]
 			wg.Go(func() {
-				n, kids := r.runTask(ctx, stepTask(st), gname+"."+st.Name, st.Name, g.ID, node.ID, gsc, garts, false, lim)
+				n, kids := r.runTask(ctx, c.depth+1, stepTask(st), gname+"."+st.Name, st.Name, g.ID, node.ID, gsc, garts, false, lim)
 				outs[j] = outcome{n, kids}
 			})
 		}
@@ -562,9 +562,8 @@ func (r *runner) templateOutputs(n *wfv1.NodeStatus, t *wfv1.Template, sc scope,
 		out.Artifacts = append(out.Artifacts, wfv1.Artifact{Name: a.Name, From: a.From})
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	n.Outputs = out
 	r.hostArts[n.ID] = host
-	r.mu.Unlock()
-	r.publish(t, out, host)
 	return nil
 }

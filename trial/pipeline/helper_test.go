@@ -3,8 +3,11 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +27,8 @@ type execLauncher struct {
 	steps []*Step
 	// before, when set, is called before a step starts.
 	before func(s *Step)
+	// path is the steps' PATH; "" means /usr/bin:/bin.
+	path string
 }
 
 func (l *execLauncher) Launch(ctx context.Context, s *Step, stdout, stderr io.Writer) (trial.Result, error) {
@@ -35,17 +40,28 @@ func (l *execLauncher) Launch(ctx context.Context, s *Step, stdout, stderr io.Wr
 		before(s)
 	}
 	argv := slices.Concat(s.Container.Command, s.Container.Args)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if len(argv) == 0 {
+		return trial.Result{State: trial.Failed, Reason: "StartError", Message: "no command"}, nil
+	}
+	path := l.path
+	if path == "" {
+		path = "/usr/bin:/bin"
+	}
+	prog, err := lookIn(argv[0], path)
+	if err != nil {
+		return trial.Result{State: trial.Failed, Reason: "StartError", Message: err.Error()}, nil
+	}
+	cmd := exec.CommandContext(ctx, prog, argv[1:]...)
 	cmd.Dir = s.Dir
 	if s.Container.WorkingDir != "" {
 		cmd.Dir = s.Container.WorkingDir
 	}
-	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	cmd.Env = []string{"PATH=" + path}
 	for _, e := range s.Container.Env {
 		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
 	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -136,4 +152,18 @@ func result(n wfv1.NodeStatus) string {
 		return "<none>"
 	}
 	return *n.Outputs.Result
+}
+
+// lookIn finds name in the PATH list path.
+func lookIn(name, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	for _, d := range filepath.SplitList(path) {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("executable %q not found in %s", name, path)
 }

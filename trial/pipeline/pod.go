@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -48,8 +47,7 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 	}
 	dir := filepath.Join(r.opts.Dir, "steps", sanitize(c.name))
 	root := filepath.Join(dir, "fs")
-	// Every image has /tmp; steps write there without declaring it.
-	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o755); err != nil {
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))
 	}
 	psc := sc.with(nil)
@@ -71,18 +69,6 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		return fail(wfv1.NodeError, err.Error())
 	}
 
-	// timeout bounds the step from its start, as Argo's pod deadline.
-	if st.Timeout != "" {
-		d, err := time.ParseDuration(st.Timeout)
-		if err != nil {
-			return fail(wfv1.NodeError, fmt.Sprintf("invalid timeout format. %v", err))
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, time.Duration(float64(d)/float64(time.Second)*float64(r.second)),
-			&deadlineError{seconds: int64(d / time.Second), what: "step"})
-		defer cancel()
-	}
-
 	var ctr corev1.Container
 	var source string
 	if st.Script != nil {
@@ -97,9 +83,8 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 			return fail(wfv1.NodeError, fmt.Sprintf("failed to resolve %s", tag))
 		}
 	}
-	if ctr.Name == "" {
-		ctr.Name = "main"
-	}
+	// Argo names a step's container main, whatever the template says.
+	ctr.Name = "main"
 
 	// Every declared container path, and where it lives here.
 	var paths []pathMap
@@ -139,10 +124,19 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		}
 		return filepath.Join(root, filepath.FromSlash(p))
 	}
-	// Parent directories exist, as in a container whose image has them.
+	// Parent directories exist, as in a container whose image has them;
+	// so does an output artifact's path that is a directory of every
+	// system (/tmp), which programs write into.
 	for _, m := range paths {
 		if err := os.MkdirAll(filepath.Dir(hostOf(m.container)), 0o755); err != nil {
 			return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))
+		}
+	}
+	for _, a := range st.Outputs.Artifacts {
+		if systemDir(a.Path) {
+			if err := os.MkdirAll(hostOf(a.Path), 0o755); err != nil {
+				return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))
+			}
 		}
 	}
 
@@ -212,7 +206,9 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 	node.Outputs = out
 	r.hostArts[node.ID] = host
 	r.mu.Unlock()
-	r.publish(st, out, host)
+	if oerr == nil && res.State == trial.Succeeded {
+		r.export(st, node, host)
+	}
 	writeJSON(filepath.Join(dir, "outputs.json"), out)
 
 	switch {
@@ -373,6 +369,16 @@ func writeJSON(name string, v any) {
 	if data, err := json.MarshalIndent(v, "", "  "); err == nil {
 		_ = os.WriteFile(name, append(data, '\n'), 0o644)
 	}
+}
+
+// systemDir reports whether p is one of the directories every Linux image
+// has and programs write files into.
+func systemDir(p string) bool {
+	switch path.Clean(p) {
+	case "/tmp", "/var/tmp", "/mnt", "/opt", "/srv", "/home", "/data", "/output", "/outputs", "/workspace":
+		return true
+	}
+	return false
 }
 
 // under reports whether p is base or below it, and the rest of p.

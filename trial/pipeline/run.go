@@ -40,12 +40,10 @@ type runner struct {
 	nodes    map[string]*wfv1.NodeStatus
 	hostArts map[string]map[string]string // node ID -> artifact -> host path
 	failures []failure                    // failed pod nodes, in finish order
+	outputs  wfv1.Outputs                 // global outputs (globalName)
+	globArts artScope                     // workflow.outputs.artifacts.G -> host path
 	fatal    error                        // the first Launcher error
 	inExit   bool                         // the exit handler runs
-	// Global outputs (globalName): their tags in global, their host
-	// paths in globalArts, their values for the Workflow's status.
-	globalArts map[string]string
-	globalOut  wfv1.Outputs
 }
 
 // failure is a failed pod node, for the run's message.
@@ -63,8 +61,7 @@ func newRunner(wf *wfv1.Workflow, opts Options) (*runner, error) {
 		volumes:  map[string]string{},
 		nodes:    map[string]*wfv1.NodeStatus{},
 		hostArts: map[string]map[string]string{},
-
-		globalArts: map[string]string{},
+		globArts: artScope{},
 	}
 	if r.second <= 0 {
 		r.second = time.Second
@@ -166,6 +163,7 @@ type call struct {
 	artifacts     map[string]string // argument artifact name -> host path
 	parent        string            // parent node ID; "" for none
 	boundary      string
+	depth         int // how many dag or steps templates enclose it
 }
 
 func (r *runner) newNode(c call, typ wfv1.NodeType) *wfv1.NodeStatus {
@@ -207,11 +205,10 @@ func (r *runner) finish(n *wfv1.NodeStatus, phase wfv1.NodePhase, msg string) *w
 	return n
 }
 
-// snapshot returns a copy of node id.
-func (r *runner) snapshot(id string) wfv1.NodeStatus {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return *r.nodes[id].DeepCopy()
+// errorNode records node c as an Error that fails the run with msg.
+func (r *runner) errorNode(c call, typ wfv1.NodeType, msg string) *wfv1.NodeStatus {
+	r.recordFailure(c, msg)
+	return r.finish(r.newNode(c, typ), wfv1.NodeError, msg)
 }
 
 func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
@@ -229,10 +226,10 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		msg = r.message(mainCtx, false)
 	}
 	if r.wf.Spec.OnExit != "" && r.fatalErr() == nil && ctx.Err() == nil {
-		// The exit handler's steps see the run's outcome as global tags.
-		failures := r.failuresTag()
+		failures := r.failuresJSON()
 		r.mu.Lock()
 		r.inExit = true
+		// The exit handler's steps see the run's outcome.
 		r.global["workflow.status"] = string(phase)
 		r.global["workflow.failures"] = failures
 		r.global["workflow.duration"] = fmt.Sprintf("%f", time.Since(start.Time).Seconds())
@@ -246,14 +243,7 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		return nil, err
 	}
 	out := r.wf
-	r.mu.Lock()
-	var globalOut *wfv1.Outputs
-	if len(r.globalOut.Parameters) > 0 || len(r.globalOut.Artifacts) > 0 {
-		globalOut = r.globalOut.DeepCopy()
-	}
-	r.mu.Unlock()
 	out.Status = wfv1.WorkflowStatus{
-		Outputs:    globalOut,
 		Phase:      wfv1.WorkflowPhase(phase),
 		Message:    msg,
 		StartedAt:  start,
@@ -264,6 +254,9 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 		out.Status.Phase = wfv1.WorkflowError
 	}
 	r.mu.Lock()
+	if len(r.outputs.Parameters) > 0 || len(r.outputs.Artifacts) > 0 {
+		out.Status.Outputs = r.outputs.DeepCopy()
+	}
 	for id, n := range r.nodes {
 		out.Status.Nodes[id] = *n.DeepCopy()
 	}
@@ -271,78 +264,74 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 	return out, nil
 }
 
-// failedNode is an entry of {{workflow.failures}}, as Argo writes it.
-type failedNode struct {
-	DisplayName  string      `json:"displayName"`
-	Message      string      `json:"message"`
-	TemplateName string      `json:"templateName"`
-	Phase        string      `json:"phase"`
-	PodName      string      `json:"podName"`
-	FinishedAt   metav1.Time `json:"finishedAt"`
-}
-
-// failuresTag is {{workflow.failures}}: the nodes that failed or erred, as
-// a JSON list (in the order they finished), Go-quoted as Argo quotes it so
-// that a shell's double quotes give back the JSON.
-func (r *runner) failuresTag() string {
+// failuresJSON is {{workflow.failures}}: Argo's quoted JSON list of the
+// failed and errored nodes, of every type (the controller lists them all:
+// the workflow's own node and a retried step's retry node too).
+func (r *runner) failuresJSON() string {
+	type failed struct {
+		DisplayName  string `json:"displayName"`
+		Message      string `json:"message"`
+		TemplateName string `json:"templateName"`
+		Phase        string `json:"phase"`
+		PodName      string `json:"podName"`
+		FinishedAt   string `json:"finishedAt"`
+	}
 	r.mu.Lock()
-	var fs []failedNode
+	var list []failed
 	for _, n := range r.nodes {
 		if n.Phase.FailedOrError() {
-			fs = append(fs, failedNode{DisplayName: n.DisplayName, Message: n.Message, TemplateName: n.TemplateName,
-				Phase: string(n.Phase), PodName: n.ID, FinishedAt: n.FinishedAt})
+			list = append(list, failed{n.DisplayName, n.Message, n.TemplateName, string(n.Phase), n.ID, n.FinishedAt.UTC().Format(time.RFC3339)})
 		}
 	}
 	r.mu.Unlock()
-	slices.SortFunc(fs, func(a, b failedNode) int {
-		if c := a.FinishedAt.Compare(b.FinishedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.DisplayName, b.DisplayName)
-	})
-	data, err := json.Marshal(fs)
-	if err != nil || fs == nil {
-		data = []byte("[]")
+	slices.SortFunc(list, func(a, b failed) int { return strings.Compare(a.FinishedAt+a.PodName, b.FinishedAt+b.PodName) })
+	b, _ := json.Marshal(list)
+	if list == nil {
+		b = []byte("[]")
 	}
-	return strconv.Quote(string(data))
+	return strconv.Quote(string(b))
 }
 
-// publish makes the outputs of t that have a globalName workflow outputs:
-// {{workflow.outputs.parameters.G}} and {{workflow.outputs.artifacts.G}}
-// for the steps that start afterwards, and the Workflow's status.outputs.
-// host maps out's artifacts to their host paths.
-func (r *runner) publish(t *wfv1.Template, out *wfv1.Outputs, host map[string]string) {
+// globals returns a copy of the workflow-wide tags, global outputs
+// included.
+func (r *runner) globals() scope {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.global.with(nil)
+}
+
+// export records a finished node's outputs that have a globalName.
+func (r *runner) export(t *wfv1.Template, n *wfv1.NodeStatus, host map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n.Outputs == nil {
+		return
+	}
 	for _, p := range t.Outputs.Parameters {
 		if p.GlobalName == "" {
 			continue
 		}
-		for _, o := range out.Parameters {
+		for _, o := range n.Outputs.Parameters {
 			if o.Name == p.Name && o.Value != nil {
 				r.global["workflow.outputs.parameters."+p.GlobalName] = o.Value.String()
-				r.globalOut.Parameters = slices.DeleteFunc(r.globalOut.Parameters, func(q wfv1.Parameter) bool { return q.Name == p.GlobalName })
-				r.globalOut.Parameters = append(r.globalOut.Parameters, wfv1.Parameter{Name: p.GlobalName, Value: o.Value})
+				r.outputs.Parameters = slices.DeleteFunc(r.outputs.Parameters, func(x wfv1.Parameter) bool { return x.Name == p.GlobalName })
+				r.outputs.Parameters = append(r.outputs.Parameters, wfv1.Parameter{Name: p.GlobalName, Value: o.Value})
 			}
 		}
 	}
 	for _, a := range t.Outputs.Artifacts {
-		if a.GlobalName == "" {
-			continue
-		}
-		if p, ok := host[a.Name]; ok {
-			r.globalArts["workflow.outputs.artifacts."+a.GlobalName] = p
-			r.globalOut.Artifacts = slices.DeleteFunc(r.globalOut.Artifacts, func(b wfv1.Artifact) bool { return b.Name == a.GlobalName })
-			r.globalOut.Artifacts = append(r.globalOut.Artifacts, wfv1.Artifact{Name: a.GlobalName, Path: a.Path})
+		if h, ok := host[a.Name]; ok && a.GlobalName != "" {
+			r.globArts["workflow.outputs.artifacts."+a.GlobalName] = h
+			r.outputs.Artifacts = append(r.outputs.Artifacts, wfv1.Artifact{Name: a.GlobalName, Path: a.Path})
 		}
 	}
 }
 
-// globalArt returns the host path of a global output artifact reference.
-func (r *runner) globalArt(ref string) (string, bool) {
+// globalArtifact returns the host path of a global output artifact.
+func (r *runner) globalArtifact(ref string) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p, ok := r.globalArts[ref]
+	p, ok := r.globArts[ref]
 	return p, ok
 }
 
@@ -386,19 +375,12 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 	params, err := resolveInputs(t, &c.args)
 	typ := nodeType(t)
 	if err != nil {
-		n := r.newNode(c, typ)
-		return r.finish(n, wfv1.NodeError, err.Error())
+		return r.errorNode(c, typ, err.Error())
 	}
-	r.mu.Lock()
-	sc := r.global.with(nil)
-	r.mu.Unlock()
+	sc := r.globals()
 	for k, v := range params {
-		if c.args.GetParameterByName(k) == nil {
-			// The template's own value or default sees the workflow's
-			// tags, as Argo substitutes the global scope first.
-			v = sc.replace(v)
-		}
-		sc["inputs.parameters."+k] = v
+		// An input's own value or default may use the workflow's tags.
+		sc["inputs.parameters."+k] = sc.replace(v)
 	}
 	if t.RetryStrategy == nil {
 		return r.body(ctx, c, t, sc)
@@ -411,6 +393,7 @@ func (r *runner) execute(ctx context.Context, c call) *wfv1.NodeStatus {
 		attempt.name = fmt.Sprintf("%s(%d)", c.name, i)
 		attempt.display = fmt.Sprintf("%s(%d)", c.display, i)
 		attempt.parent = retry.ID
+		// {{retries}} is the attempt's number, from 0.
 		last = r.body(ctx, attempt, t, sc.with(scope{"retries": strconv.Itoa(i)}))
 		if last.Phase == wfv1.NodeSucceeded || ctx.Err() != nil || r.fatalErr() != nil ||
 			i >= limit || !retryable(t.RetryStrategy.RetryPolicy, last.Phase) {
@@ -538,6 +521,13 @@ func (r *runner) body(ctx context.Context, c call, t *wfv1.Template, sc scope) *
 			defer cancel()
 		}
 	}
+	if t.Timeout != "" {
+		if d := r.duration(sc.replace(t.Timeout)); d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, d, &deadlineError{seconds: int64(d / r.second), what: "step"})
+			defer cancel()
+		}
+	}
 	switch {
 	case t.DAG != nil:
 		return r.dag(ctx, c, t, sc)
@@ -569,46 +559,71 @@ func outputsScope(prefix string, n *wfv1.NodeStatus) scope {
 }
 
 // groupScope returns the tags of an expanded task or step, from its
-// succeeded children in item order, as Argo aggregates them: each output
-// parameter as a JSON list of the children's values (the values
-// themselves when all are JSON objects or lists, else strings),
-// outputs.parameters as a list of each child's parameters by name, and
-// outputs.result as a list of the results (JSON ones kept as such).
+// succeeded children in item order, as Argo aggregates them: outputs.result
+// a JSON list of the results, outputs.parameters a JSON list of one
+// name→value map per child, outputs.parameters.p a JSON list of p's values
+// (decoded when every value is a JSON list or object, strings otherwise).
 func groupScope(prefix string, children []*wfv1.NodeStatus) scope {
-	params := map[string][]string{}
-	paramList := []map[string]string{}
-	results := []string{}
+	maps := []map[string]string{}
+	values := map[string][]string{}
+	var results []string
 	for _, n := range children {
-		if n == nil || n.Outputs == nil || n.Phase != wfv1.NodeSucceeded {
+		if n.Outputs == nil || n.Phase != wfv1.NodeSucceeded {
 			continue
 		}
 		if len(n.Outputs.Parameters) > 0 {
 			m := map[string]string{}
 			for _, p := range n.Outputs.Parameters {
-				v := ""
-				if p.Value != nil {
-					v = p.Value.String()
+				if p.Value == nil {
+					continue
 				}
-				m[p.Name] = v
-				params[p.Name] = append(params[p.Name], v)
+				m[p.Name] = p.Value.String()
+				values[p.Name] = append(values[p.Name], p.Value.String())
 			}
-			paramList = append(paramList, m)
+			maps = append(maps, m)
 		}
 		if n.Outputs.Result != nil {
 			results = append(results, *n.Outputs.Result)
 		}
 	}
-	sc := scope{prefix + ".outputs.result": jsonList(results)}
-	data, _ := json.Marshal(paramList)
-	sc[prefix+".outputs.parameters"] = string(data)
-	for name, values := range params {
-		sc[prefix+".outputs.parameters."+name] = aggregatedList(values)
+	sc := scope{}
+	b, _ := json.Marshal(maps)
+	sc[prefix+".outputs.parameters"] = string(b)
+	for name, vs := range values {
+		sc[prefix+".outputs.parameters."+name] = valueList(vs)
 	}
+	sc[prefix+".outputs.result"] = jsonList(results)
 	return sc
 }
 
-// jsonList writes results as a JSON list, results that are JSON
-// themselves kept as such.
+// valueList is Argo's aggregatedJSONValueList.
+func valueList(values []string) string {
+	decoded := make([]any, 0, len(values))
+	for _, v := range values {
+		var x any
+		if json.Unmarshal([]byte(v), &x) != nil {
+			decoded = nil
+			break
+		}
+		switch x.(type) {
+		case []any, map[string]any:
+			decoded = append(decoded, x)
+			continue
+		}
+		decoded = nil
+		break
+	}
+	var b []byte
+	if decoded != nil {
+		b, _ = json.Marshal(decoded)
+	} else {
+		b, _ = json.Marshal(values)
+	}
+	return string(b)
+}
+
+// jsonList writes results as a JSON list, results that are JSON themselves
+// kept as such.
 func jsonList(values []string) string {
 	items := make([]json.RawMessage, len(values))
 	for i, v := range values {
@@ -621,30 +636,6 @@ func jsonList(values []string) string {
 	}
 	b, _ := json.Marshal(items)
 	return string(b)
-}
-
-// aggregatedList is Argo's list of one output parameter's values: the
-// values as JSON when every one is a JSON object or list, else strings.
-func aggregatedList(values []string) string {
-	all := true
-	for _, v := range values {
-		t := strings.TrimSpace(v)
-		if !json.Valid([]byte(t)) || !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
-			all = false
-			break
-		}
-	}
-	var data []byte
-	if all {
-		raws := make([]json.RawMessage, len(values))
-		for i, v := range values {
-			raws[i] = json.RawMessage(v)
-		}
-		data, _ = json.Marshal(raws)
-	} else {
-		data, _ = json.Marshal(values)
-	}
-	return string(data)
 }
 
 // expand returns the items of a task or step: withItems, withParam (a

@@ -141,3 +141,18 @@ func dump(t *testing.T, wf *wfv1.Workflow) {
 		t.Logf("%s %s %s %q %+v", n.Name, n.Type, n.Phase, n.Message, n.Outputs)
 	}
 }
+
+// A reference to an output that was never produced fails the run naming
+// the step whose argument could not be resolved.
+func TestUnresolvedArgumentFailsRun(t *testing.T) {
+	text := strings.Replace(diamondYAML, "{{tasks.double.outputs.result}}", "{{tasks.double.outputs.parameters.nope}}", 1)
+	wf, _ := run(t, text, Options{})
+	want := "step sum (template echo) failed: failed to resolve {{tasks.double.outputs.parameters.nope}} in argument msg"
+	// An Error node gives an Error run, as in Argo.
+	if wf.Status.Phase != wfv1.WorkflowError || wf.Status.Message != want {
+		t.Errorf("workflow %s %q, want Error %q", wf.Status.Phase, wf.Status.Message, want)
+	}
+	if n := node(t, wf, "diamond.sum"); n.Phase != wfv1.NodeError {
+		t.Errorf("sum %s, want Error", n.Phase)
+	}
+}

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
@@ -115,7 +114,7 @@ spec:
   templates:
   - name: flaky
     retryStrategy: {limit: "3", backoff: {duration: "1", factor: "2"}}
-    container: {image: alpine, command: [echo, ok]}
+    container: {image: alpine, command: [echo, "ok {{retries}}"]}
 `
 
 func TestRetries(t *testing.T) {
@@ -135,6 +134,12 @@ func TestRetries(t *testing.T) {
 			t.Errorf("%d failures: retry node %s with %d children, %d launches; want %d", tc.fails, retry.Type, len(retry.Children), l.n.Load(), tc.tries)
 		}
 		node(t, wf, "rt(0)")
+		if tc.phase == wfv1.WorkflowSucceeded {
+			// The third attempt ran, and saw its number.
+			if got := result(node(t, wf, "rt(2)")); got != "ok 2" {
+				t.Errorf("last attempt said %q, want \"ok 2\"", got)
+			}
+		}
 		if tc.phase == wfv1.WorkflowFailed && retry.Message != "No more retries left" {
 			t.Errorf("retry message %q", retry.Message)
 		}
@@ -444,68 +449,21 @@ func (l launcherErr) Launch(context.Context, *Step, io.Writer, io.Writer) (trial
 	return trial.Result{}, l.err
 }
 
-// TestCheckDAGTargetFromParameter: a dag.target given by a workflow
-// parameter (Argo's dag-targets example) names its tasks once resolved.
-func TestCheckDAGTargetFromParameter(t *testing.T) {
-	text := `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {name: wf}
-spec:
-  entrypoint: main
-  arguments: {parameters: [{name: target, value: %s}]}
-  templates:
-  - name: main
-    dag:
-      target: "{{workflow.parameters.target}}"
-      tasks:
-      - {name: A, template: echo}
-  - name: echo
-    container: {image: x, command: [echo]}
-`
-	if err := Check(parse(t, fmt.Sprintf(text, "A"))); err != nil {
-		t.Errorf("Check: %v", err)
-	}
-	err := Check(parse(t, fmt.Sprintf(text, "Z")))
-	if want := `template "main": dag.target: task "Z" is not defined`; err == nil || err.Error() != want {
-		t.Errorf("Check = %v, want %s", err, want)
-	}
-}
-
-// TestDAGTargetRunsItsAncestorsOnly: Argo's dag-targets example: target E
-// of the diamond A -> B, C -> D, C -> E runs A, C and E only.
-func TestDAGTargetRunsItsAncestorsOnly(t *testing.T) {
+// A recursion that never stops ends with an error instead of running
+// forever.
+func TestEndlessRecursionStops(t *testing.T) {
 	wf, _ := run(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
-metadata: {name: wf}
+metadata: {name: rec}
 spec:
-  entrypoint: main
-  arguments: {parameters: [{name: target, value: E}]}
+  entrypoint: loop
   templates:
-  - name: main
-    dag:
-      target: "{{workflow.parameters.target}}"
-      tasks:
-      - {name: A, template: echo}
-      - {name: B, template: echo, depends: A}
-      - {name: C, template: echo, depends: A}
-      - {name: D, template: echo, depends: B && C}
-      - {name: E, template: echo, depends: C}
-  - name: echo
-    container: {image: x, command: [sh, -c, "echo hi"]}
+  - name: loop
+    steps:
+    - - {name: again, template: loop}
 `, Options{})
-	if wf.Status.Phase != "Succeeded" {
-		t.Fatalf("phase %s: %s", wf.Status.Phase, wf.Status.Message)
-	}
-	var ran []string
-	for _, n := range wf.Status.Nodes {
-		if n.Type == "Pod" {
-			ran = append(ran, n.DisplayName)
-		}
-	}
-	slices.Sort(ran)
-	if got := strings.Join(ran, ","); got != "A,C,E" {
-		t.Errorf("ran %s, want A,C,E", got)
+	if wf.Status.Phase != wfv1.WorkflowFailed || !strings.Contains(wf.Status.Message, "templates nested more than 100 deep") {
+		t.Errorf("workflow %s %q", wf.Status.Phase, wf.Status.Message)
 	}
 }
