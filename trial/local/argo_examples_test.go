@@ -47,7 +47,7 @@ const (
 // suite: activeDeadlineSeconds, timeout, retry backoff (the executor's
 // second) and the sleep stand-in all run this much faster, so that the
 // examples' timings keep their proportions.
-const argoTimeScale = 20
+const argoTimeScale = 10
 
 // argoImageEntrypoints are the entrypoints (or default commands) of the
 // images whose examples give no command: the container runtime would run
