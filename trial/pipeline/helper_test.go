@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"sigs.k8s.io/yaml"
@@ -61,6 +62,8 @@ func (l *execLauncher) Launch(ctx context.Context, s *Step, stdout, stderr io.Wr
 		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
 	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// A shell's children that outlive it must not keep the step running.
+	cmd.WaitDelay = time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {

@@ -113,7 +113,7 @@ func Run(ctx context.Context, wf *wfv1.Workflow, opts Options) (*wfv1.Workflow, 
 	return r.run(ctx)
 }
 
-// errStopped is the cause of a run stopped by its deadline.
+// deadlineError is the cause of a step or run stopped by its deadline.
 type deadlineError struct {
 	seconds int64
 	what    string

@@ -256,7 +256,7 @@ func withTail(msg, tail string) string {
 func (r *runner) recordFailure(c call, msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.failures = append(r.failures, failure{name: c.display, template: c.template, message: msg, exit: r.inExit})
+	r.failures = append(r.failures, failure{id: r.nodeID(c.name), name: c.display, template: c.template, message: msg, exit: r.inExit})
 }
 
 // primary reports whether a step of template t with container ctr is a

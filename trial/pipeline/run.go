@@ -48,6 +48,7 @@ type runner struct {
 
 // failure is a failed pod node, for the run's message.
 type failure struct {
+	id                      string // the node's ID
 	name, template, message string
 	exit                    bool // in the exit handler
 }
@@ -354,14 +355,58 @@ func (r *runner) message(ctx context.Context, exit bool) string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := len(r.failures) - 1; i >= 0; i-- {
-		if f := r.failures[i]; f.exit == exit {
-			return fmt.Sprintf("step %s (template %s) failed: %s", f.name, f.template, f.message)
-		}
-	}
 	root := r.nodes[r.nodeID(r.name)]
 	if exit {
 		root = r.nodes[r.nodeID(r.name+".onExit")]
+	}
+	// Follow the "child 'ID' failed" messages down to the node that failed
+	// the run, and name the last step that failed below it: not a failure
+	// a continueOn or a depends expression let pass.
+	culprit := root
+	for culprit != nil {
+		id, ok := strings.CutPrefix(culprit.Message, "child '")
+		if !ok {
+			break
+		}
+		id, _, _ = strings.Cut(id, "'")
+		next := r.nodes[id]
+		if next == nil {
+			break
+		}
+		culprit = next
+	}
+	below := map[string]bool{}
+	var mark func(n *wfv1.NodeStatus)
+	mark = func(n *wfv1.NodeStatus) {
+		if n == nil || below[n.ID] {
+			return
+		}
+		below[n.ID] = true
+		switch n.Type {
+		case wfv1.NodeTypeRetry, wfv1.NodeTypeTaskGroup:
+			// Its attempts or items; its other children are dependents.
+			for _, id := range n.Children {
+				if c := r.nodes[id]; c != nil && strings.HasPrefix(c.Name, n.Name+"(") {
+					mark(c)
+				}
+			}
+		case wfv1.NodeTypeDAG, wfv1.NodeTypeSteps:
+			for _, m := range r.nodes {
+				if m.BoundaryID == n.ID {
+					mark(m)
+				}
+			}
+		}
+	}
+	if culprit != nil && culprit != root {
+		mark(culprit)
+	}
+	for _, pass := range []bool{true, false} {
+		for i := len(r.failures) - 1; i >= 0; i-- {
+			if f := r.failures[i]; f.exit == exit && (!pass || below[f.id]) {
+				return fmt.Sprintf("step %s (template %s) failed: %s", f.name, f.template, f.message)
+			}
+		}
 	}
 	if root != nil && root.Message != "" {
 		return root.Message

@@ -156,3 +156,29 @@ func TestUnresolvedArgumentFailsRun(t *testing.T) {
 		t.Errorf("sum %s, want Error", n.Phase)
 	}
 }
+
+// The run's message names the step whose failure failed it, not an
+// earlier failure that continueOn let pass.
+func TestMessageNamesTheFailureThatCounts(t *testing.T) {
+	wf, _ := run(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: co}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: fatal, template: fail}
+      - {name: allowed, template: slow-fail, continueOn: {failed: true}}
+  - name: fail
+    container: {image: x, command: [sh, -c, "echo fatal >&2; exit 4"]}
+  - name: slow-fail
+    container: {image: x, command: [sh, -c, "while [ ! -e ../co.fatal/stderr.log ] || [ ! -s ../co.fatal/stderr.log ]; do sleep 0.01; done; sleep 0.2; exit 5"]}
+`, Options{})
+	want := "step fatal (template fail) failed: exit code 4: fatal"
+	if wf.Status.Phase != wfv1.WorkflowFailed || wf.Status.Message != want {
+		t.Errorf("workflow %s %q, want Failed %q", wf.Status.Phase, wf.Status.Message, want)
+	}
+}
