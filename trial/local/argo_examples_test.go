@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package local
 
@@ -71,7 +71,7 @@ var argoShellPrograms = map[string][]string{
 	"exit-handler-slack.yaml":          {"curl"},
 }
 
-// argoStandIns are the programs the suite puts first on the steps' PATH:
+// argosayStandIn and sleepStandIn are put first on the steps' PATH:
 // argosay stands in for argoproj/argosay:v2's /argosay (the sub-commands
 // the examples use), sleep scales its argument by argoTimeScale.
 const argosayStandIn = `#!/bin/sh
