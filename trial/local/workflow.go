@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -179,6 +180,9 @@ func (e *Executor) runWorkflow(ctx context.Context, spec *trial.Spec, stdout, st
 	if err != nil {
 		return trial.Result{}, err
 	}
+	if err := writeStatus(filepath.Join(spec.Dir, WorkflowStatusFile), done); err != nil {
+		return trial.Result{}, err
+	}
 	if ctx.Err() != nil {
 		return killed("stopped", context.Cause(ctx), failedExitCode(done)), nil
 	}
@@ -189,6 +193,24 @@ func (e *Executor) runWorkflow(ctx context.Context, spec *trial.Spec, stdout, st
 		}
 	}
 	return res, nil
+}
+
+// WorkflowStatusFile is the file, in a Workflow trial's directory, that
+// holds the finished run: the Workflow with its status as Argo's
+// controller would fill it (nodes, phases, outputs), in JSON, as
+// `argo get -o json` prints it.
+const WorkflowStatusFile = "workflow.json"
+
+// writeStatus writes the finished run wf to name.
+func writeStatus(name string, wf *wfv1.Workflow) error {
+	data, err := json.MarshalIndent(wf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the finished workflow: %w", err)
+	}
+	if err := os.WriteFile(name, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write the finished workflow: %w", err)
+	}
+	return nil
 }
 
 // judgeWorkflow judges a finished run by the trial's own conditions, as

@@ -362,7 +362,7 @@ spec:
 		t.Fatal("Check accepted a resource template and a container without command")
 	}
 	for _, want := range []string{
-		`template "make-cm": resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
+		`template "make-cm": resource: resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
 		`template "train": container has no command`,
 	} {
 		if !strings.Contains(err.Error(), want) {

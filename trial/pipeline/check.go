@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +21,9 @@ const useCluster = ": use --executor kubernetes"
 // Check reports whether Run can run wf: whether it stays within the
 // subset the local engine runs (see the package documentation). The error
 // lists every problem, one a line as errors.Join does, each naming the
-// template and the field: `template "train": resource templates are not
-// run locally (a step that creates Kubernetes objects needs a cluster):
-// use --executor kubernetes`. Fields that only place or schedule pods on a
+// template and the field: `template "train": resource: resource templates
+// are not run locally (a step that creates Kubernetes objects needs a
+// cluster): use --executor kubernetes`. Fields that only place or schedule pods on a
 // cluster (serviceAccountName, nodeSelector, tolerations, affinity,
 // securityContext, podGC, ttlStrategy, metrics, archive locations, ...)
 // are not problems: they are ignored.
@@ -145,7 +147,7 @@ func (c *checker) template(t *wfv1.Template) {
 	}
 	for _, r := range refused {
 		if r.has(t) {
-			bad("%s"+useCluster, r.reason)
+			bad("%s: %s"+useCluster, r.kind, r.reason)
 			kinds = -1
 		}
 	}
@@ -155,8 +157,8 @@ func (c *checker) template(t *wfv1.Template) {
 	case kinds > 1:
 		bad("has more than one of container, script, dag and steps")
 	}
-	if data, err := json.Marshal(t); err == nil && strings.Contains(string(data), "{{=") {
-		bad("expression tags {{=...}} are not evaluated locally (only simple {{...}} tags are)" + useCluster)
+	if field := expressionField(t); field != "" {
+		bad("%s: expression tags {{=...}} are not evaluated locally (only simple {{...}} tags are)"+useCluster, field)
 	}
 	if len(t.Sidecars) > 0 {
 		bad("sidecars: containers running beside the main one in its pod are not run locally" + useCluster)
@@ -184,7 +186,9 @@ func (c *checker) template(t *wfv1.Template) {
 			bad("activeDeadlineSeconds: must be a positive number of seconds, not %q", t.ActiveDeadlineSeconds.String())
 		}
 	}
-	if t.Timeout != "" && !strings.Contains(t.Timeout, "{{") && !validDuration(t.Timeout) {
+	// Argo's controller parses timeout as a Go duration only ("10" is an
+	// error there, unlike activeDeadlineSeconds and backoff durations).
+	if _, err := time.ParseDuration(t.Timeout); t.Timeout != "" && !strings.Contains(t.Timeout, "{{") && err != nil {
 		bad("timeout: %q is not a duration", t.Timeout)
 	}
 	if rs := t.RetryStrategy; rs != nil {
@@ -283,6 +287,46 @@ func (c *checker) template(t *wfv1.Template) {
 			c.reference(name, field, st.Template, st.TemplateRef, st.Inline, st.OnExit, len(st.Hooks) > 0, st.Arguments)
 		}
 	}
+}
+
+// expressionField returns the path of the first field of t (in its JSON
+// form, keys in order) whose text holds an expression tag, "" for none.
+func expressionField(t *wfv1.Template) string {
+	data, err := json.Marshal(t)
+	if err != nil || !strings.Contains(string(data), "{{=") {
+		return ""
+	}
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	var walk func(path string, v any) string
+	walk = func(path string, v any) string {
+		switch x := v.(type) {
+		case string:
+			if strings.Contains(x, "{{=") {
+				return path
+			}
+		case []any:
+			for i, e := range x {
+				if p := walk(fmt.Sprintf("%s[%d]", path, i), e); p != "" {
+					return p
+				}
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if p := walk(p, x[k]); p != "" {
+					return p
+				}
+			}
+		}
+		return ""
+	}
+	return walk("", v)
 }
 
 // validDuration reports whether s is an Argo duration: seconds or a Go
@@ -419,7 +463,8 @@ func (c *checker) dag(t *wfv1.Template) {
 		}
 		deps[tk.Name] = ds
 	}
-	for _, tg := range strings.Fields(strings.ReplaceAll(t.DAG.Target, ",", " ")) {
+	for _, tg := range strings.Fields(strings.ReplaceAll(c.globals().replace(t.DAG.Target), ",", " ")) {
+		// A tag left is resolved from the template's inputs at run time.
 		if names[tg] == nil && !strings.Contains(tg, "{{") {
 			c.add("template %q: dag.target: task %q is not defined", t.Name, tg)
 		}
@@ -427,6 +472,17 @@ func (c *checker) dag(t *wfv1.Template) {
 	if cyc := cycle(tasks, deps); cyc != "" {
 		c.add("template %q: dag.tasks: dependency cycle %s", t.Name, cyc)
 	}
+}
+
+// globals are the workflow's parameters as tags, as Run sees them.
+func (c *checker) globals() scope {
+	sc := scope{}
+	for _, p := range c.wf.Spec.Arguments.Parameters {
+		if v := paramValue(p); v != nil {
+			sc["workflow.parameters."+p.Name] = *v
+		}
+	}
+	return sc
 }
 
 func zeroResults(names []string) map[string]taskResults {

@@ -208,6 +208,22 @@ func (r *runner) dag(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		}
 	}
 	targets := strings.Fields(strings.ReplaceAll(sc.replace(t.DAG.Target), ",", " "))
+	// With targets, only they and what they depend on run, as in Argo
+	// (the dag-targets example: target E of A -> C -> E skips B and D).
+	needed := map[string]bool{}
+	var need func(string)
+	need = func(n string) {
+		if needed[n] {
+			return
+		}
+		needed[n] = true
+		for _, d := range deps[n] {
+			need(d)
+		}
+	}
+	for _, tg := range targets {
+		need(tg)
+	}
 	if len(targets) == 0 {
 		for _, tk := range tasks {
 			if !dependents[tk.Name] {
@@ -278,7 +294,7 @@ func (r *runner) dag(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 			progress = false
 			for i := range tasks {
 				tk := &tasks[i]
-				if started[tk.Name] {
+				if started[tk.Name] || len(needed) > 0 && !needed[tk.Name] {
 					continue
 				}
 				mu.Lock()

@@ -266,7 +266,8 @@ func (r *runner) run(ctx context.Context) (*wfv1.Workflow, error) {
 }
 
 // failuresJSON is {{workflow.failures}}: Argo's quoted JSON list of the
-// failed and errored pod nodes.
+// failed and errored nodes, of every type (the controller lists them all:
+// the workflow's own node and a retried step's retry node too).
 func (r *runner) failuresJSON() string {
 	type failed struct {
 		DisplayName  string `json:"displayName"`
@@ -279,7 +280,7 @@ func (r *runner) failuresJSON() string {
 	r.mu.Lock()
 	var list []failed
 	for _, n := range r.nodes {
-		if n.Type == wfv1.NodeTypePod && n.Phase.FailedOrError() {
+		if n.Phase.FailedOrError() {
 			list = append(list, failed{n.DisplayName, n.Message, n.TemplateName, string(n.Phase), n.ID, n.FinishedAt.UTC().Format(time.RFC3339)})
 		}
 	}

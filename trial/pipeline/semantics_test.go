@@ -320,9 +320,9 @@ spec:
 	}
 	want := []string{
 		`spec.volumes[0] (cfg): only emptyDir volumes are run locally (as a directory shared by the run's steps); configMap volumes are the cluster's: use --executor kubernetes`,
-		`template "make": resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
-		`template "wait": suspend templates are not run locally`,
-		`template "s3in": expression tags {{=...}} are not evaluated locally`,
+		`template "make": resource: resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
+		`template "wait": suspend: suspend templates are not run locally`,
+		`template "s3in": container.args[0]: expression tags {{=...}} are not evaluated locally`,
 		`template "s3in": sidecars: containers running beside the main one`,
 		`template "s3in": inputs.artifacts.data: s3 artifacts are fetched from a repository`,
 		`template "s3in": outputs.parameters.p.valueFrom.path: "rel/path" must be an absolute path`,
