@@ -2,8 +2,10 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,6 +194,33 @@ func TestPipelineFailingStep(t *testing.T) {
 		t.Fatalf("tune run: exit %d, want 1 (experiment failed)\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, tr := range getTrials(t, dir, "pipeline-mlp") {
+		// describe lists the steps as they ended: evaluate failed with
+		// mlp's exit code, the others succeeded.
+		r := tune(t, dir, "describe", "pipeline-mlp", tr.Name, "-o", "json")
+		var d struct {
+			Steps []struct {
+				Name, Template, Phase string
+				ExitCode              *int
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+			t.Fatalf("describe -o json: %v\n%s", err, r.stdout)
+		}
+		var got []string
+		for _, st := range d.Steps {
+			code := -1
+			if st.ExitCode != nil {
+				code = *st.ExitCode
+			}
+			got = append(got, fmt.Sprintf("%s %s %s %d", st.Name, st.Template, st.Phase, code))
+		}
+		want := []string{tr.Name + ".prepare prepare Succeeded 0", tr.Name + ".train train Succeeded 0", tr.Name + ".evaluate evaluate Failed 1"}
+		if !slices.Equal(got, want) {
+			t.Errorf("describe steps %q, want %q", got, want)
+		}
+		if r := tune(t, dir, "describe", "pipeline-mlp", tr.Name); !strings.Contains(r.stdout, "Steps (tune logs pipeline-mlp") {
+			t.Errorf("describe lacks the steps:\n%s", r.stdout)
+		}
 		if tr.Status != "Failed" || !strings.Contains(tr.Message, "evaluate") || !strings.Contains(tr.Message, "exit code 1") || !strings.Contains(tr.Message, "want 7") {
 			t.Errorf("%s: %s %s: %q; want Failed naming the evaluate step, exit code 1 and its stderr", tr.Name, tr.Status, tr.Reason, tr.Message)
 		}
