@@ -161,7 +161,7 @@ func TestValidateRefusesOutsideTheLocalSubset(t *testing.T) {
 		t.Fatalf("validate: exit %d, want 2: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{
-		`template "notify": resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
+		`template "notify": resource: resource templates are not run locally (a step that creates Kubernetes objects needs a cluster): use --executor kubernetes`,
 		`spec.volumes[0] (secret): only emptyDir volumes are run locally`,
 	} {
 		if !strings.Contains(r.stderr, want) {
