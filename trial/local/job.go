@@ -84,18 +84,7 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	lookup := lookupIn(vars)
-	argv := make([]string, 0, len(c.Command)+len(c.Args))
-	for _, a := range slices.Concat(c.Command, c.Args) {
-		argv = append(argv, expand(a, lookup))
-	}
-	dir := e.dir
-	if c.WorkingDir != "" {
-		dir = c.WorkingDir
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(e.dir, dir)
-		}
-	}
+	argv, dir := e.argvAndDir(c, vars)
 	dl, err := jobDeadline(job)
 	if err != nil {
 		return nil, err
@@ -353,4 +342,23 @@ func getEnv(env []string, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// argvAndDir returns c's argv (command + args, $(VAR) references expanded
+// from vars as the kubelet does) and the directory it runs in: its
+// workingDir, relative to the executor's directory, else that directory.
+func (e *Executor) argvAndDir(c *corev1.Container, vars map[string]string) ([]string, string) {
+	lookup := lookupIn(vars)
+	argv := make([]string, 0, len(c.Command)+len(c.Args))
+	for _, a := range slices.Concat(c.Command, c.Args) {
+		argv = append(argv, expand(a, lookup))
+	}
+	dir := e.dir
+	if c.WorkingDir != "" {
+		dir = c.WorkingDir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(e.dir, dir)
+		}
+	}
+	return argv, dir
 }

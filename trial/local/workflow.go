@@ -314,18 +314,7 @@ func (e *Executor) stepPlan(spec *trial.Spec, wf *wfv1.Workflow, s *pipeline.Ste
 	if err != nil {
 		return nil, err
 	}
-	lookup := lookupIn(vars)
-	argv := make([]string, 0, len(c.Command)+len(c.Args))
-	for _, a := range slices.Concat(c.Command, c.Args) {
-		argv = append(argv, expand(a, lookup))
-	}
-	dir := e.dir
-	if c.WorkingDir != "" {
-		dir = c.WorkingDir
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(e.dir, dir)
-		}
-	}
+	argv, dir := e.argvAndDir(c, vars)
 	p := &plan{
 		argv: argv, dir: dir, env: env, gpus: gpus,
 		recordDir: s.Dir, owner: spec.Owner,

@@ -3,7 +3,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -12,13 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/tune-hpo/tune/internal/testutil"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -33,23 +32,8 @@ func workflowSpec(t *testing.T, text string) *trial.Spec {
 	return &trial.Spec{Experiment: "exp", Name: "exp-0001", Object: obj, Dir: t.TempDir(), PrimaryContainer: "main"}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the tests' concurrency-safe buffer.
+type syncBuffer = testutil.SyncBuffer
 
 // kfpWorkflow is the Workflow of examples/kfp-pipeline/experiment.yaml,
 // as KFP v1 compiles it, with sh standing in for the Python programs:
