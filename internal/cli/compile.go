@@ -14,6 +14,8 @@ import (
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/kube"
+	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // maxCompileTrial bounds --trial for trials computed rather than read from
@@ -47,6 +49,9 @@ suggestion with the earlier ones pending (exactly what a run does for random,
 sobol and grid; for adaptive algorithms past their initial design, trials
 depend on results and this is only a preview). --set name=value fixes a
 parameter, checked against its feasible space.
+
+A Kubeflow Pipelines v2 PipelineJob is printed as the Argo Workflow it
+compiles to, which is what both executors run.
 
 With --executor kubernetes it prints the object exactly as tune would
 submit it: named after the trial, in its namespace (the experiment's, else
@@ -104,7 +109,21 @@ func runCompile(ctx context.Context, o *compileOptions) error {
 	}
 	switch o.executor {
 	case executorLocal:
-		return output.Data(o.f.io.Out, format, spec.Object)
+		if !kfp.IsKind(spec.Object) {
+			return output.Data(o.f.io.Out, format, spec.Object)
+		}
+		// A Kubeflow Pipelines v2 PipelineJob runs as the Workflow it
+		// compiles to, locally as on a cluster.
+		job, err := kfp.Decode(spec.Object)
+		if err != nil {
+			return fmt.Errorf("trial %s: %w", name, err)
+		}
+		wf, err := kfp.Compile(job, name)
+		if err != nil {
+			return fmt.Errorf("trial %s: %w", name, err)
+		}
+		wf.SetGroupVersionKind(manifest.WorkflowGVK)
+		return output.Data(o.f.io.Out, format, wf)
 	case executorKubernetes:
 		objs, err := kube.Compile(spec, exp.Metadata.Namespace)
 		if err != nil {

@@ -69,3 +69,40 @@ func TestCompileKubeflowPipelineV2(t *testing.T) {
 		t.Errorf("entrypoint %q tasks %v, claims %+v", wf.Spec.Entrypoint, tasks, wf.Spec.VolumeClaimTemplates)
 	}
 }
+
+// TestCompileKubeflowPipelineV2Locally: without --executor, the PipelineJob
+// is printed as the Workflow the local engine runs, with the trial's
+// values as its arguments.
+func TestCompileKubeflowPipelineV2Locally(t *testing.T) {
+	dir := t.TempDir()
+	file, err := filepath.Abs(filepath.Join("..", "..", "examples", "kfp-v2-pipeline", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tune(t, dir, "compile", file, "--set", "lr=0.025", "--set", "epochs=4", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("tune compile: exit %d: %s", r.code, r.stderr)
+	}
+	var wf struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Arguments struct {
+				Parameters []struct{ Name, Value string } `json:"parameters"`
+			} `json:"arguments"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &wf); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	args := map[string]string{}
+	for _, p := range wf.Spec.Arguments.Parameters {
+		args[p.Name] = p.Value
+	}
+	if wf.APIVersion != "argoproj.io/v1alpha1" || wf.Kind != "Workflow" || wf.Metadata.Name != "kfp-v2-train-0001" || args["lr"] != "0.025" || args["epochs"] != "4" {
+		t.Errorf("compiled %s %s %q, arguments %v; want the trial's Workflow with lr 0.025 and epochs 4", wf.APIVersion, wf.Kind, wf.Metadata.Name, args)
+	}
+}
