@@ -5,8 +5,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,3 +235,202 @@ func TestKubeflowPipelineExample(t *testing.T) {
 }
 
 var workflowGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}
+
+// pipelineExperiment is a Katib experiment whose trials are a three-step
+// Argo DAG run by the step program step (testdata/pipestep): prepare
+// writes the data file artifact and the epochs output parameter; train,
+// the primary step (its log carries the loss), reads both and writes the
+// model artifact, or fails with exit code 3 when x > failAbove; evaluate
+// reads the model and writes the score output parameter. The same file
+// runs locally and, in namespace argo, on the test cluster.
+func pipelineExperiment(name, step string, failAbove float64) string {
+	return fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: %[1]s, namespace: argo}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss, additionalMetricNames: [score]}
+  algorithm:
+    algorithmName: random
+    algorithmSettings: [{name: random_state, value: "5"}]
+  parallelTrialCount: 2
+  maxTrialCount: 4
+  maxFailedTrialCount: 4
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
+    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
+  trialTemplate:
+    primaryPodLabels: {tune.test/step: train}
+    primaryContainerName: main
+    successCondition: status.[@this].#(phase=="Succeeded")#
+    failureCondition: status.[@this].#(phase=="Failed")#
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: "y", reference: "y"}
+    trialSpec:
+      apiVersion: argoproj.io/v1alpha1
+      kind: Workflow
+      spec:
+        entrypoint: pipeline
+        arguments:
+          parameters:
+            - {name: x, value: "${trialParameters.x}"}
+            - {name: "y", value: "${trialParameters.y}"}
+        templates:
+          - name: pipeline
+            dag:
+              tasks:
+                - name: prepare
+                  template: prepare
+                - name: train
+                  template: train
+                  dependencies: [prepare]
+                  arguments:
+                    parameters:
+                      - {name: epochs, value: "{{tasks.prepare.outputs.parameters.epochs}}"}
+                    artifacts:
+                      - {name: data, from: "{{tasks.prepare.outputs.artifacts.data}}"}
+                - name: evaluate
+                  template: evaluate
+                  dependencies: [train]
+                  arguments:
+                    artifacts:
+                      - {name: model, from: "{{tasks.train.outputs.artifacts.model}}"}
+          - name: prepare
+            metadata:
+              annotations: {tune.test/hold: "true"}
+            container:
+              image: example.invalid/pipestep:1
+              command: [%[2]s, prepare]
+              args: [--x, "{{workflow.parameters.x}}", --y, "{{workflow.parameters.y}}", --data-out, /tmp/outputs/data.txt, --epochs-out, /tmp/outputs/epochs]
+            outputs:
+              parameters:
+                - {name: epochs, valueFrom: {path: /tmp/outputs/epochs}}
+              artifacts:
+                - {name: data, path: /tmp/outputs/data.txt}
+          - name: train
+            metadata:
+              labels: {tune.test/step: train}
+              annotations: {tune.test/hold: "true"}
+            inputs:
+              parameters:
+                - name: epochs
+              artifacts:
+                - {name: data, path: /tmp/inputs/data.txt}
+            container:
+              image: example.invalid/pipestep:1
+              command: [%[2]s, train]
+              args: [--data, /tmp/inputs/data.txt, --epochs, "{{inputs.parameters.epochs}}", --fail-above, "%[3]s", --model-out, /tmp/outputs/model]
+            outputs:
+              artifacts:
+                - {name: model, path: /tmp/outputs/model}
+          - name: evaluate
+            metadata:
+              annotations: {tune.test/hold: "true"}
+            inputs:
+              artifacts:
+                - {name: model, path: /tmp/inputs/model}
+            container:
+              image: example.invalid/pipestep:1
+              command: [%[2]s, evaluate]
+              args: [--model, /tmp/inputs/model, --score-out, /tmp/outputs/score]
+            outputs:
+              parameters:
+                - {name: score, valueFrom: {path: /tmp/outputs/score}}
+`, name, step, strconv.FormatFloat(failAbove, 'g', -1, 64))
+}
+
+// checkPipelineTrials checks the trials of pipelineExperiment run where
+// (local or cluster) against values computed here from each trial's
+// parameters: x > failAbove Failed, naming the train step when named is
+// set; the others Succeeded with loss (x−1)² + (y+2)² from the train
+// step's log and score 1/(1+loss) from evaluate's output parameter. It
+// wants at least one trial of each kind.
+func checkPipelineTrials(t *testing.T, where string, ts []jsonTrial, failAbove float64, named bool) {
+	t.Helper()
+	failed, succeeded := 0, 0
+	for _, tr := range ts {
+		x, errX := strconv.ParseFloat(tr.Parameters["x"], 64)
+		y, errY := strconv.ParseFloat(tr.Parameters["y"], 64)
+		if errX != nil || errY != nil {
+			t.Errorf("%s %s: parameters %v", where, tr.Name, tr.Parameters)
+			continue
+		}
+		if x > failAbove {
+			failed++
+			if tr.Status != "Failed" || named && !strings.Contains(tr.Message, "train") {
+				t.Errorf("%s %s (x=%v): %s (%s: %s), want Failed by its train step", where, tr.Name, x, tr.Status, tr.Reason, tr.Message)
+			}
+			continue
+		}
+		succeeded++
+		loss := (x-1)*(x-1) + (y+2)*(y+2)
+		if tr.Status != "Succeeded" || tr.Metrics["loss"] != loss || tr.Metrics["score"] != 1/(1+loss) {
+			t.Errorf("%s %s: %s (%s), metrics %v; want Succeeded with loss %v and score %v", where, tr.Name, tr.Status, tr.Message, tr.Metrics, loss, 1/(1+loss))
+		}
+	}
+	if failed == 0 || succeeded == 0 {
+		t.Errorf("%s: %d trials failed and %d succeeded; the test wants both kinds (change random_state or the threshold)", where, failed, succeeded)
+	}
+}
+
+// TestPipelineSameLocallyAndOnCluster runs one experiment file, a
+// three-step pipeline passing a parameter and file artifacts whose train
+// step fails for some parameters, with tune's local executor and on the
+// test cluster through the real workflow-controller (steps run by the
+// step runner): both give the same trials, with the same parameters and
+// the same metric values, each checked against the value computed from the
+// parameters.
+func TestPipelineSameLocallyAndOnCluster(t *testing.T) {
+	c := newCluster(t)
+	steps := c.runSteps(t, argoNamespace)
+	name := fmt.Sprintf("pipe-%d", time.Now().Unix()%100000)
+	const failAbove = 2.5
+	y := pipelineExperiment(name, pipestep(t), failAbove)
+
+	kdir := t.TempDir()
+	start := time.Now()
+	code, out, errOut := runTune(t, kdir, "run", "--executor", "kubernetes", writeExperiment(t, kdir, y))
+	t.Logf("on the cluster in %s: exit %d\n%s%s", time.Since(start).Round(time.Millisecond), code, out, errOut)
+	cluster := trials(t, kdir, name)
+	checkPipelineTrials(t, "cluster", cluster, failAbove, false)
+	for _, tr := range cluster {
+		if tr.Status == "Failed" {
+			t.Logf("cluster %s: %s: %s", tr.Name, tr.Reason, tr.Message)
+		}
+	}
+	ran := map[string]int{}
+	for _, s := range steps.ran() {
+		ran[s.Template]++
+	}
+	succeeded := 0
+	for _, tr := range cluster {
+		if tr.Status == "Succeeded" {
+			succeeded++
+		}
+	}
+	// Every trial ran prepare and train; only those whose train succeeded
+	// ran evaluate.
+	if want := map[string]int{"prepare": len(cluster), "train": len(cluster), "evaluate": succeeded}; !maps.Equal(ran, want) {
+		t.Errorf("the step runner ran %v, want %v", ran, want)
+	}
+
+	ldir := t.TempDir()
+	start = time.Now()
+	code, out, errOut = runTune(t, ldir, "run", writeExperiment(t, ldir, y))
+	t.Logf("locally in %s: exit %d\n%s%s", time.Since(start).Round(time.Millisecond), code, out, errOut)
+	local := trials(t, ldir, name)
+	checkPipelineTrials(t, "local", local, failAbove, true)
+
+	byName := func(a, b jsonTrial) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(local, byName)
+	slices.SortFunc(cluster, byName)
+	if len(local) != len(cluster) {
+		t.Fatalf("%d trials locally, %d on the cluster", len(local), len(cluster))
+	}
+	for i := range local {
+		l, k := local[i], cluster[i]
+		if l.Name != k.Name || !maps.Equal(l.Parameters, k.Parameters) || l.Status != k.Status || !maps.Equal(l.Metrics, k.Metrics) {
+			t.Errorf("trial %d differs:\n local   %s %s %v %v\n cluster %s %s %v %v", i, l.Name, l.Status, l.Parameters, l.Metrics, k.Name, k.Status, k.Parameters, k.Metrics)
+		}
+	}
+}

@@ -143,7 +143,20 @@ func pipestep(t *testing.T) string {
 	return bin
 }
 
+// run runs pod's step. When the runner itself fails, it fails the pod
+// (main terminated with exit code 128, reason StartError, the runner's
+// error as the message), so that the Workflow and the test end.
 func (r *stepRunner) run(ctx context.Context, pod *corev1.Pod) error {
+	err := r.runStep(ctx, pod)
+	if err != nil && ctx.Err() == nil {
+		if ferr := r.c.failPod(ctx, pod, 128, "StartError", "step runner: "+err.Error(), nil); ferr == nil {
+			_ = r.c.release(ctx, pod)
+		}
+	}
+	return err
+}
+
+func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	tmpl, err := r.template(ctx, pod)
 	if err != nil {
 		return err
@@ -158,19 +171,6 @@ func (r *stepRunner) run(ctx context.Context, pod *corev1.Pod) error {
 		return errors.New("the pod has no main container")
 	}
 	fsRoot := filepath.Join(r.root, "pods", pod.Name, "fs")
-	var m pathMap
-	for _, vm := range main.VolumeMounts {
-		host, err := r.mountSource(ctx, pod, vm, fsRoot)
-		if err != nil {
-			return err
-		}
-		if host != "" {
-			m.add(vm.MountPath, host)
-			if err := os.MkdirAll(host, 0o755); err != nil {
-				return err
-			}
-		}
-	}
 	var declared []string
 	for _, p := range tmpl.Outputs.Parameters {
 		if p.ValueFrom != nil && p.ValueFrom.Path != "" {
@@ -182,6 +182,27 @@ func (r *stepRunner) run(ctx context.Context, pod *corev1.Pod) error {
 	}
 	for _, a := range tmpl.Inputs.Artifacts {
 		declared = append(declared, a.Path)
+	}
+	// Mounts first: a declared path under one lives in its volume. A mount
+	// at a declared path (Argo's input-artifacts volume mounts each input
+	// artifact's file with a subPath) is that file, not a directory.
+	var m pathMap
+	for _, vm := range main.VolumeMounts {
+		host, err := r.mountSource(ctx, pod, vm, fsRoot)
+		if err != nil {
+			return err
+		}
+		if host == "" {
+			continue
+		}
+		m.add(vm.MountPath, host)
+		dir := host
+		if slices.Contains(declared, vm.MountPath) {
+			dir = filepath.Dir(host)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 	}
 	for _, p := range declared {
 		if p == "" || !filepath.IsAbs(p) {
