@@ -6,8 +6,10 @@
 //	pipestep train --data FILE --epochs N --fail-above T --model-out FILE
 //	pipestep evaluate --model FILE --score-out FILE
 //	pipestep loss --x X --y Y --loss-out FILE
-//	pipestep kfp-prepare --epochs N --batches-out FILE
-//	pipestep kfp-train --lr LR --batches N --metrics-out FILE
+//	pipestep katib-prep --epochs-out FILE
+//	pipestep katib-train --lr LR --epochs N
+//	pipestep kfp-prepare --epochs N ----output-paths FILE
+//	pipestep kfp-train --lr LR --batches N   (metrics file: $MLPIPELINE_METRICS)
 //
 // prepare writes "X Y" to the data file and 3 to the epochs file, and
 // prints a decoy loss=1000 (it is not the training step). train reads them
@@ -17,9 +19,17 @@
 // 1/(1+L) to the score file. loss writes L to the loss file. Every number is written with
 // strconv.FormatFloat(v, 'g', -1, 64), so it reads back exactly.
 //
-// kfp-prepare and kfp-train are the two steps of examples/kfp-pipeline:
-// kfp-prepare writes 30×epochs to the batches file; kfp-train writes
-// Kubeflow Pipelines v1's metrics document, accuracy 1−lr and loss lr.
+// katib-prep and katib-train are the two steps of Katib's Argo example:
+// katib-prep prints a decoy loss=1000 and writes 4 to the epochs file;
+// katib-train prints "epoch e: loss=L" for each epoch, the last with
+// L = lr×epochs/4 (so lr when the epochs parameter arrived).
+//
+// kfp-prepare and kfp-train are the two steps of examples/kfp-pipeline,
+// with the command line its KFP v1 components have: kfp-prepare writes
+// 30×epochs to the file after ----output-paths; kfp-train writes Kubeflow
+// Pipelines v1's metrics document, accuracy 1−lr and loss lr, to the file
+// named by $MLPIPELINE_METRICS (KFP's components write
+// /mlpipeline-metrics.json; a step run on the host is told the path).
 package main
 
 import (
@@ -27,6 +37,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,6 +46,16 @@ func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: pipestep prepare|train|evaluate|loss|kfp-prepare|kfp-train [flags]")
 		os.Exit(2)
+	}
+	args := os.Args[2:]
+	if os.Args[1] == "kfp-prepare" {
+		// KFP v1's ----output-paths is no Go flag: the output file is the
+		// argument after it.
+		i := slices.Index(args, "----output-paths")
+		if i < 0 || i+1 >= len(args) {
+			fail("kfp-prepare: no ----output-paths FILE")
+		}
+		args = append(slices.Clone(args[:i]), "--batches-out", args[i+1])
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	x := fs.Float64("x", 0, "")
@@ -50,9 +71,8 @@ func main() {
 	modelOut := fs.String("model-out", "", "")
 	scoreOut := fs.String("score-out", "", "")
 	batchesOut := fs.String("batches-out", "", "")
-	metricsOut := fs.String("metrics-out", "", "")
 	lossOut := fs.String("loss-out", "", "")
-	_ = fs.Parse(os.Args[2:])
+	_ = fs.Parse(args)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 	switch os.Args[1] {
@@ -84,13 +104,20 @@ func main() {
 		fmt.Printf("evaluate: score=%s\n", f(1/(1+loss)))
 	case "loss":
 		write(*lossOut, f((*x-1)*(*x-1)+(*y+2)*(*y+2))+"\n")
+	case "katib-prep":
+		fmt.Println("loss=1000")
+		write(*epochsOut, "4\n")
+	case "katib-train":
+		for e := 1; e <= *epochs; e++ {
+			fmt.Printf("epoch %d: loss=%s\n", e, f(*lr*float64(*epochs)/4*float64(*epochs-e+1)))
+		}
 	case "kfp-prepare":
 		write(*batchesOut, strconv.Itoa(30**epochs))
 	case "kfp-train":
 		if *batches <= 0 {
 			fail("kfp-train: --batches %d", *batches)
 		}
-		write(*metricsOut, fmt.Sprintf(`{"metrics": [{"name": "accuracy", "numberValue": %s, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": %s}]}`, f(1-*lr), f(*lr)))
+		write(os.Getenv("MLPIPELINE_METRICS"), fmt.Sprintf(`{"metrics": [{"name": "accuracy", "numberValue": %s, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": %s}]}`, f(1-*lr), f(*lr)))
 	default:
 		fail("pipestep: unknown step %q", os.Args[1])
 	}
