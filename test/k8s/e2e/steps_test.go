@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/yaml"
 
 	"github.com/tune-hpo/tune/internal/testutil"
 )
@@ -768,4 +769,137 @@ func (r *stepRunner) provisionVolumes(t *testing.T, ns string) {
 			w.Stop()
 		}
 	})
+}
+
+// TestStepRunnerLikeArgo checks the step runner against what Argo's
+// documentation gives, through the real workflow-controller, on a
+// Workflow submitted directly: a file written to the workflow's volume
+// (a claim from volumeClaimTemplates, bound to the runner's hostPath
+// volume by the PV controller) is read by the next step; an output
+// parameter's file loses one trailing newline, an output artifact keeps
+// it; a missing file gives the parameter's default; a step exiting 3
+// fails with "main: Error (exit code 3)" and outputs.exitCode 3; a missing
+// file without a default fails the step in Argo's wait container.
+func TestStepRunnerLikeArgo(t *testing.T) {
+	c := newCluster(t)
+	steps := c.runSteps(t, argoNamespace)
+	y := fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: runner-, namespace: argo}
+spec:
+  entrypoint: main
+  podMetadata: {annotations: {tune.test/hold: "true"}}
+  volumeClaimTemplates:
+    - metadata: {name: work}
+      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - {name: write, template: write}
+          - {name: read, template: read, dependencies: [write]}
+          - {name: fail, template: fail, dependencies: [read]}
+          - {name: nofile, template: nofile}
+    - name: write
+      container:
+        image: example.invalid/pipestep:1
+        command: [%[1]s, write]
+        args: [--content, "shared\n\n", --to, /mnt/work/shared.txt]
+        volumeMounts: [{name: work, mountPath: /mnt/work}]
+      outputs:
+        parameters:
+          - {name: missing, valueFrom: {path: /tmp/missing, default: fallback}}
+    - name: read
+      container:
+        image: example.invalid/pipestep:1
+        command: [%[1]s, copy]
+        args: [--from, /mnt/work/shared.txt, --to, /tmp/out/copy]
+        volumeMounts: [{name: work, mountPath: /mnt/work}]
+      outputs:
+        parameters:
+          - {name: copy, valueFrom: {path: /tmp/out/copy}}
+        artifacts:
+          - {name: copy, path: /tmp/out/copy}
+    - name: fail
+      container:
+        image: example.invalid/pipestep:1
+        command: [%[1]s, exit]
+        args: [--code, "3"]
+    - name: nofile
+      container:
+        image: example.invalid/pipestep:1
+        command: [%[1]s, exit]
+        args: [--code, "0"]
+      outputs:
+        parameters:
+          - {name: none, valueFrom: {path: /tmp/none}}
+`, pipestep(t))
+	var obj map[string]any
+	if err := yaml.Unmarshal([]byte(y), &obj); err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.dyn.Resource(workflowGVR).Namespace(argoNamespace).Create(t.Context(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.dyn.Resource(workflowGVR).Namespace(argoNamespace).Delete(context.Background(), created.GetName(), metav1.DeleteOptions{})
+	})
+	var wf wfv1.Workflow
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		u, err := c.dyn.Resource(workflowGVR).Namespace(argoNamespace).Get(t.Context(), created.GetName(), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &wf); err != nil {
+			t.Fatal(err)
+		}
+		if wf.Status.Phase.Completed() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workflow %s still %s after 2 minutes: %+v", wf.Name, wf.Status.Phase, steps.ran())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	nodes := map[string]wfv1.NodeStatus{}
+	for _, n := range wf.Status.Nodes {
+		if n.Type == wfv1.NodeTypePod {
+			nodes[n.DisplayName] = n
+		}
+	}
+	param := func(node, name string) string {
+		if o := nodes[node].Outputs; o != nil {
+			for _, p := range o.Parameters {
+				if p.Name == name && p.Value != nil {
+					return p.Value.String()
+				}
+			}
+		}
+		return "<none>"
+	}
+	if wf.Status.Phase != wfv1.WorkflowFailed {
+		t.Errorf("workflow %s, want Failed", wf.Status.Phase)
+	}
+	if n := nodes["write"]; n.Phase != wfv1.NodeSucceeded || param("write", "missing") != "fallback" {
+		t.Errorf("write: %s (%s), missing=%q; want Succeeded with the default", n.Phase, n.Message, param("write", "missing"))
+	}
+	n := nodes["read"]
+	if n.Phase != wfv1.NodeSucceeded || param("read", "copy") != "shared\n" {
+		t.Errorf("read: %s (%s), copy=%q; want Succeeded with %q read from the volume, one newline trimmed", n.Phase, n.Message, param("read", "copy"), "shared\n")
+	}
+	if n.Outputs == nil || len(n.Outputs.Artifacts) != 1 || n.Outputs.Artifacts[0].Raw == nil || n.Outputs.Artifacts[0].Raw.Data != "shared\n\n" {
+		t.Errorf("read: artifacts %+v, want copy holding %q", n.Outputs, "shared\n\n")
+	}
+	n = nodes["fail"]
+	if n.Phase != wfv1.NodeFailed || n.Message != "main: Error (exit code 3)" || n.Outputs == nil || n.Outputs.ExitCode == nil || *n.Outputs.ExitCode != "3" {
+		t.Errorf("fail: %s (%q), outputs %+v; want Failed, main: Error (exit code 3), exit code 3", n.Phase, n.Message, n.Outputs)
+	}
+	n = nodes["nofile"]
+	if n.Phase != wfv1.NodeError || !strings.Contains(n.Message, "wait: Error (exit code 1)") || !strings.Contains(n.Message, "/tmp/none") {
+		t.Errorf("nofile: %s (%q); want Error from the wait container naming /tmp/none", n.Phase, n.Message)
+	}
+	if len(wf.Status.PersistentVolumeClaims) != 1 {
+		t.Errorf("workflow volumes %+v, want the one claim", wf.Status.PersistentVolumeClaims)
+	}
 }

@@ -6,6 +6,9 @@
 //	pipestep train --data FILE --epochs N --fail-above T --model-out FILE
 //	pipestep evaluate --model FILE --score-out FILE
 //	pipestep loss --x X --y Y --loss-out FILE
+//	pipestep write --content TEXT --to FILE
+//	pipestep copy --from FILE --to FILE
+//	pipestep exit --code N
 //	pipestep katib-prep --epochs-out FILE
 //	pipestep katib-train --lr LR --epochs N
 //	pipestep kfp-prepare --epochs N ----output-paths FILE
@@ -18,6 +21,9 @@
 // prints "diverged" to stderr and exits 3 instead. evaluate writes
 // 1/(1+L) to the score file. loss writes L to the loss file. Every number is written with
 // strconv.FormatFloat(v, 'g', -1, 64), so it reads back exactly.
+//
+// write writes TEXT to FILE; copy copies a file; exit exits with code N
+// after printing "exiting with N" to stderr.
 //
 // katib-prep and katib-train are the two steps of Katib's Argo example:
 // katib-prep prints a decoy loss=1000 and writes 4 to the epochs file;
@@ -72,6 +78,10 @@ func main() {
 	scoreOut := fs.String("score-out", "", "")
 	batchesOut := fs.String("batches-out", "", "")
 	lossOut := fs.String("loss-out", "", "")
+	content := fs.String("content", "", "")
+	from := fs.String("from", "", "")
+	to := fs.String("to", "", "")
+	code := fs.Int("code", 0, "")
 	_ = fs.Parse(args)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
@@ -104,6 +114,13 @@ func main() {
 		fmt.Printf("evaluate: score=%s\n", f(1/(1+loss)))
 	case "loss":
 		write(*lossOut, f((*x-1)*(*x-1)+(*y+2)*(*y+2))+"\n")
+	case "write":
+		write(*to, *content)
+	case "copy":
+		write(*to, read(*from))
+	case "exit":
+		fmt.Fprintf(os.Stderr, "exiting with %d\n", *code)
+		os.Exit(*code)
 	case "katib-prep":
 		fmt.Println("loss=1000")
 		write(*epochsOut, "4\n")
