@@ -173,39 +173,58 @@ func split(d *dataset) (train, val *dataset) {
 	return train, val
 }
 
+// scaler standardises features with fixed statistics: (x - mean) / std.
+type scaler struct {
+	Mean []float64 `json:"mean"`
+	Std  []float64 `json:"std"`
+}
+
+// fitScaler returns the per-feature mean and standard deviation of d; a
+// constant feature gets std 1, so it is centred and left unscaled.
+func fitScaler(d *dataset) scaler {
+	n := d.features()
+	s := scaler{Mean: make([]float64, n), Std: make([]float64, n)}
+	for _, x := range d.X {
+		for j, v := range x {
+			s.Mean[j] += v
+		}
+	}
+	for j := range s.Mean {
+		s.Mean[j] /= float64(len(d.X))
+	}
+	for _, x := range d.X {
+		for j, v := range x {
+			s.Std[j] += (v - s.Mean[j]) * (v - s.Mean[j])
+		}
+	}
+	for j := range s.Std {
+		s.Std[j] = math.Sqrt(s.Std[j] / float64(len(d.X)))
+		if s.Std[j] < 1e-12 {
+			s.Std[j] = 1
+		}
+	}
+	return s
+}
+
+// apply rescales the rows of d in place (each row is replaced by a copy,
+// so slices shared with another dataset are not modified).
+func (s scaler) apply(d *dataset) {
+	for i, x := range d.X {
+		z := make([]float64, len(x))
+		for j, v := range x {
+			z[j] = (v - s.Mean[j]) / s.Std[j]
+		}
+		d.X[i] = z
+	}
+}
+
 // standardize rescales every feature of train and val to zero mean and unit
-// variance, using statistics of train only. Constant features are centred
-// and left unscaled. Rows are copied, so the input slices are not modified.
-func standardize(train, val *dataset) {
-	n := train.features()
-	mean := make([]float64, n)
-	std := make([]float64, n)
-	for _, x := range train.X {
-		for j, v := range x {
-			mean[j] += v
-		}
-	}
-	for j := range mean {
-		mean[j] /= float64(len(train.X))
-	}
-	for _, x := range train.X {
-		for j, v := range x {
-			std[j] += (v - mean[j]) * (v - mean[j])
-		}
-	}
-	for j := range std {
-		std[j] = math.Sqrt(std[j] / float64(len(train.X)))
-		if std[j] < 1e-12 {
-			std[j] = 1
-		}
-	}
-	for _, d := range []*dataset{train, val} {
-		for i, x := range d.X {
-			z := make([]float64, n)
-			for j, v := range x {
-				z[j] = (v - mean[j]) / std[j]
-			}
-			d.X[i] = z
-		}
-	}
+// variance, using statistics of train only, and returns those statistics.
+// Constant features are centred and left unscaled. Rows are copied, so the
+// input slices are not modified.
+func standardize(train, val *dataset) scaler {
+	s := fitScaler(train)
+	s.apply(train)
+	s.apply(val)
+	return s
 }

@@ -50,6 +50,14 @@ type config struct {
 	data        string
 	reportEvery int
 	patience    int
+
+	// The pipeline modes (pipeline.go).
+	exportSplit string // directory to write train.csv and test.csv to
+	countOut    string // file for the number of test rows (--export-split)
+	saveModel   string // file to write the trained network to
+	evaluate    string // saved network to score on --data
+	metricsJSON string // Kubeflow Pipelines metrics file (--evaluate)
+	expectRows  int    // rows --evaluate expects in --data
 }
 
 // usageError is an error in the command line; run exits with status 2.
@@ -86,7 +94,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mlp: %v\n", err)
 		return 1
 	}
-	if err := train(cfg, stdout, stderr); err != nil {
+	switch {
+	case cfg.exportSplit != "":
+		err = exportSplit(cfg, cfg.exportSplit, cfg.countOut, stdout)
+	case cfg.evaluate != "":
+		err = evaluateModel(cfg, cfg.evaluate, cfg.metricsJSON, cfg.expectRows, stdout)
+	default:
+		err = train(cfg, stdout, stderr)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "mlp: %v\n", err)
 		return 1
 	}
@@ -112,6 +128,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.reportEvery, "report-every", 1, "print metrics every N epochs (and always after the last), >= 1")
 	fs.IntVar(&cfg.patience, "patience", 0, "stop when validation accuracy has not improved for N epochs (checked when metrics are reported); 0 = never")
 	fs.StringVar(&cfg.data, "data", "", "CSV (or .csv.gz) of numeric features and an integer class label last; default: the embedded digits data set")
+	fs.StringVar(&cfg.exportSplit, "export-split", "", "instead of training, write DIR/train.csv and DIR/test.csv, a per-class 80/20 split of the data set")
+	fs.StringVar(&cfg.countOut, "count-out", "", "with --export-split, also write the number of test rows to this file")
+	fs.StringVar(&cfg.saveModel, "save-model", "", "after training, write the network (and its feature scaling) to this JSON file")
+	fs.StringVar(&cfg.evaluate, "evaluate", "", "instead of training, score the network saved in this file on every row of --data")
+	fs.StringVar(&cfg.metricsJSON, "metrics-json", "", "with --evaluate, also write test-accuracy and test-loss to this file as Kubeflow Pipelines' metrics JSON")
+	fs.IntVar(&cfg.expectRows, "expect-rows", 0, "with --evaluate, fail unless --data has exactly this many rows (0 = any)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -136,6 +158,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	check(cfg.reportEvery >= 1, "--report-every must be >= 1, got %d", cfg.reportEvery)
 	check(cfg.patience >= 0, "--patience must be >= 0, got %d", cfg.patience)
 	check(cfg.weightDecay >= 0, "--weight-decay must be >= 0, got %v", cfg.weightDecay)
+	check(cfg.exportSplit == "" || cfg.evaluate == "", "--export-split and --evaluate are different modes: give one")
+	check(cfg.countOut == "" || cfg.exportSplit != "", "--count-out needs --export-split")
+	check(cfg.metricsJSON == "" || cfg.evaluate != "", "--metrics-json needs --evaluate")
+	check(cfg.expectRows >= 0, "--expect-rows must be >= 0, got %d", cfg.expectRows)
 	if err := errors.Join(problems...); err != nil {
 		return cfg, &usageError{err: err}
 	}
@@ -155,7 +181,7 @@ func train(cfg config, stdout, stderr io.Writer) error {
 	if len(tr.X) == 0 || len(val.X) == 0 {
 		return fmt.Errorf("too few rows (%d) for a train/validation split", len(all.X))
 	}
-	standardize(tr, val)
+	sc := standardize(tr, val)
 	fmt.Fprintf(stderr, "mlp: %d training and %d validation rows, %d features, %d classes\n",
 		len(tr.X), len(val.X), tr.features(), tr.classes)
 
@@ -195,16 +221,27 @@ func train(cfg config, stdout, stderr io.Writer) error {
 		}
 		if diverged {
 			fmt.Fprintf(stderr, "mlp: training diverged at epoch %d (weights overflowed); try a smaller --lr\n", epoch)
+			if cfg.saveModel != "" {
+				return fmt.Errorf("training diverged: no model to save to %s", cfg.saveModel)
+			}
 			return nil
 		}
 		if acc > bestAcc {
 			bestAcc, bestEpoch = acc, epoch
 		} else if cfg.patience > 0 && epoch-bestEpoch >= cfg.patience {
 			fmt.Fprintf(stderr, "mlp: stopping early at epoch %d: validation accuracy has not improved since epoch %d\n", epoch, bestEpoch)
-			return nil
+			return save(cfg, net, sc)
 		}
 	}
-	return nil
+	return save(cfg, net, sc)
+}
+
+// save writes the trained network to cfg.saveModel, when set.
+func save(cfg config, net *mlp, sc scaler) error {
+	if cfg.saveModel == "" {
+		return nil
+	}
+	return saveModel(cfg.saveModel, net, sc)
 }
 
 // metric formats " name=value", or "" when value is NaN or infinite: the

@@ -32,6 +32,7 @@ type mlp struct {
 
 // newMLP returns a network with the given layer sizes, its weights drawn
 // from rng: He initialisation for ReLU, Glorot for tanh; biases start at 0.
+// With a nil rng every weight is 0.
 func newMLP(sizes []int, act activation, rng *rand.Rand) *mlp {
 	m := &mlp{sizes: sizes, act: act}
 	layers := len(sizes) - 1
@@ -50,6 +51,9 @@ func newMLP(sizes []int, act activation, rng *rand.Rand) *mlp {
 	m.a = make([][]float64, len(sizes))
 	for l := 1; l < len(sizes); l++ {
 		m.a[l] = make([]float64, sizes[l])
+	}
+	if rng == nil {
+		return m // weights to be filled in by the caller (loadModel)
 	}
 	for l := range m.w {
 		in, out := float64(sizes[l]), float64(sizes[l+1])
