@@ -3,11 +3,15 @@
 package e2e
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -74,8 +78,10 @@ import (
 //     default, else the step fails as the executor does, at the first
 //     such parameter), the declared output artifacts as raw artifacts
 //     holding the file's content (standing in for an artifact repository;
-//     a missing optional one is skipped, a missing required one fails the
-//     step) and, when the controller asked for it
+//     a directory is held as rawTarPrefix and its base64 gzipped tar,
+//     which the runner unpacks into a later step's input path, as Argo
+//     unpacks the tarball it uploads for a directory; a missing optional
+//     one is skipped, a missing required one fails the step) and, when the controller asked for it
 //     (ARGO_INCLUDE_SCRIPT_OUTPUT), the stdout as outputs.result;
 //   - when the process exits non-zero or an output is missing, fails the
 //     pod as the kubelet would (phase Failed, main terminated with the
@@ -220,6 +226,10 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	for _, a := range tmpl.Inputs.Artifacts {
 		host, _ := m.resolve(a.Path)
 		switch {
+		case a.Raw != nil && strings.HasPrefix(a.Raw.Data, rawTarPrefix):
+			if err := untarDir(strings.TrimPrefix(a.Raw.Data, rawTarPrefix), host); err != nil {
+				return fmt.Errorf("input artifact %s: %w", a.Name, err)
+			}
 		case a.Raw != nil:
 			mode := os.FileMode(0o644)
 			if a.Mode != nil {
@@ -324,12 +334,17 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	for _, a := range outputs.Artifacts {
 		host, _ := m.resolve(a.Path)
 		b, err := os.ReadFile(host)
+		if errors.Is(err, syscall.EISDIR) {
+			var data string
+			if data, err = tarDir(host); err != nil {
+				return fmt.Errorf("output artifact %s: %w", a.Name, err)
+			}
+			b = []byte(rawTarPrefix + data)
+		}
 		switch {
 		case err == nil:
 			arts = append(arts, wfv1.Artifact{Name: a.Name, Path: a.Path, ArtifactLocation: wfv1.ArtifactLocation{Raw: &wfv1.RawArtifact{Data: string(b)}}})
 		case errors.Is(err, fs.ErrNotExist) && a.Optional:
-		case errors.Is(err, syscall.EISDIR):
-			return fmt.Errorf("output artifact %s of template %s is a directory: the step runner reports files only", a.Name, tmpl.Name)
 		default:
 			if waitErr == nil {
 				waitErr = fmt.Errorf("path %s does not exist in the main container: %w", a.Path, errors.Unwrap(err))
@@ -349,6 +364,71 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	r.runs = append(r.runs, stepRun{Workflow: pod.Labels["workflows.argoproj.io/workflow"], Pod: pod.Name, Template: tmpl.Name, Argv: argv, ExitCode: exit, Stdout: log.stdout()})
 	r.mu.Unlock()
 	return r.c.release(ctx, pod)
+}
+
+// rawTarPrefix starts the raw artifact data that holds a directory: the
+// base64 of its gzipped tar follows.
+const rawTarPrefix = "e2e-step-runner-dir:"
+
+// tarDir returns the base64 of the gzipped tar of the regular files and
+// directories under dir.
+func tarDir(dir string) (string, error) {
+	var buf bytes.Buffer
+	enc := base64.NewEncoder(base64.StdEncoding, &buf)
+	zw := gzip.NewWriter(enc)
+	tw := tar.NewWriter(zw)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		return "", err
+	}
+	for _, c := range []io.Closer{tw, zw, enc} {
+		if err := c.Close(); err != nil {
+			return "", err
+		}
+	}
+	return buf.String(), nil
+}
+
+// untarDir unpacks what tarDir returned into dir.
+func untarDir(data, dir string) error {
+	zr, err := gzip.NewReader(base64.NewDecoder(base64.StdEncoding, strings.NewReader(data)))
+	if err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if root, err = os.OpenRoot(dir); err != nil {
+			return err
+		}
+	}
+	defer root.Close()
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = root.MkdirAll(h.Name, 0o755)
+		case tar.TypeReg:
+			var f *os.File
+			if f, err = root.OpenFile(h.Name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode).Perm()); err == nil {
+				_, err = io.Copy(f, tr)
+				err = errors.Join(err, f.Close())
+			}
+		default:
+			err = fmt.Errorf("%s: type %c not unpacked", h.Name, h.Typeflag)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // template returns the template the workflow-controller resolved for pod,
