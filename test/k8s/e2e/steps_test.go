@@ -983,3 +983,56 @@ spec:
 		t.Errorf("workflow volumes %+v, want the one claim", wf.Status.PersistentVolumeClaims)
 	}
 }
+
+// TestStepRunnerPaths checks the step runner's path mapping and $(VAR)
+// expansion on their own (no cluster needed).
+func TestStepRunnerPaths(t *testing.T) {
+	var m pathMap
+	m.add("/tmp/outputs", "/h/fs/tmp/outputs")
+	m.add("/tmp/outputs/model", "/h/vol") // a longer path wins
+	m.add("/mlpipeline-metrics.json", "/h/fs/mlpipeline-metrics.json")
+	for in, want := range map[string]string{
+		"/tmp/outputs":                          "/h/fs/tmp/outputs",
+		"/tmp/outputs/x.txt":                    "/h/fs/tmp/outputs/x.txt",
+		"--out=/tmp/outputs/x":                  "--out=/h/fs/tmp/outputs/x",
+		"/tmp/outputs/model/w.bin":              "/h/vol/w.bin",
+		"/tmp/outputsx":                         "/tmp/outputsx",  // not at a boundary
+		"/a/tmp/outputs":                        "/a/tmp/outputs", // inside another path
+		"x/tmp/outputs":                         "x/tmp/outputs",  // inside a relative path
+		"/tmp/outputs.d":                        "/tmp/outputs.d", // a longer name
+		"a=/tmp/outputs,b=/tmp/outputs/m":       "a=/h/fs/tmp/outputs,b=/h/fs/tmp/outputs/m",
+		"{\"p\": \"/mlpipeline-metrics.json\"}": "{\"p\": \"/h/fs/mlpipeline-metrics.json\"}",
+	} {
+		if got := m.rewrite(in); got != want {
+			t.Errorf("rewrite(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"/tmp/outputs/model/a": "/h/vol/a",
+		"/tmp/outputs/b":       "/h/fs/tmp/outputs/b",
+		"/tmp/outputs/../x":    "",
+	} {
+		got, ok := m.resolve(in)
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("resolve(%q) = %q, want %q", in, got, want)
+		}
+	}
+	vars := map[string]string{"A": "1", "B": "$(A)"}
+	for in, want := range map[string]string{
+		"$(A)":       "1",
+		"x$(A)y$(A)": "x1y1",
+		"$(B)":       "$(A)", // no second round
+		"$$(A)":      "$(A)",
+		"$(C)":       "$(C)",
+		"$(A":        "$(A",
+		"$":          "$",
+		"a$b":        "a$b",
+	} {
+		if got := expandVars(in, vars); got != want {
+			t.Errorf("expandVars(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
