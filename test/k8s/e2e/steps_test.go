@@ -88,7 +88,9 @@ import (
 //     process's exit code, 128+signal for a signal, 128 with reason
 //     StartError when it cannot start; wait terminated with exit code 1
 //     and the executor's message when an output is missing), then
-//     releases it; kwok completes a successful one (exit code 0).
+//     releases it; kwok completes a successful one (exit code 0);
+//   - when the pod is deleted while its process runs, sends the process
+//     SIGTERM, then SIGKILL after 5 s, and reports nothing.
 //
 // It also provisions a hostPath persistent volume, under root/volumes, for
 // each claim of the namespace (a workflow's volumeClaimTemplates), bound
@@ -277,11 +279,22 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 		dir = m.rewrite(main.WorkingDir)
 	}
 
-	// Run it, as the container runtime would.
+	// Run it, as the container runtime would; a deleted pod's process gets
+	// SIGTERM, then SIGKILL after a grace period, and nothing is reported.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	deleted := make(chan struct{})
+	go func() {
+		if r.c.waitDeleted(runCtx, pod) {
+			close(deleted)
+			stop()
+		}
+	}()
 	var log processLog
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = log.stream("stdout"), log.stream("stderr")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	exit, reason, startMsg := 0, "Completed", ""
 	switch err := cmd.Run(); {
@@ -295,9 +308,15 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	default:
 		exit, reason, startMsg = 128, "StartError", err.Error()
 	}
+	select {
+	case <-deleted:
+		return nil
+	default:
+	}
 	if ctx.Err() != nil {
 		return nil // the test ended
 	}
+	stop()
 	if lines := log.lines(); len(lines) > 0 {
 		if err := r.c.serveCRILog(ctx, pod, "main", lines, lines[0].text); err != nil {
 			return err
@@ -429,6 +448,26 @@ func untarDir(data, dir string) error {
 			return err
 		}
 	}
+}
+
+// waitDeleted reports whether pod is deleted (or being deleted) before ctx
+// ends.
+func (c *cluster) waitDeleted(ctx context.Context, pod *corev1.Pod) bool {
+	for ctx.Err() == nil {
+		w, err := c.kube.CoreV1().Pods(pod.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + pod.Name})
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			if p, ok := ev.Object.(*corev1.Pod); ok && (ev.Type == watch.Deleted || p.DeletionTimestamp != nil) {
+				w.Stop()
+				return true
+			}
+		}
+		w.Stop()
+	}
+	return false
 }
 
 // template returns the template the workflow-controller resolved for pod,
