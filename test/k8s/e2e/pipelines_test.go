@@ -18,6 +18,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tune-hpo/tune/internal/testutil"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -348,7 +350,8 @@ func TestPipelineSameLocallyAndOnCluster(t *testing.T) {
 
 // runPipelineExperiment runs the experiment file y (experiment name)
 // on the test cluster (--executor kubernetes) or with the local executor,
-// into a store of its own, and returns its trials by name. The run may end
+// into a store of its own, from the repository root, and returns its
+// trials by name. The run may end
 // with exit code 0 or 1 (an experiment that failed).
 func runPipelineExperiment(t *testing.T, where, name, y string) []jsonTrial {
 	t.Helper()
@@ -357,8 +360,12 @@ func runPipelineExperiment(t *testing.T, where, name, y string) []jsonTrial {
 	if where == "cluster" {
 		args = append(args, "--executor", "kubernetes")
 	}
+	// From the repository root, as the examples are run (go run
+	// ./examples/mlp); the step runner's default working directory too.
+	cmd := exec.Command(tuneBin, append([]string{"--store", filepath.Join(dir, "tune.db")}, args...)...)
+	cmd.Dir = filepath.Join("..", "..", "..")
 	start := time.Now()
-	code, out, errOut := runTune(t, dir, args...)
+	code, out, errOut := testutil.Run(t, cmd)
 	t.Logf("%s run in %s: exit %d\n%s%s", where, time.Since(start).Round(time.Millisecond), code, out, errOut)
 	if where == "local" && code == 2 && strings.Contains(errOut, "batch/v1 Job trial templates only") {
 		t.Fatal("the local executor does not run Argo Workflow trials yet (issue 14, local pipeline runs): the local half of this comparison cannot run")
