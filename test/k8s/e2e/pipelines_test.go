@@ -76,8 +76,6 @@ spec:
                       - name: epochs
                         value: "{{steps.data-preprocessing.outputs.parameters.epochs}}"
           - name: gen-epochs
-            metadata:
-              annotations: {tune.test/hold: "true"}
             container:
               image: example.invalid/prep:1
               command: [%[3]s, katib-prep]
@@ -89,7 +87,6 @@ spec:
             metadata:
               labels:
                 katib.kubeflow.org/model-training: "true"
-              annotations: {tune.test/hold: "true"}
             inputs:
               parameters:
                 - name: epochs
@@ -123,8 +120,7 @@ spec:
 // declares for it (the step runner, like Argo's executor, reports only
 // declared outputs). The test changes only what the fake cluster needs:
 // the steps' commands (the step program instead of python3 scripts, told
-// the metrics file's path), the hold annotations, the namespace, and a
-// smaller budget.
+// the metrics file's path), the namespace, and a smaller budget.
 func TestKubeflowPipelineExample(t *testing.T) {
 	c := newCluster(t)
 	c.runSteps(t, argoNamespace)
@@ -142,7 +138,6 @@ func TestKubeflowPipelineExample(t *testing.T) {
 		"  name: kfp-train\n":                                     fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
 		"  maxTrialCount: 12\n":                                   "  maxTrialCount: 3\n",
 		"  parallelTrialCount: 3":                                 "  parallelTrialCount: 2",
-		"            metadata:\n              labels:\n":          "            metadata:\n              annotations: {tune.test/hold: \"true\"}\n              labels:\n",
 		"              command: [python3, -u, /app/prepare.py]\n": fmt.Sprintf("              command: [%s, kfp-prepare]\n", step),
 		"              command: [python3, -u, /app/train.py]\n":   fmt.Sprintf("              command: [%s, kfp-train]\n              env: [{name: MLPIPELINE_METRICS, value: /mlpipeline-metrics.json}]\n", step),
 	} {
@@ -230,8 +225,6 @@ spec:
                     artifacts:
                       - {name: model, from: "{{tasks.train.outputs.artifacts.model}}"}
           - name: prepare
-            metadata:
-              annotations: {tune.test/hold: "true"}
             container:
               image: example.invalid/pipestep:1
               command: [%[2]s, prepare]
@@ -244,7 +237,6 @@ spec:
           - name: train
             metadata:
               labels: {tune.test/step: train}
-              annotations: {tune.test/hold: "true"}
             inputs:
               parameters:
                 - name: epochs
@@ -258,8 +250,6 @@ spec:
               artifacts:
                 - {name: model, path: /tmp/outputs/model}
           - name: evaluate
-            metadata:
-              annotations: {tune.test/hold: "true"}
             inputs:
               artifacts:
                 - {name: model, path: /tmp/inputs/model}
@@ -400,7 +390,7 @@ func sameTrials(t *testing.T, local, cluster []jsonTrial) {
 // the local executor: both give the same trials with the same metrics,
 // and those are the metrics the three commands give when run by hand with
 // each trial's parameters. The test changes only what the fake cluster
-// needs: the namespace, the hold annotations and a smaller budget.
+// needs: the namespace and a smaller budget.
 func TestPipelineExampleLocallyAndOnCluster(t *testing.T) {
 	c := newCluster(t)
 	steps := c.runSteps(t, argoNamespace)
@@ -409,14 +399,10 @@ func TestPipelineExampleLocallyAndOnCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := fmt.Sprintf("mlp-%d", time.Now().Unix()%100000)
-	const hold = "            metadata:\n              annotations: {tune.test/hold: \"true\"}\n"
 	y := string(src)
 	for old, repl := range map[string]string{
 		"  name: pipeline-mlp\n":                                                           fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
 		"  maxTrialCount: 8\n  maxFailedTrialCount: 3\n":                                   "  maxTrialCount: 2\n  maxFailedTrialCount: 1\n",
-		"          - name: prepare\n            container:\n":                              "          - name: prepare\n" + hold + "            container:\n",
-		"          - name: train\n            inputs:\n":                                   "          - name: train\n" + hold + "            inputs:\n",
-		"          - name: evaluate\n            inputs:\n":                                "          - name: evaluate\n" + hold + "            inputs:\n",
 		"            - {name: epochs, value: \"12\"}\n":                                    "            - {name: epochs, value: \"12\"}\n", // the oracle's
 		"    objectiveMetricName: test-accuracy\n    additionalMetricNames: [test-loss]\n": "    objectiveMetricName: test-accuracy\n    additionalMetricNames: [test-loss]\n",
 	} {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,7 +42,8 @@ import (
 // Argo would. It is an oracle independent of tune's own pipeline code: it
 // reads only the pod and the template the workflow-controller resolved.
 //
-// For each step pod (Running, held with tune.test/hold) it
+// runSteps makes the apiserver hold every Workflow step pod of the
+// namespace (holdWorkflowPods). For each step pod, once Running, it
 //
 //   - reads the resolved template from the init container's ARGO_TEMPLATE
 //     variable (or the ConfigMap the controller offloads a large one to);
@@ -121,10 +123,81 @@ func (c *cluster) runSteps(t *testing.T, ns string) *stepRunner {
 		t.Fatal(err)
 	}
 	r := &stepRunner{c: c, root: t.TempDir(), repo: repo}
+	c.holdWorkflowPods(t, ns)
 	r.provisionVolumes(t, ns)
 	c.onHeldPods(t, ns, "workflows.argoproj.io/workflow", true, "step runner", r.run)
 	return r
 }
+
+// holdWorkflowPods makes the apiserver annotate every Workflow step pod
+// created in ns with tune.test/hold, through a MutatingAdmissionPolicy
+// (GA since Kubernetes 1.36) bound to ns, so that kwok leaves the pods to
+// the step runner and experiment files need no annotation of the test's.
+// It returns once the policy is in force and removes it when the test
+// ends.
+func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
+	t.Helper()
+	name := "e2e-hold-workflow-pods-" + ns
+	policy := &admissionv1.MutatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionv1.MutatingAdmissionPolicySpec{
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionv1.RuleWithOperations{
+					Operations: []admissionv1.OperationType{admissionv1.Create},
+					Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
+				},
+			}}},
+			MatchConditions: []admissionv1.MatchCondition{{
+				Name:       "workflow-step",
+				Expression: `has(object.metadata.labels) && "workflows.argoproj.io/workflow" in object.metadata.labels`,
+			}},
+			Mutations: []admissionv1.Mutation{{
+				PatchType:          admissionv1.PatchTypeApplyConfiguration,
+				ApplyConfiguration: &admissionv1.ApplyConfiguration{Expression: `Object{metadata: Object.metadata{annotations: {"tune.test/hold": "true"}}}`},
+			}},
+			ReinvocationPolicy: admissionv1.NeverReinvocationPolicy,
+			FailurePolicy:      ptr(admissionv1.Fail),
+		},
+	}
+	binding := &admissionv1.MutatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionv1.MutatingAdmissionPolicyBindingSpec{
+			PolicyName: name,
+			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns},
+			}},
+		},
+	}
+	api := c.kube.AdmissionregistrationV1()
+	t.Cleanup(func() {
+		_ = api.MutatingAdmissionPolicyBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+		_ = api.MutatingAdmissionPolicies().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	if _, err := api.MutatingAdmissionPolicies().Create(t.Context(), policy, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("hold Workflow pods: %v", err)
+	}
+	if _, err := api.MutatingAdmissionPolicyBindings().Create(t.Context(), binding, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("hold Workflow pods: %v", err)
+	}
+	// The apiserver loads policies asynchronously: wait until a dry-run
+	// pod comes back annotated.
+	probe := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-hold-probe-", Labels: map[string]string{"workflows.argoproj.io/workflow": "probe"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "example.invalid/probe:1"}}},
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		p, err := c.kube.CoreV1().Pods(ns).Create(t.Context(), probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err == nil && p.Annotations["tune.test/hold"] == "true" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the MutatingAdmissionPolicy holding Workflow pods is not in force after 30 s (last: %v)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // ran returns the steps run so far, in the order they ended.
 func (r *stepRunner) ran() []stepRun {
@@ -907,7 +980,6 @@ kind: Workflow
 metadata: {generateName: runner-, namespace: argo}
 spec:
   entrypoint: main
-  podMetadata: {annotations: {tune.test/hold: "true"}}
   volumeClaimTemplates:
     - metadata: {name: work}
       spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}

@@ -583,8 +583,6 @@ spec:
                 - {name: prepare, template: step}
                 - {name: train, template: step, dependencies: [prepare]}
           - name: step
-            metadata:
-              annotations: {tune.test/hold: "true"}
             container:
               image: example.invalid/train:1
               command: [%s, loss]
