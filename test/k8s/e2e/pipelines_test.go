@@ -535,3 +535,89 @@ func TestKFPv2PipelineLocallyAndOnCluster(t *testing.T) {
 	local := runPipelineExperiment(t, "local", name, y)
 	sameTrials(t, local, cluster)
 }
+
+// TestInterruptStopsWorkflowSteps presses Ctrl-C while two Workflow
+// trials' steps run: tune deletes the Workflows, the trials are Killed,
+// and the deletion reaches the steps' processes (the step runner, as the
+// kubelet, sends SIGTERM to a deleted pod's process): none is left.
+func TestInterruptStopsWorkflowSteps(t *testing.T) {
+	c := newCluster(t)
+	steps := c.runSteps(t, argoNamespace)
+	name := fmt.Sprintf("wfstop-%d", time.Now().Unix()%100000)
+	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: %s, namespace: %s}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: random}
+  parallelTrialCount: 2
+  maxTrialCount: 4
+  maxFailedTrialCount: 1
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
+  trialTemplate:
+    primaryContainerName: main
+    successCondition: status.[@this].#(phase=="Succeeded")#
+    failureCondition: status.[@this].#(phase=="Failed")#
+    trialParameters:
+      - {name: x, reference: x}
+    trialSpec:
+      apiVersion: argoproj.io/v1alpha1
+      kind: Workflow
+      spec:
+        entrypoint: main
+        templates:
+          - name: main
+            dag:
+              tasks:
+                - {name: sleep, template: sleep}
+          - name: sleep
+            container:
+              image: example.invalid/pipestep:1
+              command: [%s, sleep]
+              args: ["--x=${trialParameters.x}"]
+`, name, argoNamespace, pipestep(t))
+	dir := t.TempDir()
+	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", writeExperiment(t, dir, y))
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(90 * time.Second); steps.running() < 2; {
+		select {
+		case err := <-exited:
+			t.Fatalf("tune run ended before its steps ran: %v\n%s", err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d step processes running after 90 s, want 2\n%s", steps.running(), out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := <-exited
+	if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("tune run after Ctrl-C: %v, want exit 130\n%s", err, out)
+	}
+	ts := trials(t, dir, name)
+	if len(ts) != 2 {
+		t.Errorf("%d trials, want the 2 that were running", len(ts))
+	}
+	for _, tr := range ts {
+		if tr.Status != "Killed" {
+			t.Errorf("%s: %s (%s), want Killed", tr.Name, tr.Status, tr.Message)
+		}
+	}
+	// The garbage collector deletes the pods of the deleted Workflows.
+	for deadline := time.Now().Add(90 * time.Second); steps.running() > 0 || len(steps.ran()) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 90 s: %d step processes still running, %d ended", steps.running(), len(steps.ran()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, s := range steps.ran() {
+		if !s.Deleted || s.ExitCode != 143 || !strings.Contains(s.Stdout, "terminated") {
+			t.Errorf("step %s: deleted %v, exit code %d, stdout %q; want stopped by SIGTERM when its pod was deleted", s.Pod, s.Deleted, s.ExitCode, s.Stdout)
+		}
+	}
+}

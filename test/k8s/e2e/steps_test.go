@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -92,7 +93,8 @@ import (
 //     and the executor's message when an output is missing), then
 //     releases it; kwok completes a successful one (exit code 0);
 //   - when the pod is deleted while its process runs, sends the process
-//     SIGTERM, then SIGKILL after 5 s, and reports nothing.
+//     SIGTERM, then SIGKILL after 5 s, and reports nothing to Argo (the
+//     step is listed by ran with Deleted set).
 //
 // It also provisions a hostPath persistent volume, under root/volumes, for
 // each claim of the namespace (a workflow's volumeClaimTemplates), bound
@@ -102,8 +104,9 @@ type stepRunner struct {
 	root string
 	repo string
 
-	mu   sync.Mutex
-	runs []stepRun
+	active atomic.Int32 // processes running
+	mu     sync.Mutex
+	runs   []stepRun
 }
 
 // stepRun is one step the runner ran.
@@ -112,6 +115,7 @@ type stepRun struct {
 	Argv                    []string
 	ExitCode                int
 	Stdout                  string
+	Deleted                 bool // the pod was deleted while the process ran
 }
 
 // runSteps starts a stepRunner for the held Workflow step pods of ns; it
@@ -198,6 +202,9 @@ func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// running returns how many step processes run now.
+func (r *stepRunner) running() int { return int(r.active.Load()) }
 
 // ran returns the steps run so far, in the order they ended.
 func (r *stepRunner) ran() []stepRun {
@@ -370,19 +377,24 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	exit, reason, startMsg := 0, "Completed", ""
-	switch err := cmd.Run(); {
+	err = cmd.Start()
+	if err == nil {
+		r.active.Add(1)
+		err = cmd.Wait()
+		r.active.Add(-1)
+	}
+	switch {
 	case err == nil:
 	case errors.As(err, new(*exec.ExitError)):
-		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		exit, reason = ws.ExitStatus(), "Error"
-		if ws.Signaled() {
-			exit = 128 + int(ws.Signal())
-		}
+		exit, reason = exitCode(cmd), "Error"
 	default:
 		exit, reason, startMsg = 128, "StartError", err.Error()
 	}
 	select {
 	case <-deleted:
+		r.mu.Lock()
+		r.runs = append(r.runs, stepRun{Workflow: pod.Labels["workflows.argoproj.io/workflow"], Pod: pod.Name, Template: tmpl.Name, Argv: argv, ExitCode: exitCode(cmd), Stdout: log.stdout(), Deleted: true})
+		r.mu.Unlock()
 		return nil
 	default:
 	}
@@ -521,6 +533,19 @@ func untarDir(data, dir string) error {
 			return err
 		}
 	}
+}
+
+// exitCode is the exit code of cmd's ended process as a container
+// runtime reports it (128+signal for a signal), -1 if it did not run.
+func exitCode(cmd *exec.Cmd) int {
+	if cmd.ProcessState == nil {
+		return -1
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
 }
 
 // waitDeleted reports whether pod is deleted (or being deleted) before ctx

@@ -9,6 +9,7 @@
 //	pipestep write --content TEXT --to FILE
 //	pipestep copy --from FILE --to FILE
 //	pipestep exit --code N
+//	pipestep sleep
 //	pipestep katib-prep --epochs-out FILE
 //	pipestep katib-train --lr LR --epochs N
 //	pipestep kfp-prepare --epochs N ----output-paths FILE
@@ -23,7 +24,8 @@
 // strconv.FormatFloat(v, 'g', -1, 64), so it reads back exactly.
 //
 // write writes TEXT to FILE; copy copies a file; exit exits with code N
-// after printing "exiting with N" to stderr.
+// after printing "exiting with N" to stderr; sleep prints "sleeping" and
+// waits for SIGTERM, then prints "terminated" and exits 143.
 //
 // katib-prep and katib-train are the two steps of Katib's Argo example:
 // katib-prep prints a decoy loss=1000 and writes 4 to the epochs file;
@@ -42,10 +44,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 func main() {
@@ -121,6 +125,13 @@ func main() {
 	case "exit":
 		fmt.Fprintf(os.Stderr, "exiting with %d\n", *code)
 		os.Exit(*code)
+	case "sleep":
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		fmt.Println("sleeping")
+		<-term
+		fmt.Println("terminated")
+		os.Exit(143)
 	case "katib-prep":
 		fmt.Println("loss=1000")
 		write(*epochsOut, "4\n")
