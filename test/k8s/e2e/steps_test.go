@@ -48,15 +48,14 @@ import (
 //
 //   - reads the resolved template from the init container's ARGO_TEMPLATE
 //     variable (or the ConfigMap the controller offloads a large one to);
-//   - builds a private file system root for the pod, root/pods/<pod>/fs:
-//     every container path the main container mounts (emptyDir volumes,
-//     which include Argo's input-artifacts volume, under
-//     root/pods/<pod>/fs at their mountPath; persistent volume claims at the hostPath of the
-//     persistent volume bound to them, as the kubelet mounts it; hostPath
-//     volumes at their path) and every path the template declares
-//     (outputs.parameters[].valueFrom.path, outputs.artifacts[].path,
-//     inputs.artifacts[].path) not under a mount, under root/pods/<pod>/fs
-//     at that path; parent directories are created;
+//   - maps each container path to a host path: the main container's
+//     mounts (emptyDir volumes, Argo's input-artifacts volume among them,
+//     under the pod's own root, root/pods/<pod>/fs, at their mountPath;
+//     a persistent volume claim at the hostPath of the volume bound to
+//     it, as the kubelet mounts it; a hostPath volume at its path), then
+//     every path the template declares (outputs.parameters[].valueFrom.path,
+//     outputs.artifacts[].path, inputs.artifacts[].path) that is under no
+//     mount, under the pod's root; parent directories are created;
 //   - writes the input artifacts the controller resolved (raw artifacts;
 //     any other kind, unless optional, is an error of the runner) and a
 //     script template's source, at /argo/staging/script as Argo's init
@@ -84,8 +83,9 @@ import (
 //     a directory is held as rawTarPrefix and its base64 gzipped tar,
 //     which the runner unpacks into a later step's input path, as Argo
 //     unpacks the tarball it uploads for a directory; a missing optional
-//     one is skipped, a missing required one fails the step) and, when the controller asked for it
-//     (ARGO_INCLUDE_SCRIPT_OUTPUT), the stdout as outputs.result;
+//     one is skipped, a missing required one fails the step) and, when
+//     the controller asks for it (ARGO_INCLUDE_SCRIPT_OUTPUT), the stdout
+//     as outputs.result;
 //   - when the process exits non-zero or an output is missing, fails the
 //     pod as the kubelet would (phase Failed, main terminated with the
 //     process's exit code, 128+signal for a signal, 128 with reason
@@ -118,8 +118,8 @@ type stepRun struct {
 	Deleted                 bool // the pod was deleted while the process ran
 }
 
-// runSteps starts a stepRunner for the held Workflow step pods of ns; it
-// runs until the test ends.
+// runSteps starts a stepRunner for the Workflow step pods of ns (holding
+// them first); it runs until the test ends.
 func (c *cluster) runSteps(t *testing.T, ns string) *stepRunner {
 	t.Helper()
 	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
@@ -996,7 +996,9 @@ func (r *stepRunner) provisionVolumes(t *testing.T, ns string) {
 // parameter's file loses one trailing newline, an output artifact keeps
 // it; a missing file gives the parameter's default; a step exiting 3
 // fails with "main: Error (exit code 3)" and outputs.exitCode 3; a missing
-// file without a default fails the step in Argo's wait container.
+// file without a default fails the step in Argo's wait container; a script
+// template runs its source (its declared paths rewritten) and its stdout
+// becomes outputs.result, which a later step gets as an argument.
 func TestStepRunnerLikeArgo(t *testing.T) {
 	c := newCluster(t)
 	steps := c.runSteps(t, argoNamespace)
@@ -1016,6 +1018,12 @@ spec:
           - {name: read, template: read, dependencies: [write]}
           - {name: fail, template: fail, dependencies: [read]}
           - {name: nofile, template: nofile}
+          - {name: script, template: script}
+          - name: result
+            template: result
+            dependencies: [script]
+            arguments:
+              parameters: [{name: text, value: "{{tasks.script.outputs.result}}"}]
     - name: write
       container:
         image: example.invalid/pipestep:1
@@ -1049,6 +1057,26 @@ spec:
       outputs:
         parameters:
           - {name: none, valueFrom: {path: /tmp/none}}
+    - name: script
+      script:
+        image: example.invalid/sh:1
+        command: [sh]
+        source: |
+          echo hello from a script
+          echo 42 > /tmp/out/n
+      outputs:
+        parameters:
+          - {name: "n", valueFrom: {path: /tmp/out/n}}
+    - name: result
+      inputs:
+        parameters: [{name: text}]
+      container:
+        image: example.invalid/pipestep:1
+        command: [%[1]s, write]
+        args: [--content, "{{inputs.parameters.text}}", --to, /tmp/text]
+      outputs:
+        parameters:
+          - {name: text, valueFrom: {path: /tmp/text}}
 `, pipestep(t))
 	var obj map[string]any
 	if err := yaml.Unmarshal([]byte(y), &obj); err != nil {
@@ -1114,6 +1142,12 @@ spec:
 	n = nodes["nofile"]
 	if n.Phase != wfv1.NodeError || !strings.Contains(n.Message, "wait: Error (exit code 1)") || !strings.Contains(n.Message, "/tmp/none") {
 		t.Errorf("nofile: %s (%q); want Error from the wait container naming /tmp/none", n.Phase, n.Message)
+	}
+	if n := nodes["script"]; n.Phase != wfv1.NodeSucceeded || param("script", "n") != "42" || n.Outputs.Result == nil || *n.Outputs.Result != "hello from a script" {
+		t.Errorf("script: %s (%s), outputs %+v; want Succeeded, n=42 from its source's file, the stdout as result", n.Phase, n.Message, n.Outputs)
+	}
+	if got := param("result", "text"); got != "hello from a script" {
+		t.Errorf("result: text=%q, want the script's stdout through {{tasks.script.outputs.result}}", got)
 	}
 	if len(wf.Status.PersistentVolumeClaims) != 1 {
 		t.Errorf("workflow volumes %+v, want the one claim", wf.Status.PersistentVolumeClaims)
