@@ -183,7 +183,7 @@ spec:
   algorithm:
     algorithmName: random
     algorithmSettings: [{name: random_state, value: "5"}]
-  parallelTrialCount: 2
+  parallelTrialCount: 4
   maxTrialCount: 4
   maxFailedTrialCount: 4
   parameters:
