@@ -5,6 +5,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/tune-hpo/tune/metrics/collect"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // Katib's default values, from its experiment_defaults.go and constants.go.
@@ -36,6 +37,13 @@ const (
 	// DefaultTrainJobFailureCondition is the default failureCondition for a
 	// TrainJob.
 	DefaultTrainJobFailureCondition = `status.conditions.#(type=="Failed")#|#(status=="True")#`
+	// DefaultWorkflowSuccessCondition is the default successCondition for
+	// a Kubeflow Pipelines v2 PipelineJob trial, which runs as an Argo
+	// Workflow: the conditions of Katib's Argo Workflow example.
+	DefaultWorkflowSuccessCondition = `status.[@this].#(phase=="Succeeded")#`
+	// DefaultWorkflowFailureCondition is the default failureCondition for
+	// a PipelineJob trial.
+	DefaultWorkflowFailureCondition = `status.[@this].#(phase=="Failed")#`
 
 	// DefaultFilePath is the default metrics file of the File collector.
 	DefaultFilePath = "/var/log/katib/metrics.log"
@@ -61,7 +69,9 @@ var kubeflowJobKinds = map[string]bool{"TFJob": true, "PyTorchJob": true, "XGBoo
 //   - a metric strategy for the objective metric and for each additional
 //     metric that has none: min when minimising, max when maximising;
 //   - successCondition and failureCondition for batch/v1 Job and Kubeflow
-//     training-job trial specs, and primaryPodLabels for the latter;
+//     training-job trial specs, and primaryPodLabels for the latter; for a
+//     Kubeflow Pipelines v2 PipelineJob (tune's kind), the Workflow phase
+//     conditions of Katib's Argo example;
 //   - metricsCollectorSpec.collector.kind: StdOut, and the source defaults of
 //     the File, TensorFlowEvent and PrometheusMetric collectors;
 //   - each parameter's distribution: uniform.
@@ -108,6 +118,9 @@ func (e *Experiment) Default() {
 			if len(t.PrimaryPodLabels) == 0 {
 				t.PrimaryPodLabels = map[string]string{"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"}
 			}
+		case kfp.IsKind(t.TrialSpec):
+			setIfEmpty(&t.SuccessCondition, DefaultWorkflowSuccessCondition)
+			setIfEmpty(&t.FailureCondition, DefaultWorkflowFailureCondition)
 		case kubeflowJobKinds[kind]:
 			setIfEmpty(&t.SuccessCondition, DefaultKubeflowJobSuccessCondition)
 			setIfEmpty(&t.FailureCondition, DefaultKubeflowJobFailureCondition)

@@ -16,6 +16,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 
 	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // MaxFileSize is the largest experiment file [Load] accepts: 4 MiB. A real
@@ -113,6 +114,13 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 		const p = "spec.trialTemplate.trialSpec"
 		if n := lookup(root, p); n != nil {
 			d.build(n, reflect.TypeFor[batchv1.Job](), p, false)
+		}
+	}
+	if e.Spec.TrialTemplate != nil && kfp.IsKind(e.Spec.TrialTemplate.TrialSpec) {
+		// Check the pipeline's fields against the proto, with positions.
+		const p = "spec.trialTemplate.trialSpec"
+		if n := lookup(root, p); n != nil {
+			d.build(n, reflect.TypeFor[kfp.Job](), p, false)
 		}
 	}
 	decodeErrs := d.errs

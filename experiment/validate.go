@@ -22,6 +22,7 @@ import (
 	"github.com/tune-hpo/tune/suggest"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // APIVersion and Kind are the only apiVersion and kind an experiment file
@@ -596,6 +597,10 @@ func (v *validator) trialSpec(p string, t *TrialTemplate, declared map[string]bo
 			v.add(index("spec.trialTemplate.trialParameters", i)+".name", "trial parameter %q is not used: ${trialParameters.%s} appears nowhere in trialSpec", tp.Name, tp.Name)
 		}
 	}
+	if kfp.IsKind(spec) {
+		v.pipelineJob(p, spec)
+		return
+	}
 	if !manifest.IsKind(spec, manifest.JobGVK) {
 		return
 	}
@@ -608,6 +613,28 @@ func (v *validator) trialSpec(p string, t *TrialTemplate, declared map[string]bo
 		}
 	}
 	v.add(p, "not a valid batch/v1 Job: %s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "json: "), "\n", "; "))
+}
+
+// pipelineJob reports what keeps a Kubeflow Pipelines v2 trialSpec from
+// compiling, each problem at its field when kfp names one.
+func (v *validator) pipelineJob(p string, spec map[string]any) {
+	if _, err := kfp.Decode(spec); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "kfp: ")
+		v.add(p, "%s", strings.ReplaceAll(strings.TrimPrefix(msg, "json: "), "\n", "; "))
+		return
+	}
+	err := kfp.Check(spec)
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(strings.TrimPrefix(err.Error(), "kfp: "), "\n") {
+		path, msg, ok := strings.Cut(line, ": ")
+		if ok && strings.HasPrefix(path, "spec.") && !strings.ContainsAny(path, " \"") {
+			v.add(p+"."+path, "%s", msg)
+			continue
+		}
+		v.add(p, "%s", line)
+	}
 }
 
 func (v *validator) primaryContainer(p, name string, job *batchv1.Job) {

@@ -56,7 +56,8 @@ type config struct {
 	countOut    string // file for the number of test rows (--export-split)
 	saveModel   string // file to write the trained network to
 	evaluate    string // saved network to score on --data
-	metricsJSON string // Kubeflow Pipelines metrics file (--evaluate)
+	metricsJSON string // Kubeflow Pipelines v1 metrics file (--evaluate)
+	metricsV2   string // Kubeflow Pipelines v2 Metrics artifact file (--evaluate)
 	expectRows  int    // rows --evaluate expects in --data
 }
 
@@ -98,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case cfg.exportSplit != "":
 		err = exportSplit(cfg, cfg.exportSplit, cfg.countOut, stdout)
 	case cfg.evaluate != "":
-		err = evaluateModel(cfg, cfg.evaluate, cfg.metricsJSON, cfg.expectRows, stdout)
+		err = evaluateModel(cfg, stdout)
 	default:
 		err = train(cfg, stdout, stderr)
 	}
@@ -133,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.saveModel, "save-model", "", "after training, write the network (and its feature scaling) to this JSON file")
 	fs.StringVar(&cfg.evaluate, "evaluate", "", "instead of training, score the network saved in this file on every row of --data")
 	fs.StringVar(&cfg.metricsJSON, "metrics-json", "", "with --evaluate, also write test-accuracy and test-loss to this file as Kubeflow Pipelines' metrics JSON")
+	fs.StringVar(&cfg.metricsV2, "metrics-artifact", "", "with --evaluate, also write test-accuracy and test-loss to this file as a Kubeflow Pipelines v2 Metrics artifact (a JSON object of name to number)")
 	fs.IntVar(&cfg.expectRows, "expect-rows", 0, "with --evaluate, fail unless --data has exactly this many rows (0 = any)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -161,6 +163,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	check(cfg.exportSplit == "" || cfg.evaluate == "", "--export-split and --evaluate are different modes: give one")
 	check(cfg.countOut == "" || cfg.exportSplit != "", "--count-out needs --export-split")
 	check(cfg.metricsJSON == "" || cfg.evaluate != "", "--metrics-json needs --evaluate")
+	check(cfg.metricsV2 == "" || cfg.evaluate != "", "--metrics-artifact needs --evaluate")
 	check(cfg.expectRows >= 0, "--expect-rows must be >= 0, got %d", cfg.expectRows)
 	if err := errors.Join(problems...); err != nil {
 		return cfg, &usageError{err: err}

@@ -108,12 +108,14 @@ func loadModel(path string) (*mlp, scaler, error) {
 	return m, f.Scaler, nil
 }
 
-// evaluateModel scores the network saved at model on every row of the data
-// set, prints test-loss and test-accuracy, and, when metricsOut is not
-// empty, writes them there as Kubeflow Pipelines' metrics file. With
-// expectRows > 0 a data set of another size is an error.
-func evaluateModel(cfg config, model, metricsOut string, expectRows int, stdout io.Writer) error {
-	m, s, err := loadModel(model)
+// evaluateModel scores the network saved at cfg.evaluate on every row of
+// the data set, prints test-loss and test-accuracy, and writes them to
+// cfg.metricsJSON as Kubeflow Pipelines v1's metrics file and to
+// cfg.metricsV2 as a v2 Metrics artifact, when set. With cfg.expectRows > 0
+// a data set of another size is an error.
+func evaluateModel(cfg config, stdout io.Writer) error {
+	expectRows := cfg.expectRows
+	m, s, err := loadModel(cfg.evaluate)
 	if err != nil {
 		return err
 	}
@@ -132,18 +134,30 @@ func evaluateModel(cfg config, model, metricsOut string, expectRows int, stdout 
 	if _, err := fmt.Fprintf(stdout, "test-loss=%.6g test-accuracy=%.4f\n", loss, acc); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
-	if metricsOut == "" {
-		return nil
+	if cfg.metricsJSON != "" {
+		doc := map[string]any{"metrics": []map[string]any{
+			{"name": "test-accuracy", "numberValue": acc, "format": "PERCENTAGE"},
+			{"name": "test-loss", "numberValue": loss, "format": "RAW"},
+		}}
+		if err := writeJSON(cfg.metricsJSON, doc); err != nil {
+			return err
+		}
 	}
-	doc := map[string]any{"metrics": []map[string]any{
-		{"name": "test-accuracy", "numberValue": acc, "format": "PERCENTAGE"},
-		{"name": "test-loss", "numberValue": loss, "format": "RAW"},
-	}}
-	data, err := json.Marshal(doc)
+	if cfg.metricsV2 != "" {
+		if err := writeJSON(cfg.metricsV2, map[string]float64{"test-accuracy": acc, "test-loss": loss}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeJSON writes v to path as JSON.
+func writeJSON(path string, v any) error {
+	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
-	return writeFile(metricsOut, string(data))
+	return writeFile(path, string(data))
 }
 
 // writeFile writes data to path, creating its directory.

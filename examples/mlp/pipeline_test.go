@@ -55,8 +55,9 @@ func TestPipelineModes(t *testing.T) {
 	}
 
 	metricsFile := filepath.Join(dir, "mlpipeline-metrics.json")
+	v2File := filepath.Join(dir, "metrics")
 	code, stdout, stderr = trainRun(t, "--evaluate", model, "--data", filepath.Join(data, "test.csv"),
-		"--expect-rows", string(raw), "--metrics-json", metricsFile)
+		"--expect-rows", string(raw), "--metrics-json", metricsFile, "--metrics-artifact", v2File)
 	if code != 0 {
 		t.Fatalf("--evaluate: exit %d: %s", code, stderr)
 	}
@@ -82,6 +83,14 @@ func TestPipelineModes(t *testing.T) {
 		t.Errorf("metrics file %s; want test-accuracy %v and test-loss %v", b, wantAcc, wantLoss)
 	}
 
+	var flat map[string]float64
+	if b, err = os.ReadFile(v2File); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &flat); err != nil || len(flat) != 2 || flat["test-accuracy"] != wantAcc || flat["test-loss"] != wantLoss {
+		t.Errorf("v2 metrics artifact %s (%v); want test-accuracy %v and test-loss %v", b, err, wantAcc, wantLoss)
+	}
+
 	// The row check fails the step, as a pipeline step must when its
 	// input is not what the previous step said.
 	if code, _, stderr := trainRun(t, "--evaluate", model, "--data", filepath.Join(data, "train.csv"), "--expect-rows", string(raw)); code != 1 || !strings.Contains(stderr, "want "+string(raw)) {
@@ -97,6 +106,7 @@ func TestPipelineModeFlags(t *testing.T) {
 		{[]string{"--export-split", "d", "--evaluate", "m"}, "different modes"},
 		{[]string{"--count-out", "c"}, "--count-out needs --export-split"},
 		{[]string{"--metrics-json", "m"}, "--metrics-json needs --evaluate"},
+		{[]string{"--metrics-artifact", "m"}, "--metrics-artifact needs --evaluate"},
 		{[]string{"--evaluate", "m", "--expect-rows", "-1"}, "--expect-rows must be >= 0"},
 	} {
 		code, _, stderr := trainRun(t, tc.args...)

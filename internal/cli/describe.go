@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/spf13/cobra"
 	batchv1 "k8s.io/api/batch/v1"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/tune-hpo/tune/internal/output"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/local"
 	"github.com/tune-hpo/tune/trial/manifest"
 )
 
@@ -77,8 +82,93 @@ type describeView struct {
 	Command    []string                 `json:"command,omitempty"`
 	Dir        string                   `json:"dir,omitempty"`
 	Logs       []logTailView            `json:"logs"`
+	Steps      []stepView               `json:"steps,omitempty"`
 	Observe    []metrics.Log            `json:"observations"`
 	Curves     map[string]results.Curve `json:"curves"`
+}
+
+// stepView is one step of a pipeline trial run locally, from the
+// finished Workflow its directory keeps.
+type stepView struct {
+	Name     string   `json:"name"`
+	Template string   `json:"template"`
+	Phase    string   `json:"phase"`
+	Message  string   `json:"message,omitempty"`
+	ExitCode *int     `json:"exitCode,omitempty"`
+	Duration *float64 `json:"durationSeconds,omitempty"`
+}
+
+// readSteps returns the steps (the Pod nodes, in the order they started,
+// a step before the steps it leads to when the recorded times, which have
+// whole seconds, tie) of the finished Workflow in a pipeline trial's directory; none when the
+// trial is not a pipeline or has not finished.
+func readSteps(dir string) []stepView {
+	if dir == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, local.WorkflowStatusFile))
+	if err != nil {
+		return nil
+	}
+	var wf wfv1.Workflow
+	if json.Unmarshal(data, &wf) != nil {
+		return nil
+	}
+	nodes := make([]wfv1.NodeStatus, 0, len(wf.Status.Nodes))
+	for _, n := range wf.Status.Nodes {
+		if n.Type == wfv1.NodeTypePod {
+			nodes = append(nodes, n)
+		}
+	}
+	depth := nodeDepths(wf.Status.Nodes)
+	slices.SortFunc(nodes, func(a, b wfv1.NodeStatus) int {
+		if c := a.StartedAt.Time.Compare(b.StartedAt.Time); c != 0 {
+			return c
+		}
+		if c := depth[a.ID] - depth[b.ID]; c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	steps := make([]stepView, 0, len(nodes))
+	for _, n := range nodes {
+		sv := stepView{Name: n.Name, Template: n.TemplateName, Phase: string(n.Phase), Message: n.Message}
+		if n.Outputs != nil && n.Outputs.ExitCode != nil {
+			if c, err := strconv.Atoi(*n.Outputs.ExitCode); err == nil {
+				sv.ExitCode = &c
+			}
+		}
+		if !n.StartedAt.IsZero() && !n.FinishedAt.IsZero() {
+			d := n.FinishedAt.Sub(n.StartedAt.Time).Seconds()
+			sv.Duration = &d
+		}
+		steps = append(steps, sv)
+	}
+	return steps
+}
+
+// nodeDepths returns each node's longest distance from a node no other
+// lists as a child, following the nodes' Children (a DAG task's children
+// are the tasks that depend on it, as Argo records them).
+func nodeDepths(nodes wfv1.Nodes) map[string]int {
+	depth := make(map[string]int, len(nodes))
+	// At most len(nodes) rounds settle every depth of an acyclic graph;
+	// the bound keeps a malformed file from looping.
+	for range len(nodes) {
+		changed := false
+		for id, n := range nodes {
+			for _, c := range n.Children {
+				if _, ok := nodes[c]; ok && depth[c] < depth[id]+1 {
+					depth[c] = depth[id] + 1
+					changed = true
+				}
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	return depth
 }
 
 // paramView is one parameter's value; Number is set for numeric ones.
@@ -182,6 +272,7 @@ func newDescribeView(rec *experiment.Record, t *trial.Trial, dir string, logs []
 		v.Duration = &d
 	}
 	v.Command = trialCommand(&rec.Spec, t)
+	v.Steps = readSteps(dir)
 	for _, stream := range []string{stdoutLog, stderrLog} {
 		lt := logTailView{Stream: strings.TrimSuffix(stream, ".log"), Tail: []string{}}
 		if dir == "" {
@@ -308,6 +399,23 @@ func writeDescribe(io IOStreams, v *describeView) error {
 		prev = h.Time
 	}
 	tw.Flush()
+
+	if len(v.Steps) > 0 {
+		fmt.Fprintf(&b, "Steps (tune logs %s %d --step NAME):\n", v.Experiment, v.Seq)
+		fmt.Fprintf(tw, "  NAME\tTEMPLATE\tPHASE\tDURATION\tEXIT\tMESSAGE\n")
+		for _, st := range v.Steps {
+			dur, code := "", ""
+			if st.Duration != nil {
+				dur = (time.Duration(*st.Duration * float64(time.Second))).Round(time.Millisecond).String()
+			}
+			if st.ExitCode != nil {
+				code = strconv.Itoa(*st.ExitCode)
+			}
+			msg, _, _ := strings.Cut(st.Message, "\n")
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", escapeControl(st.Name, false), escapeControl(st.Template, false), st.Phase, dur, code, escapeControl(msg, false))
+		}
+		tw.Flush()
+	}
 
 	for _, l := range v.Logs {
 		switch {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ type logsOptions struct {
 	f          *factory
 	experiment string
 	trial      string
+	step       string
 	follow     bool
 	stderr     bool
 	tail       int
@@ -45,14 +48,21 @@ Written to a terminal, control characters in the log are shown escaped;
 written to a pipe or a file, the log's bytes are copied as they are.
 A log the runner capped at its size limit ends with a line saying so.
 
+A pipeline trial (an Argo Workflow or a Kubeflow pipeline run locally)
+keeps each step's output in a directory of its own: --step NAME prints that
+step's log instead of the trial's (NAME is the task or step name, train,
+or the node name Argo gives it, pipeline-mlp-0004.train; without a match
+the error lists the trial's steps).
+
 TRIAL is the trial's name (mnist-0003) or its number (3).`,
-		Example: "  tune logs mnist 3\n  tune logs mnist mnist-0003 --stderr\n  tune logs -f mnist 12",
+		Example: "  tune logs mnist 3\n  tune logs mnist mnist-0003 --stderr\n  tune logs -f mnist 12\n  tune logs pipeline-mlp 4 --step train",
 		Args:    exactArgs(2, "EXPERIMENT and TRIAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.experiment, o.trial = args[0], args[1]
 			return runLogs(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().StringVar(&o.step, "step", "", "print this pipeline step's log (task or node name) instead of the trial's")
 	cmd.Flags().BoolVarP(&o.follow, "follow", "f", false, "keep printing the log while the trial runs")
 	cmd.Flags().BoolVar(&o.stderr, "stderr", false, "print the trial's standard error instead of its standard output")
 	cmd.Flags().IntVar(&o.tail, "tail", -1, "print only the last N lines (then follow, with -f); -1 prints the whole log")
@@ -89,7 +99,13 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	if o.stderr {
 		name = stderrLog
 	}
-	path := filepath.Join(dir, name)
+	logDir := dir
+	if o.step != "" {
+		if logDir, err = o.stepDir(ctx, dir, t); err != nil {
+			return err
+		}
+	}
+	path := filepath.Join(logDir, name)
 	out := o.f.io.Out
 	var esc *lineEscaper
 	if isTerminal(out) {
@@ -239,4 +255,111 @@ func (l *lineEscaper) emit(lines []byte) error {
 	}
 	_, err := io.WriteString(l.w, strings.Join(parts, "\t"))
 	return err
+}
+
+// stepsDir is the sub-directory of a pipeline trial's directory holding
+// one directory per step (trial/pipeline's layout).
+const stepsDir = "steps"
+
+// stepDir returns the directory of the step of trial t (directory dir)
+// that o.step designates: a step directory named so, else the one whose
+// node name ends in "."+o.step (the task or step name under Argo's node
+// naming, "<workflow>.<task>"), its last attempt when the step was retried
+// ("<workflow>.<task>(1)"). Names are compared as the step directories
+// spell them (characters other than letters, digits, ".", "_" and "-"
+// become "_"). With -f, a trial still running is waited on until the step
+// appears.
+func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (string, error) {
+	name := stepDirName(o.step)
+	for {
+		steps, err := stepNames(dir)
+		if err != nil {
+			return "", fmt.Errorf("trial %s: %w", t.Name, err)
+		}
+		var match []string
+		base, last := "", -1
+		for _, s := range steps {
+			if s == name {
+				return filepath.Join(dir, stepsDir, s), nil
+			}
+			b, attempt := s, -1
+			if m := retryAttempt.FindStringSubmatch(s); m != nil {
+				b, attempt = m[1], atoiOr(m[2], -1)
+			}
+			if strings.HasSuffix(b, "."+name) || b == name {
+				match = append(match, s)
+				if base == "" || base == b {
+					base = b
+					last = max(last, attempt)
+				} else {
+					base = "\x00" // several steps, not attempts of one
+				}
+			}
+		}
+		switch {
+		case len(match) == 1:
+			return filepath.Join(dir, stepsDir, match[0]), nil
+		case len(match) > 1 && base != "\x00" && last >= 0:
+			return filepath.Join(dir, stepsDir, fmt.Sprintf("%s_%d_", base, last)), nil
+		case len(match) > 1:
+			return "", usageErrorf("--step %q matches several steps of trial %s: %s; give the full name", o.step, t.Name, strings.Join(match, ", "))
+		case o.follow && !t.State.Final():
+			select {
+			case <-ctx.Done():
+				return "", &codeError{code: exitInterrupted}
+			case <-time.After(o.poll):
+			}
+			var err error
+			if t, _, err = o.readTrialState(ctx); err != nil {
+				return "", err
+			}
+			continue
+		case len(steps) == 0:
+			return "", fmt.Errorf("trial %s has no steps: --step is for pipeline trials (Argo Workflow or Kubeflow pipeline templates run locally)", t.Name)
+		}
+		return "", usageErrorf("--step %q: trial %s has no such step (it has %s)", o.step, t.Name, strings.Join(steps, ", "))
+	}
+}
+
+// retryAttempt matches the directory of a retried step's attempt, the
+// node "<name>(N)" as a step directory spells it.
+var retryAttempt = regexp.MustCompile(`^(.*)_([0-9]+)_$`)
+
+// stepDirName spells a node name as its step directory does.
+func stepDirName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// atoiOr is s as an int, or def when it is not one.
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// stepNames lists the step directories of the trial directory dir,
+// sorted; none when dir has no steps directory.
+func stepNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, stepsDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }

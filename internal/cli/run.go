@@ -42,6 +42,7 @@ type runOptions struct {
 	logLevel             string // of the executor's log: debug | info | warn | error
 	maxObservations      int    // per trial and metric; -1: no cap
 	pushAddress          string // of the Push collector's endpoint
+	runtime              string // of local trials: host | podman | docker
 }
 
 // The executors tune run can use.
@@ -87,6 +88,8 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().DurationVar(&o.unschedulableTimeout, "unschedulable-timeout", 5*time.Minute, "how long a Kubernetes trial whose pod cannot be scheduled waits before it fails (0: forever)")
 	cmd.Flags().IntVar(&o.maxObservations, "max-observations", experiment.DefaultMaxObservations, fmt.Sprintf("values stored per trial and metric; beyond it they are thinned to evenly spaced ones plus the smallest, largest and latest (the trial's value still uses every value); at least %d, or -1 for no cap", metrics.MinMaxLogs))
 	cmd.Flags().StringVar(&o.pushAddress, "push-address", "unix", `where the Push collector's endpoint listens: "unix" (a socket in a new directory only you can enter, which local trials reach), or a TCP address such as 127.0.0.1:0 for trials in containers (any process on the machine can then connect; the token still decides what is accepted)`)
+	cmd.Flags().StringVar(&o.runtime, "runtime", string(local.RuntimeHost), "where local trials' processes run: host (on this machine; the image is ignored), podman or docker (each in a container of its own from the trial container's image, with the trial's directory mounted)")
+	_ = cmd.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions(runtimeNames(), cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
@@ -94,14 +97,21 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 // experiment without metadata.namespace gets the namespace the trials will
 // run in, so that it is stored with the experiment.
 func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (trial.Executor, error) {
+	rt, err := local.ParseRuntime(o.runtime)
+	if err != nil {
+		return nil, usageErrorf("--runtime %q: want %s", o.runtime, strings.Join(runtimeNames(), ", "))
+	}
 	switch o.executor {
 	case executorLocal:
 		// tune's own binary sets up the mounts that make a File collector's
 		// original path work inside the trial.
 		helper, _ := os.Executable()
-		ex, err := local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay, MountHelper: helper})
+		ex, err := local.New(local.Options{GPUs: gpus, RetryDelay: o.retryDelay, MountHelper: helper, Runtime: rt})
 		if err != nil {
 			return nil, err
+		}
+		if exp.CollectorKind() == collect.Push && rt != local.RuntimeHost && (o.pushAddress == "unix" || strings.HasPrefix(o.pushAddress, "unix:")) {
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: trials in %s containers cannot reach the Push collector's Unix socket: use --push-address 127.0.0.1:0 (containers share the host's network)", rt), true))
 		}
 		if k := exp.CollectorKind(); k == collect.File || k == collect.TensorFlowEvent {
 			if ok, why := ex.MountsSupported(); !ok {
@@ -110,6 +120,9 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		}
 		return ex, nil
 	case executorKubernetes:
+		if rt != local.RuntimeHost {
+			return nil, usageErrorf("--runtime %s is for --executor local: Kubernetes runs every trial in its image", rt)
+		}
 		timeout := o.unschedulableTimeout
 		if timeout == 0 {
 			timeout = -1 // the flag's 0 means no limit; the option's means the default
@@ -129,6 +142,15 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		return ex, nil
 	}
 	return nil, usageErrorf("--executor %q: want local or kubernetes", o.executor)
+}
+
+// runtimeNames lists the values of --runtime.
+func runtimeNames() []string {
+	var names []string
+	for _, r := range local.Runtimes() {
+		names = append(names, string(r))
+	}
+	return names
 }
 
 func runRun(ctx context.Context, o *runOptions) error {

@@ -2,32 +2,43 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 // validateOptions are the inputs of tune validate.
 type validateOptions struct {
-	f    *factory
-	file string
+	f        *factory
+	file     string
+	executor string // local | kubernetes
 }
 
 func newValidateCommand(f *factory, runF func(context.Context, *validateOptions) error) *cobra.Command {
 	o := &validateOptions{f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "validate FILE",
 		Short: "Check an experiment file and print it with Katib's defaults applied",
 		Long: `Check a Katib v1beta1 Experiment file without running it. Every problem is
 reported with its field path and line; the exit status is 2 when the file is
 invalid or asks for what tune cannot run (an algorithm Katib knows but tune
 does not implement: enas, darts, pbt). A valid file is printed back as YAML
-with the defaults applied.`,
+with the defaults applied.
+
+With --executor local (the default), an Argo Workflow trial template is also
+checked against the subset of Argo that tune runs on this machine: every
+template or field outside it is reported with its name (see docs/pipelines.md).`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
@@ -37,6 +48,8 @@ with the defaults applied.`,
 			return runValidate(o)
 		},
 	}
+	cmd.Flags().StringVar(&o.executor, "executor", executorLocal, "where the trials would run: local (Workflow trial templates are checked against the local pipeline subset) or kubernetes")
+	return cmd
 }
 
 // loadExperiment is experiment.Load with a file that cannot be read
@@ -58,10 +71,66 @@ func runValidate(o *validateOptions) error {
 	if err := experiment.CheckRunnable(exp); err != nil {
 		return err
 	}
+	switch o.executor {
+	case executorLocal:
+		if isWorkflowTemplate(exp) {
+			if err := (&experiment.Runner{Executor: pipelineChecker{}}).Check(exp); err != nil {
+				return err
+			}
+		}
+	case executorKubernetes:
+	default:
+		return usageErrorf("--executor %q: want local or kubernetes", o.executor)
+	}
 	b, err := yaml.Marshal(exp)
 	if err != nil {
 		return fmt.Errorf("print %s: %w", o.file, err)
 	}
 	_, err = o.f.io.Out.Write(b)
 	return err
+}
+
+// isWorkflowTemplate reports whether exp's trial template is an Argo
+// Workflow.
+func isWorkflowTemplate(exp *experiment.Experiment) bool {
+	tt := exp.Spec.TrialTemplate
+	if tt == nil || tt.TrialSpec == nil {
+		return false
+	}
+	data, err := json.Marshal(tt.TrialSpec)
+	if err != nil {
+		return false
+	}
+	var obj map[string]any
+	return json.Unmarshal(data, &obj) == nil && manifest.IsKind(obj, manifest.WorkflowGVK)
+}
+
+// pipelineChecker stands in for the local executor at validate time: it
+// checks a Workflow trial template against the local engine's subset
+// ([pipeline.Check]) and nothing that depends on this machine (its GPUs,
+// its programs). It runs nothing.
+type pipelineChecker struct{}
+
+func (pipelineChecker) Run(context.Context, *trial.Spec, io.Writer, io.Writer) (trial.Result, error) {
+	return trial.Result{}, errors.New("validate runs no trial")
+}
+
+func (pipelineChecker) OnHost() {}
+
+func (pipelineChecker) Check(spec *trial.Spec) error {
+	if spec == nil || !manifest.IsKind(spec.Object, manifest.WorkflowGVK) {
+		return nil
+	}
+	data, err := json.Marshal(spec.Object)
+	if err != nil {
+		return fmt.Errorf("encode trial spec: %w", err)
+	}
+	var wf wfv1.Workflow
+	if err := manifest.Decode(data, &wf); err != nil {
+		return fmt.Errorf("decode argoproj.io/v1alpha1 Workflow: %w", err)
+	}
+	if err := pipeline.Check(&wf); err != nil {
+		return fmt.Errorf("not runnable by the local executor:\n%w", err)
+	}
+	return nil
 }

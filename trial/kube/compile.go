@@ -15,6 +15,8 @@ import (
 
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // The labels put on every object and pod of a trial.
@@ -32,7 +34,9 @@ const (
 
 // Compile returns the objects Run would submit for spec, exactly: the
 // trial's batch/v1 Job or argoproj.io/v1alpha1 Workflow, decoded strictly
-// from spec.Object, or its object of any other kind as given, named
+// from spec.Object, the Workflow a Kubeflow Pipelines v2 PipelineJob
+// ([kfp.Kind]) compiles to ([kfp.Compile]), or its object of any other
+// kind as given, named
 // spec.Name, in its namespace and with the trial's labels on it and on its
 // pod templates (see the package documentation). The namespace is
 // spec.Namespace, else namespace, else [trial.DefaultNamespace]. The returned
@@ -89,18 +93,34 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 		if err := manifest.Decode(data, wf); err != nil {
 			return nil, fmt.Errorf("kube: trial %s: trialSpec is not a valid %s %s: %w", spec.Name, manifest.WorkflowGVK.GroupVersion(), manifest.WorkflowGVK.Kind, err)
 		}
-		if err := setMeta(&wf.ObjectMeta, spec, ns, labels); err != nil {
-			return nil, err
+		return finishWorkflow(wf, spec, ns, labels)
+	case kfp.IsKind(spec.Object):
+		job, err := kfp.Decode(spec.Object)
+		if err != nil {
+			return nil, fmt.Errorf("kube: trial %s: %w", spec.Name, err)
 		}
-		if wf.Spec.PodMetadata == nil {
-			wf.Spec.PodMetadata = new(wfv1.Metadata)
+		wf, err := kfp.Compile(job, spec.Name)
+		if err != nil {
+			return nil, fmt.Errorf("kube: trial %s: %w", spec.Name, err)
 		}
-		wf.Spec.PodMetadata.Labels = mergeLabels(wf.Spec.PodMetadata.Labels, labels)
-		pipelineMetricsParameters(wf)
-		wf.SetGroupVersionKind(manifest.WorkflowGVK)
-		return wf, nil
+		return finishWorkflow(wf, spec, ns, labels)
 	}
 	return compileDynamic(spec, data, ns)
+}
+
+// finishWorkflow names wf after the trial, puts it in ns, labels it and
+// its pods, and declares its KFP metrics output parameters.
+func finishWorkflow(wf *wfv1.Workflow, spec *trial.Spec, ns string, labels map[string]string) (*wfv1.Workflow, error) {
+	if err := setMeta(&wf.ObjectMeta, spec, ns, labels); err != nil {
+		return nil, err
+	}
+	if wf.Spec.PodMetadata == nil {
+		wf.Spec.PodMetadata = new(wfv1.Metadata)
+	}
+	wf.Spec.PodMetadata.Labels = mergeLabels(wf.Spec.PodMetadata.Labels, labels)
+	pipeline.DeclareMetricsParameters(wf)
+	wf.SetGroupVersionKind(manifest.WorkflowGVK)
+	return wf, nil
 }
 
 // resolveNamespace returns spec's namespace, else def, else trial.DefaultNamespace.

@@ -15,7 +15,10 @@
 // trial/manifest, which validation and the local executor share): a
 // field the type does not have, a duplicate field or a value of the wrong
 // type is an error naming its path, reported by [Executor.Check] before
-// anything is submitted. Any other kind is submitted as given, through
+// anything is submitted. A Kubeflow Pipelines v2 pipeline (kind PipelineJob
+// of tune-hpo.github.io/v1alpha1) is decoded and compiled to a Workflow by
+// package trial/pipeline/kfp, with the same kind of errors, and is then
+// submitted and followed as any Workflow. Any other kind is submitted as given, through
 // [Options.Dynamic], as the resource [Options.RESTMapper] maps it to
 // (discovery, cached for the executor's life); Check fails, before any
 // trial starts, when the cluster does not serve the kind (its CRD or
@@ -108,11 +111,15 @@
 //     workflow (status.outputs) and of every node (status.nodes[*].outputs)
 //     whose value is a number are written to stdout as name=value lines; a
 //     parameter named mlpipeline-metrics holding Kubeflow Pipelines' JSON
-//     ({"metrics": [{"name": "accuracy", "numberValue": 0.9}]}) gives one
-//     line per metric. A template declaring Kubeflow Pipelines' output
-//     artifact mlpipeline-metrics (a KFP v1 compiled pipeline) also gets an
-//     output parameter of that name read from the same file, so no artifact
-//     store is needed. When [trial.Spec.PrimaryPodLabels] is set, the
+//     (v1's {"metrics": [{"name": "accuracy", "numberValue": 0.9}]} or v2's
+//     flat {"accuracy": 0.9}) gives one line per metric. A template
+//     declaring Kubeflow Pipelines' output artifact mlpipeline-metrics (a
+//     KFP v1 compiled pipeline) also gets an output parameter of that name
+//     read from the same file, so no artifact store is needed. Both are
+//     trial/pipeline's ([pipeline.WriteOutputs],
+//     [pipeline.DeclareMetricsParameters]), which the local executor uses
+//     for Workflows it runs itself, so a Workflow's metrics are read the
+//     same way on both. When [trial.Spec.PrimaryPodLabels] is set, the
 //     primary container's log of every step pod carrying those labels is
 //     streamed as well, as for Jobs (Katib's Argo example labels its
 //     training step katib.kubeflow.org/model-training: "true"); without
@@ -124,7 +131,9 @@
 // (or the trial label copied by its operator): a kind that makes its pods
 // from something else has no log streamed, so its metrics must come another
 // way. A malformed gjson condition is not detected by Check (gjson has no
-// way to validate a path); it simply never holds.
+// way to validate a path); it simply never holds. The conditions are judged
+// by [manifest.Conditions], as the local executor judges a Workflow it
+// runs.
 //
 // A container restarted in place (restartPolicy OnFailure) is not
 // streamed again; only new pods are. Attach streams the logs of the pods

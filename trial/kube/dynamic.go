@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 // podLabelOf gives, for kinds whose object has no pod template, the label
@@ -157,7 +158,7 @@ type dynamicWorkload struct {
 	e    *Executor
 	obj  *unstructured.Unstructured
 	res  dynamic.ResourceInterface
-	cond conditions
+	cond manifest.Conditions
 	// selector selects the trial's pods; labelled says whether they carry
 	// the trial label (a pod template was found), logs whether the primary
 	// pod's log is streamed.
@@ -188,7 +189,7 @@ func (e *Executor) dynamicWorkload(spec *trial.Spec, u *unstructured.Unstructure
 		e:    e,
 		obj:  u,
 		res:  e.opts.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace()),
-		cond: conditions{kind: gvk.Kind, success: spec.SuccessCondition, failure: spec.FailureCondition},
+		cond: manifest.Conditions{Kind: gvk.Kind, Success: spec.SuccessCondition, Failure: spec.FailureCondition},
 	}
 	probe := u.DeepCopy()
 	switch label, known := podLabelOf[gvk.GroupKind()]; {
@@ -235,7 +236,7 @@ func (w *dynamicWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 	if err != nil {
 		return false, trial.Result{}
 	}
-	return w.cond.eval(data)
+	return w.cond.Eval(data)
 }
 
 func (w *dynamicWorkload) podSelector() string { return w.selector }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
 )
 
 const tfjobYAML = `
@@ -98,7 +99,7 @@ func TestKatibDefaultsMatch(t *testing.T) {
 }
 
 func TestConditionsEval(t *testing.T) {
-	c := conditions{kind: "TFJob", success: kubeflowSuccess, failure: kubeflowFailure}
+	c := manifest.Conditions{Kind: "TFJob", Success: kubeflowSuccess, Failure: kubeflowFailure}
 	tests := map[string]struct {
 		status string
 		want   trial.Result
@@ -129,7 +130,7 @@ func TestConditionsEval(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			done, res := c.eval([]byte(`{"kind":"TFJob","status":` + tc.status + `}`))
+			done, res := c.Eval([]byte(`{"kind":"TFJob","status":` + tc.status + `}`))
 			if done != tc.done {
 				t.Fatalf("eval() done = %v, want %v", done, tc.done)
 			}
@@ -141,13 +142,13 @@ func TestConditionsEval(t *testing.T) {
 
 	// An object result holds (Katib's Argo example), and its own fields
 	// give the message; a scalar never holds.
-	wf := conditions{kind: "Workflow", success: `status.[@this].#(phase=="Succeeded")#`, failure: `status.phase`}
-	done, res := wf.eval([]byte(`{"status":{"phase":"Succeeded","message":"all good"}}`))
+	wf := manifest.Conditions{Kind: "Workflow", Success: `status.[@this].#(phase=="Succeeded")#`, Failure: `status.phase`}
+	done, res := wf.Eval([]byte(`{"status":{"phase":"Succeeded","message":"all good"}}`))
 	if want := (trial.Result{State: trial.Succeeded, Reason: "WorkflowSucceeded", Message: "all good"}); !done || res != want {
 		t.Errorf("array-of-object condition: %v %+v, want %+v", done, res, want)
 	}
-	obj := conditions{kind: "Widget", success: `status`, failure: `status.broken`}
-	if done, res := obj.eval([]byte(`{"status":{"broken":"yes","reason":"Shiny"}}`)); !done || res.State != trial.Succeeded || res.Reason != "Shiny" {
+	obj := manifest.Conditions{Kind: "Widget", Success: `status`, Failure: `status.broken`}
+	if done, res := obj.Eval([]byte(`{"status":{"broken":"yes","reason":"Shiny"}}`)); !done || res.State != trial.Succeeded || res.Reason != "Shiny" {
 		t.Errorf("object condition with a scalar failure: %v %+v, want Succeeded/Shiny", done, res)
 	}
 }

@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -21,6 +20,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tune-hpo/tune/internal/testutil"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -238,23 +238,8 @@ func (r *run) wait(t *testing.T) (trial.Result, error) {
 	return trial.Result{}, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the tests' concurrency-safe buffer.
+type syncBuffer = testutil.SyncBuffer
 
 // readCloser turns a string into a log stream.
 func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

@@ -15,6 +15,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 // TestKubeflowPipelineTrial runs the example whose trial is a Kubeflow
@@ -22,6 +23,7 @@ import (
 // trial's values as pipeline arguments and the metrics artifact also
 // declared as an output parameter, and the train step's metrics file,
 // recorded by Argo in the node's outputs, becomes the trial's metrics.
+// (The evaluate step writes the metrics file.)
 func TestKubeflowPipelineTrial(t *testing.T) {
 	exp, _, err := experiment.Load(filepath.Join("..", "..", "examples", "kfp-pipeline", "experiment.yaml"))
 	if err != nil {
@@ -50,18 +52,18 @@ func TestKubeflowPipelineTrial(t *testing.T) {
 	for _, tmpl := range wf.Spec.Templates {
 		var metricsParams []wfv1.Parameter
 		for _, p := range tmpl.Outputs.Parameters {
-			if p.Name == PipelineMetricsParameter {
+			if p.Name == pipeline.MetricsParameter {
 				metricsParams = append(metricsParams, p)
 			}
 		}
 		switch tmpl.Name {
-		case "train":
+		case "evaluate":
 			if len(metricsParams) != 1 || metricsParams[0].ValueFrom == nil || metricsParams[0].ValueFrom.Path != "/mlpipeline-metrics.json" ||
 				metricsParams[0].ValueFrom.Default == nil || metricsParams[0].ValueFrom.Default.String() != "" {
-				t.Errorf("train outputs %+v; want an mlpipeline-metrics parameter read from /mlpipeline-metrics.json, default empty", tmpl.Outputs.Parameters)
+				t.Errorf("evaluate outputs %+v; want an mlpipeline-metrics parameter read from /mlpipeline-metrics.json, default empty", tmpl.Outputs.Parameters)
 			}
 			if len(tmpl.Outputs.Artifacts) != 1 {
-				t.Errorf("train artifacts %+v; want the metrics artifact kept", tmpl.Outputs.Artifacts)
+				t.Errorf("evaluate artifacts %+v; want the metrics artifact kept", tmpl.Outputs.Artifacts)
 			}
 		default:
 			if len(metricsParams) != 0 {
@@ -79,13 +81,13 @@ func TestKubeflowPipelineTrial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What Argo records once both steps ran: prepare-data's own output,
-	// and train's metrics file as the declared parameter.
+	// What Argo records once the steps ran: prepare-data's own output,
+	// and evaluate's metrics file as the declared parameter.
 	val := func(s string) *wfv1.AnyString { a := wfv1.AnyString(s); return &a }
 	got.Status.Phase = wfv1.WorkflowSucceeded
 	got.Status.Nodes = wfv1.Nodes{
-		"kfp-train-0001-1": {Name: "kfp-train-0001.prepare-data", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "prepare-data-batches", Value: val("120")}}}},
-		"kfp-train-0001-2": {Name: "kfp-train-0001.train", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: PipelineMetricsParameter,
+		"kfp-train-0001-1": {Name: "kfp-train-0001.prepare-data", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "prepare-data-test_rows", Value: val("359")}}}},
+		"kfp-train-0001-2": {Name: "kfp-train-0001.evaluate", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: pipeline.MetricsParameter,
 			Value: val(`{"metrics": [{"name": "accuracy", "numberValue": 0.931, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": 0.21, "format": "RAW"}]}`)}}}},
 	}
 	if _, err := wfs.Update(t.Context(), got, metav1.UpdateOptions{}); err != nil {
@@ -95,7 +97,7 @@ func TestKubeflowPipelineTrial(t *testing.T) {
 	if err != nil || res.State != trial.Succeeded {
 		t.Fatalf("Run() = %+v, %v", res, err)
 	}
-	if out, want := r.stdout.String(), "prepare-data-batches=120\naccuracy=0.931\nloss=0.21\n"; out != want {
+	if out, want := r.stdout.String(), "prepare-data-test_rows=359\naccuracy=0.931\nloss=0.21\n"; out != want {
 		t.Errorf("metrics written %q, want %q", out, want)
 	}
 }
@@ -157,5 +159,85 @@ func TestWorkflowPrimaryPodLogs(t *testing.T) {
 	}
 	if retries != 0 {
 		t.Errorf("OnRetry called %d times for a Workflow's steps, want 0", retries)
+	}
+}
+
+// TestKubeflowPipelineV2Trial runs the example whose trial is a Kubeflow
+// Pipelines v2 PipelineJob: it is submitted as the Workflow kfp compiles,
+// named, labelled and namespaced as any Workflow trial, with the trial's
+// values converted to the pipeline inputs' types; the numeric output
+// parameters Argo records become the trial's metrics.
+func TestKubeflowPipelineV2Trial(t *testing.T) {
+	exp, _, err := experiment.Load(filepath.Join("..", "..", "examples", "kfp-v2-pipeline", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.Metadata.Namespace = testNS
+	spec, err := exp.TrialSpec("kfp-v2-train-0001", suggest.Assignment{"lr": "0.05", "epochs": "3"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Compile(spec, testNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := objs[0].(*wfv1.Workflow)
+	if wf.Name != "kfp-v2-train-0001" || wf.Namespace != testNS || wf.Labels[LabelTrial] != "kfp-v2-train-0001" || wf.Spec.PodMetadata.Labels[LabelExperiment] != "kfp-v2-train" {
+		t.Errorf("metadata %+v, pod labels %v", wf.ObjectMeta, wf.Spec.PodMetadata.Labels)
+	}
+	args := map[string]string{}
+	for _, p := range wf.Spec.Arguments.Parameters {
+		args[p.Name] = p.Value.String()
+	}
+	if args["lr"] != "0.05" || args["epochs"] != "3" || wf.Spec.Entrypoint != "root" {
+		t.Errorf("entrypoint %q, pipeline arguments %v", wf.Spec.Entrypoint, args)
+	}
+	metricsOn := ""
+	for _, tmpl := range wf.Spec.Templates {
+		for _, p := range tmpl.Outputs.Parameters {
+			if p.Name == pipeline.MetricsParameter {
+				metricsOn += tmpl.Name
+			}
+		}
+	}
+	if metricsOn != "evaluate" {
+		t.Errorf("templates with %s: %q, want evaluate once", pipeline.MetricsParameter, metricsOn)
+	}
+	if len(wf.Spec.VolumeClaimTemplates) != 1 {
+		t.Errorf("volumeClaimTemplates %+v", wf.Spec.VolumeClaimTemplates)
+	}
+
+	f := newFakes()
+	e := f.executor(t, Options{Namespace: testNS})
+	if err := e.Check(spec); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	r := start(t.Context(), spec, e.Run)
+	f.waitWatch(t, "pods")
+	wfs := f.argo.ArgoprojV1alpha1().Workflows(testNS)
+	got, err := wfs.Get(t.Context(), "kfp-v2-train-0001", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := func(s string) *wfv1.AnyString { a := wfv1.AnyString(s); return &a }
+	got.Status.Phase = wfv1.WorkflowSucceeded
+	got.Status.Nodes = wfv1.Nodes{
+		// The outputs the compiled templates declare: prepare's test_rows,
+		// evaluate's Metrics artifact read as mlpipeline-metrics.
+		"kfp-v2-train-0001-1": {Name: "kfp-v2-train-0001.prepare", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "test_rows", Value: val("359")}}}},
+		"kfp-v2-train-0001-2": {Name: "kfp-v2-train-0001.train(0)", Outputs: &wfv1.Outputs{}},
+		"kfp-v2-train-0001-3": {Name: "kfp-v2-train-0001.evaluate", Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: pipeline.MetricsParameter,
+			Value: val(`{"test-accuracy": 0.818182, "test-loss": 0.181818}`)}}}},
+	}
+	if _, err := wfs.Update(t.Context(), got, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.wait(t)
+	if err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run() = %+v, %v", res, err)
+	}
+	// The output parameters, then the flat v2 metrics object, in node order.
+	if out, want := r.stdout.String(), "test_rows=359\ntest-accuracy=0.818182\ntest-loss=0.181818\n"; out != want {
+		t.Errorf("metrics written %q, want %q", out, want)
 	}
 }

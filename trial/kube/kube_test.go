@@ -24,6 +24,7 @@ import (
 
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 var wantLabels = map[string]string{
@@ -380,7 +381,7 @@ func TestRunWorkflowOutputs(t *testing.T) {
 	wf.Status.Outputs = &wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "loss", Value: val("0.25")}}}
 	wf.Status.Nodes = wfv1.Nodes{
 		"n2": {Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{
-			{Name: PipelineMetricsParameter, Value: val(`{"metrics": [{"name": "accuracy", "numberValue": 0.9, "format": "RAW"}, {"name": "f1", "numberValue": 0.75}]}`)},
+			{Name: pipeline.MetricsParameter, Value: val(`{"metrics": [{"name": "accuracy", "numberValue": 0.9, "format": "RAW"}, {"name": "f1", "numberValue": 0.75}]}`)},
 		}}},
 		"n1": {Outputs: &wfv1.Outputs{Parameters: []wfv1.Parameter{
 			{Name: "model", Value: val("s3://bucket/model")},
@@ -654,29 +655,6 @@ func TestAPIErrorsRetried(t *testing.T) {
 	res, err := e.Run(t.Context(), newSpec(t, jobYAML), io.Discard, io.Discard)
 	if err != nil || res.State != trial.Failed || res.Reason != "CreateFailed" || !strings.Contains(res.Message, "no RBAC") {
 		t.Fatalf("Run() = %+v, %v; want Failed/CreateFailed", res, err)
-	}
-}
-
-func TestWriteParameter(t *testing.T) {
-	tests := map[string]struct{ name, value, want string }{
-		"number":                      {"loss", "0.5", "loss=0.5\n"},
-		"exponent":                    {"lr", "1e-3", "lr=1e-3\n"},
-		"padded":                      {"n", " 7\n", "n=7\n"},
-		"text":                        {"model", "resnet", ""},
-		"nan":                         {"x", "NaN", ""},
-		"bad name":                    {"a b", "1", ""},
-		"kfp":                         {PipelineMetricsParameter, `{"metrics":[{"name":"acc","numberValue":0.9},{"name":"s","stringValue":"x"}]}`, "acc=0.9\n"},
-		"kfp malformed":               {PipelineMetricsParameter, `{"metrics":`, ""},
-		"kfp strings and bad entries": {PipelineMetricsParameter, `{"metrics":[{"name":"acc","numberValue":"0.9"},{"name":"f1","numberValue":"NaN"},{"name":"x y","numberValue":1},{"name":"loss","numberValue":0.2}]}`, "acc=0.9\nloss=0.2\n"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			var b strings.Builder
-			writeParameter(&b, tc.name, tc.value)
-			if got := b.String(); got != tc.want {
-				t.Errorf("writeParameter(%q, %q) wrote %q, want %q", tc.name, tc.value, got, tc.want)
-			}
-		})
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/manifest"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 // workload is the kind-specific part of following a trial's object.
@@ -69,21 +71,21 @@ func (e *Executor) workload(spec *trial.Spec) (workload, error) {
 // typed logic, when the experiment sets its own: not empty and not Katib's
 // defaults for the kind (success and failure). Otherwise it returns nil
 // and the typed logic judges the object.
-func userConditions(spec *trial.Spec, kind, success, failure string) *conditions {
+func userConditions(spec *trial.Spec, kind, success, failure string) *manifest.Conditions {
 	if spec.SuccessCondition == "" && spec.FailureCondition == "" ||
 		spec.SuccessCondition == success && spec.FailureCondition == failure {
 		return nil
 	}
-	return &conditions{kind: kind, success: spec.SuccessCondition, failure: spec.FailureCondition}
+	return &manifest.Conditions{Kind: kind, Success: spec.SuccessCondition, Failure: spec.FailureCondition}
 }
 
 // evalTyped judges a typed object by c.
-func (c *conditions) evalTyped(obj runtime.Object) (bool, trial.Result) {
+func evalTyped(c *manifest.Conditions, obj runtime.Object) (bool, trial.Result) {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return false, trial.Result{}
 	}
-	return c.eval(data)
+	return c.Eval(data)
 }
 
 var foreground = metav1.DeletePropagationForeground
@@ -106,7 +108,7 @@ type jobWorkload struct {
 	obj *batchv1.Job
 	// cond, when not nil, are the experiment's own conditions, which
 	// replace the typed logic.
-	cond *conditions
+	cond *manifest.Conditions
 }
 
 func (w *jobWorkload) kind() string      { return "Job" }
@@ -143,7 +145,7 @@ func (w *jobWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 		return false, trial.Result{}
 	}
 	if w.cond != nil {
-		return w.cond.evalTyped(job)
+		return evalTyped(w.cond, job)
 	}
 	for _, c := range job.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
@@ -180,7 +182,7 @@ type workflowWorkload struct {
 	spec *trial.Spec
 	// cond, when not nil, are the experiment's own conditions, which
 	// replace the typed logic.
-	cond *conditions
+	cond *manifest.Conditions
 }
 
 func (w *workflowWorkload) kind() string      { return "Workflow" }
@@ -217,7 +219,7 @@ func (w *workflowWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 		return false, trial.Result{}
 	}
 	if w.cond != nil {
-		return w.cond.evalTyped(wf)
+		return evalTyped(w.cond, wf)
 	}
 	switch wf.Status.Phase {
 	case wfv1.WorkflowSucceeded:
@@ -245,5 +247,5 @@ func (w *workflowWorkload) collect(obj runtime.Object, out io.Writer) error {
 	if !ok {
 		return nil
 	}
-	return writeOutputs(wf, out)
+	return pipeline.WriteOutputs(wf, out)
 }

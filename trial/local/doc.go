@@ -1,14 +1,18 @@
-// Package local implements [trial.Executor] by running each trial as a
-// process on this machine: the primary container's command and args of a
-// Katib trialSpec that is a batch/v1 Job. It is tune's default executor.
+// Package local implements [trial.Executor] by running each trial on this
+// machine: the primary container's command and args of a Katib trialSpec
+// that is a batch/v1 Job as one process, or an argoproj.io/v1alpha1
+// Workflow as a DAG of processes (see Workflows). It is tune's default
+// executor.
 //
 // # What is run
 //
-// The trial's [trial.Spec.Object] must be a batch/v1 Job. It is decoded
-// strictly by trial/manifest, as the Kubernetes API server would: a field the Job type does
-// not have, or has with another case, is an error naming its path, and so is
-// a value of the wrong type. Any other kind of workload is an error that
-// points to the Kubernetes executor.
+// The trial's [trial.Spec.Object] must be a batch/v1 Job or an Argo
+// Workflow. It is decoded strictly by trial/manifest, as the Kubernetes API
+// server would: a field the type does not have, or has with another case,
+// is an error naming its path, and so is a value of the wrong type. Any
+// other kind of workload is an error that points to the Kubernetes
+// executor. The rest of this section, and the sections up to Workflows,
+// describe Jobs; a Workflow's steps are each run as a Job's process is.
 //
 // Of the Job's containers, only the primary container of the pod template
 // counts: the one named by [trial.Spec.PrimaryContainer] (Katib's
@@ -37,7 +41,8 @@
 // activeDeadlineSeconds.
 //
 // It ignores: image and imagePullPolicy (the program is run from this
-// machine), the other containers and the init containers, volumes and
+// machine; with a container runtime they are honoured, see Containers),
+// the other containers and the init containers, volumes and
 // volume mounts, the other resources (cpu, memory: nothing is limited),
 // ports, probes, security contexts, restartPolicy (a retry is always a new
 // process, as with Never), and the rest of the Job spec (parallelism,
@@ -247,6 +252,120 @@
 // after a line on its standard error, "tune: mount SOURCE at TARGET: ...;
 // the trial runs without its mounts". A program the helper cannot execute
 // fails the attempt with reason StartError, as without mounts.
+//
+// # Containers
+//
+// With [Options.Runtime] set to [RuntimePodman] or [RuntimeDocker], each
+// process the executor starts runs in a container of its own from the
+// container's image, through the runtime's command line (`podman run` or
+// `docker run`, found in tune's PATH by [New]). The process tune starts,
+// records and signals is that client; the rest is as without containers.
+// The client's argv is built, never a shell line:
+//
+//	RUNTIME run --rm --init --name NAME --label io.tune.trial=TRIAL
+//	    [--label io.tune.owner=OWNER] --network host --pull POLICY
+//	    --entrypoint ARGV0 [--workdir DIR] --mount type=bind,... ...
+//	    [GPU flags] --env NAME ... [--env-file FILE] IMAGE ARGV1 ARGV2 ...
+//
+// In detail:
+//
+//   - argv is the same as without containers (command + args after $(VAR)
+//     expansion): argv[0] is the entrypoint (podman gets it as a one-element
+//     JSON array, which it does not split; docker takes the string as is)
+//     and the rest follow the image as its arguments, byte for byte. The
+//     image's ENTRYPOINT and CMD are never used, so a container without a
+//     command is refused, as without containers.
+//   - The environment is the container's env and [trial.Spec.Env] (the
+//     runner's TUNE_* variables), and CUDA_VISIBLE_DEVICES (below); the
+//     base environment ([Options.Env], tune's own) is not passed: the
+//     image's environment is the base, as in Kubernetes. No value is put
+//     in the argv, where ps would show it: each variable is passed by name
+//     (--env NAME), the client taking its value from its own environment,
+//     which is tune's plus these variables. A variable that tune's
+//     environment has with another value (PATH, HOME, LD_LIBRARY_PATH...)
+//     would change how the client itself runs, so it goes instead into an
+//     env file (one NAME=VALUE a line, mode 0600 in a new directory,
+//     removed when the client exits); such a variable's value cannot hold
+//     a line break (the attempt then fails with reason StartError).
+//   - workingDir, when set, is --workdir, and must be absolute
+//     ([Executor.Check]); otherwise the image's working directory applies
+//     ([Options.Dir] does not).
+//   - The trial's directory ([trial.Spec.Dir]) is bind-mounted at the
+//     same path, so TUNE_TRIAL_DIR and a File collector's re-rooted
+//     TUNE_METRICS_PATH mean the same inside; [trial.Spec.Mounts] are bind
+//     mounts of Source on Target (so [Executor.MountsSupported] is always
+//     true). Mount paths must not contain a comma or a line break.
+//   - GPUs: the ids a trial gets (see GPUs) become devices, podman's CDI
+//     `--device nvidia.com/gpu=ID` for each, docker's `--gpus
+//     "device=ID,ID"`. The container sees only those, which CUDA numbers
+//     from 0, so CUDA_VISIBLE_DEVICES inside is "0,...,k-1" (and "" for a
+//     trial asking for none, when GPUs are configured).
+//   - imagePullPolicy is --pull: Never is never, IfNotPresent missing,
+//     Always always; unset, Kubernetes' default applies (Always for an
+//     image without a tag or tagged latest and without a digest,
+//     IfNotPresent otherwise).
+//   - The container shares the host's network (--network host), so
+//     loopback endpoints (a Prometheus collector's, the Push collector's
+//     TCP address) are the same inside. The Push collector's Unix socket
+//     is not mounted: use a TCP push address.
+//   - The name is "tune-" + the trial's name + "-" + 8 hex digits of a
+//     hash of the store (Owner) and trial directory + "-" + the attempt,
+//     so that attempts, trials and stores never collide and leftovers can
+//     be found (`podman ps -a --filter label=io.tune.trial`).
+//
+// --init gives the container an init process that forwards signals, so
+// that a program that installs no SIGTERM handler still ends on SIGTERM
+// (podman needs catatonit for it). On cancellation the client gets
+// SIGTERM, which its signal proxy forwards to the container; when the
+// client is still there after [Options.KillGrace] it is killed, and the
+// container is then stopped and removed by name (`rm --force`). --rm
+// removes the container when it ends by itself. The container is named
+// in the process record, and [Executor.Recover] stops it (`stop --time`
+// the kill grace, then `rm --force`) and removes it after a crash, when
+// the client died with tune but the container lived on.
+//
+// A line on the trial's standard error, "tune: RUNTIME container NAME,
+// image IMAGE", says where each attempt runs. A runtime that cannot start
+// the container (image missing or not pullable, a refused device) exits
+// with its own status, 125 and above, and its message on standard error:
+// the attempt is Failed, reason Error, with that message in its tail.
+//
+// Unlike Kubernetes: volumes, volumeMounts, resources other than
+// nvidia.com/gpu, securityContext and the pod's network are not applied;
+// files the trial writes into its directory belong to the container's
+// user (root with rootful docker; the invoking user with rootless podman).
+// # Workflows
+//
+// A Workflow trial is run by trial/pipeline ([pipeline.Run]) with Argo's
+// semantics for the subset [pipeline.Check] accepts (docs/pipelines.md
+// lists it, and what is refused and why); [Executor.Check] reports every
+// template or field outside it, and also a step container without a
+// command, with envFrom or env valueFrom other than metadata.name and
+// metadata.namespace, or asking for more GPUs than configured. Each step
+// runs as one attempt of a Job's process would: argv from command and
+// args after $(VAR) expansion, env as above plus TUNE_STEP_DIR (the
+// step's directory, [StepDirEnv]), a process group of its own, a process
+// record in its own directory (trial dir/steps/<node name>/, beside its
+// stdout.log, stderr.log, outputs.json and fs/, where its declared
+// container paths live), GPUs from the same pool as trials for the step's
+// duration, and the spec's mounts. The Workflow's and the templates'
+// activeDeadlineSeconds and retryStrategy apply (the Job rules do not).
+//
+// The standard output and error of the primary steps (those whose template
+// labels hold [trial.Spec.PrimaryPodLabels], in the primary container,
+// "main" by default) reach the runner as they are produced, whole lines at
+// a time; with no PrimaryPodLabels no step's do, as on a cluster. When the
+// run ends it is judged by the trial's success and failure conditions
+// ([manifest.Conditions], on the Workflow with its status filled as Argo's
+// controller fills it), or by its phase when they are Katib's defaults or
+// neither holds; a succeeded run then writes its numeric output
+// parameters and Kubeflow Pipelines' metrics as name=value lines
+// ([pipeline.WriteOutputs]), exactly as the Kubernetes executor does. A
+// failed run's message names the step: "step train (template train)
+// failed: exit code 3: <last lines of its stderr>", and its ExitCode is
+// that step's. A cancelled run stops every running step's group and is
+// Killed. [Executor.Recover] also stops leftover steps, from the records
+// in the step directories.
 //
 // # Caveats
 //

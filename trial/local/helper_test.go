@@ -133,6 +133,8 @@ func helper(mode string, args []string) int {
 		return 0
 	case "runner": // DIR PIDFILE [TARGET]: run a "spawn PIDFILE" trial in DIR with the executor, as tune would, mounting DIR/mnt at TARGET
 		return runner(args[0], args[1], args[2:]...)
+	case "ctrrunner": // RUNTIME IMAGE DIR: run a sleeping trial in a container, as tune would
+		return ctrRunner(args[0], args[1], args[2])
 	case "gpu": // DIR: hold the GPU in CUDA_VISIBLE_DEVICES for a while
 		dir := args[0]
 		gpu := os.Getenv("CUDA_VISIBLE_DEVICES")

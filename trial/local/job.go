@@ -32,6 +32,12 @@ type plan struct {
 	owner     string    // the spec's Owner, written into the process record
 
 	mounts []trial.Mount // the spec's mounts, set up when the system allows
+
+	// With a container runtime (see runtime.go):
+	name    string // names the container: the trial's name
+	image   string // the container's image
+	pull    string // the runtime's --pull value, from imagePullPolicy
+	workDir string // the container's own workingDir; "" = the image's
 }
 
 // deadline is a trial's wall-clock limit, from activeDeadlineSeconds. It is
@@ -78,18 +84,7 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	lookup := lookupIn(vars)
-	argv := make([]string, 0, len(c.Command)+len(c.Args))
-	for _, a := range slices.Concat(c.Command, c.Args) {
-		argv = append(argv, expand(a, lookup))
-	}
-	dir := e.dir
-	if c.WorkingDir != "" {
-		dir = c.WorkingDir
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(e.dir, dir)
-		}
-	}
+	argv, dir := e.argvAndDir(c, vars)
 	dl, err := jobDeadline(job)
 	if err != nil {
 		return nil, err
@@ -101,7 +96,11 @@ func (e *Executor) plan(spec *trial.Spec) (*plan, error) {
 	if err := checkMounts(spec.Mounts); err != nil {
 		return nil, err
 	}
-	return &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts)}, nil
+	p := &plan{argv: argv, dir: dir, env: env, gpus: gpus, deadline: dl, retries: retries, recordDir: spec.Dir, owner: spec.Owner, mounts: slices.Clone(spec.Mounts), name: spec.Name}
+	if err := e.planImage(p, c); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // jobDeadline returns the smaller of the Job's and its pod template's
@@ -150,7 +149,7 @@ func decodeJob(obj map[string]any) (*batchv1.Job, error) {
 	if !manifest.IsKind(obj, manifest.JobGVK) {
 		apiVersion, _ := obj["apiVersion"].(string)
 		kind, _ := obj["kind"].(string)
-		return nil, fmt.Errorf("the local executor runs batch/v1 Job trial templates only: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
+		return nil, fmt.Errorf("the local executor runs batch/v1 Job and argoproj.io/v1alpha1 Workflow trial templates: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
 	}
 	data, err := json.Marshal(obj)
 	if err != nil {
@@ -208,7 +207,10 @@ func gpuCount(c *corev1.Container) (int, error) {
 func (e *Executor) environ(job *batchv1.Job, c *corev1.Container, spec *trial.Spec) ([]string, map[string]string, error) {
 	var env envList
 	base := e.env
-	if base == nil {
+	switch {
+	case e.runtime.container():
+		base = nil // the image's environment is the base
+	case base == nil:
 		base = os.Environ()
 	}
 	for _, kv := range base {
@@ -340,4 +342,23 @@ func getEnv(env []string, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// argvAndDir returns c's argv (command + args, $(VAR) references expanded
+// from vars as the kubelet does) and the directory it runs in: its
+// workingDir, relative to the executor's directory, else that directory.
+func (e *Executor) argvAndDir(c *corev1.Container, vars map[string]string) ([]string, string) {
+	lookup := lookupIn(vars)
+	argv := make([]string, 0, len(c.Command)+len(c.Args))
+	for _, a := range slices.Concat(c.Command, c.Args) {
+		argv = append(argv, expand(a, lookup))
+	}
+	dir := e.dir
+	if c.WorkingDir != "" {
+		dir = c.WorkingDir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(e.dir, dir)
+		}
+	}
+	return argv, dir
 }

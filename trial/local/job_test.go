@@ -41,9 +41,13 @@ func TestSpecErrors(t *testing.T) {
 	}{
 		"nil spec":  {spec: nil, wantErr: "no trial spec"},
 		"no object": {spec: &trial.Spec{}, wantErr: "trial spec has no workload object"},
-		"argo workflow": {
+		"argo workflow without templates": {
 			spec:    &trial.Spec{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}},
-			wantErr: `the local executor runs batch/v1 Job trial templates only: kind "Workflow" (apiVersion "argoproj.io/v1alpha1") needs --executor kubernetes`,
+			wantErr: `spec.entrypoint: not set`,
+		},
+		"tfjob": {
+			spec:    &trial.Spec{Object: map[string]any{"apiVersion": "kubeflow.org/v1", "kind": "TFJob"}},
+			wantErr: `the local executor runs batch/v1 Job and argoproj.io/v1alpha1 Workflow trial templates: kind "TFJob" (apiVersion "kubeflow.org/v1") needs --executor kubernetes`,
 		},
 		"old job api": {
 			spec:    specJob(func(job, _ map[string]any) { job["apiVersion"] = "batch/v1beta1" }),
@@ -205,6 +209,8 @@ func TestEnvReferences(t *testing.T) {
 	want := &plan{
 		argv: []string{"python", "train.py", "bar-1-2", "/t/1/model"},
 		env:  []string{"FOO=bar", "ZOO=bar-1", "BLU=bar-1-2", "TUNE_TRIAL_DIR=/t/1"},
+		// What a container runtime would use (ignored on the host).
+		name: "exp-0001", image: "python:3.12",
 	}
 	if diff := cmp.Diff(want, p, cmp.AllowUnexported(plan{})); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)

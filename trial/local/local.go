@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,10 +23,13 @@ type Options struct {
 	// Dir is the working directory of trials whose container sets no
 	// workingDir, and the directory a relative workingDir is relative to.
 	// "" means tune's current directory.
+	// With a container Runtime it is not used: the image's working
+	// directory applies, and workingDir must be absolute.
 	Dir string
 	// Env is the base environment of every trial, as KEY=VALUE. nil means
 	// tune's own environment (os.Environ at the time of each Run); an empty,
-	// non-nil slice means an empty base environment.
+	// non-nil slice means an empty base environment. With a container
+	// Runtime it is not used: the image's environment is the base.
 	Env []string
 	// GPUs lists the GPU ids handed out to trials whose container asks for
 	// nvidia.com/gpu, for example {"0", "1"} (see [DetectGPUs]). nil means
@@ -52,6 +56,13 @@ type Options struct {
 	// Mounts). "" means trials never get mounts. A relative path is made
 	// absolute by New.
 	MountHelper string
+	// Runtime says where trials' processes run: "" or [RuntimeHost] on
+	// this machine, [RuntimePodman] or [RuntimeDocker] each in a container
+	// of its own, from its container's image (see the package
+	// documentation, Containers). The runtime's program is looked up in
+	// tune's PATH by New; when it is missing, [Executor.Check] and
+	// [Executor.Run] say so.
+	Runtime Runtime
 }
 
 // Executor runs each trial's primary container command as a process on this
@@ -65,6 +76,10 @@ type Executor struct {
 	killGrace  time.Duration
 	retryDelay time.Duration
 	stderrTail int
+
+	runtime     Runtime
+	runtimePath string // the runtime's program, when found
+	runtimeErr  error  // why it was not
 
 	mountHelper string
 	// mountProbe finds out whether, and how, trials can get mounts; it is
@@ -88,8 +103,10 @@ var (
 
 // New returns an Executor configured by opts, or an error when opts is
 // invalid: a negative KillGrace, RetryDelay or StderrTail, an empty or
-// repeated GPU id, or a MountHelper that cannot be made absolute. It does
-// not start the mount helper: [Executor.MountsSupported] does, once.
+// repeated GPU id, a MountHelper that cannot be made absolute, or an
+// unknown Runtime. It looks up a container runtime's program in PATH,
+// but does not start it, nor the mount helper: [Executor.MountsSupported]
+// starts that, once.
 func New(opts Options) (*Executor, error) {
 	if opts.KillGrace < 0 {
 		return nil, fmt.Errorf("local executor: negative kill grace %s", opts.KillGrace)
@@ -110,6 +127,7 @@ func New(opts Options) (*Executor, error) {
 		}
 		seen[id] = true
 	}
+	var err error
 	e := &Executor{
 		dir:        opts.Dir,
 		env:        slices.Clone(opts.Env),
@@ -127,6 +145,14 @@ func New(opts Options) (*Executor, error) {
 		e.mountHelper = abs
 	}
 	e.mountProbe = e.defaultMountProbe
+	if e.runtime, err = ParseRuntime(string(opts.Runtime)); err != nil {
+		return nil, fmt.Errorf("local executor: %w", err)
+	}
+	if e.runtime.container() {
+		if e.runtimePath, err = exec.LookPath(string(e.runtime)); err != nil {
+			e.runtimeErr = fmt.Errorf("container runtime %s: %w", e.runtime, err)
+		}
+	}
 	if opts.Env != nil && e.env == nil {
 		e.env = []string{}
 	}
@@ -149,10 +175,17 @@ func New(opts Options) (*Executor, error) {
 // batch/v1 Job that decodes strictly, with a primary container that has a
 // command, env that can be resolved on this machine, no more GPUs than e
 // has, a positive activeDeadlineSeconds (of the Job and of its pod
-// template) when set and a backoffLimit that is not negative. It does not
-// look for the program: a missing program is the trial's failure, not the
+// template) when set and a backoffLimit that is not negative; with a
+// container runtime also that the runtime's program was found, and that
+// the container has an image, an absolute workingDir when set, a valid
+// imagePullPolicy and mount paths the runtime can carry. It does not look
+// for the program: a missing program is the trial's failure, not the
 // experiment's (see [Executor.Run]).
 func (e *Executor) Check(spec *trial.Spec) error {
+	if isWorkflow(spec) {
+		_, err := e.checkWorkflow(spec)
+		return err
+	}
 	_, err := e.plan(spec)
 	return err
 }
@@ -195,6 +228,9 @@ func (e *Executor) Check(spec *trial.Spec) error {
 // attempt's, its message starting "failed after N attempts: " when there
 // were several.
 func (e *Executor) Run(ctx context.Context, spec *trial.Spec, stdout, stderr io.Writer) (trial.Result, error) {
+	if isWorkflow(spec) {
+		return e.runWorkflow(ctx, spec, stdout, stderr)
+	}
 	p, err := e.plan(spec)
 	if err != nil {
 		return trial.Result{}, err
@@ -306,6 +342,10 @@ func (e *Executor) deadlineDuration(dl *deadline) (time.Duration, bool) {
 func (e *Executor) attempt(ctx context.Context, n int, p *plan, env []string, stdout, stderr io.Writer, tail *tailBuffer) (trial.Result, error) {
 	if ctx.Err() != nil {
 		return stopped(ctx, "stopped before start", during(n), nil, nil), nil
+	}
+	if e.runtime.container() {
+		// The working directory and the program are the image's.
+		return e.start(ctx, n, e.runtimePath, p, env, stdout, stderr, tail)
 	}
 	if p.dir != "" {
 		// exec would report a missing directory as a missing program.

@@ -97,10 +97,14 @@ func checkMounts(ms []trial.Mount) error {
 // spec asks for ([trial.Spec.Mounts]) and, when they do not, why. A runner
 // that asks for mounts should warn once when it is false: trials then run
 // without them and must write to the re-rooted paths they are given in
-// their environment. The first call finds out by starting the mount helper
+// their environment. With a container runtime mounts are always
+// supported: they are the container's bind mounts. The first call finds out by starting the mount helper
 // once (see the package documentation, Mounts); later calls return the
 // same answer.
 func (e *Executor) MountsSupported() (bool, string) {
+	if e.runtime.container() {
+		return true, "" // they are the container's bind mounts
+	}
 	e.mountOnce.Do(func() {
 		if e.mountHelper == "" {
 			e.mountReason = "no mount helper is configured (Options.MountHelper)"

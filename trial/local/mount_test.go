@@ -3,6 +3,8 @@ package local
 import (
 	"os"
 	"testing"
+
+	"github.com/tune-hpo/tune/internal/testutil"
 )
 
 // TestMain makes the test binary its own mount helper: an Executor whose
@@ -10,5 +12,7 @@ import (
 // RunMountHelper then does not return.
 func TestMain(m *testing.M) {
 	RunMountHelper()
-	os.Exit(m.Run())
+	code := m.Run()
+	testutil.CleanupContainers()
+	os.Exit(code)
 }

@@ -28,8 +28,20 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = sysProcAttr()
+	var ctr *containerRun
+	if e.runtime.container() {
+		// The process is the runtime's client; mounts are its --mount.
+		r, err := e.containerCommand(p, n, env, os.Environ())
+		if err != nil {
+			return startError(err), nil
+		}
+		defer r.close()
+		ctr = r
+		cmd.Args, cmd.Env, cmd.Dir = r.argv, r.env, ""
+		fmt.Fprintf(stderr, "tune: %s container %s, image %s\n", e.runtime, r.name, p.image)
+	}
 	var helper *helperStart
-	if len(p.mounts) > 0 {
+	if len(p.mounts) > 0 && ctr == nil {
 		if ok, _ := e.MountsSupported(); ok {
 			h, err := e.wrapMounts(cmd, path, p.mounts)
 			if err != nil {
@@ -84,17 +96,35 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 		}
 	}
 	if p.recordDir != "" {
-		if err := recordProcess(p.recordDir, pid, p.owner); err != nil {
+		var ref *containerRef
+		if ctr != nil {
+			ref = &containerRef{Runtime: e.runtime, Name: ctr.name}
+		}
+		if err := recordProcess(p.recordDir, pid, p.owner, ref); err != nil {
 			// Without the record a runner that dies could leave the
 			// group behind unnoticed: give up on this attempt.
 			_ = signalGroup(pid, syscall.SIGKILL)
 			_ = waitAndKillGroup(cmd)
+			if ctr != nil {
+				_, _ = removeContainer(ctx, e.runtime, ctr.name, 0)
+			}
 			return startFailure(err)
 		}
 		// The group is gone by the time this runs. A record left behind
 		// when removal fails is harmless: Recover finds no live process
 		// that matches it.
 		defer removeRecord(p.recordDir)
+	}
+	if ctr != nil {
+		// The client's SIGTERM reaches the container through its signal
+		// proxy; whatever outlives the client (it was killed after the
+		// grace, or it died) is removed by name,
+		// before the record goes.
+		defer func() {
+			if cancelled.Load() || cmd.ProcessState == nil || !cmd.ProcessState.Exited() {
+				_, _ = removeContainer(ctx, e.runtime, ctr.name, 0)
+			}
+		}()
 	}
 	// As when a container's main process ends, whatever it left behind in
 	// its process group goes with it.

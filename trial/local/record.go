@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tune-hpo/tune/trial"
@@ -38,16 +39,27 @@ type processRecord struct {
 	// process: the store it belongs to; "" where unknown (records written
 	// before tune recorded it).
 	Owner string `json:"owner,omitempty"`
+	// Container names the container the process runs the trial in, when
+	// a container runtime does; nil otherwise.
+	Container *containerRef `json:"container,omitempty"`
+}
+
+// containerRef names a container and the runtime that runs it.
+type containerRef struct {
+	Runtime Runtime `json:"runtime"`
+	Name    string  `json:"name"`
 }
 
 // recordProcess writes the process record of the group led by pid, started
-// for owner ([trial.Spec.Owner]), into dir.
-func recordProcess(dir string, pid int, owner string) error {
+// for owner ([trial.Spec.Owner]) and running container ctr (nil: none),
+// into dir.
+func recordProcess(dir string, pid int, owner string, ctr *containerRef) error {
 	rec, err := newRecord(pid)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
 	}
 	rec.Owner = owner
+	rec.Container = ctr
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
@@ -145,7 +157,14 @@ const recoverPoll = 20 * time.Millisecond
 //     when ctx is done) and says so. A local trial is never re-attached:
 //     its output went to pipes of the runner that died.
 //
-// Otherwise it then removes the record. On Linux the members are found in /proc, and
+// When the record names a container (a container runtime ran the trial),
+// Recover then stops and removes it by name, as its client's death does
+// not stop it, and its sentence says so: "...; its podman container NAME
+// was still there and was stopped and removed" or "... was already gone".
+// It then removes the record. A Workflow trial's steps keep
+// their records in their own directories (Dir/steps/<step>/), which
+// Recover deals with in the same way; its sentence then names each step
+// whose record it found: "step S: ...; step T: ...". On Linux the members are found in /proc, and
 // a group is recognised as the trial's by its leader's start time, its
 // session and the boot it ran in, so that a reused process id is never
 // mistaken for the trial's. Elsewhere on Unix only the group id is checked.
@@ -158,19 +177,46 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 	if spec.Dir == "" {
 		return "no process record, the trial having no directory; nothing of it was looked for", nil
 	}
-	rec, err := readRecord(spec.Dir)
+	found, err := e.recoverDir(ctx, spec, spec.Dir)
+	if err != nil {
+		return "", err
+	}
+	// A Workflow trial's steps keep their records in their own
+	// directories, Dir/steps/<step>/.
+	steps, err := filepath.Glob(filepath.Join(spec.Dir, "steps", "*", ProcessRecordName))
+	if err != nil {
+		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+	}
+	var stepFound []string
+	for _, rec := range steps {
+		dir := filepath.Dir(rec)
+		msg, err := e.recoverDir(ctx, spec, dir)
+		if err != nil {
+			return "", err
+		}
+		stepFound = append(stepFound, fmt.Sprintf("step %s: %s", filepath.Base(dir), msg))
+	}
+	if len(stepFound) > 0 {
+		return strings.Join(stepFound, "; "), nil
+	}
+	return found, nil
+}
+
+// recoverDir deals with the process record in dir, as Recover describes.
+func (e *Executor) recoverDir(ctx context.Context, spec *trial.Spec, dir string) (string, error) {
+	rec, err := readRecord(dir)
 	if err != nil {
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	if rec == nil {
 		// An empty record, left by a machine crash, goes too.
-		if err := removeRecord(spec.Dir); err != nil {
+		if err := removeRecord(dir); err != nil {
 			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 		}
 		return "no process record; the trial's process had not started or had already exited", nil
 	}
 	if !ownedBy(rec, spec.Owner) {
-		return fmt.Sprintf("the process record in %s belongs to another store (%s), so its process group %d was left alone", spec.Dir, rec.Owner, rec.PGID), nil
+		return fmt.Sprintf("the process record in %s belongs to another store (%s), so its process group %d was left alone", dir, rec.Owner, rec.PGID), nil
 	}
 	n, err := liveMembers(rec)
 	if err != nil {
@@ -190,7 +236,20 @@ func (e *Executor) Recover(ctx context.Context, spec *trial.Spec) (string, error
 		}
 		found = fmt.Sprintf("process group %d%s was still running and was stopped: its output went to the runner that died, so it cannot be re-attached", rec.PGID, count)
 	}
-	if err := removeRecord(spec.Dir); err != nil {
+	if c := rec.Container; c != nil {
+		// The client is gone, but its container may not be: a container's
+		// engine keeps it running without its client.
+		had, err := removeContainer(ctx, c.Runtime, c.Name, e.killGrace)
+		if err != nil {
+			return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
+		}
+		if had {
+			found += fmt.Sprintf("; its %s container %s was still there and was stopped and removed", c.Runtime, c.Name)
+		} else {
+			found += fmt.Sprintf("; its %s container %s was already gone", c.Runtime, c.Name)
+		}
+	}
+	if err := removeRecord(dir); err != nil {
 		return "", fmt.Errorf("recover trial %s: %w", spec.Name, err)
 	}
 	return found, nil

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -371,5 +372,47 @@ func TestRunnerKilled(t *testing.T) {
 	got, err = e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
 	if err != nil || !strings.HasPrefix(got, "no process record") {
 		t.Errorf("second Recover = %q, %v", got, err)
+	}
+}
+
+// A Workflow trial's runner died while two steps ran: Recover stops the
+// live step's group and reports both steps.
+func TestRecoverWorkflowSteps(t *testing.T) {
+	t.Parallel()
+	e, err := New(Options{KillGrace: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	live, leader, _ := liveGroup(t, "pid", "")
+	exited := exec.Command("true")
+	if err := exited.Run(); err != nil {
+		t.Skip("no true program:", err)
+	}
+	for name, rec := range map[string]processRecord{
+		"exp-0001.train":   live,
+		"exp-0001.prepare": {PGID: exited.Process.Pid, StartTime: 1, BootID: bootID()},
+	} {
+		d := filepath.Join(dir, "steps", name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeRecord(t, d, rec)
+	}
+	msg, err := e.Recover(t.Context(), &trial.Spec{Name: "exp-0001", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("step exp-0001.prepare: process group %d had already exited; step exp-0001.train: process group %d (1 process) was still running and was stopped: its output went to the runner that died, so it cannot be re-attached", exited.Process.Pid, live.PGID)
+	if msg != want {
+		t.Errorf("Recover = %q\nwant      %q", msg, want)
+	}
+	if !waitFor(5*time.Second, func() bool { return processGone(leader) }) {
+		t.Errorf("step process %d still runs", leader)
+	}
+	for _, name := range []string{"exp-0001.train", "exp-0001.prepare"} {
+		if _, err := os.Stat(filepath.Join(dir, "steps", name, ProcessRecordName)); err == nil {
+			t.Errorf("record of %s left", name)
+		}
 	}
 }
