@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -27,6 +26,8 @@ import (
 
 // argoNamespace is the namespace the stack's workflow-controller watches.
 const argoNamespace = "argo"
+
+var workflowGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}
 
 // TestKatibArgoExampleStdOut runs the shape of Katib's own Argo example
 // (katib-examples/argo-workflow.yaml): two sequential steps, the second
@@ -115,18 +116,20 @@ spec:
 }
 
 // TestKubeflowPipelineExample runs examples/kfp-pipeline/experiment.yaml, a
-// Kubeflow Pipelines v1 compiled pipeline as the trial template, through
-// the real workflow-controller, its steps real processes (the step
-// runner): the train step writes KFP's metrics file, which reaches tune
-// only through the mlpipeline-metrics output parameter tune's compile
-// declares for it (the step runner, like Argo's executor, reports only
-// declared outputs). The test changes only what the fake cluster needs:
-// the steps' commands (the step program instead of python3 scripts, told
-// the metrics file's path), the namespace, and a smaller budget.
+// Kubeflow Pipelines v1 compiled pipeline (prepare-data → train →
+// evaluate with go run ./examples/mlp, directory and file artifacts) as
+// the trial template, through the real workflow-controller, its steps run
+// by the step runner, and with the local executor. The evaluate step
+// writes KFP's metrics file, which reaches tune on the cluster only
+// through the mlpipeline-metrics output parameter tune's compile declares
+// for it (the step runner, like Argo's executor, reports declared outputs
+// only). Both runs give the same trials with the same metrics, and those
+// are what the three commands give when run by hand with each trial's
+// parameters. The test changes only the namespace, the budget and the
+// seed (the example has none).
 func TestKubeflowPipelineExample(t *testing.T) {
 	c := newCluster(t)
-	c.runSteps(t, argoNamespace)
-	step := pipestep(t)
+	steps := c.runSteps(t, argoNamespace)
 	if _, err := c.kube.CoreV1().ServiceAccounts(argoNamespace).Create(t.Context(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pipeline-runner"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
@@ -137,35 +140,35 @@ func TestKubeflowPipelineExample(t *testing.T) {
 	name := fmt.Sprintf("kfp-%d", time.Now().Unix()%100000)
 	y := string(src)
 	for old, repl := range map[string]string{
-		"  name: kfp-train\n":                                     fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
-		"  maxTrialCount: 12\n":                                   "  maxTrialCount: 3\n",
-		"  parallelTrialCount: 3":                                 "  parallelTrialCount: 2",
-		"              command: [python3, -u, /app/prepare.py]\n": fmt.Sprintf("              command: [%s, kfp-prepare]\n", step),
-		"              command: [python3, -u, /app/train.py]\n":   fmt.Sprintf("              command: [%s, kfp-train]\n              env: [{name: MLPIPELINE_METRICS, value: /mlpipeline-metrics.json}]\n", step),
+		"  name: kfp-train\n": fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
+		"    algorithmName: random\n  parallelTrialCount: 3\n  maxTrialCount: 12\n  maxFailedTrialCount: 3\n": "    algorithmName: random\n    algorithmSettings: [{name: random_state, value: \"2\"}]\n  parallelTrialCount: 2\n  maxTrialCount: 2\n  maxFailedTrialCount: 1\n",
 	} {
 		if !strings.Contains(y, old) {
 			t.Fatalf("the example no longer contains %q", old)
 		}
 		y = strings.ReplaceAll(y, old, repl)
 	}
-	dir := t.TempDir()
-	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", writeExperiment(t, dir, y))
-	if code != 0 {
-		t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
+
+	cluster := runPipelineExperiment(t, "cluster", name, y)
+	if len(cluster) != 2 {
+		t.Fatalf("%d trials on the cluster, want 2", len(cluster))
 	}
-	ts := trials(t, dir, name)
-	if len(ts) != 3 {
-		t.Fatalf("%d trials, want 3", len(ts))
-	}
-	for _, tr := range ts {
-		lr, _ := strconv.ParseFloat(tr.Parameters["lr"], 64)
-		if tr.Status != "Succeeded" || tr.Metrics["accuracy"] != 1-lr || tr.Metrics["loss"] != lr {
-			t.Errorf("%s: %s (%s), metrics %v; want Succeeded with accuracy %v and loss %v from mlpipeline-metrics", tr.Name, tr.Status, tr.Message, tr.Metrics, 1-lr, lr)
+	for _, tr := range cluster {
+		want := mlpByHand(t,
+			[]string{"--export-split", "@/data", "--count-out", "@/test-rows"},
+			[]string{"--data", "@/data/train.csv", "--lr", tr.Parameters["lr"], "--epochs", tr.Parameters["epochs"], "--save-model", "@/model"},
+			[]string{"--evaluate", "@/model", "--data", "@/data/test.csv", "--expect-rows", "@ROWS", "--metrics-json", "@/metrics.json"})
+		if tr.Status != "Succeeded" || !maps.Equal(tr.Metrics, want) {
+			t.Errorf("cluster %s: %s (%s), metrics %v; want Succeeded with %v from mlpipeline-metrics, as the commands give by hand", tr.Name, tr.Status, tr.Message, tr.Metrics, want)
 		}
 	}
-}
+	if n := len(steps.ran()); n != 6 {
+		t.Errorf("the step runner ran %d steps, want 6 (2 trials × 3 steps)", n)
+	}
 
-var workflowGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}
+	local := runPipelineExperiment(t, "local", name, y)
+	sameTrials(t, local, cluster)
+}
 
 // pipelineExperiment is a Katib experiment whose trials are a three-step
 // Argo DAG run by the step program step (testdata/pipestep): prepare
@@ -419,7 +422,10 @@ func TestPipelineExampleLocallyAndOnCluster(t *testing.T) {
 		t.Fatalf("%d trials on the cluster, want 2", len(cluster))
 	}
 	for _, tr := range cluster {
-		want := mlpByHand(t, tr.Parameters)
+		want := mlpByHand(t,
+			[]string{"--export-split", "@/data", "--count-out", "@/test-rows"},
+			[]string{"--data=@/data/train.csv", "--lr=" + tr.Parameters["lr"], "--momentum=" + tr.Parameters["momentum"], "--hidden=" + tr.Parameters["hidden"], "--epochs=12", "--save-model=@/model.json"},
+			[]string{"--evaluate=@/model.json", "--data=@/data/test.csv", "--expect-rows=@ROWS", "--metrics-json=@/metrics.json"})
 		if tr.Status != "Succeeded" || !maps.Equal(tr.Metrics, want) {
 			t.Errorf("cluster %s: %s (%s), metrics %v; want Succeeded with %v, as the commands give by hand", tr.Name, tr.Status, tr.Message, tr.Metrics, want)
 		}
@@ -432,24 +438,27 @@ func TestPipelineExampleLocallyAndOnCluster(t *testing.T) {
 	sameTrials(t, local, cluster)
 }
 
-// mlpByHand runs the three commands of examples/pipeline with the trial
-// parameters params (lr, momentum, hidden; 12 epochs) in a directory of
-// its own, without tune, and returns the metrics evaluate writes.
-func mlpByHand(t *testing.T, params map[string]string) map[string]float64 {
+// mlpByHand runs go run ./examples/mlp once for each of steps, in order,
+// in a directory of its own, without tune, and returns the metrics in the
+// last step's metrics file: @/NAME in an argument is the file NAME in that
+// directory, @ROWS the content of @/test-rows (the test split's row count,
+// the prepare step's output). The metrics file is metrics.json, in Kubeflow
+// Pipelines v1's form or v2's flat one.
+func mlpByHand(t *testing.T, steps ...[]string) map[string]float64 {
 	t.Helper()
 	dir := t.TempDir()
-	p := func(name string) string { return filepath.Join(dir, name) }
-	for _, args := range [][]string{
-		{"--export-split", p("data"), "--count-out", p("test-rows")},
-		{"--data=" + p("data/train.csv"), "--lr=" + params["lr"], "--momentum=" + params["momentum"], "--hidden=" + params["hidden"], "--epochs=12", "--save-model=" + p("model.json")},
-		{"--evaluate=" + p("model.json"), "--data=" + p("data/test.csv"), "--expect-rows=@", "--metrics-json=" + p("metrics.json")},
-	} {
-		if args[2] == "--expect-rows=@" {
-			rows, err := os.ReadFile(p("test-rows"))
-			if err != nil {
-				t.Fatal(err)
+	for _, args := range steps {
+		args = slices.Clone(args)
+		for i, a := range args {
+			a = strings.ReplaceAll(a, "@/", dir+"/")
+			if strings.Contains(a, "@ROWS") {
+				rows, err := os.ReadFile(filepath.Join(dir, "test-rows"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				a = strings.ReplaceAll(a, "@ROWS", strings.TrimSpace(string(rows)))
 			}
-			args[2] = "--expect-rows=" + strings.TrimSpace(string(rows))
+			args[i] = a
 		}
 		cmd := exec.Command("go", append([]string{"run", "./examples/mlp"}, args...)...)
 		cmd.Dir = filepath.Join("..", "..", "..")
@@ -457,42 +466,43 @@ func mlpByHand(t *testing.T, params map[string]string) map[string]float64 {
 			t.Fatalf("go run ./examples/mlp %q: %v\n%s", args, err, out)
 		}
 	}
-	b, err := os.ReadFile(p("metrics.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
+	m := map[string]float64{}
+	var v1 struct {
 		Metrics []struct {
 			Name        string  `json:"name"`
 			NumberValue float64 `json:"numberValue"`
 		} `json:"metrics"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(b, &v1); err == nil && len(v1.Metrics) > 0 {
+		for _, x := range v1.Metrics {
+			m[x.Name] = x.NumberValue
+		}
+		return m
 	}
-	m := map[string]float64{}
-	for _, x := range doc.Metrics {
-		m[x.Name] = x.NumberValue
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("metrics.json: %v: %s", err, b)
 	}
 	return m
 }
 
 // TestKFPv2PipelineLocallyAndOnCluster runs examples/kfp-v2-pipeline, a
-// Kubeflow Pipelines v2 pipeline spec (prepare → train → evaluate; a
-// parameter, dataset and model artifacts on the run's volume, a
-// system.Metrics artifact) compiled by tune to a plain Workflow, on the
-// test cluster (the workflow volume a claim bound by the PV controller,
-// the steps' sh scripts run by the step runner) and with the local
-// executor: both give the same trials, with the metrics computed here from
-// each trial's parameters as the scripts compute them. The test changes
-// only the namespace, the budget and the seed (the example has none).
+// Kubeflow Pipelines v2 pipeline spec (prepare → train → evaluate with go
+// run ./examples/mlp; a parameter, a dataset directory and a model file on
+// the run's volume, a system.Metrics artifact) compiled by tune to a plain
+// Workflow, on the test cluster (the workflow volume a claim bound by the
+// PV controller, the steps run by the step runner) and with the local
+// executor: both give the same trials with the same metrics, and those are
+// the metrics the three commands give when run by hand with each trial's
+// parameters. The test changes only the namespace, the budget and the
+// seed (the example has none).
 func TestKFPv2PipelineLocallyAndOnCluster(t *testing.T) {
 	c := newCluster(t)
 	steps := c.runSteps(t, argoNamespace)
 	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "kfp-v2-pipeline", "experiment.yaml"))
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Fatal("examples/kfp-v2-pipeline/experiment.yaml is missing: the KFP v2 compiler (issue 14, branch p14-kfp2) is not merged")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +510,7 @@ func TestKFPv2PipelineLocallyAndOnCluster(t *testing.T) {
 	y := string(src)
 	for old, repl := range map[string]string{
 		"  name: kfp-v2-train\n":                         fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
-		"  maxTrialCount: 8\n  maxFailedTrialCount: 2\n": "  maxTrialCount: 3\n  maxFailedTrialCount: 1\n",
+		"  maxTrialCount: 8\n  maxFailedTrialCount: 2\n": "  maxTrialCount: 2\n  maxFailedTrialCount: 1\n",
 		"    algorithmName: random\n":                    "    algorithmName: random\n    algorithmSettings: [{name: random_state, value: \"4\"}]\n",
 	} {
 		if !strings.Contains(y, old) {
@@ -510,26 +520,20 @@ func TestKFPv2PipelineLocallyAndOnCluster(t *testing.T) {
 	}
 
 	cluster := runPipelineExperiment(t, "cluster", name, y)
-	if len(cluster) != 3 {
-		t.Fatalf("%d trials on the cluster, want 3", len(cluster))
+	if len(cluster) != 2 {
+		t.Fatalf("%d trials on the cluster, want 2", len(cluster))
 	}
 	for _, tr := range cluster {
-		// prepare: n = epochs lines, batches = 10n; train: loss =
-		// 1/(1+lr·batches·n) printed %.6f; evaluate: accuracy = 1−loss
-		// printed %.6f.
-		lr, errLR := strconv.ParseFloat(tr.Parameters["lr"], 64)
-		n, errN := strconv.ParseFloat(tr.Parameters["epochs"], 64)
-		if errLR != nil || errN != nil {
-			t.Fatalf("%s: parameters %v", tr.Name, tr.Parameters)
-		}
-		loss, _ := strconv.ParseFloat(fmt.Sprintf("%.6f", 1/(1+lr*10*n*n)), 64)
-		accuracy, _ := strconv.ParseFloat(fmt.Sprintf("%.6f", 1-loss), 64)
-		if want := map[string]float64{"accuracy": accuracy, "loss": loss}; tr.Status != "Succeeded" || !maps.Equal(tr.Metrics, want) {
-			t.Errorf("cluster %s: %s (%s), metrics %v; want Succeeded with %v", tr.Name, tr.Status, tr.Message, tr.Metrics, want)
+		want := mlpByHand(t,
+			[]string{"--export-split=@/data", "--count-out=@/test-rows"},
+			[]string{"--data=@/data/train.csv", "--lr=" + tr.Parameters["lr"], "--epochs=" + tr.Parameters["epochs"], "--save-model=@/model"},
+			[]string{"--evaluate=@/model", "--data=@/data/test.csv", "--expect-rows=@ROWS", "--metrics-artifact=@/metrics.json"})
+		if tr.Status != "Succeeded" || !maps.Equal(tr.Metrics, want) {
+			t.Errorf("cluster %s: %s (%s), metrics %v; want Succeeded with %v, as the commands give by hand", tr.Name, tr.Status, tr.Message, tr.Metrics, want)
 		}
 	}
-	if n := len(steps.ran()); n != 9 {
-		t.Errorf("the step runner ran %d steps, want 9 (3 trials × 3 steps)", n)
+	if n := len(steps.ran()); n != 6 {
+		t.Errorf("the step runner ran %d steps, want 6 (2 trials × 3 steps)", n)
 	}
 
 	local := runPipelineExperiment(t, "local", name, y)

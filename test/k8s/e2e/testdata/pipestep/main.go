@@ -12,8 +12,6 @@
 //	pipestep sleep
 //	pipestep katib-prep --epochs-out FILE
 //	pipestep katib-train --lr LR --epochs N
-//	pipestep kfp-prepare --epochs N ----output-paths FILE
-//	pipestep kfp-train --lr LR --batches N   (metrics file: $MLPIPELINE_METRICS)
 //
 // prepare writes "X Y" to the data file and 3 to the epochs file, and
 // prints a decoy loss=1000 (it is not the training step). train reads them
@@ -31,13 +29,7 @@
 // katib-prep prints a decoy loss=1000 and writes 4 to the epochs file;
 // katib-train prints "epoch e: loss=L" for each epoch, the last with
 // L = lr×epochs/4 (so lr when the epochs parameter arrived).
-//
-// kfp-prepare and kfp-train are the two steps of examples/kfp-pipeline,
-// with the command line its KFP v1 components have: kfp-prepare writes
-// 30×epochs to the file after ----output-paths; kfp-train writes Kubeflow
-// Pipelines v1's metrics document, accuracy 1−lr and loss lr, to the file
-// named by $MLPIPELINE_METRICS (KFP's components write
-// /mlpipeline-metrics.json; a step run on the host is told the path).
+
 package main
 
 import (
@@ -46,7 +38,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,25 +45,14 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: pipestep prepare|train|evaluate|loss|kfp-prepare|kfp-train [flags]")
+		fmt.Fprintln(os.Stderr, "usage: pipestep prepare|train|evaluate|loss|write|copy|exit|sleep|katib-prep|katib-train [flags]")
 		os.Exit(2)
-	}
-	args := os.Args[2:]
-	if os.Args[1] == "kfp-prepare" {
-		// KFP v1's ----output-paths is no Go flag: the output file is the
-		// argument after it.
-		i := slices.Index(args, "----output-paths")
-		if i < 0 || i+1 >= len(args) {
-			fail("kfp-prepare: no ----output-paths FILE")
-		}
-		args = append(slices.Clone(args[:i]), "--batches-out", args[i+1])
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	x := fs.Float64("x", 0, "")
 	y := fs.Float64("y", 0, "")
 	lr := fs.Float64("lr", 0, "")
 	epochs := fs.Int("epochs", 0, "")
-	batches := fs.Int("batches", 0, "")
 	failAbove := fs.Float64("fail-above", 0, "")
 	data := fs.String("data", "", "")
 	model := fs.String("model", "", "")
@@ -80,13 +60,12 @@ func main() {
 	dataOut := fs.String("data-out", "", "")
 	modelOut := fs.String("model-out", "", "")
 	scoreOut := fs.String("score-out", "", "")
-	batchesOut := fs.String("batches-out", "", "")
 	lossOut := fs.String("loss-out", "", "")
 	content := fs.String("content", "", "")
 	from := fs.String("from", "", "")
 	to := fs.String("to", "", "")
 	code := fs.Int("code", 0, "")
-	_ = fs.Parse(args)
+	_ = fs.Parse(os.Args[2:])
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 	switch os.Args[1] {
@@ -139,13 +118,6 @@ func main() {
 		for e := 1; e <= *epochs; e++ {
 			fmt.Printf("epoch %d: loss=%s\n", e, f(*lr*float64(*epochs)/4*float64(*epochs-e+1)))
 		}
-	case "kfp-prepare":
-		write(*batchesOut, strconv.Itoa(30**epochs))
-	case "kfp-train":
-		if *batches <= 0 {
-			fail("kfp-train: --batches %d", *batches)
-		}
-		write(os.Getenv("MLPIPELINE_METRICS"), fmt.Sprintf(`{"metrics": [{"name": "accuracy", "numberValue": %s, "format": "PERCENTAGE"}, {"name": "loss", "numberValue": %s}]}`, f(1-*lr), f(*lr)))
 	default:
 		fail("pipestep: unknown step %q", os.Args[1])
 	}
