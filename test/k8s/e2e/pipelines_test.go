@@ -35,7 +35,8 @@ var workflowGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1
 // it and the StdOut collector. The steps are real processes (the step
 // runner): the first writes the epochs output parameter, the second gets
 // it as an argument and prints its losses. The metrics come from the
-// training step's log only; the first step's log holds a decoy.
+// training step's log only; the first step's log holds a decoy. The same
+// file run with the local executor gives the same trials.
 func TestKatibArgoExampleStdOut(t *testing.T) {
 	c := newCluster(t)
 	c.runSteps(t, argoNamespace)
@@ -49,7 +50,7 @@ spec:
   algorithm:
     algorithmName: random
     algorithmSettings: [{name: random_state, value: "3"}]
-  parallelTrialCount: 2
+  parallelTrialCount: 3
   maxTrialCount: 3
   maxFailedTrialCount: 1
   parameters:
@@ -98,21 +99,22 @@ spec:
               command: [%[3]s, katib-train]
               args: ["--lr=${trialParameters.learningRate}", "--epochs={{inputs.parameters.epochs}}"]
 `, name, argoNamespace, step)
-	dir := t.TempDir()
-	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", writeExperiment(t, dir, y))
-	if code != 0 {
-		t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
-	}
-	ts := trials(t, dir, name)
-	if len(ts) != 3 {
-		t.Fatalf("%d trials, want 3", len(ts))
-	}
-	for _, tr := range ts {
-		lr, _ := strconv.ParseFloat(tr.Parameters["lr"], 64)
-		if tr.Status != "Succeeded" || tr.Metrics["loss"] != lr {
-			t.Errorf("%s: %s (%s), loss %v; want Succeeded with loss %v from the training step's log", tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], lr)
+	check := func(where string, ts []jsonTrial) {
+		if len(ts) != 3 {
+			t.Fatalf("%s: %d trials, want 3", where, len(ts))
+		}
+		for _, tr := range ts {
+			lr, _ := strconv.ParseFloat(tr.Parameters["lr"], 64)
+			if tr.Status != "Succeeded" || tr.Metrics["loss"] != lr {
+				t.Errorf("%s %s: %s (%s), loss %v; want Succeeded with loss %v from the training step's log", where, tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], lr)
+			}
 		}
 	}
+	cluster := runPipelineExperiment(t, "cluster", name, y)
+	check("cluster", cluster)
+	local := runPipelineExperiment(t, "local", name, y)
+	check("local", local)
+	sameTrials(t, local, cluster)
 }
 
 // TestKubeflowPipelineExample runs examples/kfp-pipeline/experiment.yaml, a
