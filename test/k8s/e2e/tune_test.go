@@ -173,10 +173,20 @@ func (c *cluster) serveTrialLog(ctx context.Context, pod *corev1.Pod) error {
 // for all of them), through a kwok Logs object and a CRI-format file, and
 // waits until pods/log returns a text holding want.
 func (c *cluster) serveLog(ctx context.Context, pod *corev1.Pod, container, log, want string) error {
+	var lines []logLine
+	for line := range strings.Lines(log) {
+		lines = append(lines, logLine{"stdout", strings.TrimSuffix(line, "\n")})
+	}
+	return c.serveCRILog(ctx, pod, container, lines, want)
+}
+
+// serveCRILog is serveLog for lines tagged with their stream (stdout or
+// stderr).
+func (c *cluster) serveCRILog(ctx context.Context, pod *corev1.Pod, container string, lines []logLine, want string) error {
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 	var b bytes.Buffer
-	for line := range strings.Lines(log) {
-		fmt.Fprintf(&b, "%s stdout F %s", now, line)
+	for _, line := range lines {
+		fmt.Fprintf(&b, "%s %s F %s\n", now, line.stream, line.text)
 	}
 	file := filepath.Join(c.logsDir, pod.Namespace+"_"+pod.Name+".log")
 	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
@@ -530,32 +540,15 @@ func TestResumeReattaches(t *testing.T) {
 
 var taskResultGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflowtaskresults"}
 
-// fakeArgoExecutor plays Argo's executor for the held Workflow pods of ns:
-// it reports each step's output parameter loss, computed from the step's
-// --x and --y arguments, as the WorkflowTaskResult the executor would
-// write, then releases the pod.
-func (c *cluster) fakeArgoExecutor(t *testing.T, ns string) {
-	c.onHeldPods(t, ns, "workflows.argoproj.io/workflow", true, "fake Argo executor", c.reportTaskResult)
-}
-
-func (c *cluster) reportTaskResult(ctx context.Context, pod *corev1.Pod) error {
-	var loss float64
-	for _, ct := range pod.Spec.Containers {
-		if ct.Name == "main" {
-			loss = trialLoss(ct.Args)
-		}
-	}
-	return c.completeStep(ctx, pod, "", map[string]string{"loss": strconv.FormatFloat(loss, 'g', -1, 64)}, nil)
-}
-
 // TestWorkflowTrialOutputs runs trials that are 2-step Argo DAG Workflows
-// (the shape of a compiled pipeline), each step reporting an output
-// parameter loss: the trials succeed with the loss read from the
-// Workflow's status.
+// (the shape of a compiled pipeline) through the real workflow-controller,
+// each step a real process (the step runner) writing its loss to the file
+// of its output parameter: the trials succeed with the loss Argo read from
+// that file into the Workflow's status.
 func TestWorkflowTrialOutputs(t *testing.T) {
 	c := newCluster(t)
 	const ns = "argo" // the namespace the workflow-controller watches
-	c.fakeArgoExecutor(t, ns)
+	steps := c.runSteps(t, ns)
 	name := fmt.Sprintf("wf-%d", time.Now().Unix()%100000)
 	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
 kind: Experiment
@@ -590,29 +583,34 @@ spec:
                 - {name: prepare, template: step}
                 - {name: train, template: step, dependencies: [prepare]}
           - name: step
-            metadata:
-              annotations: {tune.test/hold: "true"}
             container:
               image: example.invalid/train:1
-              command: [train]
-              args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]
+              command: [%s, loss]
+              args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}", --loss-out, /tmp/loss]
             outputs:
               parameters:
                 - {name: loss, valueFrom: {path: /tmp/loss}}
-`, name, ns)
+`, name, ns, pipestep(t))
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, y)
 	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
 	if code != 0 {
 		t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, tr := range trials(t, dir, name) {
+	ts := trials(t, dir, name)
+	if len(ts) != 2 {
+		t.Fatalf("%d trials, want 2", len(ts))
+	}
+	for _, tr := range ts {
 		x, _ := strconv.ParseFloat(tr.Parameters["x"], 64)
 		yv, _ := strconv.ParseFloat(tr.Parameters["y"], 64)
 		want := (x-1)*(x-1) + (yv+2)*(yv+2)
 		if tr.Status != "Succeeded" || tr.Metrics["loss"] != want {
 			t.Errorf("%s: %s (%s), loss %v; want Succeeded with loss %v from the Workflow's outputs", tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], want)
 		}
+	}
+	if n := len(steps.ran()); n != 4 {
+		t.Errorf("the step runner ran %d steps, want 4 (2 trials × 2 steps)", n)
 	}
 }
 
