@@ -427,6 +427,39 @@ func TestRunWorkflowFailed(t *testing.T) {
 	}
 }
 
+// TestRunWorkflowFailedStep: Argo leaves a failed DAG's message empty; the
+// trial's message names the step that failed and its exit code, as the
+// local executor's does.
+func TestRunWorkflowFailedStep(t *testing.T) {
+	f := newFakes()
+	e := f.executor(t, Options{})
+	r := start(t.Context(), newSpec(t, workflowYAML), e.Run)
+	f.waitWatch(t, "pods")
+	wfs := f.argo.ArgoprojV1alpha1().Workflows(testNS)
+	wf, err := wfs.Get(t.Context(), "mnist-0001", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := "3"
+	at := func(s int) metav1.Time { return metav1.NewTime(time.Date(2026, 12, 2, 10, 0, s, 0, time.UTC)) }
+	wf.Status.Phase = wfv1.WorkflowFailed
+	wf.Status.Nodes = wfv1.Nodes{
+		"mnist-0001":   {ID: "mnist-0001", Name: "mnist-0001", Type: wfv1.NodeTypeDAG, Phase: wfv1.NodeFailed},
+		"mnist-0001-1": {ID: "mnist-0001-1", Name: "mnist-0001.prepare", TemplateName: "prepare", Type: wfv1.NodeTypePod, Phase: wfv1.NodeSucceeded, FinishedAt: at(1)},
+		"mnist-0001-2": {ID: "mnist-0001-2", Name: "mnist-0001.train", DisplayName: "train", TemplateName: "train", Type: wfv1.NodeTypePod, Phase: wfv1.NodeFailed,
+			Message: "main: Error (exit code 3)", FinishedAt: at(2), Outputs: &wfv1.Outputs{ExitCode: &code}},
+	}
+	if _, err := wfs.Update(t.Context(), wf, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.wait(t)
+	three := 3
+	want := trial.Result{State: trial.Failed, Reason: "WorkflowFailed", Message: "step train (template train) failed: main: Error (exit code 3)", ExitCode: &three}
+	if diff := cmp.Diff(want, res); err != nil || diff != "" {
+		t.Errorf("Run() = %v, result (-want +got):\n%s", err, diff)
+	}
+}
+
 func TestRunUnschedulable(t *testing.T) {
 	p := pod("mnist-0001-abcde", corev1.PodPending)
 	msg := "0/4 nodes are available: 4 Insufficient nvidia.com/gpu"

@@ -225,7 +225,14 @@ func (w *workflowWorkload) ended(obj runtime.Object) (bool, trial.Result) {
 	case wfv1.WorkflowSucceeded:
 		return true, trial.Result{State: trial.Succeeded, Reason: "WorkflowSucceeded", Message: wf.Status.Message}
 	case wfv1.WorkflowFailed, wfv1.WorkflowError:
-		return true, trial.Result{State: trial.Failed, Reason: "Workflow" + string(wf.Status.Phase), Message: wf.Status.Message}
+		// Argo often leaves a failed DAG's message empty; the step that
+		// failed says what happened ("main: Error (exit code 3)").
+		f := pipeline.FailedStep(wf)
+		msg := wf.Status.Message
+		if msg == "" {
+			msg = f.String()
+		}
+		return true, trial.Result{State: trial.Failed, Reason: "Workflow" + string(wf.Status.Phase), Message: msg, ExitCode: f.ExitCode}
 	}
 	return false, trial.Result{}
 }

@@ -184,7 +184,7 @@ func (e *Executor) runWorkflow(ctx context.Context, spec *trial.Spec, stdout, st
 		return trial.Result{}, err
 	}
 	if ctx.Err() != nil {
-		return killed("stopped", context.Cause(ctx), failedExitCode(done)), nil
+		return killed("stopped", context.Cause(ctx), pipeline.FailedStep(done).ExitCode), nil
 	}
 	res := judgeWorkflow(spec, done)
 	if res.State == trial.Succeeded {
@@ -240,34 +240,9 @@ func judgeWorkflow(spec *trial.Spec, wf *wfv1.Workflow) trial.Result {
 		if res.Message == "" {
 			res.Message = wf.Status.Message
 		}
-		res.ExitCode = failedExitCode(wf)
+		res.ExitCode = pipeline.FailedStep(wf).ExitCode
 	}
 	return res
-}
-
-// failedExitCode is the exit code of the last step that failed, if any.
-func failedExitCode(wf *wfv1.Workflow) *int {
-	if wf == nil {
-		return nil
-	}
-	var last *wfv1.NodeStatus
-	for id := range wf.Status.Nodes {
-		n := wf.Status.Nodes[id]
-		if n.Type != wfv1.NodeTypePod || !n.Phase.FailedOrError() || n.Outputs == nil || n.Outputs.ExitCode == nil {
-			continue
-		}
-		if last == nil || n.FinishedAt.After(last.FinishedAt.Time) || n.FinishedAt.Equal(&last.FinishedAt) && n.Name > last.Name {
-			last = &n
-		}
-	}
-	if last == nil {
-		return nil
-	}
-	var code int
-	if _, err := fmt.Sscan(*last.Outputs.ExitCode, &code); err != nil {
-		return nil
-	}
-	return &code
 }
 
 // stepLauncher starts a Workflow trial's steps as processes.

@@ -99,3 +99,62 @@ func writeMetric(b *strings.Builder, name string, raw json.RawMessage) {
 	}
 	fmt.Fprintf(b, "%s=%s\n", name, strconv.FormatFloat(v, 'g', -1, 64))
 }
+
+// Failure is the step that failed a Workflow: its name (the node's display
+// name, as Argo shows it: the task or step name), template, message
+// (Argo's, such as "main: Error (exit code 3)") and exit code.
+type Failure struct {
+	Name, Template, Message string
+	ExitCode                *int
+}
+
+// FailedStep returns the last step (Pod node) of wf to end Failed or
+// Error, preferring one with an exit code, the latest finish winning and
+// the greater name breaking a tie; the zero Failure when none failed.
+func FailedStep(wf *wfv1.Workflow) Failure {
+	if wf == nil {
+		return Failure{}
+	}
+	var last *wfv1.NodeStatus
+	hasCode := func(n *wfv1.NodeStatus) bool { return n.Outputs != nil && n.Outputs.ExitCode != nil }
+	for id := range wf.Status.Nodes {
+		n := wf.Status.Nodes[id]
+		if n.Type != wfv1.NodeTypePod || !n.Phase.FailedOrError() {
+			continue
+		}
+		switch {
+		case last == nil,
+			hasCode(&n) && !hasCode(last),
+			hasCode(&n) == hasCode(last) && (n.FinishedAt.After(last.FinishedAt.Time) || n.FinishedAt.Equal(&last.FinishedAt) && n.Name > last.Name):
+			last = &n
+		}
+	}
+	if last == nil {
+		return Failure{}
+	}
+	name := last.DisplayName
+	if name == "" {
+		name = last.Name
+	}
+	f := Failure{Name: name, Template: last.TemplateName, Message: last.Message}
+	if hasCode(last) {
+		var code int
+		if _, err := fmt.Sscan(*last.Outputs.ExitCode, &code); err == nil {
+			f.ExitCode = &code
+		}
+	}
+	return f
+}
+
+// String says which step failed and how, as the trial's message does:
+// "step NAME (template T) failed: MESSAGE".
+func (f Failure) String() string {
+	if f.Name == "" {
+		return ""
+	}
+	msg := f.Message
+	if msg == "" && f.ExitCode != nil {
+		msg = fmt.Sprintf("exit code %d", *f.ExitCode)
+	}
+	return fmt.Sprintf("step %s (template %s) failed: %s", f.Name, f.Template, msg)
+}

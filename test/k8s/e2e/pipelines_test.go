@@ -272,11 +272,12 @@ spec:
 
 // checkPipelineTrials checks the trials of pipelineExperiment run where
 // (local or cluster) against values computed here from each trial's
-// parameters: x > failAbove Failed, naming the train step when named is
-// set; the others Succeeded with loss (x−1)² + (y+2)² from the train
+// parameters: x > failAbove Failed, the message naming the train step
+// and its exit code 3 (locally from tune's engine, on the cluster from the
+// Workflow's failed node); the others Succeeded with loss (x−1)² + (y+2)² from the train
 // step's log and score 1/(1+loss) from evaluate's output parameter. It
 // wants at least one trial of each kind.
-func checkPipelineTrials(t *testing.T, where string, ts []jsonTrial, failAbove float64, named bool) {
+func checkPipelineTrials(t *testing.T, where string, ts []jsonTrial, failAbove float64) {
 	t.Helper()
 	failed, succeeded := 0, 0
 	for _, tr := range ts {
@@ -288,8 +289,8 @@ func checkPipelineTrials(t *testing.T, where string, ts []jsonTrial, failAbove f
 		}
 		if x > failAbove {
 			failed++
-			if tr.Status != "Failed" || named && !strings.Contains(tr.Message, "train") {
-				t.Errorf("%s %s (x=%v): %s (%s: %s), want Failed by its train step", where, tr.Name, x, tr.Status, tr.Reason, tr.Message)
+			if tr.Status != "Failed" || !strings.Contains(tr.Message, "step train (template train) failed") || !strings.Contains(tr.Message, "exit code 3") {
+				t.Errorf("%s %s (x=%v): %s (%s: %s), want Failed by its train step with exit code 3", where, tr.Name, x, tr.Status, tr.Reason, tr.Message)
 			}
 			continue
 		}
@@ -318,12 +319,7 @@ func TestPipelineSameLocallyAndOnCluster(t *testing.T) {
 	const failAbove = 2.5
 	y := pipelineExperiment(name, pipestep(t), failAbove)
 	cluster := runPipelineExperiment(t, "cluster", name, y)
-	checkPipelineTrials(t, "cluster", cluster, failAbove, false)
-	for _, tr := range cluster {
-		if tr.Status == "Failed" {
-			t.Logf("cluster %s: %s: %s", tr.Name, tr.Reason, tr.Message)
-		}
-	}
+	checkPipelineTrials(t, "cluster", cluster, failAbove)
 	ran := map[string]int{}
 	for _, s := range steps.ran() {
 		ran[s.Template]++
@@ -341,7 +337,7 @@ func TestPipelineSameLocallyAndOnCluster(t *testing.T) {
 	}
 
 	local := runPipelineExperiment(t, "local", name, y)
-	checkPipelineTrials(t, "local", local, failAbove, true)
+	checkPipelineTrials(t, "local", local, failAbove)
 	sameTrials(t, local, cluster)
 }
 
