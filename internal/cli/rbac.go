@@ -123,7 +123,7 @@ func runRBAC(o *rbacOptions) error {
 		who = append(who, "group "+g)
 	}
 	fmt.Fprintln(o.f.io.Out, escapeControl(fmt.Sprintf("# What tune needs to run %s in namespace %s, granted to %s.", what, ns, strings.Join(who, ", ")), false))
-	fmt.Fprintln(o.f.io.Out, "# Apply with: kubectl apply -f FILE")
+	fmt.Fprintln(o.f.io.Out, "# Apply with: kubectl apply -f - (from a pipe), or -f FILE")
 	for i, obj := range objs {
 		if i > 0 {
 			fmt.Fprintln(o.f.io.Out, "---")
