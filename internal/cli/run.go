@@ -61,8 +61,12 @@ parallelTrialCount of them at once as local processes, collect their metrics
 and stop when the goal, maxFailedTrialCount or maxTrialCount is reached (or a
 grid is exhausted).
 
+With --executor kubernetes, the permissions the trials need in their
+namespace are checked first (tune rbac prints the Role that grants them).
+
 Exit status: 0 when the experiment Succeeded, 1 when it Failed or on error,
-2 for an invalid experiment file, 130 when interrupted.`,
+2 for an invalid experiment file or missing Kubernetes permissions, 130
+when interrupted.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
