@@ -31,8 +31,8 @@ import (
 const serviceAccountTune = "tune"
 
 // applyRBAC runs tune rbac with args in dir and creates what it prints, as
-// kubectl apply would: the ServiceAccount, the Role and the RoleBinding.
-// It returns the Role.
+// kubectl apply would: the ServiceAccount, the Role and the RoleBinding,
+// deleted when the test ends. It returns the Role.
 func (c *cluster) applyRBAC(t *testing.T, dir string, args ...string) *rbacv1.Role {
 	t.Helper()
 	code, out, errOut := runTune(t, dir, append([]string{"rbac"}, args...)...)
@@ -41,26 +41,40 @@ func (c *cluster) applyRBAC(t *testing.T, dir string, args ...string) *rbacv1.Ro
 	}
 	var role *rbacv1.Role
 	for doc := range strings.SplitSeq(out, "\n---\n") {
-		var head struct{ Kind string }
+		var head struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+		}
 		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
 			t.Fatal(err)
 		}
+		name, ns := head.Metadata.Name, head.Metadata.Namespace
 		var err error
+		var del func(context.Context) error
 		switch head.Kind {
 		case "ServiceAccount":
 			var sa corev1.ServiceAccount
 			if err = yaml.UnmarshalStrict([]byte(doc), &sa); err == nil {
-				_, err = c.kube.CoreV1().ServiceAccounts(sa.Namespace).Create(t.Context(), &sa, metav1.CreateOptions{})
+				_, err = c.kube.CoreV1().ServiceAccounts(ns).Create(t.Context(), &sa, metav1.CreateOptions{})
+			}
+			del = func(ctx context.Context) error {
+				return c.kube.CoreV1().ServiceAccounts(ns).Delete(ctx, name, metav1.DeleteOptions{})
 			}
 		case "Role":
 			role = new(rbacv1.Role)
 			if err = yaml.UnmarshalStrict([]byte(doc), role); err == nil {
-				_, err = c.kube.RbacV1().Roles(role.Namespace).Create(t.Context(), role, metav1.CreateOptions{})
+				_, err = c.kube.RbacV1().Roles(ns).Create(t.Context(), role, metav1.CreateOptions{})
+			}
+			del = func(ctx context.Context) error {
+				return c.kube.RbacV1().Roles(ns).Delete(ctx, name, metav1.DeleteOptions{})
 			}
 		case "RoleBinding":
 			var rb rbacv1.RoleBinding
 			if err = yaml.UnmarshalStrict([]byte(doc), &rb); err == nil {
-				_, err = c.kube.RbacV1().RoleBindings(rb.Namespace).Create(t.Context(), &rb, metav1.CreateOptions{})
+				_, err = c.kube.RbacV1().RoleBindings(ns).Create(t.Context(), &rb, metav1.CreateOptions{})
+			}
+			del = func(ctx context.Context) error {
+				return c.kube.RbacV1().RoleBindings(ns).Delete(ctx, name, metav1.DeleteOptions{})
 			}
 		default:
 			err = fmt.Errorf("unexpected kind %q", head.Kind)
@@ -68,6 +82,7 @@ func (c *cluster) applyRBAC(t *testing.T, dir string, args ...string) *rbacv1.Ro
 		if err != nil {
 			t.Fatalf("applying tune rbac's %s: %v\n%s", head.Kind, err, doc)
 		}
+		t.Cleanup(func() { _ = del(context.Background()) })
 	}
 	if role == nil {
 		t.Fatalf("tune rbac printed no Role:\n%s", out)
@@ -336,4 +351,70 @@ mount --bind "$src" /var/run/secrets/kubernetes.io/serviceaccount
 exec "$@"`
 	args := append([]string{"--mount", "--propagation", "private", "sh", "-c", script, "sh", run, dir}, argv...)
 	return exec.CommandContext(context.Background(), "unshare", args...)
+}
+
+// TestWorkflowAsServiceAccount runs a Workflow experiment whose metrics
+// come from the Workflow's outputs as a service account bound to the Role
+// tune rbac prints for it, which has no pods/log: every trial succeeds with
+// the loss its step wrote.
+func TestWorkflowAsServiceAccount(t *testing.T) {
+	c := newCluster(t)
+	const ns = "argo" // the namespace the workflow-controller watches
+	steps := c.runSteps(t, ns)
+	name := fmt.Sprintf("wf-sa-%d", time.Now().UnixNano()%1000000)
+	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: %s, namespace: %s}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm:
+    algorithmName: random
+    algorithmSettings: [{name: random_state, value: "5"}]
+  parallelTrialCount: 2
+  maxTrialCount: 2
+  maxFailedTrialCount: 1
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
+    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
+  trialTemplate:
+    primaryContainerName: main
+    successCondition: status.[@this].#(phase=="Succeeded")#
+    failureCondition: status.[@this].#(phase=="Failed")#
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: "y", reference: "y"}
+    trialSpec:
+      apiVersion: argoproj.io/v1alpha1
+      kind: Workflow
+      spec:
+        entrypoint: step
+        templates:
+          - name: step
+            container:
+              image: example.invalid/train:1
+              command: [%s, loss]
+              args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}", --loss-out, /tmp/loss]
+            outputs:
+              parameters:
+                - {name: loss, valueFrom: {path: /tmp/loss}}
+`, name, ns, pipestep(t))
+	dir := t.TempDir()
+	file := writeExperiment(t, dir, y)
+	// Names of this test's own: the namespace is shared.
+	role := c.applyRBAC(t, dir, file, "--name", name, "--service-account", name)
+	for _, r := range role.Rules {
+		if slices.Contains(r.Resources, "pods/log") {
+			t.Errorf("the Role of a Workflow trial without primaryPodLabels grants pods/log: %+v", role.Rules)
+		}
+	}
+	token := c.saToken(t, ns, name)
+	waitAccess(t, token, ns, "create", "argoproj.io", "workflows", true)
+	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", "--kubeconfig", tokenKubeconfig(t, dir, token), file)
+	if code != 0 {
+		t.Fatalf("tune run as %s: exit %d\n%s%s", name, code, out, errOut)
+	}
+	checkLossTrials(t, dir, name, 2)
+	if n := len(steps.ran()); n != 2 {
+		t.Errorf("the step runner ran %d steps, want 2", n)
+	}
 }
