@@ -14,6 +14,7 @@ import (
 	"github.com/tune-hpo/tune/internal/output"
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/kube"
+	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
 
 // rbacOptions are the inputs of tune rbac.
@@ -165,6 +166,9 @@ func (o *rbacOptions) rules() ([]kube.Rule, string, string, error) {
 		return nil, "", "", &codeError{code: exitInvalid, err: err}
 	}
 	kind, _ := spec.Object["kind"].(string)
+	if kfp.IsKind(spec.Object) {
+		kind += " (run as Argo Workflow)"
+	}
 	return rules, fmt.Sprintf("the %s trials of experiment %s", kind, exp.Metadata.Name), ns, nil
 }
 
