@@ -261,18 +261,7 @@ func (s *state) checkExecutor() error {
 	if !ok {
 		return nil
 	}
-	sample := make(suggest.Assignment, len(s.request.Space))
-	for _, p := range s.request.Space {
-		switch p.Type {
-		case suggest.Int:
-			sample[p.Name] = suggest.FormatInt(int64(p.Min))
-		case suggest.Double:
-			sample[p.Name] = suggest.FormatFloat(p.Min)
-		default:
-			sample[p.Name] = p.Values[0]
-		}
-	}
-	spec, err := s.trialSpec(&trial.Trial{Name: s.name + "-0000", Parameters: sample})
+	spec, err := s.trialSpec(&trial.Trial{Name: s.name + "-0000", Parameters: s.exp.SampleAssignment()})
 	if err != nil {
 		return fmt.Errorf("spec.trialTemplate: %w", err)
 	}

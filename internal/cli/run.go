@@ -61,8 +61,12 @@ parallelTrialCount of them at once as local processes, collect their metrics
 and stop when the goal, maxFailedTrialCount or maxTrialCount is reached (or a
 grid is exhausted).
 
+With --executor kubernetes, the permissions the trials need in their
+namespace are checked first (tune rbac prints the Role that grants them).
+
 Exit status: 0 when the experiment Succeeded, 1 when it Failed or on error,
-2 for an invalid experiment file, 130 when interrupted.`,
+2 for an invalid experiment file or missing Kubernetes permissions, 130
+when interrupted.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
@@ -206,6 +210,9 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		runner.PushAddress = o.pushAddress
 	}
 	if err := runner.Check(exp); err != nil {
+		return err
+	}
+	if err := o.preflight(ctx, runner, rec, fromFile); err != nil {
 		return err
 	}
 	st, err := o.f.openStore(false)
@@ -457,4 +464,34 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// preflightTimeout bounds the permission check before the first trial.
+const preflightTimeout = 30 * time.Second
+
+// preflight asks the executor whether it will be allowed to run rec's
+// trials (Kubernetes permissions), printing its warnings. A refusal is
+// invalid input (exit 2) and says how to get the Role that would grant
+// what is missing.
+func (o *runOptions) preflight(ctx context.Context, runner *experiment.Runner, rec *experiment.Record, fromFile bool) error {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	warnings, err := runner.Preflight(ctx, &rec.Spec)
+	for _, w := range warnings {
+		fmt.Fprintln(o.f.io.ErrOut, escapeControl("warning: "+w, true))
+	}
+	if !errors.Is(err, trial.ErrNotPermitted) {
+		return err
+	}
+	argv := []string{"tune", "rbac"}
+	switch {
+	case fromFile:
+		argv = append(argv, o.file)
+	case rec.SourcePath != "":
+		argv = append(argv, rec.SourcePath)
+	}
+	if ae, ok := errors.AsType[*kube.AccessError](err); ok {
+		argv = append(argv, "-n", ae.Namespace)
+	}
+	return &codeError{code: exitInvalid, err: fmt.Errorf("%w; `%s` prints a Role that grants them", err, shellQuote(argv))}
 }

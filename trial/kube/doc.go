@@ -125,6 +125,16 @@
 //     training step katib.kubeflow.org/model-training: "true"); without
 //     it, no pod log is read.
 //
+// # Permissions
+//
+// [Rules] is the one list of what a trial needs in its namespace: create,
+// get, list, watch and delete on its kind's resource; get, list and watch
+// on pods; get on pods/log when its metrics come from a pod's log.
+// [Executor.Preflight] asks the cluster for each of them with a
+// SelfSubjectAccessReview before the first trial and returns an
+// [*AccessError] naming those denied; [Role] turns the list into the Role
+// that grants exactly them.
+//
 // # Caveats
 //
 // A custom kind's pods are found only through a pod template in the object

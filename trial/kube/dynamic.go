@@ -191,21 +191,25 @@ func (e *Executor) dynamicWorkload(spec *trial.Spec, u *unstructured.Unstructure
 		res:  e.opts.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace()),
 		cond: manifest.Conditions{Kind: gvk.Kind, Success: spec.SuccessCondition, Failure: spec.FailureCondition},
 	}
-	probe := u.DeepCopy()
-	switch label, known := podLabelOf[gvk.GroupKind()]; {
-	case len(labelPodTemplates(probe.Object, trialLabels(spec))) > 0:
-		w.selector = labels.SelectorFromSet(labels.Set{LabelTrial: u.GetName()}).String()
-		w.labelled, w.logs = true, true
-	case known:
-		w.selector = labels.SelectorFromSet(labels.Set{label: u.GetName()}).String()
-		w.logs = true
-	default:
-		// No pods known: watch those that carry the trial label anyway
-		// (some operators copy the object's labels to its pods) for
-		// scheduling problems, but stream no log.
-		w.selector = labels.SelectorFromSet(labels.Set{LabelTrial: u.GetName()}).String()
-	}
+	w.selector, w.labelled, w.logs = dynamicPods(spec, u)
 	return w, nil
+}
+
+// dynamicPods returns how the pods of u, a trial of spec of a kind other
+// than Job and Workflow, are found: their label selector, whether they
+// carry the trial label, and whether the primary pod's log is streamed.
+func dynamicPods(spec *trial.Spec, u *unstructured.Unstructured) (selector string, labelled, logs bool) {
+	probe := u.DeepCopy()
+	switch label, known := podLabelOf[u.GroupVersionKind().GroupKind()]; {
+	case len(labelPodTemplates(probe.Object, trialLabels(spec))) > 0:
+		return labels.SelectorFromSet(labels.Set{LabelTrial: u.GetName()}).String(), true, true
+	case known:
+		return labels.SelectorFromSet(labels.Set{label: u.GetName()}).String(), false, true
+	}
+	// No pods known: watch those that carry the trial label anyway (some
+	// operators copy the object's labels to its pods) for scheduling
+	// problems, but stream no log.
+	return labels.SelectorFromSet(labels.Set{LabelTrial: u.GetName()}).String(), false, false
 }
 
 func (w *dynamicWorkload) kind() string      { return w.obj.GetKind() }
