@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -104,6 +106,30 @@ func TestInClusterExample(t *testing.T) {
 	}
 	if r := tune(t, t.TempDir(), "validate", abs); r.code != 0 {
 		t.Errorf("tune validate experiment.yaml: exit %d: %s", r.code, r.stderr)
+	}
+	// The Role is what tune rbac prints for the experiment: what tune
+	// checks before the first trial.
+	r := tune(t, t.TempDir(), "rbac", abs, "-n", "tune-demo", "--service-account", "tune", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("tune rbac: exit %d: %s", r.code, r.stderr)
+	}
+	var printed struct {
+		Items []struct {
+			Kind  string              `json:"kind"`
+			Rules []rbacv1.PolicyRule `json:"rules"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &printed); err != nil {
+		t.Fatalf("tune rbac -o json: %v\n%s", err, r.stdout)
+	}
+	var want []rbacv1.PolicyRule
+	for _, it := range printed.Items {
+		if it.Kind == "Role" {
+			want = it.Rules
+		}
+	}
+	if got := objs["Role"].(*rbacv1.Role).Rules; want == nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("the example's Role has rules %+v; tune rbac prints %+v", got, want)
 	}
 	dockerfile, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil {
