@@ -96,15 +96,15 @@ func (f *follower) watchNode(ctx context.Context, node string) {
 			}
 			last = &st
 		}
-		for ev := range w.ResultChan() {
+		for ev := range watchEvents(ctx, w) {
+			n, ok := ev.Object.(*corev1.Node)
+			if !ok || n.Name != node {
+				continue // a bookmark, an error, or (fake clients) another node
+			}
 			if ev.Type == watch.Deleted {
 				w.Stop()
 				send(nodeState{name: node, gone: true})
 				return
-			}
-			n, ok := ev.Object.(*corev1.Node)
-			if !ok || n.Name != node {
-				continue
 			}
 			quiet = 0
 			st := stateOf(n)
@@ -149,4 +149,20 @@ func (f *follower) nodeChanged(st nodeState, now time.Time) {
 		f.podProblems(pod, false, now)
 	}
 	f.evaluate(now)
+}
+
+// watchEvents returns the events of w until it closes or ctx is done.
+func watchEvents(ctx context.Context, w watch.Interface) func(yield func(watch.Event) bool) {
+	return func(yield func(watch.Event) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.ResultChan():
+				if !ok || !yield(ev) {
+					return
+				}
+			}
+		}
+	}
 }

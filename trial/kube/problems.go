@@ -114,6 +114,11 @@ func (f *follower) podProblems(pod *corev1.Pod, deleted bool, now time.Time) {
 		statuses := append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...)
 		for _, cs := range statuses {
 			switch {
+			case cs.State.Waiting != nil && hopelessWaiting[cs.State.Waiting.Reason]:
+				if f.verdict == nil {
+					res := failed(cs.State.Waiting.Reason, "%s", containerMessage(pod, cs.Name, cs.State.Waiting.Message))
+					f.verdict = &res
+				}
 			case cs.State.Waiting != nil:
 				kind, ok := waitingProblems[cs.State.Waiting.Reason]
 				if !ok {
