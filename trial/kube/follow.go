@@ -75,12 +75,12 @@ type follower struct {
 
 func (e *Executor) newFollower(w workload, spec *trial.Spec, stdout, stderr io.Writer) *follower {
 	return &follower{
-		e:        e,
-		w:        w,
-		spec:     spec,
-		log:      e.opts.Logger.With("trial", spec.Name, "kind", w.kind(), "namespace", w.namespace()),
-		stdout:   &lineWriter{w: stdout},
-		stderr:   stderr,
+		e:           e,
+		w:           w,
+		spec:        spec,
+		log:         e.opts.Logger.With("trial", spec.Name, "kind", w.kind(), "namespace", w.namespace()),
+		stdout:      &lineWriter{w: stdout},
+		stderr:      stderr,
 		streamed:    map[types.UID]bool{},
 		ending:      make(chan struct{}),
 		pods:        map[types.UID]*corev1.Pod{},
