@@ -243,9 +243,13 @@ func podCause(pod *corev1.Pod) *cause {
 	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
-			reason := c.Reason
-			if reason == "DeletionByPodGC" || reason == "" {
-				reason = "PodDisrupted"
+			// The condition's reasons (k8s.io/api/core/v1) as the user
+			// knows them: the kubelet evicting the pod under node pressure
+			// (or shutting down), the pod garbage collector removing it
+			// from a node that is gone.
+			reason := map[string]string{"TerminationByKubelet": "Evicted", "DeletionByPodGC": "NodeLost", "": "PodDisrupted"}[c.Reason]
+			if reason == "" {
+				reason = c.Reason
 			}
 			return &cause{pod: pod.UID, reason: reason, message: fmt.Sprintf("pod %s was stopped by Kubernetes: %s", pod.Name, c.Message)}
 		}
@@ -272,12 +276,15 @@ func memoryLimit(pod *corev1.Pod, container string) string {
 // the container in place, another kind's operator) the trial fails with
 // it. c may be nil: an ordinary failure, which the workload judges.
 func (f *follower) podFailed(pod *corev1.Pod, c *cause, inPlace bool) {
-	if pod.Status.Phase == corev1.PodFailed || c != nil && c.reason == "NodeLost" {
+	if !inPlace {
 		f.failedPods[pod.UID] = true
 	}
 	f.lastFailure = c
 	if c == nil {
 		return
+	}
+	if inPlace {
+		c.message += "; the kubelet restarts it"
 	}
 	f.cause = c
 	if inPlace || f.w.retries(f.lastObj, pod, len(f.failedPods)) {
@@ -293,13 +300,15 @@ func (f *follower) podFailed(pod *corev1.Pod, c *cause, inPlace bool) {
 
 // checkCauses looks at pod for a cause not yet handled.
 func (f *follower) checkCauses(pod *corev1.Pod, deleted bool) {
-	if deleted {
-		return
-	}
 	c := podCause(pod)
-	failedNow := pod.Status.Phase == corev1.PodFailed
 	switch {
-	case failedNow:
+	case deleted:
+		// Evicted through the API, by the taint manager or the pod
+		// garbage collector: the pod's last state says so.
+		if c != nil && !f.failedPods[pod.UID] && pod.Status.Phase != corev1.PodSucceeded {
+			f.podFailed(pod, c, false)
+		}
+	case pod.Status.Phase == corev1.PodFailed:
 		if f.failedPods[pod.UID] {
 			return
 		}

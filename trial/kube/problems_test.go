@@ -504,3 +504,26 @@ func TestWorkflowStepOOMKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestPodDisruptedDeleted: a pod the pod garbage collector deletes after
+// its node went away (condition DisruptionTarget, DeletionByPodGC) fails a
+// trial with no retry left as NodeLost, with Kubernetes' message.
+func TestPodDisruptedDeleted(t *testing.T) {
+	p := pod("p1", corev1.PodRunning)
+	f := newFakes(p)
+	e := f.executor(t, Options{})
+	r := start(t.Context(), newSpec(t, jobWithBackoff("0")), e.Run)
+	f.waitWatch(t, "pods")
+	p.Status.Phase = corev1.PodFailed
+	p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+		Reason: "DeletionByPodGC", Message: "PodGC: node no longer exists"})
+	pods := f.kube.CoreV1().Pods(testNS)
+	if _, err := pods.UpdateStatus(t.Context(), p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.wait(t)
+	want := trial.Result{State: trial.Failed, Reason: "NodeLost", Message: "pod p1 was stopped by Kubernetes: PodGC: node no longer exists"}
+	if diff := cmp.Diff(want, res); err != nil || diff != "" {
+		t.Errorf("Run() = %v, result (-want +got):\n%s", err, diff)
+	}
+}
