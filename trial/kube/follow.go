@@ -484,10 +484,10 @@ func (f *follower) stream(pod, container string) {
 			if final {
 				continue
 			}
-		} else if ctx.Err() != nil || apierrors.IsNotFound(err) {
-			// Stopped, or the pod is gone. Any other error (the apiserver
-			// restarting, a dropped connection) is retried until the trial
-			// ends and drain stops the stream.
+		} else if ctx.Err() != nil || apierrors.IsNotFound(err) || f.isEnding() && failures >= endFailures {
+			// Stopped, the pod is gone, or the trial has ended and the log
+			// still cannot be read (its node is lost). Any other error (the
+			// apiserver restarting, a dropped connection) is retried.
 			return
 		}
 		t := time.NewTimer(b.Step())
@@ -528,6 +528,10 @@ func (f *follower) logStreamError(pod, container string, err error, failures *in
 	}
 	f.log.Log(f.streamCtx, level, "reading the log failed; retrying until the trial ends (metrics printed meanwhile are read when it opens again)", "pod", pod, "container", container, "err", err)
 }
+
+// endFailures is how many failures in a row to open a log stream end it
+// once the trial has ended.
+const endFailures = 3
 
 // endGrace is how long a log stream may stay open after the trial's object
 // has ended before it is cut and read a last time.

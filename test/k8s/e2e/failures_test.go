@@ -76,19 +76,26 @@ func (c *cluster) faultNodes(t *testing.T, ns string, faults []string) {
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"tune.test/fault-node": name, "kubernetes.io/hostname": name}},
 			Spec:       corev1.NodeSpec{Taints: []corev1.Taint{{Key: "tune.test/fault", Value: fault, Effect: corev1.TaintEffectNoSchedule}}},
 		}
-		n, err := c.kube.CoreV1().Nodes().Create(t.Context(), node, metav1.CreateOptions{})
-		if err != nil {
+		if _, err := c.kube.CoreV1().Nodes().Create(t.Context(), node, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = c.kube.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
 		res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("64Gi"), corev1.ResourcePods: resource.MustParse("10")}
-		n.Status = corev1.NodeStatus{
-			Capacity: res, Allocatable: res,
-			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status",
-				LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-			Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}},
-		}
-		if _, err := c.kube.CoreV1().Nodes().UpdateStatus(t.Context(), n, metav1.UpdateOptions{}); err != nil {
+		// The node lifecycle controller taints a new node meanwhile.
+		if err := retry(t.Context(), func() error {
+			n, err := c.kube.CoreV1().Nodes().Get(t.Context(), name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			n.Status = corev1.NodeStatus{
+				Capacity: res, Allocatable: res,
+				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status",
+					LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+				Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}},
+			}
+			_, err = c.kube.CoreV1().Nodes().UpdateStatus(t.Context(), n, metav1.UpdateOptions{})
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,7 +190,9 @@ func (c *cluster) faultKubelet(t *testing.T, ns string, fault func(ctx context.C
 
 // faultCase is what a trial with a fault must end with.
 type faultCase struct {
-	reason string
+	// exitCode is the trial's exit code (0: none).
+	exitCode int
+	reason   string
 	// message must match the trial's message, and status the line tune
 	// run prints when the condition is first seen (empty: a cause that
 	// ends the trial at once, whose Failed line says it all).
@@ -319,29 +328,30 @@ func TestPodFailuresReported(t *testing.T) {
 	// has read the pod, the Job's word follows the pod's.
 	jobFailed := `(; BackoffLimitExceeded: Job has reached the specified backoff limit)?$`
 	cases := map[string]faultCase{
-		"imagepull": {"ImagePullBackOff",
+		"imagepull": {0, "ImagePullBackOff",
 			`^Back-off pulling image "example.invalid/train:1": ErrImagePull: failed to resolve reference "example.invalid/train:1": not found \(container main of pod ` + pod + `\); still so after 3s$`,
 			`ImagePullBackOff: Back-off pulling image "example.invalid/train:1": ErrImagePull: .* \(container main of pod ` + pod + `\)$`},
-		"secret": {"CreateContainerConfigError",
+		"secret": {0, "CreateContainerConfigError",
 			`^secret "wandb-key" not found \(container main of pod ` + pod + `\); still so after 3s$`,
 			`CreateContainerConfigError: secret "wandb-key" not found \(container main of pod ` + pod + `\)$`},
-		"oomkilled": {"OOMKilled",
+		"oomkilled": {137, "OOMKilled",
 			`^container main of pod ` + pod + ` was killed for using more memory than it may \(limit 2Gi\); exit code 137` + jobFailed, ""},
-		"evicted": {"Evicted",
+		"evicted": {137, "Evicted",
 			`^pod ` + pod + ` was evicted: The node was low on resource: memory\. Threshold quantity: 100Mi, available: 61Mi\. Container main was using 1900Mi, request is 0, has larger consumption of memory\.` + jobFailed, ""},
-		"notready": {"NodeLost",
+		"notready": {0, "NodeLost",
 			`^node ` + ns + `-notready, where pod ` + pod + ` runs, is not ready: Ready=False \(KubeletNotReady\): container runtime network not ready: NetworkReady=false since \S+, for 3s$`,
 			`NodeNotReady: node ` + ns + `-notready, where pod ` + pod + ` runs, is not ready: Ready=False \(KubeletNotReady\)`},
-		"nodedeleted": {"NodeLost", `^node ` + ns + `-nodedeleted, where pod ` + pod + ` ran, was deleted$`, ""},
-		"crashloop": {"CrashLoopBackOff",
+		"nodedeleted": {0, "NodeLost", `^node ` + ns + `-nodedeleted, where pod ` + pod + ` ran, was deleted$`, ""},
+		"crashloop": {3, "CrashLoopBackOff",
 			`^container main of pod ` + pod + ` keeps failing \(2 restarts\); it last exited with code 3 \(Error\): ValueError: learning rate must be positive; back-off 20s restarting failed container=main pod=.*; still so after 3s$`,
 			`CrashLoopBackOff: container main of pod ` + pod + ` keeps failing \(2 restarts\)`},
-		"oomloop": {"CrashLoopBackOff",
+		"oomloop": {137, "CrashLoopBackOff",
 			`^container main of pod ` + pod + ` keeps failing \(2 restarts\); it last exited with code 137 \(OOMKilled\); back-off 10s .*; still so after 3s$`,
 			`OOMKilled: container main of pod ` + pod + ` was killed for using more memory than it may \(limit 2Gi\); exit code 137; the kubelet restarts it$`},
 	}
 	check := func(dir, exp, output string, faults []string) {
 		ts := trials(t, dir, exp)
+		codes := exitCodes(t, dir, exp)
 		if len(ts) != len(faults) {
 			t.Fatalf("%s: %d trials, want %d", exp, len(ts), len(faults))
 		}
@@ -355,10 +365,13 @@ func TestPodFailuresReported(t *testing.T) {
 			if tr.Status != "Failed" || tr.Reason != want.reason || !regexp.MustCompile(want.message).MatchString(tr.Message) {
 				t.Errorf("%s (%s): %s/%s %q; want Failed/%s matching %s", tr.Name, fault, tr.Status, tr.Reason, tr.Message, want.reason, want.message)
 			}
+			if codes[tr.Name] != want.exitCode {
+				t.Errorf("%s (%s): exit code %d, want %d", tr.Name, fault, codes[tr.Name], want.exitCode)
+			}
 			// The line tune run printed when the trial ended, and, for a
 			// condition with a grace, the one when it was first seen,
 			// before that.
-			end := regexp.MustCompile(`(?m)^\S+ \[\d+/\d+\] trial ` + tr.Name + ` Failed: (.*)$`).FindStringSubmatchIndex(output)
+			end := regexp.MustCompile(`(?m)^\S+ \[\d+/\d+\] trial ` + tr.Name + ` Failed: (.*); ETA .*$`).FindStringSubmatchIndex(output)
 			if end == nil || !strings.HasPrefix(tr.Message, output[end[2]:end[3]]) {
 				t.Errorf("%s (%s): no line saying it Failed with its message in tune run's output", tr.Name, fault)
 				continue
@@ -399,4 +412,28 @@ func waitTrialReason(ctx context.Context, dir, exp, trial, reason string) error 
 		}
 	}
 	return ctx.Err()
+}
+
+// exitCodes returns the exit code of each trial of exp in dir (0 for
+// none), from tune get trials -o json.
+func exitCodes(t *testing.T, dir, exp string) map[string]int {
+	t.Helper()
+	code, out, errOut := runTune(t, dir, "get", "trials", exp, "-o", "json")
+	if code != 0 {
+		t.Fatalf("tune get trials: exit %d: %s", code, errOut)
+	}
+	var ts []struct {
+		Name     string `json:"name"`
+		ExitCode *int   `json:"exitCode"`
+	}
+	if err := json.Unmarshal([]byte(out), &ts); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]int{}
+	for _, tr := range ts {
+		if tr.ExitCode != nil {
+			codes[tr.Name] = *tr.ExitCode
+		}
+	}
+	return codes
 }
