@@ -484,10 +484,11 @@ func (f *follower) stream(pod, container string) {
 			if final {
 				continue
 			}
-		} else if ctx.Err() != nil || apierrors.IsNotFound(err) || f.isEnding() && failures >= endFailures {
+		} else if ctx.Err() != nil || apierrors.IsNotFound(err) || f.isEnding() && (failures >= endFailures || errors.Is(err, context.Canceled)) {
 			// Stopped, the pod is gone, or the trial has ended and the log
-			// still cannot be read (its node is lost). Any other error (the
-			// apiserver restarting, a dropped connection) is retried.
+			// still cannot be read, or did not open within endGrace (its
+			// node is lost). Any other error (the apiserver restarting, a
+			// dropped connection) is retried.
 			return
 		}
 		t := time.NewTimer(b.Step())

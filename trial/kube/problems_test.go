@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -505,8 +506,8 @@ func TestWorkflowStepOOMKilled(t *testing.T) {
 	}
 }
 
-// TestPodDisruptedDeleted: a pod the pod garbage collector deletes after
-// its node went away (condition DisruptionTarget, DeletionByPodGC) fails a
+// TestPodDisruptedDeleted: a pod the pod garbage collector fails after its
+// node went away (condition DisruptionTarget, DeletionByPodGC) fails a
 // trial with no retry left as NodeLost, with Kubernetes' message.
 func TestPodDisruptedDeleted(t *testing.T) {
 	p := pod("p1", corev1.PodRunning)
@@ -525,5 +526,27 @@ func TestPodDisruptedDeleted(t *testing.T) {
 	want := trial.Result{State: trial.Failed, Reason: "NodeLost", Message: "pod p1 was stopped by Kubernetes: PodGC: node no longer exists"}
 	if diff := cmp.Diff(want, res); err != nil || diff != "" {
 		t.Errorf("Run() = %v, result (-want +got):\n%s", err, diff)
+	}
+}
+
+// TestUnansweredLogDoesNotHoldEnd: a pod log that never opens (the kubelet
+// of a lost node does not answer) is given up endGrace after the trial
+// ends, not retried until the drain's timeout.
+func TestUnansweredLogDoesNotHoldEnd(t *testing.T) {
+	f := newFakes(pod("p1", corev1.PodRunning))
+	e := f.executor(t, Options{})
+	e.logs = func(ctx context.Context, _, _, _ string, _ *metav1.Time) (io.ReadCloser, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	r := start(t.Context(), newSpec(t, jobYAML), e.Run)
+	f.waitWatch(t, "pods")
+	ended := time.Now()
+	setJobCondition(t, f, batchv1.JobComplete, "", "")
+	if res, err := r.wait(t); err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run() = %+v, %v", res, err)
+	}
+	if d := time.Since(ended); d >= logDrainTimeout-time.Second {
+		t.Errorf("Run returned %v after the Job completed; want about endGrace (%v), well before the drain timeout (%v)", d, endGrace, logDrainTimeout)
 	}
 }

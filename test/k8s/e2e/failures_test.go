@@ -387,9 +387,7 @@ func TestPodFailuresReported(t *testing.T) {
 	}
 	check(dirNever, "never", errOut, never)
 	check(dirOnFailure, "onfailure", errOnFailure, onFailure)
-	if t.Failed() {
-		t.Logf("tune run (never):\n%s%s\ntune run (onfailure):\n%s%s", out, errOut, outOnFailure, errOnFailure)
-	}
+	t.Logf("tune run (never):\n%s%s\ntune run (onfailure):\n%s%s", out, errOut, outOnFailure, errOnFailure)
 }
 
 // waitTrialReason waits until tune get trials shows trial of exp in dir
