@@ -175,9 +175,9 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 		if f.problemTimer != nil {
 			f.problemTimer.Stop()
 		}
-		if f.shownReason != "" {
-			f.status("", "")
-		}
+		// The condition shown is left as it is: the trial's result
+		// replaces it, and clearing it first would read as if it had
+		// passed.
 	}()
 
 	var objW, podW watch.Interface
