@@ -782,7 +782,13 @@ func TestScale100Trials(t *testing.T) {
 	start := time.Now()
 	cmd, out := startTune(t, dir, "run", "-q", "--executor", "kubernetes", file)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("tune run: %v\n%s", err, out)
+		var failed []string
+		for _, tr := range trials(t, dir, "scale") {
+			if tr.Status != "Succeeded" {
+				failed = append(failed, fmt.Sprintf("%s: %s/%s: %s", tr.Name, tr.Status, tr.Reason, tr.Message))
+			}
+		}
+		t.Fatalf("tune run: %v\n%s\ntrials not Succeeded:\n%s", err, out, strings.Join(failed, "\n"))
 	}
 	wall := time.Since(start)
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
