@@ -445,7 +445,8 @@ func (f *follower) stream(pod, container string) {
 	var pos logPosition
 	b := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 8, Cap: 5 * time.Second}
 	final := false
-	failures := 0 // in a row
+	failures := 0  // in a row
+	endFailed := 0 // opens that failed once the trial ended
 	for {
 		// Once the trial's object has ended, a stream still open gets
 		// endGrace to end by itself (the container's log ends when the
@@ -484,12 +485,16 @@ func (f *follower) stream(pod, container string) {
 			if final {
 				continue
 			}
-		} else if ctx.Err() != nil || apierrors.IsNotFound(err) || f.isEnding() && (failures >= endFailures || errors.Is(err, context.Canceled)) {
-			// Stopped, the pod is gone, or the trial has ended and the log
-			// still cannot be read, or did not open within endGrace (its
-			// node is lost). Any other error (the apiserver restarting, a
-			// dropped connection) is retried.
+		} else if ctx.Err() != nil || apierrors.IsNotFound(err) {
+			// Stopped, or the pod is gone. Any other error (the apiserver
+			// restarting, a dropped connection) is retried.
 			return
+		} else if f.isEnding() {
+			// The trial has ended and its log does not open (within
+			// endGrace each time): its kubelet may be gone with its node.
+			if endFailed++; endFailed >= endFailures {
+				return
+			}
 		}
 		t := time.NewTimer(b.Step())
 		select {
@@ -530,8 +535,8 @@ func (f *follower) logStreamError(pod, container string, err error, failures *in
 	f.log.Log(f.streamCtx, level, "reading the log failed; retrying until the trial ends (metrics printed meanwhile are read when it opens again)", "pod", pod, "container", container, "err", err)
 }
 
-// endFailures is how many failures in a row to open a log stream end it
-// once the trial has ended.
+// endFailures is how many failed opens of a log stream, once the trial
+// has ended, end it.
 const endFailures = 3
 
 // endGrace is how long a log stream may stay open after the trial's object

@@ -530,8 +530,9 @@ func TestPodDisruptedDeleted(t *testing.T) {
 }
 
 // TestUnansweredLogDoesNotHoldEnd: a pod log that never opens (the kubelet
-// of a lost node does not answer) is given up endGrace after the trial
-// ends, not retried until the drain's timeout.
+// of a lost node does not answer) is given up after endFailures opens cut
+// at endGrace once the trial has ended, not retried until the drain's
+// timeout.
 func TestUnansweredLogDoesNotHoldEnd(t *testing.T) {
 	f := newFakes(pod("p1", corev1.PodRunning))
 	e := f.executor(t, Options{})
@@ -547,6 +548,6 @@ func TestUnansweredLogDoesNotHoldEnd(t *testing.T) {
 		t.Fatalf("Run() = %+v, %v", res, err)
 	}
 	if d := time.Since(ended); d >= logDrainTimeout-time.Second {
-		t.Errorf("Run returned %v after the Job completed; want about endGrace (%v), well before the drain timeout (%v)", d, endGrace, logDrainTimeout)
+		t.Errorf("Run returned %v after the Job completed; want about %d×endGrace (%v), before the drain timeout (%v)", d, endFailures, endGrace, logDrainTimeout)
 	}
 }
