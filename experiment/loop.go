@@ -239,6 +239,9 @@ func (s *state) flushAll(storeCtx context.Context) error {
 		if err := s.saveTrial(storeCtx, at, logs, replace, nil); err != nil {
 			return fmt.Errorf("save trial %s: %w", at.t.Name, err)
 		}
+		if changed {
+			s.r.emit(Event{Kind: TrialStatus, Trial: copyTrial(at.t)})
+		}
 	}
 	s.reportProgress()
 	return nil

@@ -105,3 +105,73 @@ func TestRunnerReportsTrialProgress(t *testing.T) {
 		}
 	}
 }
+
+// statusExecutor reports a condition through OnStatus, waits for its
+// release, clears the condition and succeeds with loss=x.
+type statusExecutor struct{ release chan struct{} }
+
+func (e statusExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, _ io.Writer) (trial.Result, error) {
+	x, err := argX(spec)
+	if err != nil {
+		return trial.Result{}, err
+	}
+	spec.OnStatus("ImagePullBackOff", `Back-off pulling image "x"`)
+	select {
+	case <-e.release:
+	case <-ctx.Done():
+		return trial.Result{State: trial.Killed}, nil
+	}
+	spec.OnStatus("", "")
+	fmt.Fprintf(stdout, "loss=%g\n", x)
+	return trial.Result{State: trial.Succeeded}, nil
+}
+
+// TestRunnerReportsTrialStatus: a condition the executor reports reaches
+// the store (the running trial's reason and message) and comes as a
+// TrialStatus event, then its clearing does too, before the trial ends.
+func TestRunnerReportsTrialStatus(t *testing.T) {
+	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	st := newMemStore()
+	ex := statusExecutor{release: make(chan struct{})}
+	var statuses []string
+	var stored []string
+	onEvent := func(ev experiment.Event) {
+		switch ev.Kind {
+		case experiment.TrialStatus:
+			if ev.Trial.State != trial.Running {
+				t.Errorf("TrialStatus for a trial in state %s", ev.Trial.State)
+			}
+			statuses = append(statuses, ev.Trial.Reason+": "+ev.Trial.Message)
+			ts, err := st.Trials(context.Background(), "unit")
+			if err != nil || len(ts) != 1 {
+				t.Fatalf("stored trials %v, %v", ts, err)
+			}
+			stored = append(stored, ts[0].Reason+": "+ts[0].Message)
+			if len(statuses) == 1 {
+				close(ex.release)
+			}
+		case experiment.TrialFinished:
+			statuses = append(statuses, "finished "+string(ev.Trial.State))
+		}
+	}
+	r := &experiment.Runner{
+		Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: ex, TrialRoot: t.TempDir(),
+		OnEvent: onEvent, FlushInterval: 5 * time.Millisecond,
+	}
+	status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
+	if err != nil || status.TrialsSucceeded != 1 {
+		t.Fatalf("Run: %v, %+v", err, status)
+	}
+	// The clearing may come at a flush, or not before the trial ends
+	// (then the final state says it all).
+	want := []string{`ImagePullBackOff: Back-off pulling image "x"`, ": ", "finished Succeeded"}
+	if len(statuses) == 2 {
+		want = []string{want[0], want[2]}
+	}
+	if fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("events %q, want %q", statuses, want)
+	}
+	if stored[0] != statuses[0] {
+		t.Errorf("stored when reported: %q, want %q", stored[0], statuses[0])
+	}
+}

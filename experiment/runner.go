@@ -43,6 +43,15 @@ const (
 	// each running trial, in creation order, once every
 	// [Runner.FlushInterval], after the running trials' values are stored.
 	TrialProgress
+	// TrialStatus: the executor reported a change in a running trial's
+	// condition through [trial.Spec.OnStatus] (its pod cannot be
+	// scheduled, its image cannot be pulled, its container crash-loops,
+	// its node is not ready, ...): Event.Trial's Reason and Message are the
+	// new condition, both empty when it cleared. It comes at the first
+	// flush after the change (see [Runner.FlushInterval]), once the
+	// condition is stored, before that flush's TrialProgress events;
+	// conditions that came and went between two flushes are not reported.
+	TrialStatus
 )
 
 // Event is a progress report from a [Runner]. Its pointers refer to copies

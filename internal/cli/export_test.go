@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,4 +47,17 @@ func ProgressBlock(w io.Writer, exp *experiment.Experiment, events []experiment.
 		p.event(ev)
 	}
 	return p.block(now)
+}
+
+// ProgressLines replays events into tune run's plain (not live) progress
+// for exp at now and returns what it printed.
+func ProgressLines(exp *experiment.Experiment, events []experiment.Event, now time.Time) string {
+	var b strings.Builder
+	p := newProgress(&b, false, 0, exp)
+	p.now = func() time.Time { return now }
+	p.start = now
+	for _, ev := range events {
+		p.event(ev)
+	}
+	return b.String()
 }

@@ -93,6 +93,10 @@ type runningTrial struct {
 	started  time.Time
 	values   map[string]float64 // by strategy
 	reported time.Time
+	// reason is the condition the executor reports (Unschedulable,
+	// ImagePullBackOff, ...; "" for none), seen at since.
+	reason string
+	since  time.Time
 }
 
 // newProgress returns a progress for exp printing to w, live when width
@@ -257,6 +261,21 @@ func (p *progress) event(ev experiment.Event) {
 			r.reported = ev.Reported
 			p.dirty = true
 		}
+	case experiment.TrialStatus:
+		t := ev.Trial
+		r := p.running[t.Name]
+		was := ""
+		if r != nil {
+			was = r.reason
+			r.reason, r.since = t.Reason, now
+			p.dirty = true
+		}
+		switch {
+		case t.Reason != "":
+			p.line(now, fmt.Sprintf("trial %s %s: %s", t.Name, t.Reason, firstLine(t.Message)))
+		case was != "":
+			p.line(now, fmt.Sprintf("trial %s no longer %s", t.Name, was))
+		}
 	case experiment.TrialFinished:
 		t := ev.Trial
 		delete(p.running, t.Name)
@@ -405,6 +424,9 @@ func (p *progress) block(now time.Time) []string {
 		if len(r.values) > 0 {
 			values = formatMetrics(r.values, p.names)
 			reported = fmt.Sprintf("%s ago", max(now.Sub(r.reported), 0).Round(time.Second))
+		}
+		if r.reason != "" {
+			reported = fmt.Sprintf("%s for %s", r.reason, max(now.Sub(r.since), 0).Round(time.Second))
 		}
 		tw.AppendRow(table.Row{r.name, values, reported, formatParams(r.params)})
 	}

@@ -339,3 +339,62 @@ spec:
 		t.Errorf("get experiments table lacks the early-stopped count %d:\n%s", counts["EarlyStopped"], g.stdout)
 	}
 }
+
+// TestProgressTrialStatus: a condition the executor reports for a running
+// trial (here Unschedulable, then cleared) is printed when it comes, as a
+// timestamped line without a terminal and above the block on one, and the
+// block's row shows it with its age.
+func TestProgressTrialStatus(t *testing.T) {
+	exp, err := experiment.Parse([]byte(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: st}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: random}
+  maxTrialCount: 2
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters: [{name: x, reference: x}]
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers: [{name: main, image: train, args: ["${trialParameters.x}"]}]
+`), "st.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)
+	started := trial.Trial{Name: "st-0001", Seq: 1, State: trial.Running, Started: now.Add(-time.Minute), Parameters: map[string]string{"x": "0.5"}}
+	waiting := started
+	waiting.Reason, waiting.Message = "Unschedulable", "0/4 nodes are available: 4 Insufficient nvidia.com/gpu."
+	placed := started
+	events := []experiment.Event{
+		{Kind: experiment.TrialStarted, Trial: &started},
+		{Kind: experiment.TrialStatus, Trial: &waiting},
+	}
+	out := cli.ProgressLines(exp, events, now)
+	want := "2026-12-02T11:00:00Z [0/2] trial st-0001 started with x=0.5\n" +
+		"2026-12-02T11:00:00Z [0/2] trial st-0001 Unschedulable: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.\n"
+	if out != want {
+		t.Errorf("plain lines:\n%s\nwant:\n%s", out, want)
+	}
+	out = cli.ProgressLines(exp, append(events, experiment.Event{Kind: experiment.TrialStatus, Trial: &placed}), now)
+	if !strings.HasSuffix(out, "[0/2] trial st-0001 no longer Unschedulable\n") {
+		t.Errorf("plain lines after the clearing:\n%s", out)
+	}
+
+	var live strings.Builder
+	lines := cli.ProgressBlock(&live, exp, events, now.Add(-time.Minute), now.Add(42*time.Second))
+	if !strings.Contains(live.String(), "[0/2] trial st-0001 Unschedulable: 0/4 nodes are available") {
+		t.Errorf("live output has no status line:\n%q", live.String())
+	}
+	if !regexp.MustCompile(`st-0001\s+-\s+Unschedulable for 0s\s+x=0.5`).MatchString(strings.Join(lines, "\n")) {
+		t.Errorf("block has no row with the status:\n%s", strings.Join(lines, "\n"))
+	}
+}

@@ -39,10 +39,15 @@ type runOptions struct {
 	kubeContext          string
 	namespace            string
 	unschedulableTimeout time.Duration
-	logLevel             string // of the executor's log: debug | info | warn | error
-	maxObservations      int    // per trial and metric; -1: no cap
-	pushAddress          string // of the Push collector's endpoint
-	runtime              string // of local trials: host | podman | docker
+	// Graces of trials whose pods do not run (0: forever).
+	imagePullTimeout       time.Duration
+	containerCreateTimeout time.Duration
+	crashLoopTimeout       time.Duration
+	nodeLostTimeout        time.Duration
+	logLevel               string // of the executor's log: debug | info | warn | error
+	maxObservations        int    // per trial and metric; -1: no cap
+	pushAddress            string // of the Push collector's endpoint
+	runtime                string // of local trials: host | podman | docker
 }
 
 // The executors tune run can use.
@@ -90,6 +95,10 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context for --executor kubernetes (default: the current context)")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace of the trials when the experiment's metadata.namespace is empty (default: the context's namespace)")
 	cmd.Flags().DurationVar(&o.unschedulableTimeout, "unschedulable-timeout", 5*time.Minute, "how long a Kubernetes trial whose pod cannot be scheduled waits before it fails (0: forever)")
+	cmd.Flags().DurationVar(&o.imagePullTimeout, "image-pull-timeout", kube.DefaultImagePullTimeout, "how long a Kubernetes trial whose image cannot be pulled (ErrImagePull, ImagePullBackOff) waits before it fails (0: forever)")
+	cmd.Flags().DurationVar(&o.containerCreateTimeout, "container-create-timeout", kube.DefaultContainerCreateTimeout, "how long a Kubernetes trial whose container cannot be created (CreateContainerConfigError: a missing Secret or ConfigMap; CreateContainerError) waits before it fails (0: forever)")
+	cmd.Flags().DurationVar(&o.crashLoopTimeout, "crash-loop-timeout", kube.DefaultCrashLoopTimeout, "how long a Kubernetes trial whose container keeps crashing and restarting (CrashLoopBackOff) goes on before it fails (0: forever)")
+	cmd.Flags().DurationVar(&o.nodeLostTimeout, "node-lost-timeout", kube.DefaultNodeLostTimeout, "how long a Kubernetes trial's pod may stay on a node that is not ready before the node counts as lost: the trial then fails unless its Job or Workflow can still run another pod (0: never)")
 	cmd.Flags().IntVar(&o.maxObservations, "max-observations", experiment.DefaultMaxObservations, fmt.Sprintf("values stored per trial and metric; beyond it they are thinned to evenly spaced ones plus the smallest, largest and latest (the trial's value still uses every value); at least %d, or -1 for no cap", metrics.MinMaxLogs))
 	cmd.Flags().StringVar(&o.pushAddress, "push-address", "unix", `where the Push collector's endpoint listens: "unix" (a socket in a new directory only you can enter, which local trials reach), or a TCP address such as 127.0.0.1:0 for trials in containers (any process on the machine can then connect; the token still decides what is accepted)`)
 	cmd.Flags().StringVar(&o.runtime, "runtime", string(local.RuntimeHost), "where local trials' processes run: host (on this machine; the image is ignored), podman or docker (each in a container of its own from the trial container's image, with the trial's directory mounted)")
@@ -127,16 +136,39 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		if rt != local.RuntimeHost {
 			return nil, usageErrorf("--runtime %s is for --executor local: Kubernetes runs every trial in its image", rt)
 		}
-		timeout := o.unschedulableTimeout
-		if timeout == 0 {
-			timeout = -1 // the flag's 0 means no limit; the option's means the default
+		// The flags' 0 means no limit; the options' means the default.
+		forever := func(d time.Duration) time.Duration {
+			if d == 0 {
+				return -1
+			}
+			return d
+		}
+		for _, d := range []struct {
+			name string
+			v    time.Duration
+		}{
+			{"unschedulable-timeout", o.unschedulableTimeout}, {"image-pull-timeout", o.imagePullTimeout},
+			{"container-create-timeout", o.containerCreateTimeout}, {"crash-loop-timeout", o.crashLoopTimeout},
+			{"node-lost-timeout", o.nodeLostTimeout},
+		} {
+			if d.v < 0 {
+				return nil, usageErrorf("--%s %v: want a duration of 0 (forever) or more", d.name, d.v)
+			}
 		}
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 			return nil, usageErrorf("--log-level %q: want debug, info, warn or error", o.logLevel)
 		}
 		logger := slog.New(slog.NewTextHandler(o.f.io.ErrOut, &slog.HandlerOptions{Level: level}))
-		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{Namespace: o.namespace, UnschedulableTimeout: timeout, Logger: logger})
+		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{
+			Namespace:              o.namespace,
+			UnschedulableTimeout:   forever(o.unschedulableTimeout),
+			ImagePullTimeout:       forever(o.imagePullTimeout),
+			ContainerCreateTimeout: forever(o.containerCreateTimeout),
+			CrashLoopTimeout:       forever(o.crashLoopTimeout),
+			NodeLostTimeout:        forever(o.nodeLostTimeout),
+			Logger:                 logger,
+		})
 		if err != nil {
 			return nil, err
 		}

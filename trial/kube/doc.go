@@ -80,12 +80,40 @@
 //   - a Workflow's status.phase is Succeeded (Succeeded) or Failed or Error
 //     (Failed, reason WorkflowFailed or WorkflowError, with status.message);
 //   - the object is deleted by someone else (Failed, reason Deleted);
-//   - a pod of the trial has been reported Unschedulable by the scheduler
-//     (condition PodScheduled=False) for [Options.UnschedulableTimeout]
-//     (Failed, reason Unschedulable, with the scheduler's message such as
-//     "0/4 nodes are available: 4 Insufficient nvidia.com/gpu"). While a pod
-//     is unschedulable, [trial.Spec.OnStatus] is told so, and told again
-//     with an empty reason when it is placed.
+//   - a pod of the trial has been in trouble Kubernetes reports in its
+//     status for longer than that trouble's grace (Failed, with the
+//     reason Kubernetes gives and its message, naming the container and
+//     pod): Unschedulable (condition PodScheduled=False, with the
+//     scheduler's message such as "0/4 nodes are available: 4 Insufficient
+//     nvidia.com/gpu") for [Options.UnschedulableTimeout]; a container
+//     waiting with ErrImagePull or ImagePullBackOff for
+//     [Options.ImagePullTimeout]; with CreateContainerConfigError,
+//     CreateContainerError or RunContainerError for
+//     [Options.ContainerCreateTimeout]; crash-looping (CrashLoopBackOff,
+//     the clock running from the first back-off until the container has
+//     run for the grace without failing; the last exit code is the
+//     result's) for [Options.CrashLoopTimeout]; InvalidImageName and
+//     ErrImageNeverPull fail at once;
+//   - a pod of the trial is killed or lost: a container OOMKilled (exit
+//     code 137, the result's), the pod Evicted, stopped by Kubernetes
+//     (condition DisruptionTarget: preemption, the taint manager, the pod
+//     garbage collector), its node deleted, or its node not Ready for
+//     [Options.NodeLostTimeout] (reason NodeLost) — unless the workload
+//     can still run another pod: a Job within its backoffLimit (or with a
+//     podFailurePolicy or backoffLimitPerIndex, whose rules the Job
+//     controller applies), a Workflow step under a retryStrategy, a
+//     container restarted in place by the kubelet, any other kind (its
+//     operator decides). Then the trial goes on, and if the workload
+//     fails after all, its result takes the reason of its last pod's
+//     failure, the workload's own reason and message after it.
+//
+// Each such trouble is told to [trial.Spec.OnStatus] when first seen (the
+// oldest one still there when there are several; else the latest pod
+// killed while the workload retries), and told again with an empty reason
+// when it clears. The nodes of the trial's pods are watched (get and watch
+// on nodes, cluster-wide); a client not allowed to is told once through
+// [Options.Logger], and a lost node is then seen only when Kubernetes
+// fails or deletes its pods.
 //
 // When the trial ends, its object is deleted (with foreground propagation,
 // so that its pods go first) unless [trial.Spec.Retain] or
@@ -150,6 +178,8 @@
 // still present from their start; the runner drops what it had recorded of
 // the trial, so each value is recorded once. A pod already deleted (a
 // Job's earlier attempt removed by hand) is not read again. The
-// Unschedulable clock starts when the
-// executor first sees the condition, so it restarts on Attach.
+// clock of each grace starts when the
+// executor first sees the condition, so it restarts on Attach. Troubles
+// Kubernetes reports only as events (a volume that cannot be mounted)
+// are not seen.
 package kube

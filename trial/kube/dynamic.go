@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -254,3 +255,8 @@ func (w *dynamicWorkload) streamLogs() bool { return w.logs }
 func (w *dynamicWorkload) podsAreAttempts() bool { return true }
 
 func (w *dynamicWorkload) collect(runtime.Object, io.Writer) error { return nil }
+
+// retries: a training operator (its replicas' restartPolicy) or another
+// kind's controller decides whether a failed pod is replaced; the trial
+// ends when the failure condition holds.
+func (w *dynamicWorkload) retries(runtime.Object, *corev1.Pod, int) bool { return true }

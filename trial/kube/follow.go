@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -48,23 +47,50 @@ type follower struct {
 	ending     chan struct{}
 	endingOnce sync.Once
 
-	// Scheduling.
-	unsched      map[types.UID]string // pods reported Unschedulable: message
-	unschedMsg   string
-	unschedTimer *time.Timer
+	// Problems (problems.go, nodes.go). pods holds the latest state of
+	// each pod of the trial; lastObj is the latest state of its object.
+	pods         map[types.UID]*corev1.Pod
+	lastObj      runtime.Object
+	problems     map[problemKey]*problem
+	expired      map[problemKey]bool // nodes not ready past their grace
+	problemTimer *time.Timer
+	// shownReason and shownMessage are what OnStatus was last told.
+	shownReason, shownMessage string
+	// failedPods are the trial's pods seen failed (or lost with their
+	// node); seenCauses the in-place kills already handled.
+	failedPods map[types.UID]bool
+	seenCauses map[string]bool
+	// lastFailure is the cause of the latest pod failure (nil for an
+	// ordinary one); cause, the latest cause, shown while no problem is.
+	lastFailure, cause *cause
+	// verdict, once set, ends the trial.
+	verdict *trial.Result
+	// Nodes of the trial's pods, followed by watchNode goroutines.
+	nodes       map[string]nodeState
+	nodeWatched map[string]bool
+	nodeEvents  chan nodeState
+	nodeCtx     context.Context
+	nodeWG      sync.WaitGroup
 }
 
 func (e *Executor) newFollower(w workload, spec *trial.Spec, stdout, stderr io.Writer) *follower {
 	return &follower{
-		e:        e,
-		w:        w,
-		spec:     spec,
-		log:      e.opts.Logger.With("trial", spec.Name, "kind", w.kind(), "namespace", w.namespace()),
-		stdout:   &lineWriter{w: stdout},
-		stderr:   stderr,
-		streamed: map[types.UID]bool{},
-		unsched:  map[types.UID]string{},
-		ending:   make(chan struct{}),
+		e:           e,
+		w:           w,
+		spec:        spec,
+		log:         e.opts.Logger.With("trial", spec.Name, "kind", w.kind(), "namespace", w.namespace()),
+		stdout:      &lineWriter{w: stdout},
+		stderr:      stderr,
+		streamed:    map[types.UID]bool{},
+		ending:      make(chan struct{}),
+		pods:        map[types.UID]*corev1.Pod{},
+		problems:    map[problemKey]*problem{},
+		expired:     map[problemKey]bool{},
+		failedPods:  map[types.UID]bool{},
+		seenCauses:  map[string]bool{},
+		nodes:       map[string]nodeState{},
+		nodeWatched: map[string]bool{},
+		nodeEvents:  make(chan nodeState, 16),
 	}
 }
 
@@ -141,7 +167,18 @@ func (f *follower) create(ctx context.Context) (res trial.Result, done bool) {
 func (f *follower) follow(ctx context.Context) trial.Result {
 	f.streamCtx, f.stopStreams = context.WithCancel(context.WithoutCancel(ctx))
 	defer f.stopStreams()
-	defer f.setUnschedulable(nil)
+	nodeCtx, stopNodes := context.WithCancel(ctx)
+	f.nodeCtx = nodeCtx
+	defer func() {
+		stopNodes()
+		f.nodeWG.Wait()
+		if f.problemTimer != nil {
+			f.problemTimer.Stop()
+		}
+		// The condition shown is left as it is: the trial's result
+		// replaces it, and clearing it first would read as if it had
+		// passed.
+	}()
 
 	var objW, podW watch.Interface
 	defer func() {
@@ -177,6 +214,7 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			case err != nil:
 				return f.apiFailure(ctx, "following", err)
 			}
+			f.lastObj = obj.(runtime.Object)
 			if done, res := f.w.ended(obj.(runtime.Object)); done {
 				return f.end(ctx, obj.(runtime.Object), res)
 			}
@@ -208,9 +246,12 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			}
 			f.podsListed(pods.Items)
 		}
-		var unschedC <-chan time.Time
-		if f.unschedTimer != nil {
-			unschedC = f.unschedTimer.C
+		if f.verdict != nil {
+			return f.end(ctx, nil, *f.verdict)
+		}
+		var problemC <-chan time.Time
+		if f.problemTimer != nil {
+			problemC = f.problemTimer.C
 		}
 		select {
 		case <-ctx.Done():
@@ -233,6 +274,7 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			if ev.Type == watch.Deleted {
 				return f.deleted()
 			}
+			f.lastObj = ev.Object
 			if done, res := f.w.ended(ev.Object); done {
 				return f.end(ctx, ev.Object, res)
 			}
@@ -252,10 +294,15 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			}
 			podQuiet = 0
 			f.pod(pod, ev.Type == watch.Deleted)
-		case <-unschedC:
-			f.unschedTimer = nil
-			res := failed("Unschedulable", "%s", f.unschedMsg)
-			return f.end(ctx, nil, res)
+			f.evaluate(time.Now())
+		case st := <-f.nodeEvents:
+			f.nodeChanged(st, time.Now())
+		case <-problemC:
+			f.problemTimer = nil
+			f.evaluate(time.Now())
+		}
+		if f.verdict != nil {
+			return f.end(ctx, nil, *f.verdict)
 		}
 	}
 }
@@ -310,25 +357,27 @@ func (f *follower) podsListed(pods []corev1.Pod) {
 		seen[pods[i].UID] = true
 		f.pod(&pods[i], false)
 	}
-	for uid := range f.unsched {
+	for uid, p := range f.pods {
 		if !seen[uid] {
-			delete(f.unsched, uid)
+			f.pod(p, true)
 		}
 	}
-	f.updateUnschedulable()
+	f.evaluate(time.Now())
 }
 
-// pod handles a pod's new state.
+// pod handles a pod's new state; the caller then calls evaluate.
 func (f *follower) pod(pod *corev1.Pod, deleted bool) {
-	delete(f.unsched, pod.UID)
-	if !deleted && pod.Status.Phase == corev1.PodPending {
-		for _, c := range pod.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-				f.unsched[pod.UID] = c.Message
-			}
+	if deleted {
+		delete(f.pods, pod.UID)
+	} else {
+		f.pods[pod.UID] = pod
+		f.followNodes(pod)
+		if c := f.cause; c != nil && c.pod != pod.UID && pod.Status.Phase == corev1.PodRunning {
+			f.cause = nil // another pod runs: the workload went on
 		}
 	}
-	f.updateUnschedulable()
+	f.checkCauses(pod, deleted)
+	f.podProblems(pod, deleted, time.Now())
 	if deleted || !f.w.streamLogs() || !f.primary(pod) {
 		return
 	}
@@ -396,7 +445,8 @@ func (f *follower) stream(pod, container string) {
 	var pos logPosition
 	b := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 8, Cap: 5 * time.Second}
 	final := false
-	failures := 0 // in a row
+	failures := 0  // in a row
+	endFailed := 0 // opens that failed once the trial ended
 	for {
 		// Once the trial's object has ended, a stream still open gets
 		// endGrace to end by itself (the container's log ends when the
@@ -437,9 +487,14 @@ func (f *follower) stream(pod, container string) {
 			}
 		} else if ctx.Err() != nil || apierrors.IsNotFound(err) {
 			// Stopped, or the pod is gone. Any other error (the apiserver
-			// restarting, a dropped connection) is retried until the trial
-			// ends and drain stops the stream.
+			// restarting, a dropped connection) is retried.
 			return
+		} else if f.isEnding() {
+			// The trial has ended and its log does not open (within
+			// endGrace each time): its kubelet may be gone with its node.
+			if endFailed++; endFailed >= endFailures {
+				return
+			}
 		}
 		t := time.NewTimer(b.Step())
 		select {
@@ -479,6 +534,10 @@ func (f *follower) logStreamError(pod, container string, err error, failures *in
 	}
 	f.log.Log(f.streamCtx, level, "reading the log failed; retrying until the trial ends (metrics printed meanwhile are read when it opens again)", "pod", pod, "container", container, "err", err)
 }
+
+// endFailures is how many failed opens of a log stream, once the trial
+// has ended, end it.
+const endFailures = 3
 
 // endGrace is how long a log stream may stay open after the trial's object
 // has ended before it is cut and read a last time.
@@ -583,42 +642,6 @@ func splitTimestamp(line []byte) (time.Time, []byte, bool) {
 	return ts, line[i+1:], true
 }
 
-// updateUnschedulable reports a change in the trial's scheduling problem.
-func (f *follower) updateUnschedulable() {
-	if len(f.unsched) == 0 {
-		f.setUnschedulable(nil)
-		return
-	}
-	uids := slices.Sorted(maps.Keys(f.unsched))
-	msg := f.unsched[uids[0]]
-	f.setUnschedulable(&msg)
-}
-
-// setUnschedulable sets (msg not nil) or clears the Unschedulable condition.
-func (f *follower) setUnschedulable(msg *string) {
-	if msg == nil {
-		if f.unschedTimer != nil {
-			f.unschedTimer.Stop()
-			f.unschedTimer = nil
-		}
-		if f.unschedMsg != "" {
-			f.unschedMsg = ""
-			f.status("", "")
-		}
-		return
-	}
-	if *msg == "" {
-		*msg = "the scheduler cannot place the trial's pod"
-	}
-	if f.unschedTimer == nil && f.e.opts.UnschedulableTimeout > 0 {
-		f.unschedTimer = time.NewTimer(f.e.opts.UnschedulableTimeout)
-	}
-	if *msg != f.unschedMsg {
-		f.unschedMsg = *msg
-		f.status("Unschedulable", *msg)
-	}
-}
-
 // status calls the spec's OnStatus.
 func (f *follower) status(reason, message string) {
 	if f.spec.OnStatus != nil {
@@ -641,8 +664,9 @@ func (f *follower) apiFailure(ctx context.Context, doing string, err error) tria
 // (nil when unknown), waits for the log streams, and deletes the object
 // unless it is retained.
 func (f *follower) end(ctx context.Context, obj runtime.Object, res trial.Result) trial.Result {
-	if obj != nil && f.w.streamLogs() {
-		// Pods that ended between two events still have their logs.
+	if obj != nil && (f.w.streamLogs() || res.State == trial.Failed) {
+		// Pods that ended between two events still have their logs, and
+		// maybe the cause of the failure.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logDrainTimeout)
 		if pods, err := f.listPods(lctx); err == nil {
 			for i := range pods.Items {
@@ -653,6 +677,7 @@ func (f *follower) end(ctx context.Context, obj runtime.Object, res trial.Result
 	}
 	f.drain()
 	if obj != nil {
+		res = f.overrideFailure(res)
 		if err := f.w.collect(obj, f.stdout); err != nil && res.State == trial.Succeeded {
 			res = failed("MetricsCollectionFailed", "%v", err)
 		}
@@ -695,8 +720,11 @@ func (f *follower) kill(ctx context.Context) trial.Result {
 		f.streams.Wait()
 	}
 	res := trial.Result{State: trial.Killed, Reason: "Stopped", Message: "the trial was stopped"}
-	if f.unschedMsg != "" {
-		res.Message += " while unschedulable: " + f.unschedMsg
+	switch {
+	case f.shownReason == "Unschedulable":
+		res.Message += " while unschedulable: " + f.shownMessage
+	case f.shownReason != "":
+		res.Message += " while " + f.shownReason + ": " + f.shownMessage
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.e.opts.DeleteTimeout)
 	defer cancel()

@@ -147,7 +147,7 @@ func newFakes(objs ...runtime.Object) *fakes {
 		watches: map[string]int{},
 		watched: map[string]chan struct{}{},
 	}
-	for _, r := range []string{"jobs", "pods", "workflows", "tfjobs", "widgets", "trainjobs"} {
+	for _, r := range []string{"jobs", "pods", "workflows", "tfjobs", "widgets", "trainjobs", "nodes"} {
 		f.watched[r] = make(chan struct{}, 100)
 	}
 	record := func(a k8stesting.Action) (bool, watch.Interface, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	argo "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
@@ -28,6 +29,21 @@ const (
 	// scheduled waits before it fails, when Options.UnschedulableTimeout
 	// is zero.
 	DefaultUnschedulableTimeout = 5 * time.Minute
+	// DefaultImagePullTimeout is how long a trial whose image cannot be
+	// pulled waits before it fails, when Options.ImagePullTimeout is zero.
+	DefaultImagePullTimeout = 5 * time.Minute
+	// DefaultContainerCreateTimeout is how long a trial whose container
+	// cannot be created waits before it fails, when
+	// Options.ContainerCreateTimeout is zero.
+	DefaultContainerCreateTimeout = 5 * time.Minute
+	// DefaultCrashLoopTimeout is how long a trial whose container keeps
+	// crashing may go on, when Options.CrashLoopTimeout is zero.
+	DefaultCrashLoopTimeout = 5 * time.Minute
+	// DefaultNodeLostTimeout is how long a trial's pod may stay on a node
+	// that is not ready before its node counts as lost, when
+	// Options.NodeLostTimeout is zero; Kubernetes evicts such pods after
+	// 300 s by default.
+	DefaultNodeLostTimeout = 5 * time.Minute
 	// DefaultDeleteTimeout is how long a stopped trial waits for its object
 	// to be gone, when Options.DeleteTimeout is zero.
 	DefaultDeleteTimeout = 30 * time.Second
@@ -69,6 +85,33 @@ type Options struct {
 	// [DefaultUnschedulableTimeout]; a negative value waits forever (the
 	// condition is still reported through [trial.Spec.OnStatus]).
 	UnschedulableTimeout time.Duration
+	// ImagePullTimeout is how long a container of a trial's pod may wait
+	// for an image the kubelet cannot pull (ErrImagePull,
+	// ImagePullBackOff) before the trial is Failed with that reason and
+	// the kubelet's message. Zero means [DefaultImagePullTimeout]; a
+	// negative value waits forever. InvalidImageName and
+	// ErrImageNeverPull fail the trial at once.
+	ImagePullTimeout time.Duration
+	// ContainerCreateTimeout is how long a container may wait that the
+	// kubelet cannot create (CreateContainerConfigError: a missing Secret
+	// or ConfigMap key; CreateContainerError; RunContainerError) before
+	// the trial is Failed with that reason. Zero means
+	// [DefaultContainerCreateTimeout]; negative waits forever.
+	ContainerCreateTimeout time.Duration
+	// CrashLoopTimeout is how long a container may crash-loop (the
+	// kubelet restarting it after failures: CrashLoopBackOff) before the
+	// trial is Failed with reason CrashLoopBackOff, its last exit code as
+	// the result's ExitCode. The clock starts at the first back-off and
+	// stops once the container has run that long without failing. Zero
+	// means [DefaultCrashLoopTimeout]; negative waits forever.
+	CrashLoopTimeout time.Duration
+	// NodeLostTimeout is how long a trial's pod may stay on a node whose
+	// Ready condition is False or Unknown before the node counts as lost
+	// (as when it is deleted): the trial is then Failed with reason
+	// NodeLost unless its workload can still run another pod. Zero means
+	// [DefaultNodeLostTimeout]; negative never counts it lost (it is
+	// still reported).
+	NodeLostTimeout time.Duration
 	// DeleteTimeout is how long a stopped trial waits for its object to
 	// be gone. Zero means [DefaultDeleteTimeout].
 	DeleteTimeout time.Duration
@@ -97,6 +140,8 @@ type Executor struct {
 	// prefixed with its RFC 3339 timestamp, from since (nil: the start);
 	// tests replace it.
 	logs func(ctx context.Context, namespace, pod, container string, since *metav1.Time) (io.ReadCloser, error)
+	// nodesForbidden logs once that nodes cannot be read.
+	nodesForbidden sync.Once
 }
 
 // Interface checks.
@@ -111,8 +156,19 @@ func New(opts Options) (*Executor, error) {
 	if opts.Kubernetes == nil {
 		return nil, errors.New("kube: Options.Kubernetes is nil")
 	}
-	if opts.UnschedulableTimeout == 0 {
-		opts.UnschedulableTimeout = DefaultUnschedulableTimeout
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&opts.UnschedulableTimeout, DefaultUnschedulableTimeout},
+		{&opts.ImagePullTimeout, DefaultImagePullTimeout},
+		{&opts.ContainerCreateTimeout, DefaultContainerCreateTimeout},
+		{&opts.CrashLoopTimeout, DefaultCrashLoopTimeout},
+		{&opts.NodeLostTimeout, DefaultNodeLostTimeout},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 	if opts.DeleteTimeout <= 0 {
 		opts.DeleteTimeout = DefaultDeleteTimeout

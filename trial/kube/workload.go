@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -45,6 +46,12 @@ type workload interface {
 	podsAreAttempts() bool
 	// collect writes the metrics a finished obj holds to w.
 	collect(obj runtime.Object, w io.Writer) error
+	// retries reports whether the workload may still run another pod
+	// after pod failed (or lost its node), the failed-th of the trial's
+	// pods to: Kubernetes or an operator then decides, and ends the
+	// workload when it will not. obj is the latest state of the object
+	// (nil when unknown).
+	retries(obj runtime.Object, pod *corev1.Pod, failed int) bool
 }
 
 // workload compiles spec and returns its workload.
@@ -175,6 +182,25 @@ func (w *jobWorkload) podsAreAttempts() bool { return true }
 
 func (w *jobWorkload) collect(runtime.Object, io.Writer) error { return nil }
 
+// retries: the Job controller runs another pod while the failures stay
+// within backoffLimit (6 by default). With a podFailurePolicy or
+// backoffLimitPerIndex, its rules decide, and the Job controller fails
+// the Job at once when they say so.
+func (w *jobWorkload) retries(obj runtime.Object, _ *corev1.Pod, failed int) bool {
+	spec := w.obj.Spec
+	if spec.PodFailurePolicy != nil || spec.BackoffLimitPerIndex != nil {
+		return true
+	}
+	if job, ok := obj.(*batchv1.Job); ok {
+		failed = max(failed, int(job.Status.Failed))
+	}
+	limit := 6
+	if spec.BackoffLimit != nil {
+		limit = int(*spec.BackoffLimit)
+	}
+	return failed <= limit
+}
+
 // workflowWorkload is an argoproj.io/v1alpha1 Workflow.
 type workflowWorkload struct {
 	e    *Executor
@@ -248,6 +274,35 @@ func (w *workflowWorkload) podsLabelled() bool { return true }
 // training step so), and none without them.
 func (w *workflowWorkload) streamLogs() bool      { return len(w.spec.PrimaryPodLabels) > 0 }
 func (w *workflowWorkload) podsAreAttempts() bool { return false }
+
+// retries: Argo runs a failed step again when its template (or the
+// workflow) has a retryStrategy; the step's node is then the child of a
+// Retry node, and Argo fails the workflow once the retries are spent.
+func (w *workflowWorkload) retries(obj runtime.Object, pod *corev1.Pod, _ int) bool {
+	wf, ok := obj.(*wfv1.Workflow)
+	if !ok {
+		wf = w.obj
+	}
+	if id := pod.Annotations[argoNodeID]; id != "" {
+		for _, n := range wf.Status.Nodes {
+			if n.Type == wfv1.NodeTypeRetry && slices.Contains(n.Children, id) {
+				return true
+			}
+		}
+		if _, known := wf.Status.Nodes[id]; known {
+			return false
+		}
+	}
+	// The status does not know the pod yet: a retryStrategy anywhere may
+	// apply to it.
+	if wf.Spec.RetryStrategy != nil {
+		return true
+	}
+	return slices.ContainsFunc(wf.Spec.Templates, func(t wfv1.Template) bool { return t.RetryStrategy != nil })
+}
+
+// argoNodeID is the annotation of a Workflow's pod naming its node.
+const argoNodeID = "workflows.argoproj.io/node-id"
 
 func (w *workflowWorkload) collect(obj runtime.Object, out io.Writer) error {
 	wf, ok := obj.(*wfv1.Workflow)

@@ -379,8 +379,9 @@ func TestJobExperimentOnGPUNodes(t *testing.T) {
 }
 
 // TestUnschedulableTrialFails asks for more GPUs than any node has: the
-// trial is reported Unschedulable with the scheduler's message and fails,
-// and maxFailedTrialCount ends the experiment.
+// trial is reported Unschedulable with the scheduler's message (in tune
+// run's output when first seen) and fails, and maxFailedTrialCount ends
+// the experiment.
 func TestUnschedulableTrialFails(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
@@ -392,7 +393,14 @@ func TestUnschedulableTrialFails(t *testing.T) {
 	}
 	ts := trials(t, dir, "too-big")
 	if len(ts) != 1 || ts[0].Status != "Failed" || ts[0].Reason != "Unschedulable" || !strings.Contains(ts[0].Message, "Insufficient nvidia.com/gpu") {
-		t.Errorf("trials %+v; want one Failed/Unschedulable naming Insufficient nvidia.com/gpu", ts)
+		t.Fatalf("trials %+v; want one Failed/Unschedulable naming Insufficient nvidia.com/gpu", ts)
+	}
+	// tune run said so when it was first seen, before the trial failed,
+	// with the scheduler's message.
+	seen := strings.Index(errOut, "[0/3] trial too-big-0001 Unschedulable: "+ts[0].Message+"\n")
+	failed := strings.Index(errOut, "trial too-big-0001 Failed: ")
+	if seen < 0 || failed < 0 || seen > failed {
+		t.Errorf("tune run's output has no line with the scheduler's message before the Failed one:\n%s", errOut)
 	}
 }
 
@@ -774,7 +782,13 @@ func TestScale100Trials(t *testing.T) {
 	start := time.Now()
 	cmd, out := startTune(t, dir, "run", "-q", "--executor", "kubernetes", file)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("tune run: %v\n%s", err, out)
+		var failed []string
+		for _, tr := range trials(t, dir, "scale") {
+			if tr.Status != "Succeeded" {
+				failed = append(failed, fmt.Sprintf("%s: %s/%s: %s", tr.Name, tr.Status, tr.Reason, tr.Message))
+			}
+		}
+		t.Fatalf("tune run: %v\n%s\ntrials not Succeeded:\n%s", err, out, strings.Join(failed, "\n"))
 	}
 	wall := time.Since(start)
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
