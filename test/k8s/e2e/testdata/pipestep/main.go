@@ -5,7 +5,7 @@
 //	pipestep prepare --x X --y Y --epochs-out FILE --data-out FILE
 //	pipestep train --data FILE --epochs N --fail-above T --model-out FILE
 //	pipestep evaluate --model FILE --score-out FILE
-//	pipestep loss --x X --y Y --loss-out FILE
+//	pipestep loss --x X --y Y [--add A] --loss-out FILE
 //	pipestep write --content TEXT --to FILE
 //	pipestep copy --from FILE --to FILE
 //	pipestep exit --code N
@@ -19,7 +19,7 @@
 // and prints one "epoch e: loss=L" line per epoch, the last with
 // L = (x−1)² + (y+2)², and writes L to the model file; when x > T it
 // prints "diverged" to stderr and exits 3 instead. evaluate writes
-// 1/(1+L) to the score file. loss writes L to the loss file. Every number is written with
+// 1/(1+L) to the score file. loss writes L+A to the loss file. Every number is written with
 // strconv.FormatFloat(v, 'g', -1, 64), so it reads back exactly.
 //
 // write writes TEXT to FILE; copy copies a file; exit exits with code N
@@ -71,6 +71,7 @@ func main() {
 	from := fs.String("from", "", "")
 	to := fs.String("to", "", "")
 	code := fs.Int("code", 0, "")
+	add := fs.Float64("add", 0, "")
 	metricsJSON := fs.String("metrics-json", "", "")
 	uiMetadata := fs.String("ui-metadata", "", "")
 	_ = fs.Parse(os.Args[2:])
@@ -104,7 +105,7 @@ func main() {
 		write(*scoreOut, f(1/(1+loss))+"\n")
 		fmt.Printf("evaluate: score=%s\n", f(1/(1+loss)))
 	case "loss":
-		write(*lossOut, f((*x-1)*(*x-1)+(*y+2)*(*y+2))+"\n")
+		write(*lossOut, f((*x-1)*(*x-1)+(*y+2)*(*y+2)+*add)+"\n")
 	case "write":
 		write(*to, *content)
 	case "copy":
