@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -761,7 +763,10 @@ spec:
 
 // restartAPIServer stops the stack's kube-apiserver and starts it again
 // with the same command line, as a control-plane upgrade or crash would,
-// and waits until it serves again.
+// and waits until it serves again. It starts the new one only once the
+// old one is gone (no /proc entry) or no longer holds its port, and
+// starts it again when it exits before serving (a loaded machine may
+// still be releasing the port), up to 5 times.
 func (c *cluster) restartAPIServer(t *testing.T) {
 	t.Helper()
 	run := os.Getenv("TUNE_K8S_RUNDIR")
@@ -776,6 +781,7 @@ func (c *cluster) restartAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	addr := net.JoinHostPort(flagValue(args, "--bind-address", "127.0.0.1"), flagValue(args, "--secure-port", "6443"))
 	proc, err := os.FindProcess(pid)
 	if err != nil {
 		t.Fatal(err)
@@ -783,39 +789,86 @@ func (c *cluster) restartAPIServer(t *testing.T) {
 	// SIGKILL: a crash. (A graceful stop waits for every open watch and log
 	// stream to drain, which takes a minute.)
 	_ = proc.Kill()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		// Gone, or a zombie its parent (the namespace's shell) has not
-		// reaped yet.
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if fields := strings.Fields(string(stat)); err != nil || len(fields) > 2 && fields[2] == "Z" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("kube-apiserver did not stop")
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The process's main thread turns zombie (Z) before its other threads
+	// have exited and closed the listening socket: wait for the process to
+	// be gone or its port free.
+	gone := func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+		return errors.Is(err, fs.ErrNotExist)
 	}
+	c.waitFor(t, 60*time.Second, "the killed kube-apiserver to release "+addr, func() bool { return gone() || bindable(addr) })
 	logf, err := os.OpenFile(filepath.Join(run, "logs", "kube-apiserver.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if _, err := c.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(t.Context()); err == nil {
+	defer logf.Close()
+	for attempt := 1; ; attempt++ {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }() // reaps it, whenever it ends
+		var exitErr error
+		early := false
+		c.waitFor(t, 90*time.Second, "kube-apiserver to serve again", func() bool {
+			select {
+			case exitErr = <-exited:
+				early = true
+				return true
+			default:
+			}
+			_, err := c.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(t.Context())
+			return err == nil
+		})
+		if !early {
+			if attempt > 1 {
+				t.Logf("kube-apiserver serving again after %d starts", attempt)
+			}
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("kube-apiserver did not come back")
+		if attempt == 5 {
+			t.Fatalf("kube-apiserver exited before serving, 5 times (last: %v); see %s", exitErr, logf.Name())
 		}
-		time.Sleep(100 * time.Millisecond)
+		t.Logf("kube-apiserver (start %d) exited before serving: %v; starting it again once %s is free", attempt, exitErr, addr)
+		c.waitFor(t, 60*time.Second, addr+" to be free", func() bool { return bindable(addr) })
 	}
+}
+
+// waitFor polls cond every 50 ms until it holds, failing the test after
+// timeout.
+func (c *cluster) waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+	}
+}
+
+// flagValue returns the value of --name=value in args, else def.
+func flagValue(args []string, name, def string) string {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+	}
+	return def
+}
+
+// bindable reports whether a listener can be opened on addr now (as the
+// apiserver opens its own, with SO_REUSEADDR, as Go does).
+func bindable(addr string) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
 }
 
 // TestAPIServerRestart restarts the apiserver in the middle of an
