@@ -107,6 +107,7 @@ type stepRunner struct {
 	active atomic.Int32 // processes running
 	mu     sync.Mutex
 	runs   []stepRun
+	live   map[*processLog]bool // the output of the processes running
 }
 
 // stepRun is one step the runner ran.
@@ -245,6 +246,20 @@ func ptr[T any](v T) *T { return &v }
 
 // running returns how many step processes run now.
 func (r *stepRunner) running() int { return int(r.active.Load()) }
+
+// printed returns how many step processes running now have printed text
+// to their stdout.
+func (r *stepRunner) printed(text string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for l := range r.live {
+		if strings.Contains(l.stdout(), text) {
+			n++
+		}
+	}
+	return n
+}
 
 // ran returns the steps run so far, in the order they ended.
 func (r *stepRunner) ran() []stepRun {
@@ -419,9 +434,18 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	exit, reason, startMsg := 0, "Completed", ""
 	err = cmd.Start()
 	if err == nil {
+		r.mu.Lock()
+		if r.live == nil {
+			r.live = map[*processLog]bool{}
+		}
+		r.live[&log] = true
+		r.mu.Unlock()
 		r.active.Add(1)
 		err = cmd.Wait()
 		r.active.Add(-1)
+		r.mu.Lock()
+		delete(r.live, &log)
+		r.mu.Unlock()
 	}
 	switch {
 	case err == nil:
