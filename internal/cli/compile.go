@@ -31,6 +31,7 @@ type compileOptions struct {
 	format string
 
 	executor, kubeconfig, kubeContext, namespace string
+	artifactRepository                           string
 }
 
 func newCompileCommand(f *factory) *cobra.Command {
@@ -56,7 +57,11 @@ compiles to, which is what both executors run.
 With --executor kubernetes it prints the object exactly as tune would
 submit it: named after the trial, in its namespace (the experiment's, else
 -n, else the kubeconfig context's), with the trial's labels. Nothing is
-sent to the cluster.`,
+sent to the cluster, so an Argo Workflow is printed for the artifact
+repository --artifact-repository names: configured (as compiled) or none
+(the mlpipeline-metrics and mlpipeline-ui-metadata artifacts of Kubeflow
+Pipelines v1 steps dropped, as tune run does on an Argo install without
+one).`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
@@ -70,6 +75,7 @@ sent to the cluster.`,
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file, for the namespace of --executor kubernetes")
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context, for the namespace of --executor kubernetes")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace when the experiment's metadata.namespace is empty")
+	cmd.Flags().StringVar(&o.artifactRepository, "artifact-repository", string(kube.ArtifactRepositoryConfigured), "with --executor kubernetes, print a Workflow for an Argo install with (configured) or without (none) an artifact repository")
 	return cmd
 }
 
@@ -125,7 +131,11 @@ func runCompile(ctx context.Context, o *compileOptions) error {
 		wf.SetGroupVersionKind(manifest.WorkflowGVK)
 		return output.Data(o.f.io.Out, format, wf)
 	case executorKubernetes:
-		objs, err := kube.Compile(spec, exp.Metadata.Namespace)
+		repo, err := kube.ParseArtifactRepository(o.artifactRepository)
+		if err != nil || repo == kube.ArtifactRepositoryAuto {
+			return usageErrorf("--artifact-repository %q: want configured or none", o.artifactRepository)
+		}
+		objs, err := kube.CompileFor(spec, exp.Metadata.Namespace, repo)
 		if err != nil {
 			return fmt.Errorf("trial %s: %w", name, err)
 		}

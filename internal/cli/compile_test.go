@@ -121,3 +121,33 @@ func TestBadLogLevel(t *testing.T) {
 		t.Errorf("store written by a run refused for its flags: %v", err)
 	}
 }
+
+// TestCompileArtifactRepository: --artifact-repository none prints what
+// tune run submits to an Argo install without an artifact repository,
+// which the KFP v1 example, passing artifacts between its steps, cannot
+// run on (refused, naming them); configured prints it as compiled, the
+// metrics artifact kept. A bad value is a usage error for run too.
+func TestCompileArtifactRepository(t *testing.T) {
+	dir := t.TempDir()
+	env := append(cleanEnv(), "KUBECONFIG="+dir+"/absent")
+	file, err := filepath.Abs(filepath.Join("..", "..", "examples", "kfp-pipeline", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tuneEnv(t, dir, env, "compile", file, "--executor", "kubernetes", "-n", "team-a", "--artifact-repository", "none")
+	if r.code != 1 || !strings.Contains(r.stderr, "prepare-data/prepare-data-data") || !strings.Contains(r.stderr, "need an artifact repository") {
+		t.Errorf("compile --artifact-repository none: exit %d, stderr %q; want the artifacts passed between steps refused", r.code, r.stderr)
+	}
+	r = tuneEnv(t, dir, env, "compile", file, "--executor", "kubernetes", "-n", "team-a", "--artifact-repository", "configured")
+	if r.code != 0 || !strings.Contains(r.stdout, "name: mlpipeline-metrics\n        path: /mlpipeline-metrics.json") {
+		t.Errorf("compile --artifact-repository configured: exit %d, stderr %q; want the metrics artifact kept:\n%s", r.code, r.stderr, r.stdout)
+	}
+	for _, args := range [][]string{
+		{"compile", file, "--executor", "kubernetes", "--artifact-repository", "auto"},
+		{"run", file, "--executor", "kubernetes", "--artifact-repository", "s3", "--store", filepath.Join(dir, "tune.db")},
+	} {
+		if r := tuneEnv(t, dir, env, args...); r.code != 2 || !strings.Contains(r.stderr, "--artifact-repository") {
+			t.Errorf("tune %s: exit %d, stderr %q; want a usage error", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}

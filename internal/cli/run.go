@@ -48,6 +48,7 @@ type runOptions struct {
 	maxObservations        int    // per trial and metric; -1: no cap
 	pushAddress            string // of the Push collector's endpoint
 	runtime                string // of local trials: host | podman | docker
+	artifactRepository     string // of Argo, for Kubernetes trials: auto | none | configured
 }
 
 // The executors tune run can use.
@@ -103,6 +104,8 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.pushAddress, "push-address", "unix", `where the Push collector's endpoint listens: "unix" (a socket in a new directory only you can enter, which local trials reach), or a TCP address such as 127.0.0.1:0 for trials in containers (any process on the machine can then connect; the token still decides what is accepted)`)
 	cmd.Flags().StringVar(&o.runtime, "runtime", string(local.RuntimeHost), "where local trials' processes run: host (on this machine; the image is ignored), podman or docker (each in a container of its own from the trial container's image, with the trial's directory mounted)")
 	_ = cmd.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions(runtimeNames(), cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVar(&o.artifactRepository, "artifact-repository", string(kube.ArtifactRepositoryAuto), `whether Argo has an artifact repository for Workflow trials on Kubernetes: "auto" (read it from the namespace's artifact-repositories ConfigMap or the workflow-controller-configmap, as Argo does), "none" (Kubeflow Pipelines v1 steps' mlpipeline-metrics and mlpipeline-ui-metadata artifacts are not uploaded; metrics are still read) or "configured" (Workflows are submitted as compiled)`)
+	_ = cmd.RegisterFlagCompletionFunc("artifact-repository", cobra.FixedCompletions([]string{"auto", "none", "configured"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
@@ -159,6 +162,10 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 			return nil, usageErrorf("--log-level %q: want debug, info, warn or error", o.logLevel)
 		}
+		repo, err := kube.ParseArtifactRepository(o.artifactRepository)
+		if err != nil {
+			return nil, usageErrorf("--artifact-repository %q: want auto, none or configured", o.artifactRepository)
+		}
 		logger := slog.New(slog.NewTextHandler(o.f.io.ErrOut, &slog.HandlerOptions{Level: level}))
 		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{
 			Namespace:              o.namespace,
@@ -167,6 +174,7 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 			ContainerCreateTimeout: forever(o.containerCreateTimeout),
 			CrashLoopTimeout:       forever(o.crashLoopTimeout),
 			NodeLostTimeout:        forever(o.nodeLostTimeout),
+			ArtifactRepository:     repo,
 			Logger:                 logger,
 		})
 		if err != nil {

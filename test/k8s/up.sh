@@ -85,6 +85,8 @@ start etcd "$bin/etcd" --name default --data-dir "$run/etcd" --unsafe-no-fsync \
 	--initial-cluster default=http://127.0.0.1:2380
 # The apiserver reaches a node's "kubelet" (kwok, for pods/log) at its
 # InternalIP, 127.0.0.1, and checks kwok's certificate against the CA.
+# ExtendedResourceToleration (off by default; on in GKE) gives a pod that
+# requests nvidia.com/gpu the toleration of the GPU nodes' taint.
 start kube-apiserver "$bin/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 \
 	--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port=6443 \
 	--tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
@@ -93,7 +95,8 @@ start kube-apiserver "$bin/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
 	--service-cluster-ip-range=10.0.0.0/24 --authorization-mode=Node,RBAC \
 	--kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority="$pki/ca.crt" \
-	--endpoint-reconciler-type=none --profiling=false
+	--endpoint-reconciler-type=none --profiling=false \
+	--enable-admission-plugins=ExtendedResourceToleration
 wait_for "kube-apiserver /readyz" k get --raw /readyz
 echo "apiserver ready after $(elapsed)s" >&2
 

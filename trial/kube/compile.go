@@ -44,11 +44,28 @@ const (
 // one *unstructured.Unstructured.
 //
 // Compile submits nothing and contacts no cluster; [Executor.Check] runs
-// it, then checks that the cluster serves the kind.
+// it, then checks that the cluster serves the kind. A Workflow is
+// compiled for an Argo install with an artifact repository
+// ([ArtifactRepositoryConfigured]); see [CompileFor].
 func Compile(spec *trial.Spec, namespace string) ([]runtime.Object, error) {
+	return CompileFor(spec, namespace, ArtifactRepositoryConfigured)
+}
+
+// CompileFor is [Compile] for an Argo install with (configured) or
+// without (none) an artifact repository, as the executor compiles with
+// [Options.ArtifactRepository] set to repo: without one, the Kubeflow
+// Pipelines v1 artifacts' upload is dropped and a Workflow uploading
+// other artifacts is an error. Auto is not resolved here: it is
+// configured.
+func CompileFor(spec *trial.Spec, namespace string, repo ArtifactRepository) ([]runtime.Object, error) {
 	obj, err := compile(spec, namespace)
 	if err != nil {
 		return nil, err
+	}
+	if wf, ok := obj.(*wfv1.Workflow); ok {
+		if err := applyArtifactRepository(wf, repo, true, spec.Name); err != nil {
+			return nil, err
+		}
 	}
 	return []runtime.Object{obj}, nil
 }

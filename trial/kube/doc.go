@@ -143,8 +143,11 @@
 //     flat {"accuracy": 0.9}) gives one line per metric. A template
 //     declaring Kubeflow Pipelines' output artifact mlpipeline-metrics (a
 //     KFP v1 compiled pipeline) also gets an output parameter of that name
-//     read from the same file, so no artifact store is needed. Both are
-//     trial/pipeline's ([pipeline.WriteOutputs],
+//     read from the same file, so tune needs no artifact store to read
+//     them; whether Argo still uploads the artifact (and
+//     mlpipeline-ui-metadata), which fails the step on an install without
+//     an artifact repository, is [Options.ArtifactRepository]'s to decide.
+//     Both are trial/pipeline's ([pipeline.WriteOutputs],
 //     [pipeline.DeclareMetricsParameters]), which the local executor uses
 //     for Workflows it runs itself, so a Workflow's metrics are read the
 //     same way on both. When [trial.Spec.PrimaryPodLabels] is set, the

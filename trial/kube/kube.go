@@ -121,6 +121,23 @@ type Options struct {
 	// Failed with reason KubernetesAPIError. Zero means
 	// [DefaultAPIRetryTimeout].
 	APIRetryTimeout time.Duration
+	// ArtifactRepository says whether Argo has an artifact repository for
+	// Workflow trials; it decides what becomes of the artifacts a
+	// Kubeflow Pipelines v1 step uploads for the Pipelines UI
+	// (mlpipeline-metrics, mlpipeline-ui-metadata), whose upload fails
+	// the step on an install without one. Configured keeps them; none
+	// drops them ([pipeline.DropKFPArtifacts]; the metrics still reach
+	// tune through the output parameter tune declares) and refuses, at
+	// Check, a Workflow with other artifacts to upload. Auto (the zero
+	// value) resolves it once per namespace as the workflow-controller
+	// does: the namespace's artifact-repositories ConfigMap (its
+	// default key), else the artifactRepository of the controller's
+	// workflow-controller-configmap, looked for in the trial's namespace
+	// and [ControllerNamespaces]. When those cannot be read it drops the
+	// two artifacts' upload (which loses only the upload) without
+	// refusing anything, and logs a warning. A Workflow with its own
+	// spec.artifactRepositoryRef is kept as it is.
+	ArtifactRepository ArtifactRepository
 	// Logger receives what the executor gets over by itself and the user
 	// may want to know: API calls retried, watches re-listed, log streams
 	// reopened or lost (Warn for a log stream that could not be read,
@@ -136,6 +153,9 @@ type Executor struct {
 	opts Options
 	// mapper is opts.RESTMapper or the one made over discovery.
 	mapper meta.RESTMapper
+	// repos caches the artifact repository resolved per namespace.
+	repoMu sync.Mutex
+	repos  map[string]resolvedRepository
 	// logs opens a following stream of a container's log, each line
 	// prefixed with its RFC 3339 timestamp, from since (nil: the start);
 	// tests replace it.
@@ -178,6 +198,12 @@ func New(opts Options) (*Executor, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ArtifactRepository == "" {
+		opts.ArtifactRepository = ArtifactRepositoryAuto
+	}
+	if _, err := ParseArtifactRepository(string(opts.ArtifactRepository)); err != nil {
+		return nil, fmt.Errorf("kube: Options.ArtifactRepository: %w", err)
 	}
 	e := &Executor{opts: opts, mapper: opts.RESTMapper}
 	if e.mapper == nil {

@@ -67,6 +67,10 @@ func (e *Executor) workload(spec *trial.Spec) (workload, error) {
 		if e.opts.Argo == nil {
 			return nil, fmt.Errorf("kube: trial %s is an Argo Workflow but the executor has no Argo client", spec.Name)
 		}
+		repo, certain := e.artifactRepository(o.Namespace)
+		if err := applyArtifactRepository(o, repo, certain, spec.Name); err != nil {
+			return nil, err
+		}
 		return &workflowWorkload{e: e, obj: o, spec: spec, cond: userConditions(spec, "Workflow", katibWorkflowSuccessCondition, katibWorkflowFailureCondition)}, nil
 	case *unstructured.Unstructured:
 		return e.dynamicWorkload(spec, o)

@@ -10,7 +10,8 @@ import (
 )
 
 // TestClusterNodes checks the stack that e2e.sh started: four Ready kwok
-// nodes, of which the two labelled tune.test/gpu offer 8 nvidia.com/gpu each.
+// nodes, of which the two labelled tune.test/gpu offer 8 nvidia.com/gpu each
+// and carry the nvidia.com/gpu NoSchedule taint, the others none.
 // It is a placeholder until the suite talks to the cluster with client-go.
 func TestClusterNodes(t *testing.T) {
 	if os.Getenv("KUBECONFIG") == "" {
@@ -26,6 +27,12 @@ func TestClusterNodes(t *testing.T) {
 				Name   string            `json:"name"`
 				Labels map[string]string `json:"labels"`
 			} `json:"metadata"`
+			Spec struct {
+				Taints []struct {
+					Key    string `json:"key"`
+					Effect string `json:"effect"`
+				} `json:"taints"`
+			} `json:"spec"`
 			Status struct {
 				Allocatable map[string]string `json:"allocatable"`
 				Conditions  []struct {
@@ -49,6 +56,13 @@ func TestClusterNodes(t *testing.T) {
 		}
 		if !ready {
 			t.Errorf("node %s is not Ready", n.Metadata.Name)
+		}
+		gpuTaint := false
+		for _, tt := range n.Spec.Taints {
+			gpuTaint = gpuTaint || tt.Key == "nvidia.com/gpu" && tt.Effect == "NoSchedule"
+		}
+		if gpu := n.Metadata.Labels["tune.test/gpu"] == "true"; gpuTaint != gpu {
+			t.Errorf("node %s: GPU node %v, nvidia.com/gpu NoSchedule taint %v; want the taint on GPU nodes only", n.Metadata.Name, gpu, gpuTaint)
 		}
 		if n.Metadata.Labels["tune.test/gpu"] != "true" {
 			continue

@@ -583,14 +583,16 @@ spec:
 	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", writeExperiment(t, dir, y))
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	for deadline := time.Now().Add(90 * time.Second); steps.running() < 2; {
+	// "sleeping" is printed once the step handles SIGTERM; before, the
+	// signal would kill it without its "terminated".
+	for deadline := time.Now().Add(90 * time.Second); steps.printed("sleeping") < 2; {
 		select {
 		case err := <-exited:
 			t.Fatalf("tune run ended before its steps ran: %v\n%s", err, out)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d step processes running after 90 s, want 2\n%s", steps.running(), out)
+			t.Fatalf("%d step processes running after 90 s, %d of them sleeping, want 2\n%s", steps.running(), steps.printed("sleeping"), out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

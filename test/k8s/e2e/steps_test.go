@@ -107,6 +107,7 @@ type stepRunner struct {
 	active atomic.Int32 // processes running
 	mu     sync.Mutex
 	runs   []stepRun
+	live   map[*processLog]bool // the output of the processes running
 }
 
 // stepRun is one step the runner ran.
@@ -119,8 +120,19 @@ type stepRun struct {
 }
 
 // runSteps starts a stepRunner for the Workflow step pods of ns (holding
-// them first); it runs until the test ends.
+// them first), with an artifact repository configured for ns
+// (configureArtifactRepository) as a Kubeflow Pipelines install has one;
+// it runs until the test ends.
 func (c *cluster) runSteps(t *testing.T, ns string) *stepRunner {
+	t.Helper()
+	c.configureArtifactRepository(t, ns)
+	return c.runStepsPlainArgo(t, ns)
+}
+
+// runStepsPlainArgo is runSteps on Argo as installed, without an artifact
+// repository: a step with an output artifact to upload fails as Argo's
+// executor fails it.
+func (c *cluster) runStepsPlainArgo(t *testing.T, ns string) *stepRunner {
 	t.Helper()
 	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
@@ -201,10 +213,53 @@ func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
 	}
 }
 
+// stepRunnerRepository is the key of the artifact repository
+// configureArtifactRepository creates.
+const stepRunnerRepository = "e2e-step-runner"
+
+// configureArtifactRepository makes the step runner stand in for an
+// artifact repository in ns until the test ends: it creates ns's
+// artifact-repositories ConfigMap with an S3 repository (at an endpoint
+// nothing dials) as its default, which the workflow-controller then puts
+// in each step's archiveLocation; the step runner, seeing one, reports
+// output artifacts as raw artifacts in place of uploading them. The
+// stack's own configuration has no repository, as Argo's install
+// manifests have none.
+func (c *cluster) configureArtifactRepository(t *testing.T, ns string) {
+	t.Helper()
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "artifact-repositories",
+			Annotations: map[string]string{"workflows.argoproj.io/default-artifact-repository": stepRunnerRepository},
+		},
+		Data: map[string]string{stepRunnerRepository: "s3: {bucket: e2e, endpoint: e2e-step-runner.invalid, insecure: true}\n"},
+	}
+	if _, err := c.kube.CoreV1().ConfigMaps(ns).Create(t.Context(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("artifact repository: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = c.kube.CoreV1().ConfigMaps(ns).Delete(context.Background(), cm.Name, metav1.DeleteOptions{})
+	})
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // running returns how many step processes run now.
 func (r *stepRunner) running() int { return int(r.active.Load()) }
+
+// printed returns how many step processes running now have printed text
+// to their stdout.
+func (r *stepRunner) printed(text string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for l := range r.live {
+		if strings.Contains(l.stdout(), text) {
+			n++
+		}
+	}
+	return n
+}
 
 // ran returns the steps run so far, in the order they ended.
 func (r *stepRunner) ran() []stepRun {
@@ -379,9 +434,18 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	exit, reason, startMsg := 0, "Completed", ""
 	err = cmd.Start()
 	if err == nil {
+		r.mu.Lock()
+		if r.live == nil {
+			r.live = map[*processLog]bool{}
+		}
+		r.live[&log] = true
+		r.mu.Unlock()
 		r.active.Add(1)
 		err = cmd.Wait()
 		r.active.Add(-1)
+		r.mu.Lock()
+		delete(r.live, &log)
+		r.mu.Unlock()
 	}
 	switch {
 	case err == nil:
@@ -435,6 +499,7 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 		outputs.Parameters[i].Value = wfv1.AnyStringPtr(strings.TrimSuffix(value, "\n"))
 	}
 	var arts wfv1.Artifacts
+	var artErrs []string
 	for _, a := range outputs.Artifacts {
 		host, _ := m.resolve(a.Path)
 		b, err := os.ReadFile(host)
@@ -446,14 +511,23 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 			b = []byte(rawTarPrefix + data)
 		}
 		switch {
+		case err == nil && !a.HasLocation() && !tmpl.ArchiveLocation.HasLocation():
+			// Argo's executor uploads the file to the template's
+			// archiveLocation, which the controller sets from the
+			// artifact repository: without one it fails the step
+			// (saveArtifactFromFile, ArtifactLocation.Get).
+			artErrs = append(artErrs, errNoArtifactRepository)
 		case err == nil:
 			arts = append(arts, wfv1.Artifact{Name: a.Name, Path: a.Path, ArtifactLocation: wfv1.ArtifactLocation{Raw: &wfv1.RawArtifact{Data: string(b)}}})
 		case errors.Is(err, fs.ErrNotExist) && a.Optional:
 		default:
-			if waitErr == nil {
-				waitErr = fmt.Errorf("path %s does not exist in the main container: %w", a.Path, errors.Unwrap(err))
-			}
+			artErrs = append(artErrs, fmt.Sprintf("path %s does not exist in the main container: %v", a.Path, errors.Unwrap(err)))
 		}
+	}
+	if len(artErrs) > 0 && waitErr == nil {
+		// SaveArtifacts joins the errors of every artifact, each
+		// followed by "; ".
+		waitErr = errors.New(strings.Join(artErrs, "; ") + "; ")
 	}
 	outputs.Artifacts = arts
 	if err := r.c.reportOutputs(ctx, pod, outputs); err != nil {
@@ -469,6 +543,10 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 	r.mu.Unlock()
 	return r.c.release(ctx, pod)
 }
+
+// errNoArtifactRepository is the error of Argo's executor (v3.7
+// ArtifactLocation.Get) for an output artifact it has nowhere to upload.
+const errNoArtifactRepository = "You need to configure artifact storage. More information on how to do this can be found in the docs: https://argo-workflows.readthedocs.io/en/latest/configure-artifact-repository/"
 
 // rawTarPrefix starts the raw artifact data that holds a directory: the
 // base64 of its gzipped tar follows.

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -338,13 +342,84 @@ func trials(t *testing.T, dir, exp string) []jsonTrial {
 	return ts
 }
 
+// placement is where the scheduler put a pod, and whether the pod
+// tolerates the GPU nodes' taint.
+type placement struct {
+	node          string
+	toleratesGPUs bool
+}
+
+// recordPlacements watches the pods of ns until the test ends and
+// returns a function listing where each pod that got a node was placed,
+// by pod name.
+func (c *cluster) recordPlacements(t *testing.T, ns string) func() map[string]placement {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	seen := map[string]placement{}
+	w, err := c.kube.CoreV1().Pods(ns).Watch(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() {
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					return
+				}
+				p, isPod := ev.Object.(*corev1.Pod)
+				if !isPod || p.Spec.NodeName == "" {
+					continue
+				}
+				tolerates := slices.ContainsFunc(p.Spec.Tolerations, func(tl corev1.Toleration) bool {
+					return tl.Key == "nvidia.com/gpu" && tl.Operator == corev1.TolerationOpExists && (tl.Effect == "" || tl.Effect == corev1.TaintEffectNoSchedule)
+				})
+				mu.Lock()
+				seen[p.Name] = placement{p.Spec.NodeName, tolerates}
+				mu.Unlock()
+			}
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return func() map[string]placement {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
+}
+
+// gpuNodes returns the names of the nodes labelled tune.test/gpu.
+func (c *cluster) gpuNodes(t *testing.T) map[string]bool {
+	t.Helper()
+	nodes, err := c.kube.CoreV1().Nodes().List(t.Context(), metav1.ListOptions{LabelSelector: "tune.test/gpu=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, n := range nodes.Items {
+		out[n.Name] = true
+	}
+	if len(out) != 2 {
+		t.Fatalf("GPU nodes %v, want 2", out)
+	}
+	return out
+}
+
 // TestJobExperimentOnGPUNodes runs a Katib Job experiment, three trials at a
-// time, on the fake GPU nodes: every trial's pod is placed on a GPU node, its
-// metrics arrive from the pod's log through pods/log, and the Jobs are
-// deleted when their trials end.
+// time, on the fake GPU nodes: every trial's pod is placed on a GPU node
+// (tainted nvidia.com/gpu NoSchedule; the trial template has no
+// toleration, the apiserver's ExtendedResourceToleration adds it to pods
+// requesting GPUs), its metrics arrive from the pod's log through
+// pods/log, and the Jobs are deleted when their trials end.
 func TestJobExperimentOnGPUNodes(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
+	placed := c.recordPlacements(t, ns)
 	c.fakeKubelet(t, ns)
 
 	dir := t.TempDir()
@@ -374,6 +449,16 @@ func TestJobExperimentOnGPUNodes(t *testing.T) {
 	for _, j := range jobs.Items {
 		if j.DeletionTimestamp == nil {
 			t.Errorf("job %s was not deleted after its trial ended", j.Name)
+		}
+	}
+	gpu := c.gpuNodes(t)
+	pods := placed()
+	if len(pods) != 6 {
+		t.Errorf("%d trial pods placed, want 6: %v", len(pods), pods)
+	}
+	for pod, p := range pods {
+		if !gpu[p.node] || !p.toleratesGPUs {
+			t.Errorf("pod %s on node %s (a GPU node: %v), tolerating nvidia.com/gpu: %v; want a GPU node, the toleration added by the apiserver", pod, p.node, gpu[p.node], p.toleratesGPUs)
 		}
 	}
 }
@@ -515,7 +600,8 @@ func TestInterruptDeletesRunningTrials(t *testing.T) {
 
 // TestResumeReattaches kills tune run with SIGKILL while two trials run,
 // then resumes: the running trials' Jobs are followed again, not created
-// anew, and their metrics arrive.
+// anew (every Job the resume touches has the UID of one from before it),
+// and their metrics arrive.
 func TestResumeReattaches(t *testing.T) {
 	c := newCluster(t)
 	ns := c.namespace(t)
@@ -523,17 +609,51 @@ func TestResumeReattaches(t *testing.T) {
 	file := writeExperiment(t, dir, jobExperiment("reattach", ns, 2, 2, 1, 1, ""))
 	cmd, _ := startTune(t, dir, "run", "--executor", "kubernetes", file)
 	c.waitRunningPods(t, ns, 2)
-	before := c.liveJobs(t, ns)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	if len(before) != 2 {
-		t.Fatalf("Jobs before the kill: %v, want 2", before)
+	jobs, err := c.kube.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	before := map[types.UID]string{}
+	for _, j := range jobs.Items {
+		before[j.UID] = j.Name
+	}
+	if len(before) != 2 {
+		t.Fatalf("Jobs after the kill: %v, want 2", before)
+	}
+	// Every Job the resume touches or creates, from the list on: the same
+	// two, by UID, or a Job was replaced.
+	w, err := c.kube.BatchV1().Jobs(ns).Watch(t.Context(), metav1.ListOptions{ResourceVersion: jobs.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	after := map[types.UID]string{}
+	var watched sync.WaitGroup
+	watched.Go(func() {
+		for ev := range w.ResultChan() {
+			if j, ok := ev.Object.(*batchv1.Job); ok {
+				after[j.UID] = j.Name
+			}
+		}
+	})
 	// The Jobs outlive the runner; now let their pods finish.
 	c.fakeKubelet(t, ns)
 	code, out, errOut := runTune(t, dir, "resume", "--executor", "kubernetes", "reattach")
 	if code != 0 {
 		t.Fatalf("tune resume: exit %d\n%s%s", code, out, errOut)
+	}
+	// The Jobs' deletion, when their trials ended, is the watch's last news.
+	for deadline := time.Now().Add(30 * time.Second); len(c.liveJobs(t, ns)) > 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Jobs left after the resume: %v", c.liveJobs(t, ns))
+		}
+	}
+	w.Stop()
+	watched.Wait()
+	if !maps.Equal(after, before) {
+		t.Errorf("Jobs seen during the resume %v, want the same two as before it %v (same UIDs: re-attached, not re-created)", after, before)
 	}
 	ts := trials(t, dir, "reattach")
 	if len(ts) != 2 {
@@ -550,9 +670,11 @@ var taskResultGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "
 
 // TestWorkflowTrialOutputs runs trials that are 2-step Argo DAG Workflows
 // (the shape of a compiled pipeline) through the real workflow-controller,
-// each step a real process (the step runner) writing its loss to the file
-// of its output parameter: the trials succeed with the loss Argo read from
-// that file into the Workflow's status.
+// each step a real process (the step runner) writing its own loss to the
+// file of its output parameter (prepare L+1, train L): the trials succeed
+// with both values recorded from the Workflow's status (tune export:
+// count 2, max prepare's, min train's) and the loss the metric's strategy
+// (min, Katib's default for minimize) picks, train's.
 func TestWorkflowTrialOutputs(t *testing.T) {
 	c := newCluster(t)
 	const ns = "argo" // the namespace the workflow-controller watches
@@ -588,13 +710,20 @@ spec:
           - name: main
             dag:
               tasks:
-                - {name: prepare, template: step}
-                - {name: train, template: step, dependencies: [prepare]}
+                - name: prepare
+                  template: step
+                  arguments: {parameters: [{name: add, value: "1"}]}
+                - name: train
+                  template: step
+                  dependencies: [prepare]
+                  arguments: {parameters: [{name: add, value: "0"}]}
           - name: step
+            inputs:
+              parameters: [{name: add}]
             container:
               image: example.invalid/train:1
               command: [%s, loss]
-              args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}", --loss-out, /tmp/loss]
+              args: ["--x=${trialParameters.x}", "--y=${trialParameters.y}", "--add={{inputs.parameters.add}}", --loss-out, /tmp/loss]
             outputs:
               parameters:
                 - {name: loss, valueFrom: {path: /tmp/loss}}
@@ -609,12 +738,30 @@ spec:
 	if len(ts) != 2 {
 		t.Fatalf("%d trials, want 2", len(ts))
 	}
+	code, out, errOut = runTune(t, dir, "export", name, "--format", "jsonl")
+	if code != 0 {
+		t.Fatalf("tune export: exit %d: %s", code, errOut)
+	}
+	rows := map[string]map[string]any{}
+	for line := range strings.Lines(out) {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("tune export: %v: %q", err, line)
+		}
+		trial, _ := row["trial"].(string)
+		rows[trial] = row
+	}
 	for _, tr := range ts {
 		x, _ := strconv.ParseFloat(tr.Parameters["x"], 64)
 		yv, _ := strconv.ParseFloat(tr.Parameters["y"], 64)
-		want := (x-1)*(x-1) + (yv+2)*(yv+2)
-		if tr.Status != "Succeeded" || tr.Metrics["loss"] != want {
-			t.Errorf("%s: %s (%s), loss %v; want Succeeded with loss %v from the Workflow's outputs", tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], want)
+		train := (x-1)*(x-1) + (yv+2)*(yv+2)
+		prepare := (x-1)*(x-1) + (yv+2)*(yv+2) + 1
+		if tr.Status != "Succeeded" || tr.Metrics["loss"] != train {
+			t.Errorf("%s: %s (%s), loss %v; want Succeeded with loss %v, train's (prepare reported %v; the strategy is min)", tr.Name, tr.Status, tr.Message, tr.Metrics["loss"], train, prepare)
+		}
+		row := rows[tr.Name]
+		if row["loss.min"] != train || row["loss.max"] != prepare || row["loss.count"] != 2.0 {
+			t.Errorf("%s: loss min %v, max %v, count %v; want each step's value once: train's %v and prepare's %v", tr.Name, row["loss.min"], row["loss.max"], row["loss.count"], train, prepare)
 		}
 	}
 	if n := len(steps.ran()); n != 4 {
@@ -624,7 +771,10 @@ spec:
 
 // restartAPIServer stops the stack's kube-apiserver and starts it again
 // with the same command line, as a control-plane upgrade or crash would,
-// and waits until it serves again.
+// and waits until it serves again. It starts the new one only once the
+// old one is gone (no /proc entry) or no longer holds its port, and
+// starts it again when it exits before serving (a loaded machine may
+// still be releasing the port), up to 5 times.
 func (c *cluster) restartAPIServer(t *testing.T) {
 	t.Helper()
 	run := os.Getenv("TUNE_K8S_RUNDIR")
@@ -639,6 +789,7 @@ func (c *cluster) restartAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	addr := net.JoinHostPort(flagValue(args, "--bind-address", "127.0.0.1"), flagValue(args, "--secure-port", "6443"))
 	proc, err := os.FindProcess(pid)
 	if err != nil {
 		t.Fatal(err)
@@ -646,39 +797,86 @@ func (c *cluster) restartAPIServer(t *testing.T) {
 	// SIGKILL: a crash. (A graceful stop waits for every open watch and log
 	// stream to drain, which takes a minute.)
 	_ = proc.Kill()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		// Gone, or a zombie its parent (the namespace's shell) has not
-		// reaped yet.
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if fields := strings.Fields(string(stat)); err != nil || len(fields) > 2 && fields[2] == "Z" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("kube-apiserver did not stop")
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The process's main thread turns zombie (Z) before its other threads
+	// have exited and closed the listening socket: wait for the process to
+	// be gone or its port free.
+	gone := func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+		return errors.Is(err, fs.ErrNotExist)
 	}
+	c.waitFor(t, 60*time.Second, "the killed kube-apiserver to release "+addr, func() bool { return gone() || bindable(addr) })
 	logf, err := os.OpenFile(filepath.Join(run, "logs", "kube-apiserver.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if _, err := c.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(t.Context()); err == nil {
+	defer logf.Close()
+	for attempt := 1; ; attempt++ {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }() // reaps it, whenever it ends
+		var exitErr error
+		early := false
+		c.waitFor(t, 90*time.Second, "kube-apiserver to serve again", func() bool {
+			select {
+			case exitErr = <-exited:
+				early = true
+				return true
+			default:
+			}
+			_, err := c.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(t.Context())
+			return err == nil
+		})
+		if !early {
+			if attempt > 1 {
+				t.Logf("kube-apiserver serving again after %d starts", attempt)
+			}
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("kube-apiserver did not come back")
+		if attempt == 5 {
+			t.Fatalf("kube-apiserver exited before serving, 5 times (last: %v); see %s", exitErr, logf.Name())
 		}
-		time.Sleep(100 * time.Millisecond)
+		t.Logf("kube-apiserver (start %d) exited before serving: %v; starting it again once %s is free", attempt, exitErr, addr)
+		c.waitFor(t, 60*time.Second, addr+" to be free", func() bool { return bindable(addr) })
 	}
+}
+
+// waitFor polls cond every 50 ms until it holds, failing the test after
+// timeout.
+func (c *cluster) waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+	}
+}
+
+// flagValue returns the value of --name=value in args, else def.
+func flagValue(args []string, name, def string) string {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+	}
+	return def
+}
+
+// bindable reports whether a listener can be opened on addr now (as the
+// apiserver opens its own, with SO_REUSEADDR, as Go does).
+func bindable(addr string) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
 }
 
 // TestAPIServerRestart restarts the apiserver in the middle of an
@@ -773,8 +971,9 @@ func TestScale100Trials(t *testing.T) {
 	c.fakeKubelet(t, ns)
 
 	dir := t.TempDir()
-	// No nodeSelector and no GPU: the scheduler spreads the pods over all
-	// four nodes.
+	// No nodeSelector and no GPU: the scheduler spreads the pods over the
+	// two CPU nodes, the GPU nodes' taint keeping them off those.
+	placed := c.recordPlacements(t, ns)
 	y := jobExperiment("scale", ns, 20, 100, 1, 0, "")
 	y = strings.Replace(y, `            nodeSelector: {tune.test/gpu: "true"}`+"\n", "", 1)
 	y = strings.Replace(y, "                resources:\n                  limits: {nvidia.com/gpu: \"0\"}\n", "", 1)
@@ -802,6 +1001,15 @@ func TestScale100Trials(t *testing.T) {
 	if succeeded != 100 {
 		t.Errorf("%d of %d trials succeeded, want 100", succeeded, len(ts))
 	}
+	gpu := c.gpuNodes(t)
+	perNode := map[string]int{}
+	for pod, p := range placed() {
+		perNode[p.node]++
+		if gpu[p.node] || p.toleratesGPUs {
+			t.Errorf("CPU-only pod %s on node %s (a GPU node: %v), tolerating nvidia.com/gpu: %v; want a CPU node and no toleration", pod, p.node, gpu[p.node], p.toleratesGPUs)
+		}
+	}
+	t.Logf("pods per node: %v", perNode)
 	mu.Lock()
 	var lat []time.Duration
 	for job, c := range created {

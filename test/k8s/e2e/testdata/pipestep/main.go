@@ -5,20 +5,21 @@
 //	pipestep prepare --x X --y Y --epochs-out FILE --data-out FILE
 //	pipestep train --data FILE --epochs N --fail-above T --model-out FILE
 //	pipestep evaluate --model FILE --score-out FILE
-//	pipestep loss --x X --y Y --loss-out FILE
+//	pipestep loss --x X --y Y [--add A] --loss-out FILE
 //	pipestep write --content TEXT --to FILE
 //	pipestep copy --from FILE --to FILE
 //	pipestep exit --code N
 //	pipestep sleep
 //	pipestep katib-prep --epochs-out FILE
 //	pipestep katib-train --lr LR --epochs N
+//	pipestep kfp --x X [--y Y] [--to FILE] [--metrics-json FILE] [--ui-metadata FILE]
 //
 // prepare writes "X Y" to the data file and 3 to the epochs file, and
 // prints a decoy loss=1000 (it is not the training step). train reads them
 // and prints one "epoch e: loss=L" line per epoch, the last with
 // L = (x−1)² + (y+2)², and writes L to the model file; when x > T it
 // prints "diverged" to stderr and exits 3 instead. evaluate writes
-// 1/(1+L) to the score file. loss writes L to the loss file. Every number is written with
+// 1/(1+L) to the score file. loss writes L+A to the loss file. Every number is written with
 // strconv.FormatFloat(v, 'g', -1, 64), so it reads back exactly.
 //
 // write writes TEXT to FILE; copy copies a file; exit exits with code N
@@ -29,6 +30,11 @@
 // katib-prep prints a decoy loss=1000 and writes 4 to the epochs file;
 // katib-train prints "epoch e: loss=L" for each epoch, the last with
 // L = lr×epochs/4 (so lr when the epochs parameter arrived).
+//
+// kfp is a Kubeflow Pipelines v1 component: it writes X to --to, the
+// metrics file of KFP v1 ({"metrics": [{"name": "loss", "numberValue":
+// L, ...}]}, L = (x−1)² + (y+2)²) to --metrics-json and a markdown
+// visualization to --ui-metadata, each when given.
 
 package main
 
@@ -45,7 +51,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: pipestep prepare|train|evaluate|loss|write|copy|exit|sleep|katib-prep|katib-train [flags]")
+		fmt.Fprintln(os.Stderr, "usage: pipestep prepare|train|evaluate|loss|write|copy|exit|sleep|katib-prep|katib-train|kfp [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -65,6 +71,9 @@ func main() {
 	from := fs.String("from", "", "")
 	to := fs.String("to", "", "")
 	code := fs.Int("code", 0, "")
+	add := fs.Float64("add", 0, "")
+	metricsJSON := fs.String("metrics-json", "", "")
+	uiMetadata := fs.String("ui-metadata", "", "")
 	_ = fs.Parse(os.Args[2:])
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
@@ -96,7 +105,7 @@ func main() {
 		write(*scoreOut, f(1/(1+loss))+"\n")
 		fmt.Printf("evaluate: score=%s\n", f(1/(1+loss)))
 	case "loss":
-		write(*lossOut, f((*x-1)*(*x-1)+(*y+2)*(*y+2))+"\n")
+		write(*lossOut, f((*x-1)*(*x-1)+(*y+2)*(*y+2)+*add)+"\n")
 	case "write":
 		write(*to, *content)
 	case "copy":
@@ -117,6 +126,16 @@ func main() {
 	case "katib-train":
 		for e := 1; e <= *epochs; e++ {
 			fmt.Printf("epoch %d: loss=%s\n", e, f(*lr*float64(*epochs)/4*float64(*epochs-e+1)))
+		}
+	case "kfp":
+		if *to != "" {
+			write(*to, f(*x))
+		}
+		if *metricsJSON != "" {
+			write(*metricsJSON, fmt.Sprintf(`{"metrics": [{"name": "loss", "numberValue": %s, "format": "RAW"}]}`, f((*x-1)*(*x-1)+(*y+2)*(*y+2))))
+		}
+		if *uiMetadata != "" {
+			write(*uiMetadata, fmt.Sprintf(`{"outputs": [{"type": "markdown", "storage": "inline", "source": "x = %s"}]}`, f(*x)))
 		}
 	default:
 		fail("pipestep: unknown step %q", os.Args[1])
