@@ -135,21 +135,11 @@ func TestKubeflowPipelineExample(t *testing.T) {
 	if _, err := c.kube.CoreV1().ServiceAccounts(argoNamespace).Create(t.Context(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pipeline-runner"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "kfp-pipeline", "experiment.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := fmt.Sprintf("kfp-%d", time.Now().Unix()%100000)
-	y := string(src)
-	for old, repl := range map[string]string{
+	y := exampleExperiment(t, "kfp-pipeline", map[string]string{
 		"  name: kfp-train\n": fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
 		"    algorithmName: random\n  parallelTrialCount: 3\n  maxTrialCount: 12\n  maxFailedTrialCount: 3\n": "    algorithmName: random\n    algorithmSettings: [{name: random_state, value: \"2\"}]\n  parallelTrialCount: 2\n  maxTrialCount: 2\n  maxFailedTrialCount: 1\n",
-	} {
-		if !strings.Contains(y, old) {
-			t.Fatalf("the example no longer contains %q", old)
-		}
-		y = strings.ReplaceAll(y, old, repl)
-	}
+	})
 
 	cluster := runPipelineExperiment(t, "cluster", name, y)
 	if len(cluster) != 2 {
@@ -397,23 +387,13 @@ func sameTrials(t *testing.T, local, cluster []jsonTrial) {
 func TestPipelineExampleLocallyAndOnCluster(t *testing.T) {
 	c := newCluster(t)
 	steps := c.runSteps(t, argoNamespace)
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "pipeline", "experiment.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := fmt.Sprintf("mlp-%d", time.Now().Unix()%100000)
-	y := string(src)
-	for old, repl := range map[string]string{
+	y := exampleExperiment(t, "pipeline", map[string]string{
 		"  name: pipeline-mlp\n":                                                           fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
 		"  maxTrialCount: 8\n  maxFailedTrialCount: 3\n":                                   "  maxTrialCount: 2\n  maxFailedTrialCount: 1\n",
 		"            - {name: epochs, value: \"12\"}\n":                                    "            - {name: epochs, value: \"12\"}\n", // the oracle's
 		"    objectiveMetricName: test-accuracy\n    additionalMetricNames: [test-loss]\n": "    objectiveMetricName: test-accuracy\n    additionalMetricNames: [test-loss]\n",
-	} {
-		if !strings.Contains(y, old) {
-			t.Fatalf("the example no longer contains %q", old)
-		}
-		y = strings.ReplaceAll(y, old, repl)
-	}
+	})
 
 	cluster := runPipelineExperiment(t, "cluster", name, y)
 	if len(cluster) != 2 {
@@ -500,22 +480,12 @@ func mlpByHand(t *testing.T, steps ...[]string) map[string]float64 {
 func TestKFPv2PipelineLocallyAndOnCluster(t *testing.T) {
 	c := newCluster(t)
 	steps := c.runSteps(t, argoNamespace)
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "kfp-v2-pipeline", "experiment.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := fmt.Sprintf("kfp2-%d", time.Now().Unix()%100000)
-	y := string(src)
-	for old, repl := range map[string]string{
+	y := exampleExperiment(t, "kfp-v2-pipeline", map[string]string{
 		"  name: kfp-v2-train\n":                         fmt.Sprintf("  name: %s\n  namespace: %s\n", name, argoNamespace),
 		"  maxTrialCount: 8\n  maxFailedTrialCount: 2\n": "  maxTrialCount: 2\n  maxFailedTrialCount: 1\n",
 		"    algorithmName: random\n":                    "    algorithmName: random\n    algorithmSettings: [{name: random_state, value: \"4\"}]\n",
-	} {
-		if !strings.Contains(y, old) {
-			t.Fatalf("the example no longer contains %q", old)
-		}
-		y = strings.ReplaceAll(y, old, repl)
-	}
+	})
 
 	cluster := runPipelineExperiment(t, "cluster", name, y)
 	if len(cluster) != 2 {
@@ -624,4 +594,23 @@ spec:
 			t.Errorf("step %s: deleted %v, exit code %d, stdout %q; want stopped by SIGTERM when its pod was deleted", s.Pod, s.Deleted, s.ExitCode, s.Stdout)
 		}
 	}
+}
+
+// exampleExperiment returns examples/<example>/experiment.yaml with each
+// of edits' keys replaced by its value, failing the test when the example
+// no longer contains one (so that an edit cannot silently stop applying).
+func exampleExperiment(t *testing.T, example string, edits map[string]string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", example, "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(src)
+	for old, repl := range edits {
+		if !strings.Contains(y, old) {
+			t.Fatalf("the example no longer contains %q", old)
+		}
+		y = strings.ReplaceAll(y, old, repl)
+	}
+	return y
 }
