@@ -519,11 +519,12 @@ func TestFailingPodFailsTrial(t *testing.T) {
 }
 
 // startTune starts tune run in the background and returns the command.
-func startTune(t *testing.T, dir string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startTune(t *testing.T, dir string, args ...string) (*exec.Cmd, *testutil.SyncBuffer) {
 	t.Helper()
 	cmd := exec.Command(tuneBin, append([]string{"--store", filepath.Join(dir, "tune.db")}, args...)...)
 	cmd.Dir = dir
-	var out bytes.Buffer
+	// Safe to read while tune still writes to it (TestAPIServerRestart).
+	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
