@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/pipeline"
 )
 
 // logsPollInterval is how often tune logs -f looks for new output and
@@ -257,10 +258,6 @@ func (l *lineEscaper) emit(lines []byte) error {
 	return err
 }
 
-// stepsDir is the sub-directory of a pipeline trial's directory holding
-// one directory per step (trial/pipeline's layout).
-const stepsDir = "steps"
-
 // stepDir returns the directory of the step of trial t (directory dir)
 // that o.step designates: a step directory named so, else the one whose
 // node name ends in "."+o.step (the task or step name under Argo's node
@@ -270,7 +267,7 @@ const stepsDir = "steps"
 // become "_"). With -f, a trial still running is waited on until the step
 // appears.
 func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (string, error) {
-	name := stepDirName(o.step)
+	name := pipeline.StepDirName(o.step)
 	for {
 		steps, err := stepNames(dir)
 		if err != nil {
@@ -280,7 +277,7 @@ func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (
 		base, last := "", -1
 		for _, s := range steps {
 			if s == name {
-				return filepath.Join(dir, stepsDir, s), nil
+				return filepath.Join(dir, pipeline.StepsDir, s), nil
 			}
 			b, attempt := s, -1
 			if m := retryAttempt.FindStringSubmatch(s); m != nil {
@@ -298,9 +295,9 @@ func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (
 		}
 		switch {
 		case len(match) == 1:
-			return filepath.Join(dir, stepsDir, match[0]), nil
+			return filepath.Join(dir, pipeline.StepsDir, match[0]), nil
 		case len(match) > 1 && base != "\x00" && last >= 0:
-			return filepath.Join(dir, stepsDir, fmt.Sprintf("%s_%d_", base, last)), nil
+			return filepath.Join(dir, pipeline.StepsDir, fmt.Sprintf("%s_%d_", base, last)), nil
 		case len(match) > 1:
 			return "", usageErrorf("--step %q matches several steps of trial %s: %s; give the full name", o.step, t.Name, strings.Join(match, ", "))
 		case o.follow && !t.State.Final():
@@ -325,17 +322,6 @@ func (o *logsOptions) stepDir(ctx context.Context, dir string, t *trial.Trial) (
 // node "<name>(N)" as a step directory spells it.
 var retryAttempt = regexp.MustCompile(`^(.*)_([0-9]+)_$`)
 
-// stepDirName spells a node name as its step directory does.
-func stepDirName(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
-}
-
 // atoiOr is s as an int, or def when it is not one.
 func atoiOr(s string, def int) int {
 	n, err := strconv.Atoi(s)
@@ -348,7 +334,7 @@ func atoiOr(s string, def int) int {
 // stepNames lists the step directories of the trial directory dir,
 // sorted; none when dir has no steps directory.
 func stepNames(dir string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(dir, stepsDir))
+	entries, err := os.ReadDir(filepath.Join(dir, pipeline.StepsDir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -45,7 +45,7 @@ func (r *runner) pod(ctx context.Context, c call, t *wfv1.Template, sc scope) *w
 		r.recordFailure(c, msg)
 		return r.finish(node, phase, msg)
 	}
-	dir := filepath.Join(r.opts.Dir, "steps", sanitize(c.name))
+	dir := filepath.Join(r.opts.Dir, StepsDir, StepDirName(c.name))
 	root := filepath.Join(dir, "fs")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return fail(wfv1.NodeError, fmt.Sprintf("step directory: %v", err))

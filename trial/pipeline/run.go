@@ -138,6 +138,15 @@ func (r *runner) nodeID(name string) string {
 	return fmt.Sprintf("%s-%v", r.name, h.Sum32())
 }
 
+// StepsDir is the sub-directory of a run's directory (Options.Dir) that
+// holds one directory per step, named by StepDirName.
+const StepsDir = "steps"
+
+// StepDirName is the name of a node's directory under StepsDir: the node
+// name with every character other than a letter, digit, ".", "_" or "-"
+// replaced by "_", cut at 200 bytes.
+func StepDirName(node string) string { return sanitize(node) }
+
 // sanitize makes a node name a file name.
 func sanitize(name string) string {
 	b := []byte(name)
