@@ -362,32 +362,7 @@ func TestWorkflowAsServiceAccount(t *testing.T) {
 	const ns = "argo" // the namespace the workflow-controller watches
 	steps := c.runSteps(t, ns)
 	name := fmt.Sprintf("wf-sa-%d", time.Now().UnixNano()%1000000)
-	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata: {name: %s, namespace: %s}
-spec:
-  objective: {type: minimize, objectiveMetricName: loss}
-  algorithm:
-    algorithmName: random
-    algorithmSettings: [{name: random_state, value: "5"}]
-  parallelTrialCount: 2
-  maxTrialCount: 2
-  maxFailedTrialCount: 1
-  parameters:
-    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
-    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
-  trialTemplate:
-    primaryContainerName: main
-    successCondition: status.[@this].#(phase=="Succeeded")#
-    failureCondition: status.[@this].#(phase=="Failed")#
-    trialParameters:
-      - {name: x, reference: x}
-      - {name: "y", reference: "y"}
-    trialSpec:
-      apiVersion: argoproj.io/v1alpha1
-      kind: Workflow
-      spec:
-        entrypoint: step
+	y := lossWorkflowExperiment(name, ns, 5, fmt.Sprintf(`        entrypoint: step
         templates:
           - name: step
             container:
@@ -397,7 +372,7 @@ spec:
             outputs:
               parameters:
                 - {name: loss, valueFrom: {path: /tmp/loss}}
-`, name, ns, pipestep(t))
+`, pipestep(t)))
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, y)
 	// Names of this test's own: the namespace is shared.

@@ -681,32 +681,7 @@ func TestWorkflowTrialOutputs(t *testing.T) {
 	const ns = "argo" // the namespace the workflow-controller watches
 	steps := c.runSteps(t, ns)
 	name := fmt.Sprintf("wf-%d", time.Now().Unix()%100000)
-	y := fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata: {name: %s, namespace: %s}
-spec:
-  objective: {type: minimize, objectiveMetricName: loss}
-  algorithm:
-    algorithmName: random
-    algorithmSettings: [{name: random_state, value: "9"}]
-  parallelTrialCount: 2
-  maxTrialCount: 2
-  maxFailedTrialCount: 1
-  parameters:
-    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
-    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
-  trialTemplate:
-    primaryContainerName: main
-    successCondition: status.[@this].#(phase=="Succeeded")#
-    failureCondition: status.[@this].#(phase=="Failed")#
-    trialParameters:
-      - {name: x, reference: x}
-      - {name: "y", reference: "y"}
-    trialSpec:
-      apiVersion: argoproj.io/v1alpha1
-      kind: Workflow
-      spec:
-        entrypoint: main
+	y := lossWorkflowExperiment(name, ns, 9, fmt.Sprintf(`        entrypoint: main
         templates:
           - name: main
             dag:
@@ -728,7 +703,7 @@ spec:
             outputs:
               parameters:
                 - {name: loss, valueFrom: {path: /tmp/loss}}
-`, name, ns, pipestep(t))
+`, pipestep(t)))
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, y)
 	code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", file)
@@ -1026,4 +1001,38 @@ func TestScale100Trials(t *testing.T) {
 	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(time.Millisecond) }
 	t.Logf("100 trials, 20 at a time: %s wall; submit-to-running latency over %d trials: median %s, p95 %s, max %s; tune's CPU time %s in all, %s per trial",
 		wall.Round(time.Millisecond), len(lat), q(0.5), q(0.95), q(1), cpu.Round(time.Millisecond), (cpu / 100).Round(time.Microsecond))
+}
+
+// lossWorkflowExperiment returns an experiment in namespace ns minimising
+// loss over x in [-2, 4] and y in [-5, 1] by random search seeded with
+// seed, two trials two at a time, whose trials are the Argo Workflow with
+// spec (its spec's lines, indented by 8 spaces), judged by the conditions
+// of Katib's Argo example.
+func lossWorkflowExperiment(name, ns string, seed int, spec string) string {
+	return fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: %s, namespace: %s}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm:
+    algorithmName: random
+    algorithmSettings: [{name: random_state, value: "%d"}]
+  parallelTrialCount: 2
+  maxTrialCount: 2
+  maxFailedTrialCount: 1
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}
+    - {name: "y", parameterType: double, feasibleSpace: {min: "-5", max: "1"}}
+  trialTemplate:
+    primaryContainerName: main
+    successCondition: status.[@this].#(phase=="Succeeded")#
+    failureCondition: status.[@this].#(phase=="Failed")#
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: "y", reference: "y"}
+    trialSpec:
+      apiVersion: argoproj.io/v1alpha1
+      kind: Workflow
+      spec:
+%s`, name, ns, seed, spec)
 }
