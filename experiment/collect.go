@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/trial"
 )
@@ -20,7 +21,11 @@ func checkCollector(e *Experiment, ex trial.Executor) error {
 	default:
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %q: %w yet (supported: %s)", kind, ErrUnsupported, joinKinds(supportedKinds(), ", "))
 	}
-	if _, onHost := ex.(trial.OnHost); kind.OnHost() && !onHost {
+	if kind.OnHost() && collectorInPod(ex) {
+		if _, err := e.PodCollector(); err != nil {
+			return fmt.Errorf("spec.metricsCollectorSpec: %w: %w", ErrUnsupported, err)
+		}
+	} else if _, onHost := ex.(trial.OnHost); kind.OnHost() && !onHost {
 		return fmt.Errorf("spec.metricsCollectorSpec.collector.kind %s: %w by this executor: it reads what the trial leaves on the machine running tune, and these trials run elsewhere (use StdOut: the primary container's log is read)", kind, ErrUnsupported)
 	}
 	if mc := e.Spec.MetricsCollectorSpec; mc != nil && mc.Source != nil && mc.Source.FileSystemPath != nil {
@@ -31,6 +36,22 @@ func checkCollector(e *Experiment, ex trial.Executor) error {
 		}
 	}
 	return nil
+}
+
+// collectorInPod reports whether ex runs tune's collector in its trials'
+// pods: it can ([trial.PodCollectors]) and its trials do not run on this
+// machine.
+func collectorInPod(ex trial.Executor) bool {
+	_, onHost := ex.(trial.OnHost)
+	_, inPod := ex.(trial.PodCollectors)
+	return inPod && !onHost
+}
+
+// PodCollector returns the experiment's collector as it runs inside a
+// trial's pod ([collect.PodCollector]); nil when the trial's output is
+// all it reads.
+func (e *Experiment) PodCollector() (*trial.PodCollector, error) {
+	return collect.PodCollector(e.collectConfig(nil, ""))
 }
 
 // supportedKinds returns the collector kinds tune can run, in Katib's
@@ -61,16 +82,15 @@ func joinKinds(kinds []collect.Kind, last string) string {
 // collectConfig returns the experiment's collector as package collect
 // builds it: its metricsCollectorSpec with Katib's defaults for what the
 // experiment leaves out (the PrometheusMetric port and path), text lines
-// parsed with text.
-func (s *state) collectConfig() collect.Config {
-	e := s.exp
+// parsed with text, the Push endpoint listening on pushAddress.
+func (e *Experiment) collectConfig(text *metrics.TextParser, pushAddress string) collect.Config {
 	cfg := collect.Config{
 		Kind:        e.CollectorKind(),
-		Text:        s.parser,
+		Text:        text,
 		Metrics:     e.MetricNames(),
 		Port:        DefaultPrometheusPort,
 		URLPath:     DefaultPrometheusPath,
-		PushAddress: s.r.PushAddress,
+		PushAddress: pushAddress,
 	}
 	if p := e.Spec.ParallelTrialCount; p != nil && *p > 1 {
 		cfg.FreePort = true
@@ -90,5 +110,12 @@ func (s *state) collectConfig() collect.Config {
 			cfg.URLPath = "/" + strings.TrimPrefix(hg.Path, "/")
 		}
 	}
+	return cfg
+}
+
+// collectConfig returns the collector of the run's trials.
+func (s *state) collectConfig() collect.Config {
+	cfg := s.exp.collectConfig(s.parser, s.r.PushAddress)
+	cfg.InPod = collectorInPod(s.r.Executor)
 	return cfg
 }

@@ -274,6 +274,11 @@ func (s *state) checkExecutor() error {
 	if err != nil {
 		return fmt.Errorf("spec.trialTemplate: %w", err)
 	}
+	if collectorInPod(s.r.Executor) {
+		if spec.Collector, err = s.exp.PodCollector(); err != nil {
+			return fmt.Errorf("spec.metricsCollectorSpec: %w: %w", ErrUnsupported, err)
+		}
+	}
 	if err := checker.Check(spec); err != nil {
 		return fmt.Errorf("spec.trialTemplate.trialSpec: %w: %w", ErrUnsupported, err)
 	}

@@ -199,6 +199,7 @@ func (s *state) follow(ctx context.Context, t *trial.Trial, spec *trial.Spec, ru
 	}
 	spec.Env = append(spec.Env, needs.Env...)
 	spec.Mounts = append(spec.Mounts, needs.Mounts...)
+	spec.Collector = needs.Pod
 	var parser *metrics.TextParser
 	if s.exp.CollectorKind().ReadsOutput() {
 		parser = s.parser

@@ -112,6 +112,10 @@ type Spec struct {
 	// (2, 3, ...) starts, so that the caller can discard what the failed
 	// attempt reported. It is called on the goroutine running Run.
 	OnRetry func(attempt int)
+	// Collector, when not nil, asks an executor that implements
+	// [PodCollectors] to run tune's collector in the trial's primary
+	// container.
+	Collector *PodCollector
 	// OnStatus, when not nil, is called by an executor when a running
 	// trial's condition changes in a way the user should see before it
 	// ends, with a CamelCase reason and a message: the scheduler cannot
@@ -204,8 +208,45 @@ type Mount struct {
 // OnHost is an optional interface of an [Executor] whose trials run as
 // processes on the machine running tune, so that what a trial writes to
 // files, serves on a loopback address or sends to one reaches the runner.
-// The collectors other than StdOut need it.
+// The collectors other than StdOut need it, or [PodCollectors].
 type OnHost interface {
 	// OnHost is a marker; it does nothing.
 	OnHost()
+}
+
+// PodCollectors is an optional interface of an [Executor] whose trials run
+// in pods elsewhere but which can run tune's metrics collector inside
+// each trial's primary container ([Spec.Collector]), so that the
+// collectors other than StdOut work for its trials too.
+type PodCollectors interface {
+	// PodCollectors is a marker; it does nothing.
+	PodCollectors()
+}
+
+// PodCollector is tune's metrics collector run inside a trial's primary
+// container: an init container copies tune from Image into an emptyDir
+// volume mounted at InstallDir, the container's command is prefixed with
+// Command (tune then runs the original command as its child, follows the
+// metrics it writes or serves, and writes them to the container's standard
+// output after Prefix), and each directory of Dirs gets an emptyDir
+// volume unless one of the container's volume mounts already holds it.
+type PodCollector struct {
+	// Image holds the tune binary on its PATH; "" is the executor's
+	// default.
+	Image string
+	// Install is the init container's command, InstallDir where it
+	// installs tune.
+	Install    []string
+	InstallDir string
+	// Command goes before the primary container's command.
+	Command []string
+	// Dirs are absolute directories inside the container where the
+	// trial writes its metrics.
+	Dirs []string
+	// Prefix starts the lines of the primary container's log that the
+	// collector wrote. Line is called with each such line, without the
+	// prefix and the newline, instead of its being copied to the trial's
+	// output; it is called from the goroutine that reads the log.
+	Prefix string
+	Line   func(line []byte)
 }

@@ -31,7 +31,7 @@ type compileOptions struct {
 	format string
 
 	executor, kubeconfig, kubeContext, namespace string
-	artifactRepository                           string
+	artifactRepository, collectorImage           string
 }
 
 func newCompileCommand(f *factory) *cobra.Command {
@@ -76,6 +76,7 @@ one).`,
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context, for the namespace of --executor kubernetes")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace when the experiment's metadata.namespace is empty")
 	cmd.Flags().StringVar(&o.artifactRepository, "artifact-repository", string(kube.ArtifactRepositoryConfigured), "with --executor kubernetes, print a Workflow for an Argo install with (configured) or without (none) an artifact repository")
+	cmd.Flags().StringVar(&o.collectorImage, "collector-image", defaultCollectorImage(), "with --executor kubernetes, "+collectorImageUsage)
 	return cmd
 }
 
@@ -134,6 +135,12 @@ func runCompile(ctx context.Context, o *compileOptions) error {
 		repo, err := kube.ParseArtifactRepository(o.artifactRepository)
 		if err != nil || repo == kube.ArtifactRepositoryAuto {
 			return usageErrorf("--artifact-repository %q: want configured or none", o.artifactRepository)
+		}
+		if spec.Collector, err = exp.PodCollector(); err != nil {
+			return fmt.Errorf("%s: spec.metricsCollectorSpec: %w", o.file, err)
+		}
+		if spec.Collector != nil {
+			spec.Collector.Image = o.collectorImage
 		}
 		objs, err := kube.CompileFor(spec, exp.Metadata.Namespace, repo)
 		if err != nil {

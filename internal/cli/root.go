@@ -146,6 +146,7 @@ everything in one bbolt file and reports the best trial.`,
 		newPlotCommand(f),
 		newExportCommand(f),
 		newUICommand(f),
+		newCollectorCommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)

@@ -49,6 +49,7 @@ type runOptions struct {
 	pushAddress            string // of the Push collector's endpoint
 	runtime                string // of local trials: host | podman | docker
 	artifactRepository     string // of Argo, for Kubernetes trials: auto | none | configured
+	collectorImage         string // tune's image, for collectors in Kubernetes trial pods
 }
 
 // The executors tune run can use.
@@ -106,6 +107,7 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	_ = cmd.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions(runtimeNames(), cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.artifactRepository, "artifact-repository", string(kube.ArtifactRepositoryAuto), `whether Argo has an artifact repository for Workflow trials on Kubernetes: "auto" (read it from the namespace's artifact-repositories ConfigMap or the workflow-controller-configmap, as Argo does), "none" (Kubeflow Pipelines v1 steps' mlpipeline-metrics and mlpipeline-ui-metadata artifacts are not uploaded; metrics are still read) or "configured" (Workflows are submitted as compiled)`)
 	_ = cmd.RegisterFlagCompletionFunc("artifact-repository", cobra.FixedCompletions([]string{"auto", "none", "configured"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVar(&o.collectorImage, "collector-image", defaultCollectorImage(), collectorImageUsage)
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
@@ -175,6 +177,7 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 			CrashLoopTimeout:       forever(o.crashLoopTimeout),
 			NodeLostTimeout:        forever(o.nodeLostTimeout),
 			ArtifactRepository:     repo,
+			CollectorImage:         o.collectorImage,
 			Logger:                 logger,
 		})
 		if err != nil {

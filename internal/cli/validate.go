@@ -14,6 +14,7 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/trial"
+	"github.com/tune-hpo/tune/trial/kube"
 	"github.com/tune-hpo/tune/trial/manifest"
 	"github.com/tune-hpo/tune/trial/pipeline"
 )
@@ -79,6 +80,9 @@ func runValidate(o *validateOptions) error {
 			}
 		}
 	case executorKubernetes:
+		if err := (&experiment.Runner{Executor: kubeChecker{}}).Check(exp); err != nil {
+			return err
+		}
 	default:
 		return usageErrorf("--executor %q: want local or kubernetes", o.executor)
 	}
@@ -116,6 +120,22 @@ func (pipelineChecker) Run(context.Context, *trial.Spec, io.Writer, io.Writer) (
 }
 
 func (pipelineChecker) OnHost() {}
+
+// kubeChecker stands in for the Kubernetes executor at validate time: it
+// compiles the trial as the executor would submit it ([kube.Compile]),
+// tune's collector in the pod included, without a cluster.
+type kubeChecker struct{}
+
+func (kubeChecker) Run(context.Context, *trial.Spec, io.Writer, io.Writer) (trial.Result, error) {
+	return trial.Result{}, errors.New("validate runs no trial")
+}
+
+func (kubeChecker) PodCollectors() {}
+
+func (kubeChecker) Check(spec *trial.Spec) error {
+	_, err := kube.Compile(spec, "")
+	return err
+}
 
 func (pipelineChecker) Check(spec *trial.Spec) error {
 	if spec == nil || !manifest.IsKind(spec.Object, manifest.WorkflowGVK) {

@@ -61,6 +61,15 @@ type Config struct {
 	// PushAddress is where the Push collector's endpoint listens
 	// ([push.Listen]'s addr).
 	PushAddress string
+	// InPod says the trials run in pods, where tune's collector runs
+	// beside the trial's program ([PodCollector], [RunInPod]) and
+	// forwards what it reads through the primary container's log: the
+	// collectors ForTrial returns take what it forwards.
+	InPod bool
+
+	// asIs is set inside a pod ([RunInPod]): the path is the trial's own,
+	// not re-rooted, and File lines go to Trial.line unparsed.
+	asIs bool
 }
 
 // Trial is the trial a collector is built for.
@@ -75,6 +84,9 @@ type Trial struct {
 	// Push, from the endpoint's.
 	Emit func(metrics.Log)
 	Warn func(string)
+
+	// line, inside a pod, is given each line of a File collector's file.
+	line func([]byte)
 }
 
 // Needs is what a trial needs from its collector, for the caller to add to
@@ -85,6 +97,9 @@ type Needs struct {
 	// Mounts make the trial's copy of the collector's directory appear at
 	// the experiment's path, as trial.Spec.Mounts.
 	Mounts []trial.Mount
+	// Pod, with [Config].InPod, is the collector to run in the trial's
+	// pod, as trial.Spec.Collector.
+	Pod *trial.PodCollector
 }
 
 // Collectors builds the collectors of one experiment run's trials and owns
@@ -108,25 +123,16 @@ func New(cfg Config) *Collectors {
 // checked ([CheckMountTarget]) is left out, with a warning.
 func (c *Collectors) ForTrial(t Trial) (metrics.Collector, Needs, error) {
 	cfg := c.cfg
+	if cfg.InPod {
+		return c.forTrialInPod(t)
+	}
 	switch cfg.Kind {
 	case File:
-		var parse func(line []byte, now time.Time) ([]metrics.Log, []string)
-		if strings.EqualFold(cfg.Format, "JSON") {
-			jp, err := metrics.NewJSONParser(cfg.Metrics)
-			if err != nil {
-				return nil, Needs{}, err
-			}
-			parse = func(line []byte, now time.Time) ([]metrics.Log, []string) {
-				logs, invalid, err := jp.ParseLine(line, now)
-				if err != nil {
-					invalid = append(invalid, fmt.Sprintf("%.80q (%v)", line, err))
-				}
-				return logs, invalid
-			}
-		} else {
-			parse = cfg.Text.ParseLine
+		parse, err := cfg.fileParser()
+		if err != nil {
+			return nil, Needs{}, err
 		}
-		p, err := reroot(t, cfg.Path)
+		p, err := c.trialPath(t)
 		if err != nil {
 			return nil, Needs{}, err
 		}
@@ -134,9 +140,9 @@ func (c *Collectors) ForTrial(t Trial) (metrics.Collector, Needs, error) {
 			return nil, Needs{}, fmt.Errorf("metrics file of trial %s: %w", t.Name, err)
 		}
 		needs := Needs{Env: []string{EnvMetricsPath + "=" + p}, Mounts: c.mount(t, filepath.Dir(p))}
-		return &fileCollector{path: p, shown: cfg.Path, parse: parse, emit: t.Emit, warn: t.Warn}, needs, nil
+		return &fileCollector{path: p, shown: cfg.Path, parse: parse, raw: t.line, emit: t.Emit, warn: t.Warn}, needs, nil
 	case TensorFlowEvent:
-		dir, err := reroot(t, cfg.Path)
+		dir, err := c.trialPath(t)
 		if err != nil {
 			return nil, Needs{}, err
 		}
@@ -197,11 +203,43 @@ func (c *Collectors) metricsPort() (int, error) {
 	return port, nil
 }
 
+// fileParser returns the parser of a File collector's lines: JSON or
+// TEXT, as its format says.
+func (cfg Config) fileParser() (func(line []byte, now time.Time) ([]metrics.Log, []string), error) {
+	if !strings.EqualFold(cfg.Format, "JSON") {
+		return cfg.Text.ParseLine, nil
+	}
+	jp, err := metrics.NewJSONParser(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return func(line []byte, now time.Time) ([]metrics.Log, []string) {
+		logs, invalid, err := jp.ParseLine(line, now)
+		if err != nil {
+			invalid = append(invalid, fmt.Sprintf("%.80q (%v)", line, err))
+		}
+		return logs, invalid
+	}, nil
+}
+
+// trialPath returns where trial t's file or directory of a File or
+// TensorFlowEvent collector is on this machine: the experiment's path
+// inside a pod, else t's re-rooted copy ([reroot]).
+func (c *Collectors) trialPath(t Trial) (string, error) {
+	if c.cfg.asIs {
+		return filepath.FromSlash(c.cfg.Path), nil
+	}
+	return reroot(t, c.cfg.Path)
+}
+
 // mount returns the mount that makes source, trial t's copy of the
 // collector's directory, appear at [MountTarget], when the collector's path
 // is absolute. A target filled since the experiment was checked gets no
 // mount, with a warning.
 func (c *Collectors) mount(t Trial, source string) []trial.Mount {
+	if c.cfg.asIs {
+		return nil
+	}
 	target, ok := MountTarget(c.cfg.Kind, c.cfg.Path)
 	if !ok {
 		return nil

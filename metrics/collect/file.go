@@ -17,14 +17,21 @@ type fileCollector struct {
 	path  string // on this machine
 	shown string // as the experiment names it
 	parse func(line []byte, now time.Time) ([]metrics.Log, []string)
-	emit  func(metrics.Log)
-	warn  func(string)
+	// raw, when not nil, is given each line instead of parse (tune's
+	// collector in a pod forwards the lines for tune to parse).
+	raw  func(line []byte)
+	emit func(metrics.Log)
+	warn func(string)
 }
 
 func (c *fileCollector) Collect(ctx context.Context) {
 	var offset int64
 	seen := false
 	lines := metrics.NewLineWriter(0, func(line []byte) {
+		if c.raw != nil {
+			c.raw(line)
+			return
+		}
 		logs, invalid := c.parse(line, time.Now())
 		for _, l := range logs {
 			c.emit(l)

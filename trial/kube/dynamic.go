@@ -56,41 +56,64 @@ func compileDynamic(spec *trial.Spec, data []byte, ns string) (*unstructured.Uns
 			return nil, err
 		}
 	}
+	if spec.Collector != nil {
+		if len(templates) == 0 {
+			return nil, fmt.Errorf("kube: trial %s: the %s has no pod template, so tune's metrics collector cannot run in its pods: use the StdOut collector", spec.Name, u.GetKind())
+		}
+		var err error
+		eachPodTemplate(u.Object, func(t map[string]any, _ []string) {
+			if err == nil {
+				err = injectCollectorUnstructured(spec, u.GetKind(), t)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return u, nil
 }
 
-// labelPodTemplates walks obj and merges lbls into the labels of every pod
-// template in it: every map under a "template" key whose "spec" has a
-// "containers" list (a training operator's replica specs, a Job-like
-// custom resource). It returns the container names of each template found,
-// in a stable order.
+// labelPodTemplates merges lbls into the labels of every pod template in
+// obj ([eachPodTemplate]). It returns the container names of each
+// template found, in a stable order.
 func labelPodTemplates(obj map[string]any, lbls map[string]string) [][]string {
 	var found [][]string
+	eachPodTemplate(obj, func(t map[string]any, names []string) {
+		md, _ := t["metadata"].(map[string]any)
+		if md == nil {
+			md = map[string]any{}
+			t["metadata"] = md
+		}
+		have := map[string]string{}
+		if old, ok := md["labels"].(map[string]any); ok {
+			for k, val := range old {
+				if s, ok := val.(string); ok {
+					have[k] = s
+				}
+			}
+		}
+		merged := map[string]any{}
+		for k, val := range mergeLabels(have, lbls) {
+			merged[k] = val
+		}
+		md["labels"] = merged
+		found = append(found, names)
+	})
+	return found
+}
+
+// eachPodTemplate walks obj and calls fn with every pod template in it,
+// in a stable order: every map under a "template" key whose "spec" has a
+// "containers" list (a training operator's replica specs, a Job-like
+// custom resource), with its container names.
+func eachPodTemplate(obj map[string]any, fn func(t map[string]any, names []string)) {
 	var walk func(v any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			if t, ok := v["template"].(map[string]any); ok {
 				if names, ok := podTemplateContainers(t); ok {
-					md, _ := t["metadata"].(map[string]any)
-					if md == nil {
-						md = map[string]any{}
-						t["metadata"] = md
-					}
-					have := map[string]string{}
-					if old, ok := md["labels"].(map[string]any); ok {
-						for k, val := range old {
-							if s, ok := val.(string); ok {
-								have[k] = s
-							}
-						}
-					}
-					merged := map[string]any{}
-					for k, val := range mergeLabels(have, lbls) {
-						merged[k] = val
-					}
-					md["labels"] = merged
-					found = append(found, names)
+					fn(t, names)
 				}
 			}
 			for _, k := range slices.Sorted(maps.Keys(v)) {
@@ -103,7 +126,6 @@ func labelPodTemplates(obj map[string]any, lbls map[string]string) [][]string {
 		}
 	}
 	walk(obj)
-	return found
 }
 
 // podTemplateContainers returns the container names of t when t is a pod

@@ -79,7 +79,7 @@ func (e *Executor) newFollower(w workload, spec *trial.Spec, stdout, stderr io.W
 		w:           w,
 		spec:        spec,
 		log:         e.opts.Logger.With("trial", spec.Name, "kind", w.kind(), "namespace", w.namespace()),
-		stdout:      &lineWriter{w: stdout},
+		stdout:      newLineWriter(stdout, spec.Collector),
 		stderr:      stderr,
 		streamed:    map[types.UID]bool{},
 		ending:      make(chan struct{}),
@@ -759,13 +759,46 @@ func joinMessage(a, b string) string {
 type lineWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+	// prefix marks the lines tune's collector in the pod wrote, which go
+	// to collected instead of w.
+	prefix    []byte
+	collected func([]byte)
 }
 
-// Write writes p at once.
+// newLineWriter returns a lineWriter to w that gives the lines of pc, when
+// not nil, to pc.Line.
+func newLineWriter(w io.Writer, pc *trial.PodCollector) *lineWriter {
+	l := &lineWriter{w: w}
+	if pc != nil && pc.Line != nil && pc.Prefix != "" {
+		l.prefix, l.collected = []byte(pc.Prefix), pc.Line
+	}
+	return l
+}
+
+// Write writes p, one line or more, at once; lines of the collector in the
+// pod go to collected.
 func (l *lineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	if l.collected == nil || !bytes.Contains(p, l.prefix) {
+		return l.w.Write(p)
+	}
+	n := len(p)
+	for len(p) > 0 {
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line = p[:i+1]
+		}
+		p = p[len(line):]
+		if rest, ok := bytes.CutPrefix(line, l.prefix); ok {
+			l.collected(bytes.TrimRight(rest, "\r\n"))
+			continue
+		}
+		if _, err := l.w.Write(line); err != nil {
+			return n - len(p) - len(line), err
+		}
+	}
+	return n, nil
 }
 
 // copyNewLines copies the lines of r that pos has not seen to l, without

@@ -138,6 +138,10 @@ type Options struct {
 	// refusing anything, and logs a warning. A Workflow with its own
 	// spec.artifactRepositoryRef is kept as it is.
 	ArtifactRepository ArtifactRepository
+	// CollectorImage is the image trial pods take tune from to run the
+	// experiment's metrics collector ([trial.Spec.Collector]) when the
+	// spec names none; "" is [DefaultCollectorImage].
+	CollectorImage string
 	// Logger receives what the executor gets over by itself and the user
 	// may want to know: API calls retried, watches re-listed, log streams
 	// reopened or lost (Warn for a log stream that could not be read,
@@ -189,6 +193,9 @@ func New(opts Options) (*Executor, error) {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if opts.CollectorImage == "" {
+		opts.CollectorImage = DefaultCollectorImage
 	}
 	if opts.DeleteTimeout <= 0 {
 		opts.DeleteTimeout = DefaultDeleteTimeout

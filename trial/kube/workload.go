@@ -56,7 +56,7 @@ type workload interface {
 
 // workload compiles spec and returns its workload.
 func (e *Executor) workload(spec *trial.Spec) (workload, error) {
-	obj, err := compile(spec, e.opts.Namespace)
+	obj, err := compile(e.withCollectorImage(spec), e.opts.Namespace)
 	if err != nil {
 		return nil, err
 	}
