@@ -43,6 +43,9 @@ type PodConfig struct {
 	Metrics []string `json:"metrics,omitempty"`
 	Port    int      `json:"port,omitempty"`
 	URLPath string   `json:"urlPath,omitempty"`
+	// PushSocket is the Unix socket the Push collector's endpoint listens
+	// on, in [PodDir].
+	PushSocket string `json:"pushSocket,omitempty"`
 }
 
 // forwarded is one line tune's collector in a pod writes after
@@ -62,6 +65,8 @@ func (c Config) podConfig() PodConfig {
 		pc.Path = c.Path
 	case PrometheusMetric:
 		pc.Port, pc.URLPath = c.Port, c.URLPath
+	case Push:
+		pc.PushSocket = PodDir + "/report.sock"
 	}
 	return pc
 }
@@ -162,6 +167,16 @@ func RunInPod(ctx context.Context, cfg PodConfig, argv []string, stdout io.Write
 	if len(argv) == 0 {
 		return 0, errors.New("no command to run")
 	}
+	switch {
+	case cfg.Kind != File && cfg.Kind != TensorFlowEvent && cfg.Kind != PrometheusMetric && cfg.Kind != Push:
+		return 0, fmt.Errorf("collector kind %q: want File, TensorFlowEvent, PrometheusMetric or Push", cfg.Kind)
+	case (cfg.Kind == File || cfg.Kind == TensorFlowEvent) && cfg.Path == "":
+		return 0, fmt.Errorf("collector kind %s: no path", cfg.Kind)
+	case cfg.Kind == PrometheusMetric && cfg.Port <= 0:
+		return 0, fmt.Errorf("collector kind %s: no port", cfg.Kind)
+	case cfg.Kind == Push && cfg.PushSocket == "":
+		return 0, fmt.Errorf("collector kind %s: no pushSocket", cfg.Kind)
+	}
 	out := &podOutput{w: stdout}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = os.Stdin
@@ -170,7 +185,7 @@ func RunInPod(ctx context.Context, cfg PodConfig, argv []string, stdout io.Write
 	cmd.Stdout = lines
 	cmd.Env = os.Environ()
 
-	cols := New(Config{Kind: cfg.Kind, Path: cfg.Path, Metrics: cfg.Metrics, Port: cfg.Port, URLPath: cfg.URLPath, PushAddress: "unix:" + PodDir + "/report.sock", asIs: true})
+	cols := New(Config{Kind: cfg.Kind, Path: cfg.Path, Metrics: cfg.Metrics, Port: cfg.Port, URLPath: cfg.URLPath, PushAddress: "unix:" + cfg.PushSocket, asIs: true})
 	defer cols.Close()
 	t := Trial{Name: "trial", Emit: out.value, Warn: out.warning, line: out.line}
 	col, needs, err := cols.ForTrial(t)
