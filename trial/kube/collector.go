@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -46,6 +47,9 @@ func (e *Executor) withCollectorImage(spec *trial.Spec) *trial.Spec {
 	return &s
 }
 
+// errNoCommand is the error of a primary container without a command.
+var errNoCommand = errors.New("tune's metrics collector runs in the container by starting its command (the image's entrypoint cannot be read without its registry); set command in the trial template")
+
 // injectCollector makes pod, a pod template of a trial whose kind is
 // named by where, run spec.Collector in its primary container: an init
 // container installs tune into an emptyDir volume, the primary
@@ -61,8 +65,8 @@ func injectCollector(spec *trial.Spec, where string, pod *corev1.PodSpec) error 
 		return nil // a template without the primary container (checked elsewhere)
 	}
 	if len(c.Command) == 0 {
-		return fmt.Errorf("kube: trial %s: the primary container %q of the %s has no command: tune's metrics collector runs in the container by starting its command (the image's entrypoint cannot be read without its registry); set command in the trial template",
-			spec.Name, c.Name, where)
+		return fmt.Errorf("kube: trial %s: the primary container %q of the %s has no command: %w",
+			spec.Name, c.Name, where, errNoCommand)
 	}
 	for _, v := range pod.Volumes {
 		if v.Name == CollectorVolume || strings.HasPrefix(v.Name, MetricsVolumePrefix) {

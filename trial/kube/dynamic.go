@@ -1,7 +1,9 @@
 package kube
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -60,12 +62,27 @@ func compileDynamic(spec *trial.Spec, data []byte, ns string) (*unstructured.Uns
 		if len(templates) == 0 {
 			return nil, fmt.Errorf("kube: trial %s: the %s has no pod template, so tune's metrics collector cannot run in its pods: use the StdOut collector", spec.Name, u.GetKind())
 		}
-		var err error
-		eachPodTemplate(u.Object, func(t map[string]any, _ []string) {
-			if err == nil {
-				err = injectCollectorUnstructured(spec, u.GetKind(), t)
+		// Every template whose primary container has a command runs the
+		// collector (a training job's workers may leave theirs to the
+		// image); at least one must.
+		var err, firstErr error
+		injected := 0
+		eachPodTemplate(u.Object, func(t map[string]any, names []string) {
+			if err != nil || !slices.Contains(names, primaryName(spec, names)) {
+				return
+			}
+			switch e := injectCollectorUnstructured(spec, u.GetKind(), t); {
+			case e == nil:
+				injected++
+			case errors.Is(e, errNoCommand):
+				firstErr = cmp.Or(firstErr, e)
+			default:
+				err = e
 			}
 		})
+		if err == nil && injected == 0 {
+			err = firstErr
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -147,6 +164,15 @@ func podTemplateContainers(t map[string]any) ([]string, bool) {
 		}
 	}
 	return names, true
+}
+
+// primaryName is the name of the primary container among names: the
+// spec's, or the only one.
+func primaryName(spec *trial.Spec, names []string) string {
+	if spec.PrimaryContainer == "" && len(names) == 1 {
+		return names[0]
+	}
+	return spec.PrimaryContainer
 }
 
 // checkPrimaryTemplates checks that some pod template of a trial of kind
