@@ -26,6 +26,7 @@ type rbacOptions struct {
 	serviceAccount string
 	users, groups  []string
 	format         string
+	nodes          bool
 
 	kubeconfig, kubeContext string
 }
@@ -55,8 +56,17 @@ account --service-account (default "tune"), or to the users and groups of
 --service-account is given too).
 
 tune run --executor kubernetes checks these same permissions before the
-first trial and names those missing.`,
+first trial and names those missing. Some are optional (reading Argo's
+artifact repository configuration, for Workflows): without them tune runs
+and says what it does instead.
+
+With --nodes, a ClusterRole NAME-nodes and a ClusterRoleBinding
+NAME-nodes-NAMESPACE are printed too: get and watch on nodes, which a Role
+cannot grant (nodes are cluster-scoped) and with which tune notices a
+trial whose node is lost or not ready; without them such a trial fails
+only when Kubernetes evicts or deletes its pods.`,
 		Example: `  tune rbac experiment.yaml -n team-a | kubectl apply -f -
+  tune rbac experiment.yaml -n team-a --nodes | kubectl apply -f -
   tune rbac -n team-a --user alice@example.com`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -79,6 +89,7 @@ first trial and names those missing.`,
 	cmd.Flags().StringVar(&o.serviceAccount, "service-account", defaultRBACName, "service account to create and bind the Role to")
 	cmd.Flags().StringArrayVar(&o.users, "user", nil, "user to bind the Role to, as the cluster authenticates them; repeat for several")
 	cmd.Flags().StringArrayVar(&o.groups, "group", nil, "group to bind the Role to; repeat for several")
+	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "also print a ClusterRole and ClusterRoleBinding to get and watch nodes (to notice a trial's lost node)")
 	cmd.Flags().StringVarP(&o.format, "output", "o", "yaml", "output format: yaml (documents separated by ---) or json (a v1 List)")
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file, for the namespace of its context")
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context, for its namespace")
@@ -108,7 +119,7 @@ func runRBAC(o *rbacOptions) error {
 	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 		return usageErrorf("namespace %q: %s", ns, strings.Join(errs, "; "))
 	}
-	objs := rbacObjects(o.name, ns, o.serviceAccount, o.users, o.groups, rules)
+	objs := rbacObjects(o.name, ns, o.serviceAccount, o.users, o.groups, rules, o.nodes)
 	if format == output.JSON {
 		list := map[string]any{"apiVersion": "v1", "kind": "List", "items": objs}
 		return output.Data(o.f.io.Out, format, list)
@@ -187,8 +198,10 @@ func (o *rbacOptions) kubeNamespace() string {
 
 // rbacObjects returns the ServiceAccount (when sa is not empty), the Role
 // granting rules and the RoleBinding binding it to sa, users and groups,
-// all in ns.
-func rbacObjects(name, ns, sa string, users, groups []string, rules []kube.Rule) []any {
+// all in ns; with nodes, also the ClusterRole name-nodes granting
+// [kube.NodeRules] and the ClusterRoleBinding name-nodes-ns binding it to
+// the same subjects.
+func rbacObjects(name, ns, sa string, users, groups []string, rules []kube.Rule, nodes bool) []any {
 	labels := map[string]string{kube.LabelManagedBy: kube.ManagedBy}
 	var objs []any
 	var subjects []rbacv1.Subject
@@ -211,5 +224,14 @@ func rbacObjects(name, ns, sa string, users, groups []string, rules []kube.Rule)
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
 		Subjects:   subjects,
 	})
+	if nodes {
+		cr := kube.ClusterRole(name+"-nodes", kube.NodeRules())
+		objs = append(objs, cr, &rbacv1.ClusterRoleBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRoleBinding"},
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-nodes-" + ns, Labels: labels},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name},
+			Subjects:   subjects,
+		})
+	}
 	return objs
 }

@@ -118,6 +118,7 @@ var (
 	workflowsRule = rule("argoproj.io", "workflows", "create", "get", "list", "watch", "delete")
 	podsRule      = rule("", "pods", "get", "list", "watch")
 	podLogRule    = rule("", "pods/log", "get")
+	configRule    = rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"artifact-repositories", "workflow-controller-configmap"}, Verbs: []string{"get"}}
 )
 
 func TestRBACCommand(t *testing.T) {
@@ -163,12 +164,12 @@ contexts: [{name: dev, context: {cluster: c, user: u, namespace: from-context}}]
 		},
 		"Workflow without pod logs": {
 			args: []string{"flow.yaml"}, namespace: "ml",
-			rules:    []rbacv1.PolicyRule{workflowsRule, podsRule},
+			rules:    []rbacv1.PolicyRule{workflowsRule, podsRule, configRule},
 			subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "tune", Namespace: "ml"}},
 		},
 		"no file: Jobs and Workflows, to a user and a group": {
 			args: []string{"-n", "lab", "--user", "alice@example.com", "--group", "ml-team"}, namespace: "lab", noSA: true,
-			rules: []rbacv1.PolicyRule{jobsRule, podsRule, podLogRule, workflowsRule},
+			rules: []rbacv1.PolicyRule{jobsRule, podsRule, podLogRule, workflowsRule, configRule},
 			subjects: []rbacv1.Subject{
 				{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "alice@example.com"},
 				{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "ml-team"},
@@ -221,7 +222,7 @@ contexts: [{name: dev, context: {cluster: c, user: u, namespace: from-context}}]
 		if err := json.Unmarshal(list.Items[1], &role); err != nil {
 			t.Fatal(err)
 		}
-		if list.Kind != "List" || len(list.Items) != 3 || role.Kind != "Role" || !cmp.Equal(role.Rules, []rbacv1.PolicyRule{workflowsRule, podsRule}) {
+		if list.Kind != "List" || len(list.Items) != 3 || role.Kind != "Role" || !cmp.Equal(role.Rules, []rbacv1.PolicyRule{workflowsRule, podsRule, configRule}) {
 			t.Errorf("list %s of %d items, Role %+v", list.Kind, len(list.Items), role)
 		}
 	})
@@ -378,5 +379,34 @@ func TestRunGoesOnWhenReviewsForbidden(t *testing.T) {
 	}
 	if !slices.Contains(srv.requests(), "POST /apis/batch/v1/namespaces/team-a/jobs") {
 		t.Errorf("requests %q; want the Job created after the warning (exit %d, stderr %q)", srv.requests(), r.code, r.stderr)
+	}
+}
+
+// TestRBACNodes: --nodes adds the ClusterRole for nodes, which a Role
+// cannot grant, bound to the same subjects as the Role.
+func TestRBACNodes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.yaml"), []byte(rbacJobExperiment("team-a")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := tuneEnv(t, dir, append(cleanEnv(), "KUBECONFIG="+dir+"/absent"), "rbac", "job.yaml", "--nodes", "-o", "json")
+	var list struct{ Items []json.RawMessage }
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 || len(list.Items) != 5 {
+		t.Fatalf("exit %d, %v, %d items:\n%s%s", r.code, err, len(list.Items), r.stdout, r.stderr)
+	}
+	var cr rbacv1.ClusterRole
+	var crb rbacv1.ClusterRoleBinding
+	if err := json.Unmarshal(list.Items[3], &cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(list.Items[4], &crb); err != nil {
+		t.Fatal(err)
+	}
+	if cr.Kind != "ClusterRole" || cr.Name != "tune-nodes" || !cmp.Equal(cr.Rules, []rbacv1.PolicyRule{rule("", "nodes", "get", "watch")}) {
+		t.Errorf("ClusterRole %+v", cr)
+	}
+	want := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "tune", Namespace: "team-a"}}
+	if crb.Kind != "ClusterRoleBinding" || crb.Name != "tune-nodes-team-a" || crb.RoleRef.Kind != "ClusterRole" || crb.RoleRef.Name != "tune-nodes" || !cmp.Equal(crb.Subjects, want) {
+		t.Errorf("ClusterRoleBinding %+v", crb)
 	}
 }

@@ -21,12 +21,18 @@ import (
 )
 
 // Rule is permission to use Verbs on Resource of API group Group (""
-// for the core group) in the trials' namespace. Resource may name a
-// subresource: "pods/log".
+// for the core group) in the trials' namespace (or, for [NodeRules], in
+// the cluster). Resource may name a subresource: "pods/log".
 type Rule struct {
 	Group    string
 	Resource string
 	Verbs    []string
+	// ResourceNames, when not empty, limits the rule to the objects so
+	// named.
+	ResourceNames []string
+	// Optional, when not empty, says what tune does without the rule: it
+	// runs all the same, and [Executor.Preflight] says so as a warning.
+	Optional string
 }
 
 // Verbs tune uses on a trial's own object (a Job, a Workflow, any other
@@ -70,7 +76,7 @@ func Rules(spec *trial.Spec, mapper meta.RESTMapper) ([]Rule, error) {
 	case *batchv1.Job:
 		return rulesFor(batchv1.GroupName, "jobs", true), nil
 	case *wfv1.Workflow:
-		return rulesFor("argoproj.io", "workflows", len(spec.PrimaryPodLabels) > 0), nil
+		return append(rulesFor("argoproj.io", "workflows", len(spec.PrimaryPodLabels) > 0), artifactConfigRule), nil
 	case *unstructured.Unstructured:
 		gvk := o.GroupVersionKind()
 		var resource string
@@ -96,19 +102,38 @@ func Rules(spec *trial.Spec, mapper meta.RESTMapper) ([]Rule, error) {
 // DefaultRules returns what Job trials and Workflow trials need together
 // (pod logs included): the union of [Rules] for both kinds.
 func DefaultRules() []Rule {
-	return MergeRules(rulesFor(batchv1.GroupName, "jobs", true), rulesFor("argoproj.io", "workflows", true))
+	return MergeRules(rulesFor(batchv1.GroupName, "jobs", true), rulesFor("argoproj.io", "workflows", true), []Rule{artifactConfigRule})
+}
+
+// artifactConfigRule lets tune read the ConfigMaps where Argo keeps a
+// namespace's artifact repository (--artifact-repository auto), for
+// Workflow trials.
+var artifactConfigRule = Rule{
+	Resource: "configmaps", Verbs: []string{"get"},
+	ResourceNames: []string{artifactRepositoriesConfigMap, controllerConfigMap},
+	Optional:      "without it, --artifact-repository auto cannot read Argo's artifact repository configuration in the namespace and drops the upload of Kubeflow Pipelines v1 steps' mlpipeline-metrics and mlpipeline-ui-metadata artifacts (their metrics are still read)",
+}
+
+// NodeRules returns what tune does with nodes, which a Role cannot grant
+// (they are cluster-scoped): it gets and watches the nodes of its trials'
+// pods, to notice a node lost or not ready. Without them it runs all the
+// same and notices a lost node only when Kubernetes evicts or deletes the
+// pods on it.
+func NodeRules() []Rule {
+	return []Rule{{Resource: "nodes", Verbs: []string{"get", "watch"},
+		Optional: "without it, a trial whose node is lost or not ready is noticed only when Kubernetes evicts or deletes its pods"}}
 }
 
 // MergeRules returns the union of rule lists: one rule per group and
 // resource, in the order first seen, with the verbs of every rule for it
-// in the order first seen.
+// in the order first seen (and the names and optionality of the first).
 func MergeRules(lists ...[]Rule) []Rule {
 	var out []Rule
 	for _, rules := range lists {
 		for _, r := range rules {
 			i := slices.IndexFunc(out, func(o Rule) bool { return o.Group == r.Group && o.Resource == r.Resource })
 			if i < 0 {
-				out = append(out, Rule{Group: r.Group, Resource: r.Resource, Verbs: slices.Clone(r.Verbs)})
+				out = append(out, Rule{Group: r.Group, Resource: r.Resource, Verbs: slices.Clone(r.Verbs), ResourceNames: slices.Clone(r.ResourceNames), Optional: r.Optional})
 				continue
 			}
 			for _, v := range r.Verbs {
@@ -128,28 +153,54 @@ func Role(name, namespace string, rules []Rule) *rbacv1.Role {
 		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "Role"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{LabelManagedBy: ManagedBy}},
 	}
-	for _, r := range rules {
-		role.Rules = append(role.Rules, rbacv1.PolicyRule{
-			APIGroups: []string{r.Group},
-			Resources: []string{r.Resource},
-			Verbs:     slices.Clone(r.Verbs),
-		})
-	}
+	role.Rules = policyRules(rules)
 	return role
 }
 
-// Permission is one verb on one resource.
+// ClusterRole returns a ClusterRole named name that grants rules (such
+// as [NodeRules]) and nothing else, with the label
+// app.kubernetes.io/managed-by=tune.
+func ClusterRole(name string, rules []Rule) *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{LabelManagedBy: ManagedBy}},
+		Rules:      policyRules(rules),
+	}
+}
+
+// policyRules returns rules as RBAC's policy rules.
+func policyRules(rules []Rule) []rbacv1.PolicyRule {
+	var out []rbacv1.PolicyRule
+	for _, r := range rules {
+		out = append(out, rbacv1.PolicyRule{
+			APIGroups:     []string{r.Group},
+			Resources:     []string{r.Resource},
+			ResourceNames: slices.Clone(r.ResourceNames),
+			Verbs:         slices.Clone(r.Verbs),
+		})
+	}
+	return out
+}
+
+// Permission is one verb on one resource (on the object Name, when not
+// empty).
 type Permission struct {
 	Verb, Group, Resource string
+	Name                  string
 }
 
 // String returns "verb resource" for the core group and
-// "verb group/resource" otherwise: "get pods/log", "create batch/jobs".
+// "verb group/resource" otherwise: "get pods/log", "create batch/jobs";
+// with a name, `get configmaps "artifact-repositories"`.
 func (p Permission) String() string {
-	if p.Group == "" {
-		return p.Verb + " " + p.Resource
+	s := p.Verb + " " + p.Resource
+	if p.Group != "" {
+		s = p.Verb + " " + p.Group + "/" + p.Resource
 	}
-	return p.Verb + " " + p.Group + "/" + p.Resource
+	if p.Name != "" {
+		s += fmt.Sprintf(" %q", p.Name)
+	}
+	return s
 }
 
 // AccessError reports the permissions a trial needs that the cluster
@@ -201,9 +252,19 @@ func (e *Executor) Preflight(ctx context.Context, spec *trial.Spec) ([]string, e
 		return nil, err
 	}
 	var perms []Permission
+	optional := map[int]string{} // index in perms: what is lost without it
 	for _, r := range rules {
+		names := r.ResourceNames
+		if len(names) == 0 {
+			names = []string{""}
+		}
 		for _, v := range r.Verbs {
-			perms = append(perms, Permission{Verb: v, Group: r.Group, Resource: r.Resource})
+			for _, name := range names {
+				if r.Optional != "" {
+					optional[len(perms)] = r.Optional
+				}
+				perms = append(perms, Permission{Verb: v, Group: r.Group, Resource: r.Resource, Name: name})
+			}
 		}
 	}
 	allowed := make([]bool, len(perms))
@@ -225,16 +286,24 @@ func (e *Executor) Preflight(ctx context.Context, spec *trial.Spec) ([]string, e
 		}
 	}
 	ae := &AccessError{Namespace: ns}
+	var warnings []string
 	for i, p := range perms {
-		if !allowed[i] {
+		switch {
+		case allowed[i]:
+		case optional[i] != "":
+			w := fmt.Sprintf("no permission to %s in namespace %s: %s", p, ns, optional[i])
+			if !slices.Contains(warnings, w) {
+				warnings = append(warnings, w)
+			}
+		default:
 			ae.Missing = append(ae.Missing, p)
 		}
 	}
 	if len(ae.Missing) == 0 {
-		return nil, nil
+		return warnings, nil
 	}
 	ae.User = e.whoAmI(ctx)
-	return nil, ae
+	return warnings, ae
 }
 
 // allowed asks the cluster whether the executor's user may p in ns.
@@ -242,7 +311,7 @@ func (e *Executor) allowed(ctx context.Context, ns string, p Permission) (bool, 
 	resource, sub, _ := strings.Cut(p.Resource, "/")
 	review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authzv1.ResourceAttributes{
-			Namespace: ns, Verb: p.Verb, Group: p.Group, Resource: resource, Subresource: sub,
+			Namespace: ns, Verb: p.Verb, Group: p.Group, Resource: resource, Subresource: sub, Name: p.Name,
 		},
 	}}
 	got, err := e.opts.Kubernetes.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})

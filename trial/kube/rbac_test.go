@@ -24,11 +24,21 @@ func perms(rules []Rule) []string {
 	var out []string
 	for _, r := range rules {
 		for _, v := range r.Verbs {
-			out = append(out, Permission{Verb: v, Group: r.Group, Resource: r.Resource}.String())
+			names := r.ResourceNames
+			if len(names) == 0 {
+				names = []string{""}
+			}
+			for _, n := range names {
+				out = append(out, Permission{Verb: v, Group: r.Group, Resource: r.Resource, Name: n}.String())
+			}
 		}
 	}
 	return out
 }
+
+// configPerms are the optional reads of Argo's artifact repository
+// configuration, for Workflow trials.
+var configPerms = []string{`get configmaps "artifact-repositories"`, `get configmaps "workflow-controller-configmap"`}
 
 var (
 	podPerms = []string{"get pods", "list pods", "watch pods"}
@@ -67,8 +77,8 @@ func TestRules(t *testing.T) {
 		want   []string
 	}{
 		"Job":                            {spec: newSpec(t, jobYAML), want: kindPerms("batch/jobs", true)},
-		"Workflow without primary pods":  {spec: newSpec(t, workflowYAML), want: kindPerms("argoproj.io/workflows", false)},
-		"Workflow with primaryPodLabels": {spec: workflowLabelled, want: kindPerms("argoproj.io/workflows", true)},
+		"Workflow without primary pods":  {spec: newSpec(t, workflowYAML), want: append(kindPerms("argoproj.io/workflows", false), configPerms...)},
+		"Workflow with primaryPodLabels": {spec: workflowLabelled, want: append(kindPerms("argoproj.io/workflows", true), configPerms...)},
 		"TFJob, mapper":                  {spec: tfjobSpec(t), mapper: testMapper(), want: kindPerms("kubeflow.org/tfjobs", true)},
 		"TFJob, guessed":                 {spec: tfjobSpec(t), want: kindPerms("kubeflow.org/tfjobs", true)},
 		"TrainJob (pods by its label)":   {spec: trainjob, mapper: testMapper(), want: kindPerms("trainer.kubeflow.org/trainjobs", true)},
@@ -111,7 +121,7 @@ func TestRules(t *testing.T) {
 }
 
 func TestDefaultRulesAreJobsAndWorkflows(t *testing.T) {
-	want := append(kindPerms("batch/jobs", true), kindPerms("argoproj.io/workflows", false)[:5]...)
+	want := append(append(kindPerms("batch/jobs", true), kindPerms("argoproj.io/workflows", false)[:5]...), configPerms...)
 	if diff := cmp.Diff(want, perms(DefaultRules())); diff != "" {
 		t.Errorf("DefaultRules (-want +got):\n%s", diff)
 	}
@@ -148,7 +158,7 @@ func (f *fakes) answerReviews(allow []string, fail func(p string) error) *review
 		if ra.Subresource != "" {
 			res += "/" + ra.Subresource
 		}
-		p := Permission{Verb: ra.Verb, Group: ra.Group, Resource: res}.String()
+		p := Permission{Verb: ra.Verb, Group: ra.Group, Resource: res, Name: ra.Name}.String()
 		r.mu.Lock()
 		r.asked = append(r.asked, ra.Namespace+": "+p)
 		r.mu.Unlock()
@@ -236,6 +246,21 @@ func TestPreflightWorkflowInExecutorNamespace(t *testing.T) {
 		if !strings.HasPrefix(a, "ml: ") {
 			t.Errorf("review %q not in namespace ml", a)
 		}
+	}
+}
+
+// TestPreflightOptional: a Workflow trial runs without the reads of Argo's
+// configuration: their absence is a warning saying what is lost, not a
+// refusal.
+func TestPreflightOptional(t *testing.T) {
+	f := newFakes()
+	f.answerReviews(append(kindPerms("argoproj.io/workflows", false), configPerms[1]), nil)
+	warnings, err := f.executor(t, Options{}).Preflight(t.Context(), newSpec(t, workflowYAML))
+	if err != nil {
+		t.Fatalf("Preflight error %v; want a warning only", err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `no permission to get configmaps "artifact-repositories" in namespace team`) || !strings.Contains(warnings[0], "--artifact-repository auto") {
+		t.Errorf("warnings %q", warnings)
 	}
 }
 
