@@ -35,6 +35,21 @@ func TestCollectorCommand(t *testing.T) {
 		t.Errorf("stdout %q, want %q", out, want)
 	}
 
+	// Push: the program reports with `tune report`, found on its PATH (the
+	// installed tune's directory), to the endpoint on the pod's socket.
+	sock, err := os.MkdirTemp("", "pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sock)
+	cfg, _ = json.Marshal(map[string]any{"kind": "Push", "metrics": []string{"loss"}, "pushSocket": filepath.Join(sock, "report.sock")})
+	cmd = exec.Command(installed, "collector", "run", "--config", string(cfg), "--", "sh", "-c", "tune report --step 2 loss=0.25")
+	cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin")
+	out, err = cmd.Output()
+	if err != nil || !strings.Contains(string(out), `tune-collector: {"metric":"loss","value":0.25,"step":2,`) {
+		t.Errorf("Push through tune report: %v: %q", err, out)
+	}
+
 	r := tune(t, dir, "collector", "run", "--config", `{"kind":"File","pth":"/x"}`, "--", "true")
 	if r.code != 2 || !strings.Contains(r.stderr, `unknown field "pth"`) {
 		t.Errorf("misspelt config: exit %d: %s", r.code, r.stderr)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -159,7 +160,10 @@ func (c *forwardedCollector) line(b []byte) {
 // error inherited, the collector of cfg following what it writes (or
 // serving its endpoint) and writing each value, file line and warning to
 // stdout after [PodPrefix], whole lines that never split one of the
-// program's. When ctx is done the program gets SIGTERM. Once it has
+// program's. The program's environment names what the collector reads
+// (TUNE_METRICS_PATH, TUNE_METRICS_PORT, TUNE_REPORT_URL and
+// TUNE_REPORT_TOKEN, as for local trials), and its PATH ends with the
+// directory of the running tune, so that `tune report` works. When ctx is done the program gets SIGTERM. Once it has
 // exited, the collector reads what is left and RunInPod returns the
 // program's exit status (128 plus the signal's number when a signal
 // killed it). A program that cannot be started is an error.
@@ -193,6 +197,11 @@ func RunInPod(ctx context.Context, cfg PodConfig, argv []string, stdout io.Write
 		return 0, err
 	}
 	cmd.Env = append(cmd.Env, needs.Env...)
+	if self, err := os.Executable(); err == nil {
+		// `tune report` works in the pod: the installed tune is on PATH,
+		// after the image's own programs.
+		cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH")+string(os.PathListSeparator)+filepath.Dir(self))
+	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("starting %s: %w", argv[0], err)
 	}

@@ -123,7 +123,8 @@
 //
 // # Metrics
 //
-// No sidecar is injected. What the runner parses for metrics comes from:
+// No sidecar is injected. What the runner parses for metrics comes from
+// (besides a collector in the pod, below):
 //
 //   - Jobs and other kinds whose pods are found (above): the log of the
 //     primary container ([trial.Spec.PrimaryContainer], or the only
@@ -160,11 +161,30 @@
 //
 // [Rules] is the one list of what a trial needs in its namespace: create,
 // get, list, watch and delete on its kind's resource; get, list and watch
-// on pods; get on pods/log when its metrics come from a pod's log.
+// on pods; get on pods/log when its metrics come from a pod's log; for
+// Workflows, optionally, get on Argo's artifact repository ConfigMaps.
 // [Executor.Preflight] asks the cluster for each of them with a
 // SelfSubjectAccessReview before the first trial and returns an
-// [*AccessError] naming those denied; [Role] turns the list into the Role
-// that grants exactly them.
+// [*AccessError] naming those denied (an optional one denied is a
+// warning); [Role] turns the list into the Role that grants exactly them.
+// [NodeRules] is what a Role cannot grant (get and watch on nodes), for
+// [ClusterRole].
+//
+// # Collectors in the pod
+//
+// When [trial.Spec.Collector] is set (the experiment's collector is File,
+// TensorFlowEvent, PrometheusMetric or Push; the executor implements
+// [trial.PodCollectors]), every pod template of the trial whose primary
+// container has a command is changed before it is submitted: an init
+// container [CollectorInstallContainer] from the collector's image
+// ([Options.CollectorImage], else [DefaultCollectorImage]) installs tune
+// into the emptyDir [CollectorVolume]; the primary container's command is
+// prefixed with the collector's, which runs the original command as its
+// child; each metrics directory the container's mounts do not hold gets an
+// emptyDir ([MetricsVolumePrefix]). A primary container without a command,
+// a Workflow, or an object without pod templates is an error of Check.
+// The lines of the primary container's log that start with the collector's
+// prefix go to its Line function instead of stdout.
 //
 // # Caveats
 //
