@@ -26,6 +26,9 @@ func (e *Experiment) SampleAssignment() suggest.Assignment {
 			}
 		}
 	}
+	for _, o := range e.Outputs() {
+		a[o.Name] = o.Sample
+	}
 	return a
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
+	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
 )
 
 // Space returns the search space of spec.parameters, in order. Min, Max and
@@ -15,8 +16,13 @@ import (
 // an experiment that passed [Experiment.Validate]: unparsable numbers read as
 // zero.
 func (e *Experiment) Space() suggest.Space {
-	space := make(suggest.Space, 0, len(e.Spec.Parameters))
-	for _, p := range e.Spec.Parameters {
+	return spaceOf(e.Spec.Parameters)
+}
+
+// spaceOf returns params as a search space; see [Experiment.Space].
+func spaceOf(params []ParameterSpec) suggest.Space {
+	space := make(suggest.Space, 0, len(params))
+	for _, p := range params {
 		fs := p.FeasibleSpace
 		sp := suggest.Param{
 			Name:         p.Name,
@@ -111,7 +117,41 @@ func (e *Experiment) Settings() map[string]string {
 // caller to set.
 func (e *Experiment) SuggestRequest() suggest.Request {
 	seed, _ := e.Seed()
-	return suggest.Request{Space: e.Space(), Goal: e.Goal(), Seed: seed, Settings: e.Settings()}
+	return suggest.Request{Space: e.Space(), Goal: e.Goal(), Seed: seed, Settings: e.Settings(), NAS: e.NAS()}
+}
+
+// NAS returns spec.nasConfig as the NAS algorithms read it, nil when the
+// experiment has none. Like [Experiment.Space], it is meaningful only for
+// an experiment that passed [Experiment.Validate].
+func (e *Experiment) NAS() *suggest.NASConfig {
+	n := e.Spec.NasConfig
+	if n == nil {
+		return nil
+	}
+	out := &suggest.NASConfig{}
+	if n.GraphConfig.NumLayers != nil {
+		out.NumLayers = int(*n.GraphConfig.NumLayers)
+	}
+	for _, v := range n.GraphConfig.InputSizes {
+		out.InputSizes = append(out.InputSizes, int(v))
+	}
+	for _, v := range n.GraphConfig.OutputSizes {
+		out.OutputSizes = append(out.OutputSizes, int(v))
+	}
+	for _, op := range n.Operations {
+		out.Operations = append(out.Operations, suggest.NASOperation{Type: op.OperationType, Parameters: spaceOf(op.Parameters)})
+	}
+	return out
+}
+
+// Outputs returns the values the experiment's algorithm adds to each
+// assignment besides its parameters ([suggestalgorithms.Algorithm.Outputs]).
+func (e *Experiment) Outputs() []suggestalgorithms.Output {
+	if e.Spec.Algorithm == nil {
+		return nil
+	}
+	a, _ := suggestalgorithms.Lookup(e.Spec.Algorithm.AlgorithmName)
+	return a.Outputs
 }
 
 // MetricsFormats returns the metrics filter's regular expressions, or

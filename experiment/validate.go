@@ -515,6 +515,10 @@ func (v *validator) trialTemplate(e *Experiment) {
 	for _, prm := range e.Spec.Parameters {
 		params[prm.Name] = true
 	}
+	outputs := map[string]bool{} // values the algorithm adds to each assignment
+	for _, o := range e.Outputs() {
+		outputs[o.Name] = true
+	}
 	declared := map[string]bool{}
 	refs := map[string]bool{}
 	referenced := map[string]bool{}
@@ -545,6 +549,7 @@ func (v *validator) trialTemplate(e *Experiment) {
 			if _, ok := metaMap(t.TrialSpec, m.key)[m.index]; !ok {
 				v.add(ip+".reference", "%s: trialSpec.metadata.%s has no key %q", tp.Reference, strings.ToLower(m.key), m.index)
 			}
+		case !isMeta && outputs[tp.Reference]:
 		case !isMeta && len(params) > 0 && !params[tp.Reference]:
 			v.add(ip+".reference", "%q is not a parameter in spec.parameters", tp.Reference)
 		case !isMeta:

@@ -74,6 +74,9 @@ type Request struct {
 	// name, with defaults not applied. Implementations validate them in their
 	// constructor and may ignore them here.
 	Settings map[string]string
+	// NAS is the architecture search space (Katib's nasConfig) of an
+	// experiment that has one instead of parameters; nil otherwise.
+	NAS *NASConfig
 }
 
 // Status is the state of an observed trial as a suggester sees it.

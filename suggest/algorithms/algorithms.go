@@ -45,6 +45,12 @@ type Algorithm struct {
 	Required []string
 	// NAS says the algorithm searches spec.nasConfig, which it requires.
 	NAS bool
+	// Outputs name the values the algorithm puts in each assignment
+	// besides spec.parameters (an architecture, a trial's lineage), with
+	// a sample value of each for rendering a trial before any is
+	// suggested: trialTemplate.trialParameters may reference them as
+	// they reference parameters.
+	Outputs []Output
 	// Rules checks what the algorithm needs of the experiment beyond its
 	// settings, which it gets by name; nil when nothing.
 	Rules func(e Experiment, settings map[string]string) []Problem
@@ -64,6 +70,12 @@ var registry = []Algorithm{
 	{Name: "darts", Settings: dartsSettings, NAS: true},
 	{Name: "pbt", Settings: pbtSettings, Required: []string{"suggestion_trial_dir", "n_population", "truncation_threshold"}},
 	{Name: "asha", New: build(asha.New), Rules: ashaRules}, // tune's addition: asynchronous successive halving
+}
+
+// Output is a value an algorithm adds to its assignments; see
+// [Algorithm.Outputs].
+type Output struct {
+	Name, Sample string
 }
 
 // build adapts an algorithm package's New to [Algorithm.New], returning a
