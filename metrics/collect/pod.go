@@ -49,6 +49,11 @@ type PodConfig struct {
 	PushSocket string `json:"pushSocket,omitempty"`
 }
 
+// podWaitDelay is how long RunInPod reads the program's standard output
+// after the program has exited, for what processes it left behind still
+// write.
+const podWaitDelay = 5 * time.Second
+
 // forwarded is one line tune's collector in a pod writes after
 // [PodPrefix]: a value it read (TensorFlowEvent, PrometheusMetric, Push),
 // a line of the metrics file for tune to parse (File), or a warning.
@@ -187,6 +192,9 @@ func RunInPod(ctx context.Context, cfg PodConfig, argv []string, stdout io.Write
 	cmd.Stderr = stderr
 	lines := metrics.NewLineWriter(0, func(line []byte) { out.write(nil, line) })
 	cmd.Stdout = lines
+	// A process the program leaves behind holding its standard output
+	// must not keep the container running once the program has exited.
+	cmd.WaitDelay = podWaitDelay
 	cmd.Env = os.Environ()
 
 	cols := New(Config{Kind: cfg.Kind, Path: cfg.Path, Metrics: cfg.Metrics, Port: cfg.Port, URLPath: cfg.URLPath, PushAddress: "unix:" + cfg.PushSocket, asIs: true})
