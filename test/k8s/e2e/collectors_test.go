@@ -283,8 +283,9 @@ var collectTrain = sync.OnceValues(func() (string, error) {
 // a time, max in all (maxFailedTrialCount 1), whose metricsCollectorSpec
 // is spec (its lines, indented by 4) and whose pods, held for the pod
 // runner, run prog with command [prog, to...] and args --x, --y and
-// extra.
-func collectorExperiment(name, ns string, parallel, max int, spec, prog string, to []string, extra ...string) string {
+// extra; with own, the pod has an emptyDir volume of its own, metrics,
+// mounted there.
+func collectorExperiment(name, ns string, parallel, max int, spec, prog string, to, extra []string, own string) string {
 	q := func(ss []string) string {
 		var out []string
 		for _, s := range ss {
@@ -293,6 +294,10 @@ func collectorExperiment(name, ns string, parallel, max int, spec, prog string, 
 		return strings.Join(out, ", ")
 	}
 	args := append([]string{"--x=${trialParameters.x}", "--y=${trialParameters.y}"}, extra...)
+	volume := ""
+	if own != "" {
+		volume = fmt.Sprintf("                volumeMounts: [{name: metrics, mountPath: %s}]\n            volumes: [{name: metrics, emptyDir: {}}]\n", own)
+	}
 	return fmt.Sprintf(`apiVersion: kubeflow.org/v1beta1
 kind: Experiment
 metadata: {name: %s, namespace: %s}
@@ -329,7 +334,7 @@ spec:
                 image: example.invalid/train:1
                 command: [%s]
                 args: [%s]
-`, name, ns, parallel, max, spec, q(append([]string{prog}, to...)), q(args))
+%s`, name, ns, parallel, max, spec, q(append([]string{prog}, to...)), q(args), volume)
 }
 
 // freePort returns a loopback port nothing listens on now.
@@ -369,8 +374,11 @@ func TestCollectors(t *testing.T) {
 		to, extra  []string
 		parallel   int
 		// path is the collector's path in the pod's --config (File,
-		// TensorFlowEvent), mounted is where tune mounts a volume for it.
-		path, mounted string
+		// TensorFlowEvent); own is where the template mounts a volume of
+		// its own, metrics; mounted is where the metrics directory's
+		// volume is mounted (tune's tune-metrics-0, or metrics when own
+		// holds the directory).
+		path, own, mounted string
 		// value is what the collector records of a value written: a
 		// TensorFlow event holds a float32.
 		value func(float64) float64
@@ -383,7 +391,10 @@ func TestCollectors(t *testing.T) {
 			path: "/katib/metrics.log", mounted: "/katib", value: exact, count: 3},
 		{name: "file-json", kind: "File", to: []string{"--to", "json"}, extra: []string{"--log-path=/var/log/train/metrics.json"}, parallel: 2,
 			spec: "    source: {fileSystemPath: {path: /var/log/train/metrics.json, kind: File, format: JSON}}\n    collector: {kind: File}",
-			path: "/var/log/train/metrics.json", mounted: "/var/log/train", value: exact, count: 3},
+			// The template's own volume at /var/log holds the metrics
+			// directory: tune adds none (tune's collector makes
+			// /var/log/train in it before the program starts).
+			path: "/var/log/train/metrics.json", own: "/var/log", mounted: "/var/log", value: exact, count: 3},
 		{name: "tfevent", kind: "TensorFlowEvent", to: []string{"--to", "tfevent"}, extra: []string{"--dir=/logs/tfevents"}, parallel: 2,
 			spec: "    source: {fileSystemPath: {path: /logs/tfevents, kind: Directory}}\n    collector: {kind: TensorFlowEvent}",
 			path: "/logs/tfevents", mounted: "/logs/tfevents", value: f32, count: 3},
@@ -402,13 +413,16 @@ func TestCollectors(t *testing.T) {
 			ns := c.namespace(t)
 			pods := c.runPods(t, ns)
 			dir := t.TempDir()
-			file := writeExperiment(t, dir, collectorExperiment(tc.name, ns, tc.parallel, 2, tc.spec, prog, tc.to, tc.extra...))
+			file := writeExperiment(t, dir, collectorExperiment(tc.name, ns, tc.parallel, 2, tc.spec, prog, tc.to, tc.extra, tc.own))
 			start := time.Now()
 			code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", "--collector-image", collectorImage, file)
 			if code != 0 {
 				t.Fatalf("tune run: exit %d\n%s%s", code, out, errOut)
 			}
 			t.Logf("2 trials in %s", time.Since(start).Round(time.Millisecond))
+			if strings.Contains(out+errOut, "warning") {
+				t.Errorf("tune run warned:\n%s%s", out, errOut)
+			}
 			ts := trials(t, dir, tc.name)
 			if len(ts) != 2 {
 				t.Fatalf("%d trials, want 2", len(ts))
@@ -438,7 +452,7 @@ func TestCollectors(t *testing.T) {
 					t.Errorf("%s: the pod runner ran no pod of it", tr.Name)
 					continue
 				}
-				checkCollectorPod(t, run.Pod, tc.kind, tc.path, tc.mounted, prog, tc.to)
+				checkCollectorPod(t, run.Pod, tc.kind, tc.path, tc.own, tc.mounted, prog, tc.to)
 				checkTrialLog(t, dir, tc.name, tr.Name, x, y)
 			}
 		})
@@ -449,7 +463,7 @@ func TestCollectors(t *testing.T) {
 		pods := c.runPods(t, ns)
 		dir := t.TempDir()
 		spec := "    source: {fileSystemPath: {path: /katib/metrics.log, kind: File, format: TEXT}}\n    collector: {kind: File}"
-		file := writeExperiment(t, dir, collectorExperiment("failing", ns, 1, 1, spec, prog, []string{"--to", "file"}, "--log-path=/katib/metrics.log", "--exit=3"))
+		file := writeExperiment(t, dir, collectorExperiment("failing", ns, 1, 1, spec, prog, []string{"--to", "file"}, []string{"--log-path=/katib/metrics.log", "--exit=3"}, ""))
 		code, out, errOut := runTune(t, dir, "run", "--executor", "kubernetes", "--collector-image", collectorImage, file)
 		if code != 1 {
 			t.Fatalf("tune run: exit %d, want 1 (the experiment Failed)\n%s%s", code, out, errOut)
@@ -461,6 +475,11 @@ func TestCollectors(t *testing.T) {
 		}
 		if runs := pods.ran(); len(runs) != 1 || runs[0].ExitCode != 3 {
 			t.Errorf("the pod runner ran %+v; want one pod whose primary container exited 3", runs)
+		}
+		// The program's standard error passes through tune's collector
+		// (pods/log serves both streams as one: tune logs has it).
+		if code, out, errOut := runTune(t, dir, "logs", "failing", ts[0].Name); code != 0 || !strings.Contains(out, "collecttrain: exiting with 3\n") {
+			t.Errorf("tune logs failing %s: exit %d: %q %s; want the program's line \"collecttrain: exiting with 3\", written to its standard error", ts[0].Name, code, out, errOut)
 		}
 		t.Logf("%s: %s/%s: %s", ts[0].Name, ts[0].Status, ts[0].Reason, ts[0].Message)
 	})
@@ -489,8 +508,9 @@ func exportRows(t *testing.T, dir, exp string) map[string]map[string]any {
 // collector of kind: an init container of collectorImage installing tune
 // into the tune-collector volume, and the primary container's command
 // wrapped (tune collector run --config JSON -- prog to...), its args as the
-// template has them, the metrics directory mounted.
-func checkCollectorPod(t *testing.T, pod *corev1.Pod, kind, path, mounted, prog string, to []string) {
+// template has them, the metrics directory mounted at mounted: the
+// template's own volume when it has one at own, else tune's.
+func checkCollectorPod(t *testing.T, pod *corev1.Pod, kind, path, own, mounted, prog string, to []string) {
 	t.Helper()
 	ics := pod.Spec.InitContainers
 	if len(ics) != 1 || ics[0].Name != "tune-collector-install" || ics[0].Image != collectorImage ||
@@ -521,8 +541,20 @@ func checkCollectorPod(t *testing.T, pod *corev1.Pod, kind, path, mounted, prog 
 	if len(main.Args) < 2 || !strings.HasPrefix(main.Args[0], "--x=") || !strings.HasPrefix(main.Args[1], "--y=") {
 		t.Errorf("pod %s: args %q; want the template's, --x= and --y= first", pod.Name, main.Args)
 	}
-	if mounted != "" && !slices.ContainsFunc(main.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == mounted }) {
-		t.Errorf("pod %s: the primary container mounts %+v; want a volume at %s, the metrics directory", pod.Name, main.VolumeMounts, mounted)
+	if mounted == "" {
+		return
+	}
+	volume := "tune-metrics-0"
+	if own != "" {
+		volume = "metrics"
+	}
+	var names []string
+	for _, v := range pod.Spec.Volumes {
+		names = append(names, v.Name)
+	}
+	if !slices.ContainsFunc(main.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == mounted && m.Name == volume }) ||
+		own != "" && slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "tune-metrics-") }) {
+		t.Errorf("pod %s: volumes %q, the primary container mounts %+v; want %s at %s, the metrics directory's, and no other for it", pod.Name, names, main.VolumeMounts, volume, mounted)
 	}
 }
 
