@@ -54,7 +54,9 @@ const collectorImage = "example.invalid/tune-collector:e2e"
 //   - Init containers run first, in order, each to its end; only those of
 //     collectorImage can run (tune is on that image's PATH: argv[0]
 //     "tune" is the binary under test); any other image, or a non-zero
-//     exit, fails the pod as the kubelet does (phase Failed).
+//     exit, is an error of the runner, which fails the pod (phase
+//     Failed, main terminated with exit code 128, reason StartError, the
+//     error as the message).
 //   - The primary container (the pod's only container) runs argv =
 //     command then args, $(VAR) expanded from its env as the kubelet does,
 //     never through a shell, with its env over PATH, HOME, TMPDIR and GO*
