@@ -77,8 +77,10 @@ type podRunner struct {
 	root string
 	n    atomic.Int32
 
-	mu   sync.Mutex
-	runs []podRun
+	active atomic.Int32 // primary containers running
+	mu     sync.Mutex
+	runs   []podRun
+	live   map[*processLog]bool // the output of the primary containers running
 }
 
 // podRun is one pod the runner ran.
@@ -87,6 +89,7 @@ type podRun struct {
 	Argv     []string    // the primary container's, as run (host paths)
 	ExitCode int
 	Log      []logLine
+	Deleted  bool // the pod was deleted while its primary container ran
 }
 
 // runPods starts a podRunner for the held trial pods of ns; it runs until
@@ -103,7 +106,24 @@ func (c *cluster) runPods(t *testing.T, ns string) *podRunner {
 	return r
 }
 
-// ran returns the pods run so far.
+// running returns how many primary containers run now.
+func (r *podRunner) running() int { return int(r.active.Load()) }
+
+// printed returns how many running primary containers have printed a line
+// holding text to stdout.
+func (r *podRunner) printed(text string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for l := range r.live {
+		if strings.Contains(l.stdout(), text) {
+			n++
+		}
+	}
+	return n
+}
+
+// ran returns the pods run so far, in the order they ended.
 func (r *podRunner) ran() []podRun {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -230,10 +250,14 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 	if err != nil {
 		return err
 	}
+	// A deleted pod's process gets SIGTERM, then SIGKILL after a grace
+	// period, and nothing is reported.
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	var deleted atomic.Bool
 	go func() {
 		if r.c.waitDeleted(runCtx, pod) {
+			deleted.Store(true)
 			stop()
 		}
 	}()
@@ -244,20 +268,39 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	exit, reason, msg := 0, "Completed", ""
-	switch err := cmd.Run(); {
+	err = cmd.Start()
+	if err == nil {
+		r.mu.Lock()
+		if r.live == nil {
+			r.live = map[*processLog]bool{}
+		}
+		r.live[&log] = true
+		r.mu.Unlock()
+		r.active.Add(1)
+		err = cmd.Wait()
+		r.active.Add(-1)
+		r.mu.Lock()
+		delete(r.live, &log)
+		r.mu.Unlock()
+	}
+	switch {
 	case err == nil:
 	case errors.As(err, new(*exec.ExitError)):
 		exit, reason = exitCode(cmd), "Error"
 	default:
 		exit, reason, msg = 128, "StartError", err.Error()
 	}
-	if runCtx.Err() != nil {
-		return nil // deleted, or the test ended
-	}
 	lines := log.lines()
+	if ctx.Err() != nil && !deleted.Load() {
+		return nil // the test ended
+	}
 	r.mu.Lock()
-	r.runs = append(r.runs, podRun{Pod: pod.DeepCopy(), Argv: argv, ExitCode: exit, Log: lines})
+	r.runs = append(r.runs, podRun{Pod: pod.DeepCopy(), Argv: argv, ExitCode: exit, Log: lines, Deleted: deleted.Load()})
 	r.mu.Unlock()
+	if deleted.Load() {
+		return nil
+	}
+	stop()
 	if len(lines) > 0 {
 		if err := r.c.serveCRILog(ctx, pod, "", lines, lines[len(lines)-1].text); err != nil {
 			return err
@@ -361,7 +404,8 @@ func freePort(t *testing.T) int {
 // loss=-999 the program prints to stdout), its pod had the init container
 // of the image given and the wrapped command, and its log (tune logs)
 // holds the program's own lines and none of the collector's. A program
-// exiting 3 under the collector fails its trial with exit code 3.
+// exiting 3 under the collector fails its trial with exit code 3; Ctrl-C
+// stops the programs through the collector (testCollectorInterrupt).
 func TestCollectors(t *testing.T) {
 	c := newCluster(t)
 	prog, err := collectTrain()
@@ -459,6 +503,10 @@ func TestCollectors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("interrupt", func(t *testing.T) {
+		t.Parallel()
+		testCollectorInterrupt(t, c, prog)
+	})
 	t.Run("failing", func(t *testing.T) {
 		t.Parallel()
 		ns := c.namespace(t)
@@ -485,6 +533,76 @@ func TestCollectors(t *testing.T) {
 		}
 		t.Logf("%s: %s/%s: %s", ts[0].Name, ts[0].Status, ts[0].Reason, ts[0].Message)
 	})
+}
+
+// testCollectorInterrupt presses Ctrl-C while two trials run under tune's
+// collector: tune run exits 130 with the trials Killed, and the deletion
+// of their pods reaches the training programs: the pod runner's SIGTERM to
+// the container's process (tune collector run) is passed on to the
+// program, which says so and exits 143, the collector's exit code too,
+// and the collector forwards the metrics file's lines before it exits.
+func testCollectorInterrupt(t *testing.T, c *cluster, prog string) {
+	ns := c.namespace(t)
+	pods := c.runPods(t, ns)
+	dir := t.TempDir()
+	spec := "    source: {fileSystemPath: {path: /katib/metrics.log, kind: File, format: TEXT}}\n    collector: {kind: File}"
+	file := writeExperiment(t, dir, collectorExperiment("stopme", ns, 2, 4, spec, prog, []string{"--to", "file"}, []string{"--log-path=/katib/metrics.log", "--wait"}, ""))
+	start := time.Now()
+	cmd, out := startTune(t, dir, "run", "--executor", "kubernetes", "--collector-image", collectorImage, file)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// The program prints this once it handles SIGTERM.
+	for deadline := time.Now().Add(90 * time.Second); pods.printed("collecttrain: waiting for SIGTERM") < 2; {
+		select {
+		case err := <-exited:
+			t.Fatalf("tune run ended before its trials ran: %v\n%s", err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d trial programs running after 90 s, %d of them waiting for SIGTERM, want 2\n%s", pods.running(), pods.printed("collecttrain: waiting for SIGTERM"), out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("2 programs waiting for SIGTERM %s after tune run started", time.Since(start).Round(time.Millisecond))
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := <-exited
+	if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("tune run after Ctrl-C: %v, want exit 130\n%s", err, out)
+	}
+	ts := trials(t, dir, "stopme")
+	if len(ts) != 2 {
+		t.Errorf("%d trials, want the 2 that were running", len(ts))
+	}
+	for _, tr := range ts {
+		if tr.Status != "Killed" {
+			t.Errorf("%s: %s (%s), want Killed", tr.Name, tr.Status, tr.Message)
+		}
+	}
+	for deadline := time.Now().Add(90 * time.Second); pods.running() > 0 || len(pods.ran()) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 90 s: %d trial programs still running, %d ended", pods.running(), len(pods.ran()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("tune run stopped, both programs ended %s after it started", time.Since(start).Round(time.Millisecond))
+	for _, run := range pods.ran() {
+		var stdout []string
+		forwarded := 0
+		for _, l := range run.Log {
+			if l.stream == "stdout" {
+				stdout = append(stdout, l.text)
+			}
+			if strings.HasPrefix(l.text, "tune-collector: ") && strings.Contains(l.text, "loss=") {
+				forwarded++
+			}
+		}
+		if !run.Deleted || run.ExitCode != 143 || !slices.Contains(stdout, "collecttrain: terminated") || forwarded != 3 {
+			t.Errorf("pod %s: deleted %v, exit code %d, %d metrics file lines forwarded, stdout %q; want its program stopped by SIGTERM through tune's collector (exit code 143, \"collecttrain: terminated\"), the file's 3 lines forwarded",
+				run.Pod.Name, run.Deleted, run.ExitCode, forwarded, stdout)
+		}
+	}
 }
 
 // exportRows returns tune export's rows of exp by trial name.

@@ -17,7 +17,10 @@
 // standard output: a collector other than StdOut must not record it (and,
 // below every real loss, the decoy would win under the min strategy if it
 // were). With --exit N it exits with code N after reporting, printing
-// "collecttrain: exiting with N" to its standard error.
+// "collecttrain: exiting with N" to its standard error. With --wait it
+// then prints "collecttrain: waiting for SIGTERM" (once it handles the
+// signal), waits for SIGTERM, prints "collecttrain: terminated" and exits
+// 143.
 package main
 
 import (
@@ -29,9 +32,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tune-hpo/tune/metrics/push"
@@ -45,6 +50,7 @@ func main() {
 	logPath := flag.String("log-path", "", "the metrics file (file, json)")
 	dir := flag.String("dir", "", "the event directory (tfevent)")
 	exit := flag.Int("exit", 0, "exit code")
+	wait := flag.Bool("wait", false, "wait for SIGTERM after reporting")
 	flag.Parse()
 	loss := (*x-1)*(*x-1) + (*y+2)*(*y+2)
 	fmt.Printf("collecttrain: training with x=%s y=%s\n", format(*x), format(*y))
@@ -52,6 +58,14 @@ func main() {
 	if err := report(*to, loss, *logPath, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "collecttrain:", err)
 		os.Exit(1)
+	}
+	if *wait {
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		fmt.Println("collecttrain: waiting for SIGTERM")
+		<-term
+		fmt.Println("collecttrain: terminated")
+		os.Exit(143)
 	}
 	if *exit != 0 {
 		fmt.Fprintf(os.Stderr, "collecttrain: exiting with %d\n", *exit)
