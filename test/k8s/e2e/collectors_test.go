@@ -68,7 +68,8 @@ const collectorImage = "example.invalid/tune-collector:e2e"
 //   - Exit: 0 releases the pod and kwok completes it; otherwise the pod
 //     is Failed with container main terminated with the exit code
 //     (failPod), then released. A pod deleted while its process runs has
-//     it sent SIGTERM, then SIGKILL after 5 s.
+//     it sent SIGTERM, then SIGKILL after 5 s, and nothing is reported
+//     (ran lists it with Deleted set).
 //
 // Not modelled: resources, probes, the image's own entrypoint (tune gives
 // the primary container a command), restarts.
