@@ -54,8 +54,9 @@ var errNoCommand = errors.New("tune's metrics collector runs in the container by
 // named by where, run spec.Collector in its primary container: an init
 // container installs tune into an emptyDir volume, the primary
 // container's command is prefixed with the collector's and mounts that
-// volume, and each metrics directory the container's mounts do not hold
-// gets an emptyDir of its own. The primary container must have a command:
+// volume (writable: the Push collector's socket lives there), and each
+// metrics directory the container's mounts do not hold gets an emptyDir
+// of its own. The primary container must have a command:
 // tune starts it, and the image's entrypoint cannot be known without its
 // registry.
 func injectCollector(spec *trial.Spec, where string, pod *corev1.PodSpec) error {
@@ -96,7 +97,9 @@ func injectCollector(spec *trial.Spec, where string, pod *corev1.PodSpec) error 
 		},
 	})
 	c.Command = append(append([]string(nil), pc.Command...), c.Command...)
-	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: CollectorVolume, MountPath: pc.InstallDir, ReadOnly: true})
+	// Writable: the Push collector's endpoint listens on a Unix socket
+	// there (a read-only mount fails its bind with EROFS).
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: CollectorVolume, MountPath: pc.InstallDir})
 	n := 0
 	for _, dir := range pc.Dirs {
 		if mounted(c.VolumeMounts, dir) {

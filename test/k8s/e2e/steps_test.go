@@ -390,7 +390,7 @@ func (r *stepRunner) runStep(ctx context.Context, pod *corev1.Pod) error {
 		}
 	}
 
-	env, vars, err := r.environment(pod, main, &m)
+	env, vars, err := containerEnvironment(pod, main, &m)
 	if err != nil {
 		return err
 	}
@@ -709,9 +709,10 @@ func (r *stepRunner) mountSource(ctx context.Context, pod *corev1.Pod, vm corev1
 	return "", nil
 }
 
-// environment returns the process environment of the main container ct and
-// its variables by name (for $(VAR) expansion).
-func (r *stepRunner) environment(pod *corev1.Pod, ct *corev1.Container, m *pathMap) ([]string, map[string]string, error) {
+// containerEnvironment returns the process environment of container ct of
+// pod, its values' container paths rewritten by m, and its variables by
+// name (for $(VAR) expansion).
+func containerEnvironment(pod *corev1.Pod, ct *corev1.Container, m *pathMap) ([]string, map[string]string, error) {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
