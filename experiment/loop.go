@@ -40,6 +40,9 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 
 	for {
 		if ctx.Err() != nil {
+			if s.detaching(ctx) {
+				return s.detach(storeCtx)
+			}
 			return s.finish(storeCtx, Stopped, ReasonInterrupted, "interrupted: running trials were stopped", nil)
 		}
 		if phase, reason, msg, done := s.completion(); done {
@@ -309,6 +312,49 @@ func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string
 		if err != nil {
 			s.status.Message = msg + " (this final status could not be written either: the store still holds the previous one)"
 		}
+	}
+	st := s.status
+	s.r.emit(Event{Kind: ExperimentFinished, Status: &st, Best: s.best()})
+	return &st, errors.Join(errs...)
+}
+
+// detaching reports whether ctx was cancelled to leave the running trials
+// to their executor ([trial.ErrDetached]), which can pick them up again
+// ([trial.Attacher]).
+func (s *state) detaching(ctx context.Context) bool {
+	_, ok := s.r.Executor.(trial.Attacher)
+	return ok && errors.Is(context.Cause(ctx), trial.ErrDetached)
+}
+
+// detach ends the run without stopping its trials: each running trial's
+// executor returns it Running (its workload left alone), its metrics so
+// far are stored and it stays Running in the store; a trial that ended
+// meanwhile is recorded as usual. The experiment stays Running, with
+// reason ExperimentDetached, for tune resume (or tune run FILE) to pick
+// up and re-attach.
+func (s *state) detach(storeCtx context.Context) (*Status, error) {
+	var errs []error
+	left := map[int]bool{}
+	for len(left) < len(s.active) {
+		res := <-s.results
+		if res.err == nil && res.result.State == trial.Running {
+			left[res.seq] = true
+			continue
+		}
+		if err := s.complete(storeCtx, res); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.flushAll(storeCtx); err != nil {
+		errs = append(errs, err)
+	}
+	for seq, at := range s.active {
+		at.cancel(nil)
+		delete(s.active, seq)
+	}
+	msg := fmt.Sprintf("tune detached: %d running trials were left running; tune resume (or tune run FILE) re-attaches to them", len(left))
+	if err := s.setPhase(storeCtx, Running, ReasonDetached, msg); err != nil {
+		errs = append(errs, err)
 	}
 	st := s.status
 	s.r.emit(Event{Kind: ExperimentFinished, Status: &st, Best: s.best()})

@@ -38,6 +38,7 @@ const (
 	ReasonSuggestionEnd       = "ExperimentSuggestionEndReached"
 	ReasonMaxFailedReached    = "ExperimentMaxFailedTrialsReached"
 	ReasonInterrupted         = "ExperimentInterrupted"
+	ReasonDetached            = "ExperimentDetached"
 	ReasonResumed             = "ExperimentResumed"
 	ReasonStoreError          = "ExperimentStoreError"
 	ReasonSuggestionFailed    = "ExperimentSuggestionFailed"

@@ -191,6 +191,11 @@ type Recoverer interface {
 // of the trial before, so nothing is counted twice.
 // It returns ErrNotFound, without blocking, when the workload no longer
 // exists; the runner then treats the trial as lost.
+//
+// When ctx of Run or Attach is done with cause [ErrDetached]
+// (context.Cause), an Attacher leaves the workload running and returns at
+// once a result whose State is Running, so that a later Attach picks it
+// up.
 type Attacher interface {
 	Attach(ctx context.Context, spec *Spec, stdout, stderr io.Writer) (Result, error)
 }
@@ -198,6 +203,11 @@ type Attacher interface {
 // ErrNotFound is returned by [Attacher.Attach] when a trial's workload no
 // longer exists.
 var ErrNotFound = errors.New("trial workload not found")
+
+// ErrDetached is the cause of a context cancelled to make tune stop
+// following its trials without stopping them (tune's pod terminated, its
+// trials left to the cluster); see [Attacher].
+var ErrDetached = errors.New("tune detached from its running trials")
 
 // Mount makes the directory Source appear at the absolute path Target
 // inside a trial; see [Spec.Mounts].

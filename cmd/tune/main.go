@@ -23,15 +23,21 @@ func main() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	// SIGHUP (a closed terminal or SSH session) is an interrupt like the
 	// others: the experiment is recorded Stopped instead of left Running.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// The signal is the context's cause, so that tune run can tell a
+	// SIGTERM (its pod being deleted) from the others (--on-terminate).
+	ctx, cancel := context.WithCancelCause(context.Background())
+	signals := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+	received := make(chan os.Signal, 1)
+	signal.Notify(received, signals...)
 	go func() {
 		// The first signal cancels ctx: tune stops its trials and records
 		// them. Restoring the default handling lets a second one end tune at
 		// once (its trials die with it: see trial/local).
-		<-ctx.Done()
-		stop()
+		sig := <-received
+		cancel(&cli.SignalError{Signal: sig})
+		signal.Reset(signals...)
 	}()
 	code := cli.Main(ctx, os.Args[1:], cli.System())
-	stop()
+	cancel(nil)
 	os.Exit(code)
 }

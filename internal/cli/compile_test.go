@@ -151,3 +151,14 @@ func TestCompileArtifactRepository(t *testing.T) {
 		}
 	}
 }
+
+// TestBadOnTerminate: --on-terminate takes stop or detach only, checked
+// before any cluster is contacted.
+func TestBadOnTerminate(t *testing.T) {
+	dir := t.TempDir()
+	file := writeExperiment(t, dir, expParams{Name: "term", Parallel: 1, Max: 1, MaxFailed: 1})
+	r := tuneEnv(t, dir, append(cleanEnv(), "KUBECONFIG="+dir+"/absent"), "run", file, "--executor", "kubernetes", "--on-terminate", "pause", "--store", filepath.Join(dir, "tune.db"))
+	if r.code != 2 || !strings.Contains(r.stderr, `--on-terminate "pause": want stop or detach`) {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/trial"
 )
 
 // Exit codes, chosen here only.
@@ -29,6 +33,30 @@ func (e *codeError) Error() string {
 }
 
 func (e *codeError) Unwrap() error { return e.err }
+
+// SignalError is the cause of the context given to [Main] when a signal
+// interrupts tune.
+type SignalError struct {
+	Signal os.Signal
+}
+
+func (e *SignalError) Error() string { return "received " + e.Signal.String() }
+
+// detachOnTerminate returns a context done when ctx is, whose cause is
+// [trial.ErrDetached] when ctx was cancelled by SIGTERM (tune's pod being
+// deleted or its node drained: the trials are left to the cluster), and
+// ctx's cause otherwise; stop releases it.
+func detachOnTerminate(ctx context.Context) (out context.Context, stop func()) {
+	out, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	after := context.AfterFunc(ctx, func() {
+		cause := context.Cause(ctx)
+		if se, ok := errors.AsType[*SignalError](cause); ok && se.Signal == syscall.SIGTERM {
+			cause = trial.ErrDetached
+		}
+		cancel(cause)
+	})
+	return out, func() { after(); cancel(nil) }
+}
 
 // usageErrorf reports invalid input: exit code 2.
 func usageErrorf(format string, args ...any) error {

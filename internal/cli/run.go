@@ -50,12 +50,17 @@ type runOptions struct {
 	runtime                string // of local trials: host | podman | docker
 	artifactRepository     string // of Argo, for Kubernetes trials: auto | none | configured
 	collectorImage         string // tune's image, for collectors in Kubernetes trial pods
+	onTerminate            string // what SIGTERM does to Kubernetes trials: stop | detach
 }
 
 // The executors tune run can use.
 const (
 	executorLocal      = "local"
 	executorKubernetes = "kubernetes"
+
+	// The values of --on-terminate.
+	onTerminateStop   = "stop"
+	onTerminateDetach = "detach"
 )
 
 func newRunCommand(f *factory, runF func(context.Context, *runOptions) error) *cobra.Command {
@@ -108,6 +113,8 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.artifactRepository, "artifact-repository", string(kube.ArtifactRepositoryAuto), `whether Argo has an artifact repository for Workflow trials on Kubernetes: "auto" (read it from the namespace's artifact-repositories ConfigMap or the workflow-controller-configmap, as Argo does), "none" (Kubeflow Pipelines v1 steps' mlpipeline-metrics and mlpipeline-ui-metadata artifacts are not uploaded; metrics are still read) or "configured" (Workflows are submitted as compiled)`)
 	_ = cmd.RegisterFlagCompletionFunc("artifact-repository", cobra.FixedCompletions([]string{"auto", "none", "configured"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.collectorImage, "collector-image", defaultCollectorImage(), collectorImageUsage)
+	cmd.Flags().StringVar(&o.onTerminate, "on-terminate", onTerminateStop, `what SIGTERM does to trials that can outlive tune (Kubernetes objects): "stop" deletes them, as Ctrl-C does; "detach" leaves them running and the experiment Running, for the next tune run or resume to re-attach (for tune in a pod, which Kubernetes stops with SIGTERM when it deletes or evicts it)`)
+	_ = cmd.RegisterFlagCompletionFunc("on-terminate", cobra.FixedCompletions([]string{onTerminateStop, onTerminateDetach}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "warn", "what the Kubernetes executor logs to stderr besides trial events: debug (API retries, watches re-listed), info, warn (a pod log that could not be read), error")
 }
 
@@ -115,6 +122,9 @@ func addExecutorFlags(cmd *cobra.Command, o *runOptions) {
 // experiment without metadata.namespace gets the namespace the trials will
 // run in, so that it is stored with the experiment.
 func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (trial.Executor, error) {
+	if o.onTerminate != onTerminateStop && o.onTerminate != onTerminateDetach {
+		return nil, usageErrorf("--on-terminate %q: want stop or detach", o.onTerminate)
+	}
 	rt, err := local.ParseRuntime(o.runtime)
 	if err != nil {
 		return nil, usageErrorf("--runtime %q: want %s", o.runtime, strings.Join(runtimeNames(), ", "))
@@ -287,9 +297,18 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	// experiment runs: stopNotice, deferred, either prevents it for good or
 	// waits until it is printed, so a context cancelled after execute
 	// returns (as cmd/tune does at exit) can never print it.
+	if o.onTerminate == onTerminateDetach {
+		var stop func()
+		ctx, stop = detachOnTerminate(ctx)
+		defer stop()
+	}
 	noticed := make(chan struct{})
 	stopNotice := context.AfterFunc(ctx, func() {
 		defer close(noticed)
+		if errors.Is(context.Cause(ctx), trial.ErrDetached) {
+			fmt.Fprintln(o.f.io.ErrOut, "terminated: leaving running trials to the cluster (--on-terminate detach)")
+			return
+		}
 		fmt.Fprintln(o.f.io.ErrOut, "interrupted: stopping running trials (interrupt again to quit at once)")
 	})
 	defer func() {
@@ -322,7 +341,7 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	switch status.Phase {
 	case experiment.Succeeded:
 		return nil
-	case experiment.Stopped:
+	case experiment.Stopped, experiment.Running: // Running: detached
 		return &codeError{code: exitInterrupted}
 	default:
 		return &codeError{code: exitError}

@@ -713,11 +713,16 @@ func (f *follower) drain() {
 }
 
 // kill deletes the object of a trial whose ctx is done, waits for it to be
-// gone, and returns Killed.
+// gone, and returns Killed; when ctx's cause is [trial.ErrDetached] it
+// leaves the object alone and returns Running.
 func (f *follower) kill(ctx context.Context) trial.Result {
 	if f.stopStreams != nil {
 		f.stopStreams()
 		f.streams.Wait()
+	}
+	if errors.Is(context.Cause(ctx), trial.ErrDetached) {
+		// Left to the cluster: a later Attach follows it.
+		return trial.Result{State: trial.Running, Reason: "Detached", Message: "tune stopped following the trial; it goes on running in the cluster"}
 	}
 	res := trial.Result{State: trial.Killed, Reason: "Stopped", Message: "the trial was stopped"}
 	switch {

@@ -769,3 +769,32 @@ func TestLogStreamFailureLogged(t *testing.T) {
 		t.Errorf("infos = %+v, want one saying the stream opened after 2 failures", infos)
 	}
 }
+
+// TestRunDetached: a trial whose context ends with trial.ErrDetached (tune
+// leaving its trials to the cluster) is returned Running and its Job is
+// not deleted; with any other cause it is deleted and Killed.
+func TestRunDetached(t *testing.T) {
+	for _, detach := range []bool{true, false} {
+		f := newFakes(pod("mnist-0001-abcde", corev1.PodRunning))
+		e := f.executor(t, Options{})
+		ctx, cancel := context.WithCancelCause(t.Context())
+		r := start(ctx, newSpec(t, jobYAML), e.Run)
+		f.waitWatch(t, "pods")
+		if detach {
+			cancel(trial.ErrDetached)
+		} else {
+			cancel(errors.New("interrupted"))
+		}
+		res, err := r.wait(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dels := len(actions(f.kube, "delete", "jobs"))
+		switch {
+		case detach && (res.State != trial.Running || dels != 0):
+			t.Errorf("detached: %+v with %d deletes, want Running and the Job left", res, dels)
+		case !detach && (res.State != trial.Killed || dels != 1):
+			t.Errorf("interrupted: %+v with %d deletes, want Killed and the Job deleted", res, dels)
+		}
+	}
+}
