@@ -439,16 +439,11 @@ func testTunePod(t *testing.T, c *cluster, img podImage, mode string) {
 		}
 	}
 	code, out, errOut := runTuneStore(t, db, "get", "experiments", "-o", "json")
-	var exps []struct {
-		Name   string `json:"name"`
-		Status struct {
-			Phase string `json:"phase"`
-		} `json:"status"`
-	}
-	if err := json.Unmarshal([]byte(out), &exps); code != 0 || err != nil || len(exps) != 1 || exps[0].Status.Phase != "Succeeded" {
+	var exps []struct{ Name, Status string }
+	if err := json.Unmarshal([]byte(out), &exps); code != 0 || err != nil || len(exps) != 1 || exps[0].Name != inPodExpName || exps[0].Status != "Succeeded" {
 		t.Errorf("tune get experiments: exit %d, %v: %s%s; want %s Succeeded", code, err, out, errOut, inPodExpName)
 	}
-	t.Logf("%s: %d tune pods, %s in all", mode, len(ran), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: %d tune pods, %s in all; the last one's output:\n%s", mode, len(ran), time.Since(start).Round(time.Millisecond), logText(last.Log))
 }
 
 // checkTunePod checks that pod, tune's as the Job controller created it
