@@ -34,38 +34,57 @@ import (
 // with tune resolved to the binary under test.
 const collectorImage = "example.invalid/tune-collector:e2e"
 
-// podRunner stands in for the kubelet of every held trial pod of one
-// namespace, for Job trials whose primary container runs tune's metrics
-// collector (the File, TensorFlowEvent, PrometheusMetric and Push
-// collectors): it runs the pod's containers as host processes, as
-// Kubernetes would run them, so that what reaches tune is what tune's
-// collector in a real pod writes.
+// podRunner stands in for the kubelet of every held pod of one namespace
+// that its selector matches: trial pods whose primary container runs
+// tune's metrics collector (the File, TensorFlowEvent, PrometheusMetric
+// and Push collectors; runPods), or tune's own pod in the cluster
+// (TestTunePodInCluster). It runs the pod's containers as host processes,
+// as Kubernetes would run them, so that what reaches tune is what a real
+// pod's processes write.
 //
 //   - Volumes: each emptyDir volume of the pod is a fresh host directory,
 //     one per (pod, volume), shared by every container mounting it; a
-//     hostPath volume is its path; other volumes (the service account's
-//     projected token) are left out. Host directories are short paths
-//     under /tmp, so that a Unix socket in one stays under the 108-byte
-//     limit of its path.
+//     hostPath volume is its path; a persistentVolumeClaim volume the
+//     hostPath of the volume bound to the claim; a configMap volume a
+//     directory holding its keys (or items) as files; a projected volume
+//     (the service account's kube-api-access-*, which the apiserver's
+//     ServiceAccount admission adds) a directory holding a token from
+//     TokenRequest for the pod's service account, bound to the pod, the
+//     configMap items (kube-root-ca.crt's ca.crt) and the downwardAPI
+//     items (the namespace). Other volumes are left out. Host
+//     directories are short paths under /tmp, so that a Unix socket in
+//     one stays under the 108-byte limit of its path.
 //   - Container paths: a host process cannot have mounts of its own, so
 //     each container path of a container's volume mounts is rewritten to
 //     its host directory (pathMap, at path boundaries, longest first) in
 //     the container's argv, env values and workingDir: inside the JSON of
-//     `tune collector run --config` too. A readOnly mount is a read-only
-//     bind mount of the volume's directory (the suite runs in a mount
-//     namespace of its own, as root), so that a write there fails with
-//     EROFS as in a real container.
-//   - Init containers run first, in order, each to its end; only those of
-//     collectorImage can run (tune is on that image's PATH: argv[0]
-//     "tune" is the binary under test); any other image, or a non-zero
-//     exit, is an error of the runner, which fails the pod (phase
-//     Failed, main terminated with exit code 128, reason StartError, the
-//     error as the message).
+//     `tune collector run --config` too. A readOnly mount, and every
+//     configMap and projected one, is a read-only bind mount of the
+//     volume's directory (the suite runs in a mount namespace of its own,
+//     as root), so that a write there fails with EROFS as in a real
+//     container. A projected volume is mounted for real at its path, in
+//     a mount namespace of the process's own (mountedCommand, under
+//     /var/run only): client-go reads the service account's files at
+//     their well-known path, which no argument names.
+//   - Environment: KUBERNETES_SERVICE_HOST and _PORT name the apiserver
+//     itself (127.0.0.1:6443), standing in for the kubernetes Service's
+//     address (no kube-proxy; service IPs route nowhere).
+//   - Images: init containers run only of the runner's images; in a
+//     container of one, argv[0] is looked up in its Path (collectorImage:
+//     tune on its PATH is the binary under test), a container without a
+//     command runs its Entrypoint, its WorkingDir is the default, its
+//     User is checked against runAsNonRoot as the kubelet does
+//     (CreateContainerConfigError for a name or root), and OwnHome gives
+//     it an empty HOME.
+//   - Init containers run first, in order, each to its end; a non-zero
+//     exit, or an image the runner has not, is an error of the runner,
+//     which fails the pod (phase Failed, main terminated with exit code
+//     128, reason StartError, the error as the message).
 //   - The primary container (the pod's only container) runs argv =
 //     command then args, $(VAR) expanded from its env as the kubelet does,
 //     never through a shell, with its env over PATH, HOME, TMPDIR and GO*
-//     of this process (standing in for the image's), in its workingDir or
-//     the pod's host directory.
+//     of this process (standing in for the image's), in its workingDir,
+//     its image's, or the pod's host directory.
 //   - Logs: its stdout and stderr, interleaved as written and tagged with
 //     their stream, are the pod's log, served through kwok (serveCRILog)
 //     once it has exited.
@@ -73,10 +92,13 @@ const collectorImage = "example.invalid/tune-collector:e2e"
 //     is Failed with container main terminated with the exit code
 //     (failPod), then released. A pod deleted while its process runs has
 //     it sent SIGTERM, then SIGKILL after 5 s, and nothing is reported
-//     (ran lists it with Deleted set).
+//     (ran lists it with Deleted set); lose kills it with SIGKILL, as
+//     when its node is lost, and nothing is reported either.
 //
-// Not modelled: resources, probes, the image's own entrypoint (tune gives
-// the primary container a command), restarts.
+// Not modelled: resources, probes, restarts in place (restartPolicy
+// OnFailure: a failed pod is left to its Job's controller, which creates
+// another), fsGroup and the user a container runs as (every process runs
+// as root), a network namespace per pod.
 type podRunner struct {
 	c      *cluster
 	root   string
