@@ -365,7 +365,14 @@ func testTunePod(t *testing.T, c *cluster, img podImage, mode string) {
 	if last.ExitCode != 0 || last.Deleted || last.Lost || last.Pod.Name == first {
 		t.Errorf("tune's last pod %s: exit code %d (deleted %v, lost %v); want a new pod's tune exiting 0\n%s", last.Pod.Name, last.ExitCode, last.Deleted, last.Lost, logText(last.Log))
 	}
+	// A pod started while the previous tune still stops (the Job
+	// controller replaces a pod as soon as it is terminating) finds the
+	// experiment locked and fails; the Job then starts another.
 	for _, r := range ran[1 : len(ran)-1] {
+		if r.ExitCode == 1 && strings.Contains(logText(r.Log), "experiment is busy") {
+			t.Logf("tune pod %s started while the previous one held the experiment's lock:\n%s", r.Pod.Name, logText(r.Log))
+			continue
+		}
 		t.Errorf("tune pod %s in between exited %d:\n%s", r.Pod.Name, r.ExitCode, logText(r.Log))
 	}
 	checkTunePod(t, last.Pod, last.Argv, db)
