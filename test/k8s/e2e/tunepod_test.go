@@ -376,6 +376,11 @@ func testTunePod(t *testing.T, c *cluster, img podImage, mode string) {
 		t.Errorf("tune pod %s in between exited %d:\n%s", r.Pod.Name, r.ExitCode, logText(r.Log))
 	}
 	checkTunePod(t, last.Pod, last.Argv, db)
+	// kubectl logs, as the example's README says to follow the run.
+	summary := "experiment " + inPodExpName + " Succeeded (ExperimentMaxTrialsReached)"
+	if log, err := c.kube.CoreV1().Pods(ns).GetLogs(last.Pod.Name, &corev1.PodLogOptions{}).DoRaw(t.Context()); err != nil || !strings.Contains(string(log), summary) {
+		t.Errorf("pods/log of tune pod %s: %v: %q; want the summary %q", last.Pod.Name, err, log, summary)
+	}
 
 	// The store on the volume, read with tune.
 	ts, err := storeTrials(db, inPodExpName)
@@ -420,8 +425,8 @@ func testTunePod(t *testing.T, c *cluster, img podImage, mode string) {
 		if ran[0].ExitCode != 130 {
 			t.Errorf("tune's first pod: exit code %d after SIGTERM, want 130 (interrupted)", ran[0].ExitCode)
 		}
-		if !strings.Contains(logText(ran[0].Log), "interrupted: stopping running trials") {
-			t.Errorf("tune's first pod's output has no interrupt notice:\n%s", logText(ran[0].Log))
+		if first := logText(ran[0].Log); !strings.Contains(first, "interrupted: stopping running trials") || !strings.Contains(first, "experiment "+inPodExpName+" Stopped (ExperimentInterrupted)") {
+			t.Errorf("tune's first pod's output has no interrupt notice or no Stopped summary:\n%s", first)
 		}
 		killed := slices.Clone(s["Killed"])
 		slices.Sort(killed)
