@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -20,7 +21,10 @@ import (
 	"testing"
 	"time"
 
+	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tune-hpo/tune/internal/testutil"
 )
@@ -30,38 +34,57 @@ import (
 // with tune resolved to the binary under test.
 const collectorImage = "example.invalid/tune-collector:e2e"
 
-// podRunner stands in for the kubelet of every held trial pod of one
-// namespace, for Job trials whose primary container runs tune's metrics
-// collector (the File, TensorFlowEvent, PrometheusMetric and Push
-// collectors): it runs the pod's containers as host processes, as
-// Kubernetes would run them, so that what reaches tune is what tune's
-// collector in a real pod writes.
+// podRunner stands in for the kubelet of every held pod of one namespace
+// that its selector matches: trial pods whose primary container runs
+// tune's metrics collector (the File, TensorFlowEvent, PrometheusMetric
+// and Push collectors; runPods), or tune's own pod in the cluster
+// (TestTunePodInCluster). It runs the pod's containers as host processes,
+// as Kubernetes would run them, so that what reaches tune is what a real
+// pod's processes write.
 //
 //   - Volumes: each emptyDir volume of the pod is a fresh host directory,
 //     one per (pod, volume), shared by every container mounting it; a
-//     hostPath volume is its path; other volumes (the service account's
-//     projected token) are left out. Host directories are short paths
-//     under /tmp, so that a Unix socket in one stays under the 108-byte
-//     limit of its path.
+//     hostPath volume is its path; a persistentVolumeClaim volume the
+//     hostPath of the volume bound to the claim; a configMap volume a
+//     directory holding its keys (or items) as files; a projected volume
+//     (the service account's kube-api-access-*, which the apiserver's
+//     ServiceAccount admission adds) a directory holding a token from
+//     TokenRequest for the pod's service account, bound to the pod, the
+//     configMap items (kube-root-ca.crt's ca.crt) and the downwardAPI
+//     items (the namespace). Other volumes are left out. Host
+//     directories are short paths under /tmp, so that a Unix socket in
+//     one stays under the 108-byte limit of its path.
 //   - Container paths: a host process cannot have mounts of its own, so
 //     each container path of a container's volume mounts is rewritten to
 //     its host directory (pathMap, at path boundaries, longest first) in
 //     the container's argv, env values and workingDir: inside the JSON of
-//     `tune collector run --config` too. A readOnly mount is a read-only
-//     bind mount of the volume's directory (the suite runs in a mount
-//     namespace of its own, as root), so that a write there fails with
-//     EROFS as in a real container.
-//   - Init containers run first, in order, each to its end; only those of
-//     collectorImage can run (tune is on that image's PATH: argv[0]
-//     "tune" is the binary under test); any other image, or a non-zero
-//     exit, is an error of the runner, which fails the pod (phase
-//     Failed, main terminated with exit code 128, reason StartError, the
-//     error as the message).
+//     `tune collector run --config` too. A readOnly mount, and every
+//     configMap and projected one, is a read-only bind mount of the
+//     volume's directory (the suite runs in a mount namespace of its own,
+//     as root), so that a write there fails with EROFS as in a real
+//     container. A projected volume is mounted for real at its path, in
+//     a mount namespace of the process's own (mountedCommand, under
+//     /var/run only): client-go reads the service account's files at
+//     their well-known path, which no argument names.
+//   - Environment: KUBERNETES_SERVICE_HOST and _PORT name the apiserver
+//     itself (127.0.0.1:6443), standing in for the kubernetes Service's
+//     address (no kube-proxy; service IPs route nowhere).
+//   - Images: init containers run only of the runner's images; in a
+//     container of one, argv[0] is looked up in its Path (collectorImage:
+//     tune on its PATH is the binary under test), a container without a
+//     command runs its Entrypoint, its WorkingDir is the default, its
+//     User is checked against runAsNonRoot as the kubelet does
+//     (CreateContainerConfigError for a name or root), and OwnHome gives
+//     it an empty HOME.
+//   - Init containers run first, in order, each to its end; a non-zero
+//     exit, or an image the runner has not, is an error of the runner,
+//     which fails the pod (phase Failed, main terminated with exit code
+//     128, reason StartError, the error as the message).
 //   - The primary container (the pod's only container) runs argv =
 //     command then args, $(VAR) expanded from its env as the kubelet does,
 //     never through a shell, with its env over PATH, HOME, TMPDIR and GO*
-//     of this process (standing in for the image's), in its workingDir or
-//     the pod's host directory.
+//     of this process (standing in for the image's), in its workingDir,
+//     its image's, or the pod's host directory.
 //   - Logs: its stdout and stderr, interleaved as written and tagged with
 //     their stream, are the pod's log, served through kwok (serveCRILog)
 //     once it has exited.
@@ -69,19 +92,51 @@ const collectorImage = "example.invalid/tune-collector:e2e"
 //     is Failed with container main terminated with the exit code
 //     (failPod), then released. A pod deleted while its process runs has
 //     it sent SIGTERM, then SIGKILL after 5 s, and nothing is reported
-//     (ran lists it with Deleted set).
+//     (ran lists it with Deleted set); lose kills it with SIGKILL, as
+//     when its node is lost, and nothing is reported either.
 //
-// Not modelled: resources, probes, the image's own entrypoint (tune gives
-// the primary container a command), restarts.
+// Not modelled: resources, probes, restarts in place (restartPolicy
+// OnFailure: a failed pod is left to its Job's controller, which creates
+// another), fsGroup and the user a container runs as (every process runs
+// as root), a network namespace per pod.
 type podRunner struct {
-	c    *cluster
-	root string
-	n    atomic.Int32
+	c      *cluster
+	root   string
+	images map[string]podImage
+	n      atomic.Int32
+	// The apiserver as KUBERNETES_SERVICE_HOST and _PORT give it to
+	// every container.
+	svcHost, svcPort string
 
 	active atomic.Int32 // primary containers running
 	mu     sync.Mutex
 	runs   []podRun
-	live   map[*processLog]bool // the output of the primary containers running
+	live   map[*processLog]bool   // the output of the primary containers running
+	procs  map[string]*podProcess // the primary containers running, by pod name
+}
+
+// podProcess is a primary container running.
+type podProcess struct {
+	cmd  *exec.Cmd
+	lost atomic.Bool // killed with its node (lose): nothing is reported
+}
+
+// podImage is what the pod runner runs for an image: host programs
+// standing in for the image's files.
+type podImage struct {
+	// Path maps the names of programs on the image's PATH to host
+	// binaries; argv[0] of a container is looked up here.
+	Path map[string]string
+	// Entrypoint is the image's ENTRYPOINT (host paths), run when a
+	// container gives no command; WorkingDir its WORKDIR.
+	Entrypoint []string
+	WorkingDir string
+	// User is the image's USER, as the kubelet checks it against
+	// runAsNonRoot; "" is root.
+	User string
+	// OwnHome gives the container an empty HOME of the pod's (the
+	// image's own), not this process's.
+	OwnHome bool
 }
 
 // podRun is one pod the runner ran.
@@ -91,20 +146,65 @@ type podRun struct {
 	ExitCode int
 	Log      []logLine
 	Deleted  bool // the pod was deleted while its primary container ran
+	Lost     bool // its process was killed with SIGKILL by lose
 }
 
-// runPods starts a podRunner for the held trial pods of ns; it runs until
-// the test ends.
+// runPods starts a podRunner for the held trial pods of ns, whose init
+// containers may be of collectorImage; it runs until the test ends.
 func (c *cluster) runPods(t *testing.T, ns string) *podRunner {
+	t.Helper()
+	return c.runPodsOf(t, ns, "app.kubernetes.io/managed-by=tune", map[string]podImage{
+		collectorImage: {Path: map[string]string{"tune": tuneBin}},
+	})
+}
+
+// runPodsOf starts a podRunner for the held pods of ns matching selector;
+// init containers may be of images only, a primary container of any image
+// (of images when it gives no command). It runs until the test ends.
+func (c *cluster) runPodsOf(t *testing.T, ns, selector string, images map[string]podImage) *podRunner {
 	t.Helper()
 	root, err := os.MkdirTemp("/tmp", "tc")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	r := &podRunner{c: c, root: root}
-	c.onHeldPods(t, ns, "app.kubernetes.io/managed-by=tune", true, "pod runner", r.run)
+	host, _ := apiServer(t)
+	hostPort := strings.TrimPrefix(host, "https://")
+	svcHost, svcPort, ok := strings.Cut(hostPort, ":")
+	if !ok {
+		t.Fatalf("apiserver %s has no port", host)
+	}
+	r := &podRunner{c: c, root: root, images: images, svcHost: svcHost, svcPort: svcPort}
+	c.onHeldPods(t, ns, selector, true, "pod runner", r.run)
 	return r
+}
+
+// lose kills the primary container of pod with SIGKILL, as when its node
+// is lost, and reports nothing of it (ran lists it with Lost set); the pod
+// is left as it is. It returns false when no such container runs.
+func (r *podRunner) lose(pod string) bool {
+	r.mu.Lock()
+	p := r.procs[pod]
+	r.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.lost.Store(true)
+	return p.cmd.Process.Kill() == nil
+}
+
+// wrote returns how many running primary containers have written a line
+// holding text, to stdout or stderr.
+func (r *podRunner) wrote(text string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for l := range r.live {
+		if slices.ContainsFunc(l.lines(), func(line logLine) bool { return strings.Contains(line.text, text) }) {
+			n++
+		}
+	}
+	return n
 }
 
 // running returns how many primary containers run now.
@@ -152,19 +252,40 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
-	// emptyDir semantics: one directory per volume of this pod.
+	// One directory per volume of this pod (emptyDir semantics), or the
+	// volume's own: a hostPath, the hostPath volume bound to a claim.
+	// Kubernetes mounts configMap and projected volumes read-only.
 	volumes := map[string]string{}
+	readOnly := map[string]bool{}
+	projected := map[string]bool{}
 	for i, v := range pod.Spec.Volumes {
+		host := filepath.Join(dir, "v"+strconv.Itoa(i))
 		switch {
 		case v.EmptyDir != nil:
-			host := filepath.Join(dir, "v"+strconv.Itoa(i))
 			if err := os.Mkdir(host, 0o777); err != nil {
 				return err
 			}
-			volumes[v.Name] = host
 		case v.HostPath != nil:
-			volumes[v.Name] = v.HostPath.Path
+			host = v.HostPath.Path
+		case v.PersistentVolumeClaim != nil:
+			var err error
+			if host, err = r.c.claimDir(ctx, pod.Namespace, v.PersistentVolumeClaim.ClaimName); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+		case v.ConfigMap != nil:
+			if err := r.c.configMapFiles(ctx, pod.Namespace, v.ConfigMap.Name, v.ConfigMap.Items, ptrValue(v.ConfigMap.Optional), host); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			readOnly[v.Name] = true
+		case v.Projected != nil:
+			if err := r.c.projectedFiles(ctx, pod, v.Projected, host); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			readOnly[v.Name], projected[v.Name] = true, true
+		default:
+			continue
 		}
+		volumes[v.Name] = host
 	}
 	var mounted []string
 	defer func() {
@@ -172,71 +293,105 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 			_ = syscall.Unmount(m, syscall.MNT_DETACH)
 		}
 	}()
-	// paths maps ct's mounts to host directories; a readOnly mount is a
-	// read-only bind mount of its volume's directory.
-	paths := func(ct *corev1.Container) (*pathMap, error) {
+	// paths maps ct's mounts to host directories, but for those of
+	// projected volumes, returned as real mounts (container path, host
+	// directory) to make in a mount namespace of the process's own: the
+	// service account's files are read at their well-known path, which
+	// appears in no argument to rewrite. A read-only mount is a read-only
+	// bind mount of its volume's directory.
+	paths := func(ct *corev1.Container) (*pathMap, []string, error) {
 		var m pathMap
+		var real []string
 		for _, vm := range ct.VolumeMounts {
 			host, ok := volumes[vm.Name]
 			if !ok {
 				continue
 			}
 			host = filepath.Join(host, vm.SubPath)
-			if vm.ReadOnly {
+			if vm.ReadOnly || readOnly[vm.Name] {
 				ro := filepath.Join(dir, "ro"+strconv.Itoa(len(mounted)))
 				if err := os.Mkdir(ro, 0o755); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				if err := syscall.Mount(host, ro, "", syscall.MS_BIND, ""); err != nil {
-					return nil, fmt.Errorf("read-only mount %s: bind %s: %w", vm.MountPath, host, err)
+					return nil, nil, fmt.Errorf("read-only mount %s: bind %s: %w", vm.MountPath, host, err)
 				}
 				mounted = append(mounted, ro)
 				if err := syscall.Mount("", ro, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-					return nil, fmt.Errorf("read-only mount %s: remount read-only: %w", vm.MountPath, err)
+					return nil, nil, fmt.Errorf("read-only mount %s: remount read-only: %w", vm.MountPath, err)
 				}
 				host = ro
 			}
+			if projected[vm.Name] {
+				real = append(real, host, vm.MountPath)
+				continue
+			}
 			m.add(vm.MountPath, host)
 		}
-		return &m, nil
+		return &m, real, nil
 	}
 	// command returns ct's argv and environment as the kubelet composes
-	// them, container paths rewritten.
-	command := func(ct *corev1.Container) (argv, env []string, cwd string, err error) {
-		m, err := paths(ct)
+	// them, container paths rewritten, and the real mounts it needs.
+	command := func(ct *corev1.Container) (argv, env []string, cwd string, real []string, err error) {
+		m, real, err := paths(ct)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
 		env, vars, err := containerEnvironment(pod, ct, m)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
-		for _, a := range append(slices.Clone(ct.Command), ct.Args...) {
+		// The kubelet gives every container the apiserver's Service; here
+		// the apiserver itself (no kube-proxy, and pod and service IPs
+		// route nowhere).
+		env = append(env, "KUBERNETES_SERVICE_HOST="+r.svcHost, "KUBERNETES_SERVICE_PORT="+r.svcPort)
+		img, known := r.images[ct.Image]
+		if known {
+			if err := checkNonRoot(pod, ct, img.User); err != nil {
+				return nil, nil, "", nil, err
+			}
+		}
+		words := append(slices.Clone(ct.Command), ct.Args...)
+		if len(ct.Command) == 0 && known {
+			words = append(slices.Clone(img.Entrypoint), ct.Args...)
+		}
+		for _, a := range words {
 			argv = append(argv, m.rewrite(expandVars(a, vars)))
 		}
 		if len(argv) == 0 {
-			return nil, nil, "", fmt.Errorf("container %s has no command (the runner cannot read an image's entrypoint)", ct.Name)
+			return nil, nil, "", nil, fmt.Errorf("container %s has no command (the runner knows no entrypoint of image %s)", ct.Name, ct.Image)
+		}
+		if bin, ok := img.Path[argv[0]]; ok {
+			argv[0] = bin // on the image's PATH
+		}
+		if img.OwnHome {
+			home := filepath.Join(dir, "home-"+ct.Name)
+			if err := os.Mkdir(home, 0o755); err != nil {
+				return nil, nil, "", nil, err
+			}
+			env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "HOME=") })
+			env = append(env, "HOME="+home)
 		}
 		cwd = dir
-		if ct.WorkingDir != "" {
+		switch {
+		case ct.WorkingDir != "":
 			cwd = m.rewrite(ct.WorkingDir)
+		case img.WorkingDir != "":
+			cwd = m.rewrite(img.WorkingDir)
 		}
-		return argv, env, cwd, nil
+		return argv, env, cwd, real, nil
 	}
 
 	for i := range pod.Spec.InitContainers {
 		ic := &pod.Spec.InitContainers[i]
-		if ic.Image != collectorImage {
-			return fmt.Errorf("init container %s: image %s: the pod runner runs only %s", ic.Name, ic.Image, collectorImage)
+		if _, ok := r.images[ic.Image]; !ok {
+			return fmt.Errorf("init container %s: image %s: the pod runner runs only %v", ic.Name, ic.Image, slices.Sorted(maps.Keys(r.images)))
 		}
-		argv, env, cwd, err := command(ic)
+		argv, env, cwd, real, err := command(ic)
 		if err != nil {
 			return err
 		}
-		if argv[0] == "tune" {
-			argv[0] = tuneBin // on the image's PATH
-		}
-		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd := mountedCommand(ctx, real, argv)
 		cmd.Env, cmd.Dir = env, cwd
 		if out, err := cmd.CombinedOutput(); err != nil {
 			if ctx.Err() != nil {
@@ -247,7 +402,7 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 	}
 
 	main := &pod.Spec.Containers[0]
-	argv, env, cwd, err := command(main)
+	argv, env, cwd, real, err := command(main)
 	if err != nil {
 		return err
 	}
@@ -263,25 +418,28 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 		}
 	}()
 	var log processLog
-	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
+	cmd := mountedCommand(runCtx, real, argv)
 	cmd.Dir, cmd.Env = cwd, env
 	cmd.Stdout, cmd.Stderr = log.stream("stdout"), log.stream("stderr")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	exit, reason, msg := 0, "Completed", ""
+	proc := &podProcess{cmd: cmd}
 	err = cmd.Start()
 	if err == nil {
 		r.mu.Lock()
 		if r.live == nil {
-			r.live = map[*processLog]bool{}
+			r.live, r.procs = map[*processLog]bool{}, map[string]*podProcess{}
 		}
 		r.live[&log] = true
+		r.procs[pod.Name] = proc
 		r.mu.Unlock()
 		r.active.Add(1)
 		err = cmd.Wait()
 		r.active.Add(-1)
 		r.mu.Lock()
 		delete(r.live, &log)
+		delete(r.procs, pod.Name)
 		r.mu.Unlock()
 	}
 	switch {
@@ -292,13 +450,14 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 		exit, reason, msg = 128, "StartError", err.Error()
 	}
 	lines := log.lines()
-	if ctx.Err() != nil && !deleted.Load() {
+	lost := proc.lost.Load()
+	if ctx.Err() != nil && !deleted.Load() && !lost {
 		return nil // the test ended
 	}
 	r.mu.Lock()
-	r.runs = append(r.runs, podRun{Pod: pod.DeepCopy(), Argv: argv, ExitCode: exit, Log: lines, Deleted: deleted.Load()})
+	r.runs = append(r.runs, podRun{Pod: pod.DeepCopy(), Argv: argv, ExitCode: exit, Log: lines, Deleted: deleted.Load(), Lost: lost})
 	r.mu.Unlock()
-	if deleted.Load() {
+	if deleted.Load() || lost {
 		return nil
 	}
 	stop()
@@ -313,6 +472,201 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 		}
 	}
 	return r.c.release(ctx, pod)
+}
+
+// mountedCommand returns the command running argv; with real mounts
+// (pairs of host directory and container path, each under /var/run), in
+// a mount namespace of its own (unshare) where each directory is
+// bind-mounted, read-only, at its container path. So that nothing is
+// created on the host, /var/run (/run) gets a tmpfs of its own there
+// first. The process execs argv in the end: signals reach it directly.
+func mountedCommand(ctx context.Context, real, argv []string) *exec.Cmd {
+	if len(real) == 0 {
+		return exec.CommandContext(ctx, argv[0], argv[1:]...)
+	}
+	const script = `set -e
+run=$1
+shift
+mount -t tmpfs -o mode=0755 tune-e2e-run "$run"
+while [ "$1" != -- ]; do
+	mkdir -p "$2"
+	mount --bind "$1" "$2"
+	mount -o remount,bind,ro "$2"
+	shift 2
+done
+shift
+exec "$@"`
+	run, err := filepath.EvalSymlinks("/var/run")
+	if err != nil {
+		run = "/run"
+	}
+	args := []string{"--mount", "--propagation", "private", "sh", "-c", script, "sh", run}
+	for i := 0; i+1 < len(real); i += 2 {
+		args = append(args, real[i], real[i+1])
+	}
+	args = append(append(args, "--"), argv...)
+	return exec.CommandContext(ctx, "unshare", args...)
+}
+
+// checkNonRoot refuses ct as the kubelet does when runAsNonRoot holds (the
+// container's securityContext, else the pod's) and the user it would run
+// as (runAsUser, else the image's user) is root or, being a name, cannot
+// be verified: CreateContainerConfigError.
+func checkNonRoot(pod *corev1.Pod, ct *corev1.Container, imageUser string) error {
+	psc, csc := pod.Spec.SecurityContext, ct.SecurityContext
+	nonRoot := psc != nil && ptrValue(psc.RunAsNonRoot)
+	var uid *int64
+	if psc != nil && psc.RunAsUser != nil {
+		uid = psc.RunAsUser
+	}
+	if csc != nil {
+		if csc.RunAsNonRoot != nil {
+			nonRoot = *csc.RunAsNonRoot
+		}
+		if csc.RunAsUser != nil {
+			uid = csc.RunAsUser
+		}
+	}
+	if !nonRoot {
+		return nil
+	}
+	if uid == nil {
+		user, _, _ := strings.Cut(imageUser, ":")
+		if user == "" {
+			user = "0"
+		}
+		n, err := strconv.ParseInt(user, 10, 64)
+		if err != nil {
+			return fmt.Errorf("CreateContainerConfigError: container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root", user)
+		}
+		uid = &n
+	}
+	if *uid == 0 {
+		return fmt.Errorf("CreateContainerConfigError: container has runAsNonRoot and image will run as root")
+	}
+	return nil
+}
+
+func ptrValue[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// claimDir returns the host directory of the hostPath volume bound to
+// claim of ns.
+func (c *cluster) claimDir(ctx context.Context, ns, claim string) (string, error) {
+	pvc, err := c.kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if pvc.Spec.VolumeName == "" {
+		return "", fmt.Errorf("claim %s is not bound, yet the pod runs", claim)
+	}
+	pv, err := c.kube.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if pv.Spec.HostPath == nil {
+		return "", fmt.Errorf("persistent volume %s is not a hostPath volume", pv.Name)
+	}
+	return pv.Spec.HostPath.Path, nil
+}
+
+// configMapFiles writes the keys of ConfigMap name of ns (items, when
+// given, at their paths) as files into dir, as the kubelet fills a
+// configMap volume; a missing optional ConfigMap gives an empty dir.
+func (c *cluster) configMapFiles(ctx context.Context, ns, name string, items []corev1.KeyToPath, optional bool, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cm, err := c.kube.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) && optional {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("configmap %s: %w", name, err)
+	}
+	files := map[string]string{}
+	if len(items) == 0 {
+		maps.Copy(files, cm.Data)
+		for k, v := range cm.BinaryData {
+			files[k] = string(v)
+		}
+	}
+	for _, it := range items {
+		v, ok := cm.Data[it.Key]
+		if !ok {
+			b, bok := cm.BinaryData[it.Key]
+			if !bok {
+				return fmt.Errorf("configmap %s has no key %s", name, it.Key)
+			}
+			v = string(b)
+		}
+		files[it.Path] = v
+	}
+	for path, content := range files {
+		file := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// projectedFiles fills dir as the kubelet fills projected volume v of pod:
+// a service account token from TokenRequest for the pod's service account,
+// bound to the pod, with the source's audience and expiry; configMap
+// items; downwardAPI items from the pod's fields.
+func (c *cluster) projectedFiles(ctx context.Context, pod *corev1.Pod, v *corev1.ProjectedVolumeSource, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, src := range v.Sources {
+		switch {
+		case src.ServiceAccountToken != nil:
+			s := src.ServiceAccountToken
+			req := &authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{
+				ExpirationSeconds: s.ExpirationSeconds,
+				BoundObjectRef:    &authnv1.BoundObjectReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID},
+			}}
+			if s.Audience != "" {
+				req.Spec.Audiences = []string{s.Audience}
+			}
+			tr, err := c.kube.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, pod.Spec.ServiceAccountName, req, metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("token of service account %s: %w", pod.Spec.ServiceAccountName, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, s.Path), []byte(tr.Status.Token), 0o644); err != nil {
+				return err
+			}
+		case src.ConfigMap != nil:
+			if err := c.configMapFiles(ctx, pod.Namespace, src.ConfigMap.Name, src.ConfigMap.Items, ptrValue(src.ConfigMap.Optional), dir); err != nil {
+				return err
+			}
+		case src.DownwardAPI != nil:
+			for _, it := range src.DownwardAPI.Items {
+				if it.FieldRef == nil {
+					return fmt.Errorf("downwardAPI item %s: only fieldRef is supported", it.Path)
+				}
+				value, err := fieldValue(pod, it.FieldRef.FieldPath)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(dir, it.Path), []byte(value), 0o644); err != nil {
+					return err
+				}
+			}
+		default:
+			return errors.New("only serviceAccountToken, configMap and downwardAPI sources are supported")
+		}
+	}
+	return nil
 }
 
 // collectTrain builds testdata/collecttrain once per test binary.

@@ -140,20 +140,33 @@ func (c *cluster) runStepsPlainArgo(t *testing.T, ns string) *stepRunner {
 	}
 	r := &stepRunner{c: c, root: t.TempDir(), repo: repo}
 	c.holdWorkflowPods(t, ns)
-	r.provisionVolumes(t, ns)
+	c.provisionVolumes(t, ns, r.root)
 	c.onHeldPods(t, ns, "workflows.argoproj.io/workflow", true, "step runner", r.run)
 	return r
 }
 
 // holdWorkflowPods makes the apiserver annotate every Workflow step pod
-// created in ns with tune.test/hold, through a MutatingAdmissionPolicy
-// (GA since Kubernetes 1.36) bound to ns, so that kwok leaves the pods to
-// the step runner and experiment files need no annotation of the test's.
-// It returns once the policy is in force and removes it when the test
-// ends.
+// created in ns with tune.test/hold (holdPods), so that kwok leaves the
+// pods to the step runner and experiment files need no annotation of the
+// test's.
 func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
 	t.Helper()
-	name := "e2e-hold-workflow-pods-" + ns
+	c.holdPods(t, ns, "workflow", "workflows.argoproj.io/workflow", "")
+}
+
+// holdPods makes the apiserver annotate every pod created in ns that
+// carries label key (with value, unless value is "") with tune.test/hold,
+// through a MutatingAdmissionPolicy (GA since Kubernetes 1.36) named after
+// what and ns, bound to ns, so that kwok leaves the pods Running for a
+// runner of the test's. It returns once the policy is in force and
+// removes it when the test ends.
+func (c *cluster) holdPods(t *testing.T, ns, what, key, value string) {
+	t.Helper()
+	name := "e2e-hold-" + what + "-pods-" + ns
+	match := fmt.Sprintf("has(object.metadata.labels) && %q in object.metadata.labels", key)
+	if value != "" {
+		match += fmt.Sprintf(" && object.metadata.labels[%q] == %q", key, value)
+	}
 	policy := &admissionv1.MutatingAdmissionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: admissionv1.MutatingAdmissionPolicySpec{
@@ -163,10 +176,7 @@ func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
 					Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
 				},
 			}}},
-			MatchConditions: []admissionv1.MatchCondition{{
-				Name:       "workflow-step",
-				Expression: `has(object.metadata.labels) && "workflows.argoproj.io/workflow" in object.metadata.labels`,
-			}},
+			MatchConditions: []admissionv1.MatchCondition{{Name: "labelled", Expression: match}},
 			Mutations: []admissionv1.Mutation{{
 				PatchType:          admissionv1.PatchTypeApplyConfiguration,
 				ApplyConfiguration: &admissionv1.ApplyConfiguration{Expression: `Object{metadata: Object.metadata{annotations: {"tune.test/hold": "true"}}}`},
@@ -190,15 +200,19 @@ func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
 		_ = api.MutatingAdmissionPolicies().Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
 	if _, err := api.MutatingAdmissionPolicies().Create(t.Context(), policy, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("hold Workflow pods: %v", err)
+		t.Fatalf("hold %s pods: %v", what, err)
 	}
 	if _, err := api.MutatingAdmissionPolicyBindings().Create(t.Context(), binding, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("hold Workflow pods: %v", err)
+		t.Fatalf("hold %s pods: %v", what, err)
 	}
 	// The apiserver loads policies asynchronously: wait until a dry-run
 	// pod comes back annotated.
+	probeValue := value
+	if probeValue == "" {
+		probeValue = "probe"
+	}
 	probe := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-hold-probe-", Labels: map[string]string{"workflows.argoproj.io/workflow": "probe"}},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-hold-probe-", Labels: map[string]string{key: probeValue}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "example.invalid/probe:1"}}},
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
@@ -207,7 +221,7 @@ func (c *cluster) holdWorkflowPods(t *testing.T, ns string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the MutatingAdmissionPolicy holding Workflow pods is not in force after 30 s (last: %v)", err)
+			t.Fatalf("the MutatingAdmissionPolicy holding %s pods is not in force after 30 s (last: %v)", what, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -998,7 +1012,7 @@ func (c *cluster) failPod(ctx context.Context, pod *corev1.Pod, exit int, reason
 // claim's size, access modes and storage class, under root/volumes,
 // reserved for the claim (claimRef), so that the real PV controller binds
 // them. The volumes are deleted when the test ends.
-func (r *stepRunner) provisionVolumes(t *testing.T, ns string) {
+func (c *cluster) provisionVolumes(t *testing.T, ns, root string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -1007,13 +1021,13 @@ func (r *stepRunner) provisionVolumes(t *testing.T, ns string) {
 		cancel()
 		wg.Wait()
 		for _, name := range made {
-			_ = r.c.kube.CoreV1().PersistentVolumes().Delete(context.Background(), name, metav1.DeleteOptions{})
+			_ = c.kube.CoreV1().PersistentVolumes().Delete(context.Background(), name, metav1.DeleteOptions{})
 		}
 	})
 	done := map[string]bool{}
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			w, err := r.c.kube.CoreV1().PersistentVolumeClaims(ns).Watch(ctx, metav1.ListOptions{})
+			w, err := c.kube.CoreV1().PersistentVolumeClaims(ns).Watch(ctx, metav1.ListOptions{})
 			if err != nil {
 				time.Sleep(200 * time.Millisecond)
 				continue
@@ -1025,7 +1039,7 @@ func (r *stepRunner) provisionVolumes(t *testing.T, ns string) {
 				}
 				done[string(pvc.UID)] = true
 				name := "e2e-" + string(pvc.UID)
-				dir := filepath.Join(r.root, "volumes", name)
+				dir := filepath.Join(root, "volumes", name)
 				if err := os.MkdirAll(dir, 0o777); err != nil {
 					t.Errorf("volume provisioner: %v", err)
 					continue
@@ -1047,7 +1061,7 @@ func (r *stepRunner) provisionVolumes(t *testing.T, ns string) {
 					},
 				}
 				if err := retry(ctx, func() error {
-					_, err := r.c.kube.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{})
+					_, err := c.kube.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{})
 					if apierrors.IsAlreadyExists(err) {
 						return nil
 					}
