@@ -151,6 +151,14 @@ func (t *Table) Best() int {
 			best, bestValue = i, v
 		}
 	}
+	if best < 0 {
+		// experiment.BestTrial's rule for objectives reported as text.
+		for i := range t.Rows {
+			if _, ok := experiment.ObjectiveText(&t.Rows[i].Trial, t.Objective); ok {
+				best = i
+			}
+		}
+	}
 	return best
 }
 

@@ -51,8 +51,9 @@ not finished) is empty in csv and null in jsonl and parquet. Times are RFC
 3339 in UTC (timestamps in parquet).
 
 --observations writes the per-step observation log instead: trial, metric,
-step (null when the source gave none), value, time; one row per reported
-value, trial by trial in creation order.
+step (null when the source gave none), value, time, text (a value reported
+as text, such as DARTS's Best-Genotype, with value null; null otherwise); one
+row per reported value, trial by trial in creation order.
 
 The file is written whole or not at all (a temporary file renamed into
 place); - (the default) is standard output. Without --format the format
@@ -125,7 +126,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	defer st.Close()
 	var et *exportTable
 	if o.observations {
-		et = &exportTable{cols: []exportCol{{"trial", colString}, {"metric", colString}, {"step", colInt}, {"value", colFloat}, {"time", colTime}}}
+		et = &exportTable{cols: []exportCol{{"trial", colString}, {"metric", colString}, {"step", colInt}, {"value", colFloat}, {"time", colTime}, {"text", colString}}}
 		for i := range tab.Rows {
 			name := tab.Rows[i].Trial.Name
 			logs, err := st.Logs(ctx, o.name, name)
@@ -137,7 +138,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 				if l.Step >= 0 {
 					step = l.Step
 				}
-				et.rows = append(et.rows, []any{name, l.Metric, step, l.Value, l.Time})
+				var value, text any = l.Value, nil
+				if l.Text != "" { // a value reported as text, not a number
+					value, text = nil, l.Text
+				}
+				et.rows = append(et.rows, []any{name, l.Metric, step, value, l.Time, text})
 			}
 		}
 	} else {

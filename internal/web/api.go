@@ -302,6 +302,9 @@ type NamedValue struct {
 func curvesOf(logs []metrics.Log) map[string][]Point {
 	out := map[string][]Point{}
 	for _, l := range logs {
+		if l.Text != "" {
+			continue // text is no point of a curve
+		}
 		out[l.Metric] = append(out[l.Metric], Point{Step: l.Step, Value: Num(l.Value), Time: l.Time})
 	}
 	return out
