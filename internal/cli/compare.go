@@ -450,6 +450,8 @@ func newExperimentSummary(tab *results.Table, now time.Time) experimentSummary {
 	if b := tab.Best(); b >= 0 {
 		v, _ := tab.RankValue(&tab.Rows[b])
 		s.BestTrial, s.BestValue = tab.Rows[b].Trial.Name, &v
+	} else if b := tab.BestText(); b >= 0 {
+		s.BestTrial = tab.Rows[b].Trial.Name // its objective is text: no value to compare
 	}
 	for _, p := range bestAfterPercents {
 		v, k := tab.BestAfter(float64(p) / 100)

@@ -319,6 +319,9 @@ func runBest(ctx context.Context, o *getOptions) error {
 	defer st.Close()
 	b := tab.Best()
 	if b < 0 {
+		b = tab.BestText()
+	}
+	if b < 0 {
 		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, tab.Objective)
 	}
 	best := newTrialView(&tab.Rows[b].Trial, tab.Experiment)
