@@ -10,13 +10,15 @@ largest, the weights being a deterministic function of the operation's name,
 the node and the settings. It prints the result as Katib's trial does, on
 one line: Best-Genotype=Genotype(normal=[...],normal_concat=range(2,N),...).
 
-With --record FILE it also writes the three arguments it received, as JSON,
-so that a test can compare them with what tune rendered.
+When the environment variable DARTS_RECORD names a file, it also writes
+there the three arguments it received, as JSON, so that a test can compare
+them with what Katib's service would have rendered.
 """
 
 import argparse
 import hashlib
 import json
+import os
 
 
 def weight(*parts):
@@ -29,11 +31,11 @@ def main():
     parser.add_argument("--algorithm-settings", type=str, default="")
     parser.add_argument("--search-space", type=str, default="")
     parser.add_argument("--num-layers", type=str, default="")
-    parser.add_argument("--record", type=str, default="")
     args = parser.parse_args()
 
-    if args.record:
-        with open(args.record, "w") as f:
+    record = os.environ.get("DARTS_RECORD")
+    if record:
+        with open(record, "w") as f:
             json.dump({"algorithm-settings": args.algorithm_settings,
                        "search-space": args.search_space,
                        "num-layers": args.num_layers}, f)
