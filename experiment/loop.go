@@ -116,7 +116,7 @@ func (s *state) completion() (Phase, string, string, bool) {
 	if best := s.best(); best != nil && spec.Objective.Goal != nil {
 		v, ok := best.Metrics[s.objective] // not when text
 		g := *spec.Objective.Goal
-		if ok && (s.goal == suggest.Maximize && v >= g) || (s.goal == suggest.Minimize && v <= g) {
+		if ok && ((s.goal == suggest.Maximize && v >= g) || (s.goal == suggest.Minimize && v <= g)) {
 			return Succeeded, ReasonGoalReached, fmt.Sprintf("objective %s reached the goal %v in trial %s (%s=%v)", s.objective, g, best.BestTrialName, s.objective, v), true
 		}
 	}

@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/metrics"
+	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/algorithms"
+	"github.com/tune-hpo/tune/trial"
 )
 
 // dartsCPU is what Katib's DARTS service assigns for darts-cpu.yaml
@@ -176,5 +179,44 @@ func TestValidateNasConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An objective reported as text (DARTS's Best-Genotype) ranks as Katib
+// ranks it: when no succeeded trial has a number, the best is the last
+// succeeded trial with text; a number, when any trial has one, wins.
+func TestBestTrialTextObjective(t *testing.T) {
+	txt := func(name string, state trial.State, text string) *trial.Trial {
+		return &trial.Trial{Name: name, State: state, Metrics: map[string]metrics.Summary{"g": {Text: text}}}
+	}
+	trials := []*trial.Trial{
+		txt("a", trial.Succeeded, "Genotype(a)"),
+		txt("b", trial.Succeeded, "Genotype(b)"),
+		txt("c", trial.Failed, "Genotype(c)"),
+		{Name: "d", State: trial.Succeeded},
+	}
+	strategies := map[string]metrics.Strategy{"g": metrics.Max}
+	best := experiment.BestTrial(trials, "g", suggest.Maximize, strategies)
+	if best == nil || best.BestTrialName != "b" || best.Texts["g"] != "Genotype(b)" || len(best.Metrics) != 0 {
+		t.Errorf("best %+v, want b with text Genotype(b) and no number", best)
+	}
+	flat := make([]trial.Trial, len(trials))
+	for i, tr := range trials {
+		flat[i] = *tr
+	}
+	experiment.RankTrials(flat, "g", suggest.Maximize, strategies)
+	var order []string
+	for _, tr := range flat {
+		order = append(order, tr.Name)
+	}
+	if got := strings.Join(order, ","); got != "b,a,c,d" {
+		t.Errorf("ranked %s, want b,a,c,d (text trials latest first, then the rest in order)", got)
+	}
+	withNumber := append(trials, &trial.Trial{Name: "e", State: trial.Succeeded, Metrics: map[string]metrics.Summary{"g": {Min: -5, Max: -5, Latest: -5, Count: 1}}})
+	if best := experiment.BestTrial(withNumber, "g", suggest.Maximize, strategies); best == nil || best.BestTrialName != "e" || best.Metrics["g"] != -5 {
+		t.Errorf("best with a number reported: %+v, want e with -5", best)
+	}
+	if tt := experiment.TrialTexts(trials[3]); tt != nil {
+		t.Errorf("TrialTexts of a trial without text = %v, want nil", tt)
 	}
 }

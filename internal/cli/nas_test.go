@@ -151,3 +151,35 @@ func TestDartsCPURuns(t *testing.T) {
 		t.Errorf("export --observations: the text log has a value or is missing:\n%s", obs.stdout)
 	}
 }
+
+// A text objective never reaches a goal: it is no number to compare. Two
+// DARTS trials run under a goal a 0 would reach.
+func TestTextObjectiveNeverReachesGoal(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	dir := t.TempDir()
+	y, err := os.ReadFile("../../experiment/testdata/katib/darts-cpu.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(y), "  maxTrialCount: 1\n", "  maxTrialCount: 2\n", 1)
+	s = strings.Replace(s, "    type: maximize\n", "    type: minimize\n    goal: 1\n", 1)
+	py, err := os.ReadFile("../../examples/nas/darts/run_trial.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"darts.yaml": []byte(s), "run_trial.py": py} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := tune(t, dir, "run", "darts.yaml")
+	if r.code != 0 || !strings.Contains(r.stdout, "Succeeded (ExperimentMaxTrialsReached): 2 trials, 2 succeeded") {
+		t.Errorf("tune run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The best is the latest, as in Katib.
+	if b := tune(t, dir, "best", "darts-cpu", "-o", "name"); strings.TrimSpace(b.stdout) != "darts-cpu-0002" {
+		t.Errorf("best = %q, want darts-cpu-0002", b.stdout)
+	}
+}
