@@ -3,11 +3,16 @@ package cli_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tune-hpo/tune/internal/web"
+	"github.com/tune-hpo/tune/store"
 )
 
 // dartsCPUAssignment is what Katib's DARTS service assigns for Katib's
@@ -149,6 +154,43 @@ func TestDartsCPURuns(t *testing.T) {
 	obs := tune(t, dir, "export", "darts-cpu", "--observations")
 	if !strings.Contains(obs.stdout, "darts-cpu-0001,Best-Genotype,,,") {
 		t.Errorf("export --observations: the text log has a value or is missing:\n%s", obs.stdout)
+	}
+
+	// The dashboard's trial page: the DARTS values as parameters, the
+	// genotype as the metric's text, and no curve point made of it.
+	path := filepath.Join(dir, ".tune", "tune.db")
+	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(web.Handler(st, web.Options{TrialRoot: filepath.Dir(path)}))
+	defer srv.Close()
+	for _, page := range []string{"/api/experiments/darts-cpu", "/api/experiments/darts-cpu/curves?trial=darts-cpu-0001"} {
+		resp, err := http.Get(srv.URL + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %s", page, resp.Status)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/api/experiments/darts-cpu/trials/darts-cpu-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var td web.TrialDetail
+	if err := json.NewDecoder(resp.Body).Decode(&td); err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]string{}
+	for _, p := range td.Params {
+		params[p.Name] = p.Value
+	}
+	if fmt.Sprint(params) != fmt.Sprint(dartsCPUAssignment) || td.Metrics["Best-Genotype"].Text != genotype || len(td.Curves["Best-Genotype"]) != 0 {
+		t.Errorf("dashboard trial: params %v, Best-Genotype %+v, curve %v", params, td.Metrics["Best-Genotype"], td.Curves["Best-Genotype"])
 	}
 }
 
