@@ -33,8 +33,8 @@ func TestRenderMatchesKatib(t *testing.T) {
 	}{
 		{
 			// examples/v1beta1/nas/darts-cpu.yaml
-			name: "darts-cpu",
-			nas:  &suggest.NASConfig{NumLayers: 1, Operations: []suggest.NASOperation{{Type: "max_pooling", Parameters: filter("3")}}},
+			name:     "darts-cpu",
+			nas:      &suggest.NASConfig{NumLayers: 1, Operations: []suggest.NASOperation{{Type: "max_pooling", Parameters: filter("3")}}},
 			settings: map[string]string{"num_epochs": "1", "num_nodes": "1", "init_channels": "1", "stem_multiplier": "1"},
 			want: suggest.Assignment{
 				"algorithm-settings": "{'num_epochs': '1', 'w_lr': 0.025, 'w_lr_min': 0.001, 'w_momentum': 0.9, 'w_weight_decay': 0.0003, 'w_grad_clip': 5.0, 'alpha_lr': 0.0003, 'alpha_weight_decay': 0.001, 'batch_size': 128, 'num_workers': 4, 'init_channels': '1', 'print_step': 50, 'num_nodes': '1', 'stem_multiplier': '1'}",

@@ -100,7 +100,7 @@ func TestDartsCPUExample(t *testing.T) {
 	}
 	y := string(src)
 	for old, new := range map[string]string{
-		"  namespace: kubeflow\n": "  namespace: " + ns + "\n",
+		"  namespace: kubeflow\n":              "  namespace: " + ns + "\n",
 		"        template:\n          spec:\n": "        template:\n          metadata:\n            annotations: {tune.test/hold: \"true\"}\n          spec:\n",
 	} {
 		if !strings.Contains(y, old) {
