@@ -190,11 +190,11 @@ func Render(nas *suggest.NASConfig, settings map[string]string) (suggest.Assignm
 	}, nil
 }
 
-// writePyString writes s as Python's json.dumps writes a string (ASCII
-// only: \" \\ \n \r \t \b \f, \uXXXX for other bytes outside
-// space..tilde, surrogate pairs beyond the BMP), with Katib's service's
-// replacement of every double quote by a single quote applied. Invalid
-// UTF-8 bytes are written as U+FFFD, as Python decodes them.
+// writePyString writes s as Python's json.dumps writes a string
+// (ensure_ascii: \" \\ \n \r \t \b \f, \uXXXX in lowercase hex for every
+// other character outside space to tilde, a surrogate pair beyond the
+// BMP), with Katib's service's replacement of every double quote by a
+// single quote applied. An invalid UTF-8 byte is written as U+FFFD.
 func writePyString(b *strings.Builder, s string) {
 	b.WriteByte('\'')
 	for _, r := range s {
