@@ -156,6 +156,9 @@ func TestValidateNasConfig(t *testing.T) {
 		{"not a NAS algorithm", func(e *experiment.Experiment) {
 			e.Spec.Algorithm = &experiment.AlgorithmSpec{AlgorithmName: "random"}
 		}, []string{"spec.nasConfig: algorithm random does not search a nasConfig (the NAS algorithms are enas, darts)"}},
+		{"reference to nothing darts assigns", func(e *experiment.Experiment) {
+			e.Spec.TrialTemplate.TrialParameters[2].Reference = "num_layers"
+		}, []string{`spec.trialTemplate.trialParameters[2].reference: "num_layers" is not a value algorithm darts assigns (algorithm-settings, search-space, num-layers); did you mean "num-layers"?`}},
 		{"parameters and nasConfig", func(e *experiment.Experiment) {
 			e.Spec.Parameters = mustLoad(t, "testdata/katib/random.yaml").Spec.Parameters
 		}, []string{"spec.nasConfig: only one of spec.parameters and spec.nasConfig may be given"}},

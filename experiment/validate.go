@@ -541,6 +541,15 @@ func (v *validator) nas(s *Spec) {
 	}
 }
 
+// outputNames lists the values e's algorithm adds to each assignment.
+func outputNames(e *Experiment) []string {
+	var out []string
+	for _, o := range e.Outputs() {
+		out = append(out, o.Name)
+	}
+	return out
+}
+
 // nasAlgorithms lists the algorithms that search a nasConfig.
 func nasAlgorithms() []string {
 	var out []string
@@ -619,6 +628,9 @@ func (v *validator) trialTemplate(e *Experiment) {
 				v.add(ip+".reference", "%s: trialSpec.metadata.%s has no key %q", tp.Reference, strings.ToLower(m.key), m.index)
 			}
 		case !isMeta && outputs[tp.Reference]:
+		case !isMeta && len(params) == 0 && len(outputs) > 0:
+			// A NAS experiment: its assignments hold only the algorithm's values.
+			v.add(ip+".reference", "%q is not a value algorithm %s assigns (%s)%s", tp.Reference, e.Spec.Algorithm.AlgorithmName, strings.Join(outputNames(e), ", "), didyoumean.Hint(tp.Reference, outputNames(e)))
 		case !isMeta && len(params) > 0 && !params[tp.Reference]:
 			v.add(ip+".reference", "%q is not a parameter in spec.parameters", tp.Reference)
 		case !isMeta:
