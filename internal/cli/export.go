@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +45,11 @@ func newExportCommand(f *factory) *cobra.Command {
 		Short: "Write an experiment's trials (or their per-step metric log) as csv, jsonl or parquet",
 		Long: `export writes one row per trial, in creation order: trial, seq, status, reason,
 message, exit_code, created, started, finished, duration_seconds, each
-parameter (typed: numbers as numbers), then for each metric its value chosen
-by the metric's strategy (METRIC) and METRIC.min, METRIC.max, METRIC.latest
-and METRIC.count. A value that is absent (a metric never reported, a trial
+parameter (typed: numbers as numbers), each value a NAS algorithm adds (darts:
+algorithm-settings, search-space, num-layers), then for each metric its value
+chosen by the metric's strategy (METRIC) and METRIC.min, METRIC.max,
+METRIC.latest and METRIC.count, and METRIC.text when some trial reported it
+as text (as DARTS's Best-Genotype). A value that is absent (a metric never reported, a trial
 not finished) is empty in csv and null in jsonl and parquet. Times are RFC
 3339 in UTC (timestamps in parquet).
 
@@ -192,9 +195,26 @@ func trialExport(tab *results.Table) *exportTable {
 		}
 		et.cols = append(et.cols, exportCol{name, kind})
 	}
+	// The values a NAS algorithm adds to each assignment, as text.
+	var outputs []string
+	for _, o := range tab.Experiment.Spec.Outputs() {
+		name := o.Name
+		if taken[name] {
+			name = "params." + name
+		}
+		taken[name] = true
+		outputs = append(outputs, o.Name)
+		et.cols = append(et.cols, exportCol{name, colString})
+	}
+	// A metric some trial reported as text gets a column for it.
+	texts := map[string]bool{}
 	for _, m := range tab.Metrics {
 		et.cols = append(et.cols, exportCol{m, colFloat}, exportCol{m + ".min", colFloat}, exportCol{m + ".max", colFloat},
 			exportCol{m + ".latest", colFloat}, exportCol{m + ".count", colInt})
+		if slices.ContainsFunc(tab.Rows, func(r results.Row) bool { return r.Trial.Metrics[m].Text != "" }) {
+			texts[m] = true
+			et.cols = append(et.cols, exportCol{m + ".text", colString})
+		}
 	}
 	now := time.Now()
 	for i := range tab.Rows {
@@ -232,17 +252,31 @@ func trialExport(tab *results.Table) *exportTable {
 				}
 			}
 		}
+		for _, name := range outputs {
+			if v, ok := t.Parameters[name]; ok {
+				row = append(row, v)
+			} else {
+				row = append(row, nil)
+			}
+		}
 		for _, m := range tab.Metrics {
 			s, ok := t.Metrics[m]
 			if !ok || s.Count == 0 {
 				row = append(row, nil, nil, nil, nil, int64(0))
-				continue
+			} else {
+				var val any
+				if v, ok := r.Metrics[m]; ok {
+					val = v
+				}
+				row = append(row, val, s.Min, s.Max, s.Latest, int64(s.Count))
 			}
-			var val any
-			if v, ok := r.Metrics[m]; ok {
-				val = v
+			if texts[m] {
+				var text any
+				if s.Text != "" {
+					text = s.Text
+				}
+				row = append(row, text)
 			}
-			row = append(row, val, s.Min, s.Max, s.Latest, int64(s.Count))
 		}
 		et.rows = append(et.rows, row)
 	}

@@ -151,6 +151,19 @@ func TestDartsCPURuns(t *testing.T) {
 	if !strings.Contains(d.stdout, "search-space        ['max_pooling_3x3']") || !strings.Contains(d.stdout, "Best-Genotype (text): "+genotype) {
 		t.Errorf("describe:\n%s", d.stdout)
 	}
+	ex := tune(t, dir, "export", "darts-cpu", "--format", "jsonl")
+	var row map[string]any
+	if err := json.Unmarshal([]byte(ex.stdout), &row); err != nil {
+		t.Fatalf("export: %v\n%s", err, ex.stdout)
+	}
+	for k, want := range dartsCPUAssignment {
+		if row[k] != want {
+			t.Errorf("export %s = %v, want %s", k, row[k], want)
+		}
+	}
+	if row["Best-Genotype.text"] != genotype || row["Best-Genotype"] != nil {
+		t.Errorf("export Best-Genotype %v, .text %v; want null and the genotype", row["Best-Genotype"], row["Best-Genotype.text"])
+	}
 	obs := tune(t, dir, "export", "darts-cpu", "--observations")
 	if !strings.Contains(obs.stdout, "darts-cpu-0001,Best-Genotype,,,") {
 		t.Errorf("export --observations: the text log has a value or is missing:\n%s", obs.stdout)
