@@ -81,7 +81,11 @@ func NewTextParser(formats []string, metricNames []string) (*TextParser, error) 
 // If the line's first whitespace-separated field is an RFC 3339 timestamp,
 // it is every log's Time (in UTC); otherwise now, in UTC, is. Step is -1.
 //
-// A value that does not parse as a finite decimal number (an empty match,
+// A value a custom format (not [DefaultFilter]) matched that is text, not
+// a number (see isText: "Genotype(...)", "abc"), yields a log with Text set
+// and Value 0, as Katib keeps such values.
+//
+// Any other value that does not parse as a finite decimal number (an empty match,
 // "nan", "inf", a number out of range (too large, or so small that it
 // would round to 0, like 1e-400), a hex float such as "0x1p-2", digits
 // with underscores) yields no log; it is listed in invalid as
