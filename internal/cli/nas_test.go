@@ -147,6 +147,17 @@ func TestDartsCPURuns(t *testing.T) {
 			t.Errorf("tune %v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
 		}
 	}
+	cmp := tune(t, dir, "compare", "darts-cpu", "darts-cpu", "-o", "json")
+	var cv struct {
+		Experiments []struct {
+			BestTrial string   `json:"bestTrial"`
+			BestValue *float64 `json:"bestValue"`
+			BestText  string   `json:"bestText"`
+		} `json:"experiments"`
+	}
+	if err := json.Unmarshal([]byte(cmp.stdout), &cv); err != nil || len(cv.Experiments) != 2 || cv.Experiments[0].BestTrial != "darts-cpu-0001" || cv.Experiments[0].BestText != genotype || cv.Experiments[0].BestValue != nil {
+		t.Errorf("compare -o json: %v\n%s", err, cmp.stdout)
+	}
 	d := tune(t, dir, "describe", "darts-cpu", "darts-cpu-0001")
 	if !strings.Contains(d.stdout, "search-space        ['max_pooling_3x3']") || !strings.Contains(d.stdout, "Best-Genotype (text): "+genotype) {
 		t.Errorf("describe:\n%s", d.stdout)
