@@ -64,11 +64,19 @@
 //     non-empty list of numbers, categorical a non-empty list, both without
 //     repeats and without min, max or step. A distribution is uniform,
 //     logUniform, normal or logNormal, the log ones needing min > 0;
+//   - a nasConfig only with an algorithm that searches one (enas, darts),
+//     checked as Katib's NAS services check it: operations each with an
+//     operationType and parameters (a darts skip_connection may have
+//     none), each parameter as above and a double one with a step;
+//     graphConfig.numLayers ≥ 1, positive sizes, and inputSizes and
+//     outputSizes for enas; a darts operation's first parameter listing
+//     its filter sizes;
 //   - a trialTemplate with exactly one of trialSpec and configMap, a
 //     primaryContainerName (for a batch/v1 Job, one of its containers), and
 //     success and failure conditions (defaulted for Jobs). trialParameters
-//     have unique names and unique references, each a parameter name or a
-//     metadata reference: ${trialSpec.Name}, ${trialSpec.Namespace},
+//     have unique names and unique references, each a parameter name, a
+//     value the algorithm adds (darts: algorithm-settings, search-space,
+//     num-layers), or a metadata reference: ${trialSpec.Name}, ${trialSpec.Namespace},
 //     ${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[KEY]}
 //     or ${trialSpec.Annotations[KEY]}, KEY being present in the trialSpec's
 //     metadata. Every parameter must be referenced by a trial parameter,

@@ -103,6 +103,9 @@ func checkParsed(t *testing.T, e *experiment.Experiment) {
 			a[p.Name] = p.FromUnit(0.5)
 		}
 	}
+	for _, o := range e.Outputs() { // what a NAS algorithm adds
+		a[o.Name] = o.Sample
+	}
 	if _, err := metrics.NewTextParser(e.MetricsFormats(), e.MetricNames()); err != nil {
 		t.Fatalf("metrics parser for a valid experiment: %v", err)
 	}

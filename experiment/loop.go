@@ -117,9 +117,9 @@ func (s *state) counts() (finished, failed int) {
 func (s *state) completion() (Phase, string, string, bool) {
 	spec := s.exp.Spec
 	if best := s.best(); best != nil && spec.Objective.Goal != nil {
-		v := best.Metrics[s.objective]
+		v, ok := best.Metrics[s.objective] // not when text
 		g := *spec.Objective.Goal
-		if (s.goal == suggest.Maximize && v >= g) || (s.goal == suggest.Minimize && v <= g) {
+		if ok && ((s.goal == suggest.Maximize && v >= g) || (s.goal == suggest.Minimize && v <= g)) {
 			return Succeeded, ReasonGoalReached, fmt.Sprintf("objective %s reached the goal %v in trial %s (%s=%v)", s.objective, g, best.BestTrialName, s.objective, v), true
 		}
 	}

@@ -26,7 +26,9 @@ func (s *state) best() *OptimalTrial {
 // BestTrial returns the Succeeded trial of trials with the best value of
 // objective under goal (the earliest on ties) as Katib's currentOptimalTrial,
 // with every metric's value chosen by strategies; nil when no trial
-// succeeded.
+// succeeded. When no Succeeded trial reported objective as a number but
+// some reported it as text ([metrics.Summary.Text], such as DARTS's
+// Best-Genotype), the best is the last of those, as in Katib.
 func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strategies map[string]metrics.Strategy) *OptimalTrial {
 	var best *trial.Trial
 	bestValue := math.NaN()
@@ -36,16 +38,34 @@ func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strat
 		}
 	}
 	if best == nil {
+		for _, t := range trials {
+			if textRanked(t, objective) {
+				best = t
+			}
+		}
+	}
+	if best == nil {
 		return nil
 	}
-	return &OptimalTrial{BestTrialName: best.Name, ParameterAssignments: best.Parameters, Metrics: TrialMetrics(best, strategies)}
+	return &OptimalTrial{BestTrialName: best.Name, ParameterAssignments: best.Parameters, Metrics: TrialMetrics(best, strategies), Texts: TrialTexts(best)}
 }
 
 // RankTrials sorts trials best first, by the rule of [BestTrial]: the
 // Succeeded trials by their value of objective under goal, the earlier
 // (in the order given) first on ties, then every other trial in the order
-// given. Its first trial is BestTrial's when any trial succeeded.
+// given. When no Succeeded trial has a number for objective, those with
+// text come first, the later first. Its first trial is BestTrial's when
+// any trial succeeded.
 func RankTrials(trials []trial.Trial, objective string, goal suggest.Goal, strategies map[string]metrics.Strategy) {
+	numbers := slices.ContainsFunc(trials, func(t trial.Trial) bool { return !math.IsNaN(rankValue(&t, objective, strategies)) })
+	textRank := make(map[string]int) // by name: minus the position, so later sorts first
+	if !numbers {
+		for i := range trials {
+			if textRanked(&trials[i], objective) {
+				textRank[trials[i].Name] = -i - 1
+			}
+		}
+	}
 	slices.SortStableFunc(trials, func(a, b trial.Trial) int {
 		va, vb := rankValue(&a, objective, strategies), rankValue(&b, objective, strategies)
 		switch {
@@ -54,8 +74,36 @@ func RankTrials(trials []trial.Trial, objective string, goal suggest.Goal, strat
 		case goal.Better(vb, va):
 			return 1
 		}
+		ra, oka := textRank[a.Name]
+		rb, okb := textRank[b.Name]
+		switch {
+		case oka && okb:
+			return ra - rb
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
 		return 0
 	})
+}
+
+// textRanked reports whether t Succeeded with objective reported as text
+// and no number.
+func textRanked(t *trial.Trial, objective string) bool {
+	_, ok := ObjectiveText(t, objective)
+	return ok
+}
+
+// ObjectiveText returns t's value of objective when t Succeeded and
+// reported it only as text, such as DARTS's Best-Genotype; false
+// otherwise. Such trials rank by the rule of [BestTrial].
+func ObjectiveText(t *trial.Trial, objective string) (string, bool) {
+	s := t.Metrics[objective]
+	if t.State != trial.Succeeded || s.Count != 0 || s.Text == "" {
+		return "", false
+	}
+	return s.Text, true
 }
 
 // rankValue is t's value of objective when t Succeeded and reported it;
@@ -77,6 +125,21 @@ func TrialMetrics(t *trial.Trial, strategies map[string]metrics.Strategy) map[st
 	for name, sum := range t.Metrics {
 		if v, ok := sum.Value(strategyFor(strategies, name)); ok {
 			out[name] = v
+		}
+	}
+	return out
+}
+
+// TrialTexts returns the text value ([metrics.Summary.Text]) of each
+// metric of t that was reported only as text; nil when none was.
+func TrialTexts(t *trial.Trial) map[string]string {
+	var out map[string]string
+	for name, sum := range t.Metrics {
+		if sum.Count == 0 && sum.Text != "" {
+			if out == nil {
+				out = make(map[string]string)
+			}
+			out[name] = sum.Text
 		}
 	}
 	return out

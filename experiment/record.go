@@ -157,6 +157,9 @@ type OptimalTrial struct {
 	BestTrialName        string             `json:"bestTrialName"`
 	ParameterAssignments map[string]string  `json:"parameterAssignments"`
 	Metrics              map[string]float64 `json:"metrics"`
+	// Texts are the metrics reported only as text, such as DARTS's
+	// Best-Genotype ([TrialTexts]).
+	Texts map[string]string `json:"texts,omitempty"`
 }
 
 // Store persists experiments, trials and observation logs. The [Runner] is

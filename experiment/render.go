@@ -3,8 +3,10 @@ package experiment
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
+	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/trial"
 )
@@ -29,6 +31,15 @@ func (e *Experiment) Namespace() string {
 // Substitution works on the decoded values, in one pass per string, and
 // never on map keys: a substituted value cannot change the object's
 // structure or be substituted again, whatever characters it holds.
+//
+// With the StdOut, File and TensorFlowEvent collectors, Katib runs the
+// trial's container as sh -c with its command and args joined, so that a
+// template argument such as --x="${trialParameters.y}" (Katib's NAS
+// examples) reaches the program as --x=VALUE. Render removes such double
+// quotes, written around exactly one placeholder in a container's command
+// or args, before substituting; the value is then passed verbatim, never
+// through a shell. A container whose command is already sh -c or bash -c
+// is left alone: its shell removes them.
 //
 // Render fails when the template is a ConfigMap, when a referenced parameter
 // has no value in a, or when a placeholder names an undeclared trial
@@ -58,8 +69,13 @@ func (e *Experiment) Render(trialName string, a suggest.Assignment) (map[string]
 			values[tp.Name] = val
 		}
 	}
+	spec := t.TrialSpec
+	switch e.CollectorKind() {
+	case "", collect.StdOut, collect.File, collect.TensorFlowEvent:
+		spec, _ = katibShellQuotes(spec).(map[string]any)
+	}
 	var missing []string
-	out, _ := substitute(t.TrialSpec, func(s string) string {
+	out, _ := substitute(spec, func(s string) string {
 		return placeholderRE.ReplaceAllStringFunc(s, func(ph string) string {
 			name := placeholderRE.FindStringSubmatch(ph)[1]
 			val, ok := values[name]
@@ -81,6 +97,51 @@ func (e *Experiment) Render(trialName string, a suggest.Assignment) (map[string]
 	md["name"] = trialName
 	md["namespace"] = e.Namespace()
 	return out, nil
+}
+
+// quotedPlaceholderRE matches a placeholder in double quotes.
+var quotedPlaceholderRE = regexp.MustCompile(`"(\$\{trialParameters\.[^}"]+\})"`)
+
+// katibShellQuotes deep-copies v, removing from every string of each
+// container's command and args the double quotes around a whole
+// placeholder; see [Experiment.Render].
+func katibShellQuotes(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = katibShellQuotes(item)
+		}
+		cmd, _ := x["command"].([]any)
+		if len(cmd) == 0 {
+			cmd, _ = x["args"].([]any)
+		}
+		if len(cmd) >= 2 && (cmd[0] == "sh" || cmd[0] == "bash") && cmd[1] == "-c" {
+			return out
+		}
+		for _, key := range []string{"command", "args"} {
+			list, ok := x[key].([]any)
+			if !ok {
+				continue
+			}
+			unq := make([]any, len(list))
+			for i, item := range list {
+				if s, ok := item.(string); ok {
+					item = quotedPlaceholderRE.ReplaceAllString(s, "$1")
+				}
+				unq[i] = item
+			}
+			out[key] = unq
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = katibShellQuotes(item)
+		}
+		return out
+	}
+	return v
 }
 
 // metaValue returns the value of a trial metadata reference.

@@ -195,8 +195,9 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 
 // CheckRunnable rejects a valid experiment that no Runner can run,
 // whatever its executor: an algorithm Katib knows that tune does not
-// implement (enas, darts, pbt), an early-stopping rule other than
-// medianstop, a nasConfig, a trial template from a ConfigMap. Errors wrap
+// implement (such as pbt), an early-stopping rule other than medianstop,
+// a trial template from a ConfigMap. A nasConfig runs with any algorithm
+// that searches one and is implemented. Errors wrap
 // ErrUnsupported; [Runner.Check] and Run make the same check first.
 func CheckRunnable(e *Experiment) error {
 	if name := e.Spec.Algorithm.AlgorithmName; name != "" {
@@ -206,9 +207,6 @@ func CheckRunnable(e *Experiment) error {
 	}
 	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && !slices.Contains(earlystop.Names(), es.AlgorithmName) {
 		return fmt.Errorf("spec.earlyStopping %q: %w yet (supported: %s)", es.AlgorithmName, ErrUnsupported, strings.Join(earlystop.Names(), ", "))
-	}
-	if e.Spec.NasConfig != nil {
-		return fmt.Errorf("spec.nasConfig: neural architecture search is %w", ErrUnsupported)
 	}
 	if e.Spec.TrialTemplate == nil || e.Spec.TrialTemplate.TrialSpec == nil {
 		return fmt.Errorf("spec.trialTemplate.configMap: trial templates from ConfigMaps are %w locally (inline trialSpec only)", ErrUnsupported)

@@ -86,7 +86,7 @@ func (at *activeTrial) add(l metrics.Log) {
 	if l.Metric == at.objective && !at.objectiveSeen.Load() {
 		at.objectiveSeen.Store(true)
 	}
-	if at.rule != nil && l.Metric == at.objective && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
+	if at.rule != nil && l.Metric == at.objective && l.Text == "" && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
 		at.rule.Observe(at.name, l)
 	}
 	at.recorder.Add(l)
@@ -435,7 +435,7 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 	case res.err != nil:
 		t.State, t.Reason, t.Message = trial.Failed, "ExecutorError", res.err.Error()
 	case res.result.State == trial.Succeeded:
-		if _, ok := at.recorder.Value(s.objective); ok {
+		if at.recorder.Reported(s.objective) { // a number, or text as Katib accepts
 			t.State, t.Reason, t.Message = trial.Succeeded, "TrialSucceeded", "trial succeeded"
 		} else {
 			t.State, t.Reason = trial.MetricsUnavailable, "MetricsUnavailable"

@@ -21,6 +21,7 @@ import (
 	"github.com/tune-hpo/tune/metrics/collect"
 	"github.com/tune-hpo/tune/suggest"
 	suggestalgorithms "github.com/tune-hpo/tune/suggest/algorithms"
+	"github.com/tune-hpo/tune/suggest/darts"
 	"github.com/tune-hpo/tune/trial/manifest"
 	"github.com/tune-hpo/tune/trial/pipeline/kfp"
 )
@@ -108,7 +109,7 @@ func (e *Experiment) Validate() error {
 		v.add("spec.nasConfig", "only one of spec.parameters and spec.nasConfig may be given")
 	}
 	v.parameters("spec.parameters", s.Parameters)
-	v.nas(s.NasConfig)
+	v.nas(s)
 	v.trialTemplate(e)
 	v.collector(s.MetricsCollectorSpec)
 	if len(v.errs) == 0 {
@@ -463,13 +464,54 @@ func (v *validator) numeric(fp string, prm ParameterSpec) {
 	}
 }
 
-func (v *validator) nas(n *NasConfig) {
+// nas checks spec.nasConfig as Katib does: the webhook (only one of
+// parameters and nasConfig), the NAS services' shared check of operations
+// (pkg/suggestion/v1beta1/nas/common/validation.py: an operationType and
+// parameters for each operation, each parameter typed and with its list, or
+// bounds and a positive step for a double) and ENAS's check of graphConfig
+// (inputSizes, outputSizes and numLayers). tune also requires numLayers for
+// darts, rejects non-positive sizes and a nasConfig for an algorithm that
+// does not search one, lets a darts skip_connection go without parameters
+// (Katib's darts renders it without any, but its validation asks for them,
+// which rejects Katib's darts-gpu.yaml), and requires the first parameter
+// of every other darts operation to list values (the filter sizes darts
+// renders; Katib silently drops such an operation).
+func (v *validator) nas(s *Spec) {
 	const p = "spec.nasConfig"
+	n := s.NasConfig
 	if n == nil {
 		return
 	}
-	if g := n.GraphConfig.NumLayers; g == nil || *g < 1 {
-		v.add(p+".graphConfig.numLayers", "must be at least 1")
+	alg := ""
+	if s.Algorithm != nil {
+		alg = s.Algorithm.AlgorithmName
+	}
+	a, known := suggestalgorithms.Lookup(alg)
+	if known && !a.NAS {
+		v.add(p, "algorithm %s does not search a nasConfig (the NAS algorithms are %s); use spec.parameters", alg, strings.Join(nasAlgorithms(), ", "))
+	}
+	g := n.GraphConfig
+	gp := p + ".graphConfig"
+	if g.NumLayers == nil || *g.NumLayers < 1 {
+		if g.NumLayers == nil {
+			v.add(gp+".numLayers", "is required")
+		} else {
+			v.add(gp+".numLayers", "must be at least 1, got %d", *g.NumLayers)
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		sizes []int32
+	}{{"inputSizes", g.InputSizes}, {"outputSizes", g.OutputSizes}} {
+		name, sizes := f.name, f.sizes
+		if len(sizes) == 0 && alg == "enas" {
+			v.add(gp+"."+name, "is required for algorithm enas")
+		}
+		for i, size := range sizes {
+			if size < 1 {
+				v.add(index(gp+"."+name, i), "must be positive, got %d", size)
+			}
+		}
 	}
 	if len(n.Operations) == 0 {
 		v.add(p+".operations", "must list at least one operation")
@@ -479,8 +521,44 @@ func (v *validator) nas(n *NasConfig) {
 		if op.OperationType == "" {
 			v.add(ip+".operationType", "is required")
 		}
+		if len(op.Parameters) == 0 {
+			if !(alg == "darts" && op.OperationType == darts.SkipConnection) {
+				v.add(ip+".parameters", "must list at least one parameter")
+			}
+			continue
+		}
 		v.parameters(ip+".parameters", op.Parameters)
+		for j, prm := range op.Parameters {
+			if prm.ParameterType == "double" && prm.FeasibleSpace.Step == "" {
+				v.add(index(ip+".parameters", j)+".feasibleSpace.step", "is required for a double parameter of an operation")
+			}
+		}
+		if alg == "darts" && op.OperationType != darts.SkipConnection {
+			if t := op.Parameters[0].ParameterType; t != "categorical" && t != "discrete" {
+				v.add(index(ip+".parameters", 0)+".parameterType", "darts reads the first parameter's list (the filter sizes) and %q has none: make it categorical", op.Parameters[0].Name)
+			}
+		}
 	}
+}
+
+// outputNames lists the values e's algorithm adds to each assignment.
+func outputNames(e *Experiment) []string {
+	var out []string
+	for _, o := range e.Outputs() {
+		out = append(out, o.Name)
+	}
+	return out
+}
+
+// nasAlgorithms lists the algorithms that search a nasConfig.
+func nasAlgorithms() []string {
+	var out []string
+	for _, name := range suggestalgorithms.Names() {
+		if a, _ := suggestalgorithms.Lookup(name); a.NAS {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (v *validator) trialTemplate(e *Experiment) {
@@ -550,6 +628,9 @@ func (v *validator) trialTemplate(e *Experiment) {
 				v.add(ip+".reference", "%s: trialSpec.metadata.%s has no key %q", tp.Reference, strings.ToLower(m.key), m.index)
 			}
 		case !isMeta && outputs[tp.Reference]:
+		case !isMeta && len(params) == 0 && len(outputs) > 0:
+			// A NAS experiment: its assignments hold only the algorithm's values.
+			v.add(ip+".reference", "%q is not a value algorithm %s assigns (%s)%s", tp.Reference, e.Spec.Algorithm.AlgorithmName, strings.Join(outputNames(e), ", "), didyoumean.Hint(tp.Reference, outputNames(e)))
 		case !isMeta && len(params) > 0 && !params[tp.Reference]:
 			v.add(ip+".reference", "%q is not a parameter in spec.parameters", tp.Reference)
 		case !isMeta:

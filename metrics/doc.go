@@ -3,8 +3,9 @@
 //
 // # The observation log
 //
-// Each value a trial reports is a [Log]: the metric's name, a finite number,
-// the step when known (-1 otherwise) and the time it was reported, in UTC.
+// Each value a trial reports is a [Log]: the metric's name, a finite number
+// (or, for a value a custom text format matched that is not a number, the
+// text: [Log.Text]), the step when known (-1 otherwise) and the time it was reported, in UTC.
 // A trial's logs, in order, are its observation log, which the caller
 // persists. A [Recorder] collects the logs of one running trial: it keeps a
 // running [Summary] per metric and holds the logs not yet persisted until
@@ -35,7 +36,9 @@
 // A line may hold several pairs; only the metrics of interest (the
 // objective and additional metrics) are kept. A line that starts with an
 // RFC 3339 timestamp gives its logs that time. Values that are not finite
-// numbers are reported back to the caller instead of being recorded.
+// numbers are reported back to the caller instead of being recorded, except
+// that a custom format's value that is text, not a number, is recorded as
+// text, as Katib keeps it (DARTS's Best-Genotype=Genotype(...)).
 //
 // # Other sources
 //

@@ -23,8 +23,13 @@ type Log struct {
 	// Metric is the metric's name.
 	Metric string `json:"metric"`
 	// Value is the reported number. It is never NaN or ±Inf: values that do
-	// not parse as finite numbers are dropped by the parsers.
+	// not parse as finite numbers are dropped by the parsers. It is 0 when
+	// Text is set.
 	Value float64 `json:"value"`
+	// Text is the value as reported when it is text, not a number (a
+	// custom metricsFormat matched it; Katib keeps such values, as its
+	// DARTS trial's Best-Genotype=Genotype(...)); empty for a number.
+	Text string `json:"text,omitempty"`
 	// Step is the training step or epoch when the source says so; -1 when
 	// unknown.
 	Step int64 `json:"step"`
@@ -41,9 +46,16 @@ type Summary struct {
 	Min    float64 `json:"min"`
 	Max    float64 `json:"max"`
 	Latest float64 `json:"latest"`
-	// Count is the number of values reported.
+	// Count is the number of numbers reported.
 	Count int `json:"count"`
+	// Text is the latest value reported as text (see [Log.Text]), empty
+	// when none was. Text values count neither in Count nor in Min, Max
+	// and Latest; a strategy chooses among numbers only.
+	Text string `json:"text,omitempty"`
 }
+
+// Reported reports whether any value, number or text, was reported.
+func (s Summary) Reported() bool { return s.Count > 0 || s.Text != "" }
 
 // Add records v as the latest value. NaN and ±Inf are ignored: they are not
 // values a strategy can choose (the parsers never produce them).

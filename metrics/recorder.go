@@ -86,7 +86,12 @@ func (r *Recorder) Add(l Log) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.summaries[l.Metric]
-	s.Add(l.Value)
+	if l.Text != "" {
+		l.Value = 0
+		s.Text = l.Text
+	} else {
+		s.Add(l.Value)
+	}
 	r.summaries[l.Metric] = s
 	r.added++
 	e := entry{seq: r.added, log: l}
@@ -101,10 +106,10 @@ func (r *Recorder) Add(l Log) {
 	}
 	i := sr.n
 	sr.n++
-	if i == 0 || l.Value < sr.min.log.Value {
+	if l.Text == "" && (sr.min.seq == 0 || l.Value < sr.min.log.Value) {
 		sr.min = e
 	}
-	if i == 0 || l.Value > sr.max.log.Value {
+	if l.Text == "" && (sr.max.seq == 0 || l.Value > sr.max.log.Value) {
 		sr.max = e
 	}
 	sr.latest = e
@@ -212,7 +217,11 @@ func (r *Recorder) kept(withExtremes bool) []Log {
 	for _, sr := range r.series {
 		es = append(es, sr.kept...)
 		if withExtremes && sr.stride > 1 {
-			es = append(es, sr.min, sr.max, sr.latest)
+			for _, x := range []entry{sr.min, sr.max, sr.latest} {
+				if x.seq != 0 { // 0: no number reported
+					es = append(es, x)
+				}
+			}
 		}
 	}
 	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
@@ -242,6 +251,14 @@ func (r *Recorder) Value(name string) (float64, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.summaries[name].Value(st)
+}
+
+// Reported reports whether the named metric has a value, number or text
+// ([Summary.Reported]).
+func (r *Recorder) Reported(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.summaries[name].Reported()
 }
 
 // Reset forgets every summary, as when a trial's workload is started again

@@ -1,7 +1,9 @@
 package metrics_test
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +48,16 @@ func TestRecorder(t *testing.T) {
 			wantValues: map[string]float64{"loss": -3},
 			wantSums:   map[string]metrics.Summary{"loss": {Min: -3, Max: -1, Latest: -2, Count: 3}},
 		},
+		"text values": {
+			// Text counts as reported but is no number a strategy chooses:
+			// accuracy's max is 0.9 though text came last.
+			adds:       []metrics.Log{textLog("lr", "Genotype(a)"), mlog("accuracy", 0.9), textLog("accuracy", "best"), textLog("lr", "Genotype(b)")},
+			wantValues: map[string]float64{"accuracy": 0.9},
+			wantSums: map[string]metrics.Summary{
+				"accuracy": {Min: 0.9, Max: 0.9, Latest: 0.9, Count: 1, Text: "best"},
+				"lr":       {Text: "Genotype(b)"},
+			},
+		},
 		"non-finite values ignored": {
 			adds:       []metrics.Log{mlog("loss", 1), mlog("loss", math.NaN()), mlog("loss", math.Inf(-1))},
 			wantValues: map[string]float64{"loss": 1},
@@ -83,6 +95,34 @@ func TestRecorder(t *testing.T) {
 				t.Errorf("second Drain = %v, want nil", got)
 			}
 		})
+	}
+}
+
+// A metric reported only as text, thinned: the observation log keeps
+// evenly spaced text logs and the latest, and no empty log stands for the
+// smallest and largest numbers it never had.
+func TestRecorderThinsText(t *testing.T) {
+	r := metrics.NewRecorder(nil, metrics.MinMaxLogs)
+	for i := range 100 {
+		r.Add(textLog("g", fmt.Sprint("G", i)))
+	}
+	if !r.Reported("g") || r.Reported("other") {
+		t.Errorf("Reported(g), Reported(other) = %v, %v; want true, false", r.Reported("g"), r.Reported("other"))
+	}
+	logs, replace := r.DrainFinal()
+	if !replace || len(logs) == 0 || len(logs) > metrics.MinMaxLogs {
+		t.Fatalf("DrainFinal = %d logs, replace %v; want 1 to %d, true", len(logs), replace, metrics.MinMaxLogs)
+	}
+	for _, l := range logs {
+		if l.Metric != "g" || !strings.HasPrefix(l.Text, "G") {
+			t.Errorf("log %+v, want a text log of g", l)
+		}
+	}
+	if last := logs[len(logs)-1].Text; last != "G99" {
+		t.Errorf("last kept log %q, want the latest, G99", last)
+	}
+	if got := r.Summaries()["g"]; got != (metrics.Summary{Text: "G99"}) {
+		t.Errorf("summary %+v, want text G99 and no number", got)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultFilter is Katib's default metricsFormat: it matches name=value
@@ -79,7 +81,11 @@ func NewTextParser(formats []string, metricNames []string) (*TextParser, error) 
 // If the line's first whitespace-separated field is an RFC 3339 timestamp,
 // it is every log's Time (in UTC); otherwise now, in UTC, is. Step is -1.
 //
-// A value that does not parse as a finite decimal number (an empty match,
+// A value a custom format (not [DefaultFilter]) matched that is text, not
+// a number (see isText: "Genotype(...)", "abc"), yields a log with Text set
+// and Value 0, as Katib keeps such values.
+//
+// Any other value that does not parse as a finite decimal number (an empty match,
 // "nan", "inf", a number out of range (too large, or so small that it
 // would round to 0, like 1e-400), a hex float such as "0x1p-2", digits
 // with underscores) yields no log; it is listed in invalid as
@@ -103,6 +109,13 @@ func (p *TextParser) ParseLine(line []byte, now time.Time) (logs []Log, invalid 
 			return
 		}
 		raw := bytes.TrimSpace(line[valueStart:valueEnd])
+		if !isDefault && isText(raw) {
+			if !hasTS {
+				ts, hasTS = leadingTime(line, now), true
+			}
+			logs = append(logs, Log{Metric: name, Text: string(raw), Step: -1, Time: ts})
+			return
+		}
 		v, ok := parseFinite(raw)
 		if ok && isDefault && valueEnd < len(line) && continuesNumber(line[valueEnd]) {
 			// The default format stops at the "x" of "0x1p-2" or the
@@ -250,6 +263,23 @@ func (p *TextParser) interest(b []byte) (string, bool) {
 // float (0x1p-2) or digits with underscores (1_000).
 func continuesNumber(c byte) bool {
 	return c == 'x' || c == 'X' || c == '_'
+}
+
+// isText reports whether b, a value a custom format matched, is text
+// rather than a number: printable UTF-8 that does not begin like a number
+// (with a digit, a sign or a point) and is not one of the spellings of NaN
+// and infinity strconv.ParseFloat reads. So "Genotype(…)" and "abc" are
+// text, while "0x1p-2", "1_000", "1.2.3" and "nan" are numbers that are
+// invalid.
+func isText(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) || bytes.ContainsFunc(b, unicode.IsControl) {
+		return false
+	}
+	if c := b[0]; isDigit(c) || c == '+' || c == '-' || c == '.' {
+		return false
+	}
+	_, err := strconv.ParseFloat(string(b), 64)
+	return err != nil
 }
 
 // parseFinite parses b as a decimal float64 and reports whether it is a

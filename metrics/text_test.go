@@ -126,9 +126,24 @@ func TestParseLine(t *testing.T) {
 		"nan and inf with a permissive format": {
 			formats:     []string{`(\w+)=(\S+)`},
 			names:       []string{"loss"},
-			line:        "loss=NaN loss=inf loss=-Infinity loss=abc loss=0.5",
+			line:        "loss=NaN loss=inf loss=-Infinity loss=1.2.3 loss=0.5",
 			want:        []metrics.Log{mlog("loss", 0.5)},
-			wantInvalid: []string{"loss=NaN", "loss=inf", "loss=-Infinity", "loss=abc"},
+			wantInvalid: []string{"loss=NaN", "loss=inf", "loss=-Infinity", "loss=1.2.3"},
+		},
+		"text values with a custom format": {
+			// Katib keeps a value that is not a number as text: its DARTS
+			// trial reports the architecture found this way. Numbers in
+			// notations that are not finite decimals stay invalid.
+			formats:     []string{`([\w-]+)=(Genotype.*)`, `(\w+)=(\S+)`},
+			names:       []string{"Best-Genotype", "loss"},
+			line:        "Best-Genotype=Genotype(normal=[[('max_pooling_3x3',0)]],normal_concat=range(2,3)) loss=abc loss=½ loss=nan",
+			want:        []metrics.Log{textLog("Best-Genotype", "Genotype(normal=[[('max_pooling_3x3',0)]],normal_concat=range(2,3)) loss=abc loss=½ loss=nan"), textLog("loss", "abc"), textLog("loss", "½")},
+			wantInvalid: []string{"loss=nan"},
+		},
+		"text values with the default format": {
+			names:       []string{"loss"},
+			line:        "loss=abc",
+			wantInvalid: []string{"loss=abc"},
 		},
 		"katib file format": {
 			formats: []string{katibFileFormat},
@@ -351,4 +366,8 @@ func BenchmarkParseLine(b *testing.B) {
 			p.ParseLine(line, now)
 		}
 	})
+}
+
+func textLog(name, text string) metrics.Log {
+	return metrics.Log{Metric: name, Text: text, Step: -1, Time: now.UTC()}
 }

@@ -154,6 +154,23 @@ func (t *Table) Best() int {
 	return best
 }
 
+// BestText returns, when no row counts for [Table.Best], the index of the
+// last row that Succeeded with the objective reported only as text (as
+// DARTS's Best-Genotype), which experiment.BestTrial then takes as the
+// best, as Katib does; -1 otherwise.
+func (t *Table) BestText() int {
+	if t.Best() >= 0 {
+		return -1
+	}
+	best := -1
+	for i := range t.Rows {
+		if _, ok := experiment.ObjectiveText(&t.Rows[i].Trial, t.Objective); ok {
+			best = i
+		}
+	}
+	return best
+}
+
 // Param returns the index in Space of the parameter named name, or -1.
 func (t *Table) Param(name string) int {
 	for i, p := range t.Space {
@@ -216,7 +233,7 @@ func (t *Table) Curves(logs []metrics.Log) map[string]Curve {
 		wanted[m] = true
 	}
 	for _, l := range logs {
-		if !wanted[l.Metric] || math.IsNaN(l.Value) || math.IsInf(l.Value, 0) {
+		if !wanted[l.Metric] || l.Text != "" || math.IsNaN(l.Value) || math.IsInf(l.Value, 0) {
 			continue
 		}
 		c, ok := out[l.Metric]

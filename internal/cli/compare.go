@@ -410,6 +410,9 @@ type experimentSummary struct {
 	// BestTrial and BestValue are the best trial and its objective value.
 	BestTrial string   `json:"bestTrial,omitempty"`
 	BestValue *float64 `json:"bestValue,omitempty"`
+	// BestText is the best trial's objective when it reported it as text
+	// (as DARTS's Best-Genotype); BestValue is then nil.
+	BestText string `json:"bestText,omitempty"`
 	// BestAfter is the best value after the first Trials trials (Percent
 	// of all, rounded up), in creation order; Value is absent when none of
 	// them succeeded with the objective.
@@ -450,6 +453,9 @@ func newExperimentSummary(tab *results.Table, now time.Time) experimentSummary {
 	if b := tab.Best(); b >= 0 {
 		v, _ := tab.RankValue(&tab.Rows[b])
 		s.BestTrial, s.BestValue = tab.Rows[b].Trial.Name, &v
+	} else if b := tab.BestText(); b >= 0 {
+		s.BestTrial = tab.Rows[b].Trial.Name // its objective is text: no value to compare
+		s.BestText, _ = experiment.ObjectiveText(&tab.Rows[b].Trial, tab.Objective)
 	}
 	for _, p := range bestAfterPercents {
 		v, k := tab.BestAfter(float64(p) / 100)
@@ -524,6 +530,9 @@ func compareExperiments(o *compareOptions, format output.Format, tables []*resul
 		}
 	}
 	add("best", func(s *experimentSummary) string {
+		if s.BestValue == nil && s.BestText != "" {
+			return shorten(s.BestText)
+		}
 		if s.BestValue == nil {
 			return "-"
 		}

@@ -190,6 +190,8 @@ type metricView struct {
 	Max       *float64         `json:"max,omitempty"`
 	Latest    *float64         `json:"latest,omitempty"`
 	Count     int              `json:"count"`
+	// Text is the latest value reported as text (as DARTS's Best-Genotype).
+	Text string `json:"text,omitempty"`
 }
 
 // historyEntry is one step of a trial's life.
@@ -252,6 +254,11 @@ func newDescribeView(rec *experiment.Record, t *trial.Trial, dir string, logs []
 		}
 		v.Parameters = append(v.Parameters, pv)
 	}
+	for _, out := range rec.Spec.Outputs() { // the values a NAS algorithm adds
+		if val, ok := t.Parameters[out.Name]; ok {
+			v.Parameters = append(v.Parameters, paramView{Name: out.Name, Value: val})
+		}
+	}
 	for _, m := range tab.Metrics {
 		mv := metricView{Name: m, Objective: m == tab.Objective, Strategy: tab.Strategies[m]}
 		if x, ok := row.Metrics[m]; ok {
@@ -260,6 +267,7 @@ func newDescribeView(rec *experiment.Record, t *trial.Trial, dir string, logs []
 		if s, ok := t.Metrics[m]; ok && s.Count > 0 {
 			mv.Min, mv.Max, mv.Latest, mv.Count = &s.Min, &s.Max, &s.Latest, s.Count
 		}
+		mv.Text = t.Metrics[m].Text
 		v.Metrics = append(v.Metrics, mv)
 	}
 	for _, h := range []historyEntry{{"Created", t.Created}, {"Started", t.Started}, {string(t.State), t.Finished}} {
@@ -387,6 +395,11 @@ func writeDescribe(io IOStreams, v *describeView) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", name, m.Strategy, optValue(m.Value), optValue(m.Min), optValue(m.Max), optValue(m.Latest), m.Count, strings.Join(curve, "\t"))
 	}
 	tw.Flush()
+	for _, m := range v.Metrics {
+		if m.Text != "" {
+			fmt.Fprintf(&b, "  %s (text): %s\n", escapeControl(m.Name, false), escapeControl(m.Text, false))
+		}
+	}
 
 	fmt.Fprintln(&b, "History:")
 	var prev time.Time

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,15 +45,18 @@ func newExportCommand(f *factory) *cobra.Command {
 		Short: "Write an experiment's trials (or their per-step metric log) as csv, jsonl or parquet",
 		Long: `export writes one row per trial, in creation order: trial, seq, status, reason,
 message, exit_code, created, started, finished, duration_seconds, each
-parameter (typed: numbers as numbers), then for each metric its value chosen
-by the metric's strategy (METRIC) and METRIC.min, METRIC.max, METRIC.latest
-and METRIC.count. A value that is absent (a metric never reported, a trial
+parameter (typed: numbers as numbers), each value a NAS algorithm adds (darts:
+algorithm-settings, search-space, num-layers), then for each metric its value
+chosen by the metric's strategy (METRIC) and METRIC.min, METRIC.max,
+METRIC.latest and METRIC.count, and METRIC.text when some trial reported it
+as text (as DARTS's Best-Genotype). A value that is absent (a metric never reported, a trial
 not finished) is empty in csv and null in jsonl and parquet. Times are RFC
 3339 in UTC (timestamps in parquet).
 
 --observations writes the per-step observation log instead: trial, metric,
-step (null when the source gave none), value, time; one row per reported
-value, trial by trial in creation order.
+step (null when the source gave none), value, time, text (a value reported
+as text, such as DARTS's Best-Genotype, with value null; null otherwise); one
+row per reported value, trial by trial in creation order.
 
 The file is written whole or not at all (a temporary file renamed into
 place); - (the default) is standard output. Without --format the format
@@ -125,7 +129,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	defer st.Close()
 	var et *exportTable
 	if o.observations {
-		et = &exportTable{cols: []exportCol{{"trial", colString}, {"metric", colString}, {"step", colInt}, {"value", colFloat}, {"time", colTime}}}
+		et = &exportTable{cols: []exportCol{{"trial", colString}, {"metric", colString}, {"step", colInt}, {"value", colFloat}, {"time", colTime}, {"text", colString}}}
 		for i := range tab.Rows {
 			name := tab.Rows[i].Trial.Name
 			logs, err := st.Logs(ctx, o.name, name)
@@ -137,7 +141,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 				if l.Step >= 0 {
 					step = l.Step
 				}
-				et.rows = append(et.rows, []any{name, l.Metric, step, l.Value, l.Time})
+				var value, text any = l.Value, nil
+				if l.Text != "" { // a value reported as text, not a number
+					value, text = nil, l.Text
+				}
+				et.rows = append(et.rows, []any{name, l.Metric, step, value, l.Time, text})
 			}
 		}
 	} else {
@@ -187,9 +195,26 @@ func trialExport(tab *results.Table) *exportTable {
 		}
 		et.cols = append(et.cols, exportCol{name, kind})
 	}
+	// The values a NAS algorithm adds to each assignment, as text.
+	var outputs []string
+	for _, o := range tab.Experiment.Spec.Outputs() {
+		name := o.Name
+		if taken[name] {
+			name = "params." + name
+		}
+		taken[name] = true
+		outputs = append(outputs, o.Name)
+		et.cols = append(et.cols, exportCol{name, colString})
+	}
+	// A metric some trial reported as text gets a column for it.
+	texts := map[string]bool{}
 	for _, m := range tab.Metrics {
 		et.cols = append(et.cols, exportCol{m, colFloat}, exportCol{m + ".min", colFloat}, exportCol{m + ".max", colFloat},
 			exportCol{m + ".latest", colFloat}, exportCol{m + ".count", colInt})
+		if slices.ContainsFunc(tab.Rows, func(r results.Row) bool { return r.Trial.Metrics[m].Text != "" }) {
+			texts[m] = true
+			et.cols = append(et.cols, exportCol{m + ".text", colString})
+		}
 	}
 	now := time.Now()
 	for i := range tab.Rows {
@@ -227,17 +252,31 @@ func trialExport(tab *results.Table) *exportTable {
 				}
 			}
 		}
+		for _, name := range outputs {
+			if v, ok := t.Parameters[name]; ok {
+				row = append(row, v)
+			} else {
+				row = append(row, nil)
+			}
+		}
 		for _, m := range tab.Metrics {
 			s, ok := t.Metrics[m]
 			if !ok || s.Count == 0 {
 				row = append(row, nil, nil, nil, nil, int64(0))
-				continue
+			} else {
+				var val any
+				if v, ok := r.Metrics[m]; ok {
+					val = v
+				}
+				row = append(row, val, s.Min, s.Max, s.Latest, int64(s.Count))
 			}
-			var val any
-			if v, ok := r.Metrics[m]; ok {
-				val = v
+			if texts[m] {
+				var text any
+				if s.Text != "" {
+					text = s.Text
+				}
+				row = append(row, text)
 			}
-			row = append(row, val, s.Min, s.Max, s.Latest, int64(s.Count))
 		}
 		et.rows = append(et.rows, row)
 	}

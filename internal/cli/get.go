@@ -117,11 +117,13 @@ type trialView struct {
 	Message    string             `json:"message,omitempty"`
 	Parameters map[string]string  `json:"parameters"`
 	Metrics    map[string]float64 `json:"metrics"`
-	ExitCode   *int               `json:"exitCode,omitempty"`
-	Created    time.Time          `json:"created"`
-	Started    time.Time          `json:"started,omitzero"`
-	Finished   time.Time          `json:"finished,omitzero"`
-	Dir        string             `json:"dir,omitempty"`
+	// Texts are the metrics reported only as text ([experiment.TrialTexts]).
+	Texts    map[string]string `json:"texts,omitempty"`
+	ExitCode *int              `json:"exitCode,omitempty"`
+	Created  time.Time         `json:"created"`
+	Started  time.Time         `json:"started,omitzero"`
+	Finished time.Time         `json:"finished,omitzero"`
+	Dir      string            `json:"dir,omitempty"`
 }
 
 // experimentView is an experiment as read commands print it.
@@ -153,7 +155,7 @@ func newTrialView(t *trial.Trial, rec *experiment.Record) trialView {
 	}
 	return trialView{
 		Name: t.Name, Status: t.State, Reason: t.Reason, Message: t.Message,
-		Parameters: params, Metrics: experiment.TrialMetrics(t, rec.Spec.Strategies()),
+		Parameters: params, Metrics: experiment.TrialMetrics(t, rec.Spec.Strategies()), Texts: experiment.TrialTexts(t),
 		ExitCode: t.ExitCode, Created: t.Created, Started: t.Started, Finished: t.Finished, Dir: t.Dir,
 	}
 }
@@ -230,7 +232,7 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 	for i, v := range views {
 		best := "-"
 		if b := v.CurrentOptimalTrial; b != nil {
-			best = fmt.Sprintf("%s (%s=%s)", b.BestTrialName, v.ObjectiveMetric, formatValue(b.Metrics[v.ObjectiveMetric]))
+			best = fmt.Sprintf("%s (%s=%s)", b.BestTrialName, v.ObjectiveMetric, formatBest(b, v.ObjectiveMetric))
 		}
 		rows[i] = []string{v.Name, phaseView(v.Name, v.Status, v.RunnerGone), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsEarlyStopped), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
 	}
@@ -264,6 +266,8 @@ func writeExperimentsCSV(o *getOptions, views []experimentView) error {
 			bestTrial = b.BestTrialName
 			if x, ok := b.Metrics[v.ObjectiveMetric]; ok {
 				bestValue = strconv.FormatFloat(x, 'g', -1, 64)
+			} else if s, ok := b.Texts[v.ObjectiveMetric]; ok {
+				bestValue = s
 			}
 		}
 		completed := ""
@@ -315,6 +319,9 @@ func runBest(ctx context.Context, o *getOptions) error {
 	defer st.Close()
 	b := tab.Best()
 	if b < 0 {
+		b = tab.BestText()
+	}
+	if b < 0 {
 		return fmt.Errorf("experiment %s has no succeeded trial with %s yet", o.name, tab.Objective)
 	}
 	best := newTrialView(&tab.Rows[b].Trial, tab.Experiment)
@@ -339,6 +346,9 @@ func runBest(ctx context.Context, o *getOptions) error {
 	rows := [][]string{{"trial", best.Name}, {"status", string(best.Status)}}
 	for _, m := range slices.Sorted(maps.Keys(best.Metrics)) {
 		rows = append(rows, []string{"metrics." + m, output.Number(best.Metrics[m])})
+	}
+	for _, m := range slices.Sorted(maps.Keys(best.Texts)) {
+		rows = append(rows, []string{"metrics." + m, best.Texts[m]})
 	}
 	for _, p := range slices.Sorted(maps.Keys(best.Parameters)) {
 		rows = append(rows, []string{"params." + p, best.Parameters[p]})

@@ -85,8 +85,10 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 		c := trialCol{m, m, func(r *results.Row, full bool, _ time.Time) string {
 			v, ok := r.Metrics[m]
 			switch {
+			case !ok && full:
+				return r.Trial.Metrics[m].Text // reported as text, if at all
 			case !ok:
-				return ""
+				return shorten(r.Trial.Metrics[m].Text)
 			case full:
 				return strconv.FormatFloat(v, 'g', -1, 64)
 			}
@@ -107,6 +109,23 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 			add(c)
 		}
 		add(trialCol{"params." + p.Name, p.Name, c.cell})
+	}
+	// The values the algorithm adds to each assignment (DARTS's search
+	// space, for one), which NAS experiments have instead of parameters.
+	var outputs []string
+	for _, out := range t.Experiment.Spec.Outputs() {
+		name := out.Name
+		c := trialCol{name, name, func(r *results.Row, full bool, _ time.Time) string {
+			if full {
+				return r.Trial.Parameters[name]
+			}
+			return shorten(r.Trial.Parameters[name])
+		}}
+		if _, dup := all[name]; !dup {
+			add(c)
+			outputs = append(outputs, name)
+		}
+		add(trialCol{"params." + name, name, c.cell})
 	}
 	add(trialCol{"duration", "DURATION", func(r *results.Row, full bool, now time.Time) string {
 		if r.Trial.Started.IsZero() {
@@ -149,6 +168,7 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 			defaults = append(defaults, p.Name)
 		}
 	}
+	defaults = append(defaults, outputs...)
 	defaults = append(defaults, "duration", "reason")
 	if wide {
 		defaults = append(defaults, "created", "started", "finished", "exit", "dir")

@@ -411,7 +411,7 @@ func curvePoints(logs []metrics.Log, metric string, seen map[string]bool) []plot
 	n := 0
 	for _, l := range logs {
 		seen[l.Metric] = true
-		if l.Metric != metric {
+		if l.Metric != metric || l.Text != "" { // text is no point of a curve
 			continue
 		}
 		n++

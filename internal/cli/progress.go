@@ -290,7 +290,7 @@ func (p *progress) event(ev experiment.Event) {
 			line += ": " + firstLine(t.Message)
 		}
 		if ev.Best != nil {
-			line += fmt.Sprintf(". Best is %s with %s=%s", ev.Best.BestTrialName, p.objective, formatValue(ev.Best.Metrics[p.objective]))
+			line += fmt.Sprintf(". Best is %s with %s=%s", ev.Best.BestTrialName, p.objective, formatBest(ev.Best, p.objective))
 		}
 		if !p.live {
 			line += "; " + p.eta(now)
@@ -397,7 +397,7 @@ func (p *progress) block(now time.Time) []string {
 		fmt.Sprintf("%s %d running, %d succeeded, %d early-stopped, %d failed, %d killed", p.counter(), len(p.running), c.succeeded, c.earlyStopped, c.failed, c.killed),
 	}
 	if b := p.best; b != nil {
-		lines = append(lines, fmt.Sprintf("best %s=%s in %s (%s)", p.objective, formatValue(b.Metrics[p.objective]), b.BestTrialName, formatParams(b.ParameterAssignments)))
+		lines = append(lines, fmt.Sprintf("best %s=%s in %s (%s)", p.objective, formatBest(b, p.objective), b.BestTrialName, formatParams(b.ParameterAssignments)))
 	} else {
 		lines = append(lines, fmt.Sprintf("best %s: none yet", p.objective))
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -455,7 +456,7 @@ func summary(name string, st *experiment.Status, objective string) string {
 	failed := st.TrialsFailed + st.TrialsMetricsUnav
 	s := fmt.Sprintf("experiment %s %s (%s): %d trials, %d succeeded, %d early-stopped, %d failed, %d killed", name, st.Phase, st.Reason, st.Trials, st.TrialsSucceeded, st.TrialsEarlyStopped, failed, st.TrialsKilled)
 	if b := st.CurrentOptimalTrial; b != nil {
-		s += fmt.Sprintf("; best %s %s=%s (%s)", b.BestTrialName, objective, formatValue(b.Metrics[objective]), formatParams(b.ParameterAssignments))
+		s += fmt.Sprintf("; best %s %s=%s (%s)", b.BestTrialName, objective, formatBest(b, objective), formatParams(b.ParameterAssignments))
 	} else {
 		s += "; no trial reported " + objective
 	}
@@ -465,7 +466,7 @@ func summary(name string, st *experiment.Status, objective string) string {
 func formatParams(a map[string]string) string {
 	parts := make([]string, 0, len(a))
 	for _, k := range slices.Sorted(maps.Keys(a)) {
-		parts = append(parts, k+"="+a[k])
+		parts = append(parts, k+"="+shorten(a[k]))
 	}
 	return strings.Join(parts, " ")
 }
@@ -483,6 +484,33 @@ func formatMetrics(m map[string]float64, names []string) string {
 
 func formatValue(v float64) string {
 	return fmt.Sprintf("%.6g", v)
+}
+
+// formatBest returns the best trial's value of metric m for reading: its
+// number, or its text (shortened) when it reported m only as text.
+func formatBest(b *experiment.OptimalTrial, m string) string {
+	if s, ok := b.Texts[m]; ok {
+		return shorten(s)
+	}
+	return formatValue(b.Metrics[m])
+}
+
+// shortLen is how many characters of a long value [shorten] keeps.
+const shortLen = 48
+
+// shorten returns s cut to shortLen characters and an ellipsis when it is
+// longer: values such as DARTS's search space or a genotype, in lines and
+// tables meant for reading (-o json has them whole).
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= shortLen {
+		return s
+	}
+	i := 0
+	for n := 0; n < shortLen-1; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + "…"
 }
 
 func firstLine(s string) string {

@@ -258,6 +258,8 @@ type MetricSummary struct {
 	// Value is the value by the metric's strategy.
 	Value    Num    `json:"value"`
 	Strategy string `json:"strategy"`
+	// Text is the latest value reported as text, as DARTS's Best-Genotype.
+	Text string `json:"text,omitempty"`
 }
 
 // Output is the end of one of a trial's output logs.
@@ -302,6 +304,9 @@ type NamedValue struct {
 func curvesOf(logs []metrics.Log) map[string][]Point {
 	out := map[string][]Point{}
 	for _, l := range logs {
+		if l.Text != "" {
+			continue // text is no point of a curve
+		}
 		out[l.Metric] = append(out[l.Metric], Point{Step: l.Step, Value: Num(l.Value), Time: l.Time})
 	}
 	return out
@@ -333,9 +338,14 @@ func (s *server) trial(w http.ResponseWriter, req *http.Request) {
 	for i, p := range tab.Space {
 		d.Params = append(d.Params, NamedValue{Name: p.Name, Value: row.Params[i].Text})
 	}
+	for _, out := range rec.Spec.Outputs() { // the values a NAS algorithm adds
+		if v, ok := tr.Parameters[out.Name]; ok {
+			d.Params = append(d.Params, NamedValue{Name: out.Name, Value: v})
+		}
+	}
 	for m, sm := range tr.Metrics {
 		ms := MetricSummary{Min: Num(sm.Min), Max: Num(sm.Max), Latest: Num(sm.Latest), Count: sm.Count,
-			Value: Num(math.NaN()), Strategy: string(tab.Strategies[m])}
+			Value: Num(math.NaN()), Strategy: string(tab.Strategies[m]), Text: sm.Text}
 		if v, ok := row.Metrics[m]; ok {
 			ms.Value = Num(v)
 		}

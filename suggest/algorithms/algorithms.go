@@ -20,6 +20,7 @@ import (
 	"github.com/tune-hpo/tune/suggest/asha"
 	"github.com/tune-hpo/tune/suggest/bayes"
 	"github.com/tune-hpo/tune/suggest/cmaes"
+	"github.com/tune-hpo/tune/suggest/darts"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/hyperband"
 	"github.com/tune-hpo/tune/suggest/random"
@@ -67,9 +68,17 @@ var registry = []Algorithm{
 	{Name: "sobol", New: build(sobol.New)},
 	{Name: "hyperband", New: build(hyperband.New), Required: []string{"r_l", "resource_name"}, Rules: hyperbandRules},
 	{Name: "enas", Settings: enasSettings, NAS: true},
-	{Name: "darts", Settings: dartsSettings, NAS: true},
+	{Name: "darts", New: build(darts.New), NAS: true, Outputs: dartsOutputs},
 	{Name: "pbt", Settings: pbtSettings, Required: []string{"suggestion_trial_dir", "n_population", "truncation_threshold"}},
 	{Name: "asha", New: build(asha.New), Rules: ashaRules}, // tune's addition: asynchronous successive halving
+}
+
+// dartsOutputs are darts's assignment values, with samples rendered from
+// Katib's defaults and a one-layer space of one operation.
+var dartsOutputs = []Output{
+	{Name: darts.AlgorithmSettings, Sample: "{'num_epochs': 50, 'w_lr': 0.025, 'w_lr_min': 0.001, 'w_momentum': 0.9, 'w_weight_decay': 0.0003, 'w_grad_clip': 5.0, 'alpha_lr': 0.0003, 'alpha_weight_decay': 0.001, 'batch_size': 128, 'num_workers': 4, 'init_channels': 16, 'print_step': 50, 'num_nodes': 4, 'stem_multiplier': 3}"},
+	{Name: darts.SearchSpace, Sample: "['max_pooling_3x3']"},
+	{Name: darts.NumLayers, Sample: "1"},
 }
 
 // Output is a value an algorithm adds to its assignments; see

@@ -80,8 +80,10 @@ func TestCheck(t *testing.T) {
 			[]algorithms.Problem{{Where: algorithms.InSetting, Index: 1, Msg: `random: unknown setting "zz" (allowed: random_state)`}}},
 		{"unknown setting, Katib's table", "enas", algorithms.Experiment{Settings: settings("zz", "1"), NasConfig: true},
 			[]algorithms.Problem{{Where: algorithms.InSettingName, Index: 0, Msg: `unknown setting "zz" for algorithm enas (allowed: controller_baseline_decay, controller_entropy_weight,`}}},
-		{"bad value, Katib's table", "darts", algorithms.Experiment{Settings: settings("", "1", "num_epochs", "0", "num_epochs", "x"), NasConfig: true},
-			[]algorithms.Problem{{Where: algorithms.InSettingValue, Index: 1, Msg: "num_epochs: must be at least 1, got 0"}}},
+		{"bad value, Katib's table", "enas", algorithms.Experiment{Settings: settings("", "1", "controller_train_steps", "0", "controller_train_steps", "x"), NasConfig: true},
+			[]algorithms.Problem{{Where: algorithms.InSettingValue, Index: 1, Msg: "controller_train_steps: must be at least 1, got 0"}}},
+		{"bad value, darts", "darts", algorithms.Experiment{Settings: settings("num_epochs", "0", "num_epochs", "x"), NasConfig: true},
+			[]algorithms.Problem{{Where: algorithms.InSetting, Index: 0, Msg: `darts: setting num_epochs="x": want a positive integer`}}},
 		{"required missing", "pbt", algorithms.Experiment{Settings: settings("n_population", "5"), Space: two},
 			[]algorithms.Problem{
 				{Where: algorithms.InSettings, Msg: `setting "suggestion_trial_dir" is required for algorithm pbt`},
