@@ -446,18 +446,21 @@ func (ct *controller) train(arc Arc, reward float64) {
 	}
 }
 
-// adam applies one Adam step with ct.grad, as TensorFlow's AdamOptimizer.
+// adam applies one Adam step with ct.grad, as TensorFlow's AdamOptimizer
+// does. A gradient that is not finite is skipped whole.
 func (ct *controller) adam() {
+	g := ct.grad.flat
+	if sum := floats.Sum(g); math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return
+	}
 	ct.step++
 	t := float64(ct.step)
 	lr := ct.c.learningRate * math.Sqrt(1-math.Pow(adamBeta2, t)) / (1 - math.Pow(adamBeta1, t))
-	g := ct.grad.flat
+	m, v, th := ct.m[:len(g)], ct.v[:len(g)], ct.theta.flat[:len(g)]
 	for i, gi := range g {
-		if math.IsNaN(gi) || math.IsInf(gi, 0) {
-			continue
-		}
-		ct.m[i] = adamBeta1*ct.m[i] + (1-adamBeta1)*gi
-		ct.v[i] = adamBeta2*ct.v[i] + (1-adamBeta2)*gi*gi
-		ct.theta.flat[i] -= lr * ct.m[i] / (math.Sqrt(ct.v[i]) + adamEps)
+		mi := adamBeta1*m[i] + (1-adamBeta1)*gi
+		vi := adamBeta2*v[i] + (1-adamBeta2)*gi*gi
+		m[i], v[i] = mi, vi
+		th[i] -= lr * mi / (math.Sqrt(vi) + adamEps)
 	}
 }

@@ -14,22 +14,42 @@ import (
 
 // Names of the settings [New] accepts: Katib's, and random_state.
 const (
-	SettingHiddenSize      = "controller_hidden_size"
-	SettingTemperature     = "controller_temperature"
-	SettingTanhConst       = "controller_tanh_const"
-	SettingEntropyWeight   = "controller_entropy_weight"
-	SettingBaselineDecay   = "controller_baseline_decay"
-	SettingLearningRate    = "controller_learning_rate"
-	SettingSkipTarget      = "controller_skip_target"
-	SettingSkipWeight      = "controller_skip_weight"
-	SettingTrainSteps      = "controller_train_steps"
-	SettingLogEverySteps   = "controller_log_every_steps"
-	SettingRandomState     = suggest.SettingRandomState
-	OutputArchitecture     = "architecture"
-	OutputNNConfig         = "nn_config"
-	none                   = "None"
-	maxHiddenSize          = 1024
-	maxSkipTargetPrecision = 1e-6
+	SettingHiddenSize    = "controller_hidden_size"
+	SettingTemperature   = "controller_temperature"
+	SettingTanhConst     = "controller_tanh_const"
+	SettingEntropyWeight = "controller_entropy_weight"
+	SettingBaselineDecay = "controller_baseline_decay"
+	SettingLearningRate  = "controller_learning_rate"
+	SettingSkipTarget    = "controller_skip_target"
+	SettingSkipWeight    = "controller_skip_weight"
+	SettingTrainSteps    = "controller_train_steps"
+	SettingLogEverySteps = "controller_log_every_steps"
+	SettingRandomState   = suggest.SettingRandomState
+)
+
+// Names of the values each assignment holds (Katib's service's).
+const (
+	// OutputArchitecture is the architecture: [Arc.String].
+	OutputArchitecture = "architecture"
+	// OutputNNConfig is the description of its operations: [NNConfig].
+	OutputNNConfig = "nn_config"
+)
+
+const (
+	none          = "None" // Katib's word for an unset optional setting
+	maxHiddenSize = 1024
+	// maxSkipTarget replaces a controller_skip_target of 1, whose
+	// penalty log(1/0) Katib's controller makes infinite.
+	maxSkipTarget = 1 - 1e-6
+)
+
+// Samples of the outputs, for rendering a trial before any is suggested:
+// a two-layer architecture whose second layer has a skip connection from
+// the first, as Katib's service writes it for a space whose operation 0
+// is a 3x3 convolution and operation 1 a 5x5 one.
+const (
+	SampleArchitecture = "[[0], [1, 1]]"
+	SampleNNConfig     = "{'num_layers': 2, 'input_sizes': [32, 32, 3], 'output_sizes': [10], 'embedding': {'0': {'opt_id': 0, 'opt_type': 'convolution', 'opt_params': {'filter_size': '3', 'num_filter': '32', 'stride': '1'}}, '1': {'opt_id': 1, 'opt_type': 'convolution', 'opt_params': {'filter_size': '5', 'num_filter': '32', 'stride': '1'}}}}"
 )
 
 // Defaults of the settings: Katib's (AlgorithmSettings.py).
@@ -134,7 +154,7 @@ func New(settings map[string]string) (*Suggester, error) {
 	unit(SettingBaselineDecay, &s.cfg.baselineDecay)
 	unit(SettingLearningRate, &s.cfg.learningRate)
 	unit(SettingSkipTarget, &s.cfg.skipTarget)
-	s.cfg.skipTarget = min(s.cfg.skipTarget, 1-maxSkipTargetPrecision)
+	s.cfg.skipTarget = min(s.cfg.skipTarget, maxSkipTarget)
 	positiveOrNone(SettingSkipWeight, &s.cfg.skipWeight)
 	if n, ok := r.Int(SettingTrainSteps, 1); ok {
 		s.cfg.trainSteps = n
