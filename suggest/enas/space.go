@@ -119,13 +119,15 @@ func paramValues(p suggest.Param) ([]any, error) {
 			return nil, fmt.Errorf("a double parameter needs a step > 0")
 		}
 		// numpy.arange(min, max+step, step): ceil((max+step-min)/step)
-		// values min + k·step; Katib means to drop a last one above max.
+		// values min + k·delta with delta = (min+step) − min; Katib means
+		// to drop a last one above max (its del on an array would raise).
 		n := math.Ceil((p.Max + p.Step - p.Min) / p.Step)
 		if !(n <= MaxOperations) {
 			return nil, fmt.Errorf("more than %d values", MaxOperations)
 		}
+		delta := (p.Min + p.Step) - p.Min
 		for k := 0; k < int(n); k++ {
-			out = append(out, p.Min+float64(k)*p.Step)
+			out = append(out, p.Min+float64(k)*delta)
 		}
 		if len(out) > 0 && out[len(out)-1].(float64) > p.Max {
 			out = out[:len(out)-1]
