@@ -133,16 +133,3 @@ func mean(x []float64) float64 {
 	return s / float64(len(x))
 }
 
-func TestLearnExplore(t *testing.T) {
-	for _, st := range []map[string]string{
-		{},
-		{"controller_learning_rate": "0.001"},
-		{"controller_learning_rate": "0.005", "controller_baseline_decay": "0.9"},
-		{"controller_learning_rate": "0.001", "controller_baseline_decay": "0.9", "controller_train_steps": "10"},
-	} {
-		for seed := uint64(1); seed <= 3; seed++ {
-			sc := runENAS(t, st, seed, 120)
-			t.Logf("%v seed %d: first20 %.3f last20 %.3f random %.3f", st, seed, mean(sc[:20]), mean(sc[len(sc)-20:]), mean(randomScores(t, seed, 20)))
-		}
-	}
-}
