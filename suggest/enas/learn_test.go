@@ -132,4 +132,3 @@ func mean(x []float64) float64 {
 	}
 	return s / float64(len(x))
 }
-
