@@ -283,3 +283,21 @@ func TestLearns(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnsKatibDefaults: with Katib's default settings (a learning rate
+// of 5e-5 and a baseline that starts at 0 and moves by 0.1% a step) the
+// controller learns too, more slowly.
+func TestLearnsKatibDefaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("18,000 training steps")
+	}
+	random := mean(randomScores(t, 1, 2000))
+	for seed := 1; seed <= 3; seed++ {
+		scores := runENAS(t, map[string]string{"random_state": fmt.Sprint(seed)}, 0, 120)
+		last := mean(scores[len(scores)-20:])
+		t.Logf("random_state %d: ENAS first 20 %.3f, last 20 %.3f; random expectation %.3f", seed, mean(scores[:20]), last, random)
+		if last < random+0.08 {
+			t.Errorf("random_state %d: last 20 trials average %.3f, random %.3f: want 0.08 better", seed, last, random)
+		}
+	}
+}
