@@ -119,7 +119,6 @@ type tape struct {
 	ce         float64       // Σ −log p of every decision: −log π(arc)
 	entropy    float64       // Katib's sample entropy: Σ −log p · p over decisions
 	skipPen    float64       // mean over layers > 0 of Σ_j KL(sigmoid(logits) ‖ target)
-	skips      int           // skip connections in the architecture
 }
 
 // transform applies the temperature and tanh constant to a logit.
@@ -152,14 +151,16 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 // lstm runs one step from (cPrev, hPrev) on input x, recording it.
 func (ct *controller) lstm(x, cPrev, hPrev []float64) lstmStep {
 	h := ct.c.hidden
-	s := lstmStep{xh: make([]float64, 2*h), cPrev: cPrev, embRow: -1, skipFromLayer: -1}
+	buf := make([]float64, 13*h) // xh, z, i, f, o, g, c, tc, h
+	next := func(n int) []float64 { v := buf[:n:n]; buf = buf[n:]; return v }
+	s := lstmStep{xh: next(2 * h), cPrev: cPrev, embRow: -1, skipFromLayer: -1}
 	copy(s.xh, x)
 	copy(s.xh[h:], hPrev)
-	z := mat.NewVecDense(4*h, nil)
+	zr := next(4 * h)
+	z := mat.NewVecDense(4*h, zr)
 	z.MulVec(ct.theta.lstm.T(), mat.NewVecDense(2*h, s.xh))
-	zr := z.RawVector().Data
-	s.i, s.f, s.o, s.g = make([]float64, h), make([]float64, h), make([]float64, h), make([]float64, h)
-	s.c, s.tc, s.h = make([]float64, h), make([]float64, h), make([]float64, h)
+	s.i, s.f, s.o, s.g = next(h), next(h), next(h), next(h)
+	s.c, s.tc, s.h = next(h), next(h), next(h)
 	for k := range h {
 		s.i[k] = sigmoid(zr[k])
 		s.f[k] = sigmoid(zr[h+k])
@@ -266,7 +267,6 @@ func (ct *controller) pass(arc Arc, rng *rand.Rand) Arc {
 			if bit == 1 {
 				floats.Add(next, tp.steps[2*j+1].h)
 				n++
-				tp.skips++
 			}
 		}
 		tp.skipPen += kl / float64(c.layers-1)

@@ -172,7 +172,8 @@ func New(settings map[string]string) (*Suggester, error) {
 // Katib's form ([Arc.String], [NNConfig]). The controller is rebuilt by
 // replaying req.History (see the package documentation). req.Space is
 // ignored: ENAS searches req.NAS, and it is an error when that is nil,
-// has no layer, or does not expand into operations ([Expand]).
+// has fewer than 1 or more than [MaxLayers] layers, or does not expand
+// into operations ([Expand]).
 // req.Settings is ignored: settings are read by [New].
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
 	if err := suggest.CheckRequest(ctx, "enas", req); err != nil {
@@ -182,8 +183,8 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	if err != nil {
 		return nil, fmt.Errorf("enas: %w", err)
 	}
-	if req.NAS.NumLayers < 1 {
-		return nil, fmt.Errorf("enas: nasConfig.graphConfig.numLayers is %d, want at least 1", req.NAS.NumLayers)
+	if req.NAS.NumLayers < 1 || req.NAS.NumLayers > MaxLayers {
+		return nil, fmt.Errorf("enas: nasConfig.graphConfig.numLayers is %d, want 1 to %d", req.NAS.NumLayers, MaxLayers)
 	}
 	seed := req.PickSeed(s.seed, s.hasSeed)
 	s.mu.Lock()

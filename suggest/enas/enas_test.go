@@ -246,11 +246,12 @@ func TestHostileHistories(t *testing.T) {
 	if _, err := mustNew(t, nil).Suggest(ctx, suggest.Request{NAS: nas, N: 1}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
-	zero := *nas
-	zero.NumLayers = 0
+	zero, huge := *nas, *nas
+	zero.NumLayers, huge.NumLayers = 0, 1e9
 	for name, req := range map[string]suggest.Request{
 		"no nasConfig": {N: 1},
 		"no layers":    {NAS: &zero, N: 1},
+		"1e9 layers":   {NAS: &huge, N: 1},
 		"no operation": {NAS: &suggest.NASConfig{NumLayers: 2}, N: 1},
 		"N = 0":        {NAS: nas},
 	} {

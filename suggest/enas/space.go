@@ -16,6 +16,11 @@ import (
 // per operation.
 const MaxOperations = 10000
 
+// MaxLayers bounds graphConfig.numLayers: a pass of the controller costs
+// time in the square of the layers (each layer attends to every earlier
+// one).
+const MaxLayers = 1000
+
 // Operation is one concrete operation of the search space: an
 // operationType of the nasConfig with one value for each of its
 // parameters. Its ID is its index in [Expand]'s result.
