@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
@@ -299,6 +300,42 @@ func TestLearnsKatibDefaults(t *testing.T) {
 		t.Logf("random_state %d: ENAS first 20 %.3f, last 20 %.3f; random expectation %.3f", seed, mean(scores[:20]), last, random)
 		if last < random+0.08 {
 			t.Errorf("random_state %d: last 20 trials average %.3f, random %.3f: want 0.08 better", seed, last, random)
+		}
+	}
+}
+
+// TestConcurrentUse: one Suggester asked from several goroutines with
+// different histories answers each as a fresh one would.
+func TestConcurrentUse(t *testing.T) {
+	req := suggest.Request{NAS: toyNAS(), Goal: suggest.Maximize, Seed: 2}
+	hist := completed(t, mustNew(t, fast), req, 12)
+	want := make([][]string, 4)
+	for i := range want {
+		r := req
+		r.History = hist[:3*i]
+		want[i] = keysOf(suggestN(t, mustNew(t, fast), r, 3))
+	}
+	s := mustNew(t, fast)
+	got := make([][]string, 4)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := req
+			r.History, r.N = hist[:3*i], 3
+			as, err := s.Suggest(context.Background(), r)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = keysOf(as)
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("history of %d trials: concurrent answer differs from a fresh Suggester's", 3*i)
 		}
 	}
 }
