@@ -11,6 +11,7 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/internal/cli"
+	"github.com/tune-hpo/tune/suggest/algorithms"
 )
 
 // TestUnimplementedAlgorithmRejectedByValidate: an algorithm Katib knows
@@ -20,7 +21,7 @@ func TestUnimplementedAlgorithmRejectedByValidate(t *testing.T) {
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, expParams{Name: "pop", Algorithm: "pbt", Parallel: 1, Max: 2, MaxFailed: 1,
 		Settings: "      - {name: suggestion_trial_dir, value: /tmp/ckpt}\n      - {name: n_population, value: \"8\"}\n      - {name: truncation_threshold, value: \"0.2\"}"})
-	const want = `spec.algorithm.algorithmName "pbt": not supported yet (supported: asha, bayesianoptimization, cmaes, grid, hyperband, multivariate-tpe, random, sobol, tpe)`
+	want := `spec.algorithm.algorithmName "pbt": not supported yet (supported: ` + strings.Join(algorithms.Implemented(), ", ") + `)`
 	v := tune(t, dir, "validate", file)
 	if v.code != 2 || !strings.Contains(v.stderr, want) || v.stdout != "" {
 		t.Errorf("tune validate: exit %d, stdout %q, stderr %q; want exit 2 and %q", v.code, v.stdout, v.stderr, want)
