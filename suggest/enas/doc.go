@@ -56,6 +56,9 @@
 //     one does (Katib's service leaves it out); a double parameter's value
 //     above max is dropped, as Katib's code means to (its del on a numpy
 //     array raises).
+//   - controller_hidden_size is at most 1024, numLayers at most
+//     [MaxLayers] and the operations at most [MaxOperations], so that a
+//     mistyped file fails with a message rather than exhausting memory.
 //   - random_state (tune's addition) seeds the controller and the
 //     sampling; controller_log_every_steps is checked and unused (tune's
 //     algorithms do not log).
