@@ -31,7 +31,7 @@ func TestCheckRunnableAlgorithms(t *testing.T) {
 			t.Errorf("CheckRunnable(%s) = %v, want %q wrapping ErrUnsupported", name, err, want)
 		}
 	}
-	if refused != len(algorithms.Names())-len(algorithms.Implemented()) {
-		t.Errorf("%d algorithms refused, want those without New", refused)
+	if want := len(algorithms.Names()) - len(algorithms.Implemented()); refused != want {
+		t.Errorf("%d algorithms refused, want %d (those without New)", refused, want)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/tune-hpo/tune/suggest/bayes"
 	"github.com/tune-hpo/tune/suggest/cmaes"
 	"github.com/tune-hpo/tune/suggest/darts"
+	"github.com/tune-hpo/tune/suggest/enas"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/hyperband"
 	"github.com/tune-hpo/tune/suggest/random"
@@ -67,7 +68,7 @@ var registry = []Algorithm{
 	{Name: "cmaes", New: build(cmaes.New), Rules: cmaesRules},
 	{Name: "sobol", New: build(sobol.New)},
 	{Name: "hyperband", New: build(hyperband.New), Required: []string{"r_l", "resource_name"}, Rules: hyperbandRules},
-	{Name: "enas", Settings: enasSettings, NAS: true},
+	{Name: "enas", New: build(enas.New), NAS: true, Outputs: []Output{{enas.OutputArchitecture, enas.SampleArchitecture}, {enas.OutputNNConfig, enas.SampleNNConfig}}},
 	{Name: "darts", New: build(darts.New), NAS: true, Outputs: dartsOutputs},
 	{Name: "pbt", Settings: pbtSettings, Required: []string{"suggestion_trial_dir", "n_population", "truncation_threshold"}},
 	{Name: "asha", New: build(asha.New), Rules: ashaRules}, // tune's addition: asynchronous successive halving
