@@ -22,6 +22,7 @@ import (
 	"github.com/tune-hpo/tune/suggest/cmaes"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/hyperband"
+	"github.com/tune-hpo/tune/suggest/pbt"
 	"github.com/tune-hpo/tune/suggest/random"
 	"github.com/tune-hpo/tune/suggest/sobol"
 	"github.com/tune-hpo/tune/suggest/tpe"
@@ -68,7 +69,7 @@ var registry = []Algorithm{
 	{Name: "hyperband", New: build(hyperband.New), Required: []string{"r_l", "resource_name"}, Rules: hyperbandRules},
 	{Name: "enas", Settings: enasSettings, NAS: true},
 	{Name: "darts", Settings: dartsSettings, NAS: true},
-	{Name: "pbt", Settings: pbtSettings, Required: []string{"suggestion_trial_dir", "n_population", "truncation_threshold"}},
+	{Name: "pbt", New: build(pbt.New), Outputs: []Output{{Name: pbt.Generation, Sample: "1"}, {Name: pbt.Parent, Sample: "parent-trial"}}},
 	{Name: "asha", New: build(asha.New), Rules: ashaRules}, // tune's addition: asynchronous successive halving
 }
 

@@ -42,12 +42,4 @@ var (
 		"num_nodes":          suggest.IntAtLeast(1),
 		"stem_multiplier":    suggest.IntAtLeast(1),
 	}
-
-	// pbtSettings are suggestion-pbt's.
-	pbtSettings = map[string]suggest.ValueCheck{
-		"suggestion_trial_dir": suggest.AnyValue,
-		"n_population":         suggest.IntAtLeast(5),
-		"truncation_threshold": suggest.FloatIn(0, 1, false, false),
-		"resample_probability": suggest.FloatIn(0, 1, false, false),
-	}
 )

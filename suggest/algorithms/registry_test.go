@@ -14,6 +14,7 @@ import (
 var minimal = map[string]map[string]string{
 	"hyperband": {"resource_name": "n", "r_l": "9"},
 	"asha":      {"resource_name": "n"},
+	"pbt":       {"suggestion_trial_dir": "/var/log/katib/checkpoints/", "n_population": "5", "truncation_threshold": "0.2"},
 }
 
 func TestRegistryNames(t *testing.T) {
@@ -84,8 +85,8 @@ func TestCheck(t *testing.T) {
 			[]algorithms.Problem{{Where: algorithms.InSettingValue, Index: 1, Msg: "num_epochs: must be at least 1, got 0"}}},
 		{"required missing", "pbt", algorithms.Experiment{Settings: settings("n_population", "5"), Space: two},
 			[]algorithms.Problem{
-				{Where: algorithms.InSettings, Msg: `setting "suggestion_trial_dir" is required for algorithm pbt`},
-				{Where: algorithms.InSettings, Msg: `setting "truncation_threshold" is required for algorithm pbt`},
+				{Where: algorithms.InSettings, Msg: `pbt: setting "suggestion_trial_dir" is required`},
+				{Where: algorithms.InSettings, Msg: `pbt: setting "truncation_threshold" is required`},
 			}},
 		{"nasConfig missing", "darts", algorithms.Experiment{},
 			[]algorithms.Problem{{Where: algorithms.InNasConfig, Msg: "is required for algorithm darts"}}},
