@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,20 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 		}
 		add(trialCol{"params." + p.Name, p.Name, c.cell})
 	}
+	// The values the algorithm adds to each assignment (pbt's lineage),
+	// by their full name and, when free, their last path element.
+	var outputs []string
+	for _, out := range t.Experiment.Spec.Outputs() {
+		c := trialCol{out.Name, strings.ToUpper(path.Base(out.Name)), func(r *results.Row, _ bool, _ time.Time) string { return r.Trial.Parameters[out.Name] }}
+		short := path.Base(out.Name)
+		if _, dup := all[short]; !dup && short != out.Name {
+			add(trialCol{short, c.header, c.cell})
+			outputs = append(outputs, short)
+		} else {
+			outputs = append(outputs, out.Name)
+		}
+		add(c)
+	}
 	add(trialCol{"duration", "DURATION", func(r *results.Row, full bool, now time.Time) string {
 		if r.Trial.Started.IsZero() {
 			return ""
@@ -151,6 +166,7 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 	}
 	defaults = append(defaults, "duration", "reason")
 	if wide {
+		defaults = append(defaults, outputs...)
 		defaults = append(defaults, "created", "started", "finished", "exit", "dir")
 	}
 	return all, order, defaults
