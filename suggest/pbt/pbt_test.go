@@ -304,7 +304,10 @@ func drive(t *testing.T, s *Suggester, trials, batch int, f func(suggest.Assignm
 }
 
 func TestDeterministicAcrossBatching(t *testing.T) {
-	f := func(a suggest.Assignment) float64 { v, _ := strconv.ParseFloat(a["lr"], 64); return -math.Abs(v - 0.01) }
+	f := func(a suggest.Assignment) float64 {
+		v, _ := strconv.ParseFloat(a["lr"], 64)
+		return -math.Abs(v - 0.01)
+	}
 	s := mustNew(t, settings())
 	a := drive(t, s, 30, 2, f)
 	b := drive(t, s, 30, 5, f)
