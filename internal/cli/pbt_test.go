@@ -422,3 +422,76 @@ func TestPBTFailedMember(t *testing.T) {
 	}
 	replayLineage(t, trials, 4)
 }
+
+// TestKatibSimplePBT runs Katib's simple-pbt.yaml (maxFailedTrialCount
+// corrected) with its trial program's path pointed at a standard-library
+// stand-in of Katib's image, which reads and writes its checkpoint only at
+// Katib's path, /var/log/katib/checkpoints/. Then the same file with a
+// population of 5 and 10 trials: each generation-1 trial resumes its
+// parent's checkpoint (its epochs continue from the parent's 21 to 41).
+func TestKatibSimplePBT(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	helper, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := local.New(local.Options{MountHelper: helper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := probe.MountsSupported(); !ok {
+		t.Skip(why)
+	}
+	if _, err := os.Stat("/var/log/katib"); err == nil {
+		t.Skip("/var/log/katib exists on this machine: the trials' checkpoints could not be told from it")
+	}
+	src, err := os.ReadFile("testdata/pbt/simple-pbt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := filepath.Abs("testdata/pbt/pbt_trial.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "simple-pbt.yaml")
+	y := strings.Replace(string(src), "/opt/pbt/pbt_test.py", prog, 1)
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := tune(t, dir, "run", "-q", file); r.code != 0 || !strings.Contains(r.stdout, "2 trials, 2 succeeded") {
+		t.Fatalf("tune run simple-pbt.yaml: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, tr := range getTrials(t, dir, "simple-pbt") {
+		if _, ok := tr.Metrics["Validation-accuracy"]; !ok || tr.Parameters[pbtGeneration] != "0" {
+			t.Errorf("trial %s: metrics %v, generation %q", tr.Name, tr.Metrics, tr.Parameters[pbtGeneration])
+		}
+		if _, err := os.Stat(filepath.Join(tr.Dir, "var", "log", "katib", "checkpoints", "training.ckpt")); err != nil {
+			t.Errorf("trial %s: its checkpoint is not in its directory: %v", tr.Name, err)
+		}
+	}
+
+	y = strings.NewReplacer("name: simple-pbt", "name: simple-pbt-5", "maxTrialCount: 2", "maxTrialCount: 10",
+		"parallelTrialCount: 2", "parallelTrialCount: 5", "value: '40'", "value: '5'").Replace(y)
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := tune(t, dir, "run", "-q", file); r.code != 0 || !strings.Contains(r.stdout, "10 trials, 10 succeeded") {
+		t.Fatalf("tune run with a population of 5: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, tr := range getTrials(t, dir, "simple-pbt-5") {
+		out, err := os.ReadFile(filepath.Join(tr.Dir, "stdout.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "epoch 21:"
+		if tr.Parameters[pbtGeneration] == "1" {
+			want = "epoch 41:"
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("trial %s (generation %s, parent %q) printed %q, want %q", tr.Name, tr.Parameters[pbtGeneration], tr.Parameters[pbtParent], out, want)
+		}
+	}
+}
