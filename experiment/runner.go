@@ -195,7 +195,7 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 
 // CheckRunnable rejects a valid experiment that no Runner can run,
 // whatever its executor: an algorithm Katib knows that tune does not
-// implement (enas, darts, pbt), an early-stopping rule other than
+// implement (enas, darts), an early-stopping rule other than
 // medianstop, a nasConfig, a trial template from a ConfigMap. Errors wrap
 // ErrUnsupported; [Runner.Check] and Run make the same check first.
 func CheckRunnable(e *Experiment) error {

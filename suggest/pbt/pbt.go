@@ -39,7 +39,8 @@
 //     its checkpoint directory (Katib mounts the trial's directory of the
 //     suggestion's volume there); the runner, not this package, prepares
 //     it;
-//   - n_population (required): the population size, an integer ≥ 5;
+//   - n_population (required): the population size, an integer from 5 to
+//     10,000 (the upper bound is tune's);
 //   - truncation_threshold (required): the fraction of the population that
 //     exploits, between 0 and 1 inclusive;
 //   - resample_probability: between 0 and 1 inclusive; see explore above;
@@ -82,6 +83,10 @@ const (
 	Parent = "pbt.suggestion.katib.kubeflow.org/parent"
 )
 
+// maxPopulation is the largest n_population accepted (tune's limit; Katib
+// has none): each call replays every generation.
+const maxPopulation = 10000
+
 // SettingTrialDir is the setting naming where a trial finds its checkpoint
 // directory.
 const SettingTrialDir = "suggestion_trial_dir"
@@ -107,6 +112,9 @@ func New(settings map[string]string) (*Suggester, error) {
 	s.trialDir, _ = r.String(SettingTrialDir)
 	r.Require(SettingTrialDir, "the path at which each trial finds its checkpoint directory, such as /var/log/katib/checkpoints/")
 	if n, ok := r.Int("n_population", 5); ok {
+		if n > maxPopulation {
+			r.Errorf("n_population %d: want at most %d", n, maxPopulation)
+		}
 		s.population = n
 	}
 	r.Require("n_population", "the population size, an integer ≥ 5")

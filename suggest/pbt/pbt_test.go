@@ -47,6 +47,7 @@ func TestNewSettings(t *testing.T) {
 		{"resample", settings("resample_probability", "0.25", "random_state", "3"), ""},
 		{"bounds inclusive", settings("truncation_threshold", "1", "resample_probability", "0"), ""},
 		{"population", settings("n_population", "4"), `n_population="4": want an integer ≥ 5`},
+		{"population too large", settings("n_population", "10001"), `n_population 10001: want at most 10000`},
 		{"truncation", settings("truncation_threshold", "1.5"), `truncation_threshold="1.5": want a number between 0 and 1`},
 		{"resample range", settings("resample_probability", "-0.1"), `resample_probability="-0.1"`},
 		{"unknown", settings("population", "5"), `unknown setting "population"`},
@@ -70,7 +71,7 @@ func TestNewSettings(t *testing.T) {
 
 // sim is an experiment's history as the runner keeps it.
 type sim struct {
-	t    *testing.T
+	t    testing.TB
 	s    *Suggester
 	hist []suggest.Observation
 }
@@ -281,7 +282,7 @@ func TestResample(t *testing.T) {
 
 // drive runs the population for trials trials, asking for batch at a time
 // and finishing the oldest pending trial with f, and returns the history.
-func drive(t *testing.T, s *Suggester, trials, batch int, f func(suggest.Assignment) float64) []suggest.Observation {
+func drive(t testing.TB, s *Suggester, trials, batch int, f func(suggest.Assignment) float64) []suggest.Observation {
 	m := &sim{t: t, s: s}
 	for len(m.hist) < trials {
 		pending := 0
@@ -373,6 +374,24 @@ func TestPerturb(t *testing.T) {
 		}
 		if v := perturb(stepped, "0.019", r); v != "0.0152" && v != "0.02" {
 			t.Fatalf("stepped 0.019 perturbed to %s, want 0.0152 or the bound 0.02", v)
+		}
+	}
+}
+
+// BenchmarkSuggest1000 times one call after 1,000 trials (population 20,
+// 50 generations), the replay included.
+func BenchmarkSuggest1000(b *testing.B) {
+	s, err := New(settings("n_population", "20"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := func(a suggest.Assignment) float64 { v, _ := strconv.ParseFloat(a["lr"], 64); return -math.Abs(v - 0.01) }
+	hist := drive(b, s, 1000, 20, f)
+	req := suggest.Request{Space: space, Goal: suggest.Maximize, History: hist, N: 4, Seed: 11}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Suggest(context.Background(), req); err != nil && !errors.Is(err, suggest.ErrWait) {
+			b.Fatal(err)
 		}
 	}
 }
