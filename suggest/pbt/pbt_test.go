@@ -385,7 +385,10 @@ func BenchmarkSuggest1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := func(a suggest.Assignment) float64 { v, _ := strconv.ParseFloat(a["lr"], 64); return -math.Abs(v - 0.01) }
+	f := func(a suggest.Assignment) float64 {
+		v, _ := strconv.ParseFloat(a["lr"], 64)
+		return -math.Abs(v - 0.01)
+	}
 	hist := drive(b, s, 1000, 20, f)
 	req := suggest.Request{Space: space, Goal: suggest.Maximize, History: hist, N: 4, Seed: 11}
 	b.ReportAllocs()
