@@ -36,6 +36,22 @@ func CheckpointDir(trialDir, p string) string {
 	return filepath.Join(trialDir, filepath.FromSlash(path.Clean("/"+p)))
 }
 
+// checkpoint returns what an executor whose trials run elsewhere needs to
+// give the trial named name, with assignment a, its checkpoint directory
+// on its volume, in Katib's layout (<experiment>/<trial>); nil when the
+// experiment has no absolute checkpoint path.
+func (e *Experiment) checkpoint(name string, a map[string]string) *trial.Checkpoint {
+	p := e.CheckpointPath()
+	if !path.IsAbs(p) {
+		return nil
+	}
+	c := &trial.Checkpoint{Path: p, Dir: path.Join(e.Metadata.Name, name)}
+	if parent := a[pbt.Parent]; parent != "" {
+		c.Parent = path.Join(e.Metadata.Name, path.Base(parent))
+	}
+	return c
+}
+
 // prepareCheckpoint gives trial t, about to start from spec in its empty
 // directory, its checkpoint directory: a copy of its parent's (the trial
 // its assignment names as [pbt.Parent]) or an empty one, at the checkpoint

@@ -251,6 +251,7 @@ func (e *Experiment) TrialSpec(name string, a suggest.Assignment, dir string) (*
 		Namespace:        e.Metadata.Namespace,
 		Dir:              dir,
 		Env:              []string{"TUNE_EXPERIMENT=" + e.Metadata.Name, "TUNE_TRIAL=" + name, "TUNE_TRIAL_DIR=" + dir},
+		Checkpoint:       e.checkpoint(name, a),
 	}, nil
 }
 
