@@ -190,7 +190,7 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 func (s *state) history() []suggest.Observation {
 	h := make([]suggest.Observation, len(s.trials))
 	for i, t := range s.trials {
-		h[i] = suggest.Observation{Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
+		h[i] = suggest.Observation{Name: t.Name, Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
 		switch {
 		case t.State == trial.Succeeded || t.State == trial.EarlyStopped:
 			// An early-stopped trial's value is what it reached: worse

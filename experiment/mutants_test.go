@@ -420,7 +420,8 @@ func (s *historySuggester) Suggest(_ context.Context, req suggest.Request) ([]su
 // TestHistoryReportsEarlyStoppedAsCompleted: the suggester sees an
 // early-stopped trial as Completed with the value it reached (chosen by
 // the objective's strategy), not as Failed; one without the objective is
-// Failed; a trial lost by a runner is Abandoned.
+// Failed; a trial lost by a runner is Abandoned. Each observation carries
+// its trial's name.
 func TestHistoryReportsEarlyStoppedAsCompleted(t *testing.T) {
 	exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  parallelTrialCount: 1\n  maxTrialCount: 20\n")
 	loss := func(values ...float64) map[string]metrics.Summary {
@@ -460,7 +461,7 @@ func TestHistoryReportsEarlyStoppedAsCompleted(t *testing.T) {
 		{Status: suggest.Failed, Value: nan},
 	}
 	for i := range want {
-		want[i].Assignment = trials[i].Parameters
+		want[i].Name, want[i].Assignment = trials[i].Name, trials[i].Parameters
 	}
 	if diff := cmp.Diff(want, sg.history, cmpopts.EquateNaNs()); diff != "" {
 		t.Errorf("history given to the suggester (-want +got):\n%s", diff)

@@ -195,9 +195,9 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 
 // CheckRunnable rejects a valid experiment that no Runner can run,
 // whatever its executor: an algorithm Katib knows that tune does not
-// implement (such as pbt), an early-stopping rule other than medianstop,
-// a trial template from a ConfigMap. A nasConfig runs with any algorithm
-// that searches one and is implemented. Errors wrap
+// implement (none today: every algorithm Katib ships runs), an
+// early-stopping rule other than medianstop, a trial template from a
+// ConfigMap. A nasConfig runs with any algorithm that searches one. Errors wrap
 // ErrUnsupported; [Runner.Check] and Run make the same check first.
 func CheckRunnable(e *Experiment) error {
 	if name := e.Spec.Algorithm.AlgorithmName; name != "" {

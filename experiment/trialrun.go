@@ -160,6 +160,13 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 	if stale != "" {
 		r.emit(Event{Kind: Warning, Trial: copyTrial(t), Message: fmt.Sprintf("trial %s: its directory %s was not empty (left by an earlier run or a deleted experiment); it was renamed to %s so that nothing in it is read as this trial's", name, dir, stale)})
 	}
+	warnings, err := s.prepareCheckpoint(t, spec)
+	for _, w := range warnings {
+		r.emit(Event{Kind: Warning, Trial: copyTrial(t), Message: fmt.Sprintf("trial %s: %s", name, w)})
+	}
+	if err != nil {
+		return s.failInfra(storeCtx, t, err)
+	}
 	t.State, t.Started = trial.Running, r.now()
 	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
 		// Not stored, not started: forget it so the final status counts
@@ -244,6 +251,7 @@ func (e *Experiment) TrialSpec(name string, a suggest.Assignment, dir string) (*
 		Namespace:        e.Metadata.Namespace,
 		Dir:              dir,
 		Env:              []string{"TUNE_EXPERIMENT=" + e.Metadata.Name, "TUNE_TRIAL=" + name, "TUNE_TRIAL_DIR=" + dir},
+		Checkpoint:       e.checkpoint(name, a),
 	}, nil
 }
 

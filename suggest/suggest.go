@@ -103,6 +103,9 @@ const (
 
 // Observation is one trial of the history.
 type Observation struct {
+	// Name is the trial's name; "" when the caller has none. An algorithm
+	// may put it in an assignment to refer to the trial (pbt's parent).
+	Name string
 	// Assignment is the trial's parameter assignment.
 	Assignment Assignment
 	// Status says whether Value is meaningful.

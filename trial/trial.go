@@ -116,6 +116,11 @@ type Spec struct {
 	// [PodCollectors] to run tune's collector in the trial's primary
 	// container.
 	Collector *PodCollector
+	// Checkpoint, when not nil, asks an executor whose trials run
+	// elsewhere (trial/kube) to give the trial its checkpoint directory
+	// on the volume its template mounts, as Katib's population-based
+	// training does; local executors are given Mounts instead.
+	Checkpoint *Checkpoint
 	// OnStatus, when not nil, is called by an executor when a running
 	// trial's condition changes in a way the user should see before it
 	// ends, with a CamelCase reason and a message: the scheduler cannot
@@ -213,6 +218,15 @@ var ErrDetached = errors.New("tune detached from its running trials")
 // inside a trial; see [Spec.Mounts].
 type Mount struct {
 	Source, Target string
+}
+
+// Checkpoint is a trial's checkpoint directory on a volume its template
+// mounts at Path in the primary container: the trial sees the volume's
+// subdirectory Dir there (Katib's layout, <experiment>/<trial>), which
+// starts as a copy of the volume's subdirectory Parent when Parent is
+// not "". Dir and Parent are relative, slash-separated, without "..".
+type Checkpoint struct {
+	Path, Dir, Parent string
 }
 
 // OnHost is an optional interface of an [Executor] whose trials run as

@@ -61,8 +61,7 @@ func TestExitCodesAsReadme(t *testing.T) {
 	ok := writeExperiment(t, dir, expParams{Name: "fine", Parallel: 1, Max: 2, MaxFailed: 1})
 	failing := writeExperiment(t, dir, expParams{Name: "failing", Parallel: 1, Max: 3, MaxFailed: 1, Extra: `, "--exit", "3"`})
 	slow := writeExperiment(t, dir, expParams{Name: "slow", Parallel: 1, Max: 2, MaxFailed: 1, Extra: `, "--sleep", "60s"`})
-	pbt := writeExperiment(t, dir, expParams{Name: "pop", Algorithm: "pbt", Parallel: 1, Max: 2, MaxFailed: 1,
-		Settings: "      - {name: suggestion_trial_dir, value: /tmp/ckpt}\n      - {name: n_population, value: \"8\"}\n      - {name: truncation_threshold, value: \"0.2\"}"})
+	anneal := writeExperiment(t, dir, expParams{Name: "anneal", Algorithm: "anneal", Parallel: 1, Max: 2, MaxFailed: 1})
 	garbage := filepath.Join(dir, "garbage.yaml")
 	if err := os.WriteFile(garbage, []byte("kind: Experiment\nspec: [1, 2\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -90,7 +89,7 @@ func TestExitCodesAsReadme(t *testing.T) {
 			{"wrong argument count", args("best")},
 			{"missing file", args("validate", filepath.Join(dir, "missing.yaml"))},
 			{"invalid file", args("validate", garbage)},
-			{"algorithm tune cannot run", args("run", pbt)},
+			{"algorithm tune cannot run", args("run", anneal)},
 		},
 		130: {
 			{"run interrupted", func() result {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,21 +112,27 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 		add(trialCol{"params." + p.Name, p.Name, c.cell})
 	}
 	// The values the algorithm adds to each assignment (DARTS's search
-	// space, for one), which NAS experiments have instead of parameters.
+	// space, pbt's lineage), which NAS experiments have instead of
+	// parameters: by their last path element when free (generation,
+	// parent), else by their full name, and as params.NAME.
 	var outputs []string
 	for _, out := range t.Experiment.Spec.Outputs() {
 		name := out.Name
-		c := trialCol{name, name, func(r *results.Row, full bool, _ time.Time) string {
+		short := path.Base(name)
+		c := trialCol{name, short, func(r *results.Row, full bool, _ time.Time) string {
 			if full {
 				return r.Trial.Parameters[name]
 			}
 			return shorten(r.Trial.Parameters[name])
 		}}
-		if _, dup := all[name]; !dup {
-			add(c)
-			outputs = append(outputs, name)
+		if _, dup := all[short]; !dup {
+			c.name = short
 		}
-		add(trialCol{"params." + name, name, c.cell})
+		if _, dup := all[c.name]; !dup {
+			add(c)
+			outputs = append(outputs, c.name)
+		}
+		add(trialCol{"params." + name, short, c.cell})
 	}
 	add(trialCol{"duration", "DURATION", func(r *results.Row, full bool, now time.Time) string {
 		if r.Trial.Started.IsZero() {
@@ -171,6 +178,7 @@ func trialColumns(t *results.Table, wide bool) (all map[string]trialCol, order [
 	defaults = append(defaults, outputs...)
 	defaults = append(defaults, "duration", "reason")
 	if wide {
+		defaults = append(defaults, outputs...)
 		defaults = append(defaults, "created", "started", "finished", "exit", "dir")
 	}
 	return all, order, defaults

@@ -11,33 +11,20 @@ import (
 
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/internal/cli"
-	"github.com/tune-hpo/tune/suggest/algorithms"
 )
 
-// TestUnimplementedAlgorithmRejectedByValidate: an algorithm Katib knows
-// but tune does not implement (pbt here) is refused by tune validate with
-// the message and the exit code tune run gives, before anything runs.
-func TestUnimplementedAlgorithmRejectedByValidate(t *testing.T) {
+// TestPBTValidateAndRunAgree: pbt, which tune validate and tune run used
+// to refuse alike as not implemented, is now accepted by both: the file
+// validates, and runs its two trials of generation 0.
+func TestPBTValidateAndRunAgree(t *testing.T) {
 	dir := t.TempDir()
 	file := writeExperiment(t, dir, expParams{Name: "pop", Algorithm: "pbt", Parallel: 1, Max: 2, MaxFailed: 1,
-		Settings: "      - {name: suggestion_trial_dir, value: /tmp/ckpt}\n      - {name: n_population, value: \"8\"}\n      - {name: truncation_threshold, value: \"0.2\"}"})
-	want := `spec.algorithm.algorithmName "pbt": not supported yet (supported: ` + strings.Join(algorithms.Implemented(), ", ") + `)`
-	v := tune(t, dir, "validate", file)
-	if v.code != 2 || !strings.Contains(v.stderr, want) || v.stdout != "" {
-		t.Errorf("tune validate: exit %d, stdout %q, stderr %q; want exit 2 and %q", v.code, v.stdout, v.stderr, want)
+		Settings: "      - {name: suggestion_trial_dir, value: ckpt}\n      - {name: n_population, value: \"8\"}\n      - {name: truncation_threshold, value: \"0.2\"}"})
+	if v := tune(t, dir, "validate", file); v.code != 0 || v.stderr != "" {
+		t.Errorf("tune validate: exit %d, stderr %q; want 0 and nothing", v.code, v.stderr)
 	}
-	r := tune(t, dir, "run", file)
-	if r.code != 2 || r.stderr != v.stderr {
-		t.Errorf("tune run: exit %d, stderr %q; want exit 2 and validate's message %q", r.code, r.stderr, v.stderr)
-	}
-	// Nothing ran: the store holds no experiment.
-	if g := tune(t, dir, "get", "experiments", "-o", "name"); strings.Contains(g.stdout, "pop") {
-		t.Errorf("tune run stored the experiment: %q", g.stdout)
-	}
-	// An implemented algorithm with the same file still validates.
-	file = writeExperiment(t, dir, expParams{Name: "ok", Algorithm: "random", Parallel: 1, Max: 2, MaxFailed: 1})
-	if v := tune(t, dir, "validate", file); v.code != 0 {
-		t.Errorf("tune validate (random): exit %d: %s", v.code, v.stderr)
+	if r := tune(t, dir, "run", "-q", file); r.code != 0 || !strings.Contains(r.stdout, "2 trials, 2 succeeded") {
+		t.Errorf("tune run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
 

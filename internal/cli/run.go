@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -141,6 +142,11 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 		}
 		if exp.CollectorKind() == collect.Push && rt != local.RuntimeHost && (o.pushAddress == "unix" || strings.HasPrefix(o.pushAddress, "unix:")) {
 			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: trials in %s containers cannot reach the Push collector's Unix socket: use --push-address 127.0.0.1:0 (containers share the host's network)", rt), true))
+		}
+		if p := exp.CheckpointPath(); p != "" && path.IsAbs(p) {
+			if ok, why := ex.MountsSupported(); !ok {
+				fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the checkpoint directory %s (suggestion_trial_dir) cannot appear at that path inside the trials (%s): they must read and write their checkpoints in $(%s)", p, why, experiment.EnvCheckpointDir), true))
+			}
 		}
 		if k := exp.CollectorKind(); k == collect.File || k == collect.TensorFlowEvent {
 			if ok, why := ex.MountsSupported(); !ok {

@@ -233,6 +233,14 @@ func TestTwoStoresOneDirectory(t *testing.T) {
 	if dir1 == dir2 {
 		t.Errorf("both stores' trial twin-0001 run in %s", dir1)
 	}
+	// The trial's shell checks for fast once, then becomes sleep: wait for
+	// that, or a loaded machine may let it see the file written below.
+	if !waitUntil(30*time.Second, func() bool {
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pg2))
+		return err == nil && strings.TrimSpace(string(comm)) == "sleep"
+	}) {
+		t.Fatalf("s2's trial process %d never became sleep", pg2)
+	}
 
 	if err := os.WriteFile(fast, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func newValidateCommand(f *factory, runF func(context.Context, *validateOptions)
 		Long: `Check a Katib v1beta1 Experiment file without running it. Every problem is
 reported with its field path and line; the exit status is 2 when the file is
 invalid or asks for what tune cannot run (an algorithm Katib knows but tune
-does not implement: enas, pbt). A valid file is printed back as YAML
+invalid or asks for what tune cannot run. A valid file is printed back as YAML
 with the defaults applied.
 
 With --executor local (the default), an Argo Workflow trial template is also

@@ -24,6 +24,7 @@ import (
 	"github.com/tune-hpo/tune/suggest/enas"
 	"github.com/tune-hpo/tune/suggest/grid"
 	"github.com/tune-hpo/tune/suggest/hyperband"
+	"github.com/tune-hpo/tune/suggest/pbt"
 	"github.com/tune-hpo/tune/suggest/random"
 	"github.com/tune-hpo/tune/suggest/sobol"
 	"github.com/tune-hpo/tune/suggest/tpe"
@@ -70,7 +71,7 @@ var registry = []Algorithm{
 	{Name: "hyperband", New: build(hyperband.New), Required: []string{"r_l", "resource_name"}, Rules: hyperbandRules},
 	{Name: "enas", New: build(enas.New), NAS: true, Outputs: []Output{{enas.OutputArchitecture, enas.SampleArchitecture}, {enas.OutputNNConfig, enas.SampleNNConfig}}},
 	{Name: "darts", New: build(darts.New), NAS: true, Outputs: dartsOutputs},
-	{Name: "pbt", Settings: pbtSettings, Required: []string{"suggestion_trial_dir", "n_population", "truncation_threshold"}},
+	{Name: "pbt", New: build(pbt.New), Outputs: []Output{{Name: pbt.Generation, Sample: "1"}, {Name: pbt.Parent, Sample: "parent-trial"}}},
 	{Name: "asha", New: build(asha.New), Rules: ashaRules}, // tune's addition: asynchronous successive halving
 }
 

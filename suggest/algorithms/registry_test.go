@@ -14,6 +14,7 @@ import (
 var minimal = map[string]map[string]string{
 	"hyperband": {"resource_name": "n", "r_l": "9"},
 	"asha":      {"resource_name": "n"},
+	"pbt":       {"suggestion_trial_dir": "/var/log/katib/checkpoints/", "n_population": "5", "truncation_threshold": "0.2"},
 }
 
 func TestRegistryNames(t *testing.T) {
@@ -78,8 +79,8 @@ func TestCheck(t *testing.T) {
 		{"unknown name", "nope", algorithms.Experiment{}, []algorithms.Problem{{Where: algorithms.InName, Msg: `unknown algorithm "nope" (allowed: random, grid`}}},
 		{"unknown setting, implemented", "random", algorithms.Experiment{Settings: settings("random_state", "1", "zz", "1"), Space: two},
 			[]algorithms.Problem{{Where: algorithms.InSetting, Index: 1, Msg: `random: unknown setting "zz" (allowed: random_state)`}}},
-		{"unknown setting, Katib's table", "pbt", algorithms.Experiment{Settings: settings("zz", "1", "suggestion_trial_dir", "d", "n_population", "5", "truncation_threshold", "0.2"), Space: two},
-			[]algorithms.Problem{{Where: algorithms.InSettingName, Index: 0, Msg: `unknown setting "zz" for algorithm pbt (allowed: n_population,`}}},
+		{"unknown setting, pbt", "pbt", algorithms.Experiment{Settings: settings("zz", "1", "suggestion_trial_dir", "d", "n_population", "5", "truncation_threshold", "0.2"), Space: two},
+			[]algorithms.Problem{{Where: algorithms.InSetting, Index: 0, Msg: `pbt: unknown setting "zz" (allowed: suggestion_trial_dir, n_population,`}}},
 		{"enas settings", "enas", algorithms.Experiment{Settings: settings("zz", "1", "controller_temperature", "None", "controller_learning_rate", "2"), NasConfig: true},
 			[]algorithms.Problem{
 				{Where: algorithms.InSetting, Index: 2, Msg: `enas: setting controller_learning_rate="2": want a number in (0, 1]`},
@@ -91,8 +92,8 @@ func TestCheck(t *testing.T) {
 			[]algorithms.Problem{{Where: algorithms.InSetting, Index: 0, Msg: `darts: setting num_epochs="x": want a positive integer`}}},
 		{"required missing", "pbt", algorithms.Experiment{Settings: settings("n_population", "5"), Space: two},
 			[]algorithms.Problem{
-				{Where: algorithms.InSettings, Msg: `setting "suggestion_trial_dir" is required for algorithm pbt`},
-				{Where: algorithms.InSettings, Msg: `setting "truncation_threshold" is required for algorithm pbt`},
+				{Where: algorithms.InSettings, Msg: `pbt: setting "suggestion_trial_dir" is required`},
+				{Where: algorithms.InSettings, Msg: `pbt: setting "truncation_threshold" is required`},
 			}},
 		{"nasConfig missing", "darts", algorithms.Experiment{},
 			[]algorithms.Problem{{Where: algorithms.InNasConfig, Msg: "is required for algorithm darts"}}},

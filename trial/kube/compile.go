@@ -107,6 +107,11 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 				return nil, err
 			}
 		}
+		if spec.Checkpoint != nil {
+			if err := injectCheckpoint(spec, "Job", &job.Spec.Template.Spec); err != nil {
+				return nil, err
+			}
+		}
 		job.Spec.Template.Labels = mergeLabels(job.Spec.Template.Labels, labels)
 		job.SetGroupVersionKind(manifest.JobGVK)
 		return job, nil
@@ -133,6 +138,9 @@ func compile(spec *trial.Spec, namespace string) (runtime.Object, error) {
 // finishWorkflow names wf after the trial, puts it in ns, labels it and
 // its pods, and declares its KFP metrics output parameters.
 func finishWorkflow(wf *wfv1.Workflow, spec *trial.Spec, ns string, labels map[string]string) (*wfv1.Workflow, error) {
+	if spec.Checkpoint != nil {
+		return nil, fmt.Errorf("kube: trial %s: tune gives checkpoint directories (suggestion_trial_dir) to the pods of Jobs and of kinds with pod templates, not to Workflow steps", spec.Name)
+	}
 	if spec.Collector != nil {
 		return nil, fmt.Errorf("kube: trial %s: tune's metrics collector does not run inside Workflow steps, so only the StdOut collector works for Workflow trials on Kubernetes (with primaryPodLabels naming the step whose log has the metrics), besides the output parameters tune always reads", spec.Name)
 	}

@@ -87,6 +87,20 @@ func compileDynamic(spec *trial.Spec, data []byte, ns string) (*unstructured.Uns
 			return nil, err
 		}
 	}
+	if spec.Checkpoint != nil {
+		if len(templates) == 0 {
+			return nil, fmt.Errorf("kube: trial %s: the %s has no pod template, so tune cannot give its pods their checkpoint directory (suggestion_trial_dir)", spec.Name, u.GetKind())
+		}
+		var err error
+		eachPodTemplate(u.Object, func(t map[string]any, names []string) {
+			if err == nil && slices.Contains(names, primaryName(spec, names)) {
+				err = injectCheckpointUnstructured(spec, u.GetKind(), t)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return u, nil
 }
 
