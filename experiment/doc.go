@@ -55,7 +55,9 @@
 //     [github.com/tune-hpo/tune/suggest/algorithms] decides; earlyStopping, if
 //     present, is medianstop with min_trials_required and start_step;
 //   - parallelTrialCount ≥ 1, maxTrialCount ≥ 1, 0 ≤ maxFailedTrialCount ≤
-//     maxTrialCount; resumePolicy Never, LongRunning or FromVolume;
+//     maxTrialCount, parallelTrialCount ≤ maxTrialCount (the defaulted 3
+//     included, as Katib's webhook checks after its defaulting);
+//     resumePolicy Never, LongRunning or FromVolume;
 //   - at least one parameter (or a nasConfig, not both), with unique names
 //     and types double, int, discrete or categorical. double and int need
 //     numeric min ≤ max (integers for int) and no list; a step, when given,

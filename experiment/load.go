@@ -140,6 +140,12 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 				}
 			}
 			fe.File = filename
+			if fe.Path == "spec.parallelTrialCount" && lookup(root, fe.Path) == nil {
+				fe.Msg += fmt.Sprintf(" (parallelTrialCount is not given and defaults to %d, as in Katib, whose webhook then refuses the file too: set it)", DefaultParallelTrialCount)
+				fe.Line, fe.Column = locate(root, "spec.maxTrialCount")
+				errs = append(errs, fe)
+				continue
+			}
 			fe.Line, fe.Column = locate(root, fe.Path)
 			errs = append(errs, fe)
 		}
