@@ -196,7 +196,8 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 // CheckRunnable rejects a valid experiment that no Runner can run,
 // whatever its executor: an algorithm Katib knows that tune does not
 // implement (enas, darts, pbt), an early-stopping rule other than
-// medianstop, a nasConfig, a trial template from a ConfigMap. Errors wrap
+// medianstop, a nasConfig, a trial template still in a ConfigMap (not
+// read by [LoadWith] or [ParseWith]). Errors wrap
 // ErrUnsupported; [Runner.Check] and Run make the same check first.
 func CheckRunnable(e *Experiment) error {
 	if name := e.Spec.Algorithm.AlgorithmName; name != "" {
@@ -210,8 +211,13 @@ func CheckRunnable(e *Experiment) error {
 	if e.Spec.NasConfig != nil {
 		return fmt.Errorf("spec.nasConfig: neural architecture search is %w", ErrUnsupported)
 	}
-	if e.Spec.TrialTemplate == nil || e.Spec.TrialTemplate.TrialSpec == nil {
-		return fmt.Errorf("spec.trialTemplate.configMap: trial templates from ConfigMaps are %w locally (inline trialSpec only)", ErrUnsupported)
+	if tt := e.Spec.TrialTemplate; tt == nil || tt.TrialSpec == nil {
+		var src ConfigMapSource
+		if tt != nil && tt.ConfigMap != nil {
+			src = *tt.ConfigMap
+		}
+		return fmt.Errorf("spec.trialTemplate.configMap: the trial template in ConfigMap %s/%s (key %q) was not read: a template from a ConfigMap is %w until it is (LoadWith, ParseWith)",
+			src.ConfigMapNamespace, src.ConfigMapName, src.TemplatePath, ErrUnsupported)
 	}
 	return nil
 }
