@@ -25,6 +25,10 @@ import (
 // ask), as opposed to looking and not finding it.
 var ErrTemplateUnavailable = errors.New("trial template ConfigMap not available")
 
+// ErrTemplateNotRead is wrapped by [CheckRunnable]'s error for an
+// experiment whose trial template is still in a ConfigMap.
+var ErrTemplateNotRead = errors.New("was not read")
+
 // ConfigMapLookup returns the ConfigMap a trial template names
 // (spec.trialTemplate.configMap) and where it was found, a file name or a
 // cluster, for messages. An error wrapping [ErrTemplateUnavailable] means

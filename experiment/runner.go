@@ -197,8 +197,9 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 // whatever its executor: an algorithm Katib knows that tune does not
 // implement (enas, darts, pbt), an early-stopping rule other than
 // medianstop, a nasConfig, a trial template still in a ConfigMap (not
-// read by [LoadWith] or [ParseWith]). Errors wrap
-// ErrUnsupported; [Runner.Check] and Run make the same check first.
+// read by [LoadWith] or [ParseWith]; checked last, its error also wraps
+// [ErrTemplateNotRead]). Errors wrap ErrUnsupported; [Runner.Check] and
+// Run make the same check first.
 func CheckRunnable(e *Experiment) error {
 	if name := e.Spec.Algorithm.AlgorithmName; name != "" {
 		if a, ok := suggestalgorithms.Lookup(name); ok && a.New == nil {
@@ -216,8 +217,8 @@ func CheckRunnable(e *Experiment) error {
 		if tt != nil && tt.ConfigMap != nil {
 			src = *tt.ConfigMap
 		}
-		return fmt.Errorf("spec.trialTemplate.configMap: the trial template in ConfigMap %s/%s (key %q) was not read: a template from a ConfigMap is %w until it is (LoadWith, ParseWith)",
-			src.ConfigMapNamespace, src.ConfigMapName, src.TemplatePath, ErrUnsupported)
+		return fmt.Errorf("spec.trialTemplate.configMap: the trial template in ConfigMap %s/%s (key %q) %w: a template from a ConfigMap is %w until it is (LoadWith, ParseWith)",
+			src.ConfigMapNamespace, src.ConfigMapName, src.TemplatePath, ErrTemplateNotRead, ErrUnsupported)
 	}
 	return nil
 }

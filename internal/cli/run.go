@@ -50,6 +50,7 @@ type runOptions struct {
 	runtime                string // of local trials: host | podman | docker
 	artifactRepository     string // of Argo, for Kubernetes trials: auto | none | configured
 	collectorImage         string // tune's image, for collectors in Kubernetes trial pods
+	templateFiles          []string // --trial-template-configmap
 }
 
 // The executors tune run can use.
@@ -71,6 +72,12 @@ grid is exhausted).
 With --executor kubernetes, the permissions the trials need in their
 namespace are checked first (tune rbac prints the Role that grants them).
 
+A trial template in a ConfigMap (spec.trialTemplate.configMap) is read once,
+when the run starts, from the files given with --trial-template-configmap,
+else from the cluster with --executor kubernetes, else from
+CONFIGMAPNAME.yaml next to the experiment file, and stored with the
+experiment.
+
 Exit status: 0 when the experiment Succeeded, 1 when it Failed or on error,
 2 for an invalid experiment file or missing Kubernetes permissions, 130
 when interrupted.`,
@@ -84,6 +91,7 @@ when interrupted.`,
 		},
 	}
 	addExecutorFlags(cmd, o)
+	cmd.Flags().StringArrayVar(&o.templateFiles, "trial-template-configmap", nil, configMapFlagUsage)
 	return cmd
 }
 
@@ -205,7 +213,11 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	exp, src, err := loadExperiment(o.file)
+	ts := templateSource{files: o.templateFiles, executor: o.executor, kubeconfig: o.kubeconfig, kubeContext: o.kubeContext}
+	exp, src, err := loadExperimentWith(o.file, ts.lookup(ctx, o.file))
+	if errors.Is(err, experiment.ErrTemplateUnavailable) {
+		return &codeError{code: exitInvalid, err: fmt.Errorf("%w; name the ConfigMap's file with --trial-template-configmap", err)}
+	}
 	if err != nil {
 		return err
 	}
