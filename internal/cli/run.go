@@ -44,12 +44,12 @@ type runOptions struct {
 	containerCreateTimeout time.Duration
 	crashLoopTimeout       time.Duration
 	nodeLostTimeout        time.Duration
-	logLevel               string // of the executor's log: debug | info | warn | error
-	maxObservations        int    // per trial and metric; -1: no cap
-	pushAddress            string // of the Push collector's endpoint
-	runtime                string // of local trials: host | podman | docker
-	artifactRepository     string // of Argo, for Kubernetes trials: auto | none | configured
-	collectorImage         string // tune's image, for collectors in Kubernetes trial pods
+	logLevel               string   // of the executor's log: debug | info | warn | error
+	maxObservations        int      // per trial and metric; -1: no cap
+	pushAddress            string   // of the Push collector's endpoint
+	runtime                string   // of local trials: host | podman | docker
+	artifactRepository     string   // of Argo, for Kubernetes trials: auto | none | configured
+	collectorImage         string   // tune's image, for collectors in Kubernetes trial pods
 	templateFiles          []string // --trial-template-configmap
 }
 
