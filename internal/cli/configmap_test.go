@@ -189,3 +189,18 @@ func TestValidateConfigMapTemplate(t *testing.T) {
 		}
 	})
 }
+
+// TestRBACConfigMapTemplate: tune rbac reads the template's kind from the
+// ConfigMap's file, since the kind decides the permissions.
+func TestRBACConfigMapTemplate(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, filepath.Join(dir, "exp.yaml"), strings.Replace(fmt.Sprintf(cmExperiment, "cm", 3), "  name: cm\n", "  name: cm\n  namespace: team-a\n", 1))
+	if r := tune(t, dir, "rbac", file); r.code != 2 || !strings.Contains(r.stderr, "--trial-template-configmap") {
+		t.Errorf("rbac without the ConfigMap: exit %d, stderr %q", r.code, r.stderr)
+	}
+	cmFile := writeFile(t, filepath.Join(t.TempDir(), "cms.yaml"), cmTemplates("train", ""))
+	r := tune(t, dir, "rbac", "--trial-template-configmap", cmFile, file)
+	if r.code != 0 || !strings.Contains(r.stdout, "the Job trials of experiment cm") || !strings.Contains(r.stdout, "- jobs") {
+		t.Errorf("rbac with the ConfigMap: exit %d, stdout %q, stderr %q; want the Job trials' Role", r.code, r.stdout, r.stderr)
+	}
+}
