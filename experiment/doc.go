@@ -50,7 +50,7 @@
 //     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, and
 //     tune's asha) with only
 //     the settings its Katib service accepts, each value checked (random
-//     takes only random_state, a non-negative integer), and what it needs of
+//     and grid take only random_state, a non-negative integer), and what it needs of
 //     the search space and parallelTrialCount: the registry
 //     [github.com/tune-hpo/tune/suggest/algorithms] decides; earlyStopping, if
 //     present, is medianstop with min_trials_required and start_step;
