@@ -356,8 +356,12 @@ func newResumeCommand(f *factory) *cobra.Command {
 		Long: `Resume an experiment from the spec kept in the store, without its file:
 trials the previous run left running are stopped and replaced, finished
 trials are kept, and the experiment goes on until its completion rules end it.
-A finished experiment resumes when its budget is raised (--max-trial-count,
---max-failed-trial-count), as Katib's LongRunning experiments do.
+A new budget is checked as Katib's webhook checks an edited Experiment: a
+finished experiment restarts only when it reached maxTrialCount with
+spec.resumePolicy LongRunning or FromVolume and --max-trial-count raises
+it; the new maxTrialCount must exceed the trials that finished, and
+parallelTrialCount and maxFailedTrialCount must not exceed it (see
+docs/katib.md).
 
 tune run FILE does the same when FILE names an experiment already in the
 store and differs from it only in maxTrialCount, parallelTrialCount and
@@ -408,6 +412,13 @@ func runResume(ctx context.Context, cmd *cobra.Command, o *resumeOptions) error 
 		}
 		v := b.value
 		*b.field = &v
+	}
+	if cmd.Flags().Changed("max-trial-count") || cmd.Flags().Changed("parallel-trial-count") || cmd.Flags().Changed("max-failed-trial-count") {
+		// The edited spec is checked whole, as Katib's webhook checks an
+		// edited Experiment.
+		if err := rec.Spec.Validate(); err != nil {
+			return fmt.Errorf("experiment %s with the new budget: %w", o.name, err)
+		}
 	}
 	return o.execute(ctx, rec, false, gpus)
 }
