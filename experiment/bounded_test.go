@@ -155,7 +155,7 @@ func (e metricFloodExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, 
 // value as if every value were kept.
 func TestRunnerBoundsObservations(t *testing.T) {
 	const n, maxObs = 20_000, 50
-	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
 	st, err := store.Open(filepath.Join(t.TempDir(), "tune.db"), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -50,12 +50,14 @@
 //     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, and
 //     tune's asha) with only
 //     the settings its Katib service accepts, each value checked (random
-//     takes only random_state, a non-negative integer), and what it needs of
+//     and grid take only random_state, a non-negative integer), and what it needs of
 //     the search space and parallelTrialCount: the registry
 //     [github.com/tune-hpo/tune/suggest/algorithms] decides; earlyStopping, if
 //     present, is medianstop with min_trials_required and start_step;
 //   - parallelTrialCount ≥ 1, maxTrialCount ≥ 1, 0 ≤ maxFailedTrialCount ≤
-//     maxTrialCount; resumePolicy Never, LongRunning or FromVolume;
+//     maxTrialCount, parallelTrialCount ≤ maxTrialCount (the defaulted 3
+//     included, as Katib's webhook checks after its defaulting);
+//     resumePolicy Never, LongRunning or FromVolume;
 //   - at least one parameter (or a nasConfig, not both), with unique names
 //     and types double, int, discrete or categorical. double and int need
 //     numeric min ≤ max (integers for int) and no list; a step, when given,

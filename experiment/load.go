@@ -32,30 +32,32 @@ const MaxFileSize = 4 << 20
 // or whose size is unknown is read no further than the limit). A file that
 // cannot be read returns the underlying I/O error.
 func Load(path string) (*Experiment, []byte, error) {
+	return LoadWith(path, nil)
+}
+
+// readLimited reads the file at path, refusing one larger than
+// [MaxFileSize] with an error matching [ErrInvalid].
+func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load experiment: %w", err)
+		return nil, fmt.Errorf("load experiment: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, fmt.Errorf("load experiment: %w", err)
+		return nil, fmt.Errorf("load experiment: %w", err)
 	}
 	if fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
-		return nil, nil, tooLarge(path, fmt.Sprintf("%d bytes", fi.Size()))
+		return nil, tooLarge(path, fmt.Sprintf("%d bytes", fi.Size()))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("load experiment: %w", err)
+		return nil, fmt.Errorf("load experiment: %w", err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, nil, tooLarge(path, fmt.Sprintf("more than %d bytes", MaxFileSize))
+		return nil, tooLarge(path, fmt.Sprintf("more than %d bytes", MaxFileSize))
 	}
-	e, err := Parse(data, path)
-	if err != nil {
-		return nil, data, err
-	}
-	return e, data, nil
+	return data, nil
 }
 
 // tooLarge returns the error for an experiment file of the given size
@@ -80,6 +82,10 @@ func tooLarge(path, size string) error {
 // [FieldError]s carry line and column numbers; the error matches
 // [ErrInvalid].
 func Parse(data []byte, filename string) (*Experiment, error) {
+	return parse(data, filename, nil)
+}
+
+func parse(data []byte, filename string, findConfigMap ConfigMapLookup) (*Experiment, error) {
 	invalid := func(errs ...*FieldError) error {
 		sortErrs(errs)
 		return &InvalidError{File: filename, Errs: errs}
@@ -125,7 +131,34 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 	}
 	decodeErrs := d.errs
 
+	// Katib defaults the experiment as written (no Job defaults for a
+	// ConfigMap's template), then reads the template.
 	e.Default()
+	var tmpl *template
+	if src := templateRef(e); src != nil && findConfigMap != nil {
+		cm, where, err := findConfigMap(*src)
+		switch {
+		case errors.Is(err, ErrTemplateUnavailable):
+			return nil, fmt.Errorf("spec.trialTemplate.configMap: %w", err)
+		case err != nil:
+			fe := &FieldError{File: filename, Path: "spec.trialTemplate.configMap", Msg: err.Error()}
+			decodeErrs = append(decodeErrs, fe)
+		default:
+			t, ferrs := readTemplate(cm, src, where, filename)
+			decodeErrs = append(decodeErrs, ferrs...)
+			if t != nil {
+				tt := *e.Spec.TrialTemplate
+				tt.TrialSpec, tt.ConfigMap = t.spec, nil
+				e.Spec.TrialTemplate = &tt
+				tmpl = t
+			}
+		}
+		for _, fe := range decodeErrs {
+			if fe.File == filename && fe.Line == 0 {
+				fe.Line, fe.Column = locate(root, fe.Path)
+			}
+		}
+	}
 	errs := decodeErrs
 	if verr := e.Validate(); verr != nil {
 		var ie *InvalidError
@@ -139,7 +172,17 @@ func Parse(data []byte, filename string) (*Experiment, error) {
 					continue next
 				}
 			}
+			if tmpl.locate(fe) {
+				errs = append(errs, fe)
+				continue
+			}
 			fe.File = filename
+			if fe.Path == "spec.parallelTrialCount" && lookup(root, fe.Path) == nil {
+				fe.Msg += fmt.Sprintf(" (parallelTrialCount is not given and defaults to %d, as in Katib, whose webhook then refuses the file too: set it)", DefaultParallelTrialCount)
+				fe.Line, fe.Column = locate(root, "spec.maxTrialCount")
+				errs = append(errs, fe)
+				continue
+			}
 			fe.Line, fe.Column = locate(root, fe.Path)
 			errs = append(errs, fe)
 		}

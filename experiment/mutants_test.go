@@ -721,7 +721,7 @@ func TestRunnerLogCapBoundary(t *testing.T) {
 		"crossing the cap":         {[]string{"loss", "=1\n\n\n"}, "loss=1\n" + note},
 	} {
 		t.Run(name, func(t *testing.T) {
-			exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  maxTrialCount: 1\n")
+			exp := mutExperiment(t, "    type: minimize\n    objectiveMetricName: loss", "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
 			write := func(_ context.Context, stdout io.Writer) trial.Result {
 				for _, w := range tc.writes {
 					io.WriteString(stdout, w)

@@ -19,6 +19,7 @@ metadata: {name: pf, namespace: team-a}
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random}
+  parallelTrialCount: 2
   maxTrialCount: 2
   parameters:
     - {name: lr, parameterType: double, feasibleSpace: {min: "0.01", max: "0.1"}}

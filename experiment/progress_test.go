@@ -130,7 +130,7 @@ func (e statusExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, _ io.
 // the store (the running trial's reason and message) and comes as a
 // TrialStatus event, then its clearing does too, before the trial ends.
 func TestRunnerReportsTrialStatus(t *testing.T) {
-	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
 	st := newMemStore()
 	ex := statusExecutor{release: make(chan struct{})}
 	var statuses []string

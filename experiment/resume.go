@@ -20,6 +20,60 @@ var ErrFinished = errors.New("already finished")
 // stored experiment in more than its budget.
 var ErrSpecChanged = errors.New("spec differs from the stored experiment")
 
+// ErrNotRestartable is returned by [CheckRestart] and [Runner.Start] for a
+// budget change Katib's webhook refuses.
+var ErrNotRestartable = errors.New("cannot be restarted")
+
+// CheckRestart reports whether the stored experiment old, of which
+// finished trials count against maxTrialCount, may take the budget of e (a
+// valid, defaulted experiment whose spec differs from old's at most in its
+// budget), as Katib's webhook decides when an Experiment is edited. An
+// unchanged budget is always accepted (nothing is edited). A changed one is
+// refused, with an error wrapping ErrNotRestartable that names the field:
+//   - spec.resumePolicy: old completed (Succeeded, or Failed because
+//     maxFailedTrialCount was reached) other than by reaching maxTrialCount
+//     with resumePolicy LongRunning or FromVolume; the goal reached, a grid
+//     exhausted, too many failures and resumePolicy Never all end an
+//     experiment for good;
+//   - spec.maxTrialCount: e's maxTrialCount is not above finished.
+//
+// An experiment tune stopped (interrupted, or Failed for an infrastructure
+// error) has not completed in Katib's sense and may take any budget above
+// finished.
+func CheckRestart(old *Record, e *Experiment, finished int) error {
+	a, b := old.Spec.Spec, e.Spec
+	if eqCount(a.MaxTrialCount, b.MaxTrialCount) && eqCount(a.ParallelTrialCount, b.ParallelTrialCount) && eqCount(a.MaxFailedTrialCount, b.MaxFailedTrialCount) {
+		return nil
+	}
+	st := old.Status
+	completed := st.Phase == Succeeded || (st.Phase == Failed && st.Reason == ReasonMaxFailedReached)
+	policy := orDefault(a.ResumePolicy, DefaultResumePolicy)
+	if completed && (st.Phase != Succeeded || st.Reason != ReasonMaxTrialsReached || (policy != "LongRunning" && policy != "FromVolume")) {
+		return fmt.Errorf("experiment %q %w: spec.resumePolicy: %s: the experiment is %s (%s); Katib restarts a completed experiment only when it succeeded by reaching maxTrialCount and spec.resumePolicy is LongRunning or FromVolume; "+
+			"change metadata.name to start a new experiment", old.Name, ErrNotRestartable, policy, st.Phase, st.Reason)
+	}
+	if m := b.MaxTrialCount; m != nil && int(*m) <= finished {
+		return fmt.Errorf("experiment %q %w: spec.maxTrialCount: %d must be greater than the %d trials that finished (Katib: must be greater than status.trials count)", old.Name, ErrNotRestartable, *m, finished)
+	}
+	return nil
+}
+
+// orDefault returns s, or def when s is empty.
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// eqCount reports whether two optional counts are equal.
+func eqCount(a, b *int32) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
 // CheckResume reports whether e, a valid and defaulted experiment, may
 // resume the stored experiment old: the specs may differ only in the budget
 // fields Katib lets a running experiment change (maxTrialCount,
@@ -69,7 +123,8 @@ func comparable(spec *Spec) (map[string]any, error) {
 // maxTrialCount trials finish in all.
 //
 // A finished experiment (Succeeded or Failed) resumes when its budget now
-// allows more trials, as Katib's LongRunning experiments do; otherwise
+// allows more trials (the caller applies Katib's restart rules first:
+// [CheckRestart]); otherwise
 // Resume returns an error wrapping ErrFinished and writes nothing. The
 // caller checks the new spec against the stored one with [CheckResume]
 // and holds the experiment's lock. Results are as for [Runner.Run].
@@ -90,7 +145,11 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 	}
 	if len(lost) == 0 && (rec.Status.Phase == Succeeded || rec.Status.Phase == Failed) {
 		if _, reason, msg, done := st.completion(); done {
-			return nil, fmt.Errorf("experiment %q: %w (%s: %s); raise spec.maxTrialCount (or maxFailedTrialCount) to run more trials", rec.Name, ErrFinished, reason, msg)
+			hint := "raise spec.maxTrialCount to run more trials"
+			if p := rec.Spec.Spec.ResumePolicy; reason != ReasonMaxTrialsReached || (p != "LongRunning" && p != "FromVolume") {
+				hint = fmt.Sprintf("it cannot be restarted (resumePolicy %s): Katib restarts only an experiment that reached maxTrialCount with resumePolicy LongRunning or FromVolume", orDefault(p, DefaultResumePolicy))
+			}
+			return nil, fmt.Errorf("experiment %q: %w (%s: %s); %s", rec.Name, ErrFinished, reason, msg, hint)
 		}
 	}
 	storeCtx := context.WithoutCancel(ctx)

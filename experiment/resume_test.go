@@ -304,7 +304,7 @@ func TestRunnerStart(t *testing.T) {
 		}
 	})
 	t.Run("resume of a missing experiment", func(t *testing.T) {
-		exp := testExperiment(t, "  maxTrialCount: 2\n")
+		exp := testExperiment(t, "  parallelTrialCount: 2\n  maxTrialCount: 2\n")
 		var events []experiment.Event
 		r, _ := newRunner(newMemStore(), &events)
 		if _, err := r.Start(t.Context(), &experiment.Record{Name: "unit", Spec: *exp}, experiment.FromStore); !errors.Is(err, experiment.ErrNotFound) {

@@ -196,9 +196,11 @@ func (r *Runner) prepare(e *Experiment, name string) (*state, error) {
 // CheckRunnable rejects a valid experiment that no Runner can run,
 // whatever its executor: an algorithm Katib knows that tune does not
 // implement (none today: every algorithm Katib ships runs), an
-// early-stopping rule other than medianstop, a trial template from a
-// ConfigMap. A nasConfig runs with any algorithm that searches one. Errors wrap
-// ErrUnsupported; [Runner.Check] and Run make the same check first.
+// early-stopping rule other than medianstop, a trial template still in a
+// ConfigMap (not read by [LoadWith] or [ParseWith]; checked last, its
+// error also wraps [ErrTemplateNotRead]). A nasConfig runs with any
+// algorithm that searches one. Errors wrap ErrUnsupported; [Runner.Check]
+// and Run make the same check first.
 func CheckRunnable(e *Experiment) error {
 	if name := e.Spec.Algorithm.AlgorithmName; name != "" {
 		if a, ok := suggestalgorithms.Lookup(name); ok && a.New == nil {
@@ -208,8 +210,13 @@ func CheckRunnable(e *Experiment) error {
 	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" && !slices.Contains(earlystop.Names(), es.AlgorithmName) {
 		return fmt.Errorf("spec.earlyStopping %q: %w yet (supported: %s)", es.AlgorithmName, ErrUnsupported, strings.Join(earlystop.Names(), ", "))
 	}
-	if e.Spec.TrialTemplate == nil || e.Spec.TrialTemplate.TrialSpec == nil {
-		return fmt.Errorf("spec.trialTemplate.configMap: trial templates from ConfigMaps are %w locally (inline trialSpec only)", ErrUnsupported)
+	if tt := e.Spec.TrialTemplate; tt == nil || tt.TrialSpec == nil {
+		var src ConfigMapSource
+		if tt != nil && tt.ConfigMap != nil {
+			src = *tt.ConfigMap
+		}
+		return fmt.Errorf("spec.trialTemplate.configMap: the trial template in ConfigMap %s/%s (key %q) %w: a template from a ConfigMap is %w until it is (LoadWith, ParseWith)",
+			src.ConfigMapNamespace, src.ConfigMapName, src.TemplatePath, ErrTemplateNotRead, ErrUnsupported)
 	}
 	return nil
 }

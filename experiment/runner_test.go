@@ -385,7 +385,7 @@ func TestRunnerRefusesUnsupportedBeforeWriting(t *testing.T) {
 }
 
 func TestRunnerNameTaken(t *testing.T) {
-	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
 	st := newMemStore()
 	st.recs["unit"] = &experiment.Record{Name: "unit"}
 	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: &scriptExecutor{}, TrialRoot: t.TempDir()}
@@ -408,7 +408,7 @@ func (e floodExecutor) Run(_ context.Context, _ *trial.Spec, stdout, _ io.Writer
 }
 
 func TestRunnerCapsTrialLogs(t *testing.T) {
-	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
 	st := newMemStore()
 	r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"1"}}, Executor: floodExecutor{n: 5 << 20}, TrialRoot: t.TempDir(), MaxLogBytes: 1 << 20}
 	status, err := r.Run(t.Context(), &experiment.Record{Name: "unit", Spec: *exp})
@@ -445,7 +445,7 @@ func (e pendingExecutor) Run(ctx context.Context, spec *trial.Spec, stdout, _ io
 }
 
 func TestRunnerStoresExecutorConditions(t *testing.T) {
-	exp := testExperiment(t, "  maxTrialCount: 1\n")
+	exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 1\n")
 	st := newMemStore()
 	seen := make(chan struct{})
 	go func() {

@@ -24,7 +24,8 @@ const (
 // Start runs rec to completion: it creates the experiment when the Store
 // has none named rec.Name and origin is FromFile, and otherwise resumes
 // the stored one with rec's spec, as [Runner.Resume] does, after an
-// [ExperimentResumed] event. The caller holds the experiment's lock in the
+// [ExperimentResumed] event. A new budget Katib would refuse ([CheckRestart])
+// is an error wrapping [ErrNotRestartable], and nothing is written. The caller holds the experiment's lock in the
 // Store, so that the stored state Start reads is the state it resumes.
 //
 // For a finished experiment whose budget leaves nothing to run, Start
@@ -52,6 +53,15 @@ func (r *Runner) Start(ctx context.Context, rec *Record, origin Origin) (*Status
 	trials, err := r.Store.Trials(ctx, rec.Name)
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: read trials: %w", rec.Name, err)
+	}
+	finished := 0
+	for i := range trials {
+		if trials[i].State.Final() && !Abandoned(&trials[i]) {
+			finished++
+		}
+	}
+	if err := CheckRestart(old, &rec.Spec, finished); err != nil {
+		return nil, err
 	}
 	prior := old.Status
 	r.emit(Event{Kind: ExperimentResumed, Status: &prior, Trials: len(trials)})

@@ -145,6 +145,11 @@ func (v *validator) counts(s *Spec) {
 	if m := s.MaxTrialCount; m != nil && *m < 1 {
 		v.add("spec.maxTrialCount", "must be at least 1, got %d", *m)
 	}
+	if p, m := s.ParallelTrialCount, s.MaxTrialCount; p != nil && m != nil && *m >= 1 && *p > *m {
+		// Katib's webhook, after its defaulting: a defaulted
+		// parallelTrialCount of 3 counts as given.
+		v.add("spec.parallelTrialCount", "%d must not exceed spec.maxTrialCount (%d)", *p, *m)
+	}
 	if f := s.MaxFailedTrialCount; f != nil {
 		if *f < 0 {
 			v.add("spec.maxFailedTrialCount", "must not be negative, got %d", *f)

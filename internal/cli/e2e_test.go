@@ -80,6 +80,8 @@ type expParams struct {
 	// JobSpec holds extra fields of the Job's spec, e.g. "backoffLimit: 2",
 	// one per line.
 	JobSpec string
+	// ResumePolicy is spec.resumePolicy; empty: not given (Never).
+	ResumePolicy string
 }
 
 const quadraticParams = `
@@ -109,6 +111,9 @@ func writeExperiment(t *testing.T, dir string, p expParams) string {
 	trialParams := ""
 	if p.TrialParams != "" {
 		trialParams = fmt.Sprintf("\n      - name: %s\n        reference: %s", p.TrialParams, p.TrialParams)
+	}
+	if p.ResumePolicy != "" {
+		settings += "\n  resumePolicy: " + p.ResumePolicy
 	}
 	jobSpec := ""
 	for _, l := range strings.Split(strings.TrimSpace(p.JobSpec), "\n") {

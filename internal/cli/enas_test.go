@@ -227,6 +227,7 @@ metadata:
   name: %s
 spec:
   parallelTrialCount: 1
+  resumePolicy: LongRunning  # raising maxTrialCount continues it
   maxTrialCount: %d
   objective:
     type: maximize

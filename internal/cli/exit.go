@@ -69,7 +69,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, experiment.ErrInvalid), errors.Is(err, experiment.ErrUnsupported), errors.Is(err, experiment.ErrSpecChanged):
+	case errors.Is(err, experiment.ErrInvalid), errors.Is(err, experiment.ErrUnsupported), errors.Is(err, experiment.ErrSpecChanged), errors.Is(err, experiment.ErrNotRestartable):
 		return exitInvalid
 	}
 	return exitError

@@ -58,7 +58,7 @@ func TestExitCodesAsReadme(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	ok := writeExperiment(t, dir, expParams{Name: "fine", Parallel: 1, Max: 2, MaxFailed: 1})
+	ok := writeExperiment(t, dir, expParams{Name: "fine", Parallel: 1, Max: 2, MaxFailed: 1, ResumePolicy: "LongRunning"})
 	failing := writeExperiment(t, dir, expParams{Name: "failing", Parallel: 1, Max: 3, MaxFailed: 1, Extra: `, "--exit", "3"`})
 	slow := writeExperiment(t, dir, expParams{Name: "slow", Parallel: 1, Max: 2, MaxFailed: 1, Extra: `, "--sleep", "60s"`})
 	anneal := writeExperiment(t, dir, expParams{Name: "anneal", Algorithm: "anneal", Parallel: 1, Max: 2, MaxFailed: 1})

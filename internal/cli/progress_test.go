@@ -351,6 +351,7 @@ metadata: {name: st}
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random}
+  parallelTrialCount: 2
   maxTrialCount: 2
   parameters:
     - {name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,6 +31,7 @@ type rbacOptions struct {
 	nodes          bool
 
 	kubeconfig, kubeContext string
+	templateFiles           []string // --trial-template-configmap
 }
 
 // defaultRBACName names the Role, RoleBinding and ServiceAccount tune rbac
@@ -93,6 +96,7 @@ only when Kubernetes evicts or deletes its pods.`,
 	cmd.Flags().StringVarP(&o.format, "output", "o", "yaml", "output format: yaml (documents separated by ---) or json (a v1 List)")
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file, for the namespace of its context")
 	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context, for its namespace")
+	cmd.Flags().StringArrayVar(&o.templateFiles, "trial-template-configmap", nil, "YAML file holding the ConfigMap of a spec.trialTemplate.configMap, for the trial's kind (repeatable; default: CONFIGMAPNAME.yaml next to the experiment file; tune rbac contacts no cluster)")
 	return cmd
 }
 
@@ -153,7 +157,11 @@ func (o *rbacOptions) rules() ([]kube.Rule, string, string, error) {
 	if o.file == "" {
 		return kube.DefaultRules(), "Job and Workflow trials", o.kubeNamespace(), nil
 	}
-	exp, _, err := loadExperiment(o.file)
+	// tune rbac contacts no cluster: a ConfigMap's template comes from a file.
+	exp, _, err := loadExperimentWith(o.file, templateSource{files: o.templateFiles}.lookup(context.Background(), o.file))
+	if errors.Is(err, experiment.ErrTemplateUnavailable) {
+		return nil, "", "", &codeError{code: exitInvalid, err: fmt.Errorf("%w: the trial's kind decides the permissions; name the ConfigMap's file with --trial-template-configmap", err)}
+	}
 	if err != nil {
 		return nil, "", "", err
 	}

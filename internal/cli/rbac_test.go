@@ -33,6 +33,7 @@ metadata:
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random}
+  parallelTrialCount: 2
   maxTrialCount: 2
   maxFailedTrialCount: 1
   parameters:
@@ -62,6 +63,7 @@ metadata: {name: flows, namespace: ml}
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random}
+  parallelTrialCount: 2
   maxTrialCount: 2
   parameters:
     - {name: lr, parameterType: double, feasibleSpace: {min: "0.01", max: "0.1"}}

@@ -17,7 +17,7 @@ import (
 // changed.
 func TestResumeFromFileAndByName(t *testing.T) {
 	dir := t.TempDir()
-	p := expParams{Name: "grow", Parallel: 2, Max: 3, MaxFailed: 3, Settings: "      - {name: random_state, value: \"11\"}"}
+	p := expParams{Name: "grow", Parallel: 2, Max: 3, MaxFailed: 3, Settings: "      - {name: random_state, value: \"11\"}", ResumePolicy: "LongRunning"}
 	file := writeExperiment(t, dir, p)
 	if r := tune(t, dir, "run", "-q", file); r.code != 0 {
 		t.Fatalf("first run: exit %d: %s", r.code, r.stderr)

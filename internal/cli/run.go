@@ -46,13 +46,14 @@ type runOptions struct {
 	containerCreateTimeout time.Duration
 	crashLoopTimeout       time.Duration
 	nodeLostTimeout        time.Duration
-	logLevel               string // of the executor's log: debug | info | warn | error
-	maxObservations        int    // per trial and metric; -1: no cap
-	pushAddress            string // of the Push collector's endpoint
-	runtime                string // of local trials: host | podman | docker
-	artifactRepository     string // of Argo, for Kubernetes trials: auto | none | configured
-	collectorImage         string // tune's image, for collectors in Kubernetes trial pods
-	onTerminate            string // what SIGTERM does to Kubernetes trials: stop | detach
+	logLevel               string   // of the executor's log: debug | info | warn | error
+	maxObservations        int      // per trial and metric; -1: no cap
+	pushAddress            string   // of the Push collector's endpoint
+	runtime                string   // of local trials: host | podman | docker
+	artifactRepository     string   // of Argo, for Kubernetes trials: auto | none | configured
+	collectorImage         string   // tune's image, for collectors in Kubernetes trial pods
+	templateFiles          []string // --trial-template-configmap
+	onTerminate            string   // what SIGTERM does to Kubernetes trials: stop | detach
 }
 
 // The executors tune run can use.
@@ -78,6 +79,12 @@ grid is exhausted).
 With --executor kubernetes, the permissions the trials need in their
 namespace are checked first (tune rbac prints the Role that grants them).
 
+A trial template in a ConfigMap (spec.trialTemplate.configMap) is read once,
+when the run starts, from the files given with --trial-template-configmap,
+else from the cluster with --executor kubernetes, else from
+CONFIGMAPNAME.yaml next to the experiment file, and stored with the
+experiment.
+
 Exit status: 0 when the experiment Succeeded, 1 when it Failed or on error,
 2 for an invalid experiment file or missing Kubernetes permissions, 130
 when interrupted.`,
@@ -91,6 +98,7 @@ when interrupted.`,
 		},
 	}
 	addExecutorFlags(cmd, o)
+	cmd.Flags().StringArrayVar(&o.templateFiles, "trial-template-configmap", nil, configMapFlagUsage)
 	return cmd
 }
 
@@ -222,7 +230,11 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	exp, src, err := loadExperiment(o.file)
+	ts := templateSource{files: o.templateFiles, executor: o.executor, kubeconfig: o.kubeconfig, kubeContext: o.kubeContext}
+	exp, src, err := loadExperimentWith(o.file, ts.lookup(ctx, o.file))
+	if errors.Is(err, experiment.ErrTemplateUnavailable) {
+		return &codeError{code: exitInvalid, err: fmt.Errorf("%w; name the ConfigMap's file with --trial-template-configmap", err)}
+	}
 	if err != nil {
 		return err
 	}
@@ -370,8 +382,12 @@ func newResumeCommand(f *factory) *cobra.Command {
 		Long: `Resume an experiment from the spec kept in the store, without its file:
 trials the previous run left running are stopped and replaced, finished
 trials are kept, and the experiment goes on until its completion rules end it.
-A finished experiment resumes when its budget is raised (--max-trial-count,
---max-failed-trial-count), as Katib's LongRunning experiments do.
+A new budget is checked as Katib's webhook checks an edited Experiment: a
+finished experiment restarts only when it reached maxTrialCount with
+spec.resumePolicy LongRunning or FromVolume and --max-trial-count raises
+it; the new maxTrialCount must exceed the trials that finished, and
+parallelTrialCount and maxFailedTrialCount must not exceed it (see
+docs/katib.md).
 
 tune run FILE does the same when FILE names an experiment already in the
 store and differs from it only in maxTrialCount, parallelTrialCount and
@@ -422,6 +438,13 @@ func runResume(ctx context.Context, cmd *cobra.Command, o *resumeOptions) error 
 		}
 		v := b.value
 		*b.field = &v
+	}
+	if cmd.Flags().Changed("max-trial-count") || cmd.Flags().Changed("parallel-trial-count") || cmd.Flags().Changed("max-failed-trial-count") {
+		// The edited spec is checked whole, as Katib's webhook checks an
+		// edited Experiment.
+		if err := rec.Spec.Validate(); err != nil {
+			return fmt.Errorf("experiment %s with the new budget: %w", o.name, err)
+		}
 	}
 	return o.execute(ctx, rec, false, gpus)
 }

@@ -33,6 +33,7 @@ metadata:
 spec:
   objective: {type: minimize, objectiveMetricName: loss, additionalMetricNames: [accuracy]}
   algorithm: {algorithmName: random}
+  parallelTrialCount: 1
   maxTrialCount: MAXN
   parameters:
     - {name: x, parameterType: double, feasibleSpace: {min: "-2", max: "4"}}

@@ -21,9 +21,12 @@ import (
 
 // validateOptions are the inputs of tune validate.
 type validateOptions struct {
-	f        *factory
-	file     string
-	executor string // local | kubernetes
+	f             *factory
+	file          string
+	executor      string // local | kubernetes
+	kubeconfig    string
+	kubeContext   string
+	templateFiles []string // --trial-template-configmap
 }
 
 func newValidateCommand(f *factory, runF func(context.Context, *validateOptions) error) *cobra.Command {
@@ -39,17 +42,28 @@ with the defaults applied.
 
 With --executor local (the default), an Argo Workflow trial template is also
 checked against the subset of Argo that tune runs on this machine: every
-template or field outside it is reported with its name (see docs/pipelines.md).`,
+template or field outside it is reported with its name (see docs/pipelines.md).
+
+A trial template in a ConfigMap (spec.trialTemplate.configMap) is read and
+checked as tune run reads it: from the files given with
+--trial-template-configmap, else from the cluster with --executor kubernetes,
+else from CONFIGMAPNAME.yaml next to the experiment file; the experiment is
+printed with the template inline. When there is no such file or no cluster
+answers, the rest of the file is checked and a warning says the template
+was not.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.file = args[0]
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runValidate(o)
+			return runValidate(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.executor, "executor", executorLocal, "where the trials would run: local (Workflow trial templates are checked against the local pipeline subset) or kubernetes")
+	cmd.Flags().StringArrayVar(&o.templateFiles, "trial-template-configmap", nil, configMapFlagUsage)
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file for --executor kubernetes, to read a trial template's ConfigMap (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)")
+	cmd.Flags().StringVar(&o.kubeContext, "context", "", "kubeconfig context for --executor kubernetes (default: the current context)")
 	return cmd
 }
 
@@ -64,8 +78,28 @@ func loadExperiment(file string) (*experiment.Experiment, []byte, error) {
 	return exp, src, err
 }
 
-func runValidate(o *validateOptions) error {
-	exp, _, err := loadExperiment(o.file)
+func runValidate(ctx context.Context, o *validateOptions) error {
+	if o.executor != executorLocal && o.executor != executorKubernetes {
+		return usageErrorf("--executor %q: want local or kubernetes", o.executor)
+	}
+	ts := templateSource{files: o.templateFiles, executor: o.executor, kubeconfig: o.kubeconfig, kubeContext: o.kubeContext}
+	exp, _, err := loadExperimentWith(o.file, ts.lookup(ctx, o.file))
+	if errors.Is(err, experiment.ErrTemplateUnavailable) {
+		// The file is checked as written; what the template holds is not.
+		fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("warning: the trial template was not checked: %v; name the ConfigMap's file with --trial-template-configmap", err), true))
+		if exp, _, err = loadExperiment(o.file); err != nil {
+			return err
+		}
+		if err := experiment.CheckRunnable(exp); err != nil && !errors.Is(err, experiment.ErrTemplateNotRead) {
+			return err
+		}
+		b, err := yaml.Marshal(exp)
+		if err != nil {
+			return fmt.Errorf("print %s: %w", o.file, err)
+		}
+		_, err = o.f.io.Out.Write(b)
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Package grid implements grid search: every combination of parameter values
-// is tried once, in a fixed order, as Katib's "grid" algorithm does.
+// is tried once, as Katib's "grid" algorithm does.
 //
 // # Values
 //
@@ -22,9 +22,18 @@
 // fastest. For a = [1, 2] and b = [x, y] the order is (1,x), (1,y), (2,x),
 // (2,y).
 //
+// With the random_state setting, the same points are visited in an order
+// shuffled by it: the i-th point visited is the one whose index is the
+// image of i under a pseudorandom bijection of the indices chosen by the
+// seed (a Feistel network, computed per index). Katib's grid (Optuna's
+// GridSampler, seeded by random_state) also visits its grid in a random
+// order; tune's is as reproducible, not the same sequence. Without
+// random_state Katib's order is random and unreproducible; tune's is the
+// declared order above.
+//
 // # Resuming
 //
-// Suggest is stateless. It walks the grid from its first point and returns
+// Suggest is stateless. It walks the grid (in its order) from its first point and returns
 // the first N points whose [suggest.Assignment.Key] is not in the history,
 // whatever the status of the earlier trial: a failed point is not retried.
 // Points are computed one at a time from their index (a mixed-radix number),
@@ -33,5 +42,6 @@
 //
 // # Settings
 //
-// Grid search has no settings of its own; Katib's random_state is accepted and ignored.
+// Grid search's one setting is Katib's random_state, a non-negative integer
+// (Katib's grid service refuses anything else): see Order.
 package grid

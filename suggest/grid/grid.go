@@ -17,27 +17,31 @@ const ctxCheckEvery = 1 << 12
 
 // Suggester is the grid-search [suggest.Suggester]. It holds no mutable state
 // and is safe for concurrent use.
-type Suggester struct{}
+type Suggester struct {
+	seed     uint64
+	shuffled bool // random_state given: visit the grid in a seeded order
+}
 
 var _ suggest.Suggester = (*Suggester)(nil)
 
-// New returns a grid-search Suggester. Grid search has no settings of its
-// own; random_state is accepted and ignored, as Katib's grid service does,
-// and any other entry is an error. A nil map means no settings.
+// New returns a grid-search Suggester. Its one setting is Katib's
+// random_state, a non-negative integer (as Katib's grid service checks
+// it): given, the grid is visited in an order shuffled by it (see the
+// package documentation). Any other entry is an error. A nil map means no
+// settings.
 func New(settings map[string]string) (*Suggester, error) {
-	r := suggest.ReadSettings("grid", settings)
-	r.Unused(suggest.SettingRandomState) // Katib's grid service accepts it; a grid has no randomness
-	if err := r.Done(); err != nil {
+	seed, ok, err := suggest.SeedOnly("grid", settings)
+	if err != nil {
 		return nil, err
 	}
-	return &Suggester{}, nil
+	return &Suggester{seed: seed, shuffled: ok}, nil
 }
 
 // Suggest returns the first req.N points of the grid, in the order described
 // in the package documentation, whose [suggest.Assignment.Key] is not in
 // req.History. It returns fewer than req.N when fewer are left, and
 // [suggest.ErrExhausted] when none are. req.Seed and req.Settings are
-// ignored.
+// ignored: the order depends on New's random_state only.
 func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest.Assignment, error) {
 	if err := suggest.CheckRequest(ctx, "grid", req); err != nil {
 		return nil, err
@@ -56,14 +60,18 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 		out    []suggest.Assignment
 		values = make([]string, len(g.axes))
 		key    []byte
+		order  = identity
 	)
+	if s.shuffled {
+		order = newPermutation(g.size, s.seed).at
+	}
 	for i := 0; i < g.size && len(out) < req.N; i++ {
 		if i%ctxCheckEvery == ctxCheckEvery-1 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		g.point(i, values)
+		g.point(order(i), values)
 		key = g.appendKey(key[:0], values)
 		if seen[string(key)] {
 			continue

@@ -41,7 +41,10 @@ func TestNew(t *testing.T) {
 		"empty":        {settings: map[string]string{}},
 		"random_state": {settings: map[string]string{"random_state": "1"}},
 		"unknown":      {settings: map[string]string{"random_state": "1", "step": "2"}, wantErr: []string{`"step"`, "allowed: random_state"}},
-		"two":          {settings: map[string]string{"b": "1", "a": "1"}, wantErr: []string{`"a"`, `"b"`}},
+		// Katib's grid service checks int(random_state) >= 0.
+		"negative random_state":       {settings: map[string]string{"random_state": "-1"}, wantErr: []string{`random_state="-1"`, "non-negative integer"}},
+		"random_state not an integer": {settings: map[string]string{"random_state": "1.5"}, wantErr: []string{`random_state="1.5"`, "non-negative integer"}},
+		"two":                         {settings: map[string]string{"b": "1", "a": "1"}, wantErr: []string{`"a"`, `"b"`}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
