@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tune-hpo/tune/trial"
 	"github.com/tune-hpo/tune/trial/manifest"
@@ -66,27 +65,5 @@ func injectCheckpoint(spec *trial.Spec, where string, pod *corev1.PodSpec) error
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
 		},
 	})
-	return nil
-}
-
-// injectCheckpointUnstructured is [injectCheckpoint] for a pod template of
-// an object of another kind, as decoded JSON.
-func injectCheckpointUnstructured(spec *trial.Spec, where string, template map[string]any) error {
-	raw, ok := template["spec"].(map[string]any)
-	if !ok {
-		return nil
-	}
-	var pod corev1.PodSpec
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &pod); err != nil {
-		return fmt.Errorf("kube: trial %s: a pod template of the %s is not a pod spec: %w", spec.Name, where, err)
-	}
-	if err := injectCheckpoint(spec, where, &pod); err != nil {
-		return err
-	}
-	out, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&pod)
-	if err != nil {
-		return fmt.Errorf("kube: trial %s: encoding a pod template of the %s: %w", spec.Name, where, err)
-	}
-	template["spec"] = out
 	return nil
 }

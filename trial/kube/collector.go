@@ -126,9 +126,9 @@ func mounted(mounts []corev1.VolumeMount, dir string) bool {
 	return false
 }
 
-// injectCollectorUnstructured is [injectCollector] for a pod template of an
-// object of another kind, as decoded JSON.
-func injectCollectorUnstructured(spec *trial.Spec, where string, template map[string]any) error {
+// injectUnstructured applies inject ([injectCollector], [injectCheckpoint])
+// to a pod template of an object of another kind, as decoded JSON.
+func injectUnstructured(inject func(*trial.Spec, string, *corev1.PodSpec) error, spec *trial.Spec, where string, template map[string]any) error {
 	raw, ok := template["spec"].(map[string]any)
 	if !ok {
 		return nil
@@ -137,7 +137,7 @@ func injectCollectorUnstructured(spec *trial.Spec, where string, template map[st
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &pod); err != nil {
 		return fmt.Errorf("kube: trial %s: a pod template of the %s is not a pod spec: %w", spec.Name, where, err)
 	}
-	if err := injectCollector(spec, where, &pod); err != nil {
+	if err := inject(spec, where, &pod); err != nil {
 		return err
 	}
 	out, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&pod)

@@ -71,7 +71,7 @@ func compileDynamic(spec *trial.Spec, data []byte, ns string) (*unstructured.Uns
 			if err != nil || !slices.Contains(names, primaryName(spec, names)) {
 				return
 			}
-			switch e := injectCollectorUnstructured(spec, u.GetKind(), t); {
+			switch e := injectUnstructured(injectCollector, spec, u.GetKind(), t); {
 			case e == nil:
 				injected++
 			case errors.Is(e, errNoCommand):
@@ -94,7 +94,7 @@ func compileDynamic(spec *trial.Spec, data []byte, ns string) (*unstructured.Uns
 		var err error
 		eachPodTemplate(u.Object, func(t map[string]any, names []string) {
 			if err == nil && slices.Contains(names, primaryName(spec, names)) {
-				err = injectCheckpointUnstructured(spec, u.GetKind(), t)
+				err = injectUnstructured(injectCheckpoint, spec, u.GetKind(), t)
 			}
 		})
 		if err != nil {
