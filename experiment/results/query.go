@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ const (
 	KeyDuration                // Row.Duration
 	KeyMetric                  // a metric's value chosen by its strategy
 	KeyParam                   // a parameter's value
+	KeyOutput                  // a value the algorithm added to the assignment (pbt's generation, parent)
 )
 
 // Key is a column of a Table that rows can be sorted and filtered by.
@@ -33,7 +35,8 @@ type Key struct {
 	// Name is the metric's or parameter's name, or the built-in column's
 	// (name, status, reason, created, duration).
 	Name string
-	// Param is the parameter's index in Table.Space (KeyParam only).
+	// Param is the parameter's index in Table.Space (KeyParam only), or
+	// the output's in Table.Outputs (KeyOutput).
 	Param int
 }
 
@@ -45,6 +48,9 @@ func (t *Table) Numeric(k Key) bool {
 		return true
 	case KeyParam:
 		return t.Space[k.Param].Type != suggest.Categorical
+	case KeyOutput:
+		_, err := strconv.ParseFloat(t.Outputs[k.Param].Sample, 64)
+		return err == nil
 	}
 	return false
 }
@@ -58,6 +64,9 @@ func (t *Table) KeyNames() []string {
 	names = append(names, t.Metrics...)
 	for _, p := range t.Space {
 		names = append(names, p.Name)
+	}
+	for _, o := range t.Outputs {
+		names = append(names, path.Base(o.Name))
 	}
 	return names
 }
@@ -84,6 +93,11 @@ func (t *Table) Key(name string) (Key, error) {
 	}
 	if i := t.Param(name); i >= 0 {
 		return Key{Kind: KeyParam, Name: name, Param: i}, nil
+	}
+	for i, o := range t.Outputs {
+		if name == o.Name || name == path.Base(o.Name) {
+			return Key{Kind: KeyOutput, Name: o.Name, Param: i}, nil
+		}
 	}
 	switch name {
 	case "name":
@@ -130,6 +144,13 @@ func (t *Table) cell(r *Row, k Key, now time.Time) cell {
 			return cell{num: v.Num, text: v.Text, ok: v.Numeric}
 		}
 		return cell{text: v.Text, ok: true}
+	case KeyOutput:
+		v, ok := r.Trial.Parameters[k.Name]
+		if t.Numeric(k) {
+			f, err := strconv.ParseFloat(v, 64)
+			return cell{num: f, text: v, ok: ok && err == nil}
+		}
+		return cell{text: v, ok: ok}
 	}
 	return cell{}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tune-hpo/tune/experiment"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/algorithms"
 	"github.com/tune-hpo/tune/trial"
 )
 
@@ -43,6 +44,10 @@ type Table struct {
 	Metrics []string
 	// Strategies choose each metric's value from its summary.
 	Strategies map[string]metrics.Strategy
+	// Outputs are the values the experiment's algorithm adds to each
+	// assignment besides the parameters (pbt's lineage), read from
+	// Row.Trial.Parameters.
+	Outputs []algorithms.Output
 	// Rows are the trials in creation order.
 	Rows []Row
 }
@@ -91,6 +96,7 @@ func New(rec *experiment.Record, trials []trial.Trial) *Table {
 		Goal:       e.Goal(),
 		Metrics:    e.MetricNames(),
 		Strategies: e.Strategies(),
+		Outputs:    e.Outputs(),
 		Rows:       make([]Row, len(trials)),
 	}
 	for i := range trials {

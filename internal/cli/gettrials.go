@@ -38,7 +38,7 @@ value for the column matches no term on it`
 
 func addTrialListFlags(cmd *cobra.Command, o *getOptions) {
 	fl := cmd.Flags()
-	fl.StringVar(&o.list.sortBy, "sort-by", "", "sort by a metric, parameter, name, status, reason, created or duration; a leading - sorts descending (default: best first by the objective)")
+	fl.StringVar(&o.list.sortBy, "sort-by", "", "sort by a metric, parameter, algorithm output (generation, parent), name, status, reason, created or duration; a leading - sorts descending (default: best first by the objective)")
 	fl.BoolVar(&o.list.desc, "desc", false, "sort --sort-by descending")
 	fl.IntVar(&o.list.limit, "limit", 0, "print at most N trials (0: all)")
 	fl.StringVar(&o.list.status, "status", "", "only trials in these states, comma-separated, any case: "+strings.Join(results.StateNames(), ","))

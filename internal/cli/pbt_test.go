@@ -421,6 +421,33 @@ func TestPBTFailedMember(t *testing.T) {
 		t.Fatal("no member failed before the last generation: the test checks nothing")
 	}
 	replayLineage(t, trials, 4)
+
+	// The lineage sorts and filters like a parameter, by its short name.
+	byGen := getTrials(t, dir, "toy-fail", "--sort-by", "-generation")
+	for i, tr := range byGen {
+		if want := 3 - i/5; gen(tr) != want {
+			t.Errorf("--sort-by -generation: row %d is %s of generation %d, want %d", i, tr.Name, gen(tr), want)
+		}
+	}
+	parent := trials[5].Parameters[pbtParent] // generation 1's first member's
+	count := func(keep func(jsonTrial) bool) int {
+		n := 0
+		for _, tr := range trials {
+			if keep(tr) {
+				n++
+			}
+		}
+		return n
+	}
+	for filter, want := range map[string]int{
+		"generation=0":     count(func(tr jsonTrial) bool { return gen(tr) == 0 }),
+		"generation>=2":    count(func(tr jsonTrial) bool { return gen(tr) >= 2 }),
+		"parent=" + parent: count(func(tr jsonTrial) bool { return tr.Parameters[pbtParent] == parent }),
+	} {
+		if got := getTrials(t, dir, "toy-fail", "--filter", filter); len(got) != want || want == 0 {
+			t.Errorf("--filter %s: %d trials, want %d (not 0)", filter, len(got), want)
+		}
+	}
 }
 
 // TestKatibSimplePBT runs Katib's simple-pbt.yaml (maxFailedTrialCount
