@@ -267,10 +267,12 @@ func continuesNumber(c byte) bool {
 
 // isText reports whether b, a value a custom format matched, is text
 // rather than a number: printable UTF-8 that does not begin like a number
-// (with a digit, a sign or a point) and is not one of the spellings of NaN
+// (with a digit, a sign or a point), is not made only of the characters
+// of a decimal number (digits, signs, points, e and E: "e00" is an
+// exponent without its mantissa) and is not one of the spellings of NaN
 // and infinity strconv.ParseFloat reads. So "Genotype(…)" and "abc" are
-// text, while "0x1p-2", "1_000", "1.2.3" and "nan" are numbers that are
-// invalid.
+// text, while "0x1p-2", "1_000", "1.2.3", "e00" and "nan" are numbers
+// that are invalid.
 func isText(b []byte) bool {
 	if len(b) == 0 || !utf8.Valid(b) || bytes.ContainsFunc(b, unicode.IsControl) {
 		return false
@@ -278,8 +280,16 @@ func isText(b []byte) bool {
 	if c := b[0]; isDigit(c) || c == '+' || c == '-' || c == '.' {
 		return false
 	}
+	if !bytes.ContainsFunc(b, func(r rune) bool { return !isNumberRune(r) }) {
+		return false // "e00", "E+5": a number's exponent without its mantissa
+	}
 	_, err := strconv.ParseFloat(string(b), 64)
 	return err != nil
+}
+
+// isNumberRune reports whether r can be part of a decimal number.
+func isNumberRune(r rune) bool {
+	return r < utf8.RuneSelf && (isDigit(byte(r)) || r == '.' || r == '+' || r == '-' || r == 'e' || r == 'E')
 }
 
 // parseFinite parses b as a decimal float64 and reports whether it is a
@@ -290,7 +300,7 @@ func parseFinite(b []byte) (float64, bool) {
 		return 0, false
 	}
 	for _, c := range b {
-		if !isDigit(c) && c != '.' && c != '+' && c != '-' && c != 'e' && c != 'E' {
+		if !isNumberRune(rune(c)) {
 			return 0, false
 		}
 	}
