@@ -51,9 +51,11 @@ const collectorImage = "example.invalid/tune-collector:e2e"
 //     ServiceAccount admission adds) a directory holding a token from
 //     TokenRequest for the pod's service account, bound to the pod, the
 //     configMap items (kube-root-ca.crt's ca.crt) and the downwardAPI
-//     items (the namespace). Other volumes are left out. Host
-//     directories are short paths under /tmp, so that a Unix socket in
-//     one stays under the 108-byte limit of its path.
+//     items (the namespace). Other volumes are left out. A mount's
+//     subPath is that subdirectory of its volume, created when missing,
+//     as the kubelet creates it. Host directories are short paths under
+//     /tmp, so that a Unix socket in one stays under the 108-byte limit
+//     of its path.
 //   - Container paths: a host process cannot have mounts of its own, so
 //     each container path of a container's volume mounts is rewritten to
 //     its host directory (pathMap, at path boundaries, longest first) in
@@ -71,9 +73,10 @@ const collectorImage = "example.invalid/tune-collector:e2e"
 //     address (no kube-proxy; service IPs route nowhere).
 //   - Images: init containers run only of the runner's images; in a
 //     container of one, argv[0] is looked up in its Path (collectorImage:
-//     tune on its PATH is the binary under test), a container without a
-//     command runs its Entrypoint, its WorkingDir is the default, its
-//     User is checked against runAsNonRoot as the kubelet does
+//     tune on its PATH is the binary under test), the paths of its Files
+//     are rewritten to their host files, a container without a command
+//     runs its Entrypoint, its WorkingDir is the default, its User is
+//     checked against runAsNonRoot as the kubelet does
 //     (CreateContainerConfigError for a name or root), and OwnHome gives
 //     it an empty HOME.
 //   - Init containers run first, in order, each to its end; a non-zero
@@ -137,6 +140,11 @@ type podImage struct {
 	// OwnHome gives the container an empty HOME of the pod's (the
 	// image's own), not this process's.
 	OwnHome bool
+	// Files maps paths of the image's own files (a program a container's
+	// command names, say) to host files; they are rewritten in argv, env
+	// values and workingDir as mount paths are, unless a volume mounted
+	// over one hides it.
+	Files map[string]string
 }
 
 // podRun is one pod the runner ran.
@@ -307,7 +315,13 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 			if !ok {
 				continue
 			}
-			host = filepath.Join(host, vm.SubPath)
+			if vm.SubPath != "" {
+				// The kubelet creates a missing subPath directory.
+				host = filepath.Join(host, vm.SubPath)
+				if err := os.MkdirAll(host, 0o755); err != nil {
+					return nil, nil, fmt.Errorf("volume mount %s: subPath %s: %w", vm.MountPath, vm.SubPath, err)
+				}
+			}
 			if vm.ReadOnly || readOnly[vm.Name] {
 				ro := filepath.Join(dir, "ro"+strconv.Itoa(len(mounted)))
 				if err := os.Mkdir(ro, 0o755); err != nil {
@@ -349,6 +363,11 @@ func (r *podRunner) runPod(ctx context.Context, pod *corev1.Pod) error {
 		if known {
 			if err := checkNonRoot(pod, ct, img.User); err != nil {
 				return nil, nil, "", nil, err
+			}
+		}
+		for file, host := range img.Files {
+			if _, mounted := m.resolve(file); !mounted {
+				m.add(file, host)
 			}
 		}
 		words := append(slices.Clone(ct.Command), ct.Args...)
