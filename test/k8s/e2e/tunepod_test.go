@@ -457,7 +457,7 @@ func checkTunePod(t *testing.T, pod *corev1.Pod, argv []string, db string) {
 	}) {
 		t.Errorf("tune pod %s: volume %s is not the projected service account token", pod.Name, ct.VolumeMounts[i].Name)
 	}
-	want := []string{tuneBin, "run", "<dir>/experiment.yaml", "--executor", "kubernetes", "--store", db}
+	want := []string{tuneBin, "run", "<dir>/experiment.yaml", "--executor", "kubernetes", "--store", db, "--on-terminate", "detach"}
 	if len(argv) != len(want) || argv[0] != tuneBin || !slices.Equal(argv[3:], want[3:]) || filepath.Base(argv[2]) != "experiment.yaml" {
 		t.Errorf("tune pod %s ran %q; want %q", pod.Name, argv, want)
 	}
