@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
+	"github.com/tune-hpo/tune/internal/testutil"
 )
 
 // enasTrial is what the tests read of a stored ENAS trial.
@@ -27,9 +27,7 @@ type enasTrial struct {
 // relative to this package, to to the directory.
 func enasSetup(t *testing.T, files map[string]string) string {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	testutil.Python3(t)
 	dir := t.TempDir()
 	for src, dst := range files {
 		b, err := os.ReadFile(src)

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tune-hpo/tune/internal/testutil"
 	"github.com/tune-hpo/tune/internal/web"
 	"github.com/tune-hpo/tune/store"
 )
@@ -32,9 +32,7 @@ var dartsCPUAssignment = map[string]string{
 // Katib's strings byte for byte, the trial succeeds with its Best-Genotype
 // (text, not a number) as the objective, and the read commands show it.
 func TestDartsCPURuns(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	testutil.Python3(t)
 	dir := t.TempDir()
 	for src, dst := range map[string]string{
 		"../../experiment/testdata/katib/darts-cpu.yaml": "darts-cpu.yaml",
@@ -221,9 +219,7 @@ func TestDartsCPURuns(t *testing.T) {
 // A text objective never reaches a goal: it is no number to compare. Two
 // DARTS trials run under a goal a 0 would reach.
 func TestTextObjectiveNeverReachesGoal(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	testutil.Python3(t)
 	dir := t.TempDir()
 	y, err := os.ReadFile("../../experiment/testdata/katib/darts-cpu.yaml")
 	if err != nil {

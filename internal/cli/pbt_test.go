@@ -457,9 +457,7 @@ func TestPBTFailedMember(t *testing.T) {
 // population of 5 and 10 trials: each generation-1 trial resumes its
 // parent's checkpoint (its epochs continue from the parent's 21 to 41).
 func TestKatibSimplePBT(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3")
-	}
+	testutil.Python3(t)
 	helper, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

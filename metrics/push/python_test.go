@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tune-hpo/tune/internal/testutil"
 	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/metrics/push"
 )
@@ -18,10 +19,7 @@ var examplesDir = filepath.Join("..", "..", "examples", "push")
 // and returns its combined output and error.
 func python(t *testing.T, env []string, args ...string) (string, error) {
 	t.Helper()
-	exe, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	exe := testutil.Python3(t)
 	cmd := exec.CommandContext(t.Context(), exe, args...)
 	cmd.Dir = examplesDir
 	cmd.Env = append(os.Environ(), env...)

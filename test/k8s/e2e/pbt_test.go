@@ -16,6 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tune-hpo/tune/internal/testutil"
 )
 
 // simplePBTImage is the trial image of Katib's simple-pbt.yaml; the pod
@@ -33,10 +35,7 @@ const (
 // that finds it), skipping the test where there is none.
 func hostPython(t *testing.T) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 on this machine: the stand-in of Katib's simple-pbt image needs it")
-	}
+	py := testutil.Python3(t) // the stand-in of Katib's simple-pbt image needs it
 	out, err := exec.Command(py, "-c", "import sys; print(sys.executable)").Output()
 	if err != nil {
 		t.Fatalf("python3: %v", err)
