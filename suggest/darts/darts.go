@@ -23,9 +23,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/internal/pyjson"
 )
 
 // The names of the values each assignment holds, which trialParameters
@@ -190,40 +190,11 @@ func Render(nas *suggest.NASConfig, settings map[string]string) (suggest.Assignm
 	}, nil
 }
 
-// writePyString writes s as Python's json.dumps writes a string
-// (ensure_ascii: \" \\ \n \r \t \b \f, \uXXXX in lowercase hex for every
-// other character outside space to tilde, a surrogate pair beyond the
-// BMP), with Katib's service's replacement of every double quote by a
-// single quote applied. An invalid UTF-8 byte is written as U+FFFD.
+// writePyString writes s as Python's json.dumps writes a string, with
+// Katib's service's replacement of every double quote by a single quote
+// applied.
 func writePyString(b *strings.Builder, s string) {
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\'`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			switch {
-			case r < 0x20 || (r >= 0x7f && r <= 0xffff):
-				fmt.Fprintf(b, `\u%04x`, r)
-			case r > 0xffff:
-				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
-			default:
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('\'')
+	var q strings.Builder
+	pyjson.WriteString(&q, s)
+	b.WriteString(strings.ReplaceAll(q.String(), `"`, "'"))
 }

@@ -6,9 +6,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/suggest/internal/pyjson"
 )
 
 // MaxOperations bounds the number of concrete operations a nasConfig may
@@ -224,13 +224,13 @@ func NNConfig(a Arc, nas *suggest.NASConfig, ops []Operation) string {
 		seen[id] = true
 		op := ops[id]
 		fmt.Fprintf(&b, `"%d": {"opt_id": %d, "opt_type": `, id, id)
-		pyString(&b, op.Type)
+		pyjson.WriteString(&b, op.Type)
 		b.WriteString(`, "opt_params": {`)
 		for i, p := range op.Params {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			pyString(&b, p.Name)
+			pyjson.WriteString(&b, p.Name)
 			b.WriteString(": ")
 			pyValue(&b, p.Value)
 		}
@@ -254,7 +254,7 @@ func pyInts(b *strings.Builder, v []int) {
 func pyValue(b *strings.Builder, v any) {
 	switch v := v.(type) {
 	case string:
-		pyString(b, v)
+		pyjson.WriteString(b, v)
 	case int:
 		b.WriteString(strconv.Itoa(v))
 	case float64:
@@ -289,41 +289,4 @@ func pyFloat(f float64) string {
 		s += ".0"
 	}
 	return s
-}
-
-// pyString writes s as Python's json.dumps does with ensure_ascii: a
-// quoted string with non-ASCII characters as \uXXXX escapes (surrogate
-// pairs above the basic plane).
-func pyString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || (r >= 0x7f && r < 0x10000):
-			if r == 0x7f {
-				b.WriteRune(r) // DEL is ASCII: json.dumps leaves it
-				continue
-			}
-			fmt.Fprintf(b, `\u%04x`, r)
-		case r >= 0x10000:
-			r1, r2 := utf16.EncodeRune(r)
-			fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
 }
