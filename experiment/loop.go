@@ -86,6 +86,10 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 		select {
 		case <-ctx.Done():
 		case res := <-s.results:
+			if ctx.Err() != nil && s.detaching(ctx) {
+				// A trial left running (or ended) since ctx was done.
+				return s.detach(storeCtx, res)
+			}
 			if err := s.complete(storeCtx, res); errors.As(err, new(*infraError)) {
 				return s.finish(storeCtx, Stopped, ReasonInfrastructureError, err.Error(), err)
 			} else if err != nil {
@@ -326,17 +330,23 @@ func (s *state) detaching(ctx context.Context) bool {
 	return ok && errors.Is(context.Cause(ctx), trial.ErrDetached)
 }
 
-// detach ends the run without stopping its trials: each running trial's
+// detach ends the run without stopping its trials, taking first the
+// results the loop received already: each running trial's
 // executor returns it Running (its workload left alone), its metrics so
 // far are stored and it stays Running in the store; a trial that ended
 // meanwhile is recorded as usual. The experiment stays Running, with
 // reason ExperimentDetached, for tune resume (or tune run FILE) to pick
 // up and re-attach.
-func (s *state) detach(storeCtx context.Context) (*Status, error) {
+func (s *state) detach(storeCtx context.Context, received ...trialResult) (*Status, error) {
 	var errs []error
 	left := map[int]bool{}
 	for len(left) < len(s.active) {
-		res := <-s.results
+		var res trialResult
+		if len(received) > 0 {
+			res, received = received[0], received[1:]
+		} else {
+			res = <-s.results
+		}
 		if res.err == nil && res.result.State == trial.Running {
 			left[res.seq] = true
 			continue
