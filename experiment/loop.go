@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"time"
 
@@ -86,11 +85,12 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 		select {
 		case <-ctx.Done():
 		case res := <-s.results:
+			batch := s.moreResults(res)
 			if ctx.Err() != nil && s.detaching(ctx) {
-				// A trial left running (or ended) since ctx was done.
-				return s.detach(storeCtx, res)
+				// Trials left running (or ended) since ctx was done.
+				return s.detach(storeCtx, batch...)
 			}
-			if err := s.complete(storeCtx, res); errors.As(err, new(*infraError)) {
+			if err := s.complete(storeCtx, batch...); errors.As(err, new(*infraError)) {
 				return s.finish(storeCtx, Stopped, ReasonInfrastructureError, err.Error(), err)
 			} else if err != nil {
 				return s.finish(storeCtx, Failed, ReasonStoreError, err.Error(), err)
@@ -103,17 +103,24 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 	}
 }
 
-// counts returns the number of trials in each group the completion rules use.
-func (s *state) counts() (finished, failed int) {
-	for _, t := range s.trials {
-		if t.State.Final() && !Abandoned(t) {
-			finished++
-		}
-		if t.State == trial.Failed || t.State == trial.MetricsUnavailable {
-			failed++
+// moreResults returns res and the other results the running trials have
+// sent already, to be recorded in one store transaction.
+func (s *state) moreResults(res trialResult) []trialResult {
+	batch := []trialResult{res}
+	for {
+		select {
+		case r := <-s.results:
+			batch = append(batch, r)
+		default:
+			return batch
 		}
 	}
-	return finished, failed
+}
+
+// counts returns the number of trials in each group the completion rules
+// use: finished (final, not abandoned) and failed.
+func (s *state) counts() (finished, failed int) {
+	return s.tally.finished, s.tally.failed
 }
 
 // completion applies Katib's rules in order: goal reached, too many failures,
@@ -183,35 +190,13 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 		// loop asks again after the next one).
 		s.exhausted = true
 	}
-	for _, a := range assignments {
-		if err := s.start(ctx, storeCtx, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.startAll(ctx, storeCtx, assignments)
 }
 
+// history returns the suggester's history: one observation per trial, in
+// creation order. It is the tally's own slice, which suggesters only read.
 func (s *state) history() []suggest.Observation {
-	h := make([]suggest.Observation, len(s.trials))
-	for i, t := range s.trials {
-		h[i] = suggest.Observation{Name: t.Name, Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
-		switch {
-		case t.State == trial.Succeeded || t.State == trial.EarlyStopped:
-			// An early-stopped trial's value is what it reached: worse
-			// than most, which is what the algorithm should learn.
-			v, ok := t.Metrics[s.objective].Value(s.strategies[s.objective])
-			if !ok {
-				h[i].Status = suggest.Failed
-				break
-			}
-			h[i].Status, h[i].Value = suggest.Completed, v
-		case Abandoned(t):
-			h[i].Status = suggest.Abandoned
-		case t.State.Final():
-			h[i].Status = suggest.Failed
-		}
-	}
-	return h
+	return s.tally.history
 }
 
 // storeError marks an error of a store write, so that the experiment ends
@@ -226,7 +211,10 @@ func (e *storeError) Unwrap() error { return e.err }
 // flush, so readers see progress and a crash loses at most one interval,
 // then reports each running trial's values in a TrialProgress event.
 func (s *state) flushAll(storeCtx context.Context) error {
-	for _, at := range s.active {
+	var writes []TrialWrite
+	var changed []*activeTrial
+	for _, seq := range slices.Sorted(maps.Keys(s.active)) {
+		at := s.active[seq]
 		s.drainWarnings(at)
 		logs, replace := at.recorder.Drain()
 		for _, l := range logs {
@@ -235,20 +223,24 @@ func (s *state) flushAll(storeCtx context.Context) error {
 			}
 		}
 		s.observe(at)
-		reason, message, changed := at.takeCondition()
-		if changed {
+		reason, message, condition := at.takeCondition()
+		if condition {
 			at.t.Reason, at.t.Message = reason, message
+			changed = append(changed, at)
 		}
-		if len(logs) == 0 && !replace && !changed {
+		if len(logs) == 0 && !replace && !condition {
 			continue
 		}
 		at.t.Metrics = at.recorder.Summaries()
-		if err := s.saveTrial(storeCtx, at, logs, replace, nil); err != nil {
-			return fmt.Errorf("save trial %s: %w", at.t.Name, err)
+		writes = append(writes, s.trialWrite(at, logs, replace))
+	}
+	if len(writes) > 0 {
+		if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, nil); err != nil {
+			return fmt.Errorf("save trial %s: %w", trialNames(writes), err)
 		}
-		if changed {
-			s.r.emit(Event{Kind: TrialStatus, Trial: copyTrial(at.t)})
-		}
+	}
+	for _, at := range changed {
+		s.r.emit(Event{Kind: TrialStatus, Trial: copyTrial(at.t)})
 	}
 	s.reportProgress()
 	return nil
@@ -389,7 +381,10 @@ func (s *state) saveStatus(storeCtx context.Context) error {
 // and returns a copy of the status, to be stored with a trial's change.
 func (s *state) refreshStatus() *Status {
 	st := &s.status
-	st.SetCounts(len(s.trials), func(i int) trial.State { return s.trials[i].State })
+	n := s.tally.byState
+	st.Trials, st.TrialsPending, st.TrialsRunning = len(s.trials), n[trial.Pending], n[trial.Running]
+	st.TrialsSucceeded, st.TrialsFailed, st.TrialsKilled = n[trial.Succeeded], n[trial.Failed], n[trial.Killed]
+	st.TrialsMetricsUnav, st.TrialsEarlyStopped = n[trial.MetricsUnavailable], n[trial.EarlyStopped]
 	st.CurrentOptimalTrial = s.best()
 	c := *st
 	c.Conditions = slices.Clone(st.Conditions)

@@ -17,10 +17,21 @@ func TrialName(experiment string, seq int) string {
 	return fmt.Sprintf("%s-%04d", experiment, seq)
 }
 
-// best returns the succeeded trial with the best objective value, the
-// earliest on ties, or nil.
+// best returns [BestTrial] of s.trials, from the tally. The result is
+// shared until the best trial changes: callers must not modify it.
 func (s *state) best() *OptimalTrial {
-	return BestTrial(s.trials, s.objective, s.goal, s.strategies)
+	tl := &s.tally
+	if tl.optimal == nil {
+		i := tl.best
+		if i < 0 {
+			i = tl.lastText
+		}
+		if i < 0 {
+			return nil
+		}
+		tl.optimal = optimalTrial(s.trials[i], s.strategies)
+	}
+	return tl.optimal
 }
 
 // BestTrial returns the Succeeded trial of trials with the best value of
@@ -47,7 +58,12 @@ func BestTrial(trials []*trial.Trial, objective string, goal suggest.Goal, strat
 	if best == nil {
 		return nil
 	}
-	return &OptimalTrial{BestTrialName: best.Name, ParameterAssignments: best.Parameters, Metrics: TrialMetrics(best, strategies), Texts: TrialTexts(best)}
+	return optimalTrial(best, strategies)
+}
+
+// optimalTrial returns t as Katib's currentOptimalTrial.
+func optimalTrial(t *trial.Trial, strategies map[string]metrics.Strategy) *OptimalTrial {
+	return &OptimalTrial{BestTrialName: t.Name, ParameterAssignments: t.Parameters, Metrics: TrialMetrics(t, strategies), Texts: TrialTexts(t)}
 }
 
 // RankTrials sorts trials best first, by the rule of [BestTrial]: the

@@ -162,6 +162,17 @@ type OptimalTrial struct {
 	Texts map[string]string `json:"texts,omitempty"`
 }
 
+// TrialWrite is one trial's change in a [Store.SaveTrials] call.
+type TrialWrite struct {
+	Trial *trial.Trial
+	// Logs are the observation-log entries the trial reported since its
+	// last write.
+	Logs []metrics.Log
+	// ReplaceLogs makes Logs replace the trial's observation log instead of
+	// being appended to it (the recorder thinned it).
+	ReplaceLogs bool
+}
+
 // Store persists experiments, trials and observation logs. The [Runner] is
 // its only consumer; package store provides the bbolt implementation.
 //
@@ -176,13 +187,11 @@ type Store interface {
 	// UpdateExperiment replaces the record (spec, source) and status of an
 	// existing experiment, leaving its trials; ErrNotFound if absent.
 	UpdateExperiment(ctx context.Context, rec *Record) error
-	// SaveTrial creates or replaces trial t of experiment exp, keyed by
-	// t.Seq, appends logs to its observation log and, when st is not nil,
-	// replaces the experiment's status, in one transaction.
-	SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *Status) error
-	// ReplaceTrialLogs is SaveTrial, except that logs replace the trial's
-	// observation log instead of being appended to it.
-	ReplaceTrialLogs(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *Status) error
+	// SaveTrials applies writes in order, each creating or replacing its
+	// trial (keyed by Trial.Seq) and appending its logs to the trial's
+	// observation log (replacing it with ReplaceLogs), then, when st is
+	// not nil, replaces the experiment's status, all in one transaction.
+	SaveTrials(ctx context.Context, exp string, writes []TrialWrite, st *Status) error
 	// ClearTrialLogs empties the observation log of trial seq of
 	// experiment exp.
 	ClearTrialLogs(ctx context.Context, exp string, seq int) error

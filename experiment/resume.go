@@ -143,6 +143,7 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 			lost = append(lost, &t)
 		}
 	}
+	st.retally()
 	if len(lost) == 0 && (rec.Status.Phase == Succeeded || rec.Status.Phase == Failed) {
 		if _, reason, msg, done := st.completion(); done {
 			hint := "raise spec.maxTrialCount to run more trials"
@@ -212,7 +213,8 @@ func (s *state) recoverTrial(ctx, storeCtx context.Context, t *trial.Trial) erro
 	}
 	t.State, t.Reason, t.Finished = trial.Killed, TrialReasonLost, s.r.now()
 	t.Message = "the runner stopped before the trial finished; " + found + "; another trial runs in its place"
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
+	s.account(t)
+	if err := s.r.Store.SaveTrials(storeCtx, s.name, []TrialWrite{{Trial: t}}, s.refreshStatus()); err != nil {
 		return fmt.Errorf("save trial %s: %w", t.Name, err)
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t)})

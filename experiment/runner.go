@@ -238,6 +238,7 @@ type state struct {
 	collectors *collect.Collectors // builds each trial's collector
 	stopper    earlystop.Rule      // spec.earlyStopping's rule; nil without one
 	exhausted  bool
+	tally      tally // kept by account and retally
 }
 
 func (s *state) init() error {
@@ -246,6 +247,7 @@ func (s *state) init() error {
 	s.strategies = s.exp.Strategies()
 	s.objective = s.exp.Spec.Objective.ObjectiveMetricName
 	s.active = make(map[int]*activeTrial)
+	s.retally()
 	s.results = make(chan trialResult)
 	parser, err := metrics.NewTextParser(s.exp.MetricsFormats(), s.exp.MetricNames())
 	if err != nil {

@@ -77,33 +77,31 @@ func (m *memStore) UpdateExperiment(_ context.Context, rec *experiment.Record) e
 	return nil
 }
 
-func (m *memStore) SaveTrial(_ context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
+func (m *memStore) SaveTrials(_ context.Context, exp string, writes []experiment.TrialWrite, st *experiment.Status) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t.Name == m.failOn && t.State.Final() {
-		return errors.New("disk full")
+	for _, w := range writes {
+		if w.Trial.Name == m.failOn && w.Trial.State.Final() {
+			return errors.New("disk full")
+		}
 	}
 	if st != nil {
 		m.recs[exp].Status = *st
 	}
-	ts := m.trials[exp]
-	if i := slices.IndexFunc(ts, func(x trial.Trial) bool { return x.Seq == t.Seq }); i >= 0 {
-		ts[i] = *t
-	} else {
-		m.trials[exp] = append(ts, *t)
+	for _, w := range writes {
+		t := w.Trial
+		ts := m.trials[exp]
+		if i := slices.IndexFunc(ts, func(x trial.Trial) bool { return x.Seq == t.Seq }); i >= 0 {
+			ts[i] = *t
+		} else {
+			m.trials[exp] = append(ts, *t)
+		}
+		if w.ReplaceLogs {
+			delete(m.logs, t.Name)
+		}
+		m.logs[t.Name] = append(m.logs[t.Name], w.Logs...)
 	}
-	m.logs[t.Name] = append(m.logs[t.Name], logs...)
 	return nil
-}
-
-func (m *memStore) ReplaceTrialLogs(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
-	if t.Name == m.failOn && t.State.Final() {
-		return errors.New("disk full")
-	}
-	m.mu.Lock()
-	delete(m.logs, t.Name)
-	m.mu.Unlock()
-	return m.SaveTrial(ctx, exp, t, logs, st)
 }
 
 func (m *memStore) ClearTrialLogs(_ context.Context, exp string, seq int) error {

@@ -9,23 +9,22 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
-	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/store"
 	"github.com/tune-hpo/tune/trial"
 )
 
-// failingStore is a real bbolt store whose SaveTrial fails with ENOSPC from
+// failingStore is a real bbolt store whose SaveTrials fails with ENOSPC from
 // the failAt-th call on, as a full disk would make it.
 type failingStore struct {
 	*store.Store
 	calls, failAt int64
 }
 
-func (f *failingStore) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
+func (f *failingStore) SaveTrials(ctx context.Context, exp string, writes []experiment.TrialWrite, st *experiment.Status) error {
 	if atomic.AddInt64(&f.calls, 1) >= f.failAt {
 		return &pathError{syscall.ENOSPC}
 	}
-	return f.Store.SaveTrial(ctx, exp, t, logs, st)
+	return f.Store.SaveTrials(ctx, exp, writes, st)
 }
 
 type pathError struct{ err error }
@@ -43,9 +42,9 @@ func TestStoreFailureLeavesAResumableStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Calls: start 1 (x=1), start 2 (x=100, blocks), finish 1, start 3: the
-	// fourth write fails while trial 2 runs.
-	fs := &failingStore{Store: real, failAt: 4}
+	// Calls: start 1 (x=1) and 2 (x=100, blocks) in one write, finish 1,
+	// start 3: the third write fails while trial 2 runs.
+	fs := &failingStore{Store: real, failAt: 3}
 	ex := &scriptExecutor{}
 	xs := listSuggester{[]string{"1", "100", "3", "4", "5", "6"}}
 	r := &experiment.Runner{Store: fs, Suggester: xs, Executor: ex, TrialRoot: t.TempDir()}

@@ -10,12 +10,11 @@ import (
 	"testing"
 
 	"github.com/tune-hpo/tune/experiment"
-	"github.com/tune-hpo/tune/metrics"
 	"github.com/tune-hpo/tune/store"
 	"github.com/tune-hpo/tune/trial"
 )
 
-// pickyStore is a real bbolt store whose SaveTrial and UpdateStatus calls
+// pickyStore is a real bbolt store whose SaveTrials and UpdateStatus calls
 // fail with ENOSPC when their number (counted from 1, per method) is in the
 // chosen set.
 type pickyStore struct {
@@ -25,7 +24,7 @@ type pickyStore struct {
 	failSaves, failStatus map[int]bool
 }
 
-func (p *pickyStore) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
+func (p *pickyStore) SaveTrials(ctx context.Context, exp string, writes []experiment.TrialWrite, st *experiment.Status) error {
 	p.mu.Lock()
 	p.saves++
 	fail := p.failSaves[p.saves]
@@ -33,7 +32,7 @@ func (p *pickyStore) SaveTrial(ctx context.Context, exp string, t *trial.Trial, 
 	if fail {
 		return &pathError{syscall.ENOSPC}
 	}
-	return p.Store.SaveTrial(ctx, exp, t, logs, st)
+	return p.Store.SaveTrials(ctx, exp, writes, st)
 }
 
 func (p *pickyStore) UpdateStatus(ctx context.Context, name string, st experiment.Status) error {
@@ -75,10 +74,10 @@ func TestFailedWriteNeverReportedAsCommitted(t *testing.T) {
 		// start 1, end 1, start 2, end 2 (fails): trial 2 was better.
 		{name: "last trial's end", extra: "  parallelTrialCount: 1\n  maxTrialCount: 2\n", xs: []string{"3", "1"},
 			failSaves: []int{4}, stored: experiment.Failed, succeeded: 1, running: 1, best: "unit-0001"},
-		// start 1 (blocks), start 2, end 2 reaches the goal, end 1 (killed) fails:
-		// the goal was reached, but not everything was written.
+		// start 1 (blocks) and 2 in one write, end 2 reaches the goal, end 1
+		// (killed) fails: the goal was reached, but not everything was written.
 		{name: "a stopped trial's end after the goal", extra: "  parallelTrialCount: 2\n  maxTrialCount: 4\n", goal: "0.5", xs: []string{"100", "0"},
-			failSaves: []int{4}, stored: experiment.Failed, succeeded: 1, running: 1, best: "unit-0002"},
+			failSaves: []int{3}, stored: experiment.Failed, succeeded: 1, running: 1, best: "unit-0002"},
 		// Status writes: Running, then the final one fails once; the retry
 		// records the failure.
 		{name: "final status once", extra: "  parallelTrialCount: 1\n  maxTrialCount: 2\n", xs: []string{"3", "1"},

@@ -136,26 +136,60 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// start creates trial a in the store and launches its workload.
-func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error {
+// launchable is a trial readied to start: in s.trials, its directory made,
+// not yet stored.
+type launchable struct {
+	t    *trial.Trial
+	spec *trial.Spec
+}
+
+// startAll creates trials for assignments and launches their workloads.
+// The trials readied in a row are stored Running in one transaction before
+// any of them starts; a trial that cannot be readied is recorded on its
+// own, after those before it started.
+func (s *state) startAll(ctx, storeCtx context.Context, assignments []suggest.Assignment) error {
+	var ready []launchable
+	for _, a := range assignments {
+		l, fail := s.ready(storeCtx, a)
+		if fail == nil {
+			ready = append(ready, l)
+			continue
+		}
+		if err := s.startReady(ctx, storeCtx, ready); err != nil {
+			return err
+		}
+		ready = ready[:0]
+		if err := fail(); err != nil {
+			return err
+		}
+	}
+	return s.startReady(ctx, storeCtx, ready)
+}
+
+// ready creates the trial of assignment a and readies it to start. When it
+// cannot start, fail records it so and returns the error that ends the
+// run, if any.
+func (s *state) ready(storeCtx context.Context, a suggest.Assignment) (l launchable, fail func() error) {
 	r := s.r
 	seq := len(s.trials) + 1
 	name := TrialName(s.name, seq)
+	t := &trial.Trial{Name: name, Seq: seq, Parameters: a, State: trial.Pending, Created: r.now()}
+	s.trials = append(s.trials, t)
+	s.account(t)
 	dir, err := filepath.Abs(filepath.Join(r.TrialRoot, s.name, name))
 	if err != nil {
-		return fmt.Errorf("trial %s: %w", name, err)
+		return l, func() error { return s.failInfra(storeCtx, t, fmt.Errorf("trial directory: %w", err)) }
 	}
-	t := &trial.Trial{Name: name, Seq: seq, Parameters: a, State: trial.Pending, Dir: dir, Created: r.now()}
-	s.trials = append(s.trials, t)
+	t.Dir = dir
 	spec, err := s.trialSpec(t)
 	if err != nil {
 		// The experiment validated, so this is a suggester bug or an
 		// assignment missing a parameter: fail the trial, not the run.
-		return s.failEarly(storeCtx, t, trial.Failed, "RenderError", err.Error())
+		return l, func() error { return s.failEarly(storeCtx, t, trial.Failed, "RenderError", err.Error()) }
 	}
 	stale, err := emptyDir(dir, r.now())
 	if err != nil {
-		return s.failInfra(storeCtx, t, fmt.Errorf("create trial directory: %w", err))
+		return l, func() error { return s.failInfra(storeCtx, t, fmt.Errorf("create trial directory: %w", err)) }
 	}
 	if stale != "" {
 		r.emit(Event{Kind: Warning, Trial: copyTrial(t), Message: fmt.Sprintf("trial %s: its directory %s was not empty (left by an earlier run or a deleted experiment); it was renamed to %s so that nothing in it is read as this trial's", name, dir, stale)})
@@ -165,16 +199,32 @@ func (s *state) start(ctx, storeCtx context.Context, a suggest.Assignment) error
 		r.emit(Event{Kind: Warning, Trial: copyTrial(t), Message: fmt.Sprintf("trial %s: %s", name, w)})
 	}
 	if err != nil {
-		return s.failInfra(storeCtx, t, err)
+		return l, func() error { return s.failInfra(storeCtx, t, err) }
 	}
-	t.State, t.Started = trial.Running, r.now()
-	if err := r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
-		// Not stored, not started: forget it so the final status counts
-		// only the trials the store holds.
-		s.trials = s.trials[:len(s.trials)-1]
-		return fmt.Errorf("save trial %s: %w", name, &storeError{err})
+	return launchable{t, spec}, nil
+}
+
+// startReady stores the readied trials Running, in one transaction, and starts
+// their workloads. When they cannot be stored none starts, and they are
+// forgotten: the final status counts only the trials the store holds.
+func (s *state) startReady(ctx, storeCtx context.Context, ready []launchable) error {
+	if len(ready) == 0 {
+		return nil
 	}
-	s.follow(ctx, t, spec, r.Executor.Run)
+	writes := make([]TrialWrite, len(ready))
+	for i, l := range ready {
+		l.t.State, l.t.Started = trial.Running, s.r.now()
+		s.account(l.t)
+		writes[i] = TrialWrite{Trial: l.t}
+	}
+	if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, s.refreshStatus()); err != nil {
+		s.trials = s.trials[:len(s.trials)-len(ready)] // the newest
+		s.retally()
+		return fmt.Errorf("save trial %s: %w", ready[0].t.Name, &storeError{err})
+	}
+	for _, l := range ready {
+		s.follow(ctx, l.t, l.spec, s.r.Executor.Run)
+	}
 	return nil
 }
 
@@ -260,8 +310,10 @@ func (e *Experiment) TrialSpec(name string, a suggest.Assignment, dir string) (*
 // forgotten (the store never held it) and the store's error returned.
 func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, state trial.State, reason, message string) error {
 	t.State, t.Reason, t.Message, t.Finished = state, reason, message, s.r.now()
-	if err := s.r.Store.SaveTrial(storeCtx, s.name, t, nil, s.refreshStatus()); err != nil {
+	s.account(t)
+	if err := s.r.Store.SaveTrials(storeCtx, s.name, []TrialWrite{{Trial: t}}, s.refreshStatus()); err != nil {
 		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
+		s.retally()
 		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
@@ -415,20 +467,60 @@ func (at *activeTrial) warn(msg string) {
 	}
 }
 
-// complete records a finished trial. When the store write fails, the
-// trial is left in memory as the store holds it (as it was before), so that
-// the counts and the best trial reported stay those the store has.
-func (s *state) complete(storeCtx context.Context, res trialResult) error {
-	at := s.active[res.seq]
-	delete(s.active, res.seq)
-	at.cancel(nil)
+// complete records finished trials, all in one transaction, then reports
+// each. When the store write fails, the trials are left in memory as the
+// store holds them (as they were before), so that the counts and the best
+// trial reported stay those the store has.
+func (s *state) complete(storeCtx context.Context, results ...trialResult) error {
+	type ended struct {
+		at        *activeTrial
+		committed trial.Trial
+		res       trialResult
+	}
+	done := make([]ended, len(results))
+	writes := make([]TrialWrite, len(results))
+	for i, res := range results {
+		at := s.active[res.seq]
+		delete(s.active, res.seq)
+		at.cancel(nil)
+		done[i] = ended{at: at, committed: *at.t, res: res}
+		s.drainWarnings(at)
+		s.settle(at, res)
+		s.account(at.t)
+		logs, replace := at.recorder.DrainFinal()
+		writes[i] = s.trialWrite(at, logs, replace)
+	}
+	if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, s.refreshStatus()); err != nil {
+		for _, d := range done {
+			*d.at.t = d.committed
+			s.account(d.at.t)
+			if s.stopper != nil {
+				s.stopper.Complete(d.at.t.Name, false)
+			}
+		}
+		return fmt.Errorf("save trial %s: %w", trialNames(writes), &storeError{err})
+	}
+	var infra error
+	for _, d := range done {
+		t := d.at.t
+		if s.stopper != nil {
+			s.stopper.Complete(t.Name, t.State == trial.Succeeded)
+		}
+		s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+		if t.Reason == TrialReasonInfrastructure && infra == nil {
+			infra = &infraError{d.res.err} // res.err names the trial
+		}
+	}
+	return infra
+}
+
+// settle sets the final state, reason, message and metrics of active
+// trial at from its workload's result.
+func (s *state) settle(at *activeTrial, res trialResult) {
 	t := at.t
-	committed := *t
-	s.drainWarnings(at)
 	t.Finished = s.r.now()
 	t.Metrics = at.recorder.Summaries()
 	t.ExitCode = res.result.ExitCode
-	logs, replace := at.recorder.DrainFinal()
 	switch {
 	case at.stoppedEarly != "" && res.result.State != trial.Succeeded:
 		// Stopped by the rule: its metrics so far stand, and it counts
@@ -459,22 +551,15 @@ func (s *state) complete(storeCtx context.Context, res trialResult) error {
 			t.Reason = "TrialFailed"
 		}
 	}
-	if err := s.saveTrial(storeCtx, at, logs, replace, s.refreshStatus()); err != nil {
-		*t = committed
-		s.refreshStatus()
-		if s.stopper != nil {
-			s.stopper.Complete(t.Name, false)
-		}
-		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+}
+
+// trialNames names the trials of writes for an error: the first, and how
+// many more.
+func trialNames(writes []TrialWrite) string {
+	if len(writes) == 1 {
+		return writes[0].Trial.Name
 	}
-	if s.stopper != nil {
-		s.stopper.Complete(t.Name, t.State == trial.Succeeded)
-	}
-	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
-	if t.Reason == TrialReasonInfrastructure {
-		return &infraError{res.err} // res.err names the trial
-	}
-	return nil
+	return fmt.Sprintf("%s and %d more", writes[0].Trial.Name, len(writes)-1)
 }
 
 func (s *state) drainWarnings(at *activeTrial) {
@@ -488,21 +573,18 @@ func (s *state) drainWarnings(at *activeTrial) {
 	}
 }
 
-// saveTrial stores active trial at with the logs its recorder drained:
-// appended to its observation log, or replacing it when the recorder has
-// thinned it (reported once per trial). st is as for Store.SaveTrial.
-func (s *state) saveTrial(storeCtx context.Context, at *activeTrial, logs []metrics.Log, replace bool, st *Status) error {
-	if !replace {
-		return s.r.Store.SaveTrial(storeCtx, s.name, at.t, logs, st)
-	}
-	if !at.thinWarned {
+// trialWrite is the store write of active trial at with the logs its
+// recorder drained: appended to its observation log, or replacing it when
+// the recorder has thinned it (reported once per trial).
+func (s *state) trialWrite(at *activeTrial, logs []metrics.Log, replace bool) TrialWrite {
+	if replace && !at.thinWarned {
 		at.thinWarned = true
 		n := s.r.maxObservations()
 		s.r.emit(Event{Kind: Warning, Trial: copyTrial(at.t), Message: fmt.Sprintf(
 			"trial %s reported %s more than %d times: its observation log keeps %d values per metric, evenly spaced, with the smallest, largest and latest (--max-observations); the trial's value uses every value",
 			at.t.Name, strings.Join(at.recorder.Thinned(), ", "), n, n)})
 	}
-	return s.r.Store.ReplaceTrialLogs(storeCtx, s.name, at.t, logs, st)
+	return TrialWrite{Trial: at.t, Logs: logs, ReplaceLogs: replace}
 }
 
 // errEarlyStopped is the cause a trial's context is cancelled with when the

@@ -24,41 +24,43 @@ import (
 // the status counts that include it. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.
 func (s *Store) SaveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
-	return s.saveTrial(ctx, exp, t, logs, st, false)
+	return s.SaveTrials(ctx, exp, []experiment.TrialWrite{{Trial: t, Logs: logs}}, st)
 }
 
 // ReplaceTrialLogs is [Store.SaveTrial], except that logs replace the
 // trial's observation log instead of being appended to it, in the same
 // transaction.
 func (s *Store) ReplaceTrialLogs(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status) error {
-	return s.saveTrial(ctx, exp, t, logs, st, true)
+	return s.SaveTrials(ctx, exp, []experiment.TrialWrite{{Trial: t, Logs: logs, ReplaceLogs: true}}, st)
 }
 
-func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs []metrics.Log, st *experiment.Status, replace bool) error {
-	if t == nil {
-		return fmt.Errorf("experiment %q: save trial: nil trial", exp)
-	}
-	if t.Seq < 1 {
-		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
-	}
-	key := seqKey(uint64(t.Seq))
-	tJSON, err := encodeValue(t, key)
-	if err != nil {
-		return fmt.Errorf("trial %q: encode: %w", t.Name, err)
-	}
-	logJSON := make([][]byte, len(logs))
-	for i := range logs {
-		if logJSON[i], err = json.Marshal(&logs[i]); err != nil {
-			return fmt.Errorf("trial %q: encode log: %w", t.Name, err)
+// SaveTrials is [Store.SaveTrial] for several trials at once: it applies
+// writes in order, then writes st when it is not nil, all in one
+// transaction, so that the runner pays one file open and one sync for
+// every trial that changed in one step of its loop. Nothing is written
+// when any write is invalid (a nil trial, a Seq below 1).
+func (s *Store) SaveTrials(ctx context.Context, exp string, writes []experiment.TrialWrite, st *experiment.Status) error {
+	enc := make([]encodedTrial, len(writes))
+	for i, w := range writes {
+		if err := enc[i].encode(exp, w); err != nil {
+			return err
 		}
 	}
 	var stJSON []byte
 	if st != nil {
+		var err error
 		if stJSON, err = encodeValue(st, []byte(keyStatus)); err != nil {
 			return fmt.Errorf("experiment %q: encode status: %w", exp, err)
 		}
 	}
-	return s.update(ctx, fmt.Sprintf("experiment %q: trial %q", exp, t.Name), func(tx *bolt.Tx) error {
+	part := fmt.Sprintf("experiment %q: status", exp)
+	if len(writes) > 0 {
+		part = fmt.Sprintf("experiment %q: trial %q", exp, writes[0].Trial.Name)
+		if len(writes) > 1 {
+			part += fmt.Sprintf(" and %d more", len(writes)-1)
+		}
+	}
+	return s.update(ctx, part, func(tx *bolt.Tx) error {
 		eb, err := experimentBucket(tx, exp)
 		if err != nil {
 			return err
@@ -72,32 +74,73 @@ func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 		if err != nil {
 			return err
 		}
-		if err := tb.Put(key, tJSON); err != nil {
-			return fmt.Errorf("trial %q: write: %w", t.Name, err)
-		}
-		if replace && lb.Bucket(key) != nil {
-			if err := lb.DeleteBucket(key); err != nil {
-				return fmt.Errorf("trial %q: replace logs: %w", t.Name, err)
-			}
-		}
-		if len(logJSON) == 0 {
-			return nil
-		}
-		b, err := lb.CreateBucketIfNotExists(key)
-		if err != nil {
-			return fmt.Errorf("trial %q: create logs: %w", t.Name, err)
-		}
-		for _, v := range logJSON {
-			n, err := b.NextSequence()
-			if err != nil {
-				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
-			}
-			if err := b.Put(seqKey(n), seal(v, key, seqKey(n))); err != nil {
-				return fmt.Errorf("trial %q: append log: %w", t.Name, err)
+		for i := range enc {
+			if err := enc[i].put(tb, lb); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// encodedTrial is one write of SaveTrials, encoded before its transaction.
+type encodedTrial struct {
+	name    string
+	key     []byte
+	trial   []byte
+	logs    [][]byte
+	replace bool
+}
+
+func (e *encodedTrial) encode(exp string, w experiment.TrialWrite) error {
+	t := w.Trial
+	if t == nil {
+		return fmt.Errorf("experiment %q: save trial: nil trial", exp)
+	}
+	if t.Seq < 1 {
+		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
+	}
+	e.name, e.key, e.replace = t.Name, seqKey(uint64(t.Seq)), w.ReplaceLogs
+	var err error
+	if e.trial, err = encodeValue(t, e.key); err != nil {
+		return fmt.Errorf("trial %q: encode: %w", t.Name, err)
+	}
+	e.logs = make([][]byte, len(w.Logs))
+	for i := range w.Logs {
+		if e.logs[i], err = json.Marshal(&w.Logs[i]); err != nil {
+			return fmt.Errorf("trial %q: encode log: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// put writes e into the trials bucket tb and the logs bucket lb.
+func (e *encodedTrial) put(tb, lb *bolt.Bucket) error {
+	if err := tb.Put(e.key, e.trial); err != nil {
+		return fmt.Errorf("trial %q: write: %w", e.name, err)
+	}
+	if e.replace && lb.Bucket(e.key) != nil {
+		if err := lb.DeleteBucket(e.key); err != nil {
+			return fmt.Errorf("trial %q: replace logs: %w", e.name, err)
+		}
+	}
+	if len(e.logs) == 0 {
+		return nil
+	}
+	b, err := lb.CreateBucketIfNotExists(e.key)
+	if err != nil {
+		return fmt.Errorf("trial %q: create logs: %w", e.name, err)
+	}
+	for _, v := range e.logs {
+		n, err := b.NextSequence()
+		if err != nil {
+			return fmt.Errorf("trial %q: append log: %w", e.name, err)
+		}
+		if err := b.Put(seqKey(n), seal(v, e.key, seqKey(n))); err != nil {
+			return fmt.Errorf("trial %q: append log: %w", e.name, err)
+		}
+	}
+	return nil
 }
 
 // ClearTrialLogs empties the observation log of the trial numbered seq of

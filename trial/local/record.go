@@ -71,11 +71,11 @@ func recordProcess(dir string, pid int, owner string, ctr *containerRef) error {
 }
 
 // writeFileAtomic replaces name with data, so that a reader sees either
-// the old content or all of the new. The new content is in place (for
-// readers on this machine) before it is synced to disk, which the record
-// needs: it is written just after its process has started, and the
-// trial's process runs unrecorded until it is in place. A machine crash
-// before the sync can leave name empty (see [readRecord]).
+// the old content or all of the new. It does not sync: the record matters
+// only while its process runs, which a machine crash ends, and a record
+// that a crash left empty, missing or from an earlier boot (BootID) is
+// read as no process (see [readRecord]). The sync cost more than starting
+// a short trial's process.
 func writeFileAtomic(name string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
 	if err != nil {
@@ -85,9 +85,6 @@ func writeFileAtomic(name string, data []byte) error {
 	_, err = f.Write(data)
 	if err == nil {
 		err = os.Rename(tmp, name)
-	}
-	if err == nil {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -100,9 +97,9 @@ func writeFileAtomic(name string, data []byte) error {
 }
 
 // readRecord reads the process record in dir; nil when there is none or
-// it is empty. Records are replaced atomically, so only a machine crash
-// before [writeFileAtomic] synced one leaves it empty, and no process of
-// the boot before a crash runs.
+// it is empty. Records are replaced atomically but not synced, so only a
+// machine crash leaves one empty, and no process of the boot before a
+// crash runs.
 func readRecord(dir string) (*processRecord, error) {
 	name := filepath.Join(dir, ProcessRecordName)
 	data, err := os.ReadFile(name)

@@ -1,0 +1,161 @@
+package experiment
+
+import (
+	"math"
+
+	"github.com/tune-hpo/tune/suggest"
+	"github.com/tune-hpo/tune/trial"
+)
+
+// tally keeps what every scheduling step asks of the trials (counts by
+// state, the completion rules' counts, the best trial, the suggester's
+// history) up to date as trials change, so that a step costs the same
+// after 100,000 trials as after ten. The runner calls [state.account]
+// after each change of a trial and [state.retally] after changes it
+// cannot describe (a rollback, trials loaded on resume).
+type tally struct {
+	// seen is what each trial (by index in state.trials) counted as when
+	// last accounted.
+	seen    []counted
+	byState map[trial.State]int
+	// finished and failed are as [state.counts] reports them.
+	finished, failed int
+	// history is the suggester's history, one observation per trial.
+	history []suggest.Observation
+	// best is the index of the Succeeded trial with the best number for
+	// the objective (the earliest on ties), -1 when none; lastText the
+	// index of the last one that reported it only as text, -1 when none.
+	best, lastText int
+	bestValue      float64
+	// optimal is best() as last built; nil when it must be rebuilt.
+	optimal *OptimalTrial
+}
+
+// counted is what one trial contributed to a tally.
+type counted struct {
+	state              trial.State
+	finished, failed   bool
+	number, text, seen bool
+}
+
+// retally rebuilds s's tally from s.trials.
+func (s *state) retally() {
+	s.tally = tally{byState: map[trial.State]int{}, best: -1, lastText: -1, bestValue: math.NaN()}
+	for i, t := range s.trials {
+		s.accountAt(i, t)
+	}
+}
+
+// account brings s's tally up to date with trial t, one of s.trials,
+// after it was created or changed.
+func (s *state) account(t *trial.Trial) {
+	i := s.index(t)
+	if i < 0 {
+		s.retally() // not held (a bug): count what is held
+		return
+	}
+	s.accountAt(i, t)
+}
+
+// accountAt is account for t at index i of s.trials.
+func (s *state) accountAt(i int, t *trial.Trial) {
+	tl := &s.tally
+	for len(tl.seen) <= i {
+		tl.seen = append(tl.seen, counted{})
+		tl.history = append(tl.history, suggest.Observation{})
+	}
+	old := tl.seen[i]
+	if old.seen {
+		tl.byState[old.state]--
+		tl.finished -= b2i(old.finished)
+		tl.failed -= b2i(old.failed)
+	}
+	c := counted{
+		seen:     true,
+		state:    t.State,
+		finished: t.State.Final() && !Abandoned(t),
+		failed:   t.State == trial.Failed || t.State == trial.MetricsUnavailable,
+	}
+	tl.byState[c.state]++
+	tl.finished += b2i(c.finished)
+	tl.failed += b2i(c.failed)
+	tl.history[i] = s.observation(t)
+
+	v := rankValue(t, s.objective, s.strategies)
+	c.number = !math.IsNaN(v)
+	c.text = !c.number && textRanked(t, s.objective)
+	tl.seen[i] = c
+	switch {
+	case (old.number && !c.number) || (old.text && !c.text) || (c.number && i == tl.best && v != tl.bestValue):
+		// A trial leaves the ranking (only a rollback does that), or the
+		// best's value changed: rank them all again.
+		tl.best, tl.lastText, tl.bestValue, tl.optimal = -1, -1, math.NaN(), nil
+		for j, u := range s.trials {
+			s.rank(j, u)
+		}
+	default:
+		s.rank(i, t)
+	}
+}
+
+// rank makes trial t, at index i, the tally's best (or last text-ranked)
+// trial when it ranks before the current one.
+func (s *state) rank(i int, t *trial.Trial) {
+	tl := &s.tally
+	c := tl.seen[i]
+	switch {
+	case c.number:
+		v := rankValue(t, s.objective, s.strategies)
+		if s.goal.Better(v, tl.bestValue) || (v == tl.bestValue && i < tl.best) {
+			tl.best, tl.bestValue, tl.optimal = i, v, nil
+		}
+	case c.text:
+		if i > tl.lastText {
+			tl.lastText = i
+			if tl.best < 0 {
+				tl.optimal = nil
+			}
+		}
+	}
+}
+
+// index returns the index of t in s.trials, -1 when it is not there.
+func (s *state) index(t *trial.Trial) int {
+	if i := t.Seq - 1; i >= 0 && i < len(s.trials) && s.trials[i] == t {
+		return i
+	}
+	for i, u := range s.trials {
+		if u == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// observation is trial t as its suggester sees it.
+func (s *state) observation(t *trial.Trial) suggest.Observation {
+	o := suggest.Observation{Name: t.Name, Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
+	switch {
+	case t.State == trial.Succeeded || t.State == trial.EarlyStopped:
+		// An early-stopped trial's value is what it reached: worse
+		// than most, which is what the algorithm should learn.
+		v, ok := t.Metrics[s.objective].Value(s.strategies[s.objective])
+		if !ok {
+			o.Status = suggest.Failed
+			break
+		}
+		o.Status, o.Value = suggest.Completed, v
+	case Abandoned(t):
+		o.Status = suggest.Abandoned
+	case t.State.Final():
+		o.Status = suggest.Failed
+	}
+	return o
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
