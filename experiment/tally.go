@@ -86,9 +86,9 @@ func (s *state) accountAt(i int, t *trial.Trial) {
 	c.text = !c.number && textRanked(t, s.objective)
 	tl.seen[i] = c
 	switch {
-	case (old.number && !c.number) || (old.text && !c.text) || (c.number && i == tl.best && v != tl.bestValue):
-		// A trial leaves the ranking (only a rollback does that), or the
-		// best's value changed: rank them all again.
+	case (old.number && !c.number) || (old.text && !c.text):
+		// A trial leaves the ranking (only a rollback does that; a
+		// Succeeded trial does not change otherwise): rank them all again.
 		tl.best, tl.lastText, tl.bestValue, tl.optimal = -1, -1, math.NaN(), nil
 		for j, u := range s.trials {
 			s.rank(j, u)
