@@ -11,8 +11,10 @@ import (
 // state, the completion rules' counts, the best trial, the suggester's
 // history) up to date as trials change, so that a step costs the same
 // after 100,000 trials as after ten. The runner calls [state.account]
-// after each change of a trial and [state.retally] after changes it
-// cannot describe (a rollback, trials loaded on resume).
+// after each change of a trial (a rollback included), [state.retally] on
+// trials it has not seen (loaded on resume) and [state.dropNewest] when
+// the newest trials are forgotten. A stored trial's metrics are released
+// ([state.release]): the tally keeps what it needs of them.
 type tally struct {
 	// seen is what each trial (by index in state.trials) counted as when
 	// last accounted.
@@ -36,6 +38,7 @@ type counted struct {
 	state              trial.State
 	finished, failed   bool
 	number, text, seen bool
+	value              float64 // the objective's value when number
 }
 
 // retally rebuilds s's tally from s.trials.
@@ -51,8 +54,7 @@ func (s *state) retally() {
 func (s *state) account(t *trial.Trial) {
 	i := s.index(t)
 	if i < 0 {
-		s.retally() // not held (a bug): count what is held
-		return
+		return // not held: nothing to count
 	}
 	s.accountAt(i, t)
 }
@@ -81,31 +83,61 @@ func (s *state) accountAt(i int, t *trial.Trial) {
 	tl.failed += b2i(c.failed)
 	tl.history[i] = s.observation(t)
 
-	v := rankValue(t, s.objective, s.strategies)
-	c.number = !math.IsNaN(v)
+	c.value = rankValue(t, s.objective, s.strategies)
+	c.number = !math.IsNaN(c.value)
 	c.text = !c.number && textRanked(t, s.objective)
 	tl.seen[i] = c
 	switch {
 	case (old.number && !c.number) || (old.text && !c.text):
 		// A trial leaves the ranking (only a rollback does that; a
 		// Succeeded trial does not change otherwise): rank them all again.
-		tl.best, tl.lastText, tl.bestValue, tl.optimal = -1, -1, math.NaN(), nil
-		for j, u := range s.trials {
-			s.rank(j, u)
-		}
+		s.rankAll()
 	default:
-		s.rank(i, t)
+		s.rank(i)
 	}
 }
 
-// rank makes trial t, at index i, the tally's best (or last text-ranked)
+// rankAll finds the tally's best and last text-ranked trials again.
+func (s *state) rankAll() {
+	tl := &s.tally
+	tl.best, tl.lastText, tl.bestValue, tl.optimal = -1, -1, math.NaN(), nil
+	for j := range tl.seen {
+		s.rank(j)
+	}
+}
+
+// dropNewest forgets the newest n trials, which the store never held:
+// readied or failed before they started, so never ranked.
+func (s *state) dropNewest(n int) {
+	tl := &s.tally
+	keep := len(s.trials) - n
+	for _, c := range tl.seen[keep:] {
+		tl.byState[c.state]--
+		tl.finished -= b2i(c.finished)
+		tl.failed -= b2i(c.failed)
+	}
+	s.trials, tl.seen, tl.history = s.trials[:keep], tl.seen[:keep], tl.history[:keep]
+}
+
+// release drops what s no longer needs of trial t, ended and stored: its
+// metrics, unless it ranks as the best trial now (then kept for good, since
+// a rollback can make it the best again) or reported the objective as text.
+func (s *state) release(t *trial.Trial) {
+	i := s.index(t)
+	if i < 0 || i == s.tally.best || s.tally.seen[i].text || !t.State.Final() {
+		return
+	}
+	t.Metrics = nil
+}
+
+// rank makes the trial at index i the tally's best (or last text-ranked)
 // trial when it ranks before the current one.
-func (s *state) rank(i int, t *trial.Trial) {
+func (s *state) rank(i int) {
 	tl := &s.tally
 	c := tl.seen[i]
 	switch {
 	case c.number:
-		v := rankValue(t, s.objective, s.strategies)
+		v := c.value
 		if s.goal.Better(v, tl.bestValue) || (v == tl.bestValue && i < tl.best) {
 			tl.best, tl.bestValue, tl.optimal = i, v, nil
 		}

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -13,8 +14,9 @@ import (
 // TestTallyMatchesRecount drives a state through random trial changes
 // (created, started, ended in every state with tied, text and missing
 // objective values, ended trials rolled back, as a failed store write
+// does; stored ones released; the newest forgotten, as a failed launch
 // does) and checks after each that the tally's counts, best trial and
-// history equal those recomputed from every trial.
+// history equal those recomputed from every trial as it stands.
 func TestTallyMatchesRecount(t *testing.T) {
 	finals := []trial.State{trial.Succeeded, trial.Succeeded, trial.Succeeded, trial.Failed, trial.Killed, trial.MetricsUnavailable, trial.EarlyStopped}
 	for _, goal := range []suggest.Goal{suggest.Minimize, suggest.Maximize} {
@@ -22,12 +24,18 @@ func TestTallyMatchesRecount(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			s := &state{objective: "loss", goal: goal, strategies: map[string]metrics.Strategy{"loss": metrics.Min}}
 			s.retally()
+			var full []*trial.Trial // each trial as it stands, metrics kept
 			for step := range 300 {
 				switch {
+				case len(s.trials) > 0 && s.trials[len(s.trials)-1].State == trial.Pending && rng.IntN(8) == 0:
+					s.dropNewest(1)
+					full = full[:len(full)-1]
 				case len(s.trials) == 0 || rng.IntN(3) == 0:
 					tr := &trial.Trial{Name: TrialName("e", len(s.trials)+1), Seq: len(s.trials) + 1, State: trial.Pending, Parameters: map[string]string{"x": "1"}}
 					s.trials = append(s.trials, tr)
 					s.account(tr)
+					c := *tr
+					full = append(full, &c)
 				default:
 					tr := s.trials[rng.IntN(len(s.trials))]
 					committed := *tr
@@ -58,23 +66,25 @@ func TestTallyMatchesRecount(t *testing.T) {
 						*tr = committed // the write failed
 						s.account(tr)
 					}
+					*full[tr.Seq-1] = *tr
+					s.release(tr)
 				}
-				checkTally(t, s, seed, step)
+				checkTally(t, s, full, seed, step)
 			}
 		}
 	}
 }
 
-func checkTally(t *testing.T, s *state, seed uint64, step int) {
+func checkTally(t *testing.T, s *state, full []*trial.Trial, seed uint64, step int) {
 	t.Helper()
-	want := BestTrial(s.trials, s.objective, s.goal, s.strategies)
+	want := BestTrial(full, s.objective, s.goal, s.strategies)
 	got := s.best()
-	if (want == nil) != (got == nil) || (want != nil && want.BestTrialName != got.BestTrialName) {
+	if (want == nil) != (got == nil) || (want != nil && (want.BestTrialName != got.BestTrialName || !maps.Equal(want.Metrics, got.Metrics))) {
 		t.Fatalf("seed %d step %d: best = %v, recount gives %v", seed, step, got, want)
 	}
 	var finished, failed int
 	byState := map[trial.State]int{}
-	for _, tr := range s.trials {
+	for _, tr := range full {
 		if tr.State.Final() && !Abandoned(tr) {
 			finished++
 		}
@@ -95,7 +105,7 @@ func checkTally(t *testing.T, s *state, seed uint64, step int) {
 	if len(h) != len(s.trials) {
 		t.Fatalf("seed %d step %d: history has %d observations for %d trials", seed, step, len(h), len(s.trials))
 	}
-	for i, tr := range s.trials {
+	for i, tr := range full {
 		o := s.observation(tr)
 		same := o.Name == h[i].Name && o.Status == h[i].Status && (o.Value == h[i].Value || math.IsNaN(o.Value) && math.IsNaN(h[i].Value))
 		if !same {

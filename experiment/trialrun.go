@@ -218,8 +218,7 @@ func (s *state) startReady(ctx, storeCtx context.Context, ready []launchable) er
 		writes[i] = TrialWrite{Trial: l.t}
 	}
 	if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, s.refreshStatus()); err != nil {
-		s.trials = s.trials[:len(s.trials)-len(ready)] // the newest
-		s.retally()
+		s.dropNewest(len(ready))
 		return fmt.Errorf("save trial %s: %w", ready[0].t.Name, &storeError{err})
 	}
 	for _, l := range ready {
@@ -312,8 +311,7 @@ func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, state trial.
 	t.State, t.Reason, t.Message, t.Finished = state, reason, message, s.r.now()
 	s.account(t)
 	if err := s.r.Store.SaveTrials(storeCtx, s.name, []TrialWrite{{Trial: t}}, s.refreshStatus()); err != nil {
-		s.trials = s.trials[:len(s.trials)-1] // the newest; never stored
-		s.retally()
+		s.dropNewest(1) // never stored
 		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
@@ -507,6 +505,7 @@ func (s *state) complete(storeCtx context.Context, results ...trialResult) error
 			s.stopper.Complete(t.Name, t.State == trial.Succeeded)
 		}
 		s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
+		s.release(t)
 		if t.Reason == TrialReasonInfrastructure && infra == nil {
 			infra = &infraError{d.res.err} // res.err names the trial
 		}

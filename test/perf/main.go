@@ -450,11 +450,11 @@ func parseInitTrace(s string) []initCost {
 	var out []initCost
 	for line := range strings.Lines(s) {
 		f := strings.Fields(line)
-		if len(f) < 8 || f[0] != "init" || f[4] != "ms" || f[5] != "clock," {
+		if len(f) < 9 || f[0] != "init" || f[5] != "ms" || f[6] != "clock," {
 			continue
 		}
-		ms, err1 := strconv.ParseFloat(f[3], 64)
-		b, err2 := strconv.ParseFloat(f[6], 64)
+		ms, err1 := strconv.ParseFloat(f[4], 64)
+		b, err2 := strconv.ParseFloat(f[7], 64)
 		if err1 != nil || err2 != nil {
 			continue
 		}
