@@ -1,9 +1,9 @@
-// Command perf measures tune as a whole process, against the floor of what
+// Command enginebench measures tune as a whole process, against the floor of what
 // it does: starting trials' processes (xargs -P running the same command
 // lines) and starting a Go binary. It prints one benchstat line per case:
 //
-//	go run ./test/perf overhead -trials 2000,20000 -parallel 1,8,32
-//	go run ./test/perf startup
+//	go run ./internal/cmd/enginebench overhead -trials 2000,20000 -parallel 1,8,32
+//	go run ./internal/cmd/enginebench startup
 //
 // overhead runs a random-search experiment whose trials each run one
 // command (true, or echo printing the objective), through tune run and
@@ -38,7 +38,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: perf overhead|startup [flags]")
+		fmt.Fprintln(os.Stderr, "usage: enginebench overhead|startup [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -51,7 +51,7 @@ func main() {
 		err = fmt.Errorf("unknown command %q: want overhead or startup", os.Args[1])
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "perf:", err)
+		fmt.Fprintln(os.Stderr, "enginebench:", err)
 		os.Exit(1)
 	}
 }
