@@ -58,6 +58,11 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 			}
 			return s.finish(storeCtx, phase, reason, err.Error(), err)
 		}
+		// The trials that ended went with the launched ones; when none
+		// was launched they are written now.
+		if err := s.commit(storeCtx, nil, false); err != nil {
+			return s.finish(storeCtx, Failed, ReasonStoreError, err.Error(), err)
+		}
 		if len(s.active) == 0 && len(s.trials) > created {
 			// The new trials all failed before they could start (see
 			// failEarly): the completion rules decide whether to go on.
@@ -234,10 +239,8 @@ func (s *state) flushAll(storeCtx context.Context) error {
 		at.t.Metrics = at.recorder.Summaries()
 		writes = append(writes, s.trialWrite(at, logs, replace))
 	}
-	if len(writes) > 0 {
-		if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, nil); err != nil {
-			return fmt.Errorf("save trial %s: %w", trialNames(writes), err)
-		}
+	if err := s.commit(storeCtx, writes, false); err != nil {
+		return err
 	}
 	for _, at := range changed {
 		s.r.emit(Event{Kind: TrialStatus, Trial: copyTrial(at.t)})
@@ -280,19 +283,29 @@ func (s *state) finish(storeCtx context.Context, phase Phase, reason, msg string
 	if cause != nil {
 		errs = append(errs, cause)
 	}
+	record := func(err error) {
+		if err == nil || errors.As(err, new(*infraError)) {
+			return
+		}
+		if reason != ReasonStoreError {
+			phase, reason, msg = Failed, ReasonStoreError, err.Error()
+		}
+		if cause == nil {
+			errs = append(errs, err)
+		}
+	}
+	// The trials that ended before, then each one as it ends.
+	record(s.commit(storeCtx, nil, false))
 	for len(s.active) > 0 {
 		res := <-s.results
 		if res.err == nil && res.result.State == trial.Killed {
 			res.result.Reason = TrialReasonInterrupted
 			res.result.Message = "stopped: " + stopReason.Error()
 		}
-		if err := s.complete(storeCtx, res); err != nil && !errors.As(err, new(*infraError)) {
-			if reason != ReasonStoreError {
-				phase, reason, msg = Failed, ReasonStoreError, err.Error()
-			}
-			if cause == nil {
-				errs = append(errs, err)
-			}
+		if err := s.complete(storeCtx, res); err != nil {
+			record(err)
+		} else {
+			record(s.commit(storeCtx, nil, false))
 		}
 	}
 	s.status.Completed = s.r.now()
@@ -347,6 +360,7 @@ func (s *state) detach(storeCtx context.Context, received ...trialResult) (*Stat
 			errs = append(errs, err)
 		}
 	}
+	// flushAll also writes the trials that ended.
 	if err := s.flushAll(storeCtx); err != nil {
 		errs = append(errs, err)
 	}

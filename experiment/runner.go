@@ -238,7 +238,8 @@ type state struct {
 	collectors *collect.Collectors // builds each trial's collector
 	stopper    earlystop.Rule      // spec.earlyStopping's rule; nil without one
 	exhausted  bool
-	tally      tally // kept by account and retally
+	tally      tally   // kept by account and retally
+	ended      []ended // settled by complete, written by the next commit
 }
 
 func (s *state) init() error {

@@ -71,9 +71,9 @@ func TestFailedWriteNeverReportedAsCommitted(t *testing.T) {
 		best                       string
 		unwritten                  bool
 	}{
-		// start 1, end 1, start 2, end 2 (fails): trial 2 was better.
+		// start 1; end 1 with start 2; end 2 (fails): trial 2 was better.
 		{name: "last trial's end", extra: "  parallelTrialCount: 1\n  maxTrialCount: 2\n", xs: []string{"3", "1"},
-			failSaves: []int{4}, stored: experiment.Failed, succeeded: 1, running: 1, best: "unit-0001"},
+			failSaves: []int{3}, stored: experiment.Failed, succeeded: 1, running: 1, best: "unit-0001"},
 		// start 1 (blocks) and 2 in one write, end 2 reaches the goal, end 1
 		// (killed) fails: the goal was reached, but not everything was written.
 		{name: "a stopped trial's end after the goal", extra: "  parallelTrialCount: 2\n  maxTrialCount: 4\n", goal: "0.5", xs: []string{"100", "0"},

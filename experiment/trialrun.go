@@ -217,9 +217,9 @@ func (s *state) startReady(ctx, storeCtx context.Context, ready []launchable) er
 		s.account(l.t)
 		writes[i] = TrialWrite{Trial: l.t}
 	}
-	if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, s.refreshStatus()); err != nil {
+	if err := s.commit(storeCtx, writes, true); err != nil {
 		s.dropNewest(len(ready))
-		return fmt.Errorf("save trial %s: %w", ready[0].t.Name, &storeError{err})
+		return err
 	}
 	for _, l := range ready {
 		s.follow(ctx, l.t, l.spec, s.r.Executor.Run)
@@ -310,9 +310,9 @@ func (e *Experiment) TrialSpec(name string, a suggest.Assignment, dir string) (*
 func (s *state) failEarly(storeCtx context.Context, t *trial.Trial, state trial.State, reason, message string) error {
 	t.State, t.Reason, t.Message, t.Finished = state, reason, message, s.r.now()
 	s.account(t)
-	if err := s.r.Store.SaveTrials(storeCtx, s.name, []TrialWrite{{Trial: t}}, s.refreshStatus()); err != nil {
+	if err := s.commit(storeCtx, []TrialWrite{{Trial: t}}, true); err != nil {
 		s.dropNewest(1) // never stored
-		return fmt.Errorf("save trial %s: %w", t.Name, &storeError{err})
+		return err
 	}
 	s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 	return nil
@@ -465,49 +465,86 @@ func (at *activeTrial) warn(msg string) {
 	}
 }
 
-// complete records finished trials, all in one transaction, then reports
-// each. When the store write fails, the trials are left in memory as the
-// store holds them (as they were before), so that the counts and the best
-// trial reported stay those the store has.
+// ended is a finished trial settled in memory whose store write waits for
+// the next commit.
+type ended struct {
+	at        *activeTrial
+	committed trial.Trial // as the store holds it
+	err       error       // the workload's error
+	write     TrialWrite
+}
+
+// complete settles finished trials in memory; their write goes with the
+// next commit, with the trials launched in their place (one transaction
+// per loop step), and they are reported once it is committed. When one
+// of them ended by a fault of tune's environment, they are committed at
+// once and that fault returned, so that no trial is launched after it.
 func (s *state) complete(storeCtx context.Context, results ...trialResult) error {
-	type ended struct {
-		at        *activeTrial
-		committed trial.Trial
-		res       trialResult
-	}
-	done := make([]ended, len(results))
-	writes := make([]TrialWrite, len(results))
-	for i, res := range results {
+	infra := false
+	for _, res := range results {
 		at := s.active[res.seq]
 		delete(s.active, res.seq)
 		at.cancel(nil)
-		done[i] = ended{at: at, committed: *at.t, res: res}
+		e := ended{at: at, committed: *at.t, err: res.err}
 		s.drainWarnings(at)
 		s.settle(at, res)
 		s.account(at.t)
 		logs, replace := at.recorder.DrainFinal()
-		writes[i] = s.trialWrite(at, logs, replace)
+		e.write = s.trialWrite(at, logs, replace)
+		s.ended = append(s.ended, e)
+		infra = infra || at.t.Reason == TrialReasonInfrastructure
 	}
-	if err := s.r.Store.SaveTrials(storeCtx, s.name, writes, s.refreshStatus()); err != nil {
-		for _, d := range done {
-			*d.at.t = d.committed
-			s.account(d.at.t)
+	if infra {
+		return s.commit(storeCtx, nil, false)
+	}
+	return nil
+}
+
+// commit writes the ended trials complete settled, then writes (each
+// trial's change), then the status when any trial ended or withStatus
+// is set, all in one transaction, and reports the ended trials. When the
+// write fails, the ended trials are left in memory as the store holds them
+// (as they were before), so that the counts and the best trial reported
+// stay those the store has; the caller undoes what writes changed. It
+// returns an infraError when an ended trial ended by a fault of tune's
+// environment.
+func (s *state) commit(storeCtx context.Context, writes []TrialWrite, withStatus bool) error {
+	done := s.ended
+	s.ended = nil
+	all := make([]TrialWrite, 0, len(done)+len(writes))
+	for _, e := range done {
+		all = append(all, e.write)
+	}
+	all = append(all, writes...)
+	var st *Status
+	if withStatus || len(done) > 0 {
+		st = s.refreshStatus()
+	} else if len(all) == 0 {
+		return nil
+	}
+	if err := s.r.Store.SaveTrials(storeCtx, s.name, all, st); err != nil {
+		for _, e := range done {
+			*e.at.t = e.committed
+			s.account(e.at.t)
 			if s.stopper != nil {
-				s.stopper.Complete(d.at.t.Name, false)
+				s.stopper.Complete(e.at.t.Name, false)
 			}
 		}
-		return fmt.Errorf("save trial %s: %w", trialNames(writes), &storeError{err})
+		if len(all) == 0 {
+			return fmt.Errorf("save status of %s: %w", s.name, &storeError{err})
+		}
+		return fmt.Errorf("save trial %s: %w", trialNames(all), &storeError{err})
 	}
 	var infra error
-	for _, d := range done {
-		t := d.at.t
+	for _, e := range done {
+		t := e.at.t
 		if s.stopper != nil {
 			s.stopper.Complete(t.Name, t.State == trial.Succeeded)
 		}
 		s.r.emit(Event{Kind: TrialFinished, Trial: copyTrial(t), Best: s.best()})
 		s.release(t)
 		if t.Reason == TrialReasonInfrastructure && infra == nil {
-			infra = &infraError{d.res.err} // res.err names the trial
+			infra = &infraError{e.err} // the error names the trial
 		}
 	}
 	return infra
