@@ -381,6 +381,9 @@ func TestPerturb(t *testing.T) {
 // BenchmarkSuggest1000 times one call after 1,000 trials (population 20,
 // 50 generations), the replay included.
 func BenchmarkSuggest1000(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short: driving 1,000 trials takes seconds; suggest/algorithms' BenchmarkSuggest/alg=pbt runs small sizes")
+	}
 	s, err := New(settings("n_population", "20"))
 	if err != nil {
 		b.Fatal(err)
