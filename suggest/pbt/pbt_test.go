@@ -401,3 +401,23 @@ func BenchmarkSuggest1000(b *testing.B) {
 		}
 	}
 }
+
+// TestKeyer: the keyer's key is Assignment.Key for every assignment: one
+// of the space with its lineage, one with a name swapped for another,
+// with a value more or less, and in a space whose parameter is named
+// like a lineage value.
+func TestKeyer(t *testing.T) {
+	full := suggest.Assignment{"lr": "0.01", "layers": "3", "opt": "adam", Generation: "2", Parent: "t-1"}
+	swapped := suggest.Assignment{"lr": "0.01", "layers": "3", "optimizer": "adam", Generation: "2", Parent: "t-1"}
+	more := suggest.Assignment{"lr": "0.01", "layers": "3", "opt": "adam", Generation: "2", Parent: "t-1", "x": ""}
+	less := suggest.Assignment{"lr": "0.01", "layers": "3", "opt": "adam"}
+	named := append(slices.Clone(space), suggest.Param{Name: Parent, Type: suggest.Categorical, Values: []string{"a"}})
+	for _, sp := range []suggest.Space{space, named} {
+		kr := newKeyer(sp)
+		for _, a := range []suggest.Assignment{full, swapped, more, less, {}} {
+			if got, want := kr.key(a), a.Key(); got != want {
+				t.Errorf("space of %d: key(%v) = %q, want %q", len(sp), a, got, want)
+			}
+		}
+	}
+}
