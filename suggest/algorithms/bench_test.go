@@ -181,7 +181,7 @@ func cachedFixture(b *testing.B, alg string, dim, n int) *fixture {
 //   - random, sobol, tpe, multivariate-tpe, bayesianoptimization, cmaes:
 //     benchSpace(dim), n trials drawn from the prior;
 //   - grid: benchSpace(dim) with a step of a hundredth of each double's
-//     range (10,201 points in two dimensions), a quarter in twenty
+//     range (10,201 points in two dimensions), a third in twenty
 //     dimensions (4 values, so that the grid's size fits an int), its
 //     first n points;
 //   - hyperband: benchSpace(dim) and an int resource "epochs" from 1 to
