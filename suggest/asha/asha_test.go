@@ -3,6 +3,7 @@ package asha_test
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,6 +111,36 @@ func TestDeterministic(t *testing.T) {
 	}
 	if !slices.EqualFunc(one, split, func(a, b suggest.Assignment) bool { return a.Key() == b.Key() }) {
 		t.Errorf("batched %v, one by one %v", one, split)
+	}
+}
+
+// TestBatchWithPromotions: after a history with finished trials at every
+// rung, a batch of N equals N calls of one, each with the ones before
+// pending, promotions included (the rungs are ranked once per call).
+func TestBatchWithPromotions(t *testing.T) {
+	s := newASHA(t, map[string]string{"resource_name": "epochs"})
+	var hist []suggest.Observation
+	for i := 0; len(hist) < 120; i++ {
+		for _, a := range suggestN(t, s, hist, 1+i%5) {
+			lr, _ := strconv.ParseFloat(a["lr"], 64)
+			e, _ := strconv.ParseFloat(a["epochs"], 64)
+			hist = append(hist, done(a, math.Abs(math.Log10(lr)+2)/e))
+		}
+	}
+	const n = 12
+	batch := suggestN(t, s, hist, n)
+	h := slices.Clip(hist)
+	promoted := map[string]bool{}
+	for i := range n {
+		a := suggestN(t, s, h, 1)[0]
+		if a.Key() != batch[i].Key() {
+			t.Fatalf("suggestion %d: batched %v, one by one %v", i, batch[i], a)
+		}
+		promoted[a["epochs"]] = true
+		h = append(h, suggest.Observation{Assignment: a, Status: suggest.Pending, Value: math.NaN()})
+	}
+	if !promoted["3"] || !promoted["9"] {
+		t.Errorf("the batch %v holds no promotion to 3 and to 9 epochs: the test proves little", batch)
 	}
 }
 

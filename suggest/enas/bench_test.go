@@ -24,6 +24,9 @@ func BenchmarkReplay(b *testing.B) {
 		trials int
 	}{{"toy/trials=10", toyNAS(), 10}, {"toy/trials=100", toyNAS(), 100}, {"enas-cpu/trials=100", one, 100}} {
 		b.Run(tc.name, func(b *testing.B) {
+			if testing.Short() && tc.trials > 10 {
+				b.Skip("-short: trials > 10")
+			}
 			hist := history(b, tc.nas, tc.trials)
 			req := suggest.Request{NAS: tc.nas, Goal: suggest.Maximize, N: 1, History: hist}
 			b.ResetTimer()

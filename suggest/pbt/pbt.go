@@ -59,6 +59,12 @@
 // the planned trials of the current generation that are not in the history
 // yet, and [suggest.ErrWait] while the generation's trials run; it never
 // returns [suggest.ErrExhausted]: the experiment's trial budget ends it.
+//
+// # Cost
+//
+// A call replays every generation, in time and memory linear in the
+// history: about 0.1 s and 30 MB after 10,000 trials of 20 parameters
+// (docs/performance.md).
 package pbt
 
 import (
@@ -162,16 +168,17 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 
 	// Trials of the history that may run a planned trial, by key, in
 	// history order; abandoned ones never do.
+	kr := newKeyer(req.Space)
 	byKey := map[string][]int{}
 	for i, o := range req.History {
 		if o.Status == suggest.Abandoned {
 			continue
 		}
-		k := o.Assignment.Key()
+		k := kr.key(o.Assignment)
 		byKey[k] = append(byKey[k], i)
 	}
 
-	gen := s.first(prior, seed)
+	gen := s.first(kr, prior, seed)
 	for g := 0; ; g++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -195,31 +202,70 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 			}
 			return missing, suggest.ErrWait
 		}
-		gen = s.next(gen, g+1, req, prior, seed)
+		gen = s.next(kr, gen, g+1, req, prior, seed)
 	}
 }
 
 // first returns generation 0: n_population draws from the prior.
-func (s *Suggester) first(prior *random.Prior, seed uint64) []member {
+func (s *Suggester) first(kr *keyer, prior *random.Prior, seed uint64) []member {
 	r := rand.New(rand.NewPCG(seed, 0))
 	out := make([]member, s.population)
 	for i := range out {
-		out[i] = plan(prior.Sample(r), 0, "")
+		out[i] = kr.plan(prior.Sample(r), 0, "")
 	}
 	return out
 }
 
 // plan returns the planned trial with parameters a in generation g whose
 // parent is the trial named parent.
-func plan(a suggest.Assignment, g int, parent string) member {
+func (kr *keyer) plan(a suggest.Assignment, g int, parent string) member {
 	a[Generation] = strconv.Itoa(g)
 	a[Parent] = parent
-	return member{a: a, key: a.Key(), index: -1}
+	return member{a: a, key: kr.key(a), index: -1}
+}
+
+// keyer computes [suggest.Assignment.Key] of the assignments of one
+// space. Every planned trial, and every trial of the history that may be
+// one, holds the same names: the parameters plus [Generation] and
+// [Parent]. Sorting them once instead of once per assignment halves the
+// cost of a call after thousands of trials.
+type keyer struct {
+	names []string // sorted; nil when a parameter is named like a lineage value
+	buf   []byte
+}
+
+func newKeyer(space suggest.Space) *keyer {
+	names := []string{Generation, Parent}
+	for _, p := range space {
+		names = append(names, p.Name)
+	}
+	slices.Sort(names)
+	if len(slices.Compact(slices.Clone(names))) != len(names) {
+		names = nil
+	}
+	return &keyer{names: names}
+}
+
+// key returns a.Key().
+func (kr *keyer) key(a suggest.Assignment) string {
+	if kr.names == nil || len(a) != len(kr.names) {
+		return a.Key()
+	}
+	b := kr.buf[:0]
+	for _, name := range kr.names {
+		v, ok := a[name]
+		if !ok {
+			return a.Key()
+		}
+		b = suggest.AppendKeyPair(b, name, v)
+	}
+	kr.buf = b
+	return string(b)
 }
 
 // next returns generation g made from prev, whose every member has a
 // finished trial in req.History.
-func (s *Suggester) next(prev []member, g int, req suggest.Request, prior *random.Prior, seed uint64) []member {
+func (s *Suggester) next(kr *keyer, prev []member, g int, req suggest.Request, prior *random.Prior, seed uint64) []member {
 	r := rand.New(rand.NewPCG(seed, uint64(g)))
 	ranked := make([]int, 0, len(prev)) // members with a value, best first
 	for i, m := range prev {
@@ -230,7 +276,7 @@ func (s *Suggester) next(prev []member, g int, req suggest.Request, prior *rando
 	out := make([]member, len(prev))
 	if len(ranked) == 0 {
 		for i := range out {
-			out[i] = plan(prior.Sample(r), g, "")
+			out[i] = kr.plan(prior.Sample(r), g, "")
 		}
 		return out
 	}
@@ -259,7 +305,7 @@ func (s *Suggester) next(prev []member, g int, req suggest.Request, prior *rando
 			from = top[r.IntN(len(top))]
 		}
 		a := s.explore(req.Space, prior, req.History[prev[from].index].Assignment, r)
-		out[i] = plan(a, g, name(req.History, prev[from].index))
+		out[i] = kr.plan(a, g, name(req.History, prev[from].index))
 	}
 	return out
 }

@@ -381,6 +381,9 @@ func TestPerturb(t *testing.T) {
 // BenchmarkSuggest1000 times one call after 1,000 trials (population 20,
 // 50 generations), the replay included.
 func BenchmarkSuggest1000(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short: driving 1,000 trials takes seconds; suggest/algorithms' BenchmarkSuggest/alg=pbt runs small sizes")
+	}
 	s, err := New(settings("n_population", "20"))
 	if err != nil {
 		b.Fatal(err)
@@ -395,6 +398,26 @@ func BenchmarkSuggest1000(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.Suggest(context.Background(), req); err != nil && !errors.Is(err, suggest.ErrWait) {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestKeyer: the keyer's key is Assignment.Key for every assignment: one
+// of the space with its lineage, one with a name swapped for another,
+// with a value more or less, and in a space whose parameter is named
+// like a lineage value.
+func TestKeyer(t *testing.T) {
+	full := suggest.Assignment{"lr": "0.01", "layers": "3", "opt": "adam", Generation: "2", Parent: "t-1"}
+	swapped := suggest.Assignment{"lr": "0.01", "layers": "3", "optimizer": "adam", Generation: "2", Parent: "t-1"}
+	more := suggest.Assignment{"lr": "0.01", "layers": "3", "opt": "adam", Generation: "2", Parent: "t-1", "x": ""}
+	less := suggest.Assignment{"lr": "0.01", "layers": "3", "opt": "adam"}
+	named := append(slices.Clone(space), suggest.Param{Name: Parent, Type: suggest.Categorical, Values: []string{"a"}})
+	for _, sp := range []suggest.Space{space, named} {
+		kr := newKeyer(sp)
+		for _, a := range []suggest.Assignment{full, swapped, more, less, {}} {
+			if got, want := kr.key(a), a.Key(); got != want {
+				t.Errorf("space of %d: key(%v) = %q, want %q", len(sp), a, got, want)
+			}
 		}
 	}
 }
