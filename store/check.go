@@ -264,6 +264,14 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 			}))
 		}
 	}
+	if tb != nil && lb != nil {
+		fail(catchErr(fmt.Sprintf("experiment %q: rank index", name), func() error {
+			if err := checkIndex(name, eb, &rec.Spec, e.trials); err != nil {
+				return recordDamage{err}
+			}
+			return nil
+		}))
+	}
 	if !statusOK {
 		rec.Status = rebuiltStatus(&rec.Status, e.trials)
 	}
@@ -347,7 +355,7 @@ func (s *Store) putExperiment(ctx context.Context, e *scanned) error {
 				}
 			}
 		}
-		return nil
+		return buildIndex(rec.Name, b, &rec.Spec)
 	})
 }
 

@@ -34,9 +34,12 @@ var ErrLocked = errors.New("locked by another process")
 const DefaultTimeout = 10 * time.Second
 
 // schemaVersion is the layout version written to meta/schema: 2 since
-// records carry a checksum. A store with a higher version is refused;
-// version 1 stores are read as they are and marked 2 by their first write.
-const schemaVersion = 2
+// records carry a checksum, 3 since experiments keep a ranking index that
+// every trial write updates (an older tune would write trials without
+// updating it, so it must refuse such a store). A store with a higher
+// version is refused; version 1 and 2 stores are read as they are and
+// marked 3 by their first write.
+const schemaVersion = 3
 
 // minSchemaVersion is the oldest layout this tune reads.
 const minSchemaVersion = 1

@@ -75,6 +75,9 @@ func (s *Store) saveTrial(ctx context.Context, exp string, t *trial.Trial, logs 
 		if err := tb.Put(key, tJSON); err != nil {
 			return fmt.Errorf("trial %q: write: %w", t.Name, err)
 		}
+		if err := indexTrial(exp, eb, t); err != nil {
+			return err
+		}
 		if replace && lb.Bucket(key) != nil {
 			if err := lb.DeleteBucket(key); err != nil {
 				return fmt.Errorf("trial %q: replace logs: %w", t.Name, err)
