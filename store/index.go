@@ -107,6 +107,9 @@ func openIndex(exp string, eb *bolt.Bucket) (*rankIndex, error) {
 	if ix.best == nil || ix.seqs == nil || ix.text == nil {
 		return nil, damagef(part, "missing a bucket")
 	}
+	// New trials' seqs come last: fill pages instead of splitting them
+	// half empty.
+	ix.seqs.FillPercent = 1
 	v := rb.Get([]byte(keyRankOrder))
 	if v == nil {
 		return nil, damagef(part, "no order")
