@@ -40,6 +40,9 @@ func (s *Store) CreateExperiment(ctx context.Context, rec *experiment.Record) er
 		if err := b.Put([]byte(keyRecord), recJSON); err != nil {
 			return fmt.Errorf("experiment %q: write record: %w", rec.Name, err)
 		}
+		if err := putSummary(b, rec); err != nil {
+			return err
+		}
 		if err := b.Put([]byte(keyStatus), stJSON); err != nil {
 			return fmt.Errorf("experiment %q: write status: %w", rec.Name, err)
 		}
@@ -168,6 +171,9 @@ func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) er
 		}
 		if err := b.Put([]byte(keyRecord), recJSON); err != nil {
 			return fmt.Errorf("experiment %q: write record: %w", rec.Name, err)
+		}
+		if err := putSummary(b, rec); err != nil {
+			return err
 		}
 		if err := b.Put([]byte(keyStatus), stJSON); err != nil {
 			return fmt.Errorf("experiment %q: write status: %w", rec.Name, err)

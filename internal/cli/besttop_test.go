@@ -102,8 +102,9 @@ spec:
 	return path
 }
 
-// withoutIndex copies the store at path without its ranking indexes, as a
-// tune before schema 3 wrote it, and returns the copy's path.
+// withoutIndex copies the store at path without its ranking indexes and
+// experiment summaries, as a tune before schema 3 wrote it, and returns the
+// copy's path.
 func withoutIndex(t *testing.T, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -121,7 +122,12 @@ func withoutIndex(t *testing.T, path string) string {
 	defer db.Close()
 	err = db.Update(func(tx *bolt.Tx) error {
 		exps := tx.Bucket([]byte("experiments"))
-		return exps.ForEach(func(k, _ []byte) error { return exps.Bucket(k).DeleteBucket([]byte("rank")) })
+		return exps.ForEach(func(k, _ []byte) error {
+			if err := exps.Bucket(k).Delete([]byte("summary")); err != nil {
+				return err
+			}
+			return exps.Bucket(k).DeleteBucket([]byte("rank"))
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -131,9 +137,10 @@ func withoutIndex(t *testing.T, path string) string {
 
 // TestBestAndTopThroughIndex: tune best and tune get trials --limit N
 // (best first), which read only the best trials through the store's
-// ranking index, print what they print reading every trial: from a store
-// without the index, and, for get trials, through the full listing
-// (--status naming every state).
+// ranking index, and tune get experiments, which reads summaries, print
+// what they print from a store without them (reading every trial, every
+// record) and, for get trials, what the full listing prints (--status
+// naming every state).
 func TestBestAndTopThroughIndex(t *testing.T) {
 	allStates := "Pending,Running,Succeeded,Failed,Killed,MetricsUnavailable,EarlyStopped"
 	for seed := range uint64(8) {
@@ -144,6 +151,9 @@ func TestBestAndTopThroughIndex(t *testing.T) {
 			var cmds [][]string
 			for _, o := range []string{"table", "json", "csv", "name", "wide"} {
 				cmds = append(cmds, []string{"best", "r", "-o", o})
+			}
+			for _, o := range []string{"json", "csv", "name", "wide"} {
+				cmds = append(cmds, []string{"get", "experiments", "-o", o})
 			}
 			for _, n := range []string{"1", "3", "20", "100"} {
 				for _, o := range [][]string{{"-o", "json"}, {"-o", "name"}, {"-o", "csv", "--columns", "name,status,loss,accuracy,x,opt,reason"}, {"--columns", "name,status,loss,accuracy,reason"}} {
@@ -156,7 +166,7 @@ func TestBestAndTopThroughIndex(t *testing.T) {
 				if fast != slow {
 					t.Errorf("tune %s: through the index\n%+v\nreading every trial\n%+v", strings.Join(args, " "), fast, slow)
 				}
-				if args[0] == "get" {
+				if args[0] == "get" && args[1] == "trials" {
 					full := tune(t, dir, append([]string{"--store", path, "--status", allStates}, args...)...)
 					if fast != full {
 						t.Errorf("tune %s: through the index\n%+v\nthe full listing\n%+v", strings.Join(args, " "), fast, full)

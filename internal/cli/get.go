@@ -198,9 +198,16 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		return err
 	}
 	defer st.Close()
-	recs, err := st.Experiments(ctx)
-	if err != nil && (!errors.Is(err, store.ErrDamaged) || recs == nil) {
+	// Summaries, so that a store of many experiments is listed without
+	// decoding each spec and source.
+	sums, err := st.ExperimentSummaries(ctx)
+	if err != nil && (!errors.Is(err, store.ErrDamaged) || sums == nil) {
 		return err
+	}
+	recs := make([]experiment.Record, len(sums))
+	for i, s := range sums {
+		recs[i] = experiment.Record{Name: s.Name, Status: s.Status, Spec: experiment.Experiment{Spec: experiment.Spec{
+			Objective: s.Objective, Algorithm: &experiment.AlgorithmSpec{AlgorithmName: s.Algorithm}}}}
 	}
 	if err != nil {
 		// Damaged experiments fail alone: list the others.
