@@ -55,6 +55,7 @@
 //	  <experiment name>                    one bucket per experiment
 //	    record = JSON experiment.Record    the submitted spec, without status
 //	    status = JSON experiment.Status    rewritten by UpdateStatus
+//	    summary = JSON {algorithm, objective}   what listings show of the spec (schema 3)
 //	    trials                             bucket
 //	      <seq: 8-byte big-endian> = JSON trial.Trial
 //	    logs                               bucket
@@ -70,7 +71,12 @@
 //	        <seq> = ""                     Succeeded with the objective only as text
 //
 // The status is kept apart from the record so that frequent status updates
-// do not rewrite the spec and submitted source. Big-endian keys make cursor
+// do not rewrite the spec and submitted source, and the summary so that
+// [Store.ExperimentSummaries] lists experiments without decoding specs and
+// sources (a few kilobytes of JSON each, most of the time tune get
+// experiments took with 1,000 experiments). The summary is written with
+// the record; an experiment without one (written before schema 3) is
+// listed from its record. Big-endian keys make cursor
 // order creation order. Values are JSON so that `bbolt get` can show them,
 // followed by a checksum trailer: a newline and the CRC-32C, as 8 hex
 // digits, of the JSON and the keys that place the record (the trial seq;
@@ -95,7 +101,7 @@
 // The index is written in the transaction that writes the trial
 // (SaveTrial, ReplaceTrialLogs), created empty with the experiment, and
 // built from every trial by UpdateExperiment when there is none or the new
-// spec ranks by another objective, goal or strategy. It costs about 80 bytes a trial and
+// spec ranks by another objective, goal or strategy. It costs about 160 bytes a trial and
 // a few more pages written per trial write. Top checks every entry it reads
 // against the trial's record (ErrDamaged when they differ); [Store.Check]
 // compares the whole index with the trials and [Store.Recover] builds a new
