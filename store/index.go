@@ -120,28 +120,35 @@ func openIndex(exp string, eb *bolt.Bucket) (*rankIndex, error) {
 	return ix, nil
 }
 
-// put records t in the index, replacing what it said of t before.
+// put records t in the index, replacing what it said of t before. It
+// writes nothing when that has not changed (a running trial's log flush),
+// so that such a write costs no more pages than without the index.
 func (ix *rankIndex) put(t *trial.Trial) error {
 	seq, key := seqKey(uint64(t.Seq)), ix.order.key(t)
-	if old := ix.seqs.Get(seq); old != nil && !bytes.Equal(old, key) {
-		if err := ix.best.Delete(old); err != nil {
+	if old := ix.seqs.Get(seq); !bytes.Equal(old, key) {
+		if old != nil {
+			if err := ix.best.Delete(old); err != nil {
+				return fmt.Errorf("trial %q: index: %w", t.Name, err)
+			}
+		}
+		if err := ix.best.Put(key, []byte{}); err != nil {
+			return fmt.Errorf("trial %q: index: %w", t.Name, err)
+		}
+		if err := ix.seqs.Put(seq, key); err != nil {
 			return fmt.Errorf("trial %q: index: %w", t.Name, err)
 		}
 	}
-	if err := ix.best.Put(key, []byte{}); err != nil {
-		return fmt.Errorf("trial %q: index: %w", t.Name, err)
-	}
-	if err := ix.seqs.Put(seq, key); err != nil {
-		return fmt.Errorf("trial %q: index: %w", t.Name, err)
-	}
-	var err error
-	if _, ok := experiment.ObjectiveText(t, ix.order.Objective); ok {
-		err = ix.text.Put(seq, []byte{})
-	} else {
-		err = ix.text.Delete(seq)
-	}
-	if err != nil {
-		return fmt.Errorf("trial %q: index: %w", t.Name, err)
+	_, text := experiment.ObjectiveText(t, ix.order.Objective)
+	if was := ix.text.Get(seq) != nil; text != was {
+		var err error
+		if text {
+			err = ix.text.Put(seq, []byte{})
+		} else {
+			err = ix.text.Delete(seq)
+		}
+		if err != nil {
+			return fmt.Errorf("trial %q: index: %w", t.Name, err)
+		}
 	}
 	return nil
 }
