@@ -88,3 +88,21 @@ func BenchmarkLogs10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSaveTrialNewValue is BenchmarkSaveTrial with the trial's
+// objective changing at each save, so that its entry in the ranking index
+// moves (a finished trial's last write does that once).
+func BenchmarkSaveTrialNewValue(b *testing.B) {
+	s := benchStore(b, 100)
+	t := benchTrial(101)
+	logs := []metrics.Log{{Metric: "loss", Value: 0.5, Step: 1, Time: t0}}
+	i := 0
+	for b.Loop() {
+		i++
+		v := float64(i%1000) / 1000
+		t.Metrics["loss"] = metrics.Summary{Min: v, Max: v, Latest: v, Count: 1}
+		if err := s.SaveTrial(b.Context(), "e", t, logs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

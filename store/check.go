@@ -264,6 +264,17 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 			}))
 		}
 	}
+	if err := checkSummary(name, eb, &rec); err != nil {
+		fail(recordDamage{err})
+	}
+	if tb != nil && lb != nil {
+		fail(catchErr(fmt.Sprintf("experiment %q: rank index", name), func() error {
+			if err := checkIndex(name, eb, &rec.Spec, e.trials); err != nil {
+				return recordDamage{err}
+			}
+			return nil
+		}))
+	}
 	if !statusOK {
 		rec.Status = rebuiltStatus(&rec.Status, e.trials)
 	}
@@ -303,6 +314,9 @@ func (s *Store) putExperiment(ctx context.Context, e *scanned) error {
 		}
 		if err := b.Put([]byte(keyRecord), recJSON); err != nil {
 			return fmt.Errorf("experiment %q: write record: %w", rec.Name, err)
+		}
+		if err := putSummary(b, rec); err != nil {
+			return err
 		}
 		if err := b.Put([]byte(keyStatus), stJSON); err != nil {
 			return fmt.Errorf("experiment %q: write status: %w", rec.Name, err)
@@ -347,7 +361,7 @@ func (s *Store) putExperiment(ctx context.Context, e *scanned) error {
 				}
 			}
 		}
-		return nil
+		return buildIndex(rec.Name, b, &rec.Spec)
 	})
 }
 

@@ -1,7 +1,7 @@
 // Package store keeps experiments, trials and observation logs in a single
 // bbolt file. [Store] implements [experiment.Store] for the runner and adds
 // the read methods the CLI and the dashboard need ([Store.Experiments],
-// [Store.Trial], [Store.Logs]) and [Store.DeleteExperiment].
+// [Store.Trial], [Store.Logs], [Store.Top]) and [Store.DeleteExperiment].
 //
 // # Process model
 //
@@ -50,24 +50,71 @@
 // # Bucket layout
 //
 //	meta                                   root bucket
-//	  schema = "2"                         layout version; a newer one is refused
+//	  schema = "3"                         layout version; a newer one is refused
 //	experiments                            root bucket
 //	  <experiment name>                    one bucket per experiment
 //	    record = JSON experiment.Record    the submitted spec, without status
 //	    status = JSON experiment.Status    rewritten by UpdateStatus
+//	    summary = JSON {algorithm, objective}   what listings show of the spec (schema 3)
 //	    trials                             bucket
 //	      <seq: 8-byte big-endian> = JSON trial.Trial
 //	    logs                               bucket
 //	      <trial seq: 8-byte big-endian>   one bucket per trial with logs
 //	        <n: 8-byte big-endian> = JSON metrics.Log   n from NextSequence
+//	    rank                               bucket: the ranking index (schema 3)
+//	      order = JSON {objective, maximize, strategy}   what it ranks by
+//	      best                             bucket, in ranking order
+//	        <class: 1 byte><value: 8 bytes><seq: 8 bytes> = ""
+//	      seqs                             bucket
+//	        <seq> = the trial's key in best
+//	      text                             bucket
+//	        <seq> = ""                     Succeeded with the objective only as text
 //
 // The status is kept apart from the record so that frequent status updates
-// do not rewrite the spec and submitted source. Big-endian keys make cursor
+// do not rewrite the spec and submitted source, and the summary so that
+// [Store.ExperimentSummaries] lists experiments without decoding specs and
+// sources (a few kilobytes of JSON each, most of the time tune get
+// experiments took with 1,000 experiments). The summary is written with
+// the record; an experiment without one (written before schema 3) is
+// listed from its record. Big-endian keys make cursor
 // order creation order. Values are JSON so that `bbolt get` can show them,
 // followed by a checksum trailer: a newline and the CRC-32C, as 8 hex
 // digits, of the JSON and the keys that place the record (the trial seq;
 // the trial seq and n for a log entry). Schema 1 stores wrote plain JSON;
-// such records are still read, and the first write marks the store 2.
+// such records are still read, and the first write marks the store 3.
+//
+// # Ranking index
+//
+// tune best and tune get trials --limit N list an experiment's best trials
+// first; with 100,000 trials, decoding every one to find them takes
+// seconds and hundreds of megabytes. So each experiment keeps its trials
+// ranked as [experiment.BestTrial] ranks them, and [Store.Top] reads the
+// first N and decodes only those. A key of best is class 0 for a trial that
+// Succeeded with a number for the objective (its value under the order's
+// strategy), 1 for every other; then the value's IEEE 754 bits made to sort
+// in the goal's direction (sign flipped, or all bits for negatives, then
+// all inverted for maximize; -0 as 0; zero for class 1); then the seq, so
+// that ties go to the earliest trial and class 1 stays in creation order.
+// seqs finds a trial's old key when it is rewritten; text holds the trials
+// that rank only when no trial has a number ([experiment.ObjectiveText]).
+//
+// The index is written in the transaction that writes the trial
+// (SaveTrial, ReplaceTrialLogs), created empty with the experiment, and
+// built from every trial by UpdateExperiment when there is none or the new
+// spec ranks by another objective, goal or strategy. It costs about 160 bytes a trial and
+// a few more pages written per trial write. Top checks every entry it reads
+// against the trial's record (ErrDamaged when they differ); [Store.Check]
+// compares the whole index with the trials and [Store.Recover] builds a new
+// one.
+//
+// A tune before schema 3 writes trials without updating the index, which
+// would leave it wrong; hence the schema bump, which makes an older tune
+// refuse a store this one has written. An experiment written before has no
+// index: [Store.Top] says so and readers read every trial, as before; the
+// next write of a trial or of the record (tune resume) builds the index
+// from every trial in that transaction. When a trial cannot be read the experiment is left
+// without an index (reads report the damage, as before) until tune store
+// recover copies it.
 //
 // # Damage
 //

@@ -40,6 +40,9 @@ func (s *Store) CreateExperiment(ctx context.Context, rec *experiment.Record) er
 		if err := b.Put([]byte(keyRecord), recJSON); err != nil {
 			return fmt.Errorf("experiment %q: write record: %w", rec.Name, err)
 		}
+		if err := putSummary(b, rec); err != nil {
+			return err
+		}
 		if err := b.Put([]byte(keyStatus), stJSON); err != nil {
 			return fmt.Errorf("experiment %q: write status: %w", rec.Name, err)
 		}
@@ -48,7 +51,8 @@ func (s *Store) CreateExperiment(ctx context.Context, rec *experiment.Record) er
 				return fmt.Errorf("experiment %q: create %s: %w", rec.Name, nested, err)
 			}
 		}
-		return nil
+		_, err = createIndex(rec.Name, b, orderOf(&rec.Spec))
+		return err
 	})
 }
 
@@ -145,7 +149,8 @@ func (s *Store) UpdateStatus(ctx context.Context, name string, st experiment.Sta
 
 // UpdateExperiment replaces the record (spec, submitted source) and the
 // status of an existing experiment in one transaction, leaving its trials
-// alone; resuming with a raised budget uses it. It returns an error wrapping
+// alone (their ranking index is rebuilt when the spec ranks them by another
+// objective, goal or strategy); resuming with a raised budget uses it. It returns an error wrapping
 // [experiment.ErrNotFound] when there is no such experiment.
 func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) error {
 	if rec == nil {
@@ -167,10 +172,13 @@ func (s *Store) UpdateExperiment(ctx context.Context, rec *experiment.Record) er
 		if err := b.Put([]byte(keyRecord), recJSON); err != nil {
 			return fmt.Errorf("experiment %q: write record: %w", rec.Name, err)
 		}
+		if err := putSummary(b, rec); err != nil {
+			return err
+		}
 		if err := b.Put([]byte(keyStatus), stJSON); err != nil {
 			return fmt.Errorf("experiment %q: write status: %w", rec.Name, err)
 		}
-		return nil
+		return reindex(rec.Name, b, &rec.Spec)
 	})
 }
 

@@ -251,7 +251,7 @@ func TestDamagedRecordsAreErrors(t *testing.T) {
 }
 
 // TestSchema1Records: records written by a schema 1 tune (plain JSON, no
-// checksum) are read; the first write marks the store schema 2.
+// checksum) are read; the first write marks the store schema 3.
 func TestSchema1Records(t *testing.T) {
 	ctx := t.Context()
 	s := openWith(t, "e")
@@ -279,8 +279,8 @@ func TestSchema1Records(t *testing.T) {
 	}
 	defer db.Close()
 	db.View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema"))); v != "2" {
-			t.Errorf("schema after a write = %q, want 2", v)
+		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema"))); v != "3" {
+			t.Errorf("schema after a write = %q, want 3", v)
 		}
 		return nil
 	})

@@ -34,9 +34,12 @@ var ErrLocked = errors.New("locked by another process")
 const DefaultTimeout = 10 * time.Second
 
 // schemaVersion is the layout version written to meta/schema: 2 since
-// records carry a checksum. A store with a higher version is refused;
-// version 1 stores are read as they are and marked 2 by their first write.
-const schemaVersion = 2
+// records carry a checksum, 3 since experiments keep a ranking index that
+// every trial write updates (an older tune would write trials without
+// updating it, so it must refuse such a store). A store with a higher
+// version is refused; version 1 and 2 stores are read as they are and
+// marked 3 by their first write.
+const schemaVersion = 3
 
 // minSchemaVersion is the oldest layout this tune reads.
 const minSchemaVersion = 1
@@ -73,6 +76,11 @@ type Options struct {
 	// or written, a missing file is an error wrapping [ErrNoStore], and the
 	// write methods fail.
 	ReadOnly bool
+	// NoSync skips the fsync of each committed write: writes are much
+	// faster, but a crash of the machine (not only of the process) can
+	// lose recent writes or damage the file. For stores that can be
+	// written again: generated ones, tests.
+	NoSync bool
 }
 
 // Store is a bbolt-backed [experiment.Store] that also serves readers (the
@@ -89,8 +97,7 @@ type Store struct {
 	realPath string
 	timeout  time.Duration
 	readOnly bool
-	// noSync skips fsync on commit; tests that write thousands of
-	// throwaway transactions set it.
+	// noSync skips fsync on commit ([Options.NoSync]).
 	noSync bool
 
 	// mu orders this handle's own transactions so that goroutines of one
@@ -126,7 +133,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty path")
 	}
-	s := &Store{path: path, timeout: o.Timeout, readOnly: o.ReadOnly}
+	s := &Store{path: path, timeout: o.Timeout, readOnly: o.ReadOnly, noSync: o.NoSync}
 	ctx := context.Background()
 	if o.ReadOnly {
 		// view checks the schema; an empty file is an empty store.

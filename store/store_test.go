@@ -181,8 +181,8 @@ func TestRecordStoredWithoutStatus(t *testing.T) {
 		if st := string(b.Get([]byte("status"))); !strings.Contains(st, `"phase":"Created"`) {
 			t.Errorf("status = %s, want JSON with the phase", st)
 		}
-		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema"))); v != "2" {
-			t.Errorf("meta/schema = %q, want \"2\"", v)
+		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema"))); v != "3" {
+			t.Errorf("meta/schema = %q, want \"3\"", v)
 		}
 		return nil
 	})
@@ -602,7 +602,7 @@ func TestSchema(t *testing.T) {
 		bucket, schema string
 		want           string
 	}{
-		"newer":      {"meta", "3", "schema version 3 is newer than this tune supports (2)"},
+		"newer":      {"meta", "4", "schema version 4 is newer than this tune supports (3)"},
 		"older":      {"meta", "0", "unknown schema version 0"},
 		"garbage":    {"meta", "x1", `unknown schema "x1"`},
 		"not a tune": {"other", "1", `not a tune store (no "meta" bucket)`},
@@ -630,7 +630,7 @@ func TestSchema(t *testing.T) {
 	}
 	t.Run("changed after Open", func(t *testing.T) {
 		s := openTest(t, nil)
-		setSchema(t, s.Path(), "meta", "3")
+		setSchema(t, s.Path(), "meta", "4")
 		if _, err := s.Experiments(t.Context()); err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Errorf("Experiments: error = %v, want a schema error", err)
 		}

@@ -78,6 +78,9 @@ func (s *Store) SaveTrials(ctx context.Context, exp string, writes []experiment.
 			if err := enc[i].put(tb, lb); err != nil {
 				return err
 			}
+			if err := indexTrial(exp, eb, enc[i].t); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -85,6 +88,7 @@ func (s *Store) SaveTrials(ctx context.Context, exp string, writes []experiment.
 
 // encodedTrial is one write of SaveTrials, encoded before its transaction.
 type encodedTrial struct {
+	t       *trial.Trial
 	name    string
 	key     []byte
 	trial   []byte
@@ -100,7 +104,7 @@ func (e *encodedTrial) encode(exp string, w experiment.TrialWrite) error {
 	if t.Seq < 1 {
 		return fmt.Errorf("trial %q: seq %d out of range (trials are numbered from 1)", t.Name, t.Seq)
 	}
-	e.name, e.key, e.replace = t.Name, seqKey(uint64(t.Seq)), w.ReplaceLogs
+	e.t, e.name, e.key, e.replace = t, t.Name, seqKey(uint64(t.Seq)), w.ReplaceLogs
 	var err error
 	if e.trial, err = encodeValue(t, e.key); err != nil {
 		return fmt.Errorf("trial %q: encode: %w", t.Name, err)

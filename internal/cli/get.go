@@ -198,9 +198,16 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		return err
 	}
 	defer st.Close()
-	recs, err := st.Experiments(ctx)
-	if err != nil && (!errors.Is(err, store.ErrDamaged) || recs == nil) {
+	// Summaries, so that a store of many experiments is listed without
+	// decoding each spec and source.
+	sums, err := st.ExperimentSummaries(ctx)
+	if err != nil && (!errors.Is(err, store.ErrDamaged) || sums == nil) {
 		return err
+	}
+	recs := make([]experiment.Record, len(sums))
+	for i, s := range sums {
+		recs[i] = experiment.Record{Name: s.Name, Status: s.Status, Spec: experiment.Experiment{Spec: experiment.Spec{
+			Objective: s.Objective, Algorithm: &experiment.AlgorithmSpec{AlgorithmName: s.Algorithm}}}}
 	}
 	if err != nil {
 		// Damaged experiments fail alone: list the others.
@@ -284,11 +291,17 @@ func writeExperimentsCSV(o *getOptions, views []experimentView) error {
 // readTable opens the store read-only and reads experiment name. The
 // caller closes the store.
 func (f *factory) readTable(ctx context.Context, name string) (*store.Store, *results.Table, error) {
+	return f.readTop(ctx, name, 0)
+}
+
+// readTop is readTable keeping only the rows that rank the experiment's
+// first n trials (results.LoadTop); n < 1 keeps every row.
+func (f *factory) readTop(ctx context.Context, name string, n int) (*store.Store, *results.Table, error) {
 	st, err := f.readStore()
 	if err != nil {
 		return nil, nil, err
 	}
-	tab, err := results.Load(ctx, st, name)
+	tab, err := results.LoadTop(ctx, st, name, n)
 	if err != nil {
 		st.Close()
 		return nil, nil, notFoundHint(err, name)
@@ -296,10 +309,10 @@ func (f *factory) readTable(ctx context.Context, name string) (*store.Store, *re
 	return st, tab, nil
 }
 
-// loadTable is readTable of experiment o.name, warning when its runner is
+// loadTable is readTop of experiment o.name, warning when its runner is
 // gone.
-func (o *getOptions) loadTable(ctx context.Context) (*store.Store, *results.Table, error) {
-	st, tab, err := o.f.readTable(ctx, o.name)
+func (o *getOptions) loadTable(ctx context.Context, n int) (*store.Store, *results.Table, error) {
+	st, tab, err := o.f.readTop(ctx, o.name, n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,7 +325,9 @@ func runBest(ctx context.Context, o *getOptions) error {
 	if err != nil {
 		return usageErrorf("-o: %v", err)
 	}
-	st, tab, err := o.loadTable(ctx)
+	// Best and BestText pick the same trial on the rows that rank the
+	// first trial as on every row.
+	st, tab, err := o.loadTable(ctx, 1)
 	if err != nil {
 		return err
 	}

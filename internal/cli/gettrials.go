@@ -355,7 +355,13 @@ func runGetTrials(ctx context.Context, o *getOptions) error {
 	if o.list.watchInterval <= 0 {
 		return usageErrorf("--watch-interval %v: want more than 0", o.list.watchInterval)
 	}
-	st, tab, err := o.loadTable(ctx)
+	top := 0
+	if l := o.list; l.limit > 0 && l.sortBy == "" && l.status == "" && l.filter == "" && !l.watch {
+		// Best first, cut at the limit: the first limit rows of
+		// Ranked are all that is printed.
+		top = l.limit
+	}
+	st, tab, err := o.loadTable(ctx, top)
 	if err != nil {
 		return err
 	}
