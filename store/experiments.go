@@ -86,7 +86,15 @@ func (s *Store) Experiment(ctx context.Context, name string) (*experiment.Record
 // joins one error per damaged experiment, each naming it. Any other error
 // comes with a nil slice.
 func (s *Store) Experiments(ctx context.Context) ([]experiment.Record, error) {
-	recs := []experiment.Record{}
+	return readEach(s, ctx, readExperiment)
+}
+
+// readEach returns what read gives of each experiment, in name order. An
+// experiment read fails with an error wrapping ErrDamaged is left out, and
+// the others are returned with those errors joined; any other error comes
+// with a nil slice.
+func readEach[T any](s *Store, ctx context.Context, read func(name string, exps *bolt.Bucket) (*T, error)) ([]T, error) {
+	out := []T{}
 	var damaged []error
 	err := s.view(ctx, "experiments", func(tx *bolt.Tx) error {
 		exps := tx.Bucket([]byte(bucketExperiments))
@@ -95,7 +103,7 @@ func (s *Store) Experiments(ctx context.Context) ([]experiment.Record, error) {
 			if v != nil {
 				continue // not a bucket
 			}
-			rec, err := readExperiment(string(k), exps)
+			x, err := read(string(k), exps)
 			if err != nil {
 				if !errors.Is(err, ErrDamaged) {
 					return err
@@ -103,17 +111,17 @@ func (s *Store) Experiments(ctx context.Context) ([]experiment.Record, error) {
 				damaged = append(damaged, fmt.Errorf("store %s: %w", s.path, err))
 				continue
 			}
-			recs = append(recs, *rec)
+			out = append(out, *x)
 		}
 		return nil
 	})
 	switch {
 	case errors.Is(err, errEmpty):
-		return recs, nil
+		return out, nil
 	case err != nil:
 		return nil, err
 	}
-	return recs, errors.Join(damaged...)
+	return out, errors.Join(damaged...)
 }
 
 // readExperiment decodes the named experiment of bucket exps, turning a

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -58,34 +57,7 @@ func putSummary(eb *bolt.Bucket, rec *experiment.Record) error {
 // tune before schema 3, whose record is decoded). Damage is reported as by
 // Experiments, the summary's included.
 func (s *Store) ExperimentSummaries(ctx context.Context) ([]ExperimentSummary, error) {
-	sums := []ExperimentSummary{}
-	var damaged []error
-	err := s.view(ctx, "experiments", func(tx *bolt.Tx) error {
-		exps := tx.Bucket([]byte(bucketExperiments))
-		c := exps.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v != nil {
-				continue // not a bucket
-			}
-			sum, err := readSummary(string(k), exps)
-			if err != nil {
-				if !errors.Is(err, ErrDamaged) {
-					return err
-				}
-				damaged = append(damaged, fmt.Errorf("store %s: %w", s.path, err))
-				continue
-			}
-			sums = append(sums, *sum)
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, errEmpty):
-		return sums, nil
-	case err != nil:
-		return nil, err
-	}
-	return sums, errors.Join(damaged...)
+	return readEach(s, ctx, readSummary)
 }
 
 // readSummary decodes the summary and status of the named experiment of
