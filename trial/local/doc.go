@@ -148,9 +148,9 @@
 //
 // While an attempt's process runs, the trial's directory
 // ([trial.Spec.Dir]) holds a small JSON file, [ProcessRecordName]
-// (".tune-process"), written atomically (a temporary file renamed into
-// place) once the process has started and removed once it has been reaped
-// and the rest of its group killed. It records the process group id and,
+// (".tune-process"), written in place with one write once the process has
+// started and emptied (not removed) once it has been reaped and the rest of
+// its group killed; an empty record means no process. It records the process group id and,
 // on Linux, the main process's start time (field 22 of /proc/PID/stat, in
 // clock ticks after boot), its session and the boot id, and the spec's
 // Owner ([trial.Spec.Owner], the store the trial belongs to). A trial with

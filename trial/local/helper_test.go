@@ -5,8 +5,10 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -103,10 +105,10 @@ func helper(mode string, args []string) int {
 		}
 		time.Sleep(1000 * time.Second)
 		return 0
-	case "flaky": // COUNTFILE FAILS [AWAIT]: count this attempt; fail (exit 1) for the first FAILS attempts; first wait (up to 10 s) for the file AWAIT to exist
+	case "flaky": // COUNTFILE FAILS [AWAIT]: count this attempt; fail (exit 1) for the first FAILS attempts; first wait (up to 10 s) for the file AWAIT to exist and not be empty
 		if len(args) > 2 {
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				if _, err := os.Stat(args[2]); err == nil {
+				if fi, err := os.Stat(args[2]); err == nil && fi.Size() > 0 {
 					break
 				}
 			}
@@ -354,4 +356,18 @@ func awaitCancelled(t *testing.T, done <-chan runOutcome) runOutcome {
 		t.Fatal("Run did not return after cancel")
 		return runOutcome{}
 	}
+}
+
+// recordHeld reports whether dir holds a non-empty process record, one
+// that says a process of the trial runs; an emptied record does not.
+func recordHeld(t *testing.T, dir string) bool {
+	t.Helper()
+	fi, err := os.Stat(filepath.Join(dir, ProcessRecordName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size() > 0
 }

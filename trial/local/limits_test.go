@@ -154,10 +154,10 @@ func TestRunCancelledBetweenAttempts(t *testing.T) {
 	count := filepath.Join(t.TempDir(), "count")
 	dir := t.TempDir()
 	record := filepath.Join(dir, ProcessRecordName)
-	// The attempt counts itself only once its process record exists, so
-	// that the count written and the record gone mean that the first
-	// attempt's process has been reaped: Run is then waiting for the
-	// hour-long retry delay.
+	// The attempt counts itself only once its process record is written,
+	// so that the count written and the record emptied mean that the
+	// first attempt's process has been reaped: Run is then waiting for
+	// the hour-long retry delay.
 	spec := helperSpec(t, container("training", helperCommand(t, "flaky"), count, "5", record))
 	spec.Dir = dir
 	jobSpec(spec)["backoffLimit"] = 3
@@ -168,8 +168,8 @@ func TestRunCancelledBetweenAttempts(t *testing.T) {
 	go func() {
 		if waitFor(time.Minute, func() bool {
 			_, err1 := os.Stat(count)
-			_, err2 := os.Stat(record)
-			return err1 == nil && os.IsNotExist(err2)
+			fi, err2 := os.Stat(record)
+			return err1 == nil && err2 == nil && fi.Size() == 0
 		}) {
 			cancel()
 		}

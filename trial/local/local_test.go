@@ -358,8 +358,8 @@ func TestRunKill(t *testing.T) {
 				if !waitFor(5*time.Second, func() bool { return processGone(pid) }) {
 					t.Errorf("grandchild %d still running", pid)
 				}
-				if _, err := os.Stat(filepath.Join(spec.Dir, ProcessRecordName)); !os.IsNotExist(err) {
-					t.Errorf("process record left behind after the trial was stopped: %v", err)
+				if recordHeld(t, spec.Dir) {
+					t.Error("process record left behind after the trial was stopped")
 				}
 			}
 		})

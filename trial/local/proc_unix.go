@@ -111,9 +111,9 @@ func (e *Executor) start(ctx context.Context, n int, path string, p *plan, env [
 			return startFailure(err)
 		}
 		// The group is gone by the time this runs. A record left behind
-		// when removal fails is harmless: Recover finds no live process
-		// that matches it.
-		defer removeRecord(p.recordDir)
+		// when emptying it fails is harmless: Recover finds no live
+		// process that matches it.
+		defer clearRecord(p.recordDir)
 	}
 	if ctr != nil {
 		// The client's SIGTERM reaches the container through its signal

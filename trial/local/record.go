@@ -16,8 +16,9 @@ import (
 
 // ProcessRecordName is the name of the file, in a trial's directory
 // ([trial.Spec.Dir]), that records the process group of the trial's
-// running process for [Executor.Recover]. It exists only while a process
-// of the trial runs.
+// running process for [Executor.Recover]. It is non-empty only while a
+// process of the trial runs: once the process is reaped the file is
+// emptied, not removed, and an empty or missing record means no process.
 const ProcessRecordName = ".tune-process"
 
 // processRecord is the content of the process record: enough to find the
@@ -53,6 +54,15 @@ type containerRef struct {
 // recordProcess writes the process record of the group led by pid, started
 // for owner ([trial.Spec.Owner]) and running container ctr (nil: none),
 // into dir.
+//
+// The record is written in place, with one write of a few hundred bytes,
+// which a crash of the runner does not split: a runner that dies between
+// the open and the write leaves an empty record, read as no process, as
+// one that dies just before recording. It is not synced: the record
+// matters only while its process runs, which a machine crash ends, and a
+// record that a crash left empty or from an earlier boot (BootID) is read
+// as no process (see [readRecord]). The sync cost more than starting a
+// short trial's process.
 func recordProcess(dir string, pid int, owner string, ctr *containerRef) error {
 	rec, err := newRecord(pid)
 	if err != nil {
@@ -64,34 +74,8 @@ func recordProcess(dir string, pid int, owner string, ctr *containerRef) error {
 	if err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, ProcessRecordName), data); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ProcessRecordName), data, 0o644); err != nil {
 		return fmt.Errorf("record trial process %d: %w", pid, err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces name with data, so that a reader sees either
-// the old content or all of the new. It does not sync: the record matters
-// only while its process runs, which a machine crash ends, and a record
-// that a crash left empty, missing or from an earlier boot (BootID) is
-// read as no process (see [readRecord]). The sync cost more than starting
-// a short trial's process.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
 	}
 	return nil
 }
@@ -120,6 +104,20 @@ func readRecord(dir string) (*processRecord, error) {
 		return nil, fmt.Errorf("process record %s is unreadable (%w): check that no process of the trial is left, then remove it", name, err)
 	}
 	return &rec, nil
+}
+
+// clearRecord empties the process record in dir, if any, once its process
+// group is gone. It is emptied rather than removed: on ext4 without a
+// journal, a file deleted in the last minutes makes every later file
+// creation on the filesystem scan past its inode, so that one deletion
+// per trial made creating each trial's directory and logs cost in
+// proportion to the trials of the last minutes.
+func clearRecord(dir string) error {
+	err := os.Truncate(filepath.Join(dir, ProcessRecordName), 0)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("empty process record: %w", err)
+	}
+	return nil
 }
 
 // removeRecord removes the process record in dir, if any.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // newRecord describes the process group led by pid, which has just been
@@ -105,11 +106,12 @@ func parseProcStat(data []byte) (procStat, error) {
 	return procStat{state: f[0][0], pgrp: pgrp, session: session, startTime: start}, nil
 }
 
-// bootID identifies the current boot; "" when unknown.
-func bootID() string {
+// bootID identifies the current boot; "" when unknown. It is read once
+// per process: a boot outlives every process in it.
+var bootID = sync.OnceValue(func() string {
 	data, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
 	}
 	return strings.TrimSpace(string(data))
-}
+})

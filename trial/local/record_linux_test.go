@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,9 +125,13 @@ func TestRunProcessRecord(t *testing.T) {
 	if res := <-done; res.State != trial.Killed {
 		t.Errorf("result = %+v, want Killed", res)
 	}
-	// Only the record was written, and it is gone, temporary file and all.
-	if names := dirNames(t, spec.Dir); len(names) != 0 {
-		t.Errorf("trial directory holds %v after the trial", names)
+	// Only the record was written, and it is emptied, not removed: no
+	// file is deleted per trial (see clearRecord).
+	if names := dirNames(t, spec.Dir); !slices.Equal(names, []string{ProcessRecordName}) {
+		t.Errorf("trial directory holds %v after the trial, want only %s", names, ProcessRecordName)
+	}
+	if recordHeld(t, spec.Dir) {
+		t.Error("process record not emptied after the trial")
 	}
 }
 

@@ -134,8 +134,8 @@ func TestContainerRun(t *testing.T) {
 			if got, err := s.Labelled(labelTrial + "=" + spec.Name); err != nil || len(got) != 0 {
 				t.Errorf("containers left: %v, %v", got, err)
 			}
-			if _, err := os.Stat(filepath.Join(spec.Dir, ProcessRecordName)); !os.IsNotExist(err) {
-				t.Errorf("process record left: %v", err)
+			if recordHeld(t, spec.Dir) {
+				t.Error("process record left")
 			}
 		})
 	}

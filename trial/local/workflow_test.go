@@ -313,7 +313,7 @@ spec:
 	}
 	// $$$$ is $$ after Kubernetes' $(VAR) expansion.
 	for _, s := range []string{"exp-0001.a", "exp-0001.b"} {
-		if _, err := os.Stat(filepath.Join(spec.Dir, "steps", s, ProcessRecordName)); err == nil {
+		if recordHeld(t, filepath.Join(spec.Dir, "steps", s)) {
 			t.Errorf("step %s's process record left behind", s)
 		}
 	}
