@@ -1,7 +1,6 @@
 package local
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -151,12 +150,8 @@ func decodeJob(obj map[string]any) (*batchv1.Job, error) {
 		kind, _ := obj["kind"].(string)
 		return nil, fmt.Errorf("the local executor runs batch/v1 Job and argoproj.io/v1alpha1 Workflow trial templates: kind %q (apiVersion %q) needs --executor kubernetes", kind, apiVersion)
 	}
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, fmt.Errorf("encode trial spec: %w", err)
-	}
 	var job batchv1.Job
-	if err := manifest.Decode(data, &job); err != nil {
+	if err := manifest.DecodeObject(obj, &job); err != nil {
 		return nil, fmt.Errorf("decode batch/v1 Job: %w", err)
 	}
 	return &job, nil

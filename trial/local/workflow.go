@@ -46,12 +46,8 @@ func decodeWorkflow(spec *trial.Spec) (*wfv1.Workflow, error) {
 		}
 		return kfp.Compile(job, spec.Name)
 	}
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, fmt.Errorf("encode trial spec: %w", err)
-	}
 	var wf wfv1.Workflow
-	if err := manifest.Decode(data, &wf); err != nil {
+	if err := manifest.DecodeObject(obj, &wf); err != nil {
 		return nil, fmt.Errorf("decode argoproj.io/v1alpha1 Workflow: %w", err)
 	}
 	return &wf, nil

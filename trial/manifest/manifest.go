@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -53,6 +54,49 @@ func Decode(data []byte, v any) error {
 	if err := json.Unmarshal(data, &generic); err != nil {
 		return err
 	}
+	return decode(data, generic, v)
+}
+
+// DecodeObject is [Decode] of obj, an object in its unstructured form (as
+// encoding/json decodes a JSON object into an any), with the same checks
+// and errors.
+func DecodeObject(obj map[string]any, v any) error {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	if !unstructured(obj) {
+		// Typed maps or slices inside: check the fields of its JSON.
+		return Decode(data, v)
+	}
+	return decode(data, obj, v)
+}
+
+// unstructured reports whether v holds no maps or slices but
+// map[string]any and []any, which are what unknownFields walks.
+func unstructured(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if !unstructured(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !unstructured(e) {
+				return false
+			}
+		}
+	default:
+		k := reflect.ValueOf(v).Kind()
+		return k != reflect.Map && k != reflect.Slice && k != reflect.Array && k != reflect.Pointer && k != reflect.Struct
+	}
+	return true
+}
+
+// decode is [Decode] of data, whose unstructured form is generic.
+func decode(data []byte, generic, v any) error {
 	t := reflect.TypeOf(v)
 	if t == nil || t.Kind() != reflect.Pointer {
 		return fmt.Errorf("decode into %v: not a pointer", t)
@@ -146,7 +190,21 @@ func child(path, k string) string {
 // flattening embedded structs without a name (Kubernetes' ",inline"
 // TypeMeta) as encoding/json does: the outer field wins on a clash.
 // Unexported fields and fields tagged "-" are left out.
+// The map is computed once per type and shared: callers must not modify it.
 func Fields(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f, _ := fieldCache.LoadOrStore(t, fields(t))
+	return f.(map[string]reflect.Type)
+}
+
+// fieldCache holds [Fields] by type: a trial's workload is checked field
+// by field for every trial.
+var fieldCache sync.Map
+
+// fields computes [Fields] of t.
+func fields(t reflect.Type) map[string]reflect.Type {
 	fields := make(map[string]reflect.Type)
 	for i := range t.NumField() {
 		f := t.Field(i)

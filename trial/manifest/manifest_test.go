@@ -1,6 +1,8 @@
 package manifest_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,7 +118,43 @@ func TestDecodeErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Decode error = %v, want it to contain %q", err, tt.want)
 			}
+			// DecodeObject gives the same error for the same object;
+			// a map cannot hold a duplicate field.
+			var obj map[string]any
+			if json.Unmarshal([]byte(tt.data), &obj) != nil || strings.Contains(name, "duplicate") {
+				return
+			}
+			if oerr := manifest.DecodeObject(obj, tt.into); fmt.Sprint(oerr) != fmt.Sprint(err) {
+				t.Errorf("DecodeObject error = %v, want Decode's: %v", oerr, err)
+			}
 		})
+	}
+}
+
+// TestDecodeObjectTypedValues checks that an object holding typed maps and
+// slices, which the field check does not walk, is checked all the same:
+// unknown fields are reported, before type errors.
+func TestDecodeObjectTypedValues(t *testing.T) {
+	obj := map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"containers": []map[string]any{{"name": "a", "imagee": "x", "args": []string{"--lr=1"}}},
+	}}}}
+	obj["spec"].(map[string]any)["parallelism"] = "two"
+	if err := manifest.DecodeObject(obj, new(batchv1.Job)); fmt.Sprint(err) != `unknown field "spec.template.spec.containers[0].imagee"` {
+		t.Errorf("DecodeObject error = %v, want only the unknown field", err)
+	}
+	delete(obj["spec"].(map[string]any), "parallelism")
+	err := manifest.DecodeObject(obj, new(batchv1.Job))
+	if want := `unknown field "spec.template.spec.containers[0].imagee"`; fmt.Sprint(err) != want {
+		t.Errorf("DecodeObject error = %v, want %s", err, want)
+	}
+	obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]map[string]any)[0]["image"] = "x"
+	delete(obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]map[string]any)[0], "imagee")
+	var job batchv1.Job
+	if err := manifest.DecodeObject(obj, &job); err != nil {
+		t.Fatal(err)
+	}
+	if c := job.Spec.Template.Spec.Containers[0]; c.Image != "x" || c.Args[0] != "--lr=1" {
+		t.Errorf("decoded container %+v", c)
 	}
 }
 
