@@ -71,7 +71,7 @@ func (s *state) loop(ctx, storeCtx context.Context, reason, msg string) (*Status
 			// after maxStartlessRounds such rounds in a row.
 			startless++
 			if spec := s.exp.Spec; spec.MaxFailedTrialCount == nil && spec.MaxTrialCount == nil && startless >= maxStartlessRounds {
-				last := s.trials[len(s.trials)-1]
+				last := s.lastHeld()
 				err := fmt.Errorf("the last %d rounds of trials all failed before they could start (%s %s: %s), and no maxTrialCount or maxFailedTrialCount would end the experiment", startless, last.Name, last.Reason, last.Message)
 				return s.finish(storeCtx, Failed, ReasonSuggestionFailed, err.Error(), err)
 			}
@@ -196,6 +196,18 @@ func (s *state) launch(ctx, storeCtx context.Context) error {
 		s.exhausted = true
 	}
 	return s.startAll(ctx, storeCtx, assignments)
+}
+
+// lastHeld returns the newest trial s holds. The newest trials of a round
+// whose every trial failed before it started are held: only trials that
+// ran are released.
+func (s *state) lastHeld() *trial.Trial {
+	for i := len(s.trials) - 1; i >= 0; i-- {
+		if s.trials[i] != nil {
+			return s.trials[i]
+		}
+	}
+	return &trial.Trial{}
 }
 
 // history returns the suggester's history: one observation per trial, in

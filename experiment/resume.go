@@ -144,6 +144,7 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 		}
 	}
 	st.retally()
+	st.releaseEnded()
 	if len(lost) == 0 && (rec.Status.Phase == Succeeded || rec.Status.Phase == Failed) {
 		if _, reason, msg, done := st.completion(); done {
 			hint := "raise spec.maxTrialCount to run more trials"

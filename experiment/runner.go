@@ -240,6 +240,9 @@ type state struct {
 	exhausted  bool
 	tally      tally   // kept by account and retally
 	ended      []ended // settled by complete, written by the next commit
+	// lengthOnly says that the suggester looks at the history only for
+	// its length ([suggest.LengthOnly]): observations hold no assignment.
+	lengthOnly bool
 }
 
 func (s *state) init() error {
@@ -248,6 +251,9 @@ func (s *state) init() error {
 	s.strategies = s.exp.Strategies()
 	s.objective = s.exp.Spec.Objective.ObjectiveMetricName
 	s.active = make(map[int]*activeTrial)
+	if lo, ok := s.r.Suggester.(suggest.LengthOnly); ok {
+		s.lengthOnly = lo.HistoryLengthOnly()
+	}
 	s.retally()
 	s.results = make(chan trialResult)
 	parser, err := metrics.NewTextParser(s.exp.MetricsFormats(), s.exp.MetricNames())

@@ -41,7 +41,8 @@ type counted struct {
 	value              float64 // the objective's value when number
 }
 
-// retally rebuilds s's tally from s.trials.
+// retally rebuilds s's tally from s.trials, all held: before any is
+// released.
 func (s *state) retally() {
 	s.tally = tally{byState: map[trial.State]int{}, best: -1, lastText: -1, bestValue: math.NaN()}
 	for i, t := range s.trials {
@@ -119,15 +120,28 @@ func (s *state) dropNewest(n int) {
 	s.trials, tl.seen, tl.history = s.trials[:keep], tl.seen[:keep], tl.history[:keep]
 }
 
-// release drops what s no longer needs of trial t, ended and stored: its
-// metrics, unless it ranks as the best trial now (then kept for good, since
-// a rollback can make it the best again) or reported the objective as text.
+// release drops trial t, ended and stored, from s.trials (its entry
+// becomes nil), unless it ranks as the best trial now (then kept for good,
+// since a rollback can make it the best again) or reported the objective
+// as text. What the runner still needs of it is in the tally: its counts,
+// its rank value and its observation, which holds its name and assignment
+// unless the suggester looks only at the history's length.
 func (s *state) release(t *trial.Trial) {
 	i := s.index(t)
 	if i < 0 || i == s.tally.best || s.tally.seen[i].text || !t.State.Final() {
 		return
 	}
-	t.Metrics = nil
+	s.trials[i] = nil
+}
+
+// releaseEnded releases every ended trial of s.trials, as the trials a
+// resumed experiment starts with.
+func (s *state) releaseEnded() {
+	for _, t := range s.trials {
+		if t != nil && t.State.Final() {
+			s.release(t)
+		}
+	}
 }
 
 // rank makes the trial at index i the tally's best (or last text-ranked)
@@ -164,9 +178,13 @@ func (s *state) index(t *trial.Trial) int {
 	return -1
 }
 
-// observation is trial t as its suggester sees it.
+// observation is trial t as its suggester sees it; without its name and
+// assignment when the suggester looks only at the history's length.
 func (s *state) observation(t *trial.Trial) suggest.Observation {
-	o := suggest.Observation{Name: t.Name, Assignment: t.Parameters, Status: suggest.Pending, Value: math.NaN()}
+	o := suggest.Observation{Status: suggest.Pending, Value: math.NaN()}
+	if !s.lengthOnly {
+		o.Name, o.Assignment = t.Name, t.Parameters
+	}
 	switch {
 	case t.State == trial.Succeeded || t.State == trial.EarlyStopped:
 		// An early-stopped trial's value is what it reached: worse

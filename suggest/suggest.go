@@ -31,6 +31,17 @@ type Suggester interface {
 	Suggest(ctx context.Context, req Request) ([]Assignment, error)
 }
 
+// LengthOnly is implemented by a [Suggester] whose suggestions depend on
+// [Request.History] only through its length, as a sequence's do (random,
+// sobol): its caller may then pass observations that hold nothing (no
+// name, no assignment), and need keep nothing of a finished trial.
+type LengthOnly interface {
+	Suggester
+	// HistoryLengthOnly reports whether the suggestions depend on the
+	// history only through its length.
+	HistoryLengthOnly() bool
+}
+
 // Goal says whether the objective is minimised or maximised.
 type Goal int
 

@@ -3,6 +3,7 @@ package algorithms_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -148,5 +149,46 @@ func TestUnknownAlgorithm(t *testing.T) {
 		if _, err := algorithms.New(name, nil); !errors.Is(err, algorithms.ErrNotImplemented) {
 			t.Errorf("New(%q) error = %v, want ErrNotImplemented", name, err)
 		}
+	}
+}
+
+// TestLengthOnly checks every algorithm that says it looks at the history
+// only for its length (suggest.LengthOnly): after a history of completed,
+// failed and pending trials, it suggests the same when the observations
+// hold no name and no assignment.
+func TestLengthOnly(t *testing.T) {
+	var lengthOnly []string
+	for _, name := range algorithms.Names() {
+		s, err := algorithms.New(name, nil)
+		if err != nil {
+			continue // needs settings or a NAS space: not a sequence
+		}
+		lo, ok := s.(suggest.LengthOnly)
+		if !ok || !lo.HistoryLengthOnly() {
+			continue
+		}
+		lengthOnly = append(lengthOnly, name)
+		full := suggesttest.Run(t, s, space, suggest.Minimize, 3, 30, 4, objective)
+		full[5].Status, full[5].Value = suggest.Failed, math.NaN()
+		full[9].Status, full[9].Value = suggest.Pending, math.NaN()
+		bare := make([]suggest.Observation, len(full))
+		for i, o := range full {
+			bare[i] = suggest.Observation{Status: o.Status, Value: o.Value}
+			full[i].Name = "trial-" + strconv.Itoa(i)
+		}
+		want, err := s.Suggest(t.Context(), suggest.Request{Space: space, History: full, N: 3, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Suggest(t.Context(), suggest.Request{Space: space, History: bare, N: 3, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(got, want, maps.Equal) {
+			t.Errorf("%s: with the history's length only it suggests %v, with the whole history %v", name, got, want)
+		}
+	}
+	if !slices.Equal(lengthOnly, []string{"random", "sobol"}) {
+		t.Errorf("length-only algorithms: %v, want random and sobol", lengthOnly)
 	}
 }

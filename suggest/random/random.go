@@ -23,7 +23,7 @@ type Suggester struct {
 	hasSeed bool
 }
 
-var _ suggest.Suggester = (*Suggester)(nil)
+var _ suggest.LengthOnly = (*Suggester)(nil)
 
 // New returns a random-search Suggester configured by Katib's
 // algorithmSettings. The only accepted setting is random_state, a
@@ -36,6 +36,10 @@ func New(settings map[string]string) (*Suggester, error) {
 	}
 	return &Suggester{seed: seed, hasSeed: ok}, nil
 }
+
+// HistoryLengthOnly implements [suggest.LengthOnly]: it returns true, as
+// Suggest looks at the history only for its length.
+func (s *Suggester) HistoryLengthOnly() bool { return true }
 
 // Suggest returns exactly req.N assignments drawn at random from req.Space.
 // The assignment at position i is trial number len(req.History)+i of the

@@ -20,7 +20,7 @@ type Suggester struct {
 	hasSeed bool
 }
 
-var _ suggest.Suggester = (*Suggester)(nil)
+var _ suggest.LengthOnly = (*Suggester)(nil)
 
 // New returns a Sobol Suggester configured by Katib's algorithmSettings.
 // The only accepted setting is random_state, a non-negative integer that,
@@ -33,6 +33,10 @@ func New(settings map[string]string) (*Suggester, error) {
 	}
 	return &Suggester{seed: seed, hasSeed: ok}, nil
 }
+
+// HistoryLengthOnly implements [suggest.LengthOnly]: it returns true, as
+// Suggest looks at the history only for its length.
+func (s *Suggester) HistoryLengthOnly() bool { return true }
 
 // Suggest returns req.N assignments: trial k of the experiment (k =
 // len(req.History)+i for the i-th assignment) gets point k+1 of the Sobol
