@@ -122,7 +122,8 @@ func (s *Store) Recover(ctx context.Context, to string) (*Report, error) {
 type scanned struct {
 	rec    *experiment.Record
 	trials []trial.Trial
-	logs   map[int][]metrics.Log // by trial seq
+	logs   map[int][]metrics.Log // by trial seq; nil when only counted
+	nLogs  int                   // the intact log entries read
 }
 
 // scan reads every experiment of tx, adding what is intact to r's counts
@@ -151,7 +152,7 @@ func (s *Store) scan(tx *bolt.Tx, r *Report, copyFn func(*scanned) error) {
 		name := string(k)
 		var e *scanned
 		fail(catchErr(fmt.Sprintf("experiment %q", name), func() (err error) {
-			e, err = scanExperiment(name, exps.Bucket(k), fail)
+			e, err = scanExperiment(name, exps.Bucket(k), copyFn != nil, fail)
 			return err
 		}))
 		if e == nil {
@@ -165,9 +166,7 @@ func (s *Store) scan(tx *bolt.Tx, r *Report, copyFn func(*scanned) error) {
 		}
 		r.Experiments++
 		r.Trials += len(e.trials)
-		for _, l := range e.logs {
-			r.Logs += len(l)
-		}
+		r.Logs += e.nLogs
 	}
 }
 
@@ -189,8 +188,10 @@ func catchErr(part string, fn func() error) (err error) {
 }
 
 // scanExperiment reads what it can of experiment bucket eb, reporting each
-// damaged part to fail. It returns nil when the record is unreadable.
-func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, error) {
+// damaged part to fail; the intact log entries are kept when keepLogs is
+// set, only counted otherwise. It returns nil when the record is
+// unreadable.
+func scanExperiment(name string, eb *bolt.Bucket, keepLogs bool, fail func(error)) (*scanned, error) {
 	part := fmt.Sprintf("experiment %q: record", name)
 	var rec experiment.Record
 	v := eb.Get([]byte(keyRecord))
@@ -203,7 +204,10 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 	if rec.Name != name {
 		return nil, recordDamage{damagef(part, "holds experiment %q", rec.Name)}
 	}
-	e := &scanned{rec: &rec, logs: map[int][]metrics.Log{}}
+	e := &scanned{rec: &rec}
+	if keepLogs {
+		e.logs = map[int][]metrics.Log{}
+	}
 	part = fmt.Sprintf("experiment %q: status", name)
 	statusOK := false
 	if v := eb.Get([]byte(keyStatus)); v == nil {
@@ -258,7 +262,10 @@ func scanExperiment(name string, eb *bolt.Bucket, fail func(error)) (*scanned, e
 						fail(recordDamage{err})
 						return nil
 					}
-					e.logs[t.Seq] = append(e.logs[t.Seq], l)
+					e.nLogs++
+					if keepLogs {
+						e.logs[t.Seq] = append(e.logs[t.Seq], l)
+					}
 					return nil
 				})
 			}))
