@@ -65,6 +65,10 @@ type follower struct {
 	lastFailure, cause *cause
 	// verdict, once set, ends the trial.
 	verdict *trial.Result
+	// created is the object as this follower's create returned it; nil
+	// when it was adopted, attached to, or once its watches have started
+	// from it.
+	created metav1.Object
 	// Nodes of the trial's pods, followed by watchNode goroutines.
 	nodes       map[string]nodeState
 	nodeWatched map[string]bool
@@ -140,7 +144,10 @@ func (f *follower) retry(ctx context.Context, fn func(ctx context.Context) error
 func (f *follower) create(ctx context.Context) (res trial.Result, done bool) {
 	var existing metav1.Object
 	err := f.retry(ctx, func(ctx context.Context) error {
-		_, err := f.w.create(ctx)
+		obj, err := f.w.create(ctx)
+		if err == nil {
+			f.created = obj
+		}
 		if apierrors.IsAlreadyExists(err) {
 			existing, err = f.w.get(ctx)
 			if apierrors.IsNotFound(err) { // deleted in between: create again
@@ -197,13 +204,20 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			}
 			objQuiet++
 			objSince = time.Now()
-			var obj metav1.Object
+			// The object just created needs no get: its watch starts
+			// from the version the create returned.
+			obj := f.created
 			err := f.retry(ctx, func(ctx context.Context) error {
 				var err error
-				if obj, err = f.w.get(ctx); err != nil {
-					return err
+				if obj == nil {
+					if obj, err = f.w.get(ctx); err != nil {
+						return err
+					}
 				}
 				objW, err = f.w.watch(ctx, obj.GetResourceVersion())
+				if err != nil && !apierrors.IsNotFound(err) {
+					obj = nil // get it again before the next watch
+				}
 				return err
 			})
 			switch {
@@ -225,19 +239,33 @@ func (f *follower) follow(ctx context.Context) trial.Result {
 			}
 			podQuiet++
 			podSince = time.Now()
-			var pods *corev1.PodList
+			// No pod of an object this follower has just created is
+			// older than the object: their watch starts from its
+			// version, without a list.
+			pods := &corev1.PodList{}
+			if f.created != nil {
+				pods.ResourceVersion = f.created.GetResourceVersion()
+			}
 			err := f.retry(ctx, func(ctx context.Context) error {
-				var err error
-				if pods, err = f.listPods(ctx); err != nil {
-					return err
+				if pods.ResourceVersion == "" {
+					list, err := f.listPods(ctx)
+					if err != nil {
+						return err
+					}
+					pods = list
 				}
+				var err error
 				podW, err = f.e.opts.Kubernetes.CoreV1().Pods(f.w.namespace()).Watch(ctx, metav1.ListOptions{
 					LabelSelector:       f.w.podSelector(),
 					ResourceVersion:     pods.ResourceVersion,
 					AllowWatchBookmarks: true,
 				})
+				if err != nil {
+					pods.ResourceVersion = "" // list again before the next watch
+				}
 				return err
 			})
+			f.created = nil
 			switch {
 			case ctx.Err() != nil:
 				return f.kill(ctx)

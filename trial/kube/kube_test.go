@@ -798,3 +798,53 @@ func TestRunDetached(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWatchesCreatedJob checks that the watches of a trial's Job and
+// of its pods start from the resource version the Job's create returned,
+// with no get of the Job and no list of its pods before them: the API
+// requests a trial costs.
+func TestRunWatchesCreatedJob(t *testing.T) {
+	f := newFakes()
+	gvr := batchv1.SchemeGroupVersion.WithResource("jobs")
+	f.kube.PrependReactor("create", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		job := a.(k8stesting.CreateAction).GetObject().(*batchv1.Job).DeepCopy()
+		if err := f.kube.Tracker().Create(gvr, job, a.GetNamespace()); err != nil {
+			return true, nil, err
+		}
+		job.ResourceVersion = "42" // what the API server would have said
+		return true, job, nil
+	})
+	e := f.executor(t, Options{})
+	r := start(t.Context(), newSpec(t, jobYAML), e.Run)
+	f.waitWatch(t, "pods")
+	if _, err := f.kube.CoreV1().Pods(testNS).Create(t.Context(), pod("mnist-0001-abcde", corev1.PodRunning), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setJobCondition(t, f, batchv1.JobComplete, "", "")
+	res, err := r.wait(t)
+	if err != nil || res.State != trial.Succeeded {
+		t.Fatalf("Run = %+v, %v; want Succeeded", res, err)
+	}
+	if got := r.stdout.String(); got != "fake logs" {
+		t.Errorf("stdout = %q, want the pod's log", got)
+	}
+	// Every request up to the first watch of each resource.
+	firstWatch := map[string]string{}
+	for _, a := range f.kube.Actions() {
+		res := a.GetResource().Resource
+		if _, done := firstWatch[res]; done || a.GetSubresource() != "" {
+			continue
+		}
+		switch a.GetVerb() {
+		case "watch":
+			firstWatch[res] = a.(k8stesting.WatchAction).GetWatchRestrictions().ResourceVersion
+		case "get", "list":
+			t.Errorf("%s %s before its first watch", a.GetVerb(), res)
+		}
+	}
+	for _, res := range []string{"jobs", "pods"} {
+		if rv, ok := firstWatch[res]; !ok || rv != "42" {
+			t.Errorf("first watch of %s from resource version %q (watched: %v), want the created Job's 42", res, rv, ok)
+		}
+	}
+}
