@@ -194,7 +194,12 @@ func (o *runOptions) newExecutor(exp *experiment.Experiment, gpus []string) (tri
 			return nil, usageErrorf("--artifact-repository %q: want auto, none or configured", o.artifactRepository)
 		}
 		logger := slog.New(slog.NewTextHandler(o.f.io.ErrOut, &slog.HandlerOptions{Level: level}))
+		parallelism := 0 // the default
+		if p := exp.Spec.ParallelTrialCount; p != nil {
+			parallelism = int(*p)
+		}
 		ex, err := kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext, kube.Options{
+			Parallelism:            parallelism,
 			Namespace:              o.namespace,
 			UnschedulableTimeout:   forever(o.unschedulableTimeout),
 			ImagePullTimeout:       forever(o.imagePullTimeout),

@@ -100,13 +100,18 @@ start kube-apiserver "$bin/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 
 wait_for "kube-apiserver /readyz" k get --raw /readyz
 echo "apiserver ready after $(elapsed)s" >&2
 
+# The controller manager's default client limit (20 requests a second, burst
+# 30) holds back the Job controller at a hundred Jobs at once (TestScaleTrials);
+# the scheduler's (50, burst 100) its bindings. Real clusters raise them too.
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig="$kc" \
 	--authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
 	--bind-address=127.0.0.1 --secure-port=10257 --leader-elect=false \
+	--kube-api-qps=200 --kube-api-burst=400 \
 	--service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt"
 start kube-scheduler "$bin/kube-scheduler" --kubeconfig="$kc" \
 	--authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
-	--bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false
+	--bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false \
+	--kube-api-qps=200 --kube-api-burst=400
 
 # CRDs (Argo's, kwok's Logs and ClusterLogs) before the controllers that watch them.
 for f in "$dir"/crds/*.yaml; do

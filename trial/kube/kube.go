@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -59,6 +60,14 @@ const (
 type Options struct {
 	// Kubernetes is the core client: Jobs, pods, pod logs. Required.
 	Kubernetes kubernetes.Interface
+	// LogClient, when not nil, opens the pod log streams instead of
+	// Kubernetes. [NewFromKubeconfig] makes it without a client-side rate
+	// limit (see there).
+	LogClient kubernetes.Interface
+	// Parallelism is how many trials the executor is expected to follow
+	// at once (the experiment's parallelTrialCount); [NewFromKubeconfig]
+	// sizes the clients' rate limit by it. 0 means 20. New ignores it.
+	Parallelism int
 	// Argo is the Argo Workflows client, needed only for trials that are
 	// Workflows; without it such trials fail Check.
 	Argo argo.Interface
@@ -216,8 +225,12 @@ func New(opts Options) (*Executor, error) {
 	if e.mapper == nil {
 		e.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(opts.Kubernetes.Discovery()))
 	}
+	logClient := opts.LogClient
+	if logClient == nil {
+		logClient = opts.Kubernetes
+	}
 	e.logs = func(ctx context.Context, namespace, pod, container string, since *metav1.Time) (io.ReadCloser, error) {
-		return opts.Kubernetes.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
+		return logClient.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
 			Container:  container,
 			Follow:     true,
 			Timestamps: true,
@@ -234,9 +247,16 @@ func New(opts Options) (*Executor, error) {
 // not empty, overrides the current context. The namespace is
 // opts.Namespace when not empty, else the context's namespace, else
 // "default" (in a pod, the service account's namespace). The Kubernetes,
-// Argo and dynamic clients and a RESTMapper over discovery are made and
-// replace those of opts, whose other fields are used as given. Nothing is
-// asked of the cluster until a trial is checked or run.
+// log, Argo and dynamic clients and a RESTMapper over discovery are made
+// and replace those of opts, whose other fields are used as given. Nothing
+// is asked of the cluster until a trial is checked or run.
+//
+// Unless the kubeconfig sets its own, the clients' client-side rate limit
+// follows opts.Parallelism (see [rateLimit]); the log client has none: a
+// trial opens one log stream per container and holds it for the trial's
+// life, which is not the request rate the limit guards, and queued behind
+// the other calls of a hundred trials a stream opened late finds its
+// pod's log rotated or its container gone (a trial MetricsUnavailable).
 func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error) {
 	namespace := opts.Namespace
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -254,15 +274,16 @@ func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error
 	if err != nil {
 		return nil, fmt.Errorf("kube: resolving namespace: %w", err)
 	}
-	// client-go's default of 5 requests a second (burst 10) throttles a
-	// runner following tens of trials; kubectl uses 50 (burst 300).
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 50, 100
-	}
+	cfg, logCfg := clientConfigs(cfg, opts.Parallelism)
 	kc, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kube: making Kubernetes client: %w", err)
 	}
+	lc, err := kubernetes.NewForConfig(logCfg)
+	if err != nil {
+		return nil, fmt.Errorf("kube: making Kubernetes log client: %w", err)
+	}
+	opts.LogClient = lc
 	ac, err := argo.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kube: making Argo client: %w", err)
@@ -274,6 +295,34 @@ func NewFromKubeconfig(path, kubeContext string, opts Options) (*Executor, error
 	opts.Kubernetes, opts.Argo, opts.Dynamic, opts.Namespace = kc, ac, dc, ns
 	opts.RESTMapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kc.Discovery()))
 	return New(opts)
+}
+
+// clientConfigs returns the configurations of the API clients and of the
+// log client made from cfg, which it does not change: the first with the
+// rate limit of [rateLimit] unless cfg has its own QPS, the second without
+// a client-side rate limit.
+func clientConfigs(cfg *rest.Config, parallelism int) (api, logs *rest.Config) {
+	api = rest.CopyConfig(cfg)
+	if api.QPS == 0 && api.RateLimiter == nil {
+		api.QPS, api.Burst = rateLimit(parallelism)
+	}
+	logs = rest.CopyConfig(cfg)
+	logs.QPS, logs.Burst, logs.RateLimiter = -1, 0, nil // negative: no limiter
+	return api, logs
+}
+
+// rateLimit returns the client-side rate limit for following parallelism
+// trials at once (0: 20): 2 requests a second per trial, at least 50
+// (client-go's default of 5 throttles a runner following tens of trials;
+// kubectl uses 50) and at most 1,000, with a burst of twice that. A trial
+// costs about ten requests over its life (create, two watches, a log
+// stream, the nodes of its pods, delete).
+func rateLimit(parallelism int) (qps float32, burst int) {
+	if parallelism <= 0 {
+		parallelism = 20
+	}
+	qps = float32(min(max(2*parallelism, 50), 1000))
+	return qps, int(2 * qps)
 }
 
 // Namespace returns the namespace trials without one of their own are
