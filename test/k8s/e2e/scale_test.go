@@ -47,43 +47,35 @@ func TestScaleTrials(t *testing.T) {
 	var mu sync.Mutex
 	created := map[string]time.Time{}
 	running := map[string]time.Time{}
-	var watchers sync.WaitGroup
-	watchers.Go(func() {
-		w, err := c.kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
-		if err != nil {
-			return
-		}
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			if j, ok := ev.Object.(interface{ GetName() string }); ok && ev.Type == watch.Added {
-				mu.Lock()
-				created[j.GetName()] = time.Now()
-				mu.Unlock()
-			}
-		}
-	})
-	watchers.Go(func() {
-		w, err := c.kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
-		if err != nil {
-			return
-		}
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			p, ok := ev.Object.(*corev1.Pod)
-			if !ok || p.Status.Phase != corev1.PodRunning {
-				continue
-			}
-			job := p.Labels["batch.kubernetes.io/job-name"]
+	jobs := watchAlways(ctx, func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+		return c.kube.BatchV1().Jobs(ns).Watch(ctx, opts)
+	}, func(ev watch.Event) {
+		if j, ok := ev.Object.(interface{ GetName() string }); ok && ev.Type == watch.Added {
 			mu.Lock()
-			if _, seen := running[job]; !seen {
-				running[job] = time.Now()
+			if _, seen := created[j.GetName()]; !seen {
+				created[j.GetName()] = time.Now()
 			}
 			mu.Unlock()
 		}
 	})
+	pods := watchAlways(ctx, func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+		return c.kube.CoreV1().Pods(ns).Watch(ctx, opts)
+	}, func(ev watch.Event) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok || p.Status.Phase != corev1.PodRunning {
+			return
+		}
+		job := p.Labels["batch.kubernetes.io/job-name"]
+		mu.Lock()
+		if _, seen := running[job]; !seen {
+			running[job] = time.Now()
+		}
+		mu.Unlock()
+	})
 	defer func() {
 		cancel()
-		watchers.Wait()
+		jobs.Wait()
+		pods.Wait()
 	}()
 	c.fakeKubelet(t, ns)
 

@@ -24,6 +24,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -356,34 +357,20 @@ func (c *cluster) recordPlacements(t *testing.T, ns string) func() map[string]pl
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	seen := map[string]placement{}
-	w, err := c.kube.CoreV1().Pods(ns).Watch(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev, ok := <-w.ResultChan():
-				if !ok {
-					return
-				}
-				p, isPod := ev.Object.(*corev1.Pod)
-				if !isPod || p.Spec.NodeName == "" {
-					continue
-				}
-				tolerates := slices.ContainsFunc(p.Spec.Tolerations, func(tl corev1.Toleration) bool {
-					return tl.Key == "nvidia.com/gpu" && tl.Operator == corev1.TolerationOpExists && (tl.Effect == "" || tl.Effect == corev1.TaintEffectNoSchedule)
-				})
-				mu.Lock()
-				seen[p.Name] = placement{p.Spec.NodeName, tolerates}
-				mu.Unlock()
-			}
+	wg := watchAlways(ctx, func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+		return c.kube.CoreV1().Pods(ns).Watch(ctx, opts)
+	}, func(ev watch.Event) {
+		p, isPod := ev.Object.(*corev1.Pod)
+		if !isPod || p.Spec.NodeName == "" {
+			return
 		}
+		tolerates := slices.ContainsFunc(p.Spec.Tolerations, func(tl corev1.Toleration) bool {
+			return tl.Key == "nvidia.com/gpu" && tl.Operator == corev1.TolerationOpExists && (tl.Effect == "" || tl.Effect == corev1.TaintEffectNoSchedule)
+		})
+		mu.Lock()
+		seen[p.Name] = placement{p.Spec.NodeName, tolerates}
+		mu.Unlock()
 	})
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	return func() map[string]placement {
@@ -391,6 +378,46 @@ func (c *cluster) recordPlacements(t *testing.T, ns string) func() map[string]pl
 		defer mu.Unlock()
 		return maps.Clone(seen)
 	}
+}
+
+// watchAlways calls open for a watch, from the start, and hands each of
+// its events to handle, on a goroutine of its own, until ctx is done: when
+// the API server ends the watch (its timeout, or a consumer too slow for
+// its cache, which a loaded machine makes likely), it is opened again from
+// the last resource version seen, so that no event is lost, or from the
+// start when that version has expired (the objects are then replayed as
+// Added). The returned group is done once the goroutine has returned.
+func watchAlways(ctx context.Context, open func(context.Context, metav1.ListOptions) (watch.Interface, error), handle func(watch.Event)) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		rv := ""
+		for ctx.Err() == nil {
+			w, err := open(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+			if err != nil {
+				if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+					rv = ""
+				}
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			for ev := range w.ResultChan() {
+				if ev.Type == watch.Error {
+					if st := apierrors.FromObject(ev.Object); apierrors.IsResourceExpired(st) || apierrors.IsGone(st) {
+						rv = ""
+					}
+					break
+				}
+				if m, err := meta.Accessor(ev.Object); err == nil {
+					rv = m.GetResourceVersion()
+				}
+				if ev.Type != watch.Bookmark {
+					handle(ev)
+				}
+			}
+			w.Stop()
+		}
+	})
+	return &wg
 }
 
 // gpuNodes returns the names of the nodes labelled tune.test/gpu.
