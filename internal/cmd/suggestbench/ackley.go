@@ -22,3 +22,20 @@ func ackleyValue(x []float64) float64 {
 	n := float64(len(x))
 	return -20*math.Exp(-0.2*math.Sqrt(sq/n)) - math.Exp(cs/n) + 20 + math.E
 }
+
+// ackleyShift is the centre of the shifted Ackley function: off-centre,
+// not on a symmetry of the box, away from its faces.
+var ackleyShift = []float64{-7.1, 12.4, 3.3, -21.7, 9.6}
+
+// ackleyShifted returns Ackley in 5 dimensions on [−32.768, 32.768]^5 with
+// its minimum 0 moved to [ackleyShift]: f(x) = ackley(x − shift). A
+// searcher drawn to the box's centre, or to its corners, gains nothing.
+func ackleyShifted() testFunction {
+	return vectorFunction("ackley5shift", boxSpace(5, -32.768, 32.768), 0, func(x []float64) float64 {
+		y := make([]float64, len(x))
+		for i, v := range x {
+			y[i] = v - ackleyShift[i]
+		}
+		return ackleyValue(y)
+	})
+}

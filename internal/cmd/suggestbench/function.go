@@ -18,6 +18,10 @@ type testFunction struct {
 	optimum float64
 	// eval computes the objective of an assignment of space.
 	eval func(a suggest.Assignment) (float64, error)
+	// category names the categorical parameter whose value bestCategory
+	// holds the optimum, for functions where finding it is the point;
+	// "" for the others.
+	category, bestCategory string
 }
 
 // functions returns every test function, in the order of the tables.
@@ -30,6 +34,10 @@ func functions() []testFunction {
 		levy(4),
 		styblinskiTang(8),
 		mixed(),
+		decoy(),
+		conditional(),
+		ackleyShifted(),
+		levy(16),
 	}
 }
 

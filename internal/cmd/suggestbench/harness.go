@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,6 +59,13 @@ type runResult struct {
 	values []float64
 	// calls are the durations of the Suggest calls.
 	calls []time.Duration
+	// categories are the trials' values of the function's category
+	// parameter (testFunction.category), in creation order; nil when it
+	// has none.
+	categories []string
+	// onBoundary says, for each trial in creation order, whether half or
+	// more of its double parameters sit exactly on a bound of the space.
+	onBoundary []bool
 }
 
 // results holds every run, indexed by [par][fn][alg][seed].
@@ -169,8 +177,33 @@ func simulate(ctx context.Context, s suggest.Suggester, fn testFunction, seed ui
 		done++
 	}
 	r.values = make([]float64, done)
+	r.onBoundary = make([]bool, done)
+	if fn.category != "" {
+		r.categories = make([]string, done)
+	}
 	for i := range done {
+		a := history[i].Assignment
 		r.values[i] = history[i].Value
+		r.onBoundary[i] = onBoundary(fn.space, a)
+		if fn.category != "" {
+			r.categories[i] = a[fn.category]
+		}
 	}
 	return r, nil
+}
+
+// onBoundary reports whether half or more of space's double parameters
+// (at least one) have their minimum or maximum, exactly, in a.
+func onBoundary(space suggest.Space, a suggest.Assignment) bool {
+	doubles, at := 0, 0
+	for _, p := range space {
+		if p.Type != suggest.Double {
+			continue
+		}
+		doubles++
+		if v, err := strconv.ParseFloat(a[p.Name], 64); err == nil && (v == p.Min || v == p.Max) {
+			at++
+		}
+	}
+	return doubles > 0 && 2*at >= doubles
 }

@@ -291,3 +291,55 @@ func TestRunRaw(t *testing.T) {
 		prev = r
 	}
 }
+
+func TestOnBoundary(t *testing.T) {
+	space := suggest.Space{
+		{Name: "a", Type: suggest.Double, Min: 0, Max: 1},
+		{Name: "b", Type: suggest.Double, Min: -5, Max: 5},
+		{Name: "n", Type: suggest.Int, Min: 0, Max: 3},
+		{Name: "k", Type: suggest.Categorical, Values: []string{"x", "y"}},
+	}
+	for _, c := range []struct {
+		a    suggest.Assignment
+		want bool
+	}{
+		{suggest.Assignment{"a": "0.5", "b": "0.1", "n": "0", "k": "x"}, false}, // ints and categoricals do not count
+		{suggest.Assignment{"a": "1", "b": "0.1", "n": "1", "k": "x"}, true},    // half of the doubles
+		{suggest.Assignment{"a": "0.999", "b": "-5", "n": "1", "k": "x"}, true},
+		{suggest.Assignment{"a": "0.999", "b": "-4.99", "n": "3", "k": "y"}, false},
+	} {
+		if got := onBoundary(space, c.a); got != c.want {
+			t.Errorf("onBoundary(%v) = %v, want %v", c.a, got, c.want)
+		}
+	}
+	if onBoundary(suggest.Space{{Name: "n", Type: suggest.Int, Min: 0, Max: 3}}, suggest.Assignment{"n": "0"}) {
+		t.Error("a space without doubles has no boundary here")
+	}
+}
+
+// TestCategoryAndBoundaryTables checks the two tables from runs whose
+// trials are known: the right category counts the best trial's, the
+// boundary share counts only trials after the 50th.
+func TestCategoryAndBoundaryTables(t *testing.T) {
+	fn := testFunction{name: "f", category: "kind", bestCategory: "good"}
+	o := &options{functions: []testFunction{fn}, budgets: []int{2, 60}, seeds: 2}
+	run := func(bestKind string, edges int) runResult {
+		r := runResult{values: make([]float64, 60), categories: make([]string, 60), onBoundary: make([]bool, 60)}
+		for i := range r.values {
+			r.values[i], r.categories[i] = float64(100-i), "bad"
+			r.onBoundary[i] = i < 50 || i-50 < edges // the first 50 must not count
+		}
+		r.values[1], r.categories[1] = -1, bestKind // best at both budgets
+		return r
+	}
+	res := [][][]runResult{{{run("good", 1), run("bad", 3)}}}
+	var b strings.Builder
+	writeCategoryTable(&b, o, []string{"alg"}, res)
+	writeBoundaryTable(&b, o, []string{"alg"}, res)
+	out := b.String()
+	for _, want := range []string{"| f (kind = good) | 2 | 50 % |", "| f (kind = good) | 60 | 50 % |", "trials 51 to 60", "| f | 20.0 % |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tables lack %q:\n%s", want, out)
+		}
+	}
+}

@@ -93,6 +93,9 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n")
 
+		writeCategoryTable(&b, o, names, res[p])
+		writeBoundaryTable(&b, o, names, res[p])
+
 		fmt.Fprintf(&b, "\nTime per Suggest call, parallelism %d (all functions and seeds; runs share the CPUs):\n\n", par)
 		tt := table.NewWriter()
 		tt.AppendHeader(table.Row{"algorithm", "calls", "mean", "p95"})
@@ -110,6 +113,99 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// writeCategoryTable writes, for the functions whose optimum lies in one
+// value of a categorical parameter, the share of seeds whose best trial
+// among the first budget trials has that value; nothing when there is no
+// such function.
+func writeCategoryTable(b *strings.Builder, o *options, names []string, res [][][]runResult) {
+	t := table.NewWriter()
+	header := table.Row{"function", "budget"}
+	for _, n := range names {
+		header = append(header, n)
+	}
+	t.AppendHeader(header)
+	rows := 0
+	for f, fn := range o.functions {
+		if fn.category == "" {
+			continue
+		}
+		for _, budget := range o.budgets {
+			row := table.Row{fmt.Sprintf("%s (%s = %s)", fn.name, fn.category, fn.bestCategory), budget}
+			for a := range names {
+				right := 0
+				for _, r := range res[f][a] {
+					if i := bestIndex(r.values, budget); i >= 0 && r.categories[i] == fn.bestCategory {
+						right++
+					}
+				}
+				row = append(row, fmt.Sprintf("%d %%", (100*right+o.seeds/2)/o.seeds))
+			}
+			t.AppendRow(row)
+			rows++
+		}
+	}
+	if rows == 0 {
+		return
+	}
+	b.WriteString("\nRight category: the share of seeds whose best trial among the first *budget* has the category that holds the optimum:\n\n")
+	b.WriteString(t.RenderMarkdown())
+	b.WriteString("\n")
+}
+
+// boundaryFrom is the number of trials after which proposals are counted
+// by writeBoundaryTable: late in a run, when an algorithm has a model.
+const boundaryFrom = 50
+
+// writeBoundaryTable writes, per function and algorithm, the share of the
+// trials after the first boundaryFrom whose double parameters sit, half or
+// more of them, exactly on a bound; nothing when no run is that long.
+func writeBoundaryTable(b *strings.Builder, o *options, names []string, res [][][]runResult) {
+	if o.budgets[len(o.budgets)-1] <= boundaryFrom {
+		return
+	}
+	t := table.NewWriter()
+	header := table.Row{"function"}
+	for _, n := range names {
+		header = append(header, n)
+	}
+	t.AppendHeader(header)
+	for f, fn := range o.functions {
+		row := table.Row{fn.name}
+		for a := range names {
+			on, all := 0, 0
+			for _, r := range res[f][a] {
+				for _, edge := range r.onBoundary[min(boundaryFrom, len(r.onBoundary)):] {
+					all++
+					if edge {
+						on++
+					}
+				}
+			}
+			cell := "–"
+			if all > 0 {
+				cell = fmt.Sprintf("%.1f %%", 100*float64(on)/float64(all))
+			}
+			row = append(row, cell)
+		}
+		t.AppendRow(row)
+	}
+	fmt.Fprintf(b, "\nOn the boundary: the share of trials %d to %d with half or more of their double parameters exactly at a bound of the space (every function's optimum is inside):\n\n", boundaryFrom+1, o.budgets[len(o.budgets)-1])
+	b.WriteString(t.RenderMarkdown())
+	b.WriteString("\n")
+}
+
+// bestIndex returns the index of the smallest of the first n values (the
+// earliest on ties), ignoring NaN; −1 when there is none.
+func bestIndex(values []float64, n int) int {
+	best := -1
+	for i, v := range values[:min(n, len(values))] {
+		if !math.IsNaN(v) && (best < 0 || v < values[best]) {
+			best = i
+		}
+	}
+	return best
 }
 
 // bestOf returns the smallest of the first n values, ignoring NaN, or NaN
