@@ -165,7 +165,7 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"rn", "x.yaml"}, `tune: tune: unknown command "rn" (commands: best, `},
+		{[]string{"rn", "x.yaml"}, `tune: tune: unknown command "rn" (commands: bench, best, `},
 		{[]string{"rn", "x.yaml"}, `, run, store, `},
 		{[]string{"rn", "x.yaml"}, `); did you mean "run"?` + "\n"},
 		{[]string{"valdate"}, `did you mean "validate"?`},

@@ -147,6 +147,7 @@ everything in one bbolt file and reports the best trial.`,
 		newExportCommand(f),
 		newUICommand(f),
 		newCollectorCommand(f),
+		newBenchCommand(f),
 	)
 	if hooks.extra != nil {
 		root.AddCommand(hooks.extra(f)...)

@@ -105,7 +105,7 @@
 // pending when the model starts and points chosen for exploration, so the
 // neighbourhood of each pending point looks as good as the best one
 // (expected improvement about 0.4σ there) and the next points cluster
-// around the pending ones. In internal/cmd/suggestbench at parallelism 4
+// around the pending ones. In tune bench suggest (suggest/bench) at parallelism 4
 // (10 seeds, median simple regret at 50 / 100 trials) constant_liar_min scored
 // branin 8.0e-4 / 3.9e-5, hartmann6 0.159 / 0.0049, rosenbrock4 871 / 94,
 // levy4 1.91 / 0.80 and mixed 0.93 / 0.021; kriging_believer scored

@@ -29,7 +29,7 @@ func hartmann6(x []float64) float64 {
 
 // TestMeasureBatchStrategies compares the batch strategies on Branin and
 // Hartmann-6 over 8 seeds. The default strategy was chosen with
-// internal/cmd/suggestbench at parallelism 4 instead; see the package
+// tune bench suggest (suggest/bench) at parallelism 4 instead; see the package
 // documentation. It takes about 25 s and runs only when BAYES_MEASURE is
 // set: BAYES_MEASURE=1 go test ./suggest/bayes -run Measure -v
 func TestMeasureBatchStrategies(t *testing.T) {

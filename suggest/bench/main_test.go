@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 func TestRunQuick(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.md")
 	var stdout, stderr bytes.Buffer
-	if err := run(t.Context(), []string{"-quick", "-algorithms", "random,sobol", "-o", out}, &stdout, &stderr); err != nil {
+	if err := Run(t.Context(), []string{"-quick", "-algorithms", "random,sobol", "-o", out}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
 	}
 	report := stdout.String()
@@ -60,7 +60,7 @@ func TestRunQuick(t *testing.T) {
 func TestRunSkipsUnimplemented(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"-quick", "-seeds", "1", "-parallel", "1", "-functions", "branin", "-algorithms", "random,no-such-algorithm"}
-	if err := run(t.Context(), args, &stdout, &stderr); err != nil {
+	if err := Run(t.Context(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if !strings.Contains(stderr.String(), "skipping no-such-algorithm") {
@@ -88,9 +88,9 @@ func TestRunErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), tc.args, &stdout, &stderr)
+			err := Run(t.Context(), tc.args, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("run(%q) error %v; want one containing %q", tc.args, err, tc.want)
+				t.Errorf("Run(%q) error %v; want one containing %q", tc.args, err, tc.want)
 			}
 		})
 	}
@@ -100,7 +100,7 @@ func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var stdout, stderr bytes.Buffer
-	if err := run(ctx, []string{"-quick", "-algorithms", "random"}, &stdout, &stderr); err == nil {
+	if err := Run(ctx, []string{"-quick", "-algorithms", "random"}, &stdout, &stderr); err == nil {
 		t.Error("a cancelled run succeeded")
 	}
 }
@@ -264,7 +264,7 @@ func TestTimeStats(t *testing.T) {
 func TestRunRaw(t *testing.T) {
 	raw := filepath.Join(t.TempDir(), "raw.jsonl")
 	var stdout, stderr bytes.Buffer
-	if err := run(t.Context(), []string{"-quick", "-algorithms", "random", "-functions", "branin", "-parallel", "1", "-raw", raw}, &stdout, &stderr); err != nil {
+	if err := Run(t.Context(), []string{"-quick", "-algorithms", "random", "-functions", "branin", "-parallel", "1", "-raw", raw}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
 	}
 	data, err := os.ReadFile(raw)
@@ -323,7 +323,7 @@ func TestOnBoundary(t *testing.T) {
 func TestCategoryAndBoundaryTables(t *testing.T) {
 	fn := testFunction{name: "f", category: "kind", bestCategory: "good"}
 	o := &options{functions: []testFunction{fn}, budgets: []int{2, 60}, seeds: 2}
-	run := func(bestKind string, edges int) runResult {
+	fake := func(bestKind string, edges int) runResult {
 		r := runResult{values: make([]float64, 60), categories: make([]string, 60), onBoundary: make([]bool, 60)}
 		for i := range r.values {
 			r.values[i], r.categories[i] = float64(100-i), "bad"
@@ -332,7 +332,7 @@ func TestCategoryAndBoundaryTables(t *testing.T) {
 		r.values[1], r.categories[1] = -1, bestKind // best at both budgets
 		return r
 	}
-	res := [][][]runResult{{{run("good", 1), run("bad", 3)}}}
+	res := [][][]runResult{{{fake("good", 1), fake("bad", 3)}}}
 	var b strings.Builder
 	writeCategoryTable(&b, o, []string{"alg"}, res)
 	writeBoundaryTable(&b, o, []string{"alg"}, res)

@@ -1,8 +1,8 @@
-// Command suggestbench compares tune's search algorithms on standard test
+// Package bench compares tune's search algorithms on standard test
 // functions with known minima, in process, and prints the results as
-// markdown:
+// markdown; [Run] is `tune bench suggest`:
 //
-//	go run ./internal/cmd/suggestbench [flags]
+//	tune bench suggest [flags]
 //
 // # Method
 //
@@ -76,7 +76,9 @@
 //	-functions LIST   test functions (default all)
 //	-algorithms LIST  default random,sobol,tpe,multivariate-tpe,cmaes,bayesianoptimization
 //	-o FILE           also write the markdown to FILE
+//	-raw FILE         also write every run's regret at each budget, as JSON
+//	                  lines (reference/compare.py reads them)
 //	-workers N        concurrent runs (default GOMAXPROCS)
 //	-quick            smoke run: budgets 10,20, 2 seeds, parallelism 1,2,
 //	                  unless those flags are given
-package main
+package bench

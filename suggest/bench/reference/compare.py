@@ -1,4 +1,4 @@
-"""Compare two algorithms' regrets from -raw files (go run ./internal/cmd/suggestbench -raw, optuna_tpe.py).
+"""Compare two algorithms' regrets from -raw files (tune bench suggest -raw, optuna_tpe.py).
 
 Usage: python3 compare.py A_ALGORITHM B_ALGORITHM FILE...
 For each function and budget present for both, prints the two medians, the

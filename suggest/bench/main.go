@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
@@ -17,18 +16,6 @@ import (
 // defaultAlgorithms is the -algorithms default: every algorithm the
 // benchmark knows to compare, implemented or not yet.
 const defaultAlgorithms = "random,sobol,tpe,multivariate-tpe,cmaes,bayesianoptimization"
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-}
 
 // options are the parsed command-line flags.
 type options struct {
@@ -60,7 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		quick      = fs.Bool("quick", false, "smoke run: budgets 10,20, 2 seeds, parallelism 1,2 unless set explicitly")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./internal/cmd/suggestbench [flags]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: tune bench suggest [flags]\n\n"+
 			"Runs search algorithms on test functions with known minima and prints\n"+
 			"the simple regret (best value found minus the minimum) as markdown.\n\n")
 		fs.PrintDefaults()
@@ -168,16 +155,26 @@ func selectFunctions(list string) ([]testFunction, error) {
 	return out, nil
 }
 
-// run is the whole program: it parses args, runs the benchmark and writes
-// the markdown report to stdout (and to the -o file), and notes to stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// ErrUsage marks the errors of [Run] that come from its arguments: a flag
+// or a value not allowed, an unknown function or algorithm.
+var ErrUsage = errors.New("usage")
+
+// Run is `tune bench suggest`: it parses args (the flags of the package
+// documentation), runs the benchmark and writes the markdown report to
+// stdout (and to the -o file), and notes, usage and flag errors to stderr.
+// It returns [flag.ErrHelp] when args ask for help, an error wrapping
+// [ErrUsage] when they are wrong.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
 		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	algs, err := selectAlgorithms(o.algorithms, stderr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	res, err := runAll(ctx, o, algs)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		names[i] = a.name
 	}
 	fmt.Fprintf(&b, "# Simple regret\n\n")
-	fmt.Fprintf(&b, "`go run ./internal/cmd/suggestbench%s`\n\n", quoteArgs(o.args))
+	fmt.Fprintf(&b, "`tune bench suggest%s`\n\n", quoteArgs(o.args))
 	fmt.Fprintf(&b, "Budgets %s, %d seeds, parallelism %s, algorithms %s.\n",
 		joinInts(o.budgets), o.seeds, joinInts(o.parallel), strings.Join(names, ", "))
 	fmt.Fprintf(&b, "Each cell is the median [first quartile, third quartile] over the seeds of the simple regret:\n"+

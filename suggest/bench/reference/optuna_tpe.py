@@ -3,10 +3,10 @@
 Needs Debian's python3-optuna (3.1 on Debian 12): apt-get install python3-optuna.
 Usage: python3 optuna_tpe.py FUNCTION SEEDS [FIRST_SEED [SAMPLER]] > out.jsonl
 with SAMPLER tpe (the default), cmaes or random, writes one JSON object per
-run and budget, in the format of go run ./internal/cmd/suggestbench -raw
+run and budget, in the format of tune bench suggest -raw
 (algorithm optuna-tpe, optuna-cmaes, optuna-random), so that compare.py can
 read both. The functions are the same definitions as
-internal/cmd/suggestbench/*.go; the mixed ones ask Optuna for their
+suggest/bench/*.go; the mixed ones ask Optuna for their
 categorical, int and log-scaled parameters as such.
 """
 import json
