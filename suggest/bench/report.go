@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -234,20 +235,9 @@ func quartiles(xs []float64) (q1, med, q3 float64) {
 		case math.IsNaN(b):
 			return -1
 		}
-		return cmpFloat(a, b)
+		return cmp.Compare(a, b)
 	})
 	return quantile(s, 0.25), quantile(s, 0.5), quantile(s, 0.75)
-}
-
-// cmpFloat compares two numbers that are not NaN.
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // quantile returns the q-quantile of the sorted, non-empty s.
