@@ -2,11 +2,14 @@ package bayes
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/tune-hpo/tune/suggest"
 )
 
 func TestLogHStable(t *testing.T) {
@@ -86,5 +89,64 @@ func TestAcquisitionOrder(t *testing.T) {
 				t.Errorf("hopeless point scores %v, want finite", v)
 			}
 		})
+	}
+}
+
+// TestEveryCategory checks that the acquisition search gives every value
+// of a categorical parameter a polished candidate: for each value, one
+// with that value's one-hot block, unchanged by polishing (the block is
+// fixed), its continuous coordinate inside the cube; and that it finds
+// the category where the model expects the best value even when every
+// start is in another.
+func TestEveryCategory(t *testing.T) {
+	space := suggest.Space{
+		{Name: "x", Type: suggest.Double, Min: 0, Max: 1},
+		{Name: "k", Type: suggest.Categorical, Values: []string{"a", "b", "c"}},
+	}
+	s, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := newEncoder(space)
+	r := rand.New(rand.NewPCG(1, 2))
+	// f = (x − 0.3)² in a and b; (x − 0.7)² − 1 in c, which no start is in.
+	var xs [][]float64
+	var ys []float64
+	for i := range 24 {
+		k := []string{"a", "b", "c"}[i%3]
+		x := (float64(i/3) + 0.5) / 8
+		p, err := enc.encode(suggest.Assignment{"x": suggest.FormatFloat(x), "k": k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := (x - 0.3) * (x - 0.3)
+		if k == "c" {
+			y = (x-0.7)*(x-0.7) - 1
+		}
+		xs, ys = append(xs, p), append(ys, y)
+	}
+	m, err := s.newModel(enc, r, xs, ys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := enc.encode(suggest.Assignment{"x": "0.3", "k": "a"})
+	got := m.everyCategory([]scored{{start, m.score([][]float64{start})[0]}})
+	seen := map[string]bool{}
+	best := scored{value: math.Inf(-1)}
+	for _, c := range got {
+		a := enc.decode(c.x)
+		seen[a["k"]] = true
+		if c.x[0] < 0 || c.x[0] > 1 {
+			t.Errorf("candidate %v outside the cube", c.x)
+		}
+		if c.value > best.value {
+			best = c
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("categories among the candidates: %v, want a, b and c", seen)
+	}
+	if a := enc.decode(best.x); a["k"] != "c" {
+		t.Errorf("best candidate %v, want one in category c", a)
 	}
 }

@@ -513,10 +513,12 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool) su
 	}
 	sortScored(pool)
 	for _, c := range pool[:min(polishStarts, len(pool))] {
-		x := m.polish(c.x)
+		x := m.polish(c.x, nil)
 		m.enc.snapInPlace(x)
 		pool = append(pool, scored{x, m.score([][]float64{x})[0]})
 	}
+	sortScored(pool)
+	pool = append(pool, m.everyCategory(pool[:min(polishStarts, len(pool))])...)
 	sortScored(pool)
 	for _, c := range pool {
 		if math.IsNaN(c.value) {
@@ -545,9 +547,58 @@ func sortScored(p []scored) {
 	})
 }
 
+// everyCategory gives each value of each categorical parameter its best
+// chance: for every such value, the best of starts moved to it (the other
+// coordinates kept), polished with the categorical blocks fixed. The
+// continuous optimiser alone reaches only the one-hot corners near its
+// starts, which a category that looks poor at first never is.
+func (m *model) everyCategory(starts []scored) []scored {
+	var out []scored
+	fixed := make([]bool, m.enc.dim)
+	for i, p := range m.enc.space {
+		if p.Type == suggest.Categorical {
+			for l := range len(p.Values) {
+				fixed[m.enc.off[i]+l] = true
+			}
+		}
+	}
+	for i, p := range m.enc.space {
+		if p.Type != suggest.Categorical {
+			continue
+		}
+		c := m.enc.off[i]
+		for j := range len(p.Values) {
+			var moved [][]float64
+			for _, st := range starts {
+				x := slices.Clone(st.x)
+				for l := range len(p.Values) {
+					x[c+l] = 0
+				}
+				x[c+j] = 1
+				moved = append(moved, x)
+			}
+			if len(moved) == 0 {
+				continue
+			}
+			v := m.score(moved)
+			best := 0
+			for k := range moved {
+				if v[k] > v[best] || math.IsNaN(v[best]) {
+					best = k
+				}
+			}
+			x := m.polish(moved[best], fixed)
+			m.enc.snapInPlace(x)
+			out = append(out, scored{moved[best], v[best]}, scored{x, m.score([][]float64{x})[0]})
+		}
+	}
+	return out
+}
+
 // polish maximises the acquisition function from x0 over [0,1]^d with
 // L-BFGS, clamping to the cube and using forward-difference gradients.
-func (m *model) polish(x0 []float64) []float64 {
+// The columns fixed says (nil: none) keep x0's values.
+func (m *model) polish(x0 []float64, fixed []bool) []float64 {
 	d := len(x0)
 	pts := make([][]float64, d+1)
 	for i := range pts {
@@ -556,6 +607,10 @@ func (m *model) polish(x0 []float64) []float64 {
 	clamped := func(dst, x []float64) float64 {
 		var pen float64
 		for j, v := range x {
+			if fixed != nil && fixed[j] {
+				dst[j] = x0[j]
+				continue
+			}
 			dst[j] = min(max(v, 0), 1)
 			pen += (v - dst[j]) * (v - dst[j])
 		}
@@ -579,6 +634,10 @@ func (m *model) polish(x0 []float64) []float64 {
 		v := m.score(pts)
 		for j := range d {
 			g[j] = -(v[j+1] - v[0]) / g[j]
+			if fixed != nil && fixed[j] {
+				g[j] = 0
+				continue
+			}
 			g[j] += 200 * (x[j] - pts[0][j])
 		}
 	}

@@ -66,9 +66,18 @@
 // snapped to the assignment it stands for (cell centre, one-hot) before it
 // is scored, so no trial is spent between valid values. The 3 best are
 // polished by L-BFGS on the continuous relaxation within [0,1]^d and snapped
-// again. The best candidate whose assignment is not in the history nor
-// earlier in the batch is proposed; when there is none, a draw from the
-// prior.
+// again. Then every value of every categorical parameter gets its chance:
+// the 3 best are moved to that value (the other coordinates kept), the best
+// of them is polished with the categorical blocks fixed, and both join the
+// candidates. The continuous optimiser alone only reaches the one-hot
+// corners near its starts, which a category that looks poor at first is
+// not; with this, bayesianoptimization on the mixed test function went
+// from 2.4e-5 to 2.1e-6 median regret at 100 trials (10 seeds, Mann–Whitney
+// z −3.63; `tune bench suggest -functions decoy,conditional,mixed,hartmann6
+// -algorithms bayesianoptimization -seeds 10 -parallel 1`), with no change
+// on the others and 27 ms instead of 26.5 ms a call. The best candidate
+// whose assignment is not in the history nor earlier in the batch is
+// proposed; when there is none, a draw from the prior.
 //
 // The acquisition functions, for the standardised objective y with
 // posterior N(μ, σ²) and incumbent y* (the best completed value):
