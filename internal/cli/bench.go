@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"flag"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,11 +33,12 @@ tune bench suggest -h.`,
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
 			err := bench.Run(c.Context(), args, f.io.Out, f.io.ErrOut)
+			var usage *bench.UsageError
 			switch {
 			case errors.Is(err, flag.ErrHelp):
 				return nil
-			case errors.Is(err, bench.ErrUsage):
-				return usageErrorf("%s", strings.TrimPrefix(err.Error(), bench.ErrUsage.Error()+": "))
+			case errors.As(err, &usage):
+				return usageErrorf("%v", usage)
 			}
 			return err
 		},

@@ -555,12 +555,17 @@ func sortScored(p []scored) {
 func (m *model) everyCategory(starts []scored) []scored {
 	var out []scored
 	fixed := make([]bool, m.enc.dim)
+	categorical := false
 	for i, p := range m.enc.space {
 		if p.Type == suggest.Categorical {
+			categorical = true
 			for l := range len(p.Values) {
 				fixed[m.enc.off[i]+l] = true
 			}
 		}
+	}
+	if !categorical || len(starts) == 0 {
+		return nil
 	}
 	for i, p := range m.enc.space {
 		if p.Type != suggest.Categorical {
@@ -576,9 +581,6 @@ func (m *model) everyCategory(starts []scored) []scored {
 				}
 				x[c+j] = 1
 				moved = append(moved, x)
-			}
-			if len(moved) == 0 {
-				continue
 			}
 			v := m.score(moved)
 			best := 0

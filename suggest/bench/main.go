@@ -155,26 +155,31 @@ func selectFunctions(list string) ([]testFunction, error) {
 	return out, nil
 }
 
-// ErrUsage marks the errors of [Run] that come from its arguments: a flag
-// or a value not allowed, an unknown function or algorithm.
-var ErrUsage = errors.New("usage")
+// UsageError is an error of [Run] that comes from its arguments: a flag or
+// a value not allowed, an unknown function or algorithm. Its message is
+// the underlying error's.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+
+func (e *UsageError) Unwrap() error { return e.Err }
 
 // Run is `tune bench suggest`: it parses args (the flags of the package
 // documentation), runs the benchmark and writes the markdown report to
 // stdout (and to the -o file), and notes, usage and flag errors to stderr.
-// It returns [flag.ErrHelp] when args ask for help, an error wrapping
-// [ErrUsage] when they are wrong.
+// It returns [flag.ErrHelp] when args ask for help, a [*UsageError] when
+// they are wrong.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
+		return &UsageError{err}
 	}
 	algs, err := selectAlgorithms(o.algorithms, stderr)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
+		return &UsageError{err}
 	}
 	res, err := runAll(ctx, o, algs)
 	if err != nil {

@@ -62,11 +62,7 @@ func renderReport(o *options, algs []algorithm, res results) string {
 	for p, par := range o.parallel {
 		fmt.Fprintf(&b, "\n## Parallelism %d\n\n", par)
 		t := table.NewWriter()
-		header := table.Row{"function", "budget"}
-		for _, n := range names {
-			header = append(header, n)
-		}
-		t.AppendHeader(header)
+		t.AppendHeader(headerRow(names, "function", "budget"))
 		for f, fn := range o.functions {
 			for _, budget := range o.budgets {
 				row := table.Row{fmt.Sprintf("%s (%dD)", fn.name, len(fn.space)), budget}
@@ -122,11 +118,7 @@ func renderReport(o *options, algs []algorithm, res results) string {
 // such function.
 func writeCategoryTable(b *strings.Builder, o *options, names []string, res [][][]runResult) {
 	t := table.NewWriter()
-	header := table.Row{"function", "budget"}
-	for _, n := range names {
-		header = append(header, n)
-	}
-	t.AppendHeader(header)
+	t.AppendHeader(headerRow(names, "function", "budget"))
 	rows := 0
 	for f, fn := range o.functions {
 		if fn.category == "" {
@@ -167,11 +159,7 @@ func writeBoundaryTable(b *strings.Builder, o *options, names []string, res [][]
 		return
 	}
 	t := table.NewWriter()
-	header := table.Row{"function"}
-	for _, n := range names {
-		header = append(header, n)
-	}
-	t.AppendHeader(header)
+	t.AppendHeader(headerRow(names, "function"))
 	for f, fn := range o.functions {
 		row := table.Row{fn.name}
 		for a := range names {
@@ -195,6 +183,19 @@ func writeBoundaryTable(b *strings.Builder, o *options, names []string, res [][]
 	fmt.Fprintf(b, "\nOn the boundary: the share of trials %d to %d with half or more of their double parameters exactly at a bound of the space (every function's optimum is inside):\n\n", boundaryFrom+1, o.budgets[len(o.budgets)-1])
 	b.WriteString(t.RenderMarkdown())
 	b.WriteString("\n")
+}
+
+// headerRow returns a table header of the columns first, then one per
+// algorithm name.
+func headerRow(names []string, first ...string) table.Row {
+	row := make(table.Row, 0, len(first)+len(names))
+	for _, c := range first {
+		row = append(row, c)
+	}
+	for _, n := range names {
+		row = append(row, n)
+	}
+	return row
 }
 
 // bestIndex returns the index of the smallest of the first n values (the
