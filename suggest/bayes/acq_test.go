@@ -130,7 +130,7 @@ func TestEveryCategory(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, _ := enc.encode(suggest.Assignment{"x": "0.3", "k": "a"})
-	got := m.everyCategory([]scored{{start, m.score([][]float64{start})[0]}})
+	got := m.everyCategory([]scored{{start, m.score([][]float64{start})[0]}}, nil, nil)
 	seen := map[string]bool{}
 	best := scored{value: math.Inf(-1)}
 	for _, c := range got {

@@ -235,7 +235,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 					return nil, err
 				}
 			}
-			a = m.next(r, prior, seen)
+			a = m.next(r, prior, seen, k)
 		}
 		seen[a.Key()] = true
 		out = append(out, a)
@@ -280,6 +280,12 @@ type model struct {
 	liar float64     // constant-liar value, standardised
 	top  [][]float64 // best training points, seeds of perturbed candidates
 	buf  []float64   // prediction scratch
+	// open are the categorical values still being explored on their own,
+	// in the order of the space; see [model.categorySteps].
+	open []category
+	// width is the half-width of the trust region around the incumbent
+	// the acquisition is maximised in, 0 for the whole cube.
+	width float64
 }
 
 // fitBudget returns how many L-BFGS starts and iterations fit the
@@ -354,12 +360,83 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 	for _, i := range idx[:min(topPoints, len(idx))] {
 		m.top = append(m.top, xs[i])
 	}
+	m.open = openCategories(enc, xs, z)
+	m.width = regionWidth(z, enc.dim)
 	for _, x := range pending {
 		if err := m.fantasize(x); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// Category steps: every categoryPeriod-th proposal exploits one categorical
+// value on its own, until that value's best stops improving.
+const (
+	// categoryPeriod is the spacing of category steps among proposals.
+	categoryPeriod = 3
+	// categoryPatience is how many completed trials of a value after its
+	// best one end its exploration.
+	categoryPatience = 4
+)
+
+// category is one value of one categorical parameter and what the
+// completed trials say of it.
+type category struct {
+	param, value int         // indexes in the space and in its values
+	best         float64     // best standardised value among its trials
+	top          [][]float64 // its best trials, seeds of perturbed candidates
+}
+
+// openCategories returns the categorical values to exploit on their own:
+// those that are not the incumbent's and whose trials have not gone
+// categoryPatience completed trials without improving on their best.
+// xs are in completion order. A value with no trial is open, with the
+// overall best as its incumbent.
+func openCategories(enc *encoder, xs [][]float64, z []float64) []category {
+	inc := 0
+	for i := range z {
+		if z[i] < z[inc] {
+			inc = i
+		}
+	}
+	var out []category
+	for pi, p := range enc.space {
+		if p.Type != suggest.Categorical {
+			continue
+		}
+		c := enc.off[pi]
+		for v := range len(p.Values) {
+			if xs[inc][c+v] == 1 {
+				continue
+			}
+			var idx []int
+			for i, x := range xs {
+				if x[c+v] == 1 {
+					idx = append(idx, i)
+				}
+			}
+			cat := category{param: pi, value: v, best: z[inc]}
+			if len(idx) > 0 {
+				bi := 0
+				for k, i := range idx {
+					if z[i] < z[idx[bi]] {
+						bi = k
+					}
+				}
+				if len(idx)-1-bi >= categoryPatience {
+					continue
+				}
+				cat.best = z[idx[bi]]
+				slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(z[a], z[b]) })
+				for _, i := range idx[:min(topPoints, len(idx))] {
+					cat.top = append(cat.top, xs[i])
+				}
+			}
+			out = append(out, cat)
+		}
+	}
+	return out
 }
 
 // cmpFloat orders floats ascending.
@@ -442,8 +519,7 @@ func (m *model) fantasize(x []float64) error {
 
 // Sizes of the acquisition search.
 const (
-	uniformCandidates = 1000 // uniform random points of the cube
-	priorCandidates   = 300  // draws from the declared distributions
+	uniformCandidates = 1000 // uniform random points of the trust region
 	topPoints         = 5    // best training points to perturb
 	perturbations     = 40   // perturbed copies of each
 	perturbScale      = 0.05 // standard deviation of a perturbation
@@ -458,8 +534,15 @@ type scored struct {
 	value float64
 }
 
-// score returns the acquisition values of xs (higher is better).
+// score returns the acquisition values of xs (higher is better) against
+// the incumbent m.best.
 func (m *model) score(xs [][]float64) []float64 {
+	return m.scoreAgainst(xs, m.best)
+}
+
+// scoreAgainst returns the acquisition values of xs against the
+// incumbent best (standardised).
+func (m *model) scoreAgainst(xs [][]float64, best float64) []float64 {
 	mu, sd := make([]float64, len(xs)), make([]float64, len(xs))
 	m.buf = m.gp.predict(xs, mu, sd, m.buf)
 	for i := range xs {
@@ -467,45 +550,33 @@ func (m *model) score(xs [][]float64) []float64 {
 		case UCB:
 			mu[i] = ucb(mu[i], sd[i], m.s.kappa)
 		case LogPI:
-			mu[i] = logPI(mu[i], sd[i], m.best, m.s.xi)
+			mu[i] = logPI(mu[i], sd[i], best, m.s.xi)
 		default:
-			mu[i] = logEI(mu[i], sd[i], m.best, m.s.xi)
+			mu[i] = logEI(mu[i], sd[i], best, m.s.xi)
 		}
 	}
 	return mu
 }
 
-// next returns the maximiser of the acquisition function among assignments
-// not proposed before: random, prior and perturbed candidates, snapped to
-// valid assignments and scored, the best polished by L-BFGS on the
-// continuous relaxation and snapped again.
-func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool) suggest.Assignment {
-	d := m.enc.dim
-	cands := make([][]float64, 0, uniformCandidates+priorCandidates+topPoints*perturbations)
-	for range uniformCandidates {
-		x := make([]float64, d)
-		for j := range x {
-			x[j] = r.Float64()
-		}
-		cands = append(cands, x)
-	}
-	for range priorCandidates {
-		if x, err := m.enc.encode(prior.Sample(r)); err == nil {
-			cands = append(cands, x)
+// next returns proposal k of the experiment (counted from its first
+// trial): the maximiser of the acquisition function among assignments not
+// proposed before, found among [model.candidates], the best of them
+// polished by L-BFGS on the continuous relaxation and snapped again, and
+// the best of each categorical value ([model.everyCategory]). Every
+// categoryPeriod-th proposal is instead a category step, while some value
+// is open ([openCategories]): the acquisition is maximised within one open
+// value, taken in turn, against that value's own best trial, so that a
+// value whose good region is small is followed down its slope before the
+// model writes it off.
+func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k int) suggest.Assignment {
+	if len(m.open) > 0 && k%categoryPeriod == categoryPeriod-1 {
+		c := m.open[(k/categoryPeriod)%len(m.open)]
+		if a, ok := m.nextIn(r, seen, c); ok {
+			return a
 		}
 	}
-	for _, t := range m.top {
-		for range perturbations {
-			x := slices.Clone(t)
-			for j := range x {
-				x[j] += perturbScale * r.NormFloat64()
-			}
-			cands = append(cands, x)
-		}
-	}
-	for _, x := range cands {
-		m.enc.snapInPlace(x)
-	}
+	lo, hi := m.region(m.top[0], m.width)
+	cands := m.boxCandidates(r, lo, hi, m.top)
 	values := m.score(cands)
 	pool := make([]scored, len(cands))
 	for i, x := range cands {
@@ -513,22 +584,150 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool) su
 	}
 	sortScored(pool)
 	for _, c := range pool[:min(polishStarts, len(pool))] {
-		x := m.polish(c.x, nil)
+		x := m.polish(c.x, nil, m.best, lo, hi)
 		m.enc.snapInPlace(x)
 		pool = append(pool, scored{x, m.score([][]float64{x})[0]})
 	}
 	sortScored(pool)
-	pool = append(pool, m.everyCategory(pool[:min(polishStarts, len(pool))])...)
+	pool = append(pool, m.everyCategory(pool[:min(polishStarts, len(pool))], lo, hi)...)
 	sortScored(pool)
+	if a, ok := m.firstUnseen(pool, seen); ok {
+		return a
+	}
+	return m.s.fromPrior(prior, r, seen)
+}
+
+// nextIn returns the maximiser of the acquisition function against c's
+// best, among unseen assignments with c's value in the region of
+// half-width categoryRegion around c's best trial (the incumbent when c
+// has none), and false when it finds none.
+func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.Assignment, bool) {
+	col, k := m.enc.off[c.param], len(m.enc.space[c.param].Values)
+	fixed := make([]bool, m.enc.dim)
+	for l := range k {
+		fixed[col+l] = true
+	}
+	top := c.top
+	if len(top) == 0 {
+		top = m.top
+	}
+	lo, hi := m.region(top[0], categoryRegion)
+	cands := m.boxCandidates(r, lo, hi, top)
+	for _, x := range cands {
+		for l := range k {
+			x[col+l] = 0
+		}
+		x[col+c.value] = 1
+	}
+	values := m.scoreAgainst(cands, c.best)
+	pool := make([]scored, len(cands))
+	for i, x := range cands {
+		pool[i] = scored{x, values[i]}
+	}
+	sortScored(pool)
+	for _, s := range pool[:min(polishStarts, len(pool))] {
+		x := m.polish(s.x, fixed, c.best, lo, hi)
+		m.enc.snapInPlace(x)
+		pool = append(pool, scored{x, m.scoreAgainst([][]float64{x}, c.best)[0]})
+	}
+	sortScored(pool)
+	return m.firstUnseen(pool, seen)
+}
+
+// boxCandidates returns the points the acquisition search starts from:
+// uniform points of the box [lo, hi] and perturbations of top clamped to
+// it, snapped to valid assignments.
+func (m *model) boxCandidates(r *rand.Rand, lo, hi []float64, top [][]float64) [][]float64 {
+	cands := make([][]float64, 0, uniformCandidates+len(top)*perturbations)
+	for range uniformCandidates {
+		x := make([]float64, m.enc.dim)
+		for j := range x {
+			x[j] = lo[j] + r.Float64()*(hi[j]-lo[j])
+		}
+		cands = append(cands, x)
+	}
+	for _, t := range top {
+		for range perturbations {
+			x := slices.Clone(t)
+			for j := range x {
+				x[j] = min(max(x[j]+perturbScale*r.NormFloat64(), lo[j]), hi[j])
+			}
+			cands = append(cands, x)
+		}
+	}
+	for _, x := range cands {
+		m.enc.snapInPlace(x)
+	}
+	return cands
+}
+
+// The trust region the acquisition is maximised in: a box around the
+// incumbent, narrowed while the incumbent stays the best.
+const (
+	// regionStart is the half-width after an improvement.
+	regionStart = 0.4
+	// regionHalvings is how many times the half-width is halved, once
+	// every max(4, dim) trials without improvement, before it starts
+	// again at regionStart.
+	regionHalvings = 5
+)
+
+// regionWidth returns the trust region's half-width after the values z,
+// in completion order: regionStart halved once for every max(4, dim)
+// trials completed since the best one, back to regionStart after
+// regionHalvings halvings.
+func regionWidth(z []float64, dim int) float64 {
+	bi := 0
+	for i := range z {
+		if z[i] < z[bi] {
+			bi = i
+		}
+	}
+	fails := len(z) - 1 - bi
+	halvings := (fails / max(4, dim)) % (regionHalvings + 1)
+	return regionStart / float64(int(1)<<halvings)
+}
+
+// categoryRegion is the half-width of a category step's trust region.
+const categoryRegion = 0.15
+
+// region returns the box around centre of half-width w·ℓ_j/ℓ̄ (at most
+// ½) in each numeric coordinate j, ℓ̄ being the geometric mean of the
+// length scales, clipped to the unit cube; categorical blocks are left
+// whole, so every category stays reachable.
+func (m *model) region(centre []float64, w float64) (lo, hi []float64) {
+	var g float64
+	for _, l := range m.gp.ls {
+		g += math.Log(l)
+	}
+	g = math.Exp(g / float64(len(m.gp.ls)))
+	lo, hi = make([]float64, len(centre)), make([]float64, len(centre))
+	for j, c := range centre {
+		h := min(w*m.gp.ls[j]/g, 0.5)
+		lo[j], hi[j] = max(c-h, 0), min(c+h, 1)
+	}
+	for i, p := range m.enc.space {
+		if p.Type == suggest.Categorical {
+			for l := range len(p.Values) {
+				lo[m.enc.off[i]+l], hi[m.enc.off[i]+l] = 0, 1
+			}
+		}
+	}
+	return lo, hi
+}
+
+// firstUnseen returns the assignment of the first candidate of pool with
+// a value that was not proposed before, and false when there is none.
+func (m *model) firstUnseen(pool []scored, seen map[string]bool) (suggest.Assignment, bool) {
 	for _, c := range pool {
 		if math.IsNaN(c.value) {
 			continue
 		}
 		if a := m.enc.decode(c.x); !seen[a.Key()] {
-			return a
+			return a, true
 		}
 	}
-	return m.s.fromPrior(prior, r, seen)
+	return nil, false
 }
 
 // sortScored sorts candidates by decreasing value, NaN last, stably.
@@ -552,7 +751,7 @@ func sortScored(p []scored) {
 // coordinates kept), polished with the categorical blocks fixed. The
 // continuous optimiser alone reaches only the one-hot corners near its
 // starts, which a category that looks poor at first never is.
-func (m *model) everyCategory(starts []scored) []scored {
+func (m *model) everyCategory(starts []scored, lo, hi []float64) []scored {
 	var out []scored
 	fixed := make([]bool, m.enc.dim)
 	categorical := false
@@ -589,7 +788,7 @@ func (m *model) everyCategory(starts []scored) []scored {
 					best = k
 				}
 			}
-			x := m.polish(moved[best], fixed)
+			x := m.polish(moved[best], fixed, m.best, lo, hi)
 			m.enc.snapInPlace(x)
 			out = append(out, scored{moved[best], v[best]}, scored{x, m.score([][]float64{x})[0]})
 		}
@@ -599,8 +798,9 @@ func (m *model) everyCategory(starts []scored) []scored {
 
 // polish maximises the acquisition function from x0 over [0,1]^d with
 // L-BFGS, clamping to the cube and using forward-difference gradients.
-// The columns fixed says (nil: none) keep x0's values.
-func (m *model) polish(x0 []float64, fixed []bool) []float64 {
+// The columns fixed says (nil: none) keep x0's values. The acquisition is
+// taken against the incumbent best.
+func (m *model) polish(x0 []float64, fixed []bool, best float64, lo, hi []float64) []float64 {
 	d := len(x0)
 	pts := make([][]float64, d+1)
 	for i := range pts {
@@ -613,27 +813,35 @@ func (m *model) polish(x0 []float64, fixed []bool) []float64 {
 				dst[j] = x0[j]
 				continue
 			}
-			dst[j] = min(max(v, 0), 1)
+			l, h := 0.0, 1.0
+			if lo != nil {
+				l, h = lo[j], hi[j]
+			}
+			dst[j] = min(max(v, l), h)
 			pen += (v - dst[j]) * (v - dst[j])
 		}
 		return pen
 	}
 	f := func(x []float64) float64 {
 		pen := clamped(pts[0], x)
-		return -m.score(pts[:1])[0] + 100*pen
+		return -m.scoreAgainst(pts[:1], best)[0] + 100*pen
 	}
 	grad := func(g, x []float64) {
 		clamped(pts[0], x)
 		for j := range d {
 			copy(pts[j+1], pts[0])
 			h := fdStep
-			if pts[0][j]+h > 1 {
+			up := 1.0
+			if hi != nil {
+				up = hi[j]
+			}
+			if pts[0][j]+h > up {
 				h = -h
 			}
 			pts[j+1][j] += h
 			g[j] = h // remember the step
 		}
-		v := m.score(pts)
+		v := m.scoreAgainst(pts, best)
 		for j := range d {
 			g[j] = -(v[j+1] - v[0]) / g[j]
 			if fixed != nil && fixed[j] {

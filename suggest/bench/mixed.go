@@ -29,7 +29,7 @@ func mixed() testFunction {
 		{Name: "lr", Type: suggest.Double, Min: 1e-4, Max: 1, Distribution: suggest.LogUniform},
 		{Name: "kind", Type: suggest.Categorical, Values: []string{"a", "b", "c", "d"}},
 	}
-	return testFunction{name: "mixed", space: space, optimum: 0, eval: mixedValue}
+	return testFunction{name: "mixed", space: space, optimum: 0, eval: mixedValue, category: "kind", bestCategory: "b"}
 }
 
 // mixedValue evaluates the mixed function at a.
