@@ -50,6 +50,9 @@
 //	ackley5shift     5D  [−32.768, 32.768]^5   f* = 0 at (−7.1, 12.4, 3.3,
 //	                     −21.7, 9.6)
 //	levy16          16D  [−10, 10]^16          f* = 0 at (1, …, 1)
+//	levy16shift     16D  [−10, 10]^16          f* = 0 at (−5.5, 6.2, …, 1.8),
+//	                     off-centre in every coordinate
+//	styblinskitang16 16D [−5, 5]^16           f* = 16 · −39.1661657
 //
 // The mixed function, of this benchmark's design, is
 // (x − shift(kind))² + ¼(n − 7)² + (log₁₀ lr + 2)² + offset(kind) over
