@@ -392,3 +392,35 @@ func TestRankTable(t *testing.T) {
 		t.Errorf("one algorithm has a rank table:\n%s", b.String())
 	}
 }
+
+// TestRunAuto checks that auto runs in the benchmark, choosing as tune run
+// does from the function's space, the largest budget and the parallelism,
+// and that the report says what it ran and ranks it.
+func TestRunAuto(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"-seeds", "2", "-budgets", "4,8", "-parallel", "1,8", "-functions", "branin,mixed", "-algorithms", "auto,sobol,random"}
+	if err := Run(t.Context(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	report := stdout.String()
+	for _, want := range []string{
+		"| function | budget | auto | sobol | random |",
+		"auto ran (budget 8, parallelism 1): bayesianoptimization on branin, mixed.",
+		"auto ran (budget 8, parallelism 8): sobol on branin, mixed.",
+		"| budget | auto | sobol | random |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	// At parallelism 8 of 8 trials auto is sobol, run after run: the same
+	// regrets, so the same rank in each row.
+	section := report[strings.Index(report, "## Parallelism 8"):]
+	for _, line := range strings.Split(section, "\n") {
+		if cells := strings.Split(line, " | "); strings.HasPrefix(line, "| branin") || strings.HasPrefix(line, "| mixed") {
+			if len(cells) < 4 || strings.Trim(cells[2], "*") != strings.Trim(cells[3], "*") {
+				t.Errorf("auto and sobol differ at parallelism 8: %s", line)
+			}
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
+
+	"github.com/tune-hpo/tune/suggest/algorithms"
 )
 
 // rawRecord is one line of the -raw file: one run's regret at one budget.
@@ -43,8 +45,8 @@ func rawRegrets(o *options, algs []algorithm, res results) []byte {
 }
 
 // renderReport formats the results as markdown: per parallelism, a regret
-// table (rows function × budget, columns algorithm), the algorithms'
-// average ranks, the category and boundary tables and a table
+// table (rows function × budget, columns algorithm), what auto chose, the
+// algorithms' average ranks, the category and boundary tables and a table
 // of Suggest call times.
 func renderReport(o *options, algs []algorithm, res results) string {
 	var b strings.Builder
@@ -97,6 +99,7 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n")
 
+		writeAutoChoices(&b, o, names, par)
 		writeRankTable(&b, o, names, meds)
 		writeCategoryTable(&b, o, names, res[p])
 		writeBoundaryTable(&b, o, names, res[p])
@@ -118,6 +121,30 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// writeAutoChoices writes which algorithm auto ran on each function at
+// parallelism par, grouped by algorithm; nothing when auto is not among
+// names.
+func writeAutoChoices(b *strings.Builder, o *options, names []string, par int) {
+	if !slices.Contains(names, algorithms.Auto) {
+		return
+	}
+	budget := o.budgets[len(o.budgets)-1]
+	var order []string
+	ran := map[string][]string{}
+	for _, fn := range o.functions {
+		c := algorithms.Choose(benchExperiment(fn.space, budget, par))
+		if ran[c.Algorithm] == nil {
+			order = append(order, c.Algorithm)
+		}
+		ran[c.Algorithm] = append(ran[c.Algorithm], fn.name)
+	}
+	parts := make([]string, len(order))
+	for i, alg := range order {
+		parts[i] = fmt.Sprintf("%s on %s", alg, strings.Join(ran[alg], ", "))
+	}
+	fmt.Fprintf(b, "\nauto ran (budget %d, parallelism %d): %s.\n", budget, par, strings.Join(parts, "; "))
 }
 
 // writeRankTable writes each algorithm's average rank at each budget: per
