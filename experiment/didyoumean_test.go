@@ -18,9 +18,9 @@ func TestValidateDidYouMean(t *testing.T) {
 		want string
 	}{
 		"algorithm": {func(e *experiment.Experiment) { e.Spec.Algorithm.AlgorithmName = "radnom" },
-			`spec.algorithm.algorithmName: unknown algorithm "radnom" (allowed: random, grid, bayesianoptimization, tpe, multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, asha); did you mean "random"?`},
+			`spec.algorithm.algorithmName: unknown algorithm "radnom" (allowed: random, grid, bayesianoptimization, tpe, multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, asha, auto); did you mean "random"?`},
 		"algorithm near none": {func(e *experiment.Experiment) { e.Spec.Algorithm.AlgorithmName = "anneal" },
-			`spec.algorithm.algorithmName: unknown algorithm "anneal" (allowed: random, grid, bayesianoptimization, tpe, multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, asha)`},
+			`spec.algorithm.algorithmName: unknown algorithm "anneal" (allowed: random, grid, bayesianoptimization, tpe, multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, asha, auto)`},
 		"early stopping": {func(e *experiment.Experiment) {
 			e.Spec.EarlyStopping = &experiment.EarlyStoppingSpec{AlgorithmName: "medianstopping"}
 		}, `spec.earlyStopping.algorithmName: unknown early stopping algorithm "medianstopping" (allowed: medianstop); did you mean "medianstop"?`},

@@ -47,8 +47,8 @@
 //     additional metric names distinct from it and from each other;
 //     metricStrategies naming those metrics, with min, max or latest;
 //   - an algorithm Katib knows (random, grid, bayesianoptimization, tpe,
-//     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, and
-//     tune's asha) with only
+//     multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt) or one
+//     of tune's (asha; auto, which takes only random_state) with only
 //     the settings its Katib service accepts, each value checked (random
 //     and grid take only random_state, a non-negative integer), and what it needs of
 //     the search space and parallelTrialCount: the registry

@@ -153,7 +153,7 @@ func TestValidateWithoutParse(t *testing.T) {
 		got = append(got, fe.Error())
 	}
 	want := []string{
-		`spec.algorithm.algorithmName: unknown algorithm "anneal" (allowed: random, grid, bayesianoptimization, tpe, multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, asha)`,
+		`spec.algorithm.algorithmName: unknown algorithm "anneal" (allowed: random, grid, bayesianoptimization, tpe, multivariate-tpe, cmaes, sobol, hyperband, enas, darts, pbt, asha, auto)`,
 		`spec.parameters[0].feasibleSpace.min: min 1 is greater than max 0.1`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -112,6 +112,15 @@ func (e *Experiment) Settings() map[string]string {
 	return out
 }
 
+// AlgorithmInput returns what the algorithm registry reads of the
+// experiment, for [suggestalgorithms.NewFor] and
+// [suggestalgorithms.Choose]: its settings in order, its parameters'
+// names, types and steps, its budget and parallelism, and whether it has
+// a nasConfig.
+func (e *Experiment) AlgorithmInput() suggestalgorithms.Experiment {
+	return algorithmInput(&e.Spec)
+}
+
 // SuggestRequest returns what the experiment's suggester is asked with:
 // its space, goal, seed and settings, with no history and N zero, for the
 // caller to set.

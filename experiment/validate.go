@@ -257,20 +257,11 @@ func (v *validator) algorithm(s *Spec) {
 		v.add(p, "is required")
 		return
 	}
-	in := suggestalgorithms.Experiment{
-		Settings:  make([]suggestalgorithms.Setting, len(a.AlgorithmSettings)),
-		Space:     algorithmSpace(s.Parameters),
-		NasConfig: s.NasConfig != nil,
-	}
-	if c := s.ParallelTrialCount; c != nil {
-		n := int(*c)
-		in.ParallelTrialCount = &n
-	}
+	in := algorithmInput(s)
 	names := make([]string, len(a.AlgorithmSettings))
 	values := make([]string, len(a.AlgorithmSettings))
 	for i, st := range a.AlgorithmSettings {
 		names[i], values[i] = st.Name, st.Value
-		in.Settings[i] = suggestalgorithms.Setting{Name: st.Name, Value: st.Value}
 	}
 	problems := suggestalgorithms.Check(a.AlgorithmName, in)
 	if len(problems) > 0 && problems[0].Where == suggestalgorithms.InName {
@@ -281,6 +272,33 @@ func (v *validator) algorithm(s *Spec) {
 	for _, pr := range problems {
 		v.add(problemPath(pr), "%s", pr.Msg)
 	}
+}
+
+// algorithmInput returns what the algorithm registry reads of s, whose
+// parameters need not be valid (see algorithmSpace).
+func algorithmInput(s *Spec) suggestalgorithms.Experiment {
+	in := suggestalgorithms.Experiment{
+		Space:              algorithmSpace(s.Parameters),
+		NasConfig:          s.NasConfig != nil,
+		ParallelTrialCount: optionalInt(s.ParallelTrialCount),
+		MaxTrialCount:      optionalInt(s.MaxTrialCount),
+	}
+	if a := s.Algorithm; a != nil {
+		in.Settings = make([]suggestalgorithms.Setting, len(a.AlgorithmSettings))
+		for i, st := range a.AlgorithmSettings {
+			in.Settings[i] = suggestalgorithms.Setting{Name: st.Name, Value: st.Value}
+		}
+	}
+	return in
+}
+
+// optionalInt converts an optional count.
+func optionalInt(c *int32) *int {
+	if c == nil {
+		return nil
+	}
+	n := int(*c)
+	return &n
 }
 
 // problemPath returns the field path of an algorithm registry's problem.

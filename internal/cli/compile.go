@@ -206,7 +206,7 @@ func compileAssignment(ctx context.Context, o *compileOptions, exp *experiment.E
 	if o.trial > maxCompileTrial {
 		return nil, usageErrorf("--trial %d: at most %d for a trial that has not run", o.trial, maxCompileTrial)
 	}
-	s, err := newSuggester(exp)
+	s, _, err := newSuggester(exp)
 	if err != nil {
 		return nil, err
 	}

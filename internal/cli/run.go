@@ -268,9 +268,12 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if err := experiment.CheckRunnable(exp); err != nil {
 		return err
 	}
-	suggester, err := newSuggester(exp)
+	suggester, choice, err := newSuggester(exp)
 	if err != nil {
 		return err
+	}
+	if choice.Reason != "" && !o.quiet {
+		fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("%s chose %s: %s", exp.Spec.Algorithm.AlgorithmName, choice.Algorithm, choice.Reason), true))
 	}
 	p := newProgress(o.f.io.ErrOut, o.quiet, width, exp)
 	p.size = size
@@ -454,16 +457,17 @@ func runResume(ctx context.Context, cmd *cobra.Command, o *resumeOptions) error 
 	return o.execute(ctx, rec, false, gpus)
 }
 
-// newSuggester builds the experiment's search algorithm.
-func newSuggester(exp *experiment.Experiment) (suggest.Suggester, error) {
-	s, err := algorithms.New(exp.Spec.Algorithm.AlgorithmName, exp.Settings())
+// newSuggester builds the experiment's search algorithm, and says which
+// one runs: for algorithmName auto, the one auto chose and why.
+func newSuggester(exp *experiment.Experiment) (suggest.Suggester, algorithms.Choice, error) {
+	s, choice, err := algorithms.NewFor(exp.Spec.Algorithm.AlgorithmName, exp.AlgorithmInput())
 	switch {
 	case errors.Is(err, algorithms.ErrNotImplemented):
-		return nil, fmt.Errorf("spec.algorithm.algorithmName: %w: %w", experiment.ErrUnsupported, err)
+		return nil, choice, fmt.Errorf("spec.algorithm.algorithmName: %w: %w", experiment.ErrUnsupported, err)
 	case err != nil:
-		return nil, fmt.Errorf("spec.algorithm.algorithmSettings: %w: %w", experiment.ErrInvalid, err)
+		return nil, choice, fmt.Errorf("spec.algorithm.algorithmSettings: %w: %w", experiment.ErrInvalid, err)
 	}
-	return s, nil
+	return s, choice, nil
 }
 
 // parseGPUs resolves the --gpus flag.

@@ -1,7 +1,8 @@
 // Package algorithms is the one registry of search algorithms: every name
-// Katib accepts in spec.algorithm.algorithmName, whether tune implements it,
-// its settings and their checks, what it needs of the rest of the
-// experiment, and its construction. Validation, tune run, tune compile and
+// Katib accepts in spec.algorithm.algorithmName and tune's additions (asha,
+// and auto, which chooses one of the others per experiment: [Choose]),
+// whether tune implements it, its settings and their checks, what it needs
+// of the rest of the experiment, and its construction. Validation, tune run, tune compile and
 // the benchmark program ask it; nothing else knows algorithm names.
 //
 // Adding an algorithm is a package under suggest (its New reading its
@@ -73,6 +74,11 @@ var registry = []Algorithm{
 	{Name: "darts", New: build(darts.New), NAS: true, Outputs: dartsOutputs},
 	{Name: "pbt", New: build(pbt.New), Outputs: []Output{{Name: pbt.Generation, Sample: "1"}, {Name: pbt.Parent, Sample: "parent-trial"}}},
 	{Name: "asha", New: build(asha.New), Rules: ashaRules}, // tune's addition: asynchronous successive halving
+	// auto, tune's addition, comes last: init adds it, as it builds the others.
+}
+
+func init() {
+	registry = append(registry, Algorithm{Name: Auto, New: newAutoUnknown, Rules: autoRules})
 }
 
 // dartsOutputs are darts's assignment values, with samples rendered from
@@ -101,7 +107,8 @@ func build[S suggest.Suggester](f func(map[string]string) (S, error)) func(map[s
 	}
 }
 
-// Names lists every algorithm name Katib accepts, implemented or not.
+// Names lists every algorithm name Katib accepts, implemented or not, and
+// tune's additions.
 func Names() []string {
 	out := make([]string, len(registry))
 	for i, a := range registry {
@@ -157,6 +164,8 @@ type Experiment struct {
 	Space suggest.Space
 	// ParallelTrialCount is spec.parallelTrialCount, nil when not given.
 	ParallelTrialCount *int
+	// MaxTrialCount is spec.maxTrialCount, nil when not given.
+	MaxTrialCount *int
 	// NasConfig says whether spec.nasConfig is given.
 	NasConfig bool
 }

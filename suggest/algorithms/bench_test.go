@@ -29,6 +29,8 @@ const shortMaxN = 100
 // out, or whose setup takes minutes.
 func skipSize(b *testing.B, alg string, dim, n int) {
 	switch {
+	case alg == algorithms.Auto:
+		b.Skip("auto runs another algorithm of the registry (New: bayesianoptimization), measured under that name")
 	case testing.Short() && n > shortMaxN:
 		b.Skipf("-short: n > %d", shortMaxN)
 	case testing.Short() && alg == "enas" && (n > 10 || dim > 6):

@@ -8,11 +8,14 @@
 //
 // For each parallelism, test function, algorithm and seed, bench runs one
 // simulated experiment of the largest budget. The algorithm comes from
-// [github.com/tune-hpo/tune/suggest/algorithms.New] with default settings,
-// so a newly registered algorithm is benchmarked as soon as -algorithms
-// names it; names the registry does not implement are skipped with a note
-// on standard error (sobol, until it is registered, is taken from its
-// package directly). The seed is the run's index, passed as
+// [github.com/tune-hpo/tune/suggest/algorithms.NewFor] with default
+// settings, so a newly registered algorithm is benchmarked as soon as
+// -algorithms names it; names the registry does not implement are skipped
+// with a note on standard error. auto chooses as tune run does
+// ([github.com/tune-hpo/tune/suggest/algorithms.Choose]), from the
+// function's space, the largest budget as maxTrialCount and the
+// parallelism as parallelTrialCount; the report says what it ran. The seed
+// is the run's index, passed as
 // [github.com/tune-hpo/tune/suggest.Request.Seed].
 //
 // The simulated driver behaves like an experiment with parallelTrialCount p
@@ -26,7 +29,10 @@
 // The simple regret at budget b is the best value among the first b trials
 // created minus the function's minimum; each cell of the report is its
 // median [first quartile, third quartile] over the seeds, and the best
-// median of each row is in bold. A second table gives the mean and 95th
+// median of each row is in bold. Below it, each algorithm's average rank
+// at each budget: per function the algorithms are ranked by median regret
+// (1 the lowest, ties sharing the mean of their ranks), and the ranks are
+// averaged over the functions. A last table gives the mean and 95th
 // percentile of the wall time of a Suggest call per algorithm. Runs execute
 // concurrently on -workers goroutines (GOMAXPROCS by default), so times are
 // measured on a loaded machine and are comparable only within one report.
@@ -50,6 +56,9 @@
 //	ackley5shift     5D  [−32.768, 32.768]^5   f* = 0 at (−7.1, 12.4, 3.3,
 //	                     −21.7, 9.6)
 //	levy16          16D  [−10, 10]^16          f* = 0 at (1, …, 1)
+//	levy16shift     16D  [−10, 10]^16          f* = 0 at (−5.5, 6.2, …, 1.8),
+//	                     off-centre in every coordinate
+//	styblinskitang16 16D [−5, 5]^16          f* = 16 · −39.1661657
 //
 // The mixed function, of this benchmark's design, is
 // (x − shift(kind))² + ¼(n − 7)² + (log₁₀ lr + 2)² + offset(kind) over

@@ -38,6 +38,8 @@ func functions() []testFunction {
 		conditional(),
 		ackleyShifted(),
 		levy(16),
+		levyShifted(),
+		styblinskiTang(16),
 	}
 }
 

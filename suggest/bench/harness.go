@@ -19,8 +19,10 @@ import (
 type algorithm struct {
 	// name is its Katib name.
 	name string
-	// new returns a fresh Suggester with default settings.
-	new func() (suggest.Suggester, error)
+	// new returns a fresh Suggester with default settings for a run on
+	// space of budget trials with parallelism par; auto chooses from them
+	// as tune run chooses, the others ignore them.
+	new func(space suggest.Space, budget, par int) (suggest.Suggester, error)
 }
 
 // selectAlgorithms returns the named algorithms that [algorithms.New]
@@ -35,7 +37,10 @@ func selectAlgorithms(names []string, stderr io.Writer) ([]algorithm, error) {
 		_, err := algorithms.New(name, nil)
 		switch {
 		case err == nil:
-			out = append(out, algorithm{name: name, new: func() (suggest.Suggester, error) { return algorithms.New(name, nil) }})
+			out = append(out, algorithm{name: name, new: func(space suggest.Space, budget, par int) (suggest.Suggester, error) {
+				s, _, err := algorithms.NewFor(name, benchExperiment(space, budget, par))
+				return s, err
+			}})
 		case errors.Is(err, algorithms.ErrNotImplemented):
 			fmt.Fprintf(stderr, "bench: skipping %s: %v\n", name, err)
 		default:
@@ -46,6 +51,12 @@ func selectAlgorithms(names []string, stderr io.Writer) ([]algorithm, error) {
 		return nil, errors.New("no implemented algorithm to run")
 	}
 	return out, nil
+}
+
+// benchExperiment is what the algorithm registry reads of a run on space of
+// budget trials with parallelism par.
+func benchExperiment(space suggest.Space, budget, par int) algorithms.Experiment {
+	return algorithms.Experiment{Space: space, MaxTrialCount: &budget, ParallelTrialCount: &par}
 }
 
 // job is one run: an algorithm on a function with a seed and parallelism.
@@ -95,10 +106,11 @@ func runAll(ctx context.Context, o *options, algs []algorithm) (results, error) 
 	for range min(o.workers, len(jobs)) {
 		wg.Go(func() {
 			for j := range ch {
-				s, err := algs[j.alg].new()
+				budget := o.budgets[len(o.budgets)-1]
+				s, err := algs[j.alg].new(o.functions[j.fn].space, budget, o.parallel[j.par])
 				if err == nil {
 					var r runResult
-					r, err = simulate(ctx, s, o.functions[j.fn], uint64(j.seed), o.budgets[len(o.budgets)-1], o.parallel[j.par])
+					r, err = simulate(ctx, s, o.functions[j.fn], uint64(j.seed), budget, o.parallel[j.par])
 					res[j.par][j.fn][j.alg][j.seed] = r
 				}
 				if err != nil {

@@ -343,3 +343,84 @@ func TestCategoryAndBoundaryTables(t *testing.T) {
 		}
 	}
 }
+
+func TestRanks(t *testing.T) {
+	nan := math.NaN()
+	tests := map[string]struct {
+		xs, want []float64
+	}{
+		"distinct":         {xs: []float64{3, 1, 2}, want: []float64{3, 1, 2}},
+		"tie shares mean":  {xs: []float64{2, 1, 2, 5}, want: []float64{2.5, 1, 2.5, 4}},
+		"all tied":         {xs: []float64{7, 7, 7}, want: []float64{2, 2, 2}},
+		"NaN last, tied":   {xs: []float64{nan, 4, nan, 1}, want: []float64{3.5, 2, 3.5, 1}},
+		"infinity not NaN": {xs: []float64{math.Inf(1), nan, 0}, want: []float64{2, 3, 1}},
+		"none":             {xs: nil, want: []float64{}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ranks(tc.xs)); diff != "" {
+				t.Errorf("ranks(%v) (-want +got):\n%s", tc.xs, diff)
+			}
+		})
+	}
+}
+
+// TestRankTable checks the average ranks from known medians: per function
+// the algorithms are ranked, ties sharing, then the ranks are averaged.
+func TestRankTable(t *testing.T) {
+	o := &options{functions: []testFunction{{name: "f"}, {name: "g"}}, budgets: []int{50, 100}}
+	meds := [][][]float64{
+		{{1, 2, 3}, {3, 1, 2}}, // budget 50: a (1+3)/2, b (2+1)/2, c (3+2)/2
+		{{1, 1, 2}, {2, 1, 1}}, // budget 100: a (1.5+3)/2, b (1.5+1.5)/2, c (3+1.5)/2
+	}
+	var b strings.Builder
+	writeRankTable(&b, o, []string{"a", "b", "c"}, meds)
+	out := b.String()
+	for _, want := range []string{
+		"Average rank over the 2 functions",
+		"| budget | a | b | c |",
+		"| 50 | 2.00 | **1.50** | 2.50 |",
+		"| 100 | 2.25 | **1.50** | 2.25 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rank table lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	writeRankTable(&b, o, []string{"a"}, [][][]float64{{{1}, {2}}, {{1}, {2}}})
+	if b.Len() != 0 {
+		t.Errorf("one algorithm has a rank table:\n%s", b.String())
+	}
+}
+
+// TestRunAuto checks that auto runs in the benchmark, choosing as tune run
+// does from the function's space, the largest budget and the parallelism,
+// and that the report says what it ran and ranks it.
+func TestRunAuto(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"-seeds", "2", "-budgets", "4,8", "-parallel", "1,8", "-functions", "branin,mixed", "-algorithms", "auto,sobol,random"}
+	if err := Run(t.Context(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	report := stdout.String()
+	for _, want := range []string{
+		"| function | budget | auto | sobol | random |",
+		"auto ran (budget 8, parallelism 1): bayesianoptimization on branin, mixed.",
+		"auto ran (budget 8, parallelism 8): sobol on branin, mixed.",
+		"| budget | auto | sobol | random |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	// At parallelism 8 of 8 trials auto is sobol, run after run: the same
+	// regrets, so the same rank in each row.
+	section := report[strings.Index(report, "## Parallelism 8"):]
+	for _, line := range strings.Split(section, "\n") {
+		if cells := strings.Split(line, " | "); strings.HasPrefix(line, "| branin") || strings.HasPrefix(line, "| mixed") {
+			if len(cells) < 4 || strings.Trim(cells[2], "*") != strings.Trim(cells[3], "*") {
+				t.Errorf("auto and sobol differ at parallelism 8: %s", line)
+			}
+		}
+	}
+}

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
+
+	"github.com/tune-hpo/tune/suggest/algorithms"
 )
 
-// renderReport formats the results as markdown: per parallelism, a regret
-// table (rows function × budget, columns algorithm) and a table of Suggest
-// call times.
 // rawRecord is one line of the -raw file: one run's regret at one budget.
 type rawRecord struct {
 	Function    string  `json:"function"`
@@ -45,6 +44,10 @@ func rawRegrets(o *options, algs []algorithm, res results) []byte {
 	return b.Bytes()
 }
 
+// renderReport formats the results as markdown: per parallelism, a regret
+// table (rows function × budget, columns algorithm), what auto chose, the
+// algorithms' average ranks, the category and boundary tables and a table
+// of Suggest call times.
 func renderReport(o *options, algs []algorithm, res results) string {
 	var b strings.Builder
 	names := make([]string, len(algs))
@@ -63,8 +66,13 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		fmt.Fprintf(&b, "\n## Parallelism %d\n\n", par)
 		t := table.NewWriter()
 		t.AppendHeader(headerRow(names, "function", "budget"))
+		// meds[b][f][a] is the median regret at budget o.budgets[b].
+		meds := make([][][]float64, len(o.budgets))
+		for b := range meds {
+			meds[b] = make([][]float64, len(o.functions))
+		}
 		for f, fn := range o.functions {
-			for _, budget := range o.budgets {
+			for b, budget := range o.budgets {
 				row := table.Row{fmt.Sprintf("%s (%dD)", fn.name, len(fn.space)), budget}
 				medians := make([]float64, len(algs))
 				cells := make([]string, len(algs))
@@ -78,6 +86,7 @@ func renderReport(o *options, algs []algorithm, res results) string {
 					cells[a] = fmt.Sprintf("%s [%s, %s]", formatRegret(med), formatRegret(q1), formatRegret(q3))
 				}
 				best := slices.Min(medians)
+				meds[b][f] = medians
 				for a, c := range cells {
 					if len(algs) > 1 && medians[a] == best {
 						c = "**" + c + "**"
@@ -90,6 +99,8 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n")
 
+		writeAutoChoices(&b, o, names, par)
+		writeRankTable(&b, o, names, meds)
 		writeCategoryTable(&b, o, names, res[p])
 		writeBoundaryTable(&b, o, names, res[p])
 
@@ -110,6 +121,112 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// writeAutoChoices writes which algorithm auto ran on each function at
+// parallelism par, grouped by algorithm; nothing when auto is not among
+// names.
+func writeAutoChoices(b *strings.Builder, o *options, names []string, par int) {
+	if !slices.Contains(names, algorithms.Auto) {
+		return
+	}
+	budget := o.budgets[len(o.budgets)-1]
+	var order []string
+	ran := map[string][]string{}
+	for _, fn := range o.functions {
+		c := algorithms.Choose(benchExperiment(fn.space, budget, par))
+		if ran[c.Algorithm] == nil {
+			order = append(order, c.Algorithm)
+		}
+		ran[c.Algorithm] = append(ran[c.Algorithm], fn.name)
+	}
+	parts := make([]string, len(order))
+	for i, alg := range order {
+		parts[i] = fmt.Sprintf("%s on %s", alg, strings.Join(ran[alg], ", "))
+	}
+	fmt.Fprintf(b, "\nauto ran (budget %d, parallelism %d): %s.\n", budget, par, strings.Join(parts, "; "))
+}
+
+// writeRankTable writes each algorithm's average rank at each budget: per
+// function, the algorithms ranked by median regret (meds[b][f][a]; 1 the
+// lowest, ties sharing the mean of their ranks), averaged over the
+// functions; nothing for a single algorithm.
+func writeRankTable(b *strings.Builder, o *options, names []string, meds [][][]float64) {
+	if len(names) < 2 {
+		return
+	}
+	t := table.NewWriter()
+	t.AppendHeader(headerRow(names, "budget"))
+	for bi, budget := range o.budgets {
+		avg := averageRanks(meds[bi])
+		best := slices.Min(avg)
+		row := table.Row{budget}
+		for _, r := range avg {
+			c := strconv.FormatFloat(r, 'f', 2, 64)
+			if r == best {
+				c = "**" + c + "**"
+			}
+			row = append(row, c)
+		}
+		t.AppendRow(row)
+	}
+	fmt.Fprintf(b, "\nAverage rank over the %d functions: per function and budget, the algorithms ranked by median regret (1 the lowest; ties share the mean of their ranks), then averaged (lower is better):\n\n", len(o.functions))
+	b.WriteString(t.RenderMarkdown())
+	b.WriteString("\n")
+}
+
+// averageRanks returns, for rows[f][a] (one row of values per function),
+// each column's mean over the rows of its [ranks] within its row.
+func averageRanks(rows [][]float64) []float64 {
+	if len(rows) == 0 {
+		return nil
+	}
+	avg := make([]float64, len(rows[0]))
+	for _, row := range rows {
+		for a, r := range ranks(row) {
+			avg[a] += r / float64(len(rows))
+		}
+	}
+	return avg
+}
+
+// ranks returns the rank of each of xs in ascending order, from 1; equal
+// values share the mean of the ranks they span, and NaN values rank last
+// (tied with each other).
+func ranks(xs []float64) []float64 {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	// cmp.Compare orders NaN first and equal to NaN; ranks wants it last.
+	order := func(i, j int) int {
+		if a, b := math.IsNaN(xs[i]), math.IsNaN(xs[j]); a || b {
+			return cmp.Compare(btoi(a), btoi(b))
+		}
+		return cmp.Compare(xs[i], xs[j])
+	}
+	slices.SortStableFunc(idx, order)
+	out := make([]float64, len(xs))
+	for lo := 0; lo < len(idx); {
+		hi := lo + 1
+		for hi < len(idx) && order(idx[hi], idx[lo]) == 0 {
+			hi++
+		}
+		shared := float64(lo+1+hi) / 2 // the mean of ranks lo+1 … hi
+		for _, i := range idx[lo:hi] {
+			out[i] = shared
+		}
+		lo = hi
+	}
+	return out
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // writeCategoryTable writes, for the functions whose optimum lies in one

@@ -7,6 +7,7 @@ import (
 
 func TestStyblinskiTang(t *testing.T) {
 	checkMinimum(t, styblinskiTang(8), 1e-9, point(repeat(styblinskiTangMinimiser, 8)...))
+	checkMinimum(t, styblinskiTang(16), 1e-9, point(repeat(styblinskiTangMinimiser, 16)...))
 	if got, want := styblinskiTang(8).optimum, -39.16617*8; math.Abs(got-want) > 1e-3 {
 		t.Errorf("optimum %v; want %v", got, want)
 	}

@@ -100,6 +100,13 @@ def conditional(t):
 
 
 # Functions of a whole trial (mixed spaces), by name: (objective, optimum).
+LEVY_SHIFT_CENTRE = [-5.5, 6.2, -3.1, 4.4, -6.8, 2.7, -1.9, 7.3, -4.2, 5.1, -7.4, 3.6, -2.6, 6.9, -5, 1.8]
+
+
+def levy_shifted(x):
+    return levy([v - c + 1 for v, c in zip(x, LEVY_SHIFT_CENTRE)])
+
+
 TRIAL_FUNCTIONS = {
     "mixed": (mixed, 0.0),
     "decoy": (decoy, 0.0),
@@ -115,6 +122,8 @@ FUNCTIONS = {
     "ackley5": (ackley, [(-32.768, 32.768)] * 5, 0.0),
     "ackley5shift": (ackley_shifted, [(-32.768, 32.768)] * 5, 0.0),
     "levy16": (levy, [(-10, 10)] * 16, 0.0),
+    "levy16shift": (levy_shifted, [(-10, 10)] * 16, 0.0),
+    "styblinskitang16": (styblinski_tang, [(-5, 5)] * 16, -39.16616570377142 * 16),
 }
 
 
