@@ -47,16 +47,16 @@ type Choice struct {
 //     whose minima are off-centre, its regret is 5 times sobol's (2.17
 //     against 0.425).
 //  2. bayesianoptimization otherwise. At parallelism 1 it has the best
-//     average rank of bayesianoptimization, tpe, cmaes and random (1.73 at
-//     budget 50, 1.88 at 100; next cmaes, 3.38 and 2.92) and the lowest
-//     regret in 19 of 26 rows; at parallelism 4, in 10 of 14 rows of
-//     docs/suggest-bench.md. No rule picks another algorithm for a kind
-//     of space: where one beat it, the same kind of space with its minimum
-//     elsewhere reverses the order. tpe leads on styblinskitang8 (91.2
-//     against 107 at budget 50) but not on styblinskitang16 (289 against
-//     201); cmaes leads on levy16, minimum at the centre (22.2 against
-//     37.2), but not on levy16shift (64.4 against 57.7; 39.5 against 16
-//     at budget 100).
+//     average rank of tune's six algorithms over 13 functions and 20 seeds
+//     (1.08 at budgets 50 and 100; next multivariate-tpe 3.00 at 50, tpe
+//     3.00 at 100) and the lowest median regret in 24 of 26 rows, all but
+//     levy16, whose minimum is at the centre where cmaes starts; at
+//     parallelism 4 the lowest in every row at budget 100
+//     (docs/suggest-bench.md, 2026-12-03). No rule picks another algorithm
+//     for a kind of space: where one beat it, the same kind of space with
+//     its minimum elsewhere reverses the order (levy16 against
+//     levy16shift: cmaes 19.5 against 37 at budget 50 on the first, 65.5
+//     against 43.3 on the second).
 //
 // TestChoose holds the rules as a table.
 func Choose(e Experiment) Choice {
