@@ -576,19 +576,7 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k 
 		}
 	}
 	lo, hi := m.region(m.top[0], m.width)
-	cands := m.boxCandidates(r, lo, hi, m.top)
-	values := m.score(cands)
-	pool := make([]scored, len(cands))
-	for i, x := range cands {
-		pool[i] = scored{x, values[i]}
-	}
-	sortScored(pool)
-	for _, c := range pool[:min(polishStarts, len(pool))] {
-		x := m.polish(c.x, nil, m.best, lo, hi)
-		m.enc.snapInPlace(x)
-		pool = append(pool, scored{x, m.score([][]float64{x})[0]})
-	}
-	sortScored(pool)
+	pool := m.polished(m.boxCandidates(r, lo, hi, m.top), nil, m.best, lo, hi)
 	pool = append(pool, m.everyCategory(pool[:min(polishStarts, len(pool))], lo, hi)...)
 	sortScored(pool)
 	if a, ok := m.firstUnseen(pool, seen); ok {
@@ -619,19 +607,26 @@ func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.
 		}
 		x[col+c.value] = 1
 	}
-	values := m.scoreAgainst(cands, c.best)
+	return m.firstUnseen(m.polished(cands, fixed, c.best, lo, hi), seen)
+}
+
+// polished returns cands scored against the incumbent best, with the
+// polishStarts best of them polished within [lo, hi] (the columns fixed
+// says kept) and snapped, all sorted by decreasing value.
+func (m *model) polished(cands [][]float64, fixed []bool, best float64, lo, hi []float64) []scored {
+	values := m.scoreAgainst(cands, best)
 	pool := make([]scored, len(cands))
 	for i, x := range cands {
 		pool[i] = scored{x, values[i]}
 	}
 	sortScored(pool)
-	for _, s := range pool[:min(polishStarts, len(pool))] {
-		x := m.polish(s.x, fixed, c.best, lo, hi)
+	for _, c := range pool[:min(polishStarts, len(pool))] {
+		x := m.polish(c.x, fixed, best, lo, hi)
 		m.enc.snapInPlace(x)
-		pool = append(pool, scored{x, m.scoreAgainst([][]float64{x}, c.best)[0]})
+		pool = append(pool, scored{x, m.scoreAgainst([][]float64{x}, best)[0]})
 	}
 	sortScored(pool)
-	return m.firstUnseen(pool, seen)
+	return pool
 }
 
 // boxCandidates returns the points the acquisition search starts from:
