@@ -281,10 +281,10 @@ type model struct {
 	top  [][]float64 // best training points, seeds of perturbed candidates
 	buf  []float64   // prediction scratch
 	// open are the categorical values still being explored on their own,
-	// in the order of the space; see [model.categorySteps].
+	// in the order of the space; see [openCategories].
 	open []category
 	// width is the half-width of the trust region around the incumbent
-	// the acquisition is maximised in, 0 for the whole cube.
+	// the acquisition is maximised in; see [regionWidth].
 	width float64
 }
 
@@ -394,12 +394,7 @@ type category struct {
 // xs are in completion order. A value with no trial is open, with the
 // overall best as its incumbent.
 func openCategories(enc *encoder, xs [][]float64, z []float64) []category {
-	inc := 0
-	for i := range z {
-		if z[i] < z[inc] {
-			inc = i
-		}
-	}
+	inc := argmin(z)
 	var out []category
 	for pi, p := range enc.space {
 		if p.Type != suggest.Categorical {
@@ -560,9 +555,10 @@ func (m *model) scoreAgainst(xs [][]float64, best float64) []float64 {
 
 // next returns proposal k of the experiment (counted from its first
 // trial): the maximiser of the acquisition function among assignments not
-// proposed before, found among [model.candidates], the best of them
-// polished by L-BFGS on the continuous relaxation and snapped again, and
-// the best of each categorical value ([model.everyCategory]). Every
+// proposed before, found among [model.boxCandidates] of the trust region
+// ([regionWidth]), the best of them polished by L-BFGS within it and
+// snapped again, and the best of each categorical value
+// ([model.everyCategory]). Every
 // categoryPeriod-th proposal is instead a category step, while some value
 // is open ([openCategories]): the acquisition is maximised within one open
 // value, taken in turn, against that value's own best trial, so that a
@@ -602,10 +598,7 @@ func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.
 	lo, hi := m.region(top[0], categoryRegion)
 	cands := m.boxCandidates(r, lo, hi, top)
 	for _, x := range cands {
-		for l := range k {
-			x[col+l] = 0
-		}
-		x[col+c.value] = 1
+		m.enc.setCategory(x, c.param, c.value)
 	}
 	return m.firstUnseen(m.polished(cands, fixed, c.best, lo, hi), seen)
 }
@@ -672,13 +665,7 @@ const (
 // trials completed since the best one, back to regionStart after
 // regionHalvings halvings.
 func regionWidth(z []float64, dim int) float64 {
-	bi := 0
-	for i := range z {
-		if z[i] < z[bi] {
-			bi = i
-		}
-	}
-	fails := len(z) - 1 - bi
+	fails := len(z) - 1 - argmin(z)
 	halvings := (fails / max(4, dim)) % (regionHalvings + 1)
 	return regionStart / float64(int(1)<<halvings)
 }
@@ -765,15 +752,11 @@ func (m *model) everyCategory(starts []scored, lo, hi []float64) []scored {
 		if p.Type != suggest.Categorical {
 			continue
 		}
-		c := m.enc.off[i]
 		for j := range len(p.Values) {
 			var moved [][]float64
 			for _, st := range starts {
 				x := slices.Clone(st.x)
-				for l := range len(p.Values) {
-					x[c+l] = 0
-				}
-				x[c+j] = 1
+				m.enc.setCategory(x, i, j)
 				moved = append(moved, x)
 			}
 			v := m.score(moved)

@@ -100,6 +100,27 @@ func (e *encoder) snapInPlace(x []float64) {
 	}
 }
 
+// setCategory makes x's one-hot block of categorical parameter i say its
+// value j.
+func (e *encoder) setCategory(x []float64, i, j int) {
+	c := e.off[i]
+	for l := range len(e.space[i].Values) {
+		x[c+l] = 0
+	}
+	x[c+j] = 1
+}
+
+// argmin returns the index of the smallest element, the first among ties.
+func argmin(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x < v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
 // argmax returns the index of the largest element, the first among ties.
 func argmax(v []float64) int {
 	best := 0
