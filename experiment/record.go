@@ -104,6 +104,10 @@ type Status struct {
 	Created   time.Time `json:"created"`
 	Started   time.Time `json:"started,omitzero"`
 	Completed time.Time `json:"completed,omitzero"`
+	// Algorithm is, for algorithmName auto, the algorithm auto chose when
+	// the experiment was created ([Runner.Algorithm]); a resume keeps it.
+	// Empty for any other algorithmName. tune's addition.
+	Algorithm string `json:"algorithm,omitempty"`
 	// CurrentOptimalTrial is the best trial so far; nil before any trial
 	// reported its objective.
 	CurrentOptimalTrial *OptimalTrial `json:"currentOptimalTrial,omitempty"`

@@ -134,6 +134,9 @@ func (r *Runner) Resume(ctx context.Context, rec *Record, trials []trial.Trial) 
 		return nil, err
 	}
 	st.status = rec.Status
+	if st.status.Algorithm == "" {
+		st.status.Algorithm = r.Algorithm
+	}
 	st.trials = make([]*trial.Trial, len(trials))
 	var lost []*trial.Trial
 	for i := range trials {

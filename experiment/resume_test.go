@@ -328,3 +328,28 @@ func TestRunnerStart(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeRecordsAlgorithm: Resume writes the Runner's Algorithm into a
+// status that has none (a record from before auto recorded its choice)
+// and keeps one already recorded.
+func TestResumeRecordsAlgorithm(t *testing.T) {
+	for _, tc := range []struct{ stored, runner, want string }{
+		{stored: "", runner: "bayesianoptimization", want: "bayesianoptimization"},
+		{stored: "sobol", runner: "bayesianoptimization", want: "sobol"},
+		{stored: "", runner: "", want: ""},
+	} {
+		exp := testExperiment(t, "  parallelTrialCount: 1\n  maxTrialCount: 3\n")
+		st := crashedStore(t, exp)
+		st.recs["unit"].Status.Algorithm = tc.stored
+		r := &experiment.Runner{Store: st, Suggester: listSuggester{[]string{"5", "4", "3", "2", "1"}}, Executor: &recoveringExecutor{}, TrialRoot: t.TempDir(), Algorithm: tc.runner}
+		rec, _ := st.Experiment(t.Context(), "unit")
+		trials, _ := st.Trials(t.Context(), "unit")
+		status, err := r.Resume(t.Context(), rec, trials)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.recs["unit"].Status.Algorithm; got != tc.want || status.Algorithm != tc.want {
+			t.Errorf("stored %q, runner %q: status.algorithm stored %q, returned %q; want %q", tc.stored, tc.runner, got, status.Algorithm, tc.want)
+		}
+	}
+}

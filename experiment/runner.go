@@ -110,6 +110,12 @@ type Runner struct {
 	// DefaultMaxObservations; negative means no cap; 1 to
 	// metrics.MinMaxLogs mean metrics.MinMaxLogs.
 	MaxObservations int
+	// Algorithm is the algorithm the Suggester runs when
+	// spec.algorithm.algorithmName is auto (the one
+	// [suggestalgorithms.Choose] chose); Run records it in the status
+	// (Status.Algorithm), and Resume where the status has none. Empty for
+	// any other algorithmName.
+	Algorithm string
 	// PushAddress is where the Push collector's endpoint listens, as
 	// push.Listen takes it: "" for a Unix socket in a new directory only
 	// this user may enter (local trials reach it), a TCP host:port such as
@@ -159,7 +165,7 @@ func (r *Runner) Run(ctx context.Context, rec *Record) (*Status, error) {
 		return nil, err
 	}
 	now := r.now()
-	rec.Status = Status{Phase: Created, Reason: ReasonCreated, Message: "experiment created", Created: now}
+	rec.Status = Status{Phase: Created, Reason: ReasonCreated, Message: "experiment created", Created: now, Algorithm: r.Algorithm}
 	rec.Status.Conditions = []Condition{{Phase: Created, Reason: ReasonCreated, Message: rec.Status.Message, Time: now}}
 	storeCtx := context.WithoutCancel(ctx)
 	if err := r.Store.CreateExperiment(storeCtx, rec); err != nil {

@@ -400,13 +400,15 @@ type compareExperimentsView struct {
 
 // experimentSummary is one experiment of tune compare.
 type experimentSummary struct {
-	Name          string              `json:"name"`
-	Status        experiment.Phase    `json:"status"`
-	Algorithm     string              `json:"algorithm"`
-	Objective     string              `json:"objectiveMetricName"`
-	ObjectiveType string              `json:"objectiveType"`
-	Trials        int                 `json:"trials"`
-	TrialsByState map[trial.State]int `json:"trialsByState"`
+	Name      string           `json:"name"`
+	Status    experiment.Phase `json:"status"`
+	Algorithm string           `json:"algorithm"`
+	// ChosenAlgorithm is what auto chose; see experiment.Status.Algorithm.
+	ChosenAlgorithm string              `json:"chosenAlgorithm,omitempty"`
+	Objective       string              `json:"objectiveMetricName"`
+	ObjectiveType   string              `json:"objectiveType"`
+	Trials          int                 `json:"trials"`
+	TrialsByState   map[trial.State]int `json:"trialsByState"`
 	// BestTrial and BestValue are the best trial and its objective value.
 	BestTrial string   `json:"bestTrial,omitempty"`
 	BestValue *float64 `json:"bestValue,omitempty"`
@@ -440,7 +442,7 @@ type nearBest struct {
 func newExperimentSummary(tab *results.Table, now time.Time) experimentSummary {
 	rec := tab.Experiment
 	s := experimentSummary{
-		Name: rec.Name, Status: rec.Status.Phase, Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName,
+		Name: rec.Name, Status: rec.Status.Phase, Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName, ChosenAlgorithm: rec.Status.Algorithm,
 		Objective: tab.Objective, ObjectiveType: rec.Spec.Spec.Objective.Type,
 		Trials: len(tab.Rows), TrialsByState: map[trial.State]int{}, BestAfter: []bestAfter{},
 	}
@@ -517,7 +519,7 @@ func compareExperiments(o *compareOptions, format output.Format, tables []*resul
 		rows = append(rows, row)
 	}
 	add("status", func(s *experimentSummary) string { return string(s.Status) })
-	add("algorithm", func(s *experimentSummary) string { return s.Algorithm })
+	add("algorithm", func(s *experimentSummary) string { return algorithmView(s.Algorithm, s.ChosenAlgorithm) })
 	add("objective", func(s *experimentSummary) string { return s.Objective + " (" + s.ObjectiveType + ")" })
 	add("trials", func(s *experimentSummary) string { return fmt.Sprint(s.Trials) })
 	for _, state := range []trial.State{trial.Succeeded, trial.Failed, trial.MetricsUnavailable, trial.EarlyStopped, trial.Killed, trial.Running, trial.Pending} {

@@ -196,8 +196,12 @@ func parseSets(sets []string, space suggest.Space) (suggest.Assignment, error) {
 // compileAssignment returns trial o.trial's assignment: the stored trial's
 // when the experiment has run it, else the algorithm's suggestion.
 func compileAssignment(ctx context.Context, o *compileOptions, exp *experiment.Experiment) (suggest.Assignment, error) {
+	chosen := "" // what auto chose when the experiment was created
 	if st, err := o.f.openStore(true); err == nil {
 		trials, err := st.Trials(ctx, exp.Metadata.Name)
+		if rec, err := st.Experiment(ctx, exp.Metadata.Name); err == nil {
+			chosen = rec.Status.Algorithm
+		}
 		st.Close()
 		if err == nil && o.trial <= len(trials) {
 			return trials[o.trial-1].Parameters, nil
@@ -206,7 +210,7 @@ func compileAssignment(ctx context.Context, o *compileOptions, exp *experiment.E
 	if o.trial > maxCompileTrial {
 		return nil, usageErrorf("--trial %d: at most %d for a trial that has not run", o.trial, maxCompileTrial)
 	}
-	s, _, err := newSuggester(exp)
+	s, _, err := newSuggester(exp, chosen)
 	if err != nil {
 		return nil, err
 	}

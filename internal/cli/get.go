@@ -133,6 +133,7 @@ type experimentView struct {
 	Reason              string                   `json:"reason,omitempty"`
 	Message             string                   `json:"message,omitempty"`
 	Algorithm           string                   `json:"algorithm"`
+	ChosenAlgorithm     string                   `json:"chosenAlgorithm,omitempty"` // what auto chose; see experiment.Status.Algorithm
 	ObjectiveType       string                   `json:"objectiveType"`
 	ObjectiveMetric     string                   `json:"objectiveMetricName"`
 	Goal                *float64                 `json:"goal,omitempty"`
@@ -165,11 +166,20 @@ func newExperimentView(rec *experiment.Record) experimentView {
 	obj := rec.Spec.Spec.Objective
 	return experimentView{
 		Name: rec.Name, Status: st.Phase, Reason: st.Reason, Message: st.Message,
-		Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName, ObjectiveType: obj.Type, ObjectiveMetric: obj.ObjectiveMetricName, Goal: obj.Goal,
+		Algorithm: rec.Spec.Spec.Algorithm.AlgorithmName, ChosenAlgorithm: st.Algorithm, ObjectiveType: obj.Type, ObjectiveMetric: obj.ObjectiveMetricName, Goal: obj.Goal,
 		Trials: st.Trials, TrialsSucceeded: st.TrialsSucceeded, TrialsFailed: st.TrialsFailed + st.TrialsMetricsUnav,
 		TrialsRunning: st.TrialsRunning, TrialsKilled: st.TrialsKilled, TrialsEarlyStopped: st.TrialsEarlyStopped,
 		CurrentOptimalTrial: st.CurrentOptimalTrial, Created: st.Created, Completed: st.Completed,
 	}
+}
+
+// algorithmView is how a table names an experiment's algorithm: the
+// spec's algorithmName, followed for auto by the one auto chose.
+func algorithmView(name, chosen string) string {
+	if chosen == "" || chosen == name {
+		return name
+	}
+	return name + " (" + chosen + ")"
 }
 
 // readStore opens the store for reading, with a hint when there is none.
@@ -241,7 +251,7 @@ func runGetExperiments(ctx context.Context, o *getOptions) error {
 		if b := v.CurrentOptimalTrial; b != nil {
 			best = fmt.Sprintf("%s (%s=%s)", b.BestTrialName, v.ObjectiveMetric, formatBest(b, v.ObjectiveMetric))
 		}
-		rows[i] = []string{v.Name, phaseView(v.Name, v.Status, v.RunnerGone), v.Algorithm, fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsEarlyStopped), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
+		rows[i] = []string{v.Name, phaseView(v.Name, v.Status, v.RunnerGone), algorithmView(v.Algorithm, v.ChosenAlgorithm), fmt.Sprint(v.Trials), fmt.Sprint(v.TrialsSucceeded), fmt.Sprint(v.TrialsEarlyStopped), fmt.Sprint(v.TrialsFailed), best, age(v.Created)}
 	}
 	header := []string{"NAME", "STATUS", "ALGORITHM", "TRIALS", "SUCCEEDED", "EARLY-STOPPED", "FAILED", "BEST", "CREATED"}
 	if format.Kind() == output.Wide {

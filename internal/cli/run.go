@@ -268,12 +268,9 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 	if err := experiment.CheckRunnable(exp); err != nil {
 		return err
 	}
-	suggester, choice, err := newSuggester(exp)
+	suggester, choice, err := newSuggester(exp, "")
 	if err != nil {
 		return err
-	}
-	if choice.Reason != "" && !o.quiet {
-		fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("%s chose %s: %s", exp.Spec.Algorithm.AlgorithmName, choice.Algorithm, choice.Reason), true))
 	}
 	p := newProgress(o.f.io.ErrOut, o.quiet, width, exp)
 	p.size = size
@@ -311,6 +308,19 @@ func (o *runOptions) execute(ctx context.Context, rec *experiment.Record, fromFi
 		return err
 	}
 	defer lock.Release()
+	// auto keeps the algorithm it chose when the experiment was created.
+	if stored, err := st.Experiment(ctx, name); err == nil && stored.Status.Algorithm != "" && stored.Status.Algorithm != choice.Algorithm && choice.Reason != "" {
+		if suggester, choice, err = newSuggester(exp, stored.Status.Algorithm); err != nil {
+			return err
+		}
+		runner.Suggester = suggester
+	}
+	if choice.Reason != "" {
+		runner.Algorithm = choice.Algorithm
+		if !o.quiet {
+			fmt.Fprintln(o.f.io.ErrOut, escapeControl(fmt.Sprintf("%s chose %s: %s", exp.Spec.Algorithm.AlgorithmName, choice.Algorithm, choice.Reason), true))
+		}
+	}
 	p.experiment, p.storePath = name, st.Path()
 	// A resumed run's counter and ETA include the trials already finished.
 	prior, err := st.Trials(ctx, name)
@@ -458,9 +468,12 @@ func runResume(ctx context.Context, cmd *cobra.Command, o *resumeOptions) error 
 }
 
 // newSuggester builds the experiment's search algorithm, and says which
-// one runs: for algorithmName auto, the one auto chose and why.
-func newSuggester(exp *experiment.Experiment) (suggest.Suggester, algorithms.Choice, error) {
-	s, choice, err := algorithms.NewFor(exp.Spec.Algorithm.AlgorithmName, exp.AlgorithmInput())
+// one runs: for algorithmName auto, the one auto chose and why; chosen is
+// the one it chose when the experiment was created, "" for a new one.
+func newSuggester(exp *experiment.Experiment, chosen string) (suggest.Suggester, algorithms.Choice, error) {
+	in := exp.AlgorithmInput()
+	in.Chosen = chosen
+	s, choice, err := algorithms.NewFor(exp.Spec.Algorithm.AlgorithmName, in)
 	switch {
 	case errors.Is(err, algorithms.ErrNotImplemented):
 		return nil, choice, fmt.Errorf("spec.algorithm.algorithmName: %w: %w", experiment.ErrUnsupported, err)

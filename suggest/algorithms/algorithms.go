@@ -168,6 +168,10 @@ type Experiment struct {
 	MaxTrialCount *int
 	// NasConfig says whether spec.nasConfig is given.
 	NasConfig bool
+	// Chosen is, for [Auto], the algorithm auto chose when the experiment
+	// was created (its stored status.algorithm); [Choose] keeps it. Empty
+	// for a new experiment.
+	Chosen string
 }
 
 // Where says which part of the experiment a [Problem] is about.

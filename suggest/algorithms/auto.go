@@ -27,11 +27,14 @@ type Choice struct {
 	Reason string
 }
 
-// Choose returns the algorithm that [Auto] runs for e. It reads only
-// e.MaxTrialCount and e.ParallelTrialCount (nil: Katib's default of 3), so
-// the same spec always gives the same choice; a resume that changes
-// either chooses again. The rules, in order, each with the figure that
-// decided it (docs/suggest.md, "algorithmName: auto", has the tables;
+// Choose returns the algorithm that [Auto] runs for e. An experiment
+// keeps the algorithm auto chose when it was created: when e.Chosen names
+// one of auto's choices ([Choices]), Choose returns it, whatever the
+// budget now is, so that every trial of an experiment comes from one
+// algorithm. Otherwise it reads only e.MaxTrialCount and
+// e.ParallelTrialCount (nil: Katib's default of 3), so the same spec
+// always gives the same choice. The rules, in order, each with the figure
+// that decided it (docs/suggest.md, "algorithmName: auto", has the tables;
 // regret is the median over 10 seeds of tune bench suggest's 13 test
 // functions):
 //
@@ -60,6 +63,9 @@ type Choice struct {
 //
 // TestChoose holds the rules as a table.
 func Choose(e Experiment) Choice {
+	if slices.Contains(Choices(), e.Chosen) {
+		return Choice{Algorithm: e.Chosen, Reason: "chosen when the experiment was created, and kept so that all its trials come from one algorithm (docs/suggest.md#algorithmname-auto)"}
+	}
 	par := defaultParallelTrialCount
 	if e.ParallelTrialCount != nil {
 		par = *e.ParallelTrialCount
@@ -75,6 +81,11 @@ func Choose(e Experiment) Choice {
 	}
 	return Choice{Algorithm: "bayesianoptimization", Reason: "trials can learn from earlier results (" + budget + "); " +
 		"bayesianoptimization had the best average rank on 13 test functions (docs/suggest.md#algorithmname-auto)"}
+}
+
+// Choices returns the algorithms [Choose] may choose, sorted.
+func Choices() []string {
+	return []string{"bayesianoptimization", "sobol"}
 }
 
 // NewFor returns the algorithm that algorithmName name runs for e,

@@ -33,6 +33,7 @@ func TestChoose(t *testing.T) {
 	tests := map[string]struct {
 		space         suggest.Space
 		max, parallel *int
+		chosen        string // the stored choice
 		want          string
 	}{
 		// Rule 1: every trial proposed before any result.
@@ -53,13 +54,25 @@ func TestChoose(t *testing.T) {
 		"16 doubles: no rule picks cmaes": {space: doubles(16), max: intp(100), parallel: intp(4), want: "bayesianoptimization"},
 		"categorical space":               {space: categorical, max: intp(20), parallel: intp(2), want: "bayesianoptimization"},
 		"large budget":                    {space: space, max: intp(10000), parallel: intp(8), want: "bayesianoptimization"},
+		// A stored choice is kept, whatever the budget now says.
+		"kept bayesianoptimization, now all at once": {space: space, max: intp(4), parallel: intp(8), chosen: "bayesianoptimization", want: "bayesianoptimization"},
+		"kept sobol, now room to learn":              {space: space, max: intp(100), parallel: intp(1), chosen: "sobol", want: "sobol"},
+		// A stored name auto never chooses is not kept: the rules apply.
+		"stored tpe is not auto's":    {space: space, max: intp(4), parallel: intp(8), chosen: "tpe", want: "sobol"},
+		"stored name is no algorithm": {space: space, max: intp(100), parallel: intp(1), chosen: "bogus", want: "bayesianoptimization"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			e := algorithms.Experiment{Space: tc.space, MaxTrialCount: tc.max, ParallelTrialCount: tc.parallel}
+			e := algorithms.Experiment{Space: tc.space, MaxTrialCount: tc.max, ParallelTrialCount: tc.parallel, Chosen: tc.chosen}
 			c := algorithms.Choose(e)
 			if c.Algorithm != tc.want {
 				t.Errorf("Choose = %s (%s), want %s", c.Algorithm, c.Reason, tc.want)
+			}
+			if !slices.Contains(algorithms.Choices(), c.Algorithm) {
+				t.Errorf("Choose = %s, not among Choices %v", c.Algorithm, algorithms.Choices())
+			}
+			if kept := strings.Contains(c.Reason, "kept"); kept != (tc.chosen == tc.want) {
+				t.Errorf("reason %q: says kept %v, want %v", c.Reason, kept, tc.chosen == tc.want)
 			}
 			if c.Reason == "" || strings.ContainsAny(c.Reason, "\n\r") || !strings.Contains(c.Reason, "docs/suggest.md#algorithmname-auto") {
 				t.Errorf("reason %q: want one line pointing at docs/suggest.md#algorithmname-auto", c.Reason)
