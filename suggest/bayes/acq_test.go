@@ -125,7 +125,7 @@ func TestEveryCategory(t *testing.T) {
 		}
 		xs, ys = append(xs, p), append(ys, y)
 	}
-	m, err := s.newModel(enc, r, xs, ys, nil)
+	m, err := s.newModel(enc, r, xs, ys, indexes(len(xs)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

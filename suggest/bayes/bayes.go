@@ -196,6 +196,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 	seen := make(map[string]bool, len(req.History)+req.N)
 	var xs [][]float64 // completed points
 	var ys []float64   // their values, to be minimised
+	var ks []int       // their indexes in the history
 	var pending [][]float64
 	for i, o := range req.History {
 		seen[o.Assignment.Key()] = true
@@ -211,7 +212,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 			if req.Goal == suggest.Maximize {
 				y = -y
 			}
-			xs, ys = append(xs, x), append(ys, y)
+			xs, ys, ks = append(xs, x), append(ys, y), append(ks, i)
 		} else if o.Status == suggest.Pending {
 			pending = append(pending, x)
 		}
@@ -230,7 +231,7 @@ func (s *Suggester) Suggest(ctx context.Context, req suggest.Request) ([]suggest
 			a = s.fromPrior(prior, r, seen)
 		default:
 			if m == nil {
-				m, err = s.newModel(enc, r, xs, ys, pending)
+				m, err = s.newModel(enc, r, xs, ys, ks, pending)
 				if err != nil {
 					return nil, err
 				}
@@ -305,7 +306,7 @@ func fitBudget(n int) (starts, iters int) {
 // newModel fits the GP on the completed points (or, beyond max_observations,
 // on the best half of the budget plus the most recent) and fantasises the
 // pending ones.
-func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []float64, pending [][]float64) (*model, error) {
+func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []float64, ks []int, pending [][]float64) (*model, error) {
 	if len(xs) > s.maxObs {
 		idx := make([]int, len(xs))
 		for i := range idx {
@@ -324,12 +325,13 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 		}
 		var sx [][]float64
 		var sy []float64
+		var sk []int
 		for i := range xs {
 			if keep[i] {
-				sx, sy = append(sx, xs[i]), append(sy, ys[i])
+				sx, sy, sk = append(sx, xs[i]), append(sy, ys[i]), append(sk, ks[i])
 			}
 		}
-		xs, ys = sx, sy
+		xs, ys, ks = sx, sy, sk
 	}
 	w := warp(ys)
 	mean, sd := meanStd(w)
@@ -360,7 +362,7 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 	for _, i := range idx[:min(topPoints, len(idx))] {
 		m.top = append(m.top, xs[i])
 	}
-	m.open = openCategories(enc, xs, z)
+	m.open = openCategories(enc, xs, z, ks, s.nInitial)
 	m.width = regionWidth(z, enc.dim)
 	for _, x := range pending {
 		if err := m.fantasize(x); err != nil {
@@ -374,11 +376,22 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 // value on its own, until that value's best stops improving.
 const (
 	// categoryPeriod is the spacing of category steps among proposals.
-	categoryPeriod = 3
-	// categoryPatience is how many completed trials of a value after its
-	// best one end its exploration.
-	categoryPatience = 4
+	categoryPeriod = 2
+	// categoryPatience is how many of a value's trials made in category
+	// steps, after its last improvement, end its exploration.
+	categoryPatience = 6
+	// categoryGain is the share of the gap between a value's best and the
+	// incumbent that a trial must close to count as an improvement.
+	categoryGain = 0.1
+	// categoryRegion is the half-width of a category step's box.
+	categoryRegion = 0.15
 )
+
+// categoryStep reports whether proposal k of an experiment whose initial
+// design has nInitial trials is a category step (when a value is open).
+func categoryStep(k, nInitial int) bool {
+	return k >= nInitial && k%categoryPeriod == categoryPeriod-1
+}
 
 // category is one value of one categorical parameter and what the
 // completed trials say of it.
@@ -389,11 +402,13 @@ type category struct {
 }
 
 // openCategories returns the categorical values to exploit on their own:
-// those that are not the incumbent's and whose trials have not gone
-// categoryPatience completed trials without improving on their best.
-// xs are in completion order. A value with no trial is open, with the
-// overall best as its incumbent.
-func openCategories(enc *encoder, xs [][]float64, z []float64) []category {
+// those that are not the incumbent's and that have not had
+// categoryPatience trials in category steps since their last improvement
+// (a trial that closes categoryGain of the gap between the value's best
+// before it and the incumbent). xs are in completion order, ks their
+// proposal indexes, nInitial the size of the initial design. A value with
+// no trial is open, with the overall best as its incumbent.
+func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitial int) []category {
 	inc := argmin(z)
 	var out []category
 	for pi, p := range enc.space {
@@ -413,17 +428,20 @@ func openCategories(enc *encoder, xs [][]float64, z []float64) []category {
 			}
 			cat := category{param: pi, value: v, best: z[inc]}
 			if len(idx) > 0 {
-				bi := 0
-				for k, i := range idx {
-					if z[i] < z[idx[bi]] {
-						bi = k
+				best, stale := z[idx[0]], 0
+				for _, i := range idx[1:] {
+					switch {
+					case z[i] < best-categoryGain*(best-z[inc]):
+						best, stale = z[i], 0
+					case categoryStep(ks[i], nInitial):
+						stale++
 					}
 				}
-				if len(idx)-1-bi >= categoryPatience {
+				if stale >= categoryPatience {
 					continue
 				}
-				cat.best = z[idx[bi]]
 				slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(z[a], z[b]) })
+				cat.best = z[idx[0]]
 				for _, i := range idx[:min(topPoints, len(idx))] {
 					cat.top = append(cat.top, xs[i])
 				}
@@ -565,7 +583,7 @@ func (m *model) scoreAgainst(xs [][]float64, best float64) []float64 {
 // value whose good region is small is followed down its slope before the
 // model writes it off.
 func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k int) suggest.Assignment {
-	if len(m.open) > 0 && k%categoryPeriod == categoryPeriod-1 {
+	if len(m.open) > 0 && categoryStep(k, m.s.nInitial) {
 		c := m.open[(k/categoryPeriod)%len(m.open)]
 		if a, ok := m.nextIn(r, seen, c); ok {
 			return a
@@ -582,9 +600,12 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k 
 }
 
 // nextIn returns the maximiser of the acquisition function against c's
-// best, among unseen assignments with c's value in the region of
-// half-width categoryRegion around c's best trial (the incumbent when c
-// has none), and false when it finds none.
+// best, among unseen assignments with c's value in the box of half-width
+// categoryRegion around c's best trial (the incumbent when c has none),
+// and false when it finds none. The acquisition is that of a GP with the
+// model's hyperparameters conditioned on c's points alone ([gp.within]),
+// when it has withinMin of them: the joint model's prediction for a value
+// whose good region is small is drawn towards the other values' trials.
 func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.Assignment, bool) {
 	col, k := m.enc.off[c.param], len(m.enc.space[c.param].Values)
 	fixed := make([]bool, m.enc.dim)
@@ -595,12 +616,20 @@ func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.
 	if len(top) == 0 {
 		top = m.top
 	}
-	lo, hi := m.region(top[0], categoryRegion)
-	cands := m.boxCandidates(r, lo, hi, top)
+	half := make([]float64, m.enc.dim)
+	for j := range half {
+		half[j] = categoryRegion
+	}
+	lo, hi := m.box(top[0], half)
+	own, best := m, c.best
+	if g, mean := m.gp.within(col + c.value); g != nil {
+		own, best = &model{s: m.s, enc: m.enc, gp: g}, c.best-mean
+	}
+	cands := own.boxCandidates(r, lo, hi, top)
 	for _, x := range cands {
 		m.enc.setCategory(x, c.param, c.value)
 	}
-	return m.firstUnseen(m.polished(cands, fixed, c.best, lo, hi), seen)
+	return own.firstUnseen(own.polished(cands, fixed, best, lo, hi), seen)
 }
 
 // polished returns cands scored against the incumbent best, with the
@@ -670,23 +699,29 @@ func regionWidth(z []float64, dim int) float64 {
 	return regionStart / float64(int(1)<<halvings)
 }
 
-// categoryRegion is the half-width of a category step's trust region.
-const categoryRegion = 0.15
-
 // region returns the box around centre of half-width w·ℓ_j/ℓ̄ (at most
 // ½) in each numeric coordinate j, ℓ̄ being the geometric mean of the
-// length scales, clipped to the unit cube; categorical blocks are left
-// whole, so every category stays reachable.
+// length scales; see [model.box].
 func (m *model) region(centre []float64, w float64) (lo, hi []float64) {
 	var g float64
 	for _, l := range m.gp.ls {
 		g += math.Log(l)
 	}
 	g = math.Exp(g / float64(len(m.gp.ls)))
+	half := make([]float64, len(centre))
+	for j := range half {
+		half[j] = min(w*m.gp.ls[j]/g, 0.5)
+	}
+	return m.box(centre, half)
+}
+
+// box returns the box around centre of half-width half[j] in each numeric
+// coordinate j, clipped to the unit cube; categorical blocks are left
+// whole, so every category stays reachable.
+func (m *model) box(centre, half []float64) (lo, hi []float64) {
 	lo, hi = make([]float64, len(centre)), make([]float64, len(centre))
 	for j, c := range centre {
-		h := min(w*m.gp.ls[j]/g, 0.5)
-		lo[j], hi[j] = max(c-h, 0), min(c+h, 1)
+		lo[j], hi[j] = max(c-half[j], 0), min(c+half[j], 1)
 	}
 	for i, p := range m.enc.space {
 		if p.Type == suggest.Categorical {

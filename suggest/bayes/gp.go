@@ -430,3 +430,32 @@ func (g *gp) predict(xs [][]float64, mu, sd []float64, buf []float64) []float64 
 	}
 	return buf
 }
+
+// within returns a GP with g's hyperparameters conditioned only on the
+// training points (fantasies included) whose column col is 1, with their
+// values less their mean, and that mean; nil when there are fewer than
+// withinMin of them or their kernel matrix cannot be factorised.
+func (g *gp) within(col int) (*gp, float64) {
+	var xs [][]float64
+	var ys []float64
+	for i, x := range g.x {
+		if x[col] == 1 {
+			xs, ys = append(xs, x), append(ys, g.y[i])
+		}
+	}
+	if len(xs) < withinMin {
+		return nil, 0
+	}
+	mean, _ := meanStd(ys)
+	for i := range ys {
+		ys[i] -= mean
+	}
+	own := &gp{dim: g.dim, ls: g.ls, signal: g.signal, noise: g.noise, x: xs, y: ys}
+	if own.factorize() != nil {
+		return nil, 0
+	}
+	return own, mean
+}
+
+// withinMin is the fewest points [gp.within] conditions on.
+const withinMin = 3

@@ -3,6 +3,7 @@ package bayes
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
@@ -76,45 +77,75 @@ func slopeSpace() suggest.Space {
 func TestOpenCategories(t *testing.T) {
 	space := suggest.Space{
 		{Name: "x", Type: suggest.Double, Min: 0, Max: 1},
-		{Name: "k", Type: suggest.Categorical, Values: []string{"a", "b", "c", "d"}},
+		{Name: "k", Type: suggest.Categorical, Values: []string{"a", "b", "c", "d", "e", "f"}},
 	}
 	enc := newEncoder(space)
 	var xs [][]float64
 	var z []float64
-	add := func(k string, v float64) {
-		x, err := enc.encode(suggest.Assignment{"x": "0.5", "k": k})
+	var ks []int
+	const nInitial = 4
+	k := nInitial - 1
+	// add records a trial of value v, made in a category step when step
+	// says so, in a proposal slot of that kind.
+	add := func(v string, y float64, step bool) {
+		x, err := enc.encode(suggest.Assignment{"x": "0.5", "k": v})
 		if err != nil {
 			t.Fatal(err)
 		}
-		xs, z = append(xs, x), append(z, v)
+		for k++; categoryStep(k, nInitial) != step; k++ {
+		}
+		xs, z, ks = append(xs, x), append(z, y), append(ks, k)
 	}
-	// a holds the incumbent; b's best is followed by categoryPatience
-	// trials that do not beat it; c's by one fewer; d has none.
-	add("a", -2)
-	add("b", 0)
+	// a holds the incumbent, -2. b's best is followed by categoryPatience
+	// category-step trials that do not beat it: closed. c's by one fewer,
+	// and by main-step trials, which do not count: open. e improves in
+	// every category step, by less than categoryGain of its gap to the
+	// incumbent: closed. f improves enough in its last: open. d has no
+	// trial: open.
+	add("a", -2, false)
+	add("b", 0, false)
 	for range categoryPatience {
-		add("b", 1)
+		add("b", 1, true)
 	}
-	add("c", 0.5)
+	add("c", 0.5, true)
 	for range categoryPatience - 1 {
-		add("c", 0.7)
+		add("c", 0.7, true)
 	}
-	got := openCategories(enc, xs, z)
-	if len(got) != 2 {
-		t.Fatalf("open categories %+v, want c and d", got)
+	for range 3 {
+		add("c", 0.6, false)
 	}
-	c, d := got[0], got[1]
-	if c.value != 2 || c.best != 0.5 || len(c.top) != categoryPatience {
-		t.Errorf("c: value %d, best %g, %d top points; want 2, 0.5, %d", c.value, c.best, len(c.top), categoryPatience)
+	add("e", 0, true)
+	for i := range categoryPatience {
+		add("e", -0.01*float64(i+1), true)
 	}
-	if d.value != 3 || d.best != -2 || len(d.top) != 0 {
-		t.Errorf("d: value %d, best %g, %d top points; want 3, the incumbent's -2, none", d.value, d.best, len(d.top))
+	add("f", 0, true)
+	for range categoryPatience - 1 {
+		add("f", 0.1, true)
+	}
+	add("f", -0.5, true)
+	got := openCategories(enc, xs, z, ks, nInitial)
+	var values []int
+	for _, c := range got {
+		values = append(values, c.value)
+	}
+	if !slices.Equal(values, []int{2, 3, 5}) {
+		t.Fatalf("open values %v, want c, d, f (2, 3, 5)", values)
+	}
+	c, d, f := got[0], got[1], got[2]
+	if c.best != 0.5 || len(c.top) != topPoints {
+		t.Errorf("c: best %g, %d top points; want 0.5, %d", c.best, len(c.top), topPoints)
+	}
+	if d.best != -2 || len(d.top) != 0 {
+		t.Errorf("d: best %g, %d top points; want the incumbent's -2, none", d.best, len(d.top))
+	}
+	if f.best != -0.5 {
+		t.Errorf("f: best %g, want -0.5", f.best)
 	}
 }
 
 // TestCategoryStep checks that a category step proposes the open category
-// within its trust region, where the main step keeps to the broad basin,
-// whose values all beat the narrow one's so far.
+// within its box, down the slope its own trials show, where the main step
+// keeps to the broad basin, whose values all beat the narrow one's so far.
 func TestCategoryStep(t *testing.T) {
 	s, err := New(nil)
 	if err != nil {
@@ -122,24 +153,33 @@ func TestCategoryStep(t *testing.T) {
 	}
 	enc := newEncoder(slopeSpace())
 	xs, ys := slopeHistory(t, enc)
-	m, err := s.newModel(enc, rand.New(rand.NewPCG(1, 2)), xs, ys, nil)
+	m, err := s.newModel(enc, rand.New(rand.NewPCG(1, 2)), xs, ys, indexes(len(xs)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.open) != 1 || m.open[0].value != 1 {
 		t.Fatalf("open categories %+v, want narrow alone", m.open)
 	}
-	k := categoryPeriod - 1 // a category step
+	k := s.nInitial // the first category step
+	for !categoryStep(k, s.nInitial) {
+		k++
+	}
 	a := m.next(rand.New(rand.NewPCG(3, 4)), nil, map[string]bool{}, k)
 	if a["kind"] != "narrow" {
 		t.Fatalf("category step proposed %v, want kind narrow", a)
 	}
 	x, _ := enc.encode(a)
-	lo, hi := m.region(m.open[0].top[0], categoryRegion)
+	lo, hi := m.box(m.open[0].top[0], []float64{categoryRegion, categoryRegion, 0, 0})
 	for j := range 2 {
 		if !inside(x[j], lo[j], hi[j]) {
 			t.Errorf("category step proposed %v, outside its region [%v, %v]", a, lo[:2], hi[:2])
 		}
+	}
+	// Narrow's own trials say its slope falls towards (0.7, 0.3); the joint
+	// model, drawn towards broad's basin, sends the step uphill.
+	best := 1 + math.Hypot(1-0.7, 0.4-0.3)
+	if v := 1 + math.Hypot(x[0]-0.7, x[1]-0.3); v >= best {
+		t.Errorf("category step proposed %v, valued %g on narrow's slope; want below narrow's best %g", a, v, best)
 	}
 	main := m.next(rand.New(rand.NewPCG(3, 4)), nil, map[string]bool{}, k+1)
 	if main["kind"] != "broad" {
@@ -178,7 +218,7 @@ func TestProposalsStayInRegion(t *testing.T) {
 		x := []float64{0.3 + 0.3*r.Float64(), 0.3 + 0.3*r.Float64(), 0.3 + 0.3*r.Float64()}
 		xs, ys = append(xs, x), append(ys, f(x)+0.01)
 	}
-	m, err := s.newModel(enc, r, xs, ys, nil)
+	m, err := s.newModel(enc, r, xs, ys, indexes(len(xs)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +236,16 @@ func TestProposalsStayInRegion(t *testing.T) {
 			}
 		}
 	}
+}
+
+// indexes returns 0, 1, …, n−1: the proposal indexes of n trials made
+// one after the other.
+func indexes(n int) []int {
+	ks := make([]int, n)
+	for i := range ks {
+		ks[i] = i
+	}
+	return ks
 }
 
 // inside reports whether v is in [lo, hi] up to the rounding of an
