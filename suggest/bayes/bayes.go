@@ -383,8 +383,11 @@ const (
 	// categoryGain is the share of the gap between a value's best and the
 	// incumbent that a trial must close to count as an improvement.
 	categoryGain = 0.1
-	// categoryRegion is the half-width of a category step's box.
-	categoryRegion = 0.15
+	// categoryRegion is the half-width of a category step's box while
+	// the value improves; it is halved after every categoryShrink
+	// category-step trials without a gain.
+	categoryRegion = 0.1
+	categoryShrink = 2
 )
 
 // categoryStep reports whether proposal k of an experiment whose initial
@@ -398,7 +401,13 @@ func categoryStep(k, nInitial int) bool {
 type category struct {
 	param, value int         // indexes in the space and in its values
 	best         float64     // best standardised value among its trials
+	stale        int         // its category-step trials since its last gain
 	top          [][]float64 // its best trials, seeds of perturbed candidates
+}
+
+// box returns the half-width of c's category-step box, in the unit cube.
+func (c category) box() float64 {
+	return categoryRegion / float64(int(1)<<(c.stale/categoryShrink))
 }
 
 // openCategories returns the categorical values to exploit on their own:
@@ -440,6 +449,7 @@ func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitia
 				if stale >= categoryPatience {
 					continue
 				}
+				cat.stale = stale
 				slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(z[a], z[b]) })
 				cat.best = z[idx[0]]
 				for _, i := range idx[:min(topPoints, len(idx))] {
@@ -600,12 +610,12 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k 
 }
 
 // nextIn returns the maximiser of the acquisition function against c's
-// best, among unseen assignments with c's value in the box of half-width
-// categoryRegion around c's best trial (the incumbent when c has none),
-// and false when it finds none. The acquisition is that of a GP with the
-// model's hyperparameters conditioned on c's points alone ([gp.within]),
-// when it has withinMin of them: the joint model's prediction for a value
-// whose good region is small is drawn towards the other values' trials.
+// best, among unseen assignments with c's value in c's box ([category.box])
+// around its best trial (the incumbent when c has none), and false when it
+// finds none. The acquisition is that of a GP with the model's
+// hyperparameters conditioned on c's points alone ([gp.within]), when it has
+// withinMin of them: the joint model's prediction for a value whose good
+// region is small is drawn towards the other values' better trials.
 func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.Assignment, bool) {
 	col, k := m.enc.off[c.param], len(m.enc.space[c.param].Values)
 	fixed := make([]bool, m.enc.dim)
@@ -618,7 +628,7 @@ func (m *model) nextIn(r *rand.Rand, seen map[string]bool, c category) (suggest.
 	}
 	half := make([]float64, m.enc.dim)
 	for j := range half {
-		half[j] = categoryRegion
+		half[j] = c.box()
 	}
 	lo, hi := m.box(top[0], half)
 	own, best := m, c.best

@@ -132,14 +132,17 @@ func TestOpenCategories(t *testing.T) {
 		t.Fatalf("open values %v, want c, d, f (2, 3, 5)", values)
 	}
 	c, d, f := got[0], got[1], got[2]
-	if c.best != 0.5 || len(c.top) != topPoints {
-		t.Errorf("c: best %g, %d top points; want 0.5, %d", c.best, len(c.top), topPoints)
+	if c.best != 0.5 || len(c.top) != topPoints || c.stale != categoryPatience-1 {
+		t.Errorf("c: best %g, %d top points, %d stale; want 0.5, %d, %d", c.best, len(c.top), c.stale, topPoints, categoryPatience-1)
+	}
+	if want := categoryRegion / float64(int(1)<<((categoryPatience-1)/categoryShrink)); c.box() != want {
+		t.Errorf("c: box %g after %d trials without a gain, want %g", c.box(), c.stale, want)
 	}
 	if d.best != -2 || len(d.top) != 0 {
 		t.Errorf("d: best %g, %d top points; want the incumbent's -2, none", d.best, len(d.top))
 	}
-	if f.best != -0.5 {
-		t.Errorf("f: best %g, want -0.5", f.best)
+	if f.best != -0.5 || f.stale != 0 || f.box() != categoryRegion {
+		t.Errorf("f: best %g, %d stale, box %g; want -0.5, 0, %g", f.best, f.stale, f.box(), categoryRegion)
 	}
 }
 
@@ -169,7 +172,8 @@ func TestCategoryStep(t *testing.T) {
 		t.Fatalf("category step proposed %v, want kind narrow", a)
 	}
 	x, _ := enc.encode(a)
-	lo, hi := m.box(m.open[0].top[0], []float64{categoryRegion, categoryRegion, 0, 0})
+	w := m.open[0].box()
+	lo, hi := m.box(m.open[0].top[0], []float64{w, w, 0, 0})
 	for j := range 2 {
 		if !inside(x[j], lo[j], hi[j]) {
 			t.Errorf("category step proposed %v, outside its region [%v, %v]", a, lo[:2], hi[:2])
