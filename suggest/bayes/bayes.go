@@ -586,12 +586,10 @@ func (m *model) scoreAgainst(xs [][]float64, best float64) []float64 {
 // proposed before, found among [model.boxCandidates] of the trust region
 // ([regionWidth]), the best of them polished by L-BFGS within it and
 // snapped again, and the best of each categorical value
-// ([model.everyCategory]). Every
-// categoryPeriod-th proposal is instead a category step, while some value
-// is open ([openCategories]): the acquisition is maximised within one open
-// value, taken in turn, against that value's own best trial, so that a
-// value whose good region is small is followed down its slope before the
-// model writes it off.
+// ([model.everyCategory]). A proposal [categoryStep] says is instead a
+// category step while some value is open ([openCategories]): [model.nextIn]
+// for one open value, taken in turn, so that a value whose good region is
+// small is followed down its slope before the model writes it off.
 func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k int) suggest.Assignment {
 	if len(m.open) > 0 && categoryStep(k, m.s.nInitial) {
 		c := m.open[(k/categoryPeriod)%len(m.open)]
