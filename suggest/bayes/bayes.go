@@ -362,7 +362,7 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 	for _, i := range idx[:min(topPoints, len(idx))] {
 		m.top = append(m.top, xs[i])
 	}
-	m.open = openCategories(enc, xs, z, ks, s.nInitial)
+	m.open = openCategories(enc, xs, z, ks, s.nInitial, len(pending))
 	m.width = regionWidth(z, enc.dim)
 	for _, x := range pending {
 		if err := m.fantasize(x); err != nil {
@@ -378,14 +378,16 @@ const (
 	// categoryPeriod is the spacing of category steps among proposals.
 	categoryPeriod = 2
 	// categoryPatience is how many of a value's trials made in category
-	// steps, after its last improvement, end its exploration.
-	categoryPatience = 6
+	// steps, after its last improvement, end its exploration, plus one
+	// for each trial pending: those steps were proposed without the
+	// others' results.
+	categoryPatience = 8
 	// categoryGain is the share of the gap between a value's best and the
 	// incumbent that a trial must close to count as an improvement.
 	categoryGain = 0.1
 	// categoryRegion is the half-width of a category step's box while
-	// the value improves; it is halved after every categoryShrink
-	// category-step trials without a gain.
+	// the value's best falls; it is halved after every categoryShrink
+	// category-step trials that do not lower it.
 	categoryRegion = 0.1
 	categoryShrink = 2
 )
@@ -402,22 +404,26 @@ type category struct {
 	param, value int         // indexes in the space and in its values
 	best         float64     // best standardised value among its trials
 	stale        int         // its category-step trials since its last gain
+	flat         int         // its category-step trials since its best last fell
 	top          [][]float64 // its best trials, seeds of perturbed candidates
 }
 
-// box returns the half-width of c's category-step box, in the unit cube.
+// box returns the half-width of c's category-step box, in the unit cube:
+// it narrows only while c's best stops falling, so that a value whose best
+// falls by less than a gain each step keeps its stride down a slope.
 func (c category) box() float64 {
-	return categoryRegion / float64(int(1)<<(c.stale/categoryShrink))
+	return categoryRegion / float64(int(1)<<(c.flat/categoryShrink))
 }
 
 // openCategories returns the categorical values to exploit on their own:
 // those that are not the incumbent's and that have not had
-// categoryPatience trials in category steps since their last improvement
-// (a trial that closes categoryGain of the gap between the value's best
-// before it and the incumbent). xs are in completion order, ks their
-// proposal indexes, nInitial the size of the initial design. A value with
-// no trial is open, with the overall best as its incumbent.
-func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitial int) []category {
+// categoryPatience + pending trials in category steps since their last
+// improvement (a trial that closes categoryGain of the gap between the
+// value's best before it and the incumbent). xs are in completion order, ks
+// their proposal indexes, nInitial the size of the initial design, pending
+// the number of trials running. A value with no trial is open, with the
+// overall best as its incumbent.
+func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitial, pending int) []category {
 	inc := argmin(z)
 	var out []category
 	for pi, p := range enc.space {
@@ -437,19 +443,25 @@ func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitia
 			}
 			cat := category{param: pi, value: v, best: z[inc]}
 			if len(idx) > 0 {
-				best, stale := z[idx[0]], 0
+				gain, low := z[idx[0]], z[idx[0]]
 				for _, i := range idx[1:] {
+					step := categoryStep(ks[i], nInitial)
 					switch {
-					case z[i] < best-categoryGain*(best-z[inc]):
-						best, stale = z[i], 0
-					case categoryStep(ks[i], nInitial):
-						stale++
+					case z[i] < gain-categoryGain*(gain-z[inc]):
+						gain, cat.stale = z[i], 0
+					case step:
+						cat.stale++
+					}
+					switch {
+					case z[i] < low:
+						low, cat.flat = z[i], 0
+					case step:
+						cat.flat++
 					}
 				}
-				if stale >= categoryPatience {
+				if cat.stale >= categoryPatience+pending {
 					continue
 				}
-				cat.stale = stale
 				slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(z[a], z[b]) })
 				cat.best = z[idx[0]]
 				for _, i := range idx[:min(topPoints, len(idx))] {
@@ -588,12 +600,11 @@ func (m *model) scoreAgainst(xs [][]float64, best float64) []float64 {
 // snapped again, and the best of each categorical value
 // ([model.everyCategory]). A proposal [categoryStep] says is instead a
 // category step while some value is open ([openCategories]): [model.nextIn]
-// for one open value, taken in turn, so that a value whose good region is
+// for the open value [nextOpen] picks, so that a value whose good region is
 // small is followed down its slope before the model writes it off.
 func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k int) suggest.Assignment {
 	if len(m.open) > 0 && categoryStep(k, m.s.nInitial) {
-		c := m.open[(k/categoryPeriod)%len(m.open)]
-		if a, ok := m.nextIn(r, seen, c); ok {
+		if a, ok := m.nextIn(r, seen, nextOpen(m.open, k)); ok {
 			return a
 		}
 	}
@@ -605,6 +616,20 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k 
 		return a
 	}
 	return m.s.fromPrior(prior, r, seen)
+}
+
+// nextOpen returns the open value category step k exploits: one of those
+// with the fewest category-step trials since their last gain, taken in turn,
+// so that a value still gaining is followed faster than one that stalls.
+func nextOpen(open []category, k int) category {
+	fewest := slices.MinFunc(open, func(a, b category) int { return a.stale - b.stale }).stale
+	var fresh []category
+	for _, c := range open {
+		if c.stale == fewest {
+			fresh = append(fresh, c)
+		}
+	}
+	return fresh[(k/categoryPeriod)%len(fresh)]
 }
 
 // nextIn returns the maximiser of the acquisition function against c's

@@ -77,7 +77,7 @@ func slopeSpace() suggest.Space {
 func TestOpenCategories(t *testing.T) {
 	space := suggest.Space{
 		{Name: "x", Type: suggest.Double, Min: 0, Max: 1},
-		{Name: "k", Type: suggest.Categorical, Values: []string{"a", "b", "c", "d", "e", "f"}},
+		{Name: "k", Type: suggest.Categorical, Values: []string{"a", "b", "c", "d", "e", "f", "g"}},
 	}
 	enc := newEncoder(space)
 	var xs [][]float64
@@ -100,8 +100,9 @@ func TestOpenCategories(t *testing.T) {
 	// category-step trials that do not beat it: closed. c's by one fewer,
 	// and by main-step trials, which do not count: open. e improves in
 	// every category step, by less than categoryGain of its gap to the
-	// incumbent: closed. f improves enough in its last: open. d has no
-	// trial: open.
+	// incumbent: closed. f improves enough in its last: open. g improves
+	// as e does in one fewer: open, with a box that has not narrowed,
+	// as its best kept falling. d has no trial: open.
 	add("a", -2, false)
 	add("b", 0, false)
 	for range categoryPatience {
@@ -123,26 +124,69 @@ func TestOpenCategories(t *testing.T) {
 		add("f", 0.1, true)
 	}
 	add("f", -0.5, true)
-	got := openCategories(enc, xs, z, ks, nInitial)
+	add("g", 0, true)
+	for i := range categoryPatience - 1 {
+		add("g", -0.01*float64(i+1), true)
+	}
+	got := openCategories(enc, xs, z, ks, nInitial, 0)
 	var values []int
 	for _, c := range got {
 		values = append(values, c.value)
 	}
-	if !slices.Equal(values, []int{2, 3, 5}) {
-		t.Fatalf("open values %v, want c, d, f (2, 3, 5)", values)
+	if !slices.Equal(values, []int{2, 3, 5, 6}) {
+		t.Fatalf("open values %v, want c, d, f, g (2, 3, 5, 6)", values)
 	}
-	c, d, f := got[0], got[1], got[2]
+	c, d, f, g := got[0], got[1], got[2], got[3]
 	if c.best != 0.5 || len(c.top) != topPoints || c.stale != categoryPatience-1 {
 		t.Errorf("c: best %g, %d top points, %d stale; want 0.5, %d, %d", c.best, len(c.top), c.stale, topPoints, categoryPatience-1)
 	}
 	if want := categoryRegion / float64(int(1)<<((categoryPatience-1)/categoryShrink)); c.box() != want {
-		t.Errorf("c: box %g after %d trials without a gain, want %g", c.box(), c.stale, want)
+		t.Errorf("c: box %g after %d trials that did not lower its best, want %g", c.box(), c.flat, want)
+	}
+	if g.stale != categoryPatience-1 || g.flat != 0 || g.box() != categoryRegion {
+		t.Errorf("g: %d stale, %d flat, box %g; want %d, 0, %g", g.stale, g.flat, g.box(), categoryPatience-1, categoryRegion)
+	}
+	// With a trial pending, b's and e's steps are one short of closing
+	// them.
+	values = values[:0]
+	for _, c := range openCategories(enc, xs, z, ks, nInitial, 1) {
+		values = append(values, c.value)
+	}
+	if !slices.Equal(values, []int{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("open values with a trial pending %v, want b to g (1 to 6)", values)
 	}
 	if d.best != -2 || len(d.top) != 0 {
 		t.Errorf("d: best %g, %d top points; want the incumbent's -2, none", d.best, len(d.top))
 	}
 	if f.best != -0.5 || f.stale != 0 || f.box() != categoryRegion {
 		t.Errorf("f: best %g, %d stale, box %g; want -0.5, 0, %g", f.best, f.stale, f.box(), categoryRegion)
+	}
+}
+
+// TestNextOpen checks that category steps go, in turn, to the open values
+// with the fewest category-step trials since their last gain.
+func TestNextOpen(t *testing.T) {
+	open := []category{{value: 0, stale: 2}, {value: 1}, {value: 2, stale: 1}, {value: 3}}
+	var got []int
+	for k := 1; len(got) < 4; k++ {
+		if categoryStep(k, 0) {
+			got = append(got, nextOpen(open, k).value)
+		}
+	}
+	if !slices.Equal(got, []int{1, 3, 1, 3}) {
+		t.Errorf("category steps went to values %v, want 1, 3, 1, 3", got)
+	}
+	for i := range open {
+		open[i].stale = 0
+	}
+	seen := map[int]bool{}
+	for k := range 4 * categoryPeriod {
+		if categoryStep(k, 0) {
+			seen[nextOpen(open, k).value] = true
+		}
+	}
+	if len(seen) != len(open) {
+		t.Errorf("with no value stalling, category steps reached %d of %d values", len(seen), len(open))
 	}
 }
 
