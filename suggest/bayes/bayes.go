@@ -362,7 +362,7 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 	for _, i := range idx[:min(topPoints, len(idx))] {
 		m.top = append(m.top, xs[i])
 	}
-	m.open = openCategories(enc, xs, z, ks, s.nInitial, len(pending))
+	m.open = openCategories(enc, xs, z, ks, s.nInitial)
 	m.width = regionWidth(z, enc.dim)
 	for _, x := range pending {
 		if err := m.fantasize(x); err != nil {
@@ -378,9 +378,7 @@ const (
 	// categoryPeriod is the spacing of category steps among proposals.
 	categoryPeriod = 2
 	// categoryPatience is how many of a value's trials made in category
-	// steps, after its last improvement, end its exploration, plus one
-	// for each trial pending: those steps were proposed without the
-	// others' results.
+	// steps, after its last improvement, end its exploration.
 	categoryPatience = 8
 	// categoryGain is the share of the gap between a value's best and the
 	// incumbent that a trial must close to count as an improvement.
@@ -417,13 +415,12 @@ func (c category) box() float64 {
 
 // openCategories returns the categorical values to exploit on their own:
 // those that are not the incumbent's and that have not had
-// categoryPatience + pending trials in category steps since their last
-// improvement (a trial that closes categoryGain of the gap between the
-// value's best before it and the incumbent). xs are in completion order, ks
-// their proposal indexes, nInitial the size of the initial design, pending
-// the number of trials running. A value with no trial is open, with the
-// overall best as its incumbent.
-func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitial, pending int) []category {
+// categoryPatience trials in category steps since their last improvement
+// (a trial that closes categoryGain of the gap between the value's best
+// before it and the incumbent). xs are in completion order, ks their
+// proposal indexes, nInitial the size of the initial design. A value with
+// no trial is open, with the overall best as its incumbent.
+func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitial int) []category {
 	inc := argmin(z)
 	var out []category
 	for pi, p := range enc.space {
@@ -459,7 +456,7 @@ func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitia
 						cat.flat++
 					}
 				}
-				if cat.stale >= categoryPatience+pending {
+				if cat.stale >= categoryPatience {
 					continue
 				}
 				slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(z[a], z[b]) })

@@ -128,7 +128,7 @@ func TestOpenCategories(t *testing.T) {
 	for i := range categoryPatience - 1 {
 		add("g", -0.01*float64(i+1), true)
 	}
-	got := openCategories(enc, xs, z, ks, nInitial, 0)
+	got := openCategories(enc, xs, z, ks, nInitial)
 	var values []int
 	for _, c := range got {
 		values = append(values, c.value)
@@ -145,15 +145,6 @@ func TestOpenCategories(t *testing.T) {
 	}
 	if g.stale != categoryPatience-1 || g.flat != 0 || g.box() != categoryRegion {
 		t.Errorf("g: %d stale, %d flat, box %g; want %d, 0, %g", g.stale, g.flat, g.box(), categoryPatience-1, categoryRegion)
-	}
-	// With a trial pending, b's and e's steps are one short of closing
-	// them.
-	values = values[:0]
-	for _, c := range openCategories(enc, xs, z, ks, nInitial, 1) {
-		values = append(values, c.value)
-	}
-	if !slices.Equal(values, []int{1, 2, 3, 4, 5, 6}) {
-		t.Errorf("open values with a trial pending %v, want b to g (1 to 6)", values)
 	}
 	if d.best != -2 || len(d.top) != 0 {
 		t.Errorf("d: best %g, %d top points; want the incumbent's -2, none", d.best, len(d.top))
