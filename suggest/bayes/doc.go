@@ -97,76 +97,74 @@
 // # Category steps
 //
 // A categorical value whose good region is small looks poor until a trial
-// lands in it, and a model fitted to the other values' better trials
-// then never spends a trial there: the decoy test function's deep basin,
-// below the other categories only within 0.13 of its centre, was found
-// by 30 % of seeds in 50 trials. So every second proposal after the
-// initial design (proposal k ≥ n_initial_points, k odd) is a category step
-// while some categorical value is open: one open value gets the
-// acquisition maximised with that value fixed, in a box around
-// its own best trial, against its own best value as the incumbent, under a
-// GP with the joint fit's hyperparameters conditioned on that value's
-// trials alone (fantasies included) once it has 3. The joint model's
-// prediction for a value with a small good region is drawn towards the
-// other values' better trials; traces of decoy showed it sending narrow's
-// steps uphill, towards broad's basin. The box has half-width 0.1 of the
-// cube in every numeric coordinate (the length scales are the joint
-// surface's, not the value's), halved after every 2 of the value's
-// category-step trials that did not lower its best, so that a value near
-// its basin is searched ever closer to its best trial rather than at the
-// corners of the box, where the value's own model, with few points, is
-// least sure, while a value walking down a slope keeps its stride even
-// when each step gains less than a gain (below).
+// lands in it, and a model fitted to the other values' better trials then
+// never spends a trial there: the decoy test function's deep basin, below
+// the other categories only within 0.13 of its centre, was found by 30 % of
+// seeds in 50 trials. So every second proposal after the initial design
+// (proposal k ≥ n_initial_points, k odd) is a category step while some
+// categorical value is open: one open value gets the acquisition maximised
+// with that value fixed, in a box around its own best trial, against its own
+// best value as the incumbent, under a GP with the joint fit's
+// hyperparameters conditioned on that value's trials alone (fantasies
+// included) once it has 3. The joint model's prediction for a value with a
+// small good region is drawn towards the other values' better trials; traces
+// of decoy showed it sending narrow's steps uphill, towards broad's basin.
+// The box has half-width 0.1 of the cube in every numeric coordinate (the
+// length scales are the joint surface's, not the value's), halved after
+// every 2 of the value's category-step trials that did not lower its best,
+// so that a value near its basin is searched ever closer to its best trial
+// rather than at the corners of the box, where the value's own model, with
+// few points, is least sure, while a value walking down a slope keeps its
+// stride even when each step gains less than a gain (below).
 //
 // A value is open when it is not the incumbent's and fewer than 8 of its
 // trials made in category steps came after its last gain, a trial that
-// closes at least 10 % of the gap between the value's best before it and
-// the incumbent. Trials made in the initial design or in main steps do not
+// closes at least 10 % of the gap between the value's best before it and the
+// incumbent. Trials made in the initial design or in main steps do not
 // count, so a value is written off only by its own steps; a value that
 // creeps towards a floor above the incumbent (rmsprop on the conditional
 // function, 0.5 against sgd's 0.3) closes, while one on a slope keeps
 // gaining and stays open until it is followed down. A value never tried is
-// open, searched around the incumbent against the overall best.
-// Each category step goes to one of the open values with the fewest
-// category-step trials since their last gain, those taken in turn: a value
-// that still gains is followed faster than one that stalls.
+// open, searched around the incumbent against the overall best. Each
+// category step goes to one of the open values with the fewest category-step
+// trials since their last gain, those taken in turn: a value that still
+// gains is followed faster than one that stalls.
 //
 // Measured with `tune bench suggest -algorithms bayesianoptimization
 // -functions decoy,conditional,mixed -seeds 40 -parallel 1 -raw FILE`
 // against the version before (every third proposal, patience 4 counted on
 // every trial, the joint model, a half-width of 0.15 scaled by the length
 // scales), share of seeds whose best trial has the right category at 50 /
-// 100 trials: decoy 65 / 78 % to 95 / 100 %, conditional 8 / 15 % to
-// 73 / 88 %, mixed 95 / 100 % to 98 / 100 %. Median regret (Mann–Whitney
-// z, suggest/bench/reference/compare.py): conditional at 100 0.300 to
-// 0.00135 (z −5.33), at 50 0.303 to 0.237 (−3.71); decoy 0.0081 to 0.0040
-// at 50 (−1.80); mixed at 50 0.0034 to 0.0134 (+3.47, the price of the
-// steps spent on the other kinds; still 20 times below any other
-// optimiser's), at 100 unchanged. Each piece alone was measured and kept
-// only together (docs/suggest.md, "Issue 18: after").
+// 100 trials: decoy 65 / 78 % to 95 / 100 %, conditional 8 / 15 % to 73 / 88
+// %, mixed 95 / 100 % to 98 / 100 %. Median regret (Mann–Whitney z,
+// suggest/bench/reference/compare.py): conditional at 100 0.300 to 0.00135
+// (z −5.33), at 50 0.303 to 0.237 (−3.71); decoy 0.0081 to 0.0040 at 50
+// (−1.80); mixed at 50 0.0034 to 0.0134 (+3.47, the price of the steps spent
+// on the other kinds; still 20 times below any other optimiser's), at 100
+// unchanged. Each piece alone was measured and kept only together
+// (docs/suggest.md, "Issue 18: after").
 //
 // The same command, 40 seeds, for the allocation to the values still
-// gaining, the box that narrows only while a value's best stops falling
-// and the patience of 8, against the version
-// before (values in turn, the box halved after every 2 trials without a
-// gain, patience 6): right category at 50 / 100 decoy 95 / 100 % to
-// 100 / 100 %, conditional 73 / 88 % to 85 / 100 %, mixed 98 / 100 % to
-// 93 / 100 %; no median regret moved significantly (|z| < 1.9).
-// Measured on the way and not kept (same command, each on part of the
-// kept changes; conditional at 50 / 100): gain
-// share 0.05 75 / 100 % with mixed 85 %; a box of 0.15 or 0.2 68 / 100 %
-// and 73 / 95 %; patience 4 70 / 78 %; the box widened to two steps of
-// every int 43 / 60 %; the box scaled by the length scales 63 / 83 %; the
-// value's model on all trials, each value's mean removed, 70 / 95 %;
-// its own hyperparameters fitted from 5 or 8 points 70 / 90 %, 75 / 93 %;
-// the box doubled after gains 68 / 88 %; candidates that take coordinates
-// from the incumbent 5 / 13 %. In parallel (20 seeds, parallelism 4 / 8),
-// patience 8 plus one for every trial pending (a value's steps in a batch
-// are proposed without each other's results) found adam by 100 trials in
-// 20 / 19 seeds against 19 / 15 without the allowance, but left higher
-// medians (decoy 0.00064 / 0.00105 against 0.00042 / 0.00061, conditional
-// 0.0065 / 0.037 against 0.0035 / 0.033); no difference significant
-// (|z| < 1.9, Fisher p ≈ 0.2), so the simpler rule stayed.
+// gaining, the box that narrows only while a value's best stops falling and
+// the patience of 8, against the version before (values in turn, the box
+// halved after every 2 trials without a gain, patience 6): right category at
+// 50 / 100 decoy 95 / 100 % to 100 / 100 %, conditional 73 / 88 % to 85 /
+// 100 %, mixed 98 / 100 % to 93 / 100 %; no median regret moved
+// significantly (|z| < 1.9). Measured on the way and not kept (same command,
+// each on part of the kept changes; conditional at 50 / 100): gain share
+// 0.05 75 / 100 % with mixed 85 %; a box of 0.15 or 0.2 68 / 100 % and 73 /
+// 95 %; patience 4 70 / 78 %; the box widened to two steps of every int 43 /
+// 60 %; the box scaled by the length scales 63 / 83 %; the value's model on
+// all trials, each value's mean removed, 70 / 95 %; its own hyperparameters
+// fitted from 5 or 8 points 70 / 90 %, 75 / 93 %; the box doubled after
+// gains 68 / 88 %; candidates that take coordinates from the incumbent 5 /
+// 13 %. In parallel (20 seeds, parallelism 4 / 8), patience 8 plus one for
+// every trial pending (a value's steps in a batch are proposed without each
+// other's results) found adam by 100 trials in 20 / 19 seeds against 19 / 15
+// without the allowance, but left higher medians (decoy 0.00064 / 0.00105
+// against 0.00042 / 0.00061, conditional 0.0065 / 0.037 against 0.0035 /
+// 0.033); no difference significant (|z| < 1.9, Fisher p ≈ 0.2), so the
+// simpler rule stayed.
 //
 // The acquisition functions, for the standardised objective y with
 // posterior N(μ, σ²) and incumbent y* (the best completed value):
