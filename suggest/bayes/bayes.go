@@ -3,11 +3,12 @@ package bayes
 import (
 	"context"
 	"fmt"
-	"gonum.org/v1/gonum/optimize"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"gonum.org/v1/gonum/optimize"
 
 	"github.com/tune-hpo/tune/suggest"
 	"github.com/tune-hpo/tune/suggest/random"
