@@ -378,15 +378,15 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 const (
 	// categoryPeriod is the spacing of category steps among proposals.
 	categoryPeriod = 2
-	// categoryPatience is how many of a value's trials made in category
-	// steps, after its last improvement, end its exploration.
+	// categoryPatience is how many of a value's trials made after the
+	// initial design, following its last improvement, end its exploration.
 	categoryPatience = 8
 	// categoryGain is the share of the gap between a value's best and the
 	// incumbent that a trial must close to count as an improvement.
 	categoryGain = 0.1
 	// categoryRegion is the half-width of a category step's box while
-	// the value's best falls; it is halved after every categoryShrink
-	// category-step trials that do not lower it.
+	// the value's best falls; it is halved after every categoryShrink of
+	// its trials after the initial design that do not lower it.
 	categoryRegion = 0.1
 	categoryShrink = 2
 )
@@ -402,8 +402,8 @@ func categoryStep(k, nInitial int) bool {
 type category struct {
 	param, value int         // indexes in the space and in its values
 	best         float64     // best standardised value among its trials
-	stale        int         // its category-step trials since its last gain
-	flat         int         // its category-step trials since its best last fell
+	stale        int         // its trials after the design since its last gain
+	flat         int         // its trials after the design since its best last fell
 	top          [][]float64 // its best trials, seeds of perturbed candidates
 }
 
@@ -416,9 +416,10 @@ func (c category) box() float64 {
 
 // openCategories returns the categorical values to exploit on their own:
 // those that are not the incumbent's and that have not had
-// categoryPatience trials in category steps since their last improvement
-// (a trial that closes categoryGain of the gap between the value's best
-// before it and the incumbent). xs are in completion order, ks their
+// categoryPatience trials after the initial design (category steps and
+// main steps alike) since their last improvement (a trial that closes
+// categoryGain of the gap between the value's best before it and the
+// incumbent). xs are in completion order, ks their
 // proposal indexes, nInitial the size of the initial design. A value with
 // no trial is open, with the overall best as its incumbent.
 func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitial int) []category {
@@ -443,17 +444,17 @@ func openCategories(enc *encoder, xs [][]float64, z []float64, ks []int, nInitia
 			if len(idx) > 0 {
 				gain, low := z[idx[0]], z[idx[0]]
 				for _, i := range idx[1:] {
-					step := categoryStep(ks[i], nInitial)
+					designed := ks[i] < nInitial
 					switch {
 					case z[i] < gain-categoryGain*(gain-z[inc]):
 						gain, cat.stale = z[i], 0
-					case step:
+					case !designed:
 						cat.stale++
 					}
 					switch {
 					case z[i] < low:
 						low, cat.flat = z[i], 0
-					case step:
+					case !designed:
 						cat.flat++
 					}
 				}
@@ -617,8 +618,8 @@ func (m *model) next(r *rand.Rand, prior *random.Prior, seen map[string]bool, k 
 }
 
 // nextOpen returns the open value category step k exploits: one of those
-// with the fewest category-step trials since their last gain, taken in turn,
-// so that a value still gaining is followed faster than one that stalls.
+// with the fewest trials since their last gain, taken in turn, so that a
+// value still gaining is followed faster than one that stalls.
 func nextOpen(open []category, k int) category {
 	fewest := slices.MinFunc(open, func(a, b category) int { return a.stale - b.stale }).stale
 	var fresh []category

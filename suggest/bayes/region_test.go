@@ -84,9 +84,9 @@ func TestOpenCategories(t *testing.T) {
 	var z []float64
 	var ks []int
 	const nInitial = 4
-	k := nInitial - 1
+	k, designed := nInitial-1, 0
 	// add records a trial of value v, made in a category step when step
-	// says so, in a proposal slot of that kind.
+	// says so, in a proposal slot of that kind after the initial design.
 	add := func(v string, y float64, step bool) {
 		x, err := enc.encode(suggest.Assignment{"x": "0.5", "k": v})
 		if err != nil {
@@ -96,24 +96,34 @@ func TestOpenCategories(t *testing.T) {
 		}
 		xs, z, ks = append(xs, x), append(z, y), append(ks, k)
 	}
+	// addDesigned records a trial of value v from the initial design.
+	addDesigned := func(v string, y float64) {
+		x, err := enc.encode(suggest.Assignment{"x": "0.5", "k": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, z, ks = append(xs, x), append(z, y), append(ks, designed)
+		designed++
+	}
 	// a holds the incumbent, -2. b's best is followed by categoryPatience
-	// category-step trials that do not beat it: closed. c's by one fewer,
-	// and by main-step trials, which do not count: open. e improves in
-	// every category step, by less than categoryGain of its gap to the
-	// incumbent: closed. f improves enough in its last: open. g improves
-	// as e does in one fewer: open, with a box that has not narrowed,
-	// as its best kept falling. d has no trial: open.
+	// trials, main and category steps in turn, that do not beat it:
+	// closed. c's by one fewer, and by trials of the initial design (late
+	// to complete), which do not count: open. e improves in every category
+	// step, by less than categoryGain of its gap to the incumbent: closed.
+	// f improves enough in its last: open. g improves as e does in one
+	// fewer: open, with a box that has not narrowed, as its best kept
+	// falling. d has no trial: open.
 	add("a", -2, false)
 	add("b", 0, false)
-	for range categoryPatience {
-		add("b", 1, true)
+	for i := range categoryPatience {
+		add("b", 1, i%2 == 0)
 	}
 	add("c", 0.5, true)
 	for range categoryPatience - 1 {
 		add("c", 0.7, true)
 	}
-	for range 3 {
-		add("c", 0.6, false)
+	for range nInitial - 1 {
+		addDesigned("c", 0.6)
 	}
 	add("e", 0, true)
 	for i := range categoryPatience {
@@ -155,7 +165,7 @@ func TestOpenCategories(t *testing.T) {
 }
 
 // TestNextOpen checks that category steps go, in turn, to the open values
-// with the fewest category-step trials since their last gain.
+// with the fewest trials since their last gain.
 func TestNextOpen(t *testing.T) {
 	open := []category{{value: 0, stale: 2}, {value: 1}, {value: 2, stale: 1}, {value: 3}}
 	var got []int
