@@ -84,26 +84,21 @@ func TestOpenCategories(t *testing.T) {
 	var z []float64
 	var ks []int
 	const nInitial = 4
-	k, designed := nInitial-1, 0
-	// add records a trial of value v, made in a category step when step
-	// says so, in a proposal slot of that kind after the initial design.
-	add := func(v string, y float64, step bool) {
+	// record records a trial of value v proposed as proposal k.
+	record := func(v string, y float64, k int) {
 		x, err := enc.encode(suggest.Assignment{"x": "0.5", "k": v})
 		if err != nil {
 			t.Fatal(err)
-		}
-		for k++; categoryStep(k, nInitial) != step; k++ {
 		}
 		xs, z, ks = append(xs, x), append(z, y), append(ks, k)
 	}
-	// addDesigned records a trial of value v from the initial design.
-	addDesigned := func(v string, y float64) {
-		x, err := enc.encode(suggest.Assignment{"x": "0.5", "k": v})
-		if err != nil {
-			t.Fatal(err)
+	// add records a trial of value v, made in a category step when step
+	// says so, in the next proposal slot of that kind after the design.
+	k := nInitial - 1
+	add := func(v string, y float64, step bool) {
+		for k++; categoryStep(k, nInitial) != step; k++ {
 		}
-		xs, z, ks = append(xs, x), append(z, y), append(ks, designed)
-		designed++
+		record(v, y, k)
 	}
 	// a holds the incumbent, -2. b's best is followed by categoryPatience
 	// trials, main and category steps in turn, that do not beat it:
@@ -122,8 +117,8 @@ func TestOpenCategories(t *testing.T) {
 	for range categoryPatience - 1 {
 		add("c", 0.7, true)
 	}
-	for range nInitial - 1 {
-		addDesigned("c", 0.6)
+	for d := range nInitial - 1 {
+		record("c", 0.6, d) // design trials
 	}
 	add("e", 0, true)
 	for i := range categoryPatience {
