@@ -206,15 +206,18 @@
 // 82 / 82 %; main steps searched within the incumbent's value under its
 // own refitted model once it has 10 trials 100 / 81 / 68 % (conditional
 // at 100 trials 0.00061 to 0.00026, z −5.96), or only when the joint
-// model's choice has that value 100 / 86 / 78 %; a gain of 25 % or 40 %
-// of the gap 99 / 90 / 87 % and 96 / 81 / 87 %; every second step to the
+// model's choice has that value 100 / 86 / 78 %, or in every second main
+// step 100 / 83 / 71 %; a gain of 25 % or 40 % of the gap 99 / 90 / 87 %
+// and 96 / 81 / 87 %; every second step to the
 // least-tried open value 97 / 86 / 88 %, with a gain of 25 % 96 / 85 /
 // 93 %; the box halved after every trial that does not lower the best
 // 99 / 91 / 82 %; a box of 0.05 100 / 89 / 78 % (conditional's median at
 // 50 0.127 to 0.074, z −2.45; mixed's 0.011 to 0.018, +1.91); either with
 // the gain of 25 % and the least-tried share 98 / 82 / 84 % and 98 / 89 /
-// 83 %. Every variant lands within 78–93 % on conditional and mixed and
-// trades one for the other, because their misses differ: in 10 of
+// 83 %; the box of 0.05 only for a value whose best is within a quarter
+// of the gap between the median trial and the incumbent 99 / 89 / 87 %.
+// None reaches 90 % on both conditional and mixed; those that raise one
+// lower the other, because their misses differ: in 10 of
 // conditional's 14 misses adam's basin was found (best 0.30–0.43) but not
 // refined below sgd's floor of 0.3 in its 0.1 box; in all 16 of mixed's, b
 // was never near its optimum (best 0.68–6.8 after 7–12 trials, tried at the
