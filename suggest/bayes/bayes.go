@@ -383,7 +383,7 @@ const (
 	categoryPatience = 8
 	// categoryGain is the share of the gap between a value's best and the
 	// incumbent that a trial must close to count as an improvement.
-	categoryGain = 0.1
+	categoryGain = 0.25
 	// categoryRegion is the half-width of a category step's box while
 	// the value's best falls; it is halved after every categoryShrink of
 	// its trials after the initial design that do not lower it.

@@ -431,10 +431,11 @@ func (g *gp) predict(xs [][]float64, mu, sd []float64, buf []float64) []float64 
 	return buf
 }
 
-// within returns a GP with g's hyperparameters conditioned only on the
-// training points (fantasies included) whose column col is 1, with their
-// values less their mean, and that mean; nil when there are fewer than
-// withinMin of them or their kernel matrix cannot be factorised.
+// within returns a GP with g's signal and noise variances and withinScale
+// times its length scales, conditioned only on the training points
+// (fantasies included) whose column col is 1, with their values less their
+// mean, and that mean; nil when there are fewer than withinMin of them or
+// their kernel matrix cannot be factorised.
 func (g *gp) within(col int) (*gp, float64) {
 	var xs [][]float64
 	var ys []float64
@@ -450,7 +451,11 @@ func (g *gp) within(col int) (*gp, float64) {
 	for i := range ys {
 		ys[i] -= mean
 	}
-	own := &gp{dim: g.dim, ls: g.ls, signal: g.signal, noise: g.noise, x: xs, y: ys}
+	ls := make([]float64, len(g.ls))
+	for i, l := range g.ls {
+		ls[i] = l * withinScale
+	}
+	own := &gp{dim: g.dim, ls: ls, signal: g.signal, noise: g.noise, x: xs, y: ys}
 	if own.factorize() != nil {
 		return nil, 0
 	}
@@ -459,3 +464,10 @@ func (g *gp) within(col int) (*gp, float64) {
 
 // withinMin is the fewest points [gp.within] conditions on.
 const withinMin = 3
+
+// withinScale scales the joint model's length scales in [gp.within]: they
+// are fitted to every value's trials, and a value whose good region is
+// smaller than the others' (a narrow basin among broad ones) varies faster
+// than they say, so a model of its trials alone with them extrapolates its
+// slope past its basin.
+const withinScale = 0.5

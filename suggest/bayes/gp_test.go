@@ -138,3 +138,58 @@ func TestAddPointMatchesRefit(t *testing.T) {
 		t.Errorf("sd after addPoint differs from a refit (-refit +added):\n%s", diff)
 	}
 }
+
+// TestWithin checks that a value's own model predicts as a GP with
+// withinScale times the joint length scales fitted on that value's points
+// alone, less their mean, would.
+func TestWithin(t *testing.T) {
+	// Column 0 is a numeric coordinate, column 1 a value's one-hot column.
+	g := &gp{dim: 2}
+	for i := range 12 {
+		u := float64(i) / 11
+		g.x = append(g.x, []float64{u, float64(i % 2)})
+		g.y = append(g.y, math.Sin(6*u)+float64(i%2))
+	}
+	g.setHyper([]float64{math.Log(0.4), math.Log(0.8), 0, math.Log(1e-4)})
+	if err := g.factorize(); err != nil {
+		t.Fatal(err)
+	}
+	own, mean := g.within(1)
+	if own == nil {
+		t.Fatal("within: nil for 6 points")
+	}
+	var xs [][]float64
+	var ys []float64
+	for i, x := range g.x {
+		if x[1] == 1 {
+			xs, ys = append(xs, x), append(ys, g.y[i])
+		}
+	}
+	wantMean, _ := meanStd(ys)
+	if math.Abs(mean-wantMean) > 1e-12 {
+		t.Errorf("mean %g, want %g", mean, wantMean)
+	}
+	for i := range ys {
+		ys[i] -= wantMean
+	}
+	ref := &gp{dim: 2, x: xs, y: ys}
+	ref.setHyper([]float64{math.Log(0.4 * withinScale), math.Log(0.8 * withinScale), 0, math.Log(1e-4)})
+	if err := ref.factorize(); err != nil {
+		t.Fatal(err)
+	}
+	probe := [][]float64{{0.05, 1}, {0.5, 1}, {0.97, 1}, {0.3, 0}}
+	mu1, sd1 := make([]float64, len(probe)), make([]float64, len(probe))
+	mu2, sd2 := make([]float64, len(probe)), make([]float64, len(probe))
+	own.predict(probe, mu1, sd1, nil)
+	ref.predict(probe, mu2, sd2, nil)
+	opt := cmpopts.EquateApprox(0, 1e-9)
+	if diff := cmp.Diff(mu2, mu1, opt); diff != "" {
+		t.Errorf("own model's mean differs from the reference (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(sd2, sd1, opt); diff != "" {
+		t.Errorf("own model's sd differs from the reference (-want +got):\n%s", diff)
+	}
+	if g.ls[0] != 0.4 {
+		t.Errorf("within changed the joint model's length scale to %g", g.ls[0])
+	}
+}

@@ -128,7 +128,7 @@ func TestOpenCategories(t *testing.T) {
 	for range categoryPatience - 1 {
 		add("f", 0.1, true)
 	}
-	add("f", -0.5, true)
+	add("f", -0.6, true)
 	add("g", 0, true)
 	for i := range categoryPatience - 1 {
 		add("g", -0.01*float64(i+1), true)
@@ -154,8 +154,8 @@ func TestOpenCategories(t *testing.T) {
 	if d.best != -2 || len(d.top) != 0 {
 		t.Errorf("d: best %g, %d top points; want the incumbent's -2, none", d.best, len(d.top))
 	}
-	if f.best != -0.5 || f.stale != 0 || f.box() != categoryRegion {
-		t.Errorf("f: best %g, %d stale, box %g; want -0.5, 0, %g", f.best, f.stale, f.box(), categoryRegion)
+	if f.best != -0.6 || f.stale != 0 || f.box() != categoryRegion {
+		t.Errorf("f: best %g, %d stale, box %g; want -0.6, 0, %g", f.best, f.stale, f.box(), categoryRegion)
 	}
 }
 
