@@ -233,34 +233,35 @@
 // The value's own model with half the joint length scales and the gain of
 // 25 % (10 % before) were measured on 2026-12-04 with the same command on
 // 200 seeds, budget 50, against the rule before them (the figures above,
-// seeds 0–99, are its): right category decoy 99 to 100 %, conditional 84
-// to 92 %, mixed 83 to 90 %; median regret conditional 0.182 to 0.117 (z
+// seeds 0–99, are its): right category decoy 99 to 100 %, conditional 84 to
+// 92 %, mixed 83 to 90 %; median regret conditional 0.182 to 0.117 (z
 // −3.42), decoy 0.0035 to 0.0028 (−1.82), mixed 0.0139 to 0.0094 (−1.76).
 // At 100 trials (seeds 0–99, `-budgets 50,100`): right category decoy and
 // mixed 100 % both, conditional 96 to 97 %; every median lower, none
 // significantly (|z| < 1).
-// The halving alone: 100 / 93 / 87 % on the 200 seeds; the gain alone (100 seeds) 99 / 90
-// / 87 %. Measured with them and not kept (right category at 50, decoy /
-// conditional / mixed, 100 seeds unless said): length scales times 0.4
-// 100 / 93 / 86 %, times 0.35 or 0.7 with patience 12 100 / 94 / 82 % and
-// 100 / 92 / 84 %; patience 12 as well 100 / 94 / 90 % on 200 seeds,
-// decoy's median at 50 up (z +2.10 on 100); every second or third
-// category step to the least-tried open value 99 / 91 / 93 % (100 / 88 /
-// 92 % on 200 seeds) and 100 / 93 / 89 % without the gain of 25 %, 100 /
-// 88 / 89 % and 100 / 93 / 89 % with it; main-step trials farther than 0.25 (0.15) of the cube
-// from the value's best not counted towards its patience 100 / 87 / 92 %
-// (100 / 86 / 91 %) on 200 seeds. Without the halving (100 seeds, each
-// against 99 / 89 / 84 %): the incumbent's value kept open too, so that
-// category steps refine it as well 93 / 58 / 82 %; the allocation by
-// category-step trials since a gain instead of all trials 99 / 80 / 85 %;
-// the value's model as the joint model's mean plus a GP of its residuals
-// on the value's trials 98 / 82 / 86 %; patience 6 or 12 98 / 80 / 84 %
-// and 99 / 89 / 84 %; two of every three proposals category steps (with
+//
+// The halving alone: 100 / 93 / 87 % on the 200 seeds; the gain alone (100
+// seeds) 99 / 90 / 87 %. Measured with them and not kept (right category at
+// 50, decoy / conditional / mixed, 100 seeds unless said): length scales
+// times 0.4 100 / 93 / 86 %, times 0.35 or 0.7 with patience 12 100 / 94 /
+// 82 % and 100 / 92 / 84 %; patience 12 as well 100 / 94 / 90 % on 200
+// seeds, decoy's median at 50 up (z +2.10 on 100); every second or third
+// category step to the least-tried open value 99 / 91 / 93 % (100 / 88 / 92
+// % on 200 seeds) and 100 / 93 / 89 % without the gain of 25 %, 100 / 88 /
+// 89 % and 100 / 93 / 89 % with it; main-step trials farther than 0.25
+// (0.15) of the cube from the value's best not counted towards its patience
+// 100 / 87 / 92 % (100 / 86 / 91 %) on 200 seeds. Without the halving (100
+// seeds, each against 99 / 89 / 84 %): the incumbent's value kept open too,
+// so that category steps refine it as well 93 / 58 / 82 %; the allocation
+// by category-step trials since a gain instead of all trials 99 / 80 / 85
+// %; the value's model as the joint model's mean plus a GP of its residuals
+// on the value's trials 98 / 82 / 86 %; patience 6 or 12 98 / 80 / 84 % and
+// 99 / 89 / 84 %; two of every three proposals category steps (with
 // patience 12 and the gain of 25 %) 100 / 96 / 78 %. Mixed's remaining
-// misses (22 of 200 seeds end above d's floor of 0.25) end with b at 0.3–6.8 after 7–15 trials, its trials
-// mostly main steps at the edges of the box (lr 1, 10 layers) that count
-// towards its patience, while c, the worst kind, takes category steps
-// because it gains from a poor start.
+// misses (22 of 200 seeds end above d's floor of 0.25) end with b at
+// 0.3–6.8 after 7–15 trials, its trials mostly main steps at the edges of
+// the box (lr 1, n 10) that count towards its patience, while c, the
+// worst kind, takes category steps because it gains from a poor start.
 //
 // The acquisition functions, for the standardised objective y with
 // posterior N(μ, σ²) and incumbent y* (the best completed value):
