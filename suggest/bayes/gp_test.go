@@ -126,16 +126,23 @@ func TestAddPointMatchesRefit(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe := [][]float64{{0.1, 0.1}, {0.5, 0.5}, {0.26, 0.74}}
-	mu1, sd1 := make([]float64, 3), make([]float64, 3)
-	mu2, sd2 := make([]float64, 3), make([]float64, 3)
-	g.predict(probe, mu1, sd1, nil)
-	ref.predict(probe, mu2, sd2, nil)
-	opt := cmpopts.EquateApprox(0, 1e-8)
+	samePredictions(t, "after addPoint (-refit +added)", ref, g, probe, 1e-8)
+}
+
+// samePredictions reports where got's posterior mean or sd at probe
+// differs from want's by more than tol.
+func samePredictions(t *testing.T, what string, want, got *gp, probe [][]float64, tol float64) {
+	t.Helper()
+	mu1, sd1 := make([]float64, len(probe)), make([]float64, len(probe))
+	mu2, sd2 := make([]float64, len(probe)), make([]float64, len(probe))
+	got.predict(probe, mu1, sd1, nil)
+	want.predict(probe, mu2, sd2, nil)
+	opt := cmpopts.EquateApprox(0, tol)
 	if diff := cmp.Diff(mu2, mu1, opt); diff != "" {
-		t.Errorf("mean after addPoint differs from a refit (-refit +added):\n%s", diff)
+		t.Errorf("mean %s:\n%s", what, diff)
 	}
 	if diff := cmp.Diff(sd2, sd1, opt); diff != "" {
-		t.Errorf("sd after addPoint differs from a refit (-refit +added):\n%s", diff)
+		t.Errorf("sd %s:\n%s", what, diff)
 	}
 }
 
@@ -178,17 +185,7 @@ func TestWithin(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe := [][]float64{{0.05, 1}, {0.5, 1}, {0.97, 1}, {0.3, 0}}
-	mu1, sd1 := make([]float64, len(probe)), make([]float64, len(probe))
-	mu2, sd2 := make([]float64, len(probe)), make([]float64, len(probe))
-	own.predict(probe, mu1, sd1, nil)
-	ref.predict(probe, mu2, sd2, nil)
-	opt := cmpopts.EquateApprox(0, 1e-9)
-	if diff := cmp.Diff(mu2, mu1, opt); diff != "" {
-		t.Errorf("own model's mean differs from the reference (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(sd2, sd1, opt); diff != "" {
-		t.Errorf("own model's sd differs from the reference (-want +got):\n%s", diff)
-	}
+	samePredictions(t, "of the value's model (-want +got)", ref, own, probe, 1e-9)
 	if g.ls[0] != 0.4 {
 		t.Errorf("within changed the joint model's length scale to %g", g.ls[0])
 	}
