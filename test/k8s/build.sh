@@ -58,11 +58,10 @@ done
 
 declare -A pkgs=(
 	[etcd]="."
-	[k8s]="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl"
-	[kwok]="sigs.k8s.io/kwok/cmd/kwok"
+	[k8s]="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl sigs.k8s.io/kwok/cmd/kwok"
 	[argo]="github.com/argoproj/argo-workflows/v3/cmd/workflow-controller"
 )
-declare -A ldflags=([etcd]="-s -w" [k8s]="$k8s_ldflags" [kwok]="-s -w" [argo]="-s -w")
+declare -A ldflags=([etcd]="-s -w" [k8s]="$k8s_ldflags" [argo]="-s -w")
 
 # step NAME CMD... runs CMD with its output in logs/NAME.log, timed; on
 # failure it shows the log's tail.
@@ -79,10 +78,10 @@ step() {
 
 total=$SECONDS
 # Downloads first (network), then compiling (CPU), so a failure says which.
-for m in etcd k8s kwok argo; do
+for m in etcd k8s argo; do
 	(cd "$here/modules/$m" && step "download-$m" go list -deps ${pkgs[$m]})
 done
-for m in etcd k8s kwok argo; do
+for m in etcd k8s argo; do
 	# etcd's module builds one binary; go build -o DIR/ names the others.
 	out=$tmp/bin/
 	[ "$m" = etcd ] && out=$tmp/bin/etcd
@@ -94,7 +93,7 @@ done
 mkdir -p "$tmp/crds"
 argo_dir=$(cd "$here/modules/argo" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-workflows/v3)
 cp "$argo_dir"/manifests/base/crds/minimal/argoproj.io_*.yaml "$tmp/crds/"
-kwok_dir=$(cd "$here/modules/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+kwok_dir=$(cd "$here/modules/k8s" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
 cp "$kwok_dir"/kustomize/crd/bases/kwok.x-k8s.io_{logs,clusterlogs}.yaml "$tmp/crds/"
 chmod -R u+w "$tmp/crds"
 
