@@ -95,7 +95,10 @@ argo_dir=$(cd "$here/modules/argo" && go list -m -f '{{.Dir}}' github.com/argopr
 cp "$argo_dir"/manifests/base/crds/minimal/argoproj.io_*.yaml "$tmp/crds/"
 kwok_dir=$(cd "$here/modules/k8s" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
 cp "$kwok_dir"/kustomize/crd/bases/kwok.x-k8s.io_{logs,clusterlogs}.yaml "$tmp/crds/"
-chmod -R u+w "$tmp/crds"
+# kwok's default node stages (up.sh passes them to kwok beside manifests/kwok-stages.yaml).
+mkdir -p "$tmp/stages"
+cp "$kwok_dir"/kustomize/stage/node/fast/node-initialize.yaml "$kwok_dir"/kustomize/stage/node/heartbeat/node-heartbeat.yaml "$tmp/stages/"
+chmod -R u+w "$tmp/crds" "$tmp/stages"
 
 mv "$tmp" "$dir"
 trap - EXIT

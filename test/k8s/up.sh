@@ -123,6 +123,7 @@ wait_for "CRDs to be established" k wait --for condition=established --timeout=1
 # kwok serves the kubelet-like API (containerLogs, ...) on 127.0.0.1:10250 over
 # TLS, and advertises that port in each node's status.daemonEndpoints.
 start kwok "$bin/kwok" --kubeconfig="$kc" --config="$here/manifests/kwok-stages.yaml" \
+	--config="$dir/stages/node-initialize.yaml" --config="$dir/stages/node-heartbeat.yaml" \
 	--manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
 	--node-ip=127.0.0.1 --node-port=10250 --server-address=127.0.0.1:10250 \
 	--tls-cert-file="$pki/kwok.crt" --tls-private-key-file="$pki/kwok.key" \
