@@ -26,7 +26,9 @@ func TestStartWithoutFileDescriptors(t *testing.T) {
 		os.Exit(startWithoutFDs(t))
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStartWithoutFileDescriptors$")
-	cmd.Env = append(os.Environ(), startFailEnv+"=1")
+	// The child exits without its test's cleanups: its temporary
+	// directories go under this test's, removed when it ends.
+	cmd.Env = append(os.Environ(), startFailEnv+"=1", "TMPDIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("EMFILE error returned")) {
 		t.Fatalf("child: %v\n%s", err, out)
