@@ -308,7 +308,6 @@ func fitBudget(n int) (starts, iters int) {
 // on the best half of the budget plus the most recent) and fantasises the
 // pending ones.
 func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []float64, ks []int, pending [][]float64) (*model, error) {
-	width := regionWidth(ys, enc.dim, s.nInitial) // from every trial, before any is dropped
 	if len(xs) > s.maxObs {
 		idx := make([]int, len(xs))
 		for i := range idx {
@@ -365,7 +364,7 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 		m.top = append(m.top, xs[i])
 	}
 	m.open = openCategories(enc, xs, z, ks, s.nInitial)
-	m.width = width
+	m.width = regionWidth(z, enc.dim)
 	for _, x := range pending {
 		if err := m.fantasize(x); err != nil {
 			return nil, err
@@ -712,54 +711,24 @@ func (m *model) boxCandidates(r *rand.Rand, lo, hi []float64, top [][]float64) [
 }
 
 // The trust region the acquisition is maximised in: a box around the
-// incumbent whose half-width follows TuRBO's rule (Eriksson et al., 2019),
-// replayed over the history.
+// incumbent, narrowed while the incumbent stays the best.
 const (
-	// regionStart is the half-width at the start and after a restart.
+	// regionStart is the half-width after an improvement.
 	regionStart = 0.4
-	// regionMax is the widest half-width successes reach.
-	regionMax = 0.8
-	// regionMin is the narrowest: a halving below it restarts the region
-	// at regionStart.
-	regionMin = regionStart / 32
-	// regionSuccesses is how many improvements in a row double it.
-	regionSuccesses = 3
+	// regionHalvings is how many times the half-width is halved, once
+	// every max(4, dim) trials without improvement, before it starts
+	// again at regionStart.
+	regionHalvings = 5
 )
 
-// regionWidth returns the trust region's half-width after the values ys,
-// in the history's order, of which the first nInitial are the initial
-// design: TuRBO's rule replayed over the trials after the design. It
-// starts at regionStart; regionSuccesses trials in a row that improve on
-// every earlier one double it (to at most regionMax), max(4, dim) in a row
-// that do not halve it, and a halving below regionMin starts it again at
-// regionStart. It depends only on the order of ys.
-func regionWidth(ys []float64, dim, nInitial int) float64 {
-	w := regionStart
-	if len(ys) <= nInitial {
-		return w
-	}
-	best := math.Inf(1)
-	for _, y := range ys[:nInitial] {
-		best = min(best, y)
-	}
-	successes, failures := 0, 0
-	for _, y := range ys[nInitial:] {
-		if y < best {
-			best, successes, failures = y, successes+1, 0
-		} else {
-			successes, failures = 0, failures+1
-		}
-		if successes == regionSuccesses {
-			w, successes = min(2*w, regionMax), 0
-		}
-		if failures == max(4, dim) {
-			w, failures = w/2, 0
-			if w < regionMin {
-				w = regionStart
-			}
-		}
-	}
-	return w
+// regionWidth returns the trust region's half-width after the values z,
+// in completion order: regionStart halved once for every max(4, dim)
+// trials completed since the best one, back to regionStart after
+// regionHalvings halvings.
+func regionWidth(z []float64, dim int) float64 {
+	fails := len(z) - 1 - argmin(z)
+	halvings := (fails / max(4, dim)) % (regionHalvings + 1)
+	return regionStart / float64(int(1)<<halvings)
 }
 
 // region returns the box around centre of half-width w·ℓ_j/ℓ̄ (at most

@@ -4,53 +4,37 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
 )
 
 func TestRegionWidth(t *testing.T) {
-	const nInitial = 3
-	// values returns the design (best 0) and then one trial per letter:
-	// s improves on every earlier trial, f does not.
-	values := func(trials string) []float64 {
-		ys, best := []float64{2, 0, 1}, 0.0
-		for _, c := range trials {
-			if c == 's' {
-				best--
-				ys = append(ys, best)
-			} else {
-				ys = append(ys, best+1)
-			}
+	// z in completion order; the best is at index best, then fails more.
+	values := func(best, fails int) []float64 {
+		z := make([]float64, best+1+fails)
+		for i := range z {
+			z[i] = float64(i % 7)
 		}
-		return ys
+		z[best] = -1
+		return z
 	}
 	for _, c := range []struct {
-		trials string
-		dim    int
-		want   float64
+		best, fails, dim int
+		want             float64
 	}{
-		{trials: "", dim: 2, want: 0.4},
-		{trials: "fff", dim: 2, want: 0.4},
-		{trials: "ffff", dim: 2, want: 0.2},
-		{trials: "ffffffff", dim: 2, want: 0.1},
-		{trials: "ffffffff", dim: 8, want: 0.2},     // max(4, dim) failures per halving
-		{trials: "fffsfff", dim: 2, want: 0.4},      // an improvement restarts the count
-		{trials: "ffffffffsss", dim: 2, want: 0.2},  // three in a row double it
-		{trials: "ffffffffssfs", dim: 2, want: 0.1}, // not in a row
-		{trials: "ssssss", dim: 2, want: 0.8},       // at most regionMax
-		{trials: "sssssssss", dim: 2, want: 0.8},
-		{trials: strings.Repeat("f", 20), dim: 2, want: 0.0125}, // five halvings
-		{trials: strings.Repeat("f", 24), dim: 2, want: 0.4},    // the sixth restarts
-		{trials: strings.Repeat("f", 28), dim: 2, want: 0.2},
+		{best: 10, fails: 0, dim: 2, want: 0.4},
+		{best: 10, fails: 3, dim: 2, want: 0.4},
+		{best: 10, fails: 4, dim: 2, want: 0.2},
+		{best: 10, fails: 8, dim: 2, want: 0.1},
+		{best: 10, fails: 8, dim: 8, want: 0.2},    // max(4, dim) = 8 trials per halving
+		{best: 0, fails: 20, dim: 2, want: 0.0125}, // five halvings
+		{best: 0, fails: 24, dim: 2, want: 0.4},    // and back to the start
+		{best: 0, fails: 28, dim: 2, want: 0.2},
 	} {
-		if got := regionWidth(values(c.trials), c.dim, nInitial); got != c.want {
-			t.Errorf("regionWidth(%q after the design, dim %d) = %g, want %g", c.trials, c.dim, got, c.want)
+		if got := regionWidth(values(c.best, c.fails), c.dim); got != c.want {
+			t.Errorf("regionWidth(best %d, %d trials after, dim %d) = %g, want %g", c.best, c.fails, c.dim, got, c.want)
 		}
-	}
-	if got := regionWidth([]float64{1, 0, -1, -2, 5, 5, 5, 5}, 2, 0); got != 0.4 {
-		t.Errorf("with no initial design, three improvements then four failures: %g, want 0.4", got)
 	}
 }
 
@@ -273,9 +257,9 @@ func TestProposalsStayInRegion(t *testing.T) {
 	var xs [][]float64
 	var ys []float64
 	// The incumbent first, then trials around the centre that do not beat
-	// it: the rest of the initial design and three halvings' worth.
+	// it: three halvings' worth.
 	xs, ys = append(xs, []float64{0.45, 0.45, 0.46}), append(ys, f([]float64{0.45, 0.45, 0.46}))
-	for range s.nInitial - 1 + 12 {
+	for range 12 {
 		x := []float64{0.3 + 0.3*r.Float64(), 0.3 + 0.3*r.Float64(), 0.3 + 0.3*r.Float64()}
 		xs, ys = append(xs, x), append(ys, f(x)+0.01)
 	}
