@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -19,10 +20,18 @@ import (
 func TestRunnerGoneAfterSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	// Trial x=1 works until killed the first time it runs ($0 marks it).
-	file := shellExperiment(t, dir, "gone", `echo "loss=$1"; if [ "$1" = 1 ] && [ ! -e "$0" ]; then : > "$0"; exec sleep 1000; fi`, filepath.Join(dir, "slept"), []string{"1", "2"}, false)
+	slept := filepath.Join(dir, "slept")
+	file := shellExperiment(t, dir, "gone", `echo "loss=$1"; if [ "$1" = 1 ] && [ ! -e "$0" ]; then : > "$0"; exec sleep 1000; fi`, slept, []string{"1", "2"}, false)
 	runner, done, errOut := startTune(t, dir, "run", file)
 	_, pgid := runningTrial(t, dir, "gone", "gone-0001")
 	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+	// Running is recorded when the process starts, maybe before its shell
+	// writes the mark: killed before that, it would leave no mark, and the
+	// trial resume starts again would sleep for 1000 s (seen on a loaded
+	// machine).
+	if !waitUntil(30*time.Second, func() bool { _, err := os.Stat(slept); return err == nil }) {
+		t.Fatal("trial x=1 never wrote its mark")
+	}
 
 	type jsonExp struct {
 		Name       string `json:"name"`
