@@ -364,7 +364,11 @@ func (s *Suggester) newModel(enc *encoder, r *rand.Rand, xs [][]float64, ys []fl
 		m.top = append(m.top, xs[i])
 	}
 	m.open = openCategories(enc, xs, z, ks, s.nInitial)
-	m.width = regionWidth(z, enc.dim)
+	if slices.ContainsFunc(enc.space, func(p suggest.Param) bool { return p.Type == suggest.Categorical }) {
+		m.width = regionWidth(z, enc.dim)
+	} else {
+		m.width = regionReplay(z, enc.dim, s.nInitial)
+	}
 	for _, x := range pending {
 		if err := m.fantasize(x); err != nil {
 			return nil, err
@@ -713,22 +717,63 @@ func (m *model) boxCandidates(r *rand.Rand, lo, hi []float64, top [][]float64) [
 // The trust region the acquisition is maximised in: a box around the
 // incumbent, narrowed while the incumbent stays the best.
 const (
-	// regionStart is the half-width after an improvement.
+	// regionStart is the half-width after an improvement (a space with a
+	// categorical parameter) or after the initial design (one without).
 	regionStart = 0.4
 	// regionHalvings is how many times the half-width is halved, once
 	// every max(4, dim) trials without improvement, before it starts
 	// again at regionStart.
 	regionHalvings = 5
+	// regionMax is the widest half-width of a space without a categorical
+	// parameter, reached by doubling.
+	regionMax = 0.8
+	// regionGains is how many trials in a row that improve on every
+	// earlier one double the half-width of a space without a categorical
+	// parameter.
+	regionGains = 3
 )
 
-// regionWidth returns the trust region's half-width after the values z,
-// in completion order: regionStart halved once for every max(4, dim)
-// trials completed since the best one, back to regionStart after
-// regionHalvings halvings.
+// regionWidth returns the trust region's half-width in a space with a
+// categorical parameter, after the values z in completion order:
+// regionStart halved once for every max(4, dim) trials completed since the
+// best one, back to regionStart after regionHalvings halvings.
 func regionWidth(z []float64, dim int) float64 {
 	fails := len(z) - 1 - argmin(z)
 	halvings := (fails / max(4, dim)) % (regionHalvings + 1)
 	return regionStart / float64(int(1)<<halvings)
+}
+
+// regionReplay returns the trust region's half-width in a space without a
+// categorical parameter: TuRBO's rule replayed over the values z in
+// completion order after the first nInitial (at least one). It starts at
+// regionStart; regionGains values in a row that improve on every earlier
+// one double it, to at most regionMax; max(4, dim) in a row that do not
+// halve it; a halving that takes it below regionHalvings halvings of
+// regionStart sets it back to regionStart.
+func regionReplay(z []float64, dim, nInitial int) float64 {
+	start := min(max(nInitial, 1), len(z))
+	w, best := regionStart, math.Inf(1)
+	for _, v := range z[:start] {
+		best = min(best, v)
+	}
+	gains, fails := 0, 0
+	for _, v := range z[start:] {
+		if v < best {
+			best, gains, fails = v, gains+1, 0
+		} else {
+			gains, fails = 0, fails+1
+		}
+		if gains == regionGains {
+			w, gains = min(2*w, regionMax), 0
+		}
+		if fails == max(4, dim) {
+			w, fails = w/2, 0
+			if w < regionStart/float64(int(1)<<regionHalvings) {
+				w = regionStart
+			}
+		}
+	}
+	return w
 }
 
 // region returns the box around centre of half-width w·ℓ_j/ℓ̄ (at most

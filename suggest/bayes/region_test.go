@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tune-hpo/tune/suggest"
@@ -34,6 +35,99 @@ func TestRegionWidth(t *testing.T) {
 	} {
 		if got := regionWidth(values(c.best, c.fails), c.dim); got != c.want {
 			t.Errorf("regionWidth(best %d, %d trials after, dim %d) = %g, want %g", c.best, c.fails, c.dim, got, c.want)
+		}
+	}
+}
+
+func TestRegionReplay(t *testing.T) {
+	// Values after a design of two (best 5): d for a gain (below every
+	// earlier value), f for a failure.
+	replay := func(steps string, dim int) float64 {
+		z, best := []float64{5, 6}, 5.0
+		for _, c := range steps {
+			if c == 'd' {
+				best--
+				z = append(z, best)
+			} else {
+				z = append(z, best+1)
+			}
+		}
+		return regionReplay(z, dim, 2)
+	}
+	for _, c := range []struct {
+		steps string
+		dim   int
+		want  float64
+	}{
+		{"", 2, 0.4},
+		{"ddfdd", 2, 0.4},                    // gains must come three in a row
+		{"ddd", 2, 0.8},                      // three gains double it
+		{"dddddd", 2, 0.8},                   // to at most regionMax
+		{"ffff", 2, 0.2},                     // max(4, dim) failures halve it
+		{"ffff", 6, 0.4},                     // six in 6-D
+		{"ffffff", 6, 0.2},                   // six in 6-D
+		{"fffdffff", 2, 0.2},                 // a gain resets the failures
+		{strings.Repeat("f", 20), 2, 0.0125}, // five halvings
+		{strings.Repeat("f", 24), 2, 0.4},    // a sixth sets it back
+		{"ffffddd", 2, 0.4},                  // halved, then doubled
+	} {
+		if got := replay(c.steps, c.dim); got != c.want {
+			t.Errorf("regionReplay(%q, dim %d) = %g, want %g", c.steps, c.dim, got, c.want)
+		}
+	}
+	// The design alone, or less of it than nInitial says, leaves regionStart.
+	if got := regionReplay([]float64{3, 1, 2}, 2, 10); got != regionStart {
+		t.Errorf("within the design: %g, want %g", got, regionStart)
+	}
+	// n_initial_points 0: the first value is the design.
+	if got := regionReplay([]float64{0, 1, 1, 1, 1}, 2, 0); got != regionStart/2 {
+		t.Errorf("nInitial 0: %g, want %g", got, regionStart/2)
+	}
+}
+
+// TestRegionRuleBySpace: a space with a categorical parameter keeps the
+// rule that restarts at regionStart after every gain (wide main steps
+// still reach another value's basin); one without replays TuRBO's rule.
+func TestRegionRuleBySpace(t *testing.T) {
+	s, err := New(map[string]string{SettingNInitialPoints: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	// Four gains in a row after a design of two: the replay doubles the
+	// region once (three gains), the other rule is at regionStart after
+	// the last gain.
+	ys := []float64{5, 6, 4, 3, 2, 1}
+	for _, c := range []struct {
+		space suggest.Space
+		want  float64
+	}{
+		{suggest.Space{{Name: "x", Type: suggest.Double, Min: 0, Max: 1}, {Name: "y", Type: suggest.Double, Min: 0, Max: 1}}, regionMax},
+		{suggest.Space{{Name: "x", Type: suggest.Double, Min: 0, Max: 1}, {Name: "c", Type: suggest.Categorical, Values: []string{"a", "b"}}}, regionStart},
+	} {
+		enc := newEncoder(c.space)
+		var xs [][]float64
+		for i := range ys {
+			a := suggest.Assignment{}
+			for _, p := range c.space {
+				if p.Type == suggest.Categorical {
+					a[p.Name] = p.Values[i%2]
+				} else {
+					a[p.Name] = suggest.FormatFloat(float64(i) / 10)
+				}
+			}
+			x, err := enc.encode(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xs = append(xs, x)
+		}
+		m, err := s.newModel(enc, r, xs, ys, indexes(len(xs)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.width != c.want {
+			t.Errorf("space %v: width %g, want %g", c.space, m.width, c.want)
 		}
 	}
 }
@@ -236,7 +330,7 @@ func TestCategoryStep(t *testing.T) {
 // while, the proposal lies in the narrowed region around it, although the
 // far corners of the cube, never tried, have the larger posterior spread.
 func TestProposalsStayInRegion(t *testing.T) {
-	s, err := New(nil)
+	s, err := New(map[string]string{SettingNInitialPoints: "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,8 +350,8 @@ func TestProposalsStayInRegion(t *testing.T) {
 	}
 	var xs [][]float64
 	var ys []float64
-	// The incumbent first, then trials around the centre that do not beat
-	// it: three halvings' worth.
+	// The incumbent first (the initial design), then trials around the
+	// centre that do not beat it: three halvings' worth.
 	xs, ys = append(xs, []float64{0.45, 0.45, 0.46}), append(ys, f([]float64{0.45, 0.45, 0.46}))
 	for range 12 {
 		x := []float64{0.3 + 0.3*r.Float64(), 0.3 + 0.3*r.Float64(), 0.3 + 0.3*r.Float64()}
