@@ -55,11 +55,11 @@ type Choice struct {
 //     3.00 at 100) and the lowest median regret in 24 of 26 rows, all but
 //     levy16, whose minimum is at the centre where cmaes starts; at
 //     parallelism 4 the lowest in every row at budget 100
-//     (docs/suggest-bench.md, 2026-12-03). No rule picks another algorithm
+//     (docs/suggest-bench.md, 2026-12-05). No rule picks another algorithm
 //     for a kind of space: where one beat it, the same kind of space with
 //     its minimum elsewhere reverses the order (levy16 against
-//     levy16shift: cmaes 19.5 against 37 at budget 50 on the first, 65.5
-//     against 43.3 on the second).
+//     levy16shift: cmaes 19.5 against 40.5 at budget 50 on the first, 65.5
+//     against 42.6 on the second).
 //
 // TestChoose holds the rules as a table.
 func Choose(e Experiment) Choice {
