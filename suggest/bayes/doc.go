@@ -130,7 +130,11 @@
 // with q the trials pending plus one (halving after q·⌈max(4, d)/q⌉
 // failures in a row, successes reset only by q failures in a row; −2.5 over
 // twenty rows against the first variant, levy4 at 8 0.039 to 0.013,
-// hartmann6 at 8 0.030 to 0.119, neither significant).
+// hartmann6 at 8 0.030 to 0.119, neither significant). A third, measured
+// on 2026-12-05, was level too: each trial judged against the best of the
+// values up to q = pending before it, what its proposer could know
+// (branin, hartmann6, levy4 and rosenbrock4 at 8, z summed +1.4, none
+// significant).
 //
 // # Category steps
 //
