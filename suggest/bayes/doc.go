@@ -397,7 +397,15 @@
 // joint posterior (32 fixed normal draws of their outcomes, each setting
 // the incumbent to the best of y* and the draws, the candidate's value
 // conditioned on them; BoTorch's treatment of pending points), +4.7. The
-// kriging believer stays.
+// kriging believer stays. With the replayed trust region (2026-12-05, 20
+// seeds, `tune bench suggest -functions
+// branin,hartmann6,rosenbrock4,levy4,conditional -algorithms
+// bayesianoptimization -seeds 20 -parallel 8`, z summed over the ten rows
+// at 50 and 100 trials): a region widened by a factor 1 + pending/4 (at
+// most regionMax) +1.9; and again, random draws until n_initial_points
+// trials have completed +3.3, one proposal in four from the whole box +1.2,
+// and (with mixed, at 4 and 8, 24 rows) a fantasy below y* taken as the
+// incumbent −6.5, no row significant (|z| < 1.8). None kept.
 //
 // What parallelism costs: the trials b after which the sequential run's
 // median regret is as low as the parallel run's after 100 (20 seeds; `tune
@@ -413,7 +421,17 @@
 // the sequential regret falls tenfold every 14 to 21 trials between 50 and
 // 100 (levy4 14, hartmann6 17, conditional 21), a run exactly p − 1 trials
 // behind the sequential one would already miss 1.5× at 8 (2.2× to 3.2×)
-// and meet it only narrowly at 4.
+// and meet it only narrowly at 4. On hartmann6 a parallel run is behind by
+// several times p − 1 trials throughout (20 seeds; `tune bench suggest
+// -functions hartmann6 -algorithms bayesianoptimization -seeds 20
+// -parallel 1,4,8 -budgets 30,40,50,60,70,80,90,100`; median regret, in
+// brackets the runs of 20 still above 0.05): sequentially 0.67 (20), 0.10
+// (11), 0.0026 (7), 1.3e-4 (4) and 3.2e-5 (3) after 30 to 70 trials; at 4,
+// 1.5 (20), 0.51 (20), 0.19 (15), 0.085 (11), 0.0028 (8), and 2.0e-5 (4)
+// after 100, some 20 trials behind; at 8, 1.1, 0.71, 0.35, 0.18 and 0.12
+// (20, 20, 20, 16, 14), and 0.030 (9) after 100, 30 to 50 behind. Each step
+// of the descent into a basin builds on the result of the one before, which
+// a run of p learns p − 1 trials late.
 //
 // # Settings
 //
