@@ -411,7 +411,13 @@
 // candidates, fantasies included, without polishing; same command with
 // -parallel 4,8, 20 rows), +44.7: branin at 100 1.6e-5 and 3.7e-5 against
 // 1.0e-7 and 2.0e-7 (a finite sample cannot place the last digits), levy4
-// 0.17 and 0.49 against 4.3e-5 and 0.058.
+// 0.17 and 0.49 against 4.3e-5 and 0.058. A second trust region (as
+// TuRBO-m keeps several) for one proposal in four while three or more
+// trials are pending, of half-width 0.2 around the best completed point
+// outside the first, with expected improvement against that point's value
+// or against y* (same command as the widened region): −0.8 and −2.1, no
+// row significant, hartmann6's runs in its local minimum 10 of 20 with
+// either.
 //
 // What parallelism costs: the trials b after which the sequential run's
 // median regret is as low as the parallel run's after 100 (20 seeds; `tune
