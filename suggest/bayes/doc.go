@@ -415,12 +415,12 @@
 // TuRBO-m keeps several) for one proposal in four while three or more
 // trials are pending, of half-width 0.2 around the best completed point
 // outside the first, with expected improvement against that point's value
-// or against y* (same command as the widened region): −0.8 and −2.1, no
-// row significant, hartmann6's runs in its local minimum 10 of 20 with
-// either. An initial design of n_initial_points + p − 1 trials at
+// or against y* (same command as the widened region): −0.8 and −2.1, one
+// row significant (conditional at 100 against the point's value, worse,
+// z +2.0), hartmann6's runs in its local minimum 10 of 20 with either. An initial design of n_initial_points + p − 1 trials at
 // parallelism p (all 13 functions, `-parallel 4,8`, 52 rows): −2.2 in
 // sum, better on ackley5 (4.14 to 3.35 at 8), rosenbrock4 (3.64 to 2.53 at
-// 8) and hartmann6 at 50, worse on levy16 (8.9 to 16.3 at 8) and decoy at
+// 8) and hartmann6 at 50 at 8, worse on levy16 (8.9 to 16.3 at 8) and decoy at
 // 50 at 8; not kept.
 //
 // What parallelism costs: the trials b after which the sequential run's
@@ -444,8 +444,9 @@
 // brackets the runs of 20 still above 0.05): sequentially 0.67 (20), 0.10
 // (11), 0.0026 (7), 1.3e-4 (4) and 3.2e-5 (3) after 30 to 70 trials; at 4,
 // 1.5 (20), 0.51 (20), 0.19 (15), 0.085 (11), 0.0028 (8), and 2.0e-5 (4)
-// after 100, some 20 trials behind; at 8, 1.1, 0.71, 0.35, 0.18 and 0.12
-// (20, 20, 20, 16, 14), and 0.030 (9) after 100, 30 to 50 behind. Each step
+// after 100: after 70 where the sequential run is after 50, after 100
+// between its 70 and 80; at 8, 1.1, 0.71, 0.35, 0.18 and 0.12 (20, 20, 20,
+// 16, 14), and 0.030 (9) after 100, between its 40 and 50. Each step
 // of the descent into a basin builds on the result of the one before, which
 // a run of p learns p − 1 trials late.
 //
