@@ -71,11 +71,15 @@
 // one; an optimiser-like categorical that decides which continuous
 // parameters matter): see their files.
 //
-// Besides the regret, the report gives, for decoy and conditional, the
+// Besides the regret, the report gives, for mixed, decoy and conditional, the
 // share of seeds whose best trial is in the category holding the optimum,
 // and for every function the share of trials after the 50th with half or
 // more of their double parameters exactly on a bound (every optimum is
-// inside the box).
+// inside the box). When -parallel has 1 and another value, a last section
+// sets each parallel run against the sequential one after the largest
+// budget B: the ratio of their median regrets, and the fewest trials after
+// which the sequential median is as low as the parallel one after B (what
+// the parallel run is worth in sequential trials).
 //
 // # Flags
 //

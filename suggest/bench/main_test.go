@@ -344,6 +344,54 @@ func TestCategoryAndBoundaryTables(t *testing.T) {
 	}
 }
 
+// TestParallelTable checks the parallel table from runs whose regrets are
+// known: the ratio of the medians after the last budget, and the trials
+// the sequential median needs to be as low.
+func TestParallelTable(t *testing.T) {
+	o := &options{functions: []testFunction{{name: "f", optimum: -1}}, budgets: []int{5, 10}, parallel: []int{1, 4}, seeds: 3}
+	// run returns a run whose regret after n trials is from − n + s: the
+	// median of runs(from) is from − n + 1.
+	run := func(from float64, s int) runResult {
+		r := runResult{values: make([]float64, 10)}
+		for i := range r.values {
+			r.values[i] = from - float64(i+1) + float64(s) + o.functions[0].optimum
+		}
+		return r
+	}
+	runs := func(from float64) []runResult { return []runResult{run(from, 0), run(from, 1), run(from, 2)} }
+	res := results{
+		{{runs(10), runs(18)}}, // sequential: a's median 11 − n, b's 19 − n
+		{{runs(13), runs(18)}}, // at 4: a's median after 10 is 4, b's 9
+	}
+	var b strings.Builder
+	writeParallelTable(&b, o, []string{"a", "b"}, res)
+	out := b.String()
+	for _, want := range []string{
+		"## Parallel against sequential",
+		"After 10 trials",
+		"| function | parallelism | a | b |",
+		"| f | 4 | 4 · 7 | 1 · 10 |", // a: 4 / 1, sequential 11 − n ≤ 4 from n = 7; b: level
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("parallel table lacks %q:\n%s", want, out)
+		}
+	}
+
+	res[1][0][1] = runs(16) // b's median after 10 at 4: 7, below its sequential 9
+	b.Reset()
+	writeParallelTable(&b, o, []string{"a", "b"}, res)
+	if want := "| f | 4 | 4 · 7 | 0.778 · >10 |"; !strings.Contains(b.String(), want) {
+		t.Errorf("parallel table lacks %q:\n%s", want, b.String())
+	}
+
+	o.parallel = []int{4, 8}
+	b.Reset()
+	writeParallelTable(&b, o, []string{"a", "b"}, res)
+	if b.Len() != 0 {
+		t.Errorf("a report without parallelism 1 has a parallel table:\n%s", b.String())
+	}
+}
+
 func TestRanks(t *testing.T) {
 	nan := math.NaN()
 	tests := map[string]struct {

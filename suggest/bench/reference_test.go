@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -92,5 +93,43 @@ func TestReferenceFunctions(t *testing.T) {
 		if math.Abs(v-want[i]) > 1e-9*math.Max(1, math.Abs(want[i])) {
 			t.Errorf("%s: reference %v, Go %v", names[i], v, want[i])
 		}
+	}
+}
+
+// TestCompareParallel checks reference/compare.py's --parallel form on runs
+// whose regrets are known: at 4 exactly 1.5 times the sequential ones (z 0),
+// at 8 a hundred times (every parallel run worse than every scaled one).
+func TestCompareParallel(t *testing.T) {
+	py := testutil.Python3(t)
+	var raw strings.Builder
+	enc := json.NewEncoder(&raw)
+	for s := range 20 {
+		v := float64(s + 1)
+		for _, r := range []rawRecord{
+			{Function: "f", Algorithm: "bo", Parallelism: 1, Seed: s, Budget: 100, Regret: v},
+			{Function: "f", Algorithm: "bo", Parallelism: 4, Seed: s, Budget: 100, Regret: 1.5 * v},
+			{Function: "f", Algorithm: "bo", Parallelism: 8, Seed: s, Budget: 100, Regret: 100 * v},
+			{Function: "f", Algorithm: "other", Parallelism: 4, Seed: s, Budget: 100, Regret: v},
+		} {
+			if err := enc.Encode(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	file := filepath.Join(t.TempDir(), "raw.jsonl")
+	if err := os.WriteFile(file, []byte(raw.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, filepath.Join("reference", "compare.py"), "--parallel", "1.5", "bo", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("compare.py: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := []string{
+		"| f | 100 | 4 | 10.5 | 15.8 | 1.5 | +0.00 | 0.500 |",
+		"| f | 100 | 8 | 10.5 | 1.05e+03 | 100 | +5.41 | 0.000 |",
+	}
+	if len(lines) != 2+len(want) || lines[2] != want[0] || lines[3] != want[1] {
+		t.Errorf("compare.py --parallel 1.5 bo printed\n%s\nwant its rows\n%s", out, strings.Join(want, "\n"))
 	}
 }

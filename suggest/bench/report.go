@@ -120,7 +120,84 @@ func renderReport(o *options, algs []algorithm, res results) string {
 		b.WriteString(tt.RenderMarkdown())
 		b.WriteString("\n")
 	}
+	writeParallelTable(&b, o, names, res)
 	return b.String()
+}
+
+// writeParallelTable writes, per function, parallelism p other than 1 and
+// algorithm, what running p trials at once cost at the largest budget B:
+// the median regret after B trials at p over the sequential run's, and the
+// fewest trials after which the sequential median is as low as p's after
+// B (">B" when the sequential run's after B is higher); nothing unless
+// o.parallel has 1 and another.
+func writeParallelTable(b *strings.Builder, o *options, names []string, res results) {
+	seq := slices.Index(o.parallel, 1)
+	if seq < 0 || len(o.parallel) < 2 {
+		return
+	}
+	last := o.budgets[len(o.budgets)-1]
+	t := table.NewWriter()
+	t.AppendHeader(headerRow(names, "function", "parallelism"))
+	for f, fn := range o.functions {
+		// curves[a][n-1] is algorithm a's sequential median regret after n trials.
+		curves := make([][]float64, len(names))
+		for a := range names {
+			curves[a] = medianCurve(res[seq][f][a], last, fn.optimum)
+		}
+		for p, par := range o.parallel {
+			if p == seq {
+				continue
+			}
+			row := table.Row{fn.name, par}
+			for a := range names {
+				_, med, _ := quartiles(regretsAt(res[p][f][a], last, fn.optimum))
+				curve := curves[a]
+				worth := fmt.Sprintf(">%d", last)
+				if n := slices.IndexFunc(curve, func(c float64) bool { return c <= med }); n >= 0 {
+					worth = strconv.Itoa(n + 1)
+				}
+				row = append(row, formatRatio(med, curve[len(curve)-1])+" · "+worth)
+			}
+			t.AppendRow(row)
+		}
+	}
+	fmt.Fprintf(b, "\n## Parallel against sequential\n\n"+
+		"After %[1]d trials: the median regret at the parallelism over the sequential one, "+
+		"then the fewest trials after which the sequential median is as low as the parallel one after %[1]d "+
+		"(the parallel run's worth in sequential trials; >%[1]d: lower than the sequential one after %[1]d):\n\n", last)
+	b.WriteString(t.RenderMarkdown())
+	b.WriteString("\n")
+}
+
+// regretsAt returns each run's simple regret after its first n trials.
+func regretsAt(runs []runResult, n int, optimum float64) []float64 {
+	out := make([]float64, len(runs))
+	for s, r := range runs {
+		out[s] = bestOf(r.values, n) - optimum
+	}
+	return out
+}
+
+// medianCurve returns the median over runs of the simple regret after
+// 1, 2, …, n trials; it never rises.
+func medianCurve(runs []runResult, n int, optimum float64) []float64 {
+	curve := make([]float64, n)
+	for i := range curve {
+		_, curve[i], _ = quartiles(regretsAt(runs, i+1, optimum))
+	}
+	return curve
+}
+
+// formatRatio writes num/den with three significant digits; 1 when both
+// are 0 and ∞ when only den is.
+func formatRatio(num, den float64) string {
+	switch {
+	case num == 0 && den == 0:
+		return "1"
+	case den == 0:
+		return "∞"
+	}
+	return strconv.FormatFloat(num/den, 'g', 3, 64)
 }
 
 // writeAutoChoices writes which algorithm auto ran on each function at
