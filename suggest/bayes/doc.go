@@ -417,11 +417,11 @@
 // outside the first, with expected improvement against that point's value
 // or against y* (same command as the widened region): −0.8 and −2.1, one
 // row significant (conditional at 100 against the point's value, worse,
-// z +2.0), hartmann6's runs in its local minimum 10 of 20 with either. An initial design of n_initial_points + p − 1 trials at
-// parallelism p (all 13 functions, `-parallel 4,8`, 52 rows): −2.2 in
-// sum, better on ackley5 (4.14 to 3.35 at 8), rosenbrock4 (3.64 to 2.53 at
-// 8) and hartmann6 at 50 at 8, worse on levy16 (8.9 to 16.3 at 8) and decoy at
-// 50 at 8; not kept.
+// z +2.0), hartmann6's runs in its local minimum 10 of 20 with either. An
+// initial design of n_initial_points + p − 1 trials at parallelism p (all
+// 13 functions, `-parallel 4,8`, 52 rows): −2.2 in sum, better on ackley5
+// (4.14 to 3.35 at 8), rosenbrock4 (3.64 to 2.53 at 8) and hartmann6 at 50
+// at 8, worse on levy16 (8.9 to 16.3 at 8) and decoy at 50 at 8; not kept.
 //
 // What parallelism costs: the trials b after which the sequential run's
 // median regret is as low as the parallel run's after 100 (20 seeds; `tune
