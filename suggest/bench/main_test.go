@@ -392,6 +392,17 @@ func TestParallelTable(t *testing.T) {
 	}
 }
 
+func TestFormatRatio(t *testing.T) {
+	for _, tc := range []struct {
+		num, den float64
+		want     string
+	}{{3, 2, "1.5"}, {1, 3, "0.333"}, {0, 0, "1"}, {2, 0, "∞"}, {0, 4, "0"}} {
+		if got := formatRatio(tc.num, tc.den); got != tc.want {
+			t.Errorf("formatRatio(%v, %v) = %q, want %q", tc.num, tc.den, got, tc.want)
+		}
+	}
+}
+
 func TestRanks(t *testing.T) {
 	nan := math.NaN()
 	tests := map[string]struct {

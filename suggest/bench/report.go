@@ -77,11 +77,7 @@ func renderReport(o *options, algs []algorithm, res results) string {
 				medians := make([]float64, len(algs))
 				cells := make([]string, len(algs))
 				for a := range algs {
-					regrets := make([]float64, o.seeds)
-					for s, r := range res[p][f][a] {
-						regrets[s] = bestOf(r.values, budget) - fn.optimum
-					}
-					q1, med, q3 := quartiles(regrets)
+					q1, med, q3 := quartiles(regretsAt(res[p][f][a], budget, fn.optimum))
 					medians[a] = med
 					cells[a] = fmt.Sprintf("%s [%s, %s]", formatRegret(med), formatRegret(q1), formatRegret(q3))
 				}

@@ -73,7 +73,11 @@ def parallel(runs, scale, name):
 def main():
     args = sys.argv[1:]
     if len(args) >= 3 and args[0] == "--parallel":
-        parallel(load(args[3:]), float(args[1]), args[2])
+        try:
+            scale = float(args[1])
+        except ValueError:
+            sys.exit("compare.py: --parallel SCALE: %r is not a number" % args[1])
+        parallel(load(args[3:]), scale, args[2])
     elif len(args) >= 3 and not args[0].startswith("-"):
         algorithms(load(args[2:]), args[0], args[1])
     else:
